@@ -1,0 +1,141 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHARED } from './server.js';
+
+type Json = Record<string, unknown>;
+
+interface Recorded {
+  readonly measured_at: string;
+  readonly lines: Json[];
+}
+
+function load(dir: string, name: string): Recorded | null {
+  const file = join(dir, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Recorded) : null;
+}
+
+function reference(): Map<string, Json> {
+  const file = join(SHARED, 'reference/ml-100k.jsonl');
+  const rows = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Json)
+    : [];
+  return new Map(rows.map((row) => [String(row['model']), row]));
+}
+
+const num = (value: unknown, digits = 4): string => (typeof value === 'number' ? value.toFixed(digits) : '–');
+
+/** Which reference model each of ours is held against (issue #2: ≥ 0.98 × the counterpart's ndcg@20). */
+const COUNTERPART: Record<string, string> = {
+  popularity: 'pop',
+  pop: 'pop',
+  itemknn: 'itemknn',
+  als: 'implicit_als',
+};
+
+function qualitySection(recorded: Recorded, refs: Map<string, Json>): string[] {
+  const out = [
+    `## Quality: MovieLens 100K under \`../shared/reference/PROTOCOL.md\` (measured ${recorded.measured_at})`,
+    '',
+    '| model | recall@20 | ndcg@20 | coverage@20 | train_s | params | reference | ref ndcg@20 | ratio | target ≥ 0.98 |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const line of recorded.lines.filter((l) => typeof l['ndcg@20'] === 'number' && l['model'])) {
+    const model = String(line['model']);
+    const ref = refs.get(COUNTERPART[model] ?? model);
+    const ratio = ref ? (line['ndcg@20'] as number) / (ref['ndcg@20'] as number) : NaN;
+    out.push(
+      `| ${model} | ${num(line['recall@20'])} | ${num(line['ndcg@20'])} | ${num(line['coverage@20'])} | ${num(line['train_s'], 3)} | \`${JSON.stringify(line['params'])}\` | ${ref ? String(ref['model']) : '–'} | ${num(ref?.['ndcg@20'])} | ${Number.isNaN(ratio) ? '–' : ratio.toFixed(3)} | ${Number.isNaN(ratio) ? '–' : ratio >= 0.98 ? 'met' : '**not met**'} |`,
+    );
+  }
+  out.push(
+    '',
+    'All reference rows, for comparison:',
+    '',
+    '| reference | recall@20 | ndcg@20 | coverage@20 | train_s |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const ref of refs.values()) {
+    out.push(
+      `| ${String(ref['model'])} | ${num(ref['recall@20'])} | ${num(ref['ndcg@20'])} | ${num(ref['coverage@20'])} | ${num(ref['train_s'], 3)} |`,
+    );
+  }
+  return out;
+}
+
+function simpleSection(title: string, recorded: Recorded, rows: [string, unknown, string][]): string[] {
+  return [
+    `## ${title} (measured ${recorded.measured_at})`,
+    '',
+    '| measure | value | target / reference |',
+    '| --- | --- | --- |',
+    ...rows.map(
+      ([label, value, target]) =>
+        `| ${label} | ${typeof value === 'number' ? String(value) : '–'} | ${target} |`,
+    ),
+    '',
+    '```json',
+    JSON.stringify(recorded.lines[0] ?? null),
+    '```',
+  ];
+}
+
+/** Renders `bench/RESULTS.md` from the kept benchmark results; only what was measured is shown. */
+export function renderResults(dir: string): string {
+  const names = new Set(readdirSync(dir).map((file) => file.replace(/\.json$/, '')));
+  const refs = reference();
+  const out = [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (`bench/run-all.ts`) from the JSON each benchmark printed; the raw output is in',
+    "`bench/results/`. Measured on this project's machine kind (2 cores, 24 GiB, Node 20); reference numbers",
+    'come from `../shared/reference/`, measured on the same kind of machine. Medians over the runs listed.',
+    '',
+  ];
+  const quality = names.has('quality') ? load(dir, 'quality') : null;
+  if (quality) out.push(...qualitySection(quality, refs), '');
+  const als = names.has('train-als') ? load(dir, 'train-als') : null;
+  const alsLine = als?.lines[0];
+  if (als && alsLine) {
+    out.push(
+      ...simpleSection('Training ALS on MovieLens 100K (64 factors, 15 iterations)', als, [
+        [
+          'median seconds',
+          alsLine['median_s'],
+          `< ${refs.get('ials')?.['train_s'] ?? 1.752} s (numpy ials) and ≤ 4 × ${refs.get('implicit_als')?.['train_s'] ?? 0.159} s (implicit, C++)`,
+        ],
+      ]),
+      '',
+    );
+  }
+  const ingest = names.has('ingest') ? load(dir, 'ingest') : null;
+  const ingestLine = ingest?.lines[0];
+  if (ingest && ingestLine) {
+    out.push(
+      ...simpleSection(
+        'Ingestion: POST /v1/events, batches of 500, durable (WAL, synchronous=FULL)',
+        ingest,
+        [
+          ['median events acknowledged / s', ingestLine['median_events_per_s'], '≥ 30,000'],
+          ['median request p99 (ms)', ingestLine['median_p99_ms'], ''],
+        ],
+      ),
+      '',
+    );
+  }
+  const serve = names.has('serve') ? load(dir, 'serve') : null;
+  const serveLine = serve?.lines[0];
+  if (serve && serveLine) {
+    out.push(
+      ...simpleSection('Serving: GET /v1/recommendations at 1,000 requests/s, MovieLens 100K model', serve, [
+        ['median p99 (ms)', serveLine['median_p99_ms'], '≤ 10 ms'],
+        ['median p50 (ms)', serveLine['median_p50_ms'], ''],
+        ['median server RSS (MB)', serveLine['median_rss_mb'], '< 300 MB'],
+      ]),
+      '',
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

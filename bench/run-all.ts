@@ -1,0 +1,38 @@
+/**
+ * Runs the benchmarks (or those named on the command line), keeps each one's JSON output in
+ * `bench/results/<name>.json`, and rewrites `bench/RESULTS.md` from all kept results. Needs a build
+ * (`npm run build`) and `../shared` beside the checkout.
+ *
+ *   npm run bench                 # all
+ *   npm run bench -- ingest serve # some
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderResults } from './report.js';
+import { ROOT } from './server.js';
+
+const ALL = ['quality', 'train-als', 'ingest', 'serve'] as const;
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];
+const resultsDir = join(ROOT, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+
+for (const name of chosen) {
+  process.stderr.write(`== bench ${name}\n`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, `bench/${name}.ts`)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`bench ${name} failed with exit code ${child.status}`);
+  const lines = child.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as unknown);
+  process.stdout.write(child.stdout);
+  const record = { measured_at: new Date().toISOString(), lines };
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+}
+writeFileSync(join(ROOT, 'bench/RESULTS.md'), renderResults(resultsDir));
+process.stderr.write('wrote bench/RESULTS.md\n');

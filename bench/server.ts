@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The repository root, from which the compiled CLI runs. */
+export const ROOT = new URL('..', import.meta.url).pathname;
+export const CLI = join(ROOT, 'dist/cli/main.js');
+/** Data sets and reference numbers beside the checkout (never copied into it). */
+export const SHARED = join(ROOT, '..', 'shared');
+
+export function tempDataDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `attune-bench-${name}-`));
+}
+
+/** Runs the CLI to completion, returning its stdout; fails loudly with its stderr. */
+export function runCli(args: readonly string[], dataDir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ATTUNE_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`attune ${args.join(' ')} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Resident set size of the server process, in MB. */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts `attune serve` on a free port and resolves once it prints where it serves. */
+export function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+      env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /serving at (http:\/\/\S+)/.exec(stderr);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        url: match[1]!,
+        process: child,
+        rssMb() {
+          const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+          return kb / 1024;
+        },
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+  });
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,0 +1,53 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Engine } from '../engine/index.js';
+import { adminRoutes } from './admin.js';
+import { handleError } from './errors.js';
+import { eventRoutes } from './events.js';
+import { healthRoutes } from './health.js';
+import { itemRoutes } from './items.js';
+import { recommendationRoutes } from './recommendations.js';
+import { userRoutes } from './users.js';
+
+export interface AppOptions {
+  readonly engine: Engine;
+  /** pino logger options, or false for none (tests, benchmarks). */
+  readonly logger?: boolean | { readonly level: string };
+}
+
+/** Largest request body: 1,000 events of ordinary size fit well inside it. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** The HTTP API: a table of contents of its route plugins, each calling the engine. */
+export function buildApp({ engine, logger = false }: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    engine.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  void app.register(healthRoutes, { engine });
+  void app.register(eventRoutes, { engine });
+  void app.register(itemRoutes, { engine });
+  void app.register(userRoutes, { engine });
+  void app.register(recommendationRoutes, { engine });
+  void app.register(adminRoutes, { engine });
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ItemFilterError } from '../catalog/index.js';
+
+/** Every error reply has this one shape, so clients handle errors in one place. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+const CODES: Readonly<Record<number, string>> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/**
+ * Turns Fastify's own errors (schema validation, body parsing, size limit) into the error shape with a
+ * message naming what was wrong; anything unexpected is logged and answered without internals.
+ */
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.validation) {
+    const where = error.validationContext ?? 'request';
+    const message = error.validation
+      .map((issue) => {
+        const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        const missing = (issue.params as { missingProperty?: string }).missingProperty;
+        const field = [path, missing].filter(Boolean).join('.');
+        return `${where}${field ? ` field "${field}"` : ''} ${issue.message ?? 'is invalid'}`;
+      })
+      .join('; ');
+    void reply.status(400).send(errorBody('invalid_request', message));
+    return;
+  }
+  if (error instanceof ItemFilterError) {
+    void reply.status(400).send(errorBody('invalid_request', `query field "filter": ${error.message}`));
+    return;
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const message =
+      status === 413
+        ? `the body is larger than the limit of ${request.routeOptions.bodyLimit ?? 0} bytes`
+        : error.message;
+    void reply.status(status).send(errorBody(CODES[status] ?? 'invalid_request', message));
+    return;
+  }
+  request.log.error({ err: error }, 'request failed');
+  void reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
+}

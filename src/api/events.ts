@@ -1,0 +1,64 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Engine } from '../engine/index.js';
+import { formatTime, validateEventBatch, type TrackedEvent } from '../events/index.js';
+import { errorBody } from './errors.js';
+
+export interface EventRoutesOptions {
+  readonly engine: Engine;
+}
+
+export function eventToJson(event: TrackedEvent) {
+  return {
+    event_id: event.eventId,
+    event: event.name,
+    user_id: event.userId,
+    item_id: event.itemId,
+    timestamp: formatTime(event.timestamp),
+    received_at: formatTime(event.receivedAt),
+    context: event.context,
+    properties: event.properties,
+  };
+}
+
+/**
+ * `POST /v1/events`: one event or `{"events": [...]}`. Valid events are committed (durably) before the
+ * reply; each rejected one is reported with its index, field and reason. The body is validated by
+ * hand-written code in `events/`: a schema would reject the whole batch for one bad event.
+ */
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { engine }) => {
+  app.post('/v1/events', async (request, reply) => {
+    const now = Date.now();
+    const validation = validateEventBatch(request.body, { now });
+    if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
+    const { events, errors } = validation;
+    engine.metrics.eventsRejected.inc(errors.length);
+    const result =
+      events.length > 0
+        ? await engine.appendEvents(events.map(({ event }) => event))
+        : { stored: 0, duplicates: [], createdItems: [] };
+    const body = {
+      accepted: result.stored,
+      duplicates: result.duplicates.length,
+      rejected: errors.length,
+      errors,
+    };
+    // Nothing usable at all is a client error; a partly valid batch is a success that lists its rejects.
+    return reply.status(events.length === 0 ? 400 : 200).send(body);
+  });
+
+  app.get(
+    '/v1/users/:id/events',
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const events = await engine.userEvents(id, request.query.limit);
+      return { user_id: id, events: events.map(eventToJson) };
+    },
+  );
+};

@@ -1,0 +1,1 @@
+export { BODY_LIMIT, buildApp, type AppOptions } from './app.js';

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { itemToJson, validateItem, validateItemBatch } from '../catalog/index.js';
+import type { Engine } from '../engine/index.js';
+import { errorBody } from './errors.js';
+import { countQuery, filterFromQuery, filterQuery } from './query.js';
+import { recommendedItemJson } from './recommendations.js';
+
+export interface ItemRoutesOptions {
+  readonly engine: Engine;
+}
+
+const ItemParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
+
+/** The catalog: items one at a time or in bulk, and the items similar to one. */
+export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (app, { engine }) => {
+  app.put('/v1/items/:id', { schema: { params: ItemParams } }, async (request, reply) => {
+    const result = validateItem(request.body, request.params.id, Date.now());
+    if ('errors' in result) {
+      const message = result.errors.map((e) => `${e.field || 'item'}: ${e.message}`).join('; ');
+      return reply.status(400).send(errorBody('invalid_request', message, result.errors));
+    }
+    await engine.putItems([result.item]);
+    return { item: itemToJson(result.item) };
+  });
+
+  app.post('/v1/items', async (request, reply) => {
+    const validation = validateItemBatch(request.body, Date.now());
+    if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
+    const { items, errors } = validation;
+    if (items.length > 0) await engine.putItems(items.map(({ item }) => item));
+    const rejected = new Set(errors.map((e) => e.index)).size;
+    return reply
+      .status(items.length === 0 && rejected > 0 ? 400 : 200)
+      .send({ stored: items.length, rejected, errors });
+  });
+
+  app.get(
+    '/v1/items',
+    {
+      schema: {
+        querystring: Type.Object({
+          after: Type.Optional(Type.String()),
+          limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+        }),
+      },
+    },
+    async (request) => {
+      const items = await engine.listItems(request.query.after, request.query.limit);
+      const last = items.length === request.query.limit ? items[items.length - 1] : undefined;
+      return { items: items.map(itemToJson), next: last?.id ?? null };
+    },
+  );
+
+  app.get('/v1/items/:id', { schema: { params: ItemParams } }, async (request, reply) => {
+    const item = await engine.getItem(request.params.id);
+    if (!item) return reply.status(404).send(errorBody('not_found', `no item "${request.params.id}"`));
+    return { item: itemToJson(item) };
+  });
+
+  app.delete('/v1/items/:id', { schema: { params: ItemParams } }, async (request, reply) => {
+    const existed = await engine.deleteItem(request.params.id);
+    if (!existed) return reply.status(404).send(errorBody('not_found', `no item "${request.params.id}"`));
+    return reply.status(204).send();
+  });
+
+  app.get(
+    '/v1/items/:id/similar',
+    {
+      schema: {
+        params: ItemParams,
+        querystring: Type.Object({
+          n: countQuery(engine.config.maxResults),
+          user_id: Type.Optional(Type.String({ minLength: 1 })),
+          ...filterQuery,
+        }),
+      },
+    },
+    async (request) => {
+      const result = engine.similar({
+        itemId: request.params.id,
+        n: request.query.n,
+        filter: filterFromQuery(request.query),
+        ...(request.query.user_id !== undefined ? { userId: request.query.user_id } : {}),
+      });
+      return {
+        request_id: result.requestId,
+        item_id: request.params.id,
+        model: result.model,
+        model_version: result.modelVersion,
+        fallback: result.fallback,
+        items: result.items.map(recommendedItemJson),
+      };
+    },
+  );
+};

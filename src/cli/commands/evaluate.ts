@@ -1,0 +1,36 @@
+import { availableParallelism } from 'node:os';
+import { basename, dirname } from 'node:path';
+import {
+  evaluateModels,
+  prepareDataset,
+  readInteractions,
+  summarize,
+  type DatasetFormat,
+} from '../../evaluation/index.js';
+
+export interface EvaluateCommandOptions {
+  readonly input: string;
+  readonly format: DatasetFormat;
+  readonly models: readonly string[];
+  readonly k: number;
+  readonly tune: boolean;
+}
+
+/**
+ * Runs the offline protocol (`../shared/reference/PROTOCOL.md`): JSON lines on stdout, one per model;
+ * the split's summary and fingerprint on stderr, so stdout stays machine-readable.
+ */
+export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
+  const dataset = await prepareDataset(readInteractions(options.input, options.format));
+  process.stderr.write(`split: ${JSON.stringify(summarize(dataset))}\n`);
+  const name = options.format === 'ml100k' ? basename(dirname(options.input)) : basename(options.input);
+  const lines = evaluateModels(dataset, {
+    models: options.models,
+    k: options.k,
+    tune: options.tune,
+    dataset: name,
+    threads: Math.min(2, availableParallelism()),
+    onLog: (line) => process.stderr.write(`${line}\n`),
+  });
+  for await (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+}

@@ -1,0 +1,54 @@
+import { buildApp } from '../../api/index.js';
+import { generateDemoShop } from '../../demo/index.js';
+import { Engine } from '../../engine/index.js';
+import { cliEngineConfig } from '../config.js';
+import { loadDemoShop } from '../load.js';
+import { createProgress } from '../progress.js';
+
+export interface ServeOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string | undefined;
+  /** Fill an empty store with the demo shop and train before listening (`npm start`). */
+  readonly demo: boolean;
+}
+
+/** Runs the API until SIGINT/SIGTERM; with no model yet, trains in the background (health says so). */
+export async function serve(options: ServeOptions): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const engine = await Engine.open(cliEngineConfig(options.dataDir));
+  const progress = createProgress();
+  if (options.demo && (await engine.store.countEvents()) === 0) {
+    log('empty store: generating the demo shop…');
+    const stored = await loadDemoShop(engine, generateDemoShop(), progress);
+    log(`demo shop loaded: ${stored} events`);
+  }
+  if (!engine.servingBundle && (await engine.store.countEvents()) > 0) {
+    const training = engine.train((stage, done, total) => progress.update(stage, done, total));
+    if (options.demo) {
+      const info = await training;
+      progress.stop();
+      log(`trained model version ${info.version} on ${info.interactions} interactions`);
+    } else {
+      training.catch((error: unknown) => log(`training failed: ${String(error)}`));
+    }
+  }
+
+  const app = buildApp({ engine, logger: { level: process.env['LOG_LEVEL'] ?? 'warn' } });
+  const address = await app.listen({ port: options.port, host: options.host });
+  const url = address.replace('0.0.0.0', '127.0.0.1');
+  log(`Attune is serving at ${url}`);
+  log(`  try: curl '${url}/v1/recommendations?user_id=user-0001&n=5'`);
+  log(`       curl '${url}/health'`);
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await app.close();
+    await engine.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}

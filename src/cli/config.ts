@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { engineConfig, type EngineConfig } from '../engine/index.js';
+import { parseFeedbackConfig } from '../events/index.js';
+import { storeUrl } from './options.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function flag(env: Env, name: string): boolean | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new Error(`${name} must be true or false, got "${value}"`);
+}
+
+function milliseconds(env: Env, name: string): number | null | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  if (value === '0' || value === 'off') return null;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new Error(`${name} must be milliseconds > 0 or "off"`);
+  return number;
+}
+
+/**
+ * The engine configuration the CLI runs with: defaults, overridden by environment variables.
+ * - `ATTUNE_CREATE_MISSING_ITEMS` (true): events for unknown items create catalog entries.
+ * - `ATTUNE_RETRAIN_INTERVAL_MS` (600000, or `off`): scheduled retraining while events arrive.
+ * - `ATTUNE_PRIMARY_MODEL` (`als` or `itemknn`): the model that serves personalised lists.
+ * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
+ */
+export function cliEngineConfig(
+  dataDirOption: string | undefined,
+  overrides: Partial<EngineConfig> = {},
+  env: Env = process.env,
+): EngineConfig {
+  const fromEnv: { -readonly [K in keyof EngineConfig]?: EngineConfig[K] } = {};
+  const create = flag(env, 'ATTUNE_CREATE_MISSING_ITEMS');
+  if (create !== undefined) fromEnv.createMissingItems = create;
+  const interval = milliseconds(env, 'ATTUNE_RETRAIN_INTERVAL_MS');
+  if (interval !== undefined) fromEnv.retrainIntervalMs = interval;
+  const primary = env['ATTUNE_PRIMARY_MODEL'];
+  if (primary !== undefined) {
+    if (primary !== 'als' && primary !== 'itemknn')
+      throw new Error('ATTUNE_PRIMARY_MODEL must be als or itemknn');
+    fromEnv.primaryModel = primary;
+  }
+  const feedbackFile = env['ATTUNE_FEEDBACK_FILE'];
+  if (feedbackFile !== undefined)
+    fromEnv.feedback = parseFeedbackConfig(JSON.parse(readFileSync(feedbackFile, 'utf8')));
+  return engineConfig(storeUrl(dataDirOption), { ...fromEnv, ...overrides });
+}

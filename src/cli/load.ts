@@ -1,0 +1,45 @@
+import type { DemoShop } from '../demo/index.js';
+import type { Engine } from '../engine/index.js';
+import type { TrackedEvent } from '../events/index.js';
+import type { Progress } from './progress.js';
+
+const BATCH = 1000;
+
+/** Appends events in store-sized batches; returns how many were stored and how many were duplicates. */
+export async function appendInBatches(
+  engine: Engine,
+  events: AsyncIterable<TrackedEvent> | Iterable<TrackedEvent>,
+  progress: Progress,
+  label: string,
+  total = 0,
+): Promise<{ stored: number; duplicates: number }> {
+  let stored = 0;
+  let duplicates = 0;
+  let seen = 0;
+  let batch: TrackedEvent[] = [];
+  const flush = async (): Promise<void> => {
+    const result = await engine.appendEvents(batch);
+    stored += result.stored;
+    duplicates += result.duplicates.length;
+    seen += batch.length;
+    batch = [];
+    progress.update(label, seen, Math.max(total, seen));
+  };
+  for await (const event of events) {
+    batch.push(event);
+    if (batch.length >= BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  progress.stop();
+  return { stored, duplicates };
+}
+
+/** Writes the demo shop's catalog, users and events into the engine's store. */
+export async function loadDemoShop(engine: Engine, shop: DemoShop, progress: Progress): Promise<number> {
+  for (let start = 0; start < shop.items.length; start += BATCH) {
+    await engine.putItems(shop.items.slice(start, start + BATCH));
+  }
+  for (const user of shop.users) await engine.putUser(user);
+  const { stored } = await appendInBatches(engine, shop.events, progress, 'demo events', shop.events.length);
+  return stored;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { datasetFormats, type DatasetFormat } from '../evaluation/index.js';
+import { demo } from './commands/demo.js';
+import { evaluate } from './commands/evaluate.js';
+import { importFile } from './commands/import.js';
+import { serve } from './commands/serve.js';
+import { train } from './commands/train.js';
+import { port, positiveInt } from './options.js';
+
+const program = new Command('attune')
+  .description('Attune: a self-hosted personalization engine. Events in, recommendations out.')
+  .showHelpAfterError();
+
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'where the embedded store lives (default: $ATTUNE_DATA_DIR or ./.attune)');
+const formatOption = () =>
+  new Option('--format <format>', 'input format').choices(datasetFormats).makeOptionMandatory();
+
+program
+  .command('serve')
+  .description('serve the HTTP API')
+  .addOption(new Option('--port <port>', 'port to listen on (default: $PORT or 8080)'))
+  .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
+  .addOption(dataDirOption())
+  .option('--demo', 'load the demo shop into an empty store and train before serving', false)
+  .action(async (opts: { port?: string; host: string; dataDir?: string; demo: boolean }) => {
+    await serve({ port: port(opts.port), host: opts.host, dataDir: opts.dataDir, demo: opts.demo });
+  });
+
+program
+  .command('start')
+  .description('the quick start: serve with the demo shop on first run (what `npm start` runs)')
+  .addOption(new Option('--port <port>', 'port to listen on (default: $PORT or 8080)'))
+  .addOption(new Option('--host <host>', 'address to bind').default('127.0.0.1'))
+  .addOption(dataDirOption())
+  .action(async (opts: { port?: string; host: string; dataDir?: string }) => {
+    await serve({ port: port(opts.port), host: opts.host, dataDir: opts.dataDir, demo: true });
+  });
+
+program
+  .command('import')
+  .description('import interactions or events from a file into the store')
+  .addOption(formatOption())
+  .argument('<path>', 'file to import')
+  .addOption(dataDirOption())
+  .action(async (path: string, opts: { format: DatasetFormat; dataDir?: string }) => {
+    await importFile({ path, format: opts.format, dataDir: opts.dataDir });
+  });
+
+program
+  .command('train')
+  .description('train a new model version from the stored events')
+  .addOption(dataDirOption())
+  .action(async (opts: { dataDir?: string }) => {
+    await train({ dataDir: opts.dataDir });
+  });
+
+program
+  .command('demo')
+  .description('generate the deterministic demo shop into the store (or a JSON-lines file)')
+  .addOption(dataDirOption())
+  .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+  .option('--users <n>', 'number of users', positiveInt('--users'))
+  .option('--items <n>', 'number of items', positiveInt('--items'))
+  .option('--days <n>', 'days of history', positiveInt('--days'))
+  .option('--out <file>', 'write events as JSON lines instead of into the store')
+  .action(
+    async (opts: {
+      dataDir?: string;
+      seed: number;
+      users?: number;
+      items?: number;
+      days?: number;
+      out?: string;
+    }) => {
+      await demo(opts);
+    },
+  );
+
+program
+  .command('evaluate')
+  .description('offline evaluation under ../shared/reference/PROTOCOL.md; JSON lines on stdout')
+  .requiredOption('--input <path>', 'interactions file')
+  .addOption(formatOption())
+  .option('--models <list>', 'comma-separated model names', 'popularity,itemknn,als')
+  .option('--k <n>', 'cut-off for the metrics', positiveInt('--k'), 20)
+  .option('--no-tune', 'skip hyper-parameter search on the validation split')
+  .action(
+    async (opts: { input: string; format: DatasetFormat; models: string; k: number; tune: boolean }) => {
+      const models = opts.models
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
+      await evaluate({ input: opts.input, format: opts.format, models, k: opts.k, tune: opts.tune });
+    },
+  );
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

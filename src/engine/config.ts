@@ -1,0 +1,37 @@
+import { defaultFeedbackConfig, type FeedbackConfig } from '../events/index.js';
+import { defaultParams, type ModelName, type ModelParamsByName } from '../models/index.js';
+
+/** Everything an engine instance is configured with. Built once at start-up; never mutated. */
+export interface EngineConfig {
+  /** Where the store lives, e.g. `sqlite:./.attune`. */
+  readonly storeUrl: string;
+  readonly feedback: FeedbackConfig;
+  /** Events for items the catalog does not know create a placeholder item (available, uncategorised). */
+  readonly createMissingItems: boolean;
+  /** The model that serves personalised lists; popularity is always trained as the fallback. */
+  readonly primaryModel: Exclude<ModelName, 'popularity'>;
+  readonly models: ModelParamsByName;
+  /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
+  readonly retrainIntervalMs: number | null;
+  /** How many of a user's newest events shape a request (seen items, fold-in, item-to-item). */
+  readonly historyLimit: number;
+  /** Largest `n` a client may ask for. */
+  readonly maxResults: number;
+  /** Impressions are written in batches; this bounds how long one waits in memory. */
+  readonly impressionFlushMs: number;
+}
+
+export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
+  feedback: defaultFeedbackConfig,
+  createMissingItems: true,
+  primaryModel: 'als',
+  models: defaultParams,
+  retrainIntervalMs: 10 * 60_000,
+  historyLimit: 200,
+  maxResults: 100,
+  impressionFlushMs: 250,
+};
+
+export function engineConfig(storeUrl: string, overrides: Partial<EngineConfig> = {}): EngineConfig {
+  return { ...defaultEngineConfig, storeUrl, ...overrides };
+}

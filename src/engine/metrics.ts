@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The engine's Prometheus metrics, in a registry of its own so that several engines (tests) coexist. */
+export class EngineMetrics {
+  readonly registry = new Registry();
+
+  readonly eventsStored = new Counter({
+    name: 'attune_events_stored_total',
+    help: 'Events committed to the store.',
+    registers: [this.registry],
+  });
+
+  readonly eventsDuplicate = new Counter({
+    name: 'attune_events_duplicate_total',
+    help: 'Events skipped because their event_id was already stored.',
+    registers: [this.registry],
+  });
+
+  readonly eventsRejected = new Counter({
+    name: 'attune_events_rejected_total',
+    help: 'Events rejected by validation.',
+    registers: [this.registry],
+  });
+
+  readonly recommendations = new Counter({
+    name: 'attune_recommendations_total',
+    help: 'Recommendation lists served, by model and fallback reason.',
+    labelNames: ['model', 'fallback'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'attune_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+
+  readonly trainingSeconds = new Histogram({
+    name: 'attune_training_duration_seconds',
+    help: 'Wall time of training runs, from start to the new bundle serving.',
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+
+  readonly modelVersion = new Gauge({
+    name: 'attune_model_version',
+    help: 'Version of the bundle now serving (0: none).',
+    registers: [this.registry],
+  });
+
+  readonly errors = new Counter({
+    name: 'attune_background_errors_total',
+    help: 'Errors in background work (training, impression logging).',
+    labelNames: ['where'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'attune_' });
+  }
+}

@@ -1,0 +1,240 @@
+import type { JsonValue } from '../shared/types.js';
+import { trainAls } from './als-train.js';
+import { topK } from './csr.js';
+import { assertTrainingInput } from './input.js';
+import { paramsFromJson, paramsToJson, validateParams } from './params.js';
+import type {
+  AlsParams,
+  Evidence,
+  FitOptions,
+  ModelArtifact,
+  Recommender,
+  ScoredIndex,
+  TrainingInput,
+  UserProfile,
+} from './types.js';
+
+/** Fits implicit ALS (see `trainAls`) and returns the serving model. */
+export async function fitAls(
+  input: TrainingInput,
+  params: AlsParams,
+  options: FitOptions = {},
+): Promise<AlsRecommender> {
+  validateParams('als', params);
+  assertTrainingInput(input);
+  const { userFactors, itemFactors } = await trainAls(input.matrix, params, options);
+  return new AlsRecommender(params, input.matrix.rows, input.matrix.cols, userFactors, itemFactors);
+}
+
+/**
+ * Serving side of ALS. Known users are scored from their stored factors; a user the model never saw, or a
+ * profile with feedback the model was not trained on, is folded in: the user's factors are solved exactly
+ * from the profile under the training objective, min Σ_i c_i (p_i - x·y_i)² + λ‖x‖², by a Cholesky
+ * factorisation of YᵀY + λI + Σ_i (c_i - 1) y_i y_iᵀ. YᵀY + λI is computed once at load.
+ */
+export class AlsRecommender implements Recommender {
+  readonly name = 'als' as const;
+  readonly params: JsonValue;
+  private readonly f: number;
+  /** YᵀY + λI, f × f, double precision for a stable factorisation. */
+  private readonly gram: Float64Array;
+  private readonly itemNorms: Float64Array;
+  // Scratch reused by every call (calls never interleave on one thread).
+  private readonly system: Float64Array;
+  private readonly rhs: Float64Array;
+  private readonly user: Float64Array;
+  private readonly similarScores: Float32Array;
+
+  constructor(
+    private readonly hyper: AlsParams,
+    readonly nUsers: number,
+    readonly nItems: number,
+    private readonly userFactors: Float32Array,
+    private readonly itemFactors: Float32Array,
+  ) {
+    const f = hyper.factors;
+    if (userFactors.length !== nUsers * f || itemFactors.length !== nItems * f) {
+      throw new RangeError(`als: factor arrays do not match ${nUsers} users, ${nItems} items × ${f} factors`);
+    }
+    this.f = f;
+    this.params = paramsToJson('als', hyper);
+    this.gram = new Float64Array(f * f);
+    this.itemNorms = new Float64Array(nItems);
+    for (let i = 0; i < nItems; i++) {
+      const o = i * f;
+      let norm = 0;
+      for (let a = 0; a < f; a++) {
+        const ya = itemFactors[o + a]!;
+        norm += ya * ya;
+        const row = a * f;
+        for (let b = a; b < f; b++) this.gram[row + b]! += ya * itemFactors[o + b]!;
+      }
+      this.itemNorms[i] = Math.sqrt(norm);
+    }
+    for (let a = 0; a < f; a++) {
+      this.gram[a * f + a]! += hyper.regularization;
+      for (let b = 0; b < a; b++) this.gram[a * f + b] = this.gram[b * f + a]!;
+    }
+    this.system = new Float64Array(f * f);
+    this.rhs = new Float64Array(f);
+    this.user = new Float64Array(f);
+    this.similarScores = new Float32Array(nItems);
+  }
+
+  static fromArtifact(artifact: ModelArtifact): AlsRecommender {
+    const params = paramsFromJson('als', artifact.params);
+    const { userFactors, itemFactors } = artifact.arrays;
+    if (!(userFactors instanceof Float32Array) || !(itemFactors instanceof Float32Array)) {
+      throw new TypeError('als artifact: userFactors and itemFactors must be Float32Arrays');
+    }
+    return new AlsRecommender(params, artifact.nUsers, artifact.nItems, userFactors, itemFactors);
+  }
+
+  toArtifact(): ModelArtifact {
+    return {
+      name: 'als',
+      params: this.params,
+      nUsers: this.nUsers,
+      nItems: this.nItems,
+      arrays: { userFactors: this.userFactors, itemFactors: this.itemFactors },
+    };
+  }
+
+  score(profile: UserProfile, out: Float32Array): void {
+    const x = this.userVector(profile);
+    const { f, itemFactors, nItems } = this;
+    for (let i = 0; i < nItems; i++) {
+      const o = i * f;
+      let s = 0;
+      for (let a = 0; a < f; a++) s += x[a]! * itemFactors[o + a]!;
+      out[i] = s;
+    }
+  }
+
+  similar(item: number, n: number): ScoredIndex[] {
+    if (!this.validItem(item)) return [];
+    const { f, itemFactors, itemNorms, similarScores: scores } = this;
+    const o = item * f;
+    const norm = itemNorms[item]!;
+    for (let j = 0; j < this.nItems; j++) {
+      const p = j * f;
+      let s = 0;
+      for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
+      const denom = norm * itemNorms[j]!;
+      scores[j] = denom > 0 ? s / denom : 0;
+    }
+    return topK(scores, n, (j) => j === item);
+  }
+
+  /**
+   * The history item closest to `item` in factor space (cosine), weighting each history item by its
+   * confidence; with no history, the user-item dot product.
+   */
+  evidence(profile: UserProfile, item: number): Evidence {
+    const { f, itemFactors, itemNorms } = this;
+    let best = -1;
+    let bestCos = 0;
+    let bestWeighted = 0;
+    if (this.validItem(item) && itemNorms[item]! > 0) {
+      const o = item * f;
+      for (let k = 0; k < profile.items.length; k++) {
+        const h = profile.items[k]!;
+        if (h === item || !this.validItem(h) || itemNorms[h]! === 0) continue;
+        const p = h * f;
+        let s = 0;
+        for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
+        const cos = s / (itemNorms[item]! * itemNorms[h]!);
+        const weighted = cos * (1 + this.hyper.alpha * (profile.weights[k] ?? 1));
+        if (cos > 0 && (best < 0 || weighted > bestWeighted)) {
+          best = h;
+          bestCos = cos;
+          bestWeighted = weighted;
+        }
+      }
+    }
+    if (best >= 0) return { kind: 'item', item: best, similarity: bestCos };
+    let score = 0;
+    if (this.validItem(item)) {
+      const x = this.userVector(profile);
+      for (let a = 0; a < f; a++) score += x[a]! * itemFactors[item * f + a]!;
+    }
+    return { kind: 'taste', score };
+  }
+
+  /** The user's factors for this profile, in a scratch buffer valid until the next call. */
+  private userVector(profile: UserProfile): Float64Array {
+    const { f, user } = this;
+    const known = profile.userIndex >= 0 && profile.userIndex < this.nUsers;
+    if (known && (!profile.fresh || profile.items.length === 0)) {
+      const o = profile.userIndex * f;
+      for (let a = 0; a < f; a++) user[a] = this.userFactors[o + a]!;
+      return user;
+    }
+    this.foldIn(profile.items, profile.weights, user);
+    return user;
+  }
+
+  /**
+   * Solves (G + Σ c1_i y_i y_iᵀ) x = Σ (1 + c1_i) y_i with c1 = α·w: forming the system costs
+   * |items| · f² / 2, the factorisation f³ / 6 (about 0.2 ms for 64 factors and 200 items).
+   */
+  foldIn(items: Int32Array, weights: Float32Array, out: Float64Array): void {
+    const { f, system: a, rhs: b, itemFactors } = this;
+    a.set(this.gram);
+    b.fill(0);
+    const alpha = this.hyper.alpha;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      if (!this.validItem(i)) continue;
+      const c1 = alpha * (weights[k] ?? 1);
+      const o = i * f;
+      for (let r = 0; r < f; r++) {
+        const yr = itemFactors[o + r]!;
+        b[r]! += (1 + c1) * yr;
+        const s = c1 * yr;
+        if (s === 0) continue;
+        const row = r * f;
+        // Upper triangle only; the factorisation reads it as the symmetric matrix.
+        for (let c = r; c < f; c++) a[row + c]! += s * itemFactors[o + c]!;
+      }
+    }
+    choleskySolveUpper(a, b, f, out);
+  }
+
+  private validItem(i: number): boolean {
+    return Number.isInteger(i) && i >= 0 && i < this.nItems;
+  }
+}
+
+/**
+ * Solves S x = b for symmetric positive-definite S given by its upper triangle (row-major n × n).
+ * The Cholesky factor L is written into the lower triangle (diagonal included), so the upper triangle
+ * survives. A non-positive pivot (λ = 0 with too little data) is clamped to keep the solve finite.
+ */
+export function choleskySolveUpper(s: Float64Array, b: Float64Array, n: number, x: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let d = s[rj + j]!;
+    for (let k = 0; k < j; k++) d -= s[rj + k]! * s[rj + k]!;
+    const ljj = Math.sqrt(d > 1e-12 ? d : 1e-12);
+    s[rj + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let v = s[rj + i]!;
+      for (let k = 0; k < j; k++) v -= s[ri + k]! * s[rj + k]!;
+      s[ri + j] = v / ljj;
+    }
+  }
+  // L z = b, then Lᵀ x = z.
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let v = b[i]!;
+    for (let k = 0; k < i; k++) v -= s[ri + k]! * x[k]!;
+    x[i] = v / s[ri + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let v = x[i]!;
+    for (let k = i + 1; k < n; k++) v -= s[k * n + i]! * x[k]!;
+    x[i] = v / s[i * n + i]!;
+  }
+}

@@ -1,0 +1,147 @@
+import { matchesItem } from '../catalog/index.js';
+import { topK } from '../models/index.js';
+import type { Candidate, PipelineContext, Stage } from './types.js';
+import { reasonFor } from './reasons.js';
+
+/**
+ * Picks the model for this request. The primary model serves whenever it knows something about the
+ * user: a trained row, or just-sent events on items it knows (folded in, so a brand-new user is
+ * personalised from their first events). Otherwise popularity serves, and the reply says why.
+ */
+export const chooseModel: Stage = {
+  name: 'choose-model',
+  run(context) {
+    const { bundle, profile } = context;
+    if (!bundle) {
+      context.fallback = 'no_model';
+      return;
+    }
+    const primary = bundle.model(bundle.info.primary);
+    const popularity = bundle.model('popularity') ?? null;
+    const knowsUser = profile.model.userIndex >= 0 || profile.model.items.length > 0;
+    if (primary && primary !== popularity && knowsUser) {
+      context.model = primary;
+      return;
+    }
+    context.model = popularity;
+    context.fallback = knowsUser ? 'no_personal_model' : 'unknown_user';
+  },
+};
+
+/** Scores every bundle item with the chosen model. */
+export const scoreItems: Stage = {
+  name: 'score',
+  run(context) {
+    const { model, profile } = context;
+    if (!model) return;
+    const scores = new Float32Array(model.nItems);
+    model.score(profile.model, scores);
+    context.scores = scores;
+  },
+};
+
+/**
+ * Marks the bundle items this request may not show: not recommendable (unavailable, expired, deleted),
+ * turned down by the user, already seen (with `exclude_seen`), or outside the request's filters.
+ */
+export const filterItems: Stage = {
+  name: 'filter',
+  run(context) {
+    const { bundle } = context;
+    if (!bundle) return;
+    const excluded = new Uint8Array(bundle.itemIds.length);
+    for (let index = 0; index < excluded.length; index++) {
+      if (!allowed(context, bundle.itemIds[index]!)) excluded[index] = 1;
+    }
+    context.excluded = excluded;
+  },
+};
+
+function allowed(context: PipelineContext, itemId: string): boolean {
+  const { catalog, request, profile } = context;
+  if (profile.rejected.has(itemId)) return false;
+  if (request.excludeSeen && profile.seen.has(itemId)) return false;
+  if (!catalog.isRecommendable(itemId, request.now)) return false;
+  if (!request.filter) return true;
+  const item = catalog.get(itemId);
+  return item !== undefined && matchesItem(item, request.filter);
+}
+
+/**
+ * Takes the best `n` allowed items from the chosen model, then fills any shortfall from popularity and,
+ * last, from the newest catalog items, so a narrow filter or a tiny model still gets a full list.
+ */
+export const selectCandidates: Stage = {
+  name: 'select',
+  run(context) {
+    const { request, bundle } = context;
+    const chosen = new Set<string>();
+    const take = (list: Candidate[]): void => {
+      for (const candidate of list) {
+        if (context.candidates.length >= request.n || chosen.has(candidate.itemId)) continue;
+        chosen.add(candidate.itemId);
+        context.candidates.push(candidate);
+      }
+    };
+    if (bundle && context.model && context.scores && context.excluded) {
+      const model = context.model;
+      take(
+        topK(context.scores, request.n, context.excluded).map(({ index, score }) => ({
+          itemId: bundle.itemIds[index]!,
+          index,
+          score,
+          source: model,
+        })),
+      );
+    }
+    const popularity = bundle?.model('popularity');
+    if (context.candidates.length < request.n && bundle && popularity && popularity !== context.model) {
+      const scores = new Float32Array(popularity.nItems);
+      popularity.score(context.profile.model, scores);
+      const excluded = context.excluded ?? new Uint8Array(scores.length);
+      const missing = request.n - context.candidates.length;
+      take(
+        topK(scores, missing, (index) => excluded[index] === 1 || chosen.has(bundle.itemIds[index]!))
+          .filter(({ score }) => score > 0)
+          .map(({ index, score }) => ({ itemId: bundle.itemIds[index]!, index, score, source: popularity })),
+      );
+    }
+    if (context.candidates.length < request.n) {
+      const missing = request.n - context.candidates.length;
+      const newest = context.catalog.newest(
+        missing,
+        request.now,
+        (item) => !chosen.has(item.id) && allowed(context, item.id),
+      );
+      take(
+        newest.map((item) => ({
+          itemId: item.id,
+          index: bundle?.itemIndex.get(item.id) ?? -1,
+          score: 0,
+          source: null,
+        })),
+      );
+    }
+  },
+};
+
+/** Gives every item a reason grounded in the model that put it forward. */
+export const explainItems: Stage = {
+  name: 'explain',
+  run(context) {
+    context.items = context.candidates.map((candidate) => ({
+      itemId: candidate.itemId,
+      score: candidate.score,
+      reason: reasonFor(context, candidate),
+    }));
+  },
+};
+
+/** The default recommendation pipeline, in order. Later capabilities insert their stages here. */
+export const defaultStages: readonly Stage[] = [
+  chooseModel,
+  scoreItems,
+  filterItems,
+  selectCandidates,
+  explainItems,
+];

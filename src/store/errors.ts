@@ -1,0 +1,39 @@
+/**
+ * Errors every store backend throws for the same situations, so callers (API handlers, the CLI, the
+ * training worker) can tell them apart with `instanceof` whatever the backend.
+ */
+
+/** A method was called after `close()`. */
+export class StoreClosedError extends Error {
+  override readonly name = 'StoreClosedError';
+  constructor(where: string) {
+    super(`The store (${where}) is closed; open it again to use it`);
+  }
+}
+
+/** A write was attempted on a store opened read-only (as training workers open it). */
+export class StoreReadonlyError extends Error {
+  override readonly name = 'StoreReadonlyError';
+  constructor(where: string, operation: string) {
+    super(`Cannot ${operation}: the store (${where}) was opened read-only`);
+  }
+}
+
+/** Artifact versions are immutable: a saved (name, version) is never overwritten. */
+export class ArtifactVersionExistsError extends Error {
+  override readonly name = 'ArtifactVersionExistsError';
+  constructor(
+    readonly artifact: string,
+    readonly version: number,
+  ) {
+    super(
+      `Artifact "${artifact}" version ${version} already exists; versions are never overwritten, ` +
+        'save under nextArtifactVersion() instead',
+    );
+  }
+}
+
+/** The database was written by a newer Attune whose schema this build does not know. */
+export class StoreSchemaError extends Error {
+  override readonly name = 'StoreSchemaError';
+}

@@ -1,0 +1,88 @@
+import { resolve } from 'node:path';
+
+import { openSqliteStore, type SqliteSynchronous } from './sqlite.js';
+import type { Store } from './types.js';
+
+export type {
+  AppendOptions,
+  ArtifactInfo,
+  ListOptions,
+  ScanOptions,
+  Store,
+  StoredArtifact,
+  UserEventsOptions,
+} from './types.js';
+export {
+  ArtifactVersionExistsError,
+  StoreClosedError,
+  StoreReadonlyError,
+  StoreSchemaError,
+} from './errors.js';
+export {
+  DATABASE_FILE,
+  SqliteStore,
+  openSqliteStore,
+  type SqliteSettings,
+  type SqliteStoreOptions,
+  type SqliteSynchronous,
+} from './sqlite.js';
+
+export interface OpenStoreOptions {
+  /** Training workers and batch jobs open the store read-only. */
+  readonly readonly?: boolean;
+  /** SQLite only; see `SqliteStoreOptions.synchronous`. */
+  readonly synchronous?: SqliteSynchronous;
+}
+
+export type StoreLocation =
+  | { readonly backend: 'sqlite'; readonly dataDir: string }
+  | { readonly backend: 'postgres'; readonly url: string };
+
+/**
+ * Reads a store URL: `sqlite:<data-dir>` (e.g. `sqlite:./.attune`, `sqlite:/var/lib/attune`, or the URL
+ * form `sqlite:///var/lib/attune`) or `postgres://…` / `postgresql://…`. Error messages never repeat the
+ * URL itself, which may carry a database password.
+ */
+export function parseStoreUrl(url: string): StoreLocation {
+  const colon = url.indexOf(':');
+  const scheme = colon > 0 ? url.slice(0, colon).toLowerCase() : '';
+  const rest = url.slice(colon + 1);
+  if (scheme === 'sqlite') {
+    // `sqlite:///abs` is the URL spelling of `sqlite:/abs`; `sqlite://name` would put a host where a path
+    // belongs, and guessing what was meant would open the wrong directory.
+    let dataDir = rest;
+    if (rest.startsWith('//')) {
+      if (!rest.startsWith('///')) throw new Error(storeUrlHint('a sqlite URL has no host'));
+      dataDir = rest.slice(2);
+    }
+    if (dataDir === '') throw new Error(storeUrlHint('the sqlite URL names no data directory'));
+    return { backend: 'sqlite', dataDir };
+  }
+  if (scheme === 'postgres' || scheme === 'postgresql') return { backend: 'postgres', url };
+  throw new Error(
+    storeUrlHint(scheme ? `unsupported store scheme "${scheme}:"` : 'the store URL has no scheme'),
+  );
+}
+
+/** Opens the store a URL names; see `parseStoreUrl` for the forms. */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const location = parseStoreUrl(url);
+  switch (location.backend) {
+    case 'sqlite':
+      return openSqliteStore({ dataDir: location.dataDir, ...options });
+    case 'postgres':
+      throw new Error(
+        'The PostgreSQL store is not implemented yet; ' +
+          'use a sqlite: store URL for now (e.g. sqlite:./.attune)',
+      );
+  }
+}
+
+/** The store URL for a data directory (made absolute, so a later change of working directory is harmless). */
+export function storeUrlFromDataDir(dir: string): string {
+  return `sqlite:${resolve(dir)}`;
+}
+
+function storeUrlHint(problem: string): string {
+  return `Invalid store URL: ${problem}; expected sqlite:<data-dir> (e.g. sqlite:./.attune) or postgres://…`;
+}

@@ -1,0 +1,257 @@
+import type { Item, User } from '../catalog/types.js';
+import type { TrackedEvent } from '../events/types.js';
+import type { Impression, ImpressionItem } from '../recommendations/impression.js';
+import type { JsonValue, ScalarRecord } from '../shared/types.js';
+import type { ArtifactInfo, StoredArtifact } from './types.js';
+
+/*
+ * Row ↔ object mapping for the SQL backends. Nested values (context, properties, attributes, traits,
+ * categories, impression items, metadata) are stored as JSON text: they are read and written whole, never
+ * queried inside, and JSON keeps numbers, booleans, null and strings exactly.
+ *
+ * Parameter tuples follow the column order of the statements in `sqlite-statements.ts`.
+ */
+
+export interface EventRow {
+  readonly seq: number;
+  readonly event_id: string;
+  readonly name: string;
+  readonly user_id: string;
+  readonly item_id: string | null;
+  readonly ts: number;
+  readonly received_at: number;
+  readonly context: string;
+  readonly properties: string;
+  readonly request_id: string | null;
+}
+
+export type EventParams = [
+  eventId: string,
+  name: string,
+  userId: string,
+  itemId: string | null,
+  ts: number,
+  receivedAt: number,
+  context: string,
+  properties: string,
+  requestId: string | null,
+];
+
+export function eventParams(event: TrackedEvent): EventParams {
+  return [
+    event.eventId,
+    event.name,
+    event.userId,
+    event.itemId,
+    event.timestamp,
+    event.receivedAt,
+    JSON.stringify(event.context),
+    JSON.stringify(event.properties),
+    event.requestId,
+  ];
+}
+
+export function eventFromRow(row: EventRow): TrackedEvent {
+  return {
+    eventId: row.event_id,
+    name: row.name,
+    userId: row.user_id,
+    itemId: row.item_id,
+    timestamp: row.ts,
+    receivedAt: row.received_at,
+    context: parseJson<ScalarRecord>(row.context),
+    properties: parseJson<ScalarRecord>(row.properties),
+    requestId: row.request_id,
+  };
+}
+
+export interface ItemRow {
+  readonly id: string;
+  readonly categories: string;
+  readonly tags: string;
+  readonly price: number | null;
+  readonly available: number;
+  readonly created_at: number;
+  readonly expires_at: number | null;
+  readonly attributes: string;
+  readonly updated_at: number;
+}
+
+export type ItemParams = [
+  id: string,
+  categories: string,
+  tags: string,
+  price: number | null,
+  available: number,
+  createdAt: number,
+  expiresAt: number | null,
+  attributes: string,
+  updatedAt: number,
+];
+
+export function itemParams(item: Item): ItemParams {
+  return [
+    item.id,
+    JSON.stringify(item.categories),
+    JSON.stringify(item.tags),
+    item.price,
+    item.available ? 1 : 0,
+    item.createdAt,
+    item.expiresAt,
+    JSON.stringify(item.attributes),
+    item.updatedAt,
+  ];
+}
+
+export function itemFromRow(row: ItemRow): Item {
+  return {
+    id: row.id,
+    categories: parseJson<string[]>(row.categories),
+    tags: parseJson<string[]>(row.tags),
+    price: row.price,
+    available: row.available !== 0,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    attributes: parseJson<ScalarRecord>(row.attributes),
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface UserRow {
+  readonly id: string;
+  readonly traits: string;
+  readonly created_at: number;
+  readonly updated_at: number;
+}
+
+export type UserParams = [id: string, traits: string, createdAt: number, updatedAt: number];
+
+export function userParams(user: User): UserParams {
+  return [user.id, JSON.stringify(user.traits), user.createdAt, user.updatedAt];
+}
+
+export function userFromRow(row: UserRow): User {
+  return {
+    id: row.id,
+    traits: parseJson<ScalarRecord>(row.traits),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface ImpressionRow {
+  readonly request_id: string;
+  readonly user_id: string;
+  readonly created_at: number;
+  readonly surface: string;
+  readonly model: string;
+  readonly model_version: number;
+  readonly fallback: number;
+  readonly items: string;
+}
+
+export type ImpressionParams = [
+  requestId: string,
+  userId: string,
+  createdAt: number,
+  surface: string,
+  model: string,
+  modelVersion: number,
+  fallback: number,
+  items: string,
+];
+
+export function impressionParams(impression: Impression): ImpressionParams {
+  return [
+    impression.requestId,
+    impression.userId,
+    impression.createdAt,
+    impression.surface,
+    impression.model,
+    impression.modelVersion,
+    impression.fallback ? 1 : 0,
+    // Only the declared fields: a caller's richer objects must not leak extra keys into the log.
+    JSON.stringify(impression.items.map(({ itemId, position, score }) => ({ itemId, position, score }))),
+  ];
+}
+
+export function impressionFromRow(row: ImpressionRow): Impression {
+  return {
+    requestId: row.request_id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    surface: row.surface,
+    model: row.model,
+    modelVersion: row.model_version,
+    fallback: row.fallback !== 0,
+    items: parseJson<ImpressionItem[]>(row.items),
+  };
+}
+
+export interface ArtifactInfoRow {
+  readonly name: string;
+  readonly version: number;
+  readonly created_at: number;
+  readonly meta: string;
+  readonly bytes: number;
+}
+
+export interface ArtifactRow {
+  readonly name: string;
+  readonly version: number;
+  readonly created_at: number;
+  readonly meta: string;
+  readonly payload: Buffer;
+}
+
+export type ArtifactParams = [
+  name: string,
+  version: number,
+  createdAt: number,
+  meta: string,
+  payload: Buffer,
+];
+
+export function artifactParams(artifact: StoredArtifact): ArtifactParams {
+  const { payload } = artifact;
+  // A view, not a copy: SQLite copies the bytes while binding. Honours byteOffset for subarray payloads.
+  const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return [artifact.name, artifact.version, artifact.createdAt, JSON.stringify(artifact.meta), bytes];
+}
+
+export function artifactFromRow(row: ArtifactRow): StoredArtifact {
+  return {
+    name: row.name,
+    version: row.version,
+    createdAt: row.created_at,
+    meta: parseJson<JsonValue>(row.meta),
+    payload: ownedBytes(row.payload),
+  };
+}
+
+export function artifactInfoFromRow(row: ArtifactInfoRow): ArtifactInfo {
+  return {
+    name: row.name,
+    version: row.version,
+    createdAt: row.created_at,
+    meta: parseJson<JsonValue>(row.meta),
+    bytes: row.bytes,
+  };
+}
+
+/**
+ * Models read payloads through Float32Array/Int32Array views, which need an aligned byte offset, and a
+ * Buffer may be a slice of a shared pool. So a payload always starts at offset 0 of a buffer of its own;
+ * the copy only happens when the driver handed back such a slice.
+ */
+export function ownedBytes(buffer: Buffer): Uint8Array {
+  if (buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength) {
+    return new Uint8Array(buffer.buffer, 0, buffer.byteLength);
+  }
+  return new Uint8Array(buffer);
+}
+
+/** Stored JSON is only ever written by this module, so its shape is known. */
+export function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}

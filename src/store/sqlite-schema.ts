@@ -1,0 +1,167 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+import { StoreSchemaError } from './errors.js';
+
+type Db = BetterSqlite3.Database;
+
+/**
+ * One step of the schema's history. Steps are never edited once released: a change to the schema is a
+ * new step appended to `MIGRATIONS`, so every existing data directory can be brought forward.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly up: (db: Db) => void;
+}
+
+/** The `meta` key that records which migrations have run; not writable through `Store.setMeta`. */
+export const SCHEMA_VERSION_KEY = 'schema_version';
+
+const V1 = `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL -- JSON
+  );
+
+  -- AUTOINCREMENT so a seq is never reused, even if the newest events are deleted one day (user erasure):
+  -- consumers remember "processed up to seq N" and keyset scans resume from it.
+  CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    TEXT    NOT NULL UNIQUE,
+    name        TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
+    item_id     TEXT,
+    ts          INTEGER NOT NULL, -- epoch ms
+    received_at INTEGER NOT NULL, -- epoch ms
+    context     TEXT    NOT NULL, -- JSON object of scalars
+    properties  TEXT    NOT NULL, -- JSON object of scalars
+    request_id  TEXT
+  );
+  CREATE INDEX events_user_ts ON events (user_id, ts DESC, seq DESC);
+  -- Partial: most events carry no request id, and request_id = ? implies NOT NULL so the index still serves.
+  CREATE INDEX events_request ON events (request_id) WHERE request_id IS NOT NULL;
+
+  CREATE TABLE items (
+    id         TEXT PRIMARY KEY,
+    categories TEXT    NOT NULL, -- JSON array of strings
+    tags       TEXT    NOT NULL, -- JSON array of strings
+    price      REAL,
+    available  INTEGER NOT NULL, -- 0 / 1
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    attributes TEXT    NOT NULL, -- JSON object of scalars
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    traits     TEXT    NOT NULL, -- JSON object of scalars
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE impressions (
+    request_id    TEXT PRIMARY KEY,
+    user_id       TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    surface       TEXT    NOT NULL,
+    model         TEXT    NOT NULL,
+    model_version INTEGER NOT NULL,
+    fallback      INTEGER NOT NULL, -- 0 / 1
+    items         TEXT    NOT NULL  -- JSON array of { itemId, position, score }
+  );
+
+  -- payload last: listing reads the columns before it without touching the blob's overflow pages.
+  CREATE TABLE artifacts (
+    name       TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    meta       TEXT    NOT NULL, -- JSON
+    payload    BLOB    NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
+];
+
+/** The schema version this build writes and understands. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+/** The version recorded in the database; 0 for a database no migration has touched yet. */
+export function readSchemaVersion(db: Db): number {
+  const hasMeta = db
+    .prepare<[], { n: number }>(
+      `SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'`,
+    )
+    .get();
+  if (!hasMeta || hasMeta.n === 0) return 0;
+  const row = db
+    .prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?')
+    .get(SCHEMA_VERSION_KEY);
+  if (!row) return 0;
+  const version: unknown = JSON.parse(row.value);
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    throw new StoreSchemaError(`The database records an invalid schema version: ${row.value}`);
+  }
+  return version;
+}
+
+/**
+ * Brings the database up to the newest migration in `migrations` and returns the resulting version.
+ * Runs in one IMMEDIATE transaction: two processes opening a fresh data directory at once serialise here
+ * (the loser waits on busy_timeout, then finds the work done), and a failing step leaves nothing behind.
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
+  assertOrdered(migrations);
+  const latest = migrations.at(-1)?.version ?? 0;
+  const run = db.transaction((): number => {
+    const current = readSchemaVersion(db);
+    assertNotNewer(current, latest);
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      migration.up(db);
+      db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(SCHEMA_VERSION_KEY, JSON.stringify(migration.version));
+    }
+    return Math.max(current, latest);
+  });
+  return run.immediate();
+}
+
+/** A read-only connection cannot migrate; it can only check that it understands what it will read. */
+export function assertReadableSchema(db: Db): number {
+  const current = readSchemaVersion(db);
+  if (current === 0) {
+    throw new StoreSchemaError('The database has no Attune schema yet; open it read-write once to create it');
+  }
+  assertNotNewer(current, LATEST_SCHEMA_VERSION);
+  if (current < LATEST_SCHEMA_VERSION) {
+    throw new StoreSchemaError(
+      `The database is at schema version ${current} but this build needs ${LATEST_SCHEMA_VERSION}; ` +
+        'open it read-write once (start the server) to migrate it',
+    );
+  }
+  return current;
+}
+
+function assertNotNewer(current: number, latest: number): void {
+  if (current > latest) {
+    throw new StoreSchemaError(
+      `The database is at schema version ${current}, newer than this build knows (${latest}); ` +
+        'upgrade Attune instead of opening it with an older version',
+    );
+  }
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(
+        `Migrations must be numbered 1, 2, 3, … in order; found ${migration.version} at ${index}`,
+      );
+    }
+  });
+}

@@ -1,0 +1,105 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+import type {
+  ArtifactInfoRow,
+  ArtifactParams,
+  ArtifactRow,
+  EventParams,
+  EventRow,
+  ImpressionParams,
+  ImpressionRow,
+  ItemParams,
+  ItemRow,
+  UserParams,
+  UserRow,
+} from './rows.js';
+
+const EVENT_COLUMNS =
+  'seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id';
+const ITEM_COLUMNS = 'id, categories, tags, price, available, created_at, expires_at, attributes, updated_at';
+const IMPRESSION_COLUMNS = 'request_id, user_id, created_at, surface, model, model_version, fallback, items';
+
+/** Every statement the store runs, prepared once per connection: preparing costs more than a small query. */
+export function prepareStatements(db: BetterSqlite3.Database) {
+  return {
+    // First write wins: a re-sent event id is ignored (changes === 0) and reported as a duplicate.
+    insertEvent: db.prepare<EventParams>(
+      `INSERT OR IGNORE INTO events (event_id, name, user_id, item_id, ts, received_at, context, properties,
+         request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertMissingItem: db.prepare<[id: string, createdAt: number, updatedAt: number]>(
+      `INSERT OR IGNORE INTO items (${ITEM_COLUMNS})
+       VALUES (?, '[]', '[]', NULL, 1, ?, NULL, '{}', ?)`,
+    ),
+    userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
+    ),
+    scanEvents: db.prepare<[afterSeq: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    scanItemEvents: db.prepare<[afterSeq: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND item_id IS NOT NULL ORDER BY seq LIMIT ?`,
+    ),
+    eventsForRequest: db.prepare<[requestId: string], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE request_id = ? ORDER BY seq`,
+    ),
+    countEvents: db.prepare<[], number>('SELECT count(*) FROM events').pluck(),
+
+    putItem: db.prepare<ItemParams>(
+      `INSERT INTO items (${ITEM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET categories = excluded.categories, tags = excluded.tags,
+         price = excluded.price, available = excluded.available, created_at = excluded.created_at,
+         expires_at = excluded.expires_at, attributes = excluded.attributes,
+         updated_at = excluded.updated_at`,
+    ),
+    getItem: db.prepare<[id: string], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE id = ?`),
+    firstItems: db.prepare<[limit: number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items ORDER BY id LIMIT ?`),
+    itemsAfter: db.prepare<[afterId: string, limit: number], ItemRow>(
+      `SELECT ${ITEM_COLUMNS} FROM items WHERE id > ? ORDER BY id LIMIT ?`,
+    ),
+    deleteItem: db.prepare<[id: string]>('DELETE FROM items WHERE id = ?'),
+    countItems: db.prepare<[], number>('SELECT count(*) FROM items').pluck(),
+
+    putUser: db.prepare<UserParams>(
+      `INSERT INTO users (id, traits, created_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, created_at = excluded.created_at,
+         updated_at = excluded.updated_at`,
+    ),
+    getUser: db.prepare<[id: string], UserRow>(
+      'SELECT id, traits, created_at, updated_at FROM users WHERE id = ?',
+    ),
+
+    // First write wins, like events: a retried log write must not rewrite what was served.
+    insertImpression: db.prepare<ImpressionParams>(
+      `INSERT OR IGNORE INTO impressions (${IMPRESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getImpression: db.prepare<[requestId: string], ImpressionRow>(
+      `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE request_id = ?`,
+    ),
+
+    insertArtifact: db.prepare<ArtifactParams>(
+      'INSERT INTO artifacts (name, version, created_at, meta, payload) VALUES (?, ?, ?, ?, ?)',
+    ),
+    getArtifact: db.prepare<[name: string, version: number], ArtifactRow>(
+      'SELECT name, version, created_at, meta, payload FROM artifacts WHERE name = ? AND version = ?',
+    ),
+    latestArtifact: db.prepare<[name: string], ArtifactRow>(
+      `SELECT name, version, created_at, meta, payload FROM artifacts WHERE name = ?
+       ORDER BY version DESC LIMIT 1`,
+    ),
+    listArtifacts: db.prepare<[name: string], ArtifactInfoRow>(
+      `SELECT name, version, created_at, meta, length(payload) AS bytes FROM artifacts WHERE name = ?
+       ORDER BY version DESC`,
+    ),
+    maxArtifactVersion: db
+      .prepare<[name: string], number | null>('SELECT max(version) FROM artifacts WHERE name = ?')
+      .pluck(),
+
+    getMeta: db.prepare<[key: string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: db.prepare<[key: string, value: string]>(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

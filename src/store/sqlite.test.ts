@@ -1,0 +1,294 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { StoreReadonlyError, StoreSchemaError } from './errors.js';
+import { DATABASE_FILE, openSqliteStore, type SqliteStore } from './sqlite.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './sqlite-schema.js';
+import { describeStoreContract, event, item } from './store.contract.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SQLITE_MODULE = new URL('./sqlite.ts', import.meta.url).href;
+
+const tempDirs: string[] = [];
+const opened: SqliteStore[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'attune-store-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Opens a store that the shared afterEach closes, however the test ends. */
+function track(store: SqliteStore): SqliteStore {
+  opened.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describeStoreContract('sqlite', async () => openSqliteStore({ dataDir: join(tempDir(), 'data') }));
+
+describe('SqliteStore', () => {
+  it('creates the data directory and keeps data across close and reopen', async () => {
+    const dataDir = join(tempDir(), 'nested', 'data');
+    const first = openSqliteStore({ dataDir });
+    expect(existsSync(join(dataDir, DATABASE_FILE))).toBe(true);
+    await first.appendEvents([event({ eventId: 'a' })], { createMissingItems: true });
+    await first.saveArtifact({
+      name: 'als',
+      version: 1,
+      createdAt: 1,
+      meta: {},
+      payload: new Uint8Array([7]),
+    });
+    await first.setMeta('setting', { on: true });
+    await first.close();
+
+    const second = track(openSqliteStore({ dataDir }));
+    expect(await second.countEvents()).toBe(1);
+    expect(await second.getItem('i1')).not.toBeNull();
+    expect(Array.from((await second.loadArtifact('als'))?.payload ?? [])).toEqual([7]);
+    expect(await second.getMeta('setting')).toEqual({ on: true });
+  });
+
+  it('runs in WAL mode with synchronous FULL unless NORMAL is asked for', async () => {
+    const dataDir = tempDir();
+    const full = track(openSqliteStore({ dataDir }));
+    expect(full.settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', busyTimeoutMs: 5000 });
+    const normal = track(
+      openSqliteStore({ dataDir, readonly: true, synchronous: 'NORMAL', busyTimeoutMs: 250 }),
+    );
+    expect(normal.settings()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', busyTimeoutMs: 250 });
+    expect(() => openSqliteStore({ dataDir, synchronous: 'OFF' as 'FULL' })).toThrow(RangeError);
+  });
+
+  describe('read-only connections', () => {
+    it('see committed events while the writer stays open, and refuse writes', async () => {
+      const dataDir = tempDir();
+      const writer = track(openSqliteStore({ dataDir }));
+      await writer.appendEvents([event({ eventId: 'a' })], { createMissingItems: false });
+      const reader = track(openSqliteStore({ dataDir, readonly: true }));
+      expect(reader.readonly).toBe(true);
+      expect(await reader.countEvents()).toBe(1);
+
+      await writer.appendEvents([event({ eventId: 'b' }), event({ eventId: 'c' })], {
+        createMissingItems: false,
+      });
+      expect(await reader.countEvents()).toBe(3);
+      expect((await reader.userEvents('u1')).map((e) => e.eventId)).toEqual(['c', 'b', 'a']);
+
+      await expect(
+        reader.appendEvents([event({ eventId: 'd' })], { createMissingItems: false }),
+      ).rejects.toThrow(StoreReadonlyError);
+      await expect(reader.putItems([item({ id: 'x' })])).rejects.toThrow(/read-only/);
+      await expect(reader.setMeta('k', 1)).rejects.toThrow(StoreReadonlyError);
+      expect(await writer.countEvents()).toBe(3);
+    });
+
+    it('need an existing database and do not create one', () => {
+      const dataDir = join(tempDir(), 'missing');
+      expect(() => openSqliteStore({ dataDir, readonly: true })).toThrow(/No Attune database/);
+      expect(existsSync(dataDir)).toBe(false);
+    });
+
+    it('coexist with the writer from a worker thread', async () => {
+      const dataDir = tempDir();
+      const writer = track(openSqliteStore({ dataDir }));
+      await writer.appendEvents([event({ eventId: 'seed' })], { createMissingItems: false });
+      const target = 20 * 500;
+      // Plain JS evaluated in the worker. Workers do not inherit vitest's transform, and on Node 20 tsx's
+      // `--import` hook registers on the main thread only, so the worker registers tsx itself (resolved from
+      // the working directory, the repository root under vitest).
+      const worker = new Worker(
+        `
+        const { parentPort, workerData } = require('node:worker_threads');
+        (async () => {
+          (await import('tsx/esm/api')).register();
+          const { openSqliteStore } = await import(workerData.module);
+          const store = openSqliteStore({ dataDir: workerData.dataDir, readonly: true });
+          const counts = [];
+          while (true) {
+            const count = await store.countEvents();
+            let scanned = 0;
+            for await (const batch of store.scanEvents({ batchSize: 700 })) scanned += batch.length;
+            counts.push([count, scanned]);
+            if (count >= workerData.target) break;
+          }
+          await store.close();
+          parentPort.postMessage(counts);
+        })();
+        `,
+        { eval: true, workerData: { module: SQLITE_MODULE, dataDir, target } },
+      );
+      const result = new Promise<[number, number][]>((resolvePromise, reject) => {
+        worker.once('message', resolvePromise);
+        worker.once('error', reject);
+      });
+      let done = false;
+      void result.finally(() => (done = true)).catch(() => undefined);
+
+      let batch = 0;
+      while (!done && batch < 1000) {
+        const events = Array.from({ length: 500 }, (_, i) => event({ eventId: `w${batch}-${i}` }));
+        await writer.appendEvents(events, { createMissingItems: false });
+        batch += 1;
+        await new Promise((tick) => setTimeout(tick, 1));
+      }
+      const counts = await result;
+      await worker.terminate();
+
+      expect(counts.at(-1)?.[0]).toBeGreaterThanOrEqual(target);
+      for (const [index, [count, scanned]] of counts.entries()) {
+        // A scan starts after the count and the log only grows.
+        expect(scanned).toBeGreaterThanOrEqual(count);
+        expect(count).toBeGreaterThanOrEqual(counts[index - 1]?.[0] ?? 0);
+      }
+    });
+  });
+
+  describe('schema', () => {
+    it('records the schema version and protects it from setMeta', async () => {
+      const store = track(openSqliteStore({ dataDir: tempDir() }));
+      expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
+      await expect(store.setMeta('schema_version', 99)).rejects.toThrow(/managed by the store/);
+    });
+
+    it('applies later migrations to an existing database, once', async () => {
+      const dataDir = tempDir();
+      const store = openSqliteStore({ dataDir });
+      await store.appendEvents([event({ eventId: 'a' })], { createMissingItems: false });
+      await store.close();
+
+      const db = new Database(join(dataDir, DATABASE_FILE));
+      try {
+        const next = [
+          ...MIGRATIONS,
+          {
+            version: LATEST_SCHEMA_VERSION + 1,
+            description: 'test',
+            up: (conn: Database.Database) => conn.exec('ALTER TABLE events ADD COLUMN extra TEXT'),
+          },
+        ];
+        expect(migrate(db, next)).toBe(LATEST_SCHEMA_VERSION + 1);
+        // A second run finds nothing to do; re-running the ALTER would throw.
+        expect(migrate(db, next)).toBe(LATEST_SCHEMA_VERSION + 1);
+        expect(readSchemaVersion(db)).toBe(LATEST_SCHEMA_VERSION + 1);
+        expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1 });
+      } finally {
+        db.close();
+      }
+      // This build does not know that version: refuse rather than misread the data.
+      expect(() => openSqliteStore({ dataDir })).toThrow(StoreSchemaError);
+      expect(() => openSqliteStore({ dataDir, readonly: true })).toThrow(/newer than this build/);
+    });
+
+    it('rolls a failed migration back entirely', () => {
+      const db = new Database(join(tempDir(), 'x.db'));
+      try {
+        const broken = [
+          ...MIGRATIONS,
+          {
+            version: LATEST_SCHEMA_VERSION + 1,
+            description: 'broken',
+            up: (conn: Database.Database) => conn.exec('NOPE'),
+          },
+        ];
+        expect(() => migrate(db, broken)).toThrow();
+        expect(readSchemaVersion(db)).toBe(0);
+      } finally {
+        db.close();
+      }
+    });
+
+    it('serves user history and request lookups from their indexes', () => {
+      const dataDir = tempDir();
+      track(openSqliteStore({ dataDir }));
+      const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
+      try {
+        const plan = (sql: string, ...params: unknown[]) =>
+          db
+            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+            .all(...params)
+            .map((row) => row.detail)
+            .join('\n');
+        const history = plan(
+          'SELECT * FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
+          'u',
+          0,
+          10,
+        );
+        expect(history).toMatch(/USING INDEX events_user_ts/);
+        expect(history).not.toMatch(/TEMP B-TREE/);
+        expect(plan('SELECT * FROM events WHERE request_id = ? ORDER BY seq', 'r')).toMatch(
+          /USING INDEX events_request/,
+        );
+      } finally {
+        db.close();
+      }
+    });
+  });
+
+  it('keeps every acknowledged batch, whole, when the process is killed with SIGKILL', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir, 'data');
+    const script = join(dir, 'writer.mts');
+    // Appends 100-event batches as fast as it can and prints the number of each one acknowledged.
+    writeFileSync(
+      script,
+      `
+      import { openSqliteStore } from ${JSON.stringify(SQLITE_MODULE)};
+      const store = openSqliteStore({ dataDir: process.argv[2] });
+      for (let batch = 0; ; batch++) {
+        const events = Array.from({ length: 100 }, (_, i) => ({
+          eventId: batch + '-' + i, name: 'view', userId: 'u' + (i % 7), itemId: 'i' + batch,
+          timestamp: batch, receivedAt: batch, context: {}, properties: {}, requestId: null,
+        }));
+        await store.appendEvents(events, { createMissingItems: true });
+        process.stdout.write(batch + '\\n');
+      }
+      `,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let acknowledged = -1;
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolveExit) =>
+      child.once('exit', (_, signal) => resolveExit(signal)),
+    );
+    await new Promise<void>((resolveAcked, reject) => {
+      let pending = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        pending += chunk.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) acknowledged = Number(line);
+        if (acknowledged >= 30) {
+          child.kill('SIGKILL');
+          resolveAcked();
+        }
+      });
+      child.once('exit', () => reject(new Error(`writer exited early: ${stderr}`)));
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    const store = track(openSqliteStore({ dataDir }));
+    const count = await store.countEvents();
+    // Everything acknowledged is there; whatever else is there came in whole batches, items included.
+    expect(count).toBeGreaterThanOrEqual((acknowledged + 1) * 100);
+    expect(count % 100).toBe(0);
+    expect(await store.countItems()).toBe(count / 100);
+  });
+});

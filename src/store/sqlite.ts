@@ -1,0 +1,444 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import type { Item, User } from '../catalog/types.js';
+import type { AppendResult, TrackedEvent } from '../events/types.js';
+import type { Impression } from '../recommendations/impression.js';
+import type { JsonValue } from '../shared/types.js';
+import { ArtifactVersionExistsError, StoreClosedError, StoreReadonlyError } from './errors.js';
+import {
+  artifactFromRow,
+  artifactInfoFromRow,
+  artifactParams,
+  eventFromRow,
+  eventParams,
+  impressionFromRow,
+  impressionParams,
+  itemFromRow,
+  itemParams,
+  parseJson,
+  userFromRow,
+  userParams,
+} from './rows.js';
+import { SCHEMA_VERSION_KEY, assertReadableSchema, migrate } from './sqlite-schema.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import type {
+  AppendOptions,
+  ArtifactInfo,
+  ListOptions,
+  ScanOptions,
+  Store,
+  StoredArtifact,
+  UserEventsOptions,
+} from './types.js';
+
+/** The database file inside the data directory. */
+export const DATABASE_FILE = 'attune.db';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export interface SqliteStoreOptions {
+  /** Created if missing (unless read-only). */
+  readonly dataDir: string;
+  /** For training workers and batch jobs: no migrations, every write rejected. */
+  readonly readonly?: boolean;
+  /**
+   * FULL (default) fsyncs the WAL on every commit, so an acknowledged write survives power loss. NORMAL
+   * still survives a crash of the process (`kill -9`) but may lose the last commits on power loss.
+   */
+  readonly synchronous?: SqliteSynchronous;
+  /** How long a statement waits for another connection's lock before failing (default 5 s). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** The connection settings in force, for diagnostics and tests. */
+export interface SqliteSettings {
+  readonly journalMode: string;
+  readonly synchronous: SqliteSynchronous | 'OFF' | 'EXTRA';
+  readonly busyTimeoutMs: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+const DEFAULT_USER_EVENTS_LIMIT = 100;
+const DEFAULT_EVENT_BATCH = 10_000;
+const DEFAULT_ITEM_BATCH = 1_000;
+/**
+ * Every event touches a random leaf page of the user index (and of the event-id index when ids are random
+ * UUIDs), so a batch of 500 dirties 550–1,150 pages (measured). SQLite's 2 MiB default cache cannot hold
+ * the indexes' hot pages and re-reads them from the OS on every batch; 64 MiB (a cap, filled as used)
+ * keeps them.
+ */
+const CACHE_KIB = 64 * 1024;
+/**
+ * For the same reason a batch appends 2–5 MB to the WAL. With the default checkpoint threshold (1,000 pages)
+ * nearly every commit would also run a checkpoint, copying those pages into the database file and, under
+ * synchronous=FULL, fsyncing it. 10,000 pages (~40 MB of WAL) checkpoints about every tenth batch, so a
+ * page rewritten by several batches is copied once; measured ~1.7× the append throughput of the default.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+
+/**
+ * Opens (creating and migrating when writable) the SQLite database in `dataDir`. One writable store per
+ * process; any number of read-only ones (one per worker thread — connections cannot cross threads).
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const dataDir = resolve(options.dataDir);
+  const file = join(dataDir, DATABASE_FILE);
+  const readonly = options.readonly ?? false;
+  const synchronous = options.synchronous ?? 'FULL';
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  // Both end up inside PRAGMA text, which takes no bound parameters: accept only known values.
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+    throw new RangeError(`synchronous must be 'FULL' or 'NORMAL', got ${String(synchronous)}`);
+  }
+  assertCount('busyTimeoutMs', busyTimeoutMs, 0);
+
+  if (readonly) {
+    if (!existsSync(file)) {
+      throw new Error(`No Attune database at ${file}; open the data directory read-write once to create it`);
+    }
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+  }
+
+  const db = new Database(file, { readonly, fileMustExist: readonly });
+  try {
+    // First, so that the migration below waits for a concurrent opener instead of failing with SQLITE_BUSY.
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    if (!readonly) {
+      // WAL lets readers (the training worker) run while the writer commits. It is a property of the file,
+      // so read-only connections inherit it.
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`Could not switch ${file} to WAL mode (got ${String(mode)})`);
+    }
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
+    if (!readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    if (readonly) assertReadableSchema(db);
+    else migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db, file, readonly);
+}
+
+interface Open {
+  readonly db: Database.Database;
+  readonly statements: Statements;
+  readonly append: (events: readonly TrackedEvent[], createMissingItems: boolean) => AppendResult;
+  readonly appendMany: (appends: readonly PendingAppend[]) => AppendResult[];
+  readonly putItems: (items: readonly Item[]) => void;
+  readonly appendImpressions: (impressions: readonly Impression[]) => void;
+}
+
+/** An `appendEvents` call waiting for the next group commit. */
+interface PendingAppend {
+  readonly events: readonly TrackedEvent[];
+  readonly createMissingItems: boolean;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded store. better-sqlite3 is synchronous; the async methods exist for the shared `Store`
+ * shape. Each method runs to completion without yielding, so calls from one thread never interleave.
+ */
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite';
+  #open: Open | null;
+  #pendingAppends: PendingAppend[] = [];
+
+  /** Use `openSqliteStore`, which sets the connection up and migrates the schema. */
+  constructor(
+    db: Database.Database,
+    /** The database file. */
+    readonly path: string,
+    readonly readonly: boolean,
+  ) {
+    const statements = prepareStatements(db);
+    // IMMEDIATE takes the write lock up front: a deferred transaction that upgrades from read to write can
+    // fail with SQLITE_BUSY at once (no busy_timeout wait) when another connection wrote in between.
+    this.#open = {
+      db,
+      statements,
+      append: db.transaction((events: readonly TrackedEvent[], createMissingItems: boolean) =>
+        appendInTransaction(statements, events, createMissingItems),
+      ).immediate,
+      appendMany: db.transaction((appends: readonly PendingAppend[]) =>
+        appends.map((pending) => appendInTransaction(statements, pending.events, pending.createMissingItems)),
+      ).immediate,
+      putItems: db.transaction((items: readonly Item[]) => {
+        for (const item of items) statements.putItem.run(...itemParams(item));
+      }).immediate,
+      appendImpressions: db.transaction((impressions: readonly Impression[]) => {
+        for (const impression of impressions)
+          statements.insertImpression.run(...impressionParams(impression));
+      }).immediate,
+    };
+  }
+
+  // --- events -------------------------------------------------------------------------------------
+
+  /**
+   * Group commit: appends requested in the same turn of the event loop (concurrent HTTP requests) share one
+   * transaction and one fsync. Each caller still resolves only after its events are committed, and gets
+   * the result of its own batch, as if the batches had been committed one after the other in call order.
+   */
+  appendEvents(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult> {
+    try {
+      this.#writable('append events');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: [], createdItems: [] });
+    return new Promise((resolve, reject) => {
+      this.#pendingAppends.push({ events, createMissingItems: options.createMissingItems, resolve, reject });
+      if (this.#pendingAppends.length === 1) setImmediate(() => this.#commitAppends());
+    });
+  }
+
+  #commitAppends(): void {
+    const pending = this.#pendingAppends;
+    this.#pendingAppends = [];
+    if (pending.length === 0) return;
+    let open: Open;
+    try {
+      open = this.#writable('append events');
+    } catch (error) {
+      for (const append of pending) append.reject(error);
+      return;
+    }
+    try {
+      const results = open.appendMany(pending);
+      pending.forEach((append, index) => append.resolve(results[index]!));
+    } catch {
+      // The shared transaction rolled back whole; commit each batch alone so one failure fails only itself.
+      for (const append of pending) {
+        try {
+          append.resolve(open.append(append.events, append.createMissingItems));
+        } catch (error) {
+          append.reject(error);
+        }
+      }
+    }
+  }
+
+  async userEvents(userId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
+    const { statements } = this.#connection();
+    const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
+    assertCount('limit', limit, 0);
+    const since = options.since ?? Number.MIN_SAFE_INTEGER;
+    return statements.userEvents.all(userId, since, limit).map(eventFromRow);
+  }
+
+  async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
+    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+    assertCount('batchSize', batchSize, 1);
+    let afterSeq = 0;
+    while (true) {
+      // Looked up per batch: a scan outlived by close() fails with a clear error on its next batch.
+      const { statements } = this.#connection();
+      const query = options.withItemOnly ? statements.scanItemEvents : statements.scanEvents;
+      // Keyset pagination holds no read transaction between batches, so writes continue (and the WAL can
+      // checkpoint) during a long training scan; events committed meanwhile after the cursor are included.
+      const rows = query.all(afterSeq, batchSize);
+      const last = rows.at(-1);
+      if (!last) return;
+      afterSeq = last.seq;
+      yield rows.map(eventFromRow);
+      if (rows.length < batchSize) return;
+    }
+  }
+
+  async eventsForRequest(requestId: string): Promise<TrackedEvent[]> {
+    return this.#connection().statements.eventsForRequest.all(requestId).map(eventFromRow);
+  }
+
+  async countEvents(): Promise<number> {
+    return this.#connection().statements.countEvents.get() ?? 0;
+  }
+
+  // --- catalog ------------------------------------------------------------------------------------
+
+  async putItems(items: readonly Item[]): Promise<void> {
+    const open = this.#writable('put items');
+    if (items.length > 0) open.putItems(items);
+  }
+
+  async getItem(id: string): Promise<Item | null> {
+    const row = this.#connection().statements.getItem.get(id);
+    return row ? itemFromRow(row) : null;
+  }
+
+  async listItems(options: ListOptions): Promise<Item[]> {
+    const { statements } = this.#connection();
+    assertCount('limit', options.limit, 0);
+    const rows =
+      options.after === undefined
+        ? statements.firstItems.all(options.limit)
+        : statements.itemsAfter.all(options.after, options.limit);
+    return rows.map(itemFromRow);
+  }
+
+  async *scanItems(options: { readonly batchSize?: number } = {}): AsyncGenerator<Item[]> {
+    const batchSize = options.batchSize ?? DEFAULT_ITEM_BATCH;
+    assertCount('batchSize', batchSize, 1);
+    let after: string | undefined;
+    while (true) {
+      const batch = await this.listItems({ after, limit: batchSize });
+      const last = batch.at(-1);
+      if (!last) return;
+      after = last.id;
+      yield batch;
+      if (batch.length < batchSize) return;
+    }
+  }
+
+  async deleteItem(id: string): Promise<boolean> {
+    return this.#writable('delete an item').statements.deleteItem.run(id).changes > 0;
+  }
+
+  async countItems(): Promise<number> {
+    return this.#connection().statements.countItems.get() ?? 0;
+  }
+
+  async putUser(user: User): Promise<void> {
+    this.#writable('put a user').statements.putUser.run(...userParams(user));
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = this.#connection().statements.getUser.get(id);
+    return row ? userFromRow(row) : null;
+  }
+
+  // --- impressions --------------------------------------------------------------------------------
+
+  async appendImpressions(impressions: readonly Impression[]): Promise<void> {
+    const open = this.#writable('append impressions');
+    if (impressions.length > 0) open.appendImpressions(impressions);
+  }
+
+  async getImpression(requestId: string): Promise<Impression | null> {
+    const row = this.#connection().statements.getImpression.get(requestId);
+    return row ? impressionFromRow(row) : null;
+  }
+
+  // --- model artifacts ----------------------------------------------------------------------------
+
+  async saveArtifact(artifact: StoredArtifact): Promise<void> {
+    const { statements } = this.#writable('save an artifact');
+    assertCount('artifact version', artifact.version, 1);
+    try {
+      statements.insertArtifact.run(...artifactParams(artifact));
+    } catch (error) {
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new ArtifactVersionExistsError(artifact.name, artifact.version);
+      }
+      throw error;
+    }
+  }
+
+  async loadArtifact(name: string, version?: number): Promise<StoredArtifact | null> {
+    const { statements } = this.#connection();
+    const row =
+      version === undefined ? statements.latestArtifact.get(name) : statements.getArtifact.get(name, version);
+    return row ? artifactFromRow(row) : null;
+  }
+
+  async listArtifacts(name: string): Promise<ArtifactInfo[]> {
+    return this.#connection().statements.listArtifacts.all(name).map(artifactInfoFromRow);
+  }
+
+  async nextArtifactVersion(name: string): Promise<number> {
+    return (this.#connection().statements.maxArtifactVersion.get(name) ?? 0) + 1;
+  }
+
+  // --- metadata -----------------------------------------------------------------------------------
+
+  async getMeta(key: string): Promise<JsonValue | null> {
+    const value = this.#connection().statements.getMeta.get(key);
+    return value === undefined ? null : parseJson<JsonValue>(value);
+  }
+
+  async setMeta(key: string, value: JsonValue): Promise<void> {
+    const { statements } = this.#writable('set metadata');
+    if (key === SCHEMA_VERSION_KEY) {
+      throw new Error(`The meta key "${key}" is managed by the store's migrations and cannot be set`);
+    }
+    statements.setMeta.run(key, JSON.stringify(value));
+  }
+
+  // --- connection ---------------------------------------------------------------------------------
+
+  /** The settings the connection actually runs with (read back from SQLite, not from the options). */
+  settings(): SqliteSettings {
+    const { db } = this.#connection();
+    const synchronous = SYNCHRONOUS_NAMES[Number(db.pragma('synchronous', { simple: true }))];
+    if (!synchronous) throw new Error('SQLite reported an unknown synchronous level');
+    return {
+      journalMode: String(db.pragma('journal_mode', { simple: true })),
+      synchronous,
+      busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
+    };
+  }
+
+  /** Idempotent. Any later call rejects with `StoreClosedError`. */
+  async close(): Promise<void> {
+    const open = this.#open;
+    if (!open) return;
+    this.#commitAppends();
+    this.#open = null;
+    // Recommended before closing a long-lived connection: refreshes planner statistics cheaply.
+    if (!this.readonly) open.db.pragma('optimize');
+    open.db.close();
+  }
+
+  #connection(): Open {
+    if (!this.#open) throw new StoreClosedError(this.path);
+    return this.#open;
+  }
+
+  #writable(operation: string): Open {
+    const open = this.#connection();
+    if (this.readonly) throw new StoreReadonlyError(this.path, operation);
+    return open;
+  }
+}
+
+/**
+ * Inserts one batch inside the caller's transaction. An ignored insert (changes === 0) means the event id
+ * was already stored — by an earlier batch or earlier in this one. Placeholder items are created only for
+ * newly stored events: a re-sent event has no effect at all, so it cannot resurrect a deleted item.
+ */
+function appendInTransaction(
+  statements: Statements,
+  events: readonly TrackedEvent[],
+  createMissingItems: boolean,
+): AppendResult {
+  let stored = 0;
+  const duplicates: string[] = [];
+  const createdItems: string[] = [];
+  for (const event of events) {
+    if (statements.insertEvent.run(...eventParams(event)).changes === 0) {
+      duplicates.push(event.eventId);
+      continue;
+    }
+    stored += 1;
+    if (createMissingItems && event.itemId !== null) {
+      const created = statements.insertMissingItem.run(event.itemId, event.timestamp, event.receivedAt);
+      if (created.changes > 0) createdItems.push(event.itemId);
+    }
+  }
+  return { stored, duplicates, createdItems };
+}
+
+/** Limits and batch sizes end up in LIMIT clauses, where SQLite reads a negative value as "no limit". */
+function assertCount(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
+  }
+}

@@ -1,0 +1,579 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import type { Item, User } from '../catalog/types.js';
+import type { TrackedEvent } from '../events/types.js';
+import type { Impression } from '../recommendations/impression.js';
+import type { JsonValue, ScalarRecord } from '../shared/types.js';
+import { ArtifactVersionExistsError, StoreClosedError } from './errors.js';
+import type { Store, StoredArtifact } from './types.js';
+
+/*
+ * The behaviour every `Store` backend must have, written once. A backend's test file calls
+ * `describeStoreContract('sqlite', open)` with an `open` that returns a fresh, empty store each time; the
+ * suite closes it after every test (so `close()` must be idempotent).
+ */
+
+const T0 = Date.UTC(2025, 0, 1);
+const MINUTE = 60_000;
+
+/** Scalars whose JSON round trip is easy to get subtly wrong (type coercion, precision, escaping). */
+const TRICKY_SCALARS: ScalarRecord = {
+  zero: 0,
+  negative: -42,
+  fraction: 0.1 + 0.2,
+  tiny: 5e-324,
+  huge: 1.7976931348623157e308,
+  maxSafe: Number.MAX_SAFE_INTEGER,
+  minSafe: Number.MIN_SAFE_INTEGER,
+  yes: true,
+  no: false,
+  nothing: null,
+  empty: '',
+  numeric: '007',
+  boolish: 'true',
+  nullish: 'null',
+  unicode: 'Größe 日本語 🎉',
+  escapes: 'quote " backslash \\ newline \n tab \t nul \u0000',
+};
+
+export function event(overrides: Partial<TrackedEvent> & { readonly eventId: string }): TrackedEvent {
+  return {
+    name: 'product_viewed',
+    userId: 'u1',
+    itemId: 'i1',
+    timestamp: T0,
+    receivedAt: T0 + 5,
+    context: {},
+    properties: {},
+    requestId: null,
+    ...overrides,
+  };
+}
+
+export function item(overrides: Partial<Item> & { readonly id: string }): Item {
+  return {
+    categories: ['shoes'],
+    tags: ['sale'],
+    price: 19.99,
+    available: true,
+    createdAt: T0,
+    expiresAt: null,
+    attributes: { brand: 'acme' },
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function events(count: number, make: (index: number) => Partial<TrackedEvent> = () => ({})): TrackedEvent[] {
+  return Array.from({ length: count }, (_, index) =>
+    event({ eventId: `e${String(index).padStart(4, '0')}`, timestamp: T0 + index * MINUTE, ...make(index) }),
+  );
+}
+
+function artifact(name: string, version: number, payload: Uint8Array, meta: JsonValue = {}): StoredArtifact {
+  return { name, version, createdAt: T0 + version, meta, payload };
+}
+
+async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[][]> {
+  const out: T[][] = [];
+  for await (const batch of batches) out.push(batch);
+  return out;
+}
+
+const ids = (list: readonly TrackedEvent[]): string[] => list.map((e) => e.eventId);
+
+export function describeStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('names its backend', () => {
+      expect(store.backend).toBe(name);
+    });
+
+    describe('appendEvents', () => {
+      it('gives concurrent appends the results they would have had one after the other', async () => {
+        const [first, second, third] = await Promise.all([
+          store.appendEvents([event({ eventId: 'c1' }), event({ eventId: 'c2' })], { createMissingItems: false }),
+          store.appendEvents([event({ eventId: 'c2' }), event({ eventId: 'c3' })], { createMissingItems: false }),
+          store.appendEvents([event({ eventId: 'c3', itemId: 'new-item' })], { createMissingItems: true }),
+        ]);
+        expect(first).toEqual({ stored: 2, duplicates: [], createdItems: [] });
+        expect(second).toEqual({ stored: 1, duplicates: ['c2'], createdItems: [] });
+        expect(third).toEqual({ stored: 0, duplicates: ['c3'], createdItems: [] });
+        expect(await store.countEvents()).toBe(3);
+        expect(await store.getItem('new-item')).toBeNull();
+      });
+
+      it('stores a batch and returns the events unchanged', async () => {
+        const batch = [
+          event({
+            eventId: 'a',
+            context: { ip: '10.0.0.1', mobile: true },
+            properties: { request_id: 'r1', price: 12.5, qty: 2 },
+            requestId: 'r1',
+          }),
+          event({ eventId: 'b', name: 'Signed Up', itemId: null, timestamp: T0 + MINUTE }),
+        ];
+        expect(await store.appendEvents(batch, { createMissingItems: false })).toEqual({
+          stored: 2,
+          duplicates: [],
+          createdItems: [],
+        });
+        expect(await store.countEvents()).toBe(2);
+        expect(await store.userEvents('u1')).toEqual([batch[1], batch[0]]);
+      });
+
+      it('accepts an empty batch', async () => {
+        expect(await store.appendEvents([], { createMissingItems: true })).toEqual({
+          stored: 0,
+          duplicates: [],
+          createdItems: [],
+        });
+        expect(await store.countEvents()).toBe(0);
+      });
+
+      it('skips event ids stored by an earlier batch and keeps the first version', async () => {
+        await store.appendEvents([event({ eventId: 'a' }), event({ eventId: 'b' })], {
+          createMissingItems: false,
+        });
+        const result = await store.appendEvents(
+          [event({ eventId: 'b', name: 'changed' }), event({ eventId: 'c' }), event({ eventId: 'a' })],
+          { createMissingItems: false },
+        );
+        expect(result.stored).toBe(1);
+        expect(result.duplicates).toEqual(['b', 'a']);
+        expect(await store.countEvents()).toBe(3);
+        const stored = await store.userEvents('u1');
+        expect(stored.find((e) => e.eventId === 'b')?.name).toBe('product_viewed');
+      });
+
+      it('skips a repeat inside the same batch', async () => {
+        const result = await store.appendEvents(
+          [event({ eventId: 'a' }), event({ eventId: 'b' }), event({ eventId: 'a', name: 'again' })],
+          { createMissingItems: false },
+        );
+        expect(result).toEqual({ stored: 2, duplicates: ['a'], createdItems: [] });
+        expect(await store.countEvents()).toBe(2);
+        expect((await store.userEvents('u1')).map((e) => e.name)).toEqual([
+          'product_viewed',
+          'product_viewed',
+        ]);
+      });
+
+      it('creates missing items once each, with placeholder fields, when asked', async () => {
+        await store.putItems([item({ id: 'known', categories: ['kept'] })]);
+        const result = await store.appendEvents(
+          [
+            event({ eventId: 'a', itemId: 'new1', timestamp: T0 + 1000, receivedAt: T0 + 2000 }),
+            event({ eventId: 'b', itemId: 'known' }),
+            event({ eventId: 'c', itemId: 'new1', timestamp: T0 + 9000 }),
+            event({ eventId: 'd', itemId: null }),
+            event({ eventId: 'e', itemId: 'new2' }),
+          ],
+          { createMissingItems: true },
+        );
+        expect(result.stored).toBe(5);
+        expect(result.createdItems).toEqual(['new1', 'new2']);
+        expect(await store.countItems()).toBe(3);
+        const created = await store.getItem('new1');
+        expect(created).toMatchObject({
+          id: 'new1',
+          categories: [],
+          tags: [],
+          price: null,
+          available: true,
+          createdAt: T0 + 1000,
+          expiresAt: null,
+          attributes: {},
+        });
+        expect((await store.getItem('known'))?.categories).toEqual(['kept']);
+      });
+
+      it('creates no items unless asked', async () => {
+        await store.appendEvents([event({ eventId: 'a', itemId: 'x' })], { createMissingItems: false });
+        expect(await store.getItem('x')).toBeNull();
+        expect(await store.countItems()).toBe(0);
+      });
+
+      it('does not create items for duplicate events', async () => {
+        await store.appendEvents([event({ eventId: 'a', itemId: 'x' })], { createMissingItems: true });
+        await store.deleteItem('x');
+        const result = await store.appendEvents([event({ eventId: 'a', itemId: 'x' })], {
+          createMissingItems: true,
+        });
+        expect(result).toEqual({ stored: 0, duplicates: ['a'], createdItems: [] });
+        expect(await store.getItem('x')).toBeNull();
+      });
+
+      it('stores all of a batch or none of it', async () => {
+        await store.appendEvents([event({ eventId: 'before' })], { createMissingItems: false });
+        const unserialisable = { big: 1n } as unknown as ScalarRecord;
+        const batch = [
+          event({ eventId: 'a', itemId: 'new' }),
+          event({ eventId: 'b', properties: unserialisable }),
+          event({ eventId: 'c', itemId: null }),
+        ];
+        await expect(store.appendEvents(batch, { createMissingItems: true })).rejects.toThrow();
+        expect(await store.countEvents()).toBe(1);
+        expect(await store.countItems()).toBe(0);
+        // The failed batch left no transaction open behind it: the good events go in afterwards.
+        const retry = await store.appendEvents([batch[0]!, batch[2]!], { createMissingItems: true });
+        expect(retry).toEqual({ stored: 2, duplicates: [], createdItems: ['new'] });
+      });
+    });
+
+    describe('userEvents', () => {
+      it('returns newest first by timestamp, then by insertion order', async () => {
+        await store.appendEvents(
+          [
+            event({ eventId: 'old', timestamp: T0 }),
+            event({ eventId: 'new', timestamp: T0 + 2 * MINUTE }),
+            event({ eventId: 'tie1', timestamp: T0 + MINUTE }),
+            event({ eventId: 'tie2', timestamp: T0 + MINUTE }),
+            event({ eventId: 'other-user', userId: 'u2', timestamp: T0 + 3 * MINUTE }),
+          ],
+          { createMissingItems: false },
+        );
+        await store.appendEvents([event({ eventId: 'late-but-older', timestamp: T0 - MINUTE })], {
+          createMissingItems: false,
+        });
+        expect(ids(await store.userEvents('u1'))).toEqual(['new', 'tie2', 'tie1', 'old', 'late-but-older']);
+        expect(ids(await store.userEvents('u2'))).toEqual(['other-user']);
+        expect(await store.userEvents('nobody')).toEqual([]);
+      });
+
+      it('returns at most 100 by default, the newest ones', async () => {
+        await store.appendEvents(events(120), { createMissingItems: false });
+        const got = await store.userEvents('u1');
+        expect(got).toHaveLength(100);
+        expect(got[0]?.eventId).toBe('e0119');
+        expect(got.at(-1)?.eventId).toBe('e0020');
+      });
+
+      it('honours limit and since (inclusive)', async () => {
+        await store.appendEvents(events(10), { createMissingItems: false });
+        expect(ids(await store.userEvents('u1', { limit: 3 }))).toEqual(['e0009', 'e0008', 'e0007']);
+        expect(ids(await store.userEvents('u1', { since: T0 + 7 * MINUTE }))).toEqual([
+          'e0009',
+          'e0008',
+          'e0007',
+        ]);
+        expect(ids(await store.userEvents('u1', { since: T0 + 2 * MINUTE, limit: 2 }))).toEqual([
+          'e0009',
+          'e0008',
+        ]);
+        expect(await store.userEvents('u1', { since: T0 + 10 * MINUTE })).toEqual([]);
+      });
+    });
+
+    describe('scanEvents', () => {
+      it('streams every event in insertion order, in batches of the asked size', async () => {
+        // Timestamps run backwards, so an order by time would show.
+        const all = events(10, (i) => ({ timestamp: T0 - i * MINUTE, userId: `u${i % 3}` }));
+        await store.appendEvents(all.slice(0, 4), { createMissingItems: false });
+        await store.appendEvents(all.slice(4), { createMissingItems: false });
+        const batches = await collect(store.scanEvents({ batchSize: 3 }));
+        expect(batches.map((b) => b.length)).toEqual([3, 3, 3, 1]);
+        expect(batches.flat()).toEqual(all);
+      });
+
+      it('yields no empty batch when the count is a multiple of the batch size', async () => {
+        await store.appendEvents(events(6), { createMissingItems: false });
+        expect((await collect(store.scanEvents({ batchSize: 3 }))).map((b) => b.length)).toEqual([3, 3]);
+      });
+
+      it('yields nothing for an empty log', async () => {
+        expect(await collect(store.scanEvents())).toEqual([]);
+      });
+
+      it('uses large batches by default', async () => {
+        await store.appendEvents(events(25), { createMissingItems: false });
+        expect((await collect(store.scanEvents())).map((b) => b.length)).toEqual([25]);
+      });
+
+      it('keeps only events that name an item with withItemOnly', async () => {
+        const all = events(9, (i) => ({ itemId: i % 3 === 0 ? null : `i${i}` }));
+        await store.appendEvents(all, { createMissingItems: false });
+        const batches = await collect(store.scanEvents({ withItemOnly: true, batchSize: 4 }));
+        expect(batches.map((b) => b.length)).toEqual([4, 2]);
+        expect(ids(batches.flat())).toEqual(['e0001', 'e0002', 'e0004', 'e0005', 'e0007', 'e0008']);
+      });
+
+      it('keeps going while events are appended mid-scan, without repeating or skipping', async () => {
+        const first = events(6);
+        await store.appendEvents(first, { createMissingItems: false });
+        const later = events(3, (i) => ({ eventId: `late${i}` }));
+        const seen: string[] = [];
+        for await (const batch of store.scanEvents({ batchSize: 2 })) {
+          seen.push(...ids(batch));
+          if (seen.length === 2) await store.appendEvents(later, { createMissingItems: false });
+        }
+        expect(seen.slice(0, 6)).toEqual(ids(first));
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(ids(later)).toEqual(expect.arrayContaining(seen.slice(6)));
+      });
+    });
+
+    describe('eventsForRequest', () => {
+      it('returns the events of one served list in insertion order', async () => {
+        await store.appendEvents(
+          [
+            event({
+              eventId: 'click',
+              requestId: 'r1',
+              properties: { request_id: 'r1' },
+              timestamp: T0 + MINUTE,
+            }),
+            event({ eventId: 'other', requestId: 'r2', properties: { request_id: 'r2' } }),
+            event({ eventId: 'plain' }),
+            event({ eventId: 'buy', requestId: 'r1', properties: { request_id: 'r1' }, timestamp: T0 }),
+          ],
+          { createMissingItems: false },
+        );
+        expect(ids(await store.eventsForRequest('r1'))).toEqual(['click', 'buy']);
+        expect(await store.eventsForRequest('missing')).toEqual([]);
+      });
+    });
+
+    describe('catalog', () => {
+      it('puts and gets items with every field intact', async () => {
+        const full = item({
+          id: 'a',
+          categories: ['shoes', 'running'],
+          tags: [],
+          price: 0.1 + 0.2,
+          available: false,
+          expiresAt: T0 + 1000,
+          attributes: TRICKY_SCALARS,
+          updatedAt: T0 + 7,
+        });
+        const bare = item({ id: 'b', price: null, attributes: {} });
+        await store.putItems([full, bare]);
+        expect(await store.getItem('a')).toEqual(full);
+        expect(await store.getItem('b')).toEqual(bare);
+        expect(await store.getItem('missing')).toBeNull();
+        expect(await store.countItems()).toBe(2);
+      });
+
+      it('replaces an item wholesale, the last copy in a batch winning', async () => {
+        await store.putItems([item({ id: 'a', categories: ['x', 'y'], attributes: { colour: 'red' } })]);
+        const replacement = item({
+          id: 'a',
+          categories: ['z'],
+          attributes: {},
+          price: null,
+          updatedAt: T0 + 1,
+        });
+        await store.putItems([item({ id: 'a', categories: ['ignored'] }), replacement]);
+        expect(await store.getItem('a')).toEqual(replacement);
+        expect(await store.countItems()).toBe(1);
+      });
+
+      it('puts all of a batch or none of it', async () => {
+        const bad = item({ id: 'b', attributes: { big: 1n } as unknown as ScalarRecord });
+        await expect(store.putItems([item({ id: 'a' }), bad])).rejects.toThrow();
+        expect(await store.countItems()).toBe(0);
+      });
+
+      it('lists items by id with keyset pagination', async () => {
+        await store.putItems(['d', 'a', 'c', 'e', 'b'].map((id) => item({ id })));
+        const itemIds = (list: Item[]) => list.map((i) => i.id);
+        expect(itemIds(await store.listItems({ limit: 2 }))).toEqual(['a', 'b']);
+        expect(itemIds(await store.listItems({ after: 'b', limit: 2 }))).toEqual(['c', 'd']);
+        expect(itemIds(await store.listItems({ after: 'bb', limit: 10 }))).toEqual(['c', 'd', 'e']);
+        expect(await store.listItems({ after: 'e', limit: 2 })).toEqual([]);
+        expect(await store.listItems({ limit: 0 })).toEqual([]);
+      });
+
+      it('scans the whole catalog in id order', async () => {
+        const all = Array.from({ length: 7 }, (_, i) => item({ id: `item${i}` }));
+        await store.putItems([...all].reverse());
+        const batches = await collect(store.scanItems({ batchSize: 3 }));
+        expect(batches.map((b) => b.length)).toEqual([3, 3, 1]);
+        expect(batches.flat()).toEqual(all);
+        expect((await collect(store.scanItems())).flat()).toEqual(all);
+      });
+
+      it('deletes items and says whether they existed', async () => {
+        await store.putItems([item({ id: 'a' }), item({ id: 'b' })]);
+        expect(await store.deleteItem('a')).toBe(true);
+        expect(await store.deleteItem('a')).toBe(false);
+        expect(await store.getItem('a')).toBeNull();
+        expect(await store.countItems()).toBe(1);
+      });
+    });
+
+    describe('users', () => {
+      it('puts, replaces and gets users', async () => {
+        const user: User = { id: 'u1', traits: TRICKY_SCALARS, createdAt: T0, updatedAt: T0 };
+        await store.putUser(user);
+        expect(await store.getUser('u1')).toEqual(user);
+        const replaced: User = { id: 'u1', traits: { plan: 'pro' }, createdAt: T0, updatedAt: T0 + 1 };
+        await store.putUser(replaced);
+        expect(await store.getUser('u1')).toEqual(replaced);
+        expect(await store.getUser('u2')).toBeNull();
+      });
+    });
+
+    describe('impressions', () => {
+      const served = (requestId: string, overrides: Partial<Impression> = {}): Impression => ({
+        requestId,
+        userId: 'u1',
+        createdAt: T0,
+        surface: 'recommendations',
+        model: 'als',
+        modelVersion: 3,
+        fallback: false,
+        items: [
+          { itemId: 'i9', position: 0, score: 0.987654321 },
+          { itemId: 'i2', position: 1, score: -0.5 },
+        ],
+        ...overrides,
+      });
+
+      it('round-trips impressions', async () => {
+        const a = served('r1');
+        const b = served('r2', { surface: 'similar', fallback: true, model: 'popularity', items: [] });
+        await store.appendImpressions([a, b]);
+        expect(await store.getImpression('r1')).toEqual(a);
+        expect(await store.getImpression('r2')).toEqual(b);
+        expect(await store.getImpression('r3')).toBeNull();
+      });
+
+      it('keeps the first impression logged under a request id', async () => {
+        await store.appendImpressions([served('r1')]);
+        await store.appendImpressions([served('r1', { model: 'itemknn' })]);
+        expect((await store.getImpression('r1'))?.model).toBe('als');
+      });
+    });
+
+    describe('artifacts', () => {
+      it('numbers versions per name from 1', async () => {
+        expect(await store.nextArtifactVersion('als')).toBe(1);
+        await store.saveArtifact(artifact('als', 1, new Uint8Array([1])));
+        await store.saveArtifact(artifact('als', 2, new Uint8Array([2])));
+        expect(await store.nextArtifactVersion('als')).toBe(3);
+        expect(await store.nextArtifactVersion('itemknn')).toBe(1);
+      });
+
+      it('loads a given version, or the latest one', async () => {
+        await store.saveArtifact(artifact('als', 1, new Uint8Array([1]), { ndcg: 0.1 }));
+        await store.saveArtifact(artifact('als', 2, new Uint8Array([2, 2]), { ndcg: 0.2 }));
+        await store.saveArtifact(artifact('itemknn', 7, new Uint8Array([7])));
+        expect(await store.loadArtifact('als', 1)).toEqual(
+          artifact('als', 1, new Uint8Array([1]), { ndcg: 0.1 }),
+        );
+        expect((await store.loadArtifact('als'))?.version).toBe(2);
+        expect((await store.loadArtifact('itemknn'))?.version).toBe(7);
+        expect(await store.loadArtifact('als', 3)).toBeNull();
+        expect(await store.loadArtifact('popularity')).toBeNull();
+      });
+
+      it('keeps binary payloads byte for byte, in a buffer of their own', async () => {
+        const big = new Uint8Array(1 << 20);
+        for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+        const floats = new Float32Array([Math.PI, -0, Number.NaN, Infinity, 1e-40]);
+        // A view into a larger buffer: only the viewed bytes belong to the artifact.
+        const backing = new Uint8Array([9, 9, 9, 0, 1, 2, 255, 0, 9, 9]);
+        await store.saveArtifact(artifact('big', 1, big));
+        await store.saveArtifact(artifact('floats', 1, new Uint8Array(floats.buffer)));
+        await store.saveArtifact(artifact('view', 1, backing.subarray(3, 8)));
+        await store.saveArtifact(artifact('empty', 1, new Uint8Array(0)));
+
+        const loadedBig = (await store.loadArtifact('big'))?.payload;
+        expect(loadedBig).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(loadedBig!).equals(Buffer.from(big))).toBe(true);
+        const loadedFloats = (await store.loadArtifact('floats'))!.payload;
+        // Models read payloads through typed-array views, which need offset 0 (or at least alignment).
+        expect(loadedFloats.byteOffset).toBe(0);
+        expect(new Float32Array(loadedFloats.buffer, 0, floats.length)).toEqual(floats);
+        expect(Array.from((await store.loadArtifact('view'))!.payload)).toEqual([0, 1, 2, 255, 0]);
+        expect((await store.loadArtifact('empty'))!.payload).toHaveLength(0);
+      });
+
+      it('refuses to overwrite a version', async () => {
+        await store.saveArtifact(artifact('als', 1, new Uint8Array([1]), { first: true }));
+        const again = store.saveArtifact(artifact('als', 1, new Uint8Array([2]), { first: false }));
+        await expect(again).rejects.toBeInstanceOf(ArtifactVersionExistsError);
+        await expect(store.saveArtifact(artifact('als', 1, new Uint8Array([3])))).rejects.toThrow(
+          /als.*version 1 already exists/,
+        );
+        expect(await store.loadArtifact('als', 1)).toEqual(
+          artifact('als', 1, new Uint8Array([1]), { first: true }),
+        );
+      });
+
+      it('lists versions newest first, with sizes and without payloads', async () => {
+        await store.saveArtifact(artifact('als', 1, new Uint8Array(10), { params: { factors: 8 } }));
+        await store.saveArtifact(artifact('als', 2, new Uint8Array(2048), { params: { factors: 64 } }));
+        await store.saveArtifact(artifact('itemknn', 1, new Uint8Array(3)));
+        expect(await store.listArtifacts('als')).toEqual([
+          { name: 'als', version: 2, createdAt: T0 + 2, meta: { params: { factors: 64 } }, bytes: 2048 },
+          { name: 'als', version: 1, createdAt: T0 + 1, meta: { params: { factors: 8 } }, bytes: 10 },
+        ]);
+        expect(await store.listArtifacts('popularity')).toEqual([]);
+      });
+    });
+
+    describe('meta', () => {
+      it('stores any JSON value and overwrites it', async () => {
+        expect(await store.getMeta('missing')).toBeNull();
+        const values: JsonValue[] = [
+          { nested: { list: [1, 'two', true, null, { deep: [] }] }, unicode: '✓' },
+          [1, 2.5, -3],
+          'text',
+          42,
+          false,
+        ];
+        for (const value of values) {
+          await store.setMeta('key', value);
+          expect(await store.getMeta('key')).toEqual(value);
+        }
+        await store.setMeta('other', 1);
+        expect(await store.getMeta('key')).toBe(false);
+      });
+    });
+
+    describe('scalar JSON round trips', () => {
+      it('keeps every kind of scalar exactly in context and properties', async () => {
+        const tricky = event({ eventId: 'tricky', context: TRICKY_SCALARS, properties: TRICKY_SCALARS });
+        await store.appendEvents([tricky], { createMissingItems: false });
+        const [got] = await store.userEvents('u1');
+        expect(got).toEqual(tricky);
+        for (const [key, value] of Object.entries(TRICKY_SCALARS)) {
+          expect(Object.is(got?.properties[key], value), key).toBe(true);
+        }
+        expect((await collect(store.scanEvents())).flat()).toEqual([tricky]);
+      });
+    });
+
+    describe('close', () => {
+      it('is idempotent and makes later calls reject clearly', async () => {
+        await store.close();
+        await store.close();
+        await expect(store.countEvents()).rejects.toBeInstanceOf(StoreClosedError);
+        await expect(
+          store.appendEvents([event({ eventId: 'a' })], { createMissingItems: false }),
+        ).rejects.toThrow(/closed/);
+        await expect(store.getItem('a')).rejects.toBeInstanceOf(StoreClosedError);
+        await expect(collect(store.scanEvents())).rejects.toBeInstanceOf(StoreClosedError);
+      });
+
+      it('ends a scan that outlives the store with a clear error', async () => {
+        await store.appendEvents(events(4), { createMissingItems: false });
+        const scan = store.scanEvents({ batchSize: 2 })[Symbol.asyncIterator]();
+        expect((await scan.next()).value).toHaveLength(2);
+        await store.close();
+        await expect(scan.next()).rejects.toBeInstanceOf(StoreClosedError);
+      });
+    });
+  });
+}

@@ -1,0 +1,4 @@
+export { BUNDLE_ARTIFACT, ModelBundle, type BundleInfo } from './bundle.js';
+export { buildTrainingSet, type TrainingSet } from './dataset.js';
+export { TrainingRunner } from './runner.js';
+export { trainBundle, type TrainingConfig, type TrainingProgress } from './train.js';

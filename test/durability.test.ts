@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { EventBody, EventJson, EventsReply } from './helpers.js';
+
+/**
+ * Acknowledged events survive `kill -9`: the real CLI server in its own process, killed with SIGKILL
+ * while requests are still in flight, then a new process on the same data directory.
+ * Needs the compiled CLI (`npm test` builds it first; otherwise run `npx tsc -p tsconfig.json`).
+ */
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything the process wrote to stderr, for failure messages. */
+  readonly log: () => string;
+}
+
+const children = new Set<ChildProcess>();
+let dir: string;
+
+function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    env: { ...process.env, ATTUNE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+    }, START_TIMEOUT_MS);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /Attune is serving at (http:\/\/\S+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, log: () => stderr });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`the server exited (code ${code}, signal ${signal}) before serving; stderr:\n${stderr}`),
+      );
+    });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+const USERS = ['dur-0', 'dur-1', 'dur-2', 'dur-3'];
+const BATCH = 100;
+
+/** Batch `b`: BATCH events spread over the users, with ids that say which batch they belong to. */
+function batch(b: number): EventBody[] {
+  const base = Date.now() - 3600_000;
+  return Array.from({ length: BATCH }, (_, i) => ({
+    event: i % 10 === 0 ? 'purchased' : 'product_viewed',
+    user_id: USERS[i % USERS.length]!,
+    item_id: `dur-item-${(b * 7 + i) % 50}`,
+    timestamp: base + b * BATCH + i,
+    event_id: `b${b}-e${i}`,
+    context: { batch: b },
+  }));
+}
+
+async function storedIds(url: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const user of USERS) {
+    const reply = await getJson<{ events: EventJson[] }>(`${url}/v1/users/${user}/events?limit=1000`);
+    expect(reply.status).toBe(200);
+    for (const e of reply.body.events) found.add(e.event_id);
+  }
+  return found;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: build first (npm test does; or npx tsc -p tsconfig.json)`);
+  }
+  dir = await mkdtemp(join(tmpdir(), 'attune-durability-'));
+});
+
+afterAll(async () => {
+  await Promise.all([...children].map(killHard));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('durability with a real process', () => {
+  it('every acknowledged event survives kill -9 of the server', { timeout: 120_000 }, async () => {
+    const first = await startServer(dir);
+
+    // Sequential batches, each acknowledged before the next.
+    const acknowledged: number[] = [];
+    for (let b = 0; b < 3; b++) {
+      const reply = await postJson<EventsReply>(`${first.url}/v1/events`, { events: batch(b) });
+      expect(reply.status, first.log()).toBe(200);
+      expect(reply.body).toMatchObject({ accepted: BATCH, rejected: 0 });
+      acknowledged.push(b);
+    }
+    // A single event, not a batch.
+    const single = await postJson<EventsReply>(`${first.url}/v1/events`, {
+      event: 'purchased',
+      user_id: USERS[0],
+      item_id: 'dur-item-single',
+      event_id: 'single-1',
+    });
+    expect(single.status).toBe(200);
+
+    // Then many batches at once; kill -9 as soon as some are acknowledged, others still in flight.
+    const inFlight = Array.from({ length: 30 }, (_, k) => k + 3);
+    const kill: { done: Promise<void> | null } = { done: null };
+    const refused: string[] = [];
+    let lost = 0;
+    await Promise.all(
+      inFlight.map(async (b) => {
+        let reply: { status: number; body: EventsReply };
+        try {
+          reply = await postJson<EventsReply>(`${first.url}/v1/events`, { events: batch(b) });
+        } catch {
+          lost += 1; // the connection died with the process: not acknowledged
+          return;
+        }
+        if (reply.status !== 200 || reply.body.accepted !== BATCH) {
+          refused.push(`batch ${b}: ${reply.status} ${JSON.stringify(reply.body)}`);
+          return;
+        }
+        // A reply that arrived is a complete acknowledgement, even one that raced the kill.
+        acknowledged.push(b);
+        if (acknowledged.length === 3 + 5) kill.done = killHard(first.child);
+      }),
+    );
+    await (kill.done ?? killHard(first.child));
+    expect(first.child.signalCode).toBe('SIGKILL');
+    expect(refused).toEqual([]);
+    expect(acknowledged.length - 3 + lost).toBe(inFlight.length);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(3 + 5);
+
+    const second = await startServer(dir);
+    const found = await storedIds(second.url);
+    const missing: string[] = [];
+    for (const b of acknowledged) {
+      for (const e of batch(b)) if (!found.has(e.event_id!)) missing.push(e.event_id!);
+    }
+    expect(missing, `acknowledged but lost after kill -9 (${missing.length})`).toEqual([]);
+    expect(found.has('single-1')).toBe(true);
+
+    // Batches are atomic: one that was in flight at the kill is stored whole or not at all.
+    for (const b of inFlight) {
+      const present = batch(b).filter((e) => found.has(e.event_id!)).length;
+      expect([0, BATCH], `batch ${b}: ${present} of ${BATCH} stored`).toContain(present);
+    }
+
+    // Items created by events survived as well; re-sending acknowledged events is idempotent.
+    const item = await getJson<{ item: { id: string } }>(`${second.url}/v1/items/dur-item-single`);
+    expect(item.status).toBe(200);
+    const resend = await postJson<EventsReply>(`${second.url}/v1/events`, { events: batch(0) });
+    expect(resend.body).toMatchObject({ accepted: 0, duplicates: BATCH });
+
+    await killHard(second.child);
+  });
+});

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  event,
+  ids,
+  ingest,
+  loadShop,
+  openTestApp,
+  plantedShop,
+  recommendOk,
+  train,
+  type TestApp,
+} from './helpers.js';
+
+const shop = plantedShop();
+let t: TestApp;
+let version: number;
+
+beforeAll(async () => {
+  t = await openTestApp();
+  await loadShop(t.app, shop);
+  version = await train(t.app);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('real time: events change the next reply without retraining', () => {
+  it('a new user is personalised from their first three events', async () => {
+    const userId = 'newcomer-b';
+    const before = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(before.fallback).toBe('unknown_user');
+    expect(before.model).toBe('popularity');
+
+    const mine = ['b-01', 'b-06', 'b-11'];
+    await ingest(t.app, [
+      event(userId, mine[0]!, 'product_viewed'),
+      event(userId, mine[1]!, 'added_to_cart'),
+      event(userId, mine[2]!, 'product_viewed'),
+    ]);
+
+    const after = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(after.model).toBe('als');
+    expect(after.model_version).toBe(version);
+    expect(after.fallback).toBeNull();
+    expect(after.items).toHaveLength(5);
+    expect(
+      ids(after.items).every((id) => id.startsWith('b-')),
+      ids(after.items).join(','),
+    ).toBe(true);
+    for (const id of mine) expect(ids(after.items)).not.toContain(id);
+    // The reasons point back at what the user just did.
+    const pointed = after.items.filter(
+      (item) => item.reason_item_id !== undefined && mine.includes(item.reason_item_id),
+    );
+    expect(pointed.length, after.items.map((i) => i.reason).join(' | ')).toBeGreaterThan(0);
+    for (const item of pointed) expect(item.reason).toContain(item.reason_item_id);
+  });
+
+  it('the same holds for the other group: the planted structure is what drives it', async () => {
+    const userId = 'newcomer-a';
+    await ingest(t.app, [event(userId, 'a-02'), event(userId, 'a-07'), event(userId, 'a-12', 'purchased')]);
+    const after = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(after.model).toBe('als');
+    expect(after.fallback).toBeNull();
+    expect(
+      ids(after.items).every((id) => id.startsWith('a-')),
+      ids(after.items).join(','),
+    ).toBe(true);
+  });
+
+  it("a known user's just-viewed item disappears from their next reply", async () => {
+    for (const userId of [shop.groupA[4]!, shop.groupB[7]!]) {
+      const before = await recommendOk(t.app, `user_id=${userId}&n=5`);
+      const viewed = before.items[0]!.item_id;
+      await ingest(t.app, [event(userId, viewed, 'product_viewed', { timestamp: Date.now() })]);
+      const after = await recommendOk(t.app, `user_id=${userId}&n=5`);
+      expect(after.model).toBe('als');
+      expect(after.fallback).toBeNull();
+      expect(ids(after.items)).not.toContain(viewed);
+      expect(after.items).toHaveLength(5);
+    }
+  });
+
+  it("a known user's new feedback is folded in: a shift of taste shows in the next reply", async () => {
+    const userId = shop.groupA[5]!;
+    const before = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(ids(before.items).every((id) => id.startsWith('a-'))).toBe(true);
+    const bought = ['b-00', 'b-03', 'b-05', 'b-08', 'b-10', 'b-13'];
+    await ingest(
+      t.app,
+      bought.map((itemId) => event(userId, itemId, 'purchased', { timestamp: Date.now() })),
+    );
+    const after = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(after.model).toBe('als');
+    expect(after.fallback).toBeNull();
+    const fromB = ids(after.items).filter((id) => id.startsWith('b-'));
+    expect(fromB.length, ids(after.items).join(',')).toBeGreaterThan(0);
+    for (const id of bought) expect(ids(after.items)).not.toContain(id);
+  });
+
+  it('a dismissed item never comes back, even with exclude_seen=false', async () => {
+    const userId = shop.groupA[9]!;
+    const before = await recommendOk(t.app, `user_id=${userId}&n=30&exclude_seen=false`);
+    const dismissed = before.items[0]!.item_id;
+    await ingest(t.app, [event(userId, dismissed, 'dismissed')]);
+    const after = await recommendOk(t.app, `user_id=${userId}&n=30&exclude_seen=false`);
+    expect(ids(after.items)).not.toContain(dismissed);
+    expect(after.items).toHaveLength(before.items.length - 1);
+  });
+
+  it('a new user whose events name only items no model knows gets a fallback, not an error', async () => {
+    const userId = 'newcomer-unknown-items';
+    await ingest(t.app, [event(userId, 'fresh-item-1'), event(userId, 'fresh-item-2')]);
+    const reply = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(reply.fallback).not.toBeNull();
+    expect(reply.items.length).toBeGreaterThan(0);
+    expect(ids(reply.items)).not.toContain('fresh-item-1');
+  });
+});
