@@ -15,7 +15,7 @@ const DEVICES = ['mobile', 'desktop', 'tablet'];
 const NAMES = ['product_viewed', 'product_viewed', 'product_viewed', 'added_to_cart', 'purchased'];
 
 /** Pre-serialised bodies with unique event ids: building JSON in the load generator would steal the CPU. */
-function bodies(count: number, run: number): string[] {
+function bodies(count: number): string[] {
   const out: string[] = [];
   const base = Date.now() - 86_400_000;
   for (let b = 0; b < count; b++) {
@@ -37,10 +37,10 @@ function bodies(count: number, run: number): string[] {
   return out;
 }
 
-async function run(index: number): Promise<{ eventsPerSecond: number; p99Ms: number; errors: number }> {
+async function run(): Promise<{ eventsPerSecond: number; p99Ms: number; errors: number }> {
   const server = await startServer(tempDataDir('ingest'));
   try {
-    const payloads = bodies(1_500, index);
+    const payloads = bodies(1_500);
     let next = 0;
     const result = await autocannon({
       url: `${server.url}/v1/events`,
@@ -67,7 +67,7 @@ async function run(index: number): Promise<{ eventsPerSecond: number; p99Ms: num
 }
 
 const runs = [];
-for (let i = 0; i < RUNS; i++) runs.push(await run(i));
+for (let i = 0; i < RUNS; i++) runs.push(await run());
 console.log(
   JSON.stringify({
     bench: 'ingest',

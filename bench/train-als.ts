@@ -34,7 +34,9 @@ async function loadModels(): Promise<{ models: Models; code: 'dist' | 'src' }> {
   if (existsSync(dist) && distIsFresh() && !process.argv.includes('--source')) {
     return { models: (await import(new URL('dist/models/index.js', root).href)) as Models, code: 'dist' };
   }
-  if (existsSync(dist)) process.stderr.write('bench: dist/ is older than src/models; timing the sources\n');
+  if (existsSync(dist) && !process.argv.includes('--source')) {
+    process.stderr.write('bench: dist/ is older than src/models; timing the sources\n');
+  }
   return { models: await import('../src/models/index.js'), code: 'src' };
 }
 
@@ -108,6 +110,7 @@ process.stdout.write(
     iterations: params.iterations,
     threads,
     code,
+    note: 'runs[0] includes starting the helper thread, which later fits reuse',
     reference: { implicit_als: 0.159, ials: 1.752 },
   }) + '\n',
 );

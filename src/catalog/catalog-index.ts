@@ -35,9 +35,15 @@ export class CatalogIndex implements Iterable<Item> {
    */
   #byAge: Item[] | null = null;
   #pending: { readonly before: Item | undefined; readonly after: Item | undefined }[] = [];
+  #version = 0;
 
   constructor(items: Iterable<Item> = []) {
     for (const item of items) this.#items.set(item.id, item);
+  }
+
+  /** Changes with every write, so callers can cache what they derive from the catalog. */
+  get version(): number {
+    return this.#version;
   }
 
   get size(): number {
@@ -55,6 +61,7 @@ export class CatalogIndex implements Iterable<Item> {
   upsert(item: Item): void {
     const before = this.#items.get(item.id);
     this.#items.set(item.id, item);
+    this.#version += 1;
     this.#queue(before, item);
   }
 
@@ -63,6 +70,7 @@ export class CatalogIndex implements Iterable<Item> {
     const before = this.#items.get(itemId);
     if (before === undefined) return false;
     this.#items.delete(itemId);
+    this.#version += 1;
     this.#queue(before, undefined);
     return true;
   }

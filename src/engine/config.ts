@@ -15,6 +15,8 @@ export interface EngineConfig {
   readonly retrainIntervalMs: number | null;
   /** How many of a user's newest events shape a request (seen items, fold-in, item-to-item). */
   readonly historyLimit: number;
+  /** How many users' recent histories the serving path keeps in memory. */
+  readonly historyCacheUsers: number;
   /** Largest `n` a client may ask for. */
   readonly maxResults: number;
   /** Impressions are written in batches; this bounds how long one waits in memory. */
@@ -28,6 +30,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   models: defaultParams,
   retrainIntervalMs: 10 * 60_000,
   historyLimit: 200,
+  historyCacheUsers: 50_000,
   maxResults: 100,
   impressionFlushMs: 250,
 };

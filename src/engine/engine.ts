@@ -6,6 +6,7 @@ import {
   buildProfile,
   defaultStages,
   ImpressionLog,
+  RecentHistory,
   runPipeline,
   similarItems,
   type Impression,
@@ -56,6 +57,7 @@ export class Engine {
   private retrainTimer: NodeJS.Timeout | null = null;
   private readonly runner: TrainingRunner;
   private readonly impressions: ImpressionLog;
+  private readonly history: RecentHistory;
 
   private constructor(
     readonly config: EngineConfig,
@@ -69,6 +71,7 @@ export class Engine {
       primaryModel: config.primaryModel,
       models: config.models,
     });
+    this.history = new RecentHistory(store, config.historyLimit, config.historyCacheUsers);
     this.impressions = new ImpressionLog(store, config.impressionFlushMs, () =>
       metrics.errors.inc({ where: 'impressions' }),
     );
@@ -100,6 +103,7 @@ export class Engine {
         }
       }
     }
+    this.history.record(events, new Set(result.duplicates));
     this.eventsSinceTraining += result.stored;
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
@@ -143,7 +147,7 @@ export class Engine {
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult> {
     const bundle = this.bundle;
-    const history = await this.store.userEvents(options.userId, { limit: this.config.historyLimit });
+    const history = await this.history.get(options.userId);
     const profile = buildProfile(options.userId, history, bundle, this.config.feedback);
     const request = {
       requestId: options.requestId ?? randomUUID(),

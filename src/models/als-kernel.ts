@@ -375,7 +375,7 @@ function buildCgRows(): FunctionBuilder {
 
 let compiled: WasmModule | undefined;
 
-/** The compiled module (compiled once per thread; V8 compiles these few functions in well under 1 ms). */
+/** The compiled kernels, assembled and compiled once per thread. */
 export function alsModule(): WasmModule {
   if (!compiled) {
     const fns = [

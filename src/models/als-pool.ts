@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startModelWorker } from './worker-start.js';
+import { startWorker } from '../shared/worker.js';
 
 /**
  * Helper threads for ALS fits, kept between fits. Starting a worker costs ~40 ms (far more under a TS
@@ -15,7 +15,7 @@ const timers = new Map<Worker, NodeJS.Timeout>();
 export function acquireAlsWorkers(n: number): Worker[] {
   const out: Worker[] = [];
   while (out.length < n) {
-    const worker = idle.pop() ?? startModelWorker(import.meta.url, './als.worker.js');
+    const worker = idle.pop() ?? startWorker(import.meta.url, './als.worker.js');
     const timer = timers.get(worker);
     if (timer) clearTimeout(timer);
     timers.delete(worker);

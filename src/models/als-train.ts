@@ -11,7 +11,7 @@ import {
   type Side,
 } from './als-plan.js';
 import { acquireAlsWorkers, releaseAlsWorkers } from './als-pool.js';
-import type { AlsWorkerJob } from './als.worker.js';
+import type { AlsJobDone, AlsWorkerJob } from './als.worker.js';
 import { transpose } from './csr.js';
 import { mulberry32 } from './random.js';
 import type { AlsParams, CsrMatrix, FitOptions } from './types.js';
@@ -25,29 +25,30 @@ export interface AlsFactors {
 }
 
 /**
- * Multiply-adds a fit must have per extra thread before a worker pays off. A worker takes ~40 ms to start
- * (compiled code; more under a TS loader) and the kernel runs ~8 G multiply-adds/s per core, so a second
- * thread only helps from about 1 G on: MovieLens 100K at 64 factors is 1.9 G.
+ * Multiply-adds a fit must have per extra thread before a helper pays off. The kernel runs ~8 G
+ * multiply-adds/s per core and each job hand-off costs tens of microseconds, but a helper that is not yet
+ * pooled takes ~40 ms to start (compiled code; ~150 ms under a TS loader): from about 1 G on a second
+ * thread wins even then. MovieLens 100K at 64 factors is 1.9 G.
  */
 const MIN_WORK_PER_EXTRA_THREAD = 1e9;
+
+/** Fits started by this thread; tags helper messages. */
+let fits = 0;
 
 export interface AlsTrainTuning {
   /** Overrides MIN_WORK_PER_EXTRA_THREAD (tests force threads on tiny data with 0). */
   readonly minWorkPerExtraThread?: number;
 }
 
-/** `Atomics.waitAsync` is in Node 20 but only in the ES2024 lib typings. */
-type WaitAsync = (
-  array: Int32Array,
-  index: number,
-  value: number,
-) => { async: false; value: string } | { async: true; value: Promise<string> };
-
 /**
  * Implicit ALS (Hu, Koren & Volinsky 2008) with conjugate-gradient row solves (Takács et al. 2011), the
  * method of the implicit library: per half-sweep, G = YᵀY + λI once, then `cgSteps` CG steps per row
- * warm-started from its current factors. Rows are split across `options.threads` threads that share one
- * WebAssembly memory; the result is identical for any thread count.
+ * warm-started from its current factors. The kernels are WebAssembly SIMD (`als-kernel.ts`).
+ *
+ * With `options.threads` > 1 the calling thread and pooled helper threads (`als-pool.ts`) share one
+ * WebAssembly memory: each job (a Gram matrix, or the CG solves of one side) is split into fixed row
+ * ranges, helpers are woken through an Atomics control block, and the caller takes its own share before
+ * awaiting the rest. The result is bit-identical for any thread count.
  */
 export async function trainAls(
   matrix: CsrMatrix,
@@ -72,36 +73,17 @@ export async function trainAls(
 
   const kernel = instantiateAls(memory);
   const ctrl = new Int32Array(memory.buffer, layout.control, CTRL.length);
-  let failure: Error | undefined;
-  let rejectFailure: (error: Error) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    rejectFailure = reject;
-  });
-  failed.catch(() => {});
-  const fail = (error: Error): void => {
-    failure ??= error;
-    rejectFailure(failure);
-  };
-  const onError = (error: Error): void => fail(error);
-  const onExit = (code: number): void => fail(new Error(`ALS worker exited with code ${code} during a fit`));
-  const workers: Worker[] = acquireAlsWorkers(threads - 1);
+  const helpers = new Helpers(acquireAlsWorkers(threads - 1), { fit: ++fits, memory, layout });
   try {
-    workers.forEach((worker, k) => {
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      const job: AlsWorkerJob = { memory, layout, thread: k + 1 };
-      worker.postMessage(job);
-    });
     const run = async (command: number, side: Side): Promise<void> => {
       Atomics.store(ctrl, CTRL.command, command);
       Atomics.store(ctrl, CTRL.side, side);
       Atomics.store(ctrl, CTRL.remaining, threads - 1);
-      Atomics.add(ctrl, CTRL.generation, 1);
+      const generation = Atomics.add(ctrl, CTRL.generation, 1) + 1;
       Atomics.notify(ctrl, CTRL.generation);
       runShare(kernel, memory, layout, command, side, 0);
-      await waitForHelpers(ctrl, failed);
-      if (failure) throw failure;
-      if (Atomics.load(ctrl, CTRL.failed) !== 0) throw new Error('ALS worker failed during a job');
+      if (Atomics.load(ctrl, CTRL.remaining) !== 0) await helpers.done(generation);
+      if (Atomics.load(ctrl, CTRL.failed) !== 0) throw new Error('ALS helper thread failed during a job');
     };
     for (let iteration = 0; iteration < iterations; iteration++) {
       for (const side of [0, 1] as const) {
@@ -117,11 +99,7 @@ export async function trainAls(
     Atomics.store(ctrl, CTRL.command, COMMAND.exit);
     Atomics.add(ctrl, CTRL.generation, 1);
     Atomics.notify(ctrl, CTRL.generation);
-    for (const worker of workers) {
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    }
-    releaseAlsWorkers(workers, failure !== undefined || Atomics.load(ctrl, CTRL.failed) !== 0);
+    helpers.release(Atomics.load(ctrl, CTRL.failed) !== 0);
   }
   return {
     userFactors: unpad(memory, layout.userFactors, layout.nUsers, layout),
@@ -129,13 +107,65 @@ export async function trainAls(
   };
 }
 
-async function waitForHelpers(ctrl: Int32Array, failed: Promise<never>): Promise<void> {
-  const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-  while (true) {
-    const remaining = Atomics.load(ctrl, CTRL.remaining);
-    if (remaining === 0) return;
-    const result = waitAsync(ctrl, CTRL.remaining, remaining);
-    if (result.async) await Promise.race([result.value, failed]);
+/**
+ * The helper threads of one fit. The last helper to finish a job posts the job's generation, and the
+ * coordinator awaits that message: a message wakes the event loop reliably, unlike `Atomics.waitAsync`,
+ * whose wake-ups Node 20 can leave unprocessed while the loop sleeps (nodejs/node#44409). A helper's
+ * error or exit rejects the wait instead of hanging the fit.
+ */
+class Helpers {
+  private completed = 0;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onMessage = (done: AlsJobDone): void => {
+    // A pooled helper's last message of its previous fit can arrive after this fit has begun.
+    if (done.fit !== this.fit) return;
+    if (done.generation > this.completed) this.completed = done.generation;
+    this.wake?.();
+  };
+  private readonly fit: number;
+  private readonly onError = (error: Error): void => this.fail(error);
+  private readonly onExit = (code: number): void =>
+    this.fail(new Error(`ALS helper thread exited with code ${code} during a fit`));
+
+  constructor(
+    private readonly workers: readonly Worker[],
+    shared: Omit<AlsWorkerJob, 'thread'>,
+  ) {
+    this.fit = shared.fit;
+    workers.forEach((worker, k) => {
+      worker.on('message', this.onMessage);
+      worker.on('error', this.onError);
+      worker.on('exit', this.onExit);
+      const job: AlsWorkerJob = { ...shared, thread: k + 1 };
+      worker.postMessage(job);
+    });
+  }
+
+  /** Resolves once every helper has finished job `generation`. */
+  async done(generation: number): Promise<void> {
+    while (this.completed < generation) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  release(jobFailed: boolean): void {
+    for (const worker of this.workers) {
+      worker.off('message', this.onMessage);
+      worker.off('error', this.onError);
+      worker.off('exit', this.onExit);
+    }
+    releaseAlsWorkers(this.workers, jobFailed || this.failure !== undefined);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAlsWorkers } from './als-pool.js';
+import { planAlsLayout, splitByWork } from './als-plan.js';
 import { trainAls } from './als-train.js';
 import { AlsRecommender, choleskySolveUpper, fitAls } from './als.js';
 import { transpose } from './csr.js';
@@ -150,13 +151,16 @@ describe('ALS recommendations', () => {
   });
 
   it('fold-in solves the exact normal equations', async () => {
-    const model = await fitAls({ matrix }, params);
-    const { itemFactors } = model.toArtifact().arrays as { itemFactors: Float32Array };
-    const items = [1, 4, 6, 13];
-    const weights = [1, 2, 0.5, 1];
-    const x = new Float64Array(params.factors);
-    model.foldIn(Int32Array.from(items), Float32Array.from(weights), x);
-    expect(normalResidual(x, itemFactors, 20, params.factors, items, weights, params)).toBeLessThan(1e-9);
+    for (const factors of [5, 8]) {
+      const p = { ...params, factors, alpha: 3 };
+      const model = await fitAls({ matrix }, p);
+      const { itemFactors } = model.toArtifact().arrays as { itemFactors: Float32Array };
+      const items = [1, 4, 6, 13, 2];
+      const weights = [1, 2, 0.5, 1, 3];
+      const x = new Float64Array(factors);
+      model.foldIn(Int32Array.from(items), Float32Array.from(weights), x);
+      expect(normalResidual(x, itemFactors, 20, factors, items, weights, p)).toBeLessThan(1e-9);
+    }
   });
 
   it('uses stored factors for a known user unless the profile is fresh', async () => {
@@ -199,5 +203,38 @@ describe('choleskySolveUpper', () => {
     const x = new Float64Array(3);
     choleskySolveUpper(s, b, 3, x);
     expect(Array.from(x).map((v) => Number(v.toFixed(12)))).toEqual([1, -1, 2]);
+  });
+});
+
+describe('ALS thread plan', () => {
+  it('splits rows into contiguous ranges of similar work', () => {
+    // Row i has i entries: later rows are heavier, so the first range must hold more rows.
+    const indptr = Int32Array.from({ length: 101 }, (_, i) => (i * (i - 1)) / 2);
+    const ranges = splitByWork(indptr, 16, 3);
+    expect(ranges[0]).toBe(0);
+    expect(ranges.at(-1)).toBe(100);
+    for (let t = 1; t < 3; t++) expect(ranges[2 * t]).toBe(ranges[2 * t - 1]);
+    const work = [0, 1, 2].map((t) => {
+      let w = 0;
+      for (let r = ranges[2 * t]!; r < ranges[2 * t + 1]!; r++) w += 16 + 2 * (indptr[r + 1]! - indptr[r]!);
+      return w;
+    });
+    expect(Math.max(...work) / Math.min(...work)).toBeLessThan(1.1);
+    expect(ranges[1]! - ranges[0]!).toBeGreaterThan(ranges[5]! - ranges[4]!);
+  });
+
+  it('pads factors to whole 64-byte vectors and aligns every section', () => {
+    const layout = planAlsLayout(Int32Array.of(0, 2, 3), Int32Array.of(0, 1, 3), 20, 3, 2);
+    expect(layout.padded).toBe(32);
+    expect(layout.stride).toBe(128);
+    for (const offset of [
+      layout.userFactors,
+      layout.itemFactors,
+      layout.gram,
+      ...layout.partials,
+      ...layout.scratch,
+    ]) {
+      expect(offset % 64).toBe(0);
+    }
   });
 });

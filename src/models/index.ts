@@ -25,6 +25,8 @@ export {
 export type { CooInput, CooResult } from './csr.js';
 export { topK, TopKHeap, type Exclusion } from './topk.js';
 export { AlsRecommender } from './als.js';
+/** Ends idle ALS helper threads now (they end by themselves after 30 s idle and never hold the process). */
+export { closeAlsWorkers } from './als-pool.js';
 export { ItemKnnRecommender } from './itemknn.js';
 export { PopularityRecommender } from './popularity.js';
 

@@ -1,7 +1,7 @@
-import type { TrackedEvent } from '../events/index.js';
 import { feedbackOf, type FeedbackConfig } from '../events/index.js';
 import type { UserProfile } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
+import type { HistoryEntry } from './recent-history.js';
 
 /** What one request knows of its user: built from the user's newest events, fresh on every request. */
 export interface ServingProfile {
@@ -30,7 +30,7 @@ const EMPTY: UserProfile = {
  */
 export function buildProfile(
   userId: string,
-  history: readonly TrackedEvent[],
+  history: readonly HistoryEntry[],
   bundle: ModelBundle | null,
   feedback: FeedbackConfig,
 ): ServingProfile {

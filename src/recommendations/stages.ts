@@ -1,6 +1,7 @@
 import { matchesItem } from '../catalog/index.js';
 import { topK } from '../models/index.js';
-import type { Candidate, PipelineContext, Stage } from './types.js';
+import type { ModelBundle } from '../training/index.js';
+import type { Candidate, CatalogView, PipelineContext, Stage } from './types.js';
 import { reasonFor } from './reasons.js';
 
 /**
@@ -40,6 +41,31 @@ export const scoreItems: Stage = {
   },
 };
 
+interface UnrecommendableMask {
+  readonly catalogVersion: number;
+  readonly second: number;
+  readonly mask: Uint8Array;
+}
+
+const unrecommendable = new WeakMap<ModelBundle, UnrecommendableMask>();
+
+/**
+ * Bundle items the catalog does not allow now (unknown, unavailable, expired). The same for every request
+ * until the catalog changes, so it is computed once per catalog version and bundle, and at most once a
+ * second for expiry.
+ */
+function unrecommendableMask(bundle: ModelBundle, catalog: CatalogView, now: number): Uint8Array {
+  const second = Math.floor(now / 1000);
+  const cached = unrecommendable.get(bundle);
+  if (cached && cached.catalogVersion === catalog.version && cached.second === second) return cached.mask;
+  const mask = new Uint8Array(bundle.itemIds.length);
+  for (let index = 0; index < mask.length; index++) {
+    if (!catalog.isRecommendable(bundle.itemIds[index]!, now)) mask[index] = 1;
+  }
+  unrecommendable.set(bundle, { catalogVersion: catalog.version, second, mask });
+  return mask;
+}
+
 /**
  * Marks the bundle items this request may not show: not recommendable (unavailable, expired, deleted),
  * turned down by the user, already seen (with `exclude_seen`), or outside the request's filters.
@@ -47,11 +73,22 @@ export const scoreItems: Stage = {
 export const filterItems: Stage = {
   name: 'filter',
   run(context) {
-    const { bundle } = context;
+    const { bundle, catalog, request, profile } = context;
     if (!bundle) return;
-    const excluded = new Uint8Array(bundle.itemIds.length);
-    for (let index = 0; index < excluded.length; index++) {
-      if (!allowed(context, bundle.itemIds[index]!)) excluded[index] = 1;
+    const excluded = unrecommendableMask(bundle, catalog, request.now).slice();
+    const exclude = (itemId: string): void => {
+      const index = bundle.itemIndex.get(itemId);
+      if (index !== undefined) excluded[index] = 1;
+    };
+    for (const itemId of profile.rejected) exclude(itemId);
+    if (request.excludeSeen) for (const itemId of profile.seen) exclude(itemId);
+    const { filter } = request;
+    if (filter) {
+      for (let index = 0; index < excluded.length; index++) {
+        if (excluded[index] === 1) continue;
+        const item = catalog.get(bundle.itemIds[index]!);
+        if (!item || !matchesItem(item, filter)) excluded[index] = 1;
+      }
     }
     context.excluded = excluded;
   },

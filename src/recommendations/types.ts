@@ -41,6 +41,8 @@ export interface RecommendationResult {
 
 /** The catalog as the serving path sees it. */
 export interface CatalogView {
+  /** Changes with every catalog write. */
+  readonly version: number;
   get(itemId: string): Item | undefined;
   /** Exists, available, not expired. */
   isRecommendable(itemId: string, now: number): boolean;

@@ -72,6 +72,24 @@ describe('SqliteStore', () => {
     expect(() => openSqliteStore({ dataDir, synchronous: 'OFF' as 'FULL' })).toThrow(RangeError);
   });
 
+  it('writes impressions without fsync and goes back to FULL for events', async () => {
+    const store = track(openSqliteStore({ dataDir: tempDir() }));
+    await store.appendImpressions([
+      {
+        requestId: 'r1',
+        userId: 'u1',
+        createdAt: 1,
+        surface: 'recommendations',
+        model: 'als',
+        modelVersion: 1,
+        fallback: false,
+        items: [{ itemId: 'i1', position: 0, score: 1 }],
+      },
+    ]);
+    expect(store.settings().synchronous).toBe('FULL');
+    expect((await store.getImpression('r1'))?.items).toEqual([{ itemId: 'i1', position: 0, score: 1 }]);
+  });
+
   describe('read-only connections', () => {
     it('see committed events while the writer stays open, and refuse writes', async () => {
       const dataDir = tempDir();

@@ -160,6 +160,9 @@ export class SqliteStore implements Store {
     readonly readonly: boolean,
   ) {
     const statements = prepareStatements(db);
+    const insertImpressions = db.transaction((impressions: readonly Impression[]) => {
+      for (const impression of impressions) statements.insertImpression.run(...impressionParams(impression));
+    }).immediate;
     // IMMEDIATE takes the write lock up front: a deferred transaction that upgrades from read to write can
     // fail with SQLITE_BUSY at once (no busy_timeout wait) when another connection wrote in between.
     this.#open = {
@@ -174,10 +177,17 @@ export class SqliteStore implements Store {
       putItems: db.transaction((items: readonly Item[]) => {
         for (const item of items) statements.putItem.run(...itemParams(item));
       }).immediate,
-      appendImpressions: db.transaction((impressions: readonly Impression[]) => {
-        for (const impression of impressions)
-          statements.insertImpression.run(...impressionParams(impression));
-      }).immediate,
+      appendImpressions: (impressions: readonly Impression[]) => {
+        // Impressions are a log, not acknowledged writes: their commit skips the fsync (WAL with NORMAL
+        // still survives a process crash), so a flush never stalls requests on the disk.
+        const level = db.pragma('synchronous', { simple: true });
+        db.pragma('synchronous = NORMAL');
+        try {
+          insertImpressions(impressions);
+        } finally {
+          db.pragma(`synchronous = ${Number(level)}`);
+        }
+      },
     };
   }
 

@@ -101,8 +101,12 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     describe('appendEvents', () => {
       it('gives concurrent appends the results they would have had one after the other', async () => {
         const [first, second, third] = await Promise.all([
-          store.appendEvents([event({ eventId: 'c1' }), event({ eventId: 'c2' })], { createMissingItems: false }),
-          store.appendEvents([event({ eventId: 'c2' }), event({ eventId: 'c3' })], { createMissingItems: false }),
+          store.appendEvents([event({ eventId: 'c1' }), event({ eventId: 'c2' })], {
+            createMissingItems: false,
+          }),
+          store.appendEvents([event({ eventId: 'c2' }), event({ eventId: 'c3' })], {
+            createMissingItems: false,
+          }),
           store.appendEvents([event({ eventId: 'c3', itemId: 'new-item' })], { createMissingItems: true }),
         ]);
         expect(first).toEqual({ stored: 2, duplicates: [], createdItems: [] });
