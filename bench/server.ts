@@ -39,9 +39,13 @@ export interface RunningServer {
 }
 
 /** Starts `attune serve` on a free port and resolves once it prints where it serves. */
-export function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+export function startServer(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0'], {
       env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

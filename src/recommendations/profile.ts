@@ -12,7 +12,10 @@ export interface ServingProfile {
   readonly rejected: ReadonlySet<string>;
   /** The event behind each positive item, newest strongest first, for reasons ("because you bought X"). */
   readonly actions: ReadonlyMap<string, string>;
-  /** The profile in the bundle's index space, for the models. Empty when no bundle or no known items. */
+  /**
+   * The profile in the bundle's index space, for the models, newest item first. Empty when no bundle or
+   * no known items.
+   */
   readonly model: UserProfile;
 }
 

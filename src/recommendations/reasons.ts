@@ -1,3 +1,4 @@
+import type { UserProfile } from '../models/index.js';
 import type { Candidate, PipelineContext, Reason } from './types.js';
 
 /** "viewed", "bought", … from an event name, for reasons; names are matched loosely on purpose. */
@@ -12,14 +13,18 @@ function phrase(eventName: string, itemId: string): string {
 }
 
 /** The reason for one candidate, from the evidence of the model that put it forward. */
-export function reasonFor(context: PipelineContext, candidate: Candidate): Reason {
+export function reasonFor(
+  context: PipelineContext,
+  candidate: Candidate,
+  evidenceProfile: UserProfile,
+): Reason {
   const { source } = candidate;
   if (!source || candidate.index < 0) {
     const item = context.catalog.get(candidate.itemId);
     const category = item?.categories[0];
     return { kind: 'new', text: category ? `New in ${category}` : 'New in the catalog' };
   }
-  const evidence = source.evidence(context.profile.model, candidate.index);
+  const evidence = source.evidence(evidenceProfile, candidate.index);
   switch (evidence.kind) {
     case 'item': {
       const itemId = context.bundle?.itemIds[evidence.item];

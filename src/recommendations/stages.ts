@@ -162,14 +162,29 @@ export const selectCandidates: Stage = {
   },
 };
 
+/**
+ * How many of the user's items (newest first) are searched for the evidence behind each reason. A reason
+ * points at something recent, and the search is the costliest part of explaining: n × this × factors.
+ */
+const EVIDENCE_ITEMS = 50;
+
 /** Gives every item a reason grounded in the model that put it forward. */
 export const explainItems: Stage = {
   name: 'explain',
   run(context) {
+    const { model } = context.profile;
+    const recent =
+      model.items.length <= EVIDENCE_ITEMS
+        ? model
+        : {
+            ...model,
+            items: model.items.subarray(0, EVIDENCE_ITEMS),
+            weights: model.weights.subarray(0, EVIDENCE_ITEMS),
+          };
     context.items = context.candidates.map((candidate) => ({
       itemId: candidate.itemId,
       score: candidate.score,
-      reason: reasonFor(context, candidate),
+      reason: reasonFor(context, candidate, recent),
     }));
   },
 };

@@ -32,6 +32,8 @@ export interface OpenStoreOptions {
   readonly readonly?: boolean;
   /** SQLite only; see `SqliteStoreOptions.synchronous`. */
   readonly synchronous?: SqliteSynchronous;
+  /** SQLite only; see `SqliteStoreOptions.backgroundCheckpoints`. */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 export type StoreLocation =

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,24 @@ describe('SqliteStore', () => {
     );
     expect(normal.settings()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', busyTimeoutMs: 250 });
     expect(() => openSqliteStore({ dataDir, synchronous: 'OFF' as 'FULL' })).toThrow(RangeError);
+  });
+
+  it('checkpoints the WAL from a background thread, not inside commits', async () => {
+    const dataDir = tempDir();
+    const store = track(openSqliteStore({ dataDir }));
+    const file = join(dataDir, DATABASE_FILE);
+    const events = Array.from({ length: 3000 }, (_, i) => event({ eventId: `e${i}`, userId: `u${i % 97}` }));
+    await store.appendEvents(events, { createMissingItems: false });
+    // The commit itself leaves the pages in the WAL (no inline checkpoint)…
+    const before = statSync(file).size;
+    let after = before;
+    // …and the background thread copies them into the database file within a few ticks.
+    for (let waited = 0; waited < 5000 && after === before; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = statSync(file).size;
+    }
+    expect(after).toBeGreaterThan(before);
+    expect(await store.countEvents()).toBe(3000);
   });
 
   it('writes impressions without fsync and goes back to FULL for events', async () => {

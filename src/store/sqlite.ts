@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
@@ -7,6 +8,7 @@ import type { Item, User } from '../catalog/types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue } from '../shared/types.js';
+import { startWorker } from '../shared/worker.js';
 import { ArtifactVersionExistsError, StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
   artifactFromRow,
@@ -51,6 +53,12 @@ export interface SqliteStoreOptions {
   readonly synchronous?: SqliteSynchronous;
   /** How long a statement waits for another connection's lock before failing (default 5 s). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL from a background thread instead of inside commits (default: true for the main
+   * read-write store). Secondary writers (the training worker) leave it off and checkpoint inline, off the
+   * serving thread anyway.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 /** The connection settings in force, for diagnostics and tests. */
@@ -78,6 +86,8 @@ const CACHE_KIB = 64 * 1024;
  * page rewritten by several batches is copied once; measured ~1.7× the append throughput of the default.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** How often the background thread checkpoints the WAL. */
+const CHECKPOINT_INTERVAL_MS = 500;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 
 /**
@@ -104,6 +114,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     mkdirSync(dataDir, { recursive: true });
   }
 
+  const background = !readonly && (options.backgroundCheckpoints ?? true);
   const db = new Database(file, { readonly, fileMustExist: readonly });
   try {
     // First, so that the migration below waits for a concurrent opener instead of failing with SQLITE_BUSY.
@@ -116,14 +127,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma(`cache_size = -${CACHE_KIB}`);
-    if (!readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    if (!readonly) db.pragma(`wal_autocheckpoint = ${background ? 0 : WAL_AUTOCHECKPOINT_PAGES}`);
     if (readonly) assertReadableSchema(db);
     else migrate(db);
   } catch (error) {
     db.close();
     throw error;
   }
-  return new SqliteStore(db, file, readonly);
+  const checkpointer = background
+    ? startWorker(import.meta.url, './sqlite-checkpoint.worker.js', {
+        workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS },
+      })
+    : null;
+  checkpointer?.unref();
+  return new SqliteStore(db, file, readonly, checkpointer);
 }
 
 interface Open {
@@ -158,6 +175,8 @@ export class SqliteStore implements Store {
     /** The database file. */
     readonly path: string,
     readonly readonly: boolean,
+    /** The background checkpoint thread, when this connection has one. */
+    private readonly checkpointer: Worker | null = null,
   ) {
     const statements = prepareStatements(db);
     const insertImpressions = db.transaction((impressions: readonly Impression[]) => {
@@ -402,6 +421,7 @@ export class SqliteStore implements Store {
     if (!open) return;
     this.#commitAppends();
     this.#open = null;
+    this.checkpointer?.postMessage('stop');
     // Recommended before closing a long-lived connection: refreshes planner statistics cheaply.
     if (!this.readonly) open.db.pragma('optimize');
     open.db.close();

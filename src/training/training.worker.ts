@@ -16,7 +16,7 @@ const job = workerData as TrainingJob;
 const port = parentPort;
 if (!port) throw new Error('training.worker must run as a worker thread');
 
-const store = await openStore(job.storeUrl);
+const store = await openStore(job.storeUrl, { backgroundCheckpoints: false });
 try {
   const info = await trainBundle(store, job.config, (stage, done, total) =>
     port.postMessage({ type: 'progress', stage, done, total } satisfies TrainingMessage),

@@ -1,0 +1,84 @@
+import { Agent, request } from 'node:http';
+
+export interface LoadResult {
+  readonly sent: number;
+  readonly ok: number;
+  readonly failed: number;
+  readonly achievedRate: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * An open-loop load generator: requests are due at a fixed rate whatever the server does, and each
+ * latency is measured from when the request was due, not from when it was sent, so a stalled server is
+ * charged for the queue it causes (no coordinated omission). autocannon's rate limit sends each second's
+ * requests in bursts, which measures the burst, not the server; hence this.
+ */
+export async function openLoopLoad(options: {
+  readonly url: string;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly path: (index: number) => string;
+  readonly maxSockets?: number;
+}): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+  const total = Math.round(options.rate * options.seconds);
+  const latencies = new Float64Array(total);
+  const intervalMs = 1000 / options.rate;
+  let sent = 0;
+  let done = 0;
+  let ok = 0;
+  const started = performance.now();
+
+  await new Promise<void>((resolve) => {
+    const fire = (index: number): void => {
+      const due = started + index * intervalMs;
+      const req = request(
+        { host: target.hostname, port: target.port, path: options.path(index), agent, method: 'GET' },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies[index] = performance.now() - due;
+            if (res.statusCode === 200) ok += 1;
+            if (++done === total) resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        latencies[index] = performance.now() - due;
+        if (++done === total) resolve();
+      });
+      req.end();
+    };
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
+      while (sent < due) fire(sent++);
+      if (sent < total) setTimeout(tick, 0);
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  const sorted = latencies.slice().sort();
+  return {
+    sent,
+    ok,
+    failed: total - ok,
+    achievedRate: total / elapsed,
+    p50Ms: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    p99Ms: percentile(sorted, 99),
+    p999Ms: percentile(sorted, 99.9),
+    maxMs: sorted[sorted.length - 1] ?? NaN,
+  };
+}
