@@ -21,3 +21,4 @@ export type { ItemJson, UserJson } from './json.js';
 export { emptyItemFilter, ItemFilterError, matchesItem, parseItemFilter } from './filter.js';
 export type { CompareOp, ItemFilter, ItemPredicate } from './filter.js';
 export { CatalogIndex, isItemRecommendable, loadCatalogIndex } from './catalog-index.js';
+export { placeholderItem } from './placeholder.js';

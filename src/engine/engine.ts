@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Item, ItemFilter, User } from '../catalog/index.js';
-import { CatalogIndex } from '../catalog/index.js';
+import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, TrackedEvent } from '../events/index.js';
 import {
   buildProfile,
@@ -272,19 +272,4 @@ export class Engine {
     await this.impressions.flush();
     await this.store.close();
   }
-}
-
-/** The catalog entry an event creates for an item the catalog did not know; mirrors the store's. */
-function placeholderItem(id: string, createdAt: number): Item {
-  return {
-    id,
-    categories: [],
-    tags: [],
-    price: null,
-    available: true,
-    createdAt,
-    expiresAt: null,
-    attributes: {},
-    updatedAt: createdAt,
-  };
 }

@@ -1,5 +1,5 @@
 import { feedbackOf, type FeedbackConfig } from '../events/index.js';
-import type { CsrMatrix, TrainingInput } from '../models/index.js';
+import { csrFromCoo, type CsrMatrix, type TrainingInput } from '../models/index.js';
 import type { Store } from '../store/index.js';
 
 /** The user × item matrix the models learn from, with the ids behind its rows and columns. */
@@ -60,7 +60,7 @@ function indexOf(ids: Map<string, number>, list: string[], id: string): number {
 /**
  * Reads the whole event log through the store's cursor and aggregates it into a user × item matrix:
  * each entry is the sum of the pair's feedback weights (negative feedback subtracts), keeping the latest
- * time. Pairs whose sum is not positive are left out, so a dismissed item is not learned as liked.
+ * time. Pairs whose sum is not positive are left out.
  */
 export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): Promise<TrainingSet> {
   const cutoff = Date.now();
@@ -85,49 +85,45 @@ export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): 
       );
     }
   }
-  const { matrix, times } = aggregate(log, userIds.length, itemIds.length);
+  const summed = csrFromCoo({
+    rows: userIds.length,
+    cols: itemIds.length,
+    rowIdx: log.rows.subarray(0, log.length),
+    colIdx: log.cols.subarray(0, log.length),
+    values: log.weights.subarray(0, log.length),
+    times: log.times.subarray(0, log.length),
+  });
+  const { matrix, times } = positiveEntries(summed.matrix, summed.times ?? new Float64Array(0));
   let now = 0;
   for (let k = 0; k < times.length; k++) now = Math.max(now, times[k]!);
   return { userIds, itemIds, input: { matrix, times, now }, eventsRead, cutoff };
 }
 
-/** Sums repeated (row, col) pairs, keeps the latest time, drops non-positive sums; rows and columns sorted. */
-function aggregate(log: FeedbackLog, rows: number, cols: number): { matrix: CsrMatrix; times: Float64Array } {
-  const counts = new Int32Array(rows + 1);
-  for (let k = 0; k < log.length; k++) counts[log.rows[k]! + 1]! += 1;
-  for (let r = 0; r < rows; r++) counts[r + 1]! += counts[r]!;
-  const order = new Int32Array(log.length);
-  const fill = counts.slice(0, rows);
-  for (let k = 0; k < log.length; k++) order[fill[log.rows[k]!]!++] = k;
-
-  const indptr = new Int32Array(rows + 1);
-  const indices = new Int32Array(log.length);
-  const data = new Float32Array(log.length);
-  const times = new Float64Array(log.length);
+/** Keeps the entries whose summed weight is positive: a pair the user turned down is not learned as liked. */
+function positiveEntries(matrix: CsrMatrix, times: Float64Array): { matrix: CsrMatrix; times: Float64Array } {
+  const indptr = new Int32Array(matrix.rows + 1);
+  const indices = new Int32Array(matrix.indices.length);
+  const data = new Float32Array(matrix.data.length);
+  const kept = new Float64Array(times.length);
   let nnz = 0;
-  for (let r = 0; r < rows; r++) {
-    const slice = Array.from(order.subarray(counts[r]!, counts[r + 1]!));
-    slice.sort((a, b) => log.cols[a]! - log.cols[b]! || a - b);
-    let k = 0;
-    while (k < slice.length) {
-      const col = log.cols[slice[k]!]!;
-      let weight = 0;
-      let time = 0;
-      for (; k < slice.length && log.cols[slice[k]!] === col; k++) {
-        weight += log.weights[slice[k]!]!;
-        time = Math.max(time, log.times[slice[k]!]!);
-      }
-      if (weight > 0) {
-        indices[nnz] = col;
-        data[nnz] = weight;
-        times[nnz] = time;
-        nnz += 1;
-      }
+  for (let r = 0; r < matrix.rows; r++) {
+    for (let k = matrix.indptr[r]!; k < matrix.indptr[r + 1]!; k++) {
+      if (matrix.data[k]! <= 0) continue;
+      indices[nnz] = matrix.indices[k]!;
+      data[nnz] = matrix.data[k]!;
+      kept[nnz] = times[k]!;
+      nnz += 1;
     }
     indptr[r + 1] = nnz;
   }
   return {
-    matrix: { rows, cols, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) },
-    times: times.slice(0, nnz),
+    matrix: {
+      rows: matrix.rows,
+      cols: matrix.cols,
+      indptr,
+      indices: indices.slice(0, nnz),
+      data: data.slice(0, nnz),
+    },
+    times: kept.slice(0, nnz),
   };
 }
