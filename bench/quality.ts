@@ -39,6 +39,9 @@ const counterparts: Readonly<Record<string, readonly string[]>> = {
   popularity: ['pop'],
   itemknn: ['itemknn'],
   als: ['implicit_als', 'ials'],
+  ease: ['ease'],
+  // No reference row; listed for its own numbers.
+  rp3beta: [],
 };
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);

@@ -83,6 +83,58 @@ function simpleSection(title: string, recorded: Recorded, rows: [string, unknown
 }
 
 /** Renders `bench/RESULTS.md` from the kept benchmark results; only what was measured is shown. */
+/** Diversity and freshness settings side by side, against the plain list (`bench/diversity.ts`). */
+function diversitySection(recorded: Recorded): string[] {
+  const base = recorded.lines.find((line) => line['diversity'] === 0 && line['freshness'] === 0);
+  const baseNdcg = typeof base?.['ndcg@20'] === 'number' ? base['ndcg@20'] : NaN;
+  const out = [
+    `## Diversity and freshness: ALS top-20 on MovieLens 100K, genres as categories (measured ${recorded.measured_at})`,
+    '',
+    '| diversity | freshness | ndcg@20 | vs off | ild@20 (genre dissimilarity) | coverage@20 | largest same-genre share | re-rank ms / list |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const line of recorded.lines) {
+    const ndcg = line['ndcg@20'];
+    const ratio = typeof ndcg === 'number' ? `${((ndcg / baseNdcg - 1) * 100).toFixed(1)}%` : '–';
+    out.push(
+      `| ${String(line['diversity'])} | ${String(line['freshness'])} | ${num(ndcg)} | ${ratio} | ` +
+        `${num(line['ild@20'])} | ${num(line['coverage@20'])} | ${num(line['max_same_first_genre'], 2)} / 20 | ` +
+        `${num(line['rerank_ms_per_list'], 3)} |`,
+    );
+  }
+  return out;
+}
+
+/** `bench/auto.ts`: the `--auto` line and its comparison with the best reference row. */
+function autoSection(recorded: Recorded): string[] {
+  const line = recorded.lines.find((l) => l['model'] === 'auto');
+  const cmp = recorded.lines.find((l) => l['comparison'] !== undefined);
+  if (!line || !cmp) return [];
+  const chosen = line['chosen'] as Json | undefined;
+  const components = ((chosen?.['params'] as Json | undefined)?.['components'] as Json[] | undefined) ?? [];
+  const recipe =
+    components.length > 0
+      ? components.map((c) => `${String(c['model'])} × ${String(c['weight'])}`).join(' + ')
+      : String(chosen?.['model']);
+  const load = cmp['load_avg_1m'] as Json | undefined;
+  return [
+    `## Model selection: \`attune evaluate --auto\` on MovieLens 100K (measured ${recorded.measured_at})`,
+    '',
+    `Chosen on validation ndcg@20 (${num(line['val_ndcg@20'])}): ${recipe}. The test split is read once, after`,
+    'selection and the final refit on the whole train split.',
+    '',
+    '| | measured | target |',
+    '| --- | --- | --- |',
+    `| ndcg@20 | ${num(cmp['ndcg@20'])} (${num(cmp['ndcg_ratio'], 3)} × ${String(cmp['reference_model'])}) | ` +
+      `≥ ${num(cmp['ndcg_target'])} (1.05 × ${num(cmp['reference_ndcg@20'])}) |`,
+    `| coverage@20 | ${num(cmp['coverage@20'])} | ≥ ${num(cmp['reference_coverage@20'])} |`,
+    `| recall@20 | ${num(line['recall@20'])} | |`,
+    `| wall seconds (whole run) | ${num(cmp['wall_s'], 1)} | < 180 s |`,
+    `| tuning / final fit seconds | ${num(line['tune_s'], 1)} / ${num(line['train_s'], 1)} | |`,
+    `| 1-minute load average (before / after) | ${num(load?.['before'], 2)} / ${num(load?.['after'], 2)} | |`,
+  ];
+}
+
 export function renderResults(dir: string): string {
   const names = new Set(readdirSync(dir).map((file) => file.replace(/\.json$/, '')));
   const refs = reference();
@@ -110,6 +162,27 @@ export function renderResults(dir: string): string {
       '',
     );
   }
+  const ease = names.has('ease') ? load(dir, 'ease') : null;
+  const easeLine = ease?.lines[0];
+  if (ease && easeLine) {
+    out.push(
+      ...simpleSection('Fitting EASE (λ = 200) and RP3beta', ease, [
+        ['EASE, MovieLens 100K train split, median s', easeLine['ml100k_fit_s'], '< 3 s'],
+        ['EASE, synthetic 10,000 items, s', easeLine['synthetic_10k_fit_s'], '< 120 s'],
+        [
+          'EASE, synthetic 10,000 items, CPU s (both threads)',
+          easeLine['synthetic_10k_cpu_s'],
+          'wall ≈ CPU / 2 when idle',
+        ],
+        ['RP3beta, MovieLens 100K train split, median s', easeLine['rp3beta_ml100k_fit_s'], '< 1 s'],
+      ]),
+      '',
+    );
+  }
+  const auto = names.has('auto') ? load(dir, 'auto') : null;
+  if (auto) out.push(...autoSection(auto), '');
+  const diversity = names.has('diversity') ? load(dir, 'diversity') : null;
+  if (diversity && diversity.lines.length > 0) out.push(...diversitySection(diversity), '');
   const ingest = names.has('ingest') ? load(dir, 'ingest') : null;
   const ingestLine = ingest?.lines[0];
   if (ingest && ingestLine) {
@@ -133,6 +206,16 @@ export function renderResults(dir: string): string {
         ['median p99 (ms)', serveLine['median_p99_ms'], '≤ 10 ms'],
         ['median p50 (ms)', serveLine['median_p50_ms'], ''],
         ['median server RSS (MB)', serveLine['median_rss_mb'], '< 300 MB'],
+        [
+          'with rules and diversity: median p99 (ms)',
+          (serveLine['with_rules'] as Json | undefined)?.['median_p99_ms'],
+          '≤ 10 ms',
+        ],
+        [
+          'with rules and diversity: median p50 (ms)',
+          (serveLine['with_rules'] as Json | undefined)?.['median_p50_ms'],
+          '',
+        ],
       ]),
       '',
     );
@@ -146,6 +229,11 @@ export function renderResults(dir: string): string {
     '  ours reproduces it exactly.',
     '- ALS training: `bench/train-als.ts`, the protocol train split, 64 factors, 15 iterations, 2 threads, compiled',
     '  code; the first run also starts the helper thread.',
+    '- EASE: `bench/ease.ts`, both cores (WebAssembly SIMD sweep, see `src/models/ease-fit.ts`); the 10,000-item',
+    '  catalog is synthetic (50,000 users, 1M Zipf-distributed draws); the first MovieLens fit also starts the helper.',
+    '- Diversity: `bench/diversity.ts` re-ranks ALS pools (70 candidates) with the serving stages (`rules-score`,',
+    '  `diversity`, `truncate`); diversity is category MMR, freshness boosts by release-date age (half-life 14 days,',
+    '  now = the last train interaction), so on this 1998 catalog almost nothing is new and freshness barely moves.',
     '- Ingestion: `bench/ingest.ts` starts the real server on an empty store and posts pre-serialised batches of 500',
     '  events with random UUID event ids (the costly case for the id index) from 4 connections; the load generator',
     '  shares the 2 cores with the server.',

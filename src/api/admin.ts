@@ -18,6 +18,8 @@ export function bundleJson(info: BundleInfo) {
     items: info.items,
     interactions: info.interactions,
     fit_seconds: info.fitSeconds,
+    // What automatic selection tried and chose for this version; null when the model was fixed by config.
+    selection: info.selection ?? null,
   };
 }
 

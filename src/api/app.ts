@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
 import { recommendationRoutes } from './recommendations.js';
+import { rulesRoutes } from './rules.js';
 import { userRoutes } from './users.js';
 
 export interface AppOptions {
@@ -48,6 +49,7 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(itemRoutes, { engine });
   void app.register(userRoutes, { engine });
   void app.register(recommendationRoutes, { engine });
+  void app.register(rulesRoutes, { engine });
   void app.register(adminRoutes, { engine });
   return app;
 }

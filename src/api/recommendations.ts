@@ -2,10 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
-import type { RecommendedItem } from '../recommendations/index.js';
+import type { ModelName } from '../models/index.js';
+import type { RecommendedItem, ResolvedExplanation } from '../recommendations/index.js';
 import { errorBody } from './errors.js';
 import { eventToJson } from './events.js';
-import { countQuery, filterFromQuery, filterQuery } from './query.js';
+import { countQuery, filterQuery } from './query.js';
+import { requestRules, rulesFields } from './rules.js';
 
 export interface RecommendationRoutesOptions {
   readonly engine: Engine;
@@ -19,6 +21,51 @@ export function recommendedItemJson(item: RecommendedItem) {
     reason_kind: item.reason.kind,
     ...(item.reason.itemId !== undefined ? { reason_item_id: item.reason.itemId } : {}),
   };
+}
+
+function explanationJson(explanation: ResolvedExplanation) {
+  switch (explanation.kind) {
+    case 'neighbors':
+      return {
+        kind: explanation.kind,
+        score: explanation.score,
+        neighbors: explanation.neighbors.map((n) => ({
+          item_id: n.itemId,
+          action: n.action,
+          similarity: n.similarity,
+          weight: n.weight,
+          contribution: n.contribution,
+        })),
+      };
+    case 'factors':
+      return {
+        kind: explanation.kind,
+        score: explanation.score,
+        factors: explanation.factors,
+        similar_items: explanation.similarItems.map((s) => ({
+          item_id: s.itemId,
+          action: s.action,
+          similarity: s.similarity,
+        })),
+      };
+    case 'popularity':
+      return explanation;
+    case 'evidence': {
+      const { evidence } = explanation;
+      return {
+        kind: explanation.kind,
+        evidence:
+          evidence.kind === 'item'
+            ? {
+                kind: 'item',
+                item_id: evidence.itemId,
+                action: evidence.action,
+                similarity: evidence.similarity,
+              }
+            : evidence,
+      };
+    }
+  }
 }
 
 /** Personalised lists, and the impressions they were logged as (with the events that link back). */
@@ -36,16 +83,21 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
           exclude_seen: Type.Boolean({ default: true }),
           request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
           ...filterQuery,
+          ...rulesFields,
+          preset: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         }),
       },
     },
     async (request) => {
       const { query } = request;
+      // Filters, rules and the preset compile together, once per request (`recommendations/rules.ts`).
+      const rules = await requestRules(engine, query.preset, query);
       const result = await engine.recommend({
         userId: query.user_id,
         n: query.n,
         excludeSeen: query.exclude_seen,
-        filter: filterFromQuery(query),
+        filter: rules?.filter ?? null,
+        ...(rules ? { rules } : {}),
         ...(query.request_id !== undefined ? { requestId: query.request_id } : {}),
       });
       return {
@@ -55,6 +107,59 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         model_version: result.modelVersion,
         fallback: result.fallback,
         items: result.items.map(recommendedItemJson),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/recommendations/explain',
+    {
+      schema: {
+        querystring: Type.Object({
+          user_id: Type.String({ minLength: 1, maxLength: 256 }),
+          item_id: Type.String({ minLength: 1, maxLength: 256 }),
+          model: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      const bundle = engine.servingBundle;
+      if (!engine.catalog.has(query.item_id) && !engine.knowsItem(query.item_id)) {
+        return reply.status(404).send(errorBody('not_found', `no item "${query.item_id}"`));
+      }
+      let model: ModelName | undefined;
+      if (query.model !== undefined) {
+        model = engine.modelNames().find((name) => name === query.model);
+        if (!model) {
+          const loaded = engine.modelNames().join(', ') || 'none';
+          return reply
+            .status(400)
+            .send(
+              errorBody(
+                'invalid_request',
+                `query field "model": ${JSON.stringify(query.model)} is not loaded (loaded: ${loaded})`,
+              ),
+            );
+        }
+      }
+      const result = await engine.explain({
+        userId: query.user_id,
+        itemId: query.item_id,
+        limit: query.limit,
+        ...(model ? { model } : {}),
+      });
+      return {
+        user_id: result.userId,
+        item_id: result.itemId,
+        model: result.model,
+        model_version: result.modelVersion ?? bundle?.version ?? null,
+        fallback: result.fallback,
+        reason: result.reason.text,
+        reason_kind: result.reason.kind,
+        ...(result.reason.itemId !== undefined ? { reason_item_id: result.reason.itemId } : {}),
+        explanation: result.explanation === null ? null : explanationJson(result.explanation),
       };
     },
   );

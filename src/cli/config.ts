@@ -27,6 +27,8 @@ function milliseconds(env: Env, name: string): number | null | undefined {
  * - `ATTUNE_CREATE_MISSING_ITEMS` (true): events for unknown items create catalog entries.
  * - `ATTUNE_RETRAIN_INTERVAL_MS` (600000, or `off`): scheduled retraining while events arrive.
  * - `ATTUNE_PRIMARY_MODEL` (`als` or `itemknn`): the model that serves personalised lists.
+ * - `ATTUNE_SELECTION`: `auto` (default: each training run tunes, blends and serves the best on validation)
+ *   or `fixed` (always serve `ATTUNE_PRIMARY_MODEL`, which `auto` falls back to on too little data).
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  */
 export function cliEngineConfig(
@@ -44,6 +46,12 @@ export function cliEngineConfig(
     if (primary !== 'als' && primary !== 'itemknn')
       throw new Error('ATTUNE_PRIMARY_MODEL must be als or itemknn');
     fromEnv.primaryModel = primary;
+  }
+  const selection = env['ATTUNE_SELECTION'];
+  if (selection !== undefined) {
+    if (selection !== 'auto' && selection !== 'fixed')
+      throw new Error('ATTUNE_SELECTION must be auto or fixed');
+    fromEnv.selection = selection;
   }
   const feedbackFile = env['ATTUNE_FEEDBACK_FILE'];
   if (feedbackFile !== undefined)

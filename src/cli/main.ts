@@ -86,13 +86,28 @@ program
   .option('--models <list>', 'comma-separated model names', 'popularity,itemknn,als')
   .option('--k <n>', 'cut-off for the metrics', positiveInt('--k'), 20)
   .option('--no-tune', 'skip hyper-parameter search on the validation split')
+  .option('--auto', 'choose the best model or blend on validation over every model; one JSON line', false)
   .action(
-    async (opts: { input: string; format: DatasetFormat; models: string; k: number; tune: boolean }) => {
+    async (opts: {
+      input: string;
+      format: DatasetFormat;
+      models: string;
+      k: number;
+      tune: boolean;
+      auto: boolean;
+    }) => {
       const models = opts.models
         .split(',')
         .map((m) => m.trim())
         .filter(Boolean);
-      await evaluate({ input: opts.input, format: opts.format, models, k: opts.k, tune: opts.tune });
+      await evaluate({
+        input: opts.input,
+        format: opts.format,
+        models,
+        k: opts.k,
+        tune: opts.tune,
+        auto: opts.auto,
+      });
     },
   );
 

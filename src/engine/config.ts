@@ -1,5 +1,6 @@
 import { defaultFeedbackConfig, type FeedbackConfig } from '../events/index.js';
 import { defaultParams, type ModelName, type ModelParamsByName } from '../models/index.js';
+import { defaultSessionConfig, type SessionConfig } from '../recommendations/session.js';
 
 /** Everything an engine instance is configured with. Built once at start-up; never mutated. */
 export interface EngineConfig {
@@ -10,6 +11,12 @@ export interface EngineConfig {
   readonly createMissingItems: boolean;
   /** The model that serves personalised lists; popularity is always trained as the fallback. */
   readonly primaryModel: Exclude<ModelName, 'popularity'>;
+  /**
+   * How each training run picks the model that serves: 'auto' tunes and blends on a validation split cut
+   * from the events and serves the best (falling back to `primaryModel` on too little data); 'fixed'
+   * always serves `primaryModel` with `models`' parameters.
+   */
+  readonly selection: 'auto' | 'fixed';
   readonly models: ModelParamsByName;
   /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
   readonly retrainIntervalMs: number | null;
@@ -21,18 +28,27 @@ export interface EngineConfig {
   readonly maxResults: number;
   /** Impressions are written in batches; this bounds how long one waits in memory. */
   readonly impressionFlushMs: number;
+  /**
+   * How the current session shifts the list (`recommendations/session.ts`). Defaults: weight 1 (the
+   * session's strongest item ties the model's best), the 5 newest session items, each older one counting a
+   * quarter of the next (decay 0.25), 50 item-kNN neighbours each, sessions by `context.session_id` or else
+   * 30 minutes. `weight: 0` turns it off.
+   */
+  readonly session: SessionConfig;
 }
 
 export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   feedback: defaultFeedbackConfig,
   createMissingItems: true,
   primaryModel: 'als',
+  selection: 'auto',
   models: defaultParams,
   retrainIntervalMs: 10 * 60_000,
   historyLimit: 200,
   historyCacheUsers: 50_000,
   maxResults: 100,
   impressionFlushMs: 250,
+  session: defaultSessionConfig,
 };
 
 export function engineConfig(storeUrl: string, overrides: Partial<EngineConfig> = {}): EngineConfig {

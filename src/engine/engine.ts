@@ -2,15 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { Item, ItemFilter, User } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, TrackedEvent } from '../events/index.js';
+import type { ModelName } from '../models/index.js';
 import {
   buildProfile,
   defaultStages,
   ImpressionLog,
   RecentHistory,
   runPipeline,
+  explainRecommendation,
   similarItems,
+  withSession,
+  type ExplainResult,
   type Impression,
   type RecommendationResult,
+  type Rules,
   type SimilarResult,
   type Stage,
 } from '../recommendations/index.js';
@@ -32,6 +37,18 @@ export interface RecommendOptions {
   readonly filter: ItemFilter | null;
   /** The client's id for this request; one is generated when absent. */
   readonly requestId?: string;
+  /**
+   * Compiled business rules, diversity and freshness. Their property filter is not applied from here:
+   * pass it (combined with any request filter) as `filter`.
+   */
+  readonly rules?: Rules;
+}
+
+export interface ExplainOptions {
+  readonly userId: string;
+  readonly itemId: string;
+  readonly model?: ModelName;
+  readonly limit: number;
 }
 
 export interface SimilarOptions {
@@ -69,6 +86,7 @@ export class Engine {
     this.runner = new TrainingRunner(config.storeUrl, {
       feedback: config.feedback,
       primaryModel: config.primaryModel,
+      selection: config.selection,
       models: config.models,
     });
     this.history = new RecentHistory(store, config.historyLimit, config.historyCacheUsers);
@@ -148,7 +166,9 @@ export class Engine {
   async recommend(options: RecommendOptions): Promise<RecommendationResult> {
     const bundle = this.bundle;
     const history = await this.history.get(options.userId);
-    const profile = buildProfile(options.userId, history, bundle, this.config.feedback);
+    const { feedback, session } = this.config;
+    const base = buildProfile(options.userId, history, bundle, feedback);
+    const profile = withSession(base, history, bundle, feedback, session);
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
@@ -156,11 +176,41 @@ export class Engine {
       excludeSeen: options.excludeSeen,
       filter: options.filter,
       now: Date.now(),
+      ...(options.rules ? { rules: options.rules } : {}),
     };
     const result = runPipeline(this.stages, request, profile, bundle, this.catalog);
     this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
     this.logImpression('recommendations', result.requestId, options.userId, result);
     return result;
+  }
+
+  /** Whether the serving bundle was trained on the item. */
+  knowsItem(itemId: string): boolean {
+    return this.bundle?.itemIndex.has(itemId) ?? false;
+  }
+
+  /** The models of the serving bundle. */
+  modelNames(): ModelName[] {
+    return this.bundle ? [...this.bundle.models.keys()] : [];
+  }
+
+  /** The evidence behind one item's score for one user (the explain endpoint); logs no impression. */
+  async explain(options: ExplainOptions): Promise<ExplainResult> {
+    const bundle = this.bundle;
+    const history = await this.history.get(options.userId);
+    const profile = buildProfile(options.userId, history, bundle, this.config.feedback);
+    return explainRecommendation(
+      {
+        userId: options.userId,
+        itemId: options.itemId,
+        limit: options.limit,
+        now: Date.now(),
+        ...(options.model ? { model: options.model } : {}),
+      },
+      profile,
+      bundle,
+      this.catalog,
+    );
   }
 
   similar(options: SimilarOptions): SimilarResult & { requestId: string } {

@@ -67,6 +67,12 @@ const aliases: Readonly<Record<string, ModelName>> = {
   als: 'als',
   ials: 'als',
   implicit_als: 'als',
+  ease: 'ease',
+  rp3beta: 'rp3beta',
+  rp3b: 'rp3beta',
+  hybrid: 'hybrid',
+  lightfm: 'hybrid',
+  lightfm_warp: 'hybrid',
 };
 
 export const modelNames: readonly string[] = Object.keys(aliases);
@@ -218,6 +224,15 @@ export async function* runEvaluation(
         break;
       case 'als':
         yield await evaluateOne(given, name, grids.als, dataset, tuning, label, context);
+        break;
+      case 'ease':
+        yield await evaluateOne(given, name, grids.ease, dataset, tuning, label, context);
+        break;
+      case 'rp3beta':
+        yield await evaluateOne(given, name, grids.rp3beta, dataset, tuning, label, context);
+        break;
+      case 'hybrid':
+        yield await evaluateOne(given, name, grids.hybrid, dataset, tuning, label, context);
         break;
     }
   }

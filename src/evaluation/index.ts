@@ -45,3 +45,22 @@ export {
   type ResultLine,
 } from './harness.js';
 export { evaluateModels } from './evaluate.js';
+export {
+  centerOut,
+  selectModel,
+  selectionSetFromTrain,
+  temporalSelectionSet,
+  trimGrid,
+  type Choice,
+  type Selection,
+  type SelectionSet,
+  type SelectOptions,
+  type Trial,
+} from './auto.js';
+export {
+  runAuto,
+  selectableModels,
+  selectOnTrain,
+  type AutoOptions,
+  type AutoResultLine,
+} from './auto-evaluate.js';

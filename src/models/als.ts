@@ -6,6 +6,8 @@ import { paramsFromJson, paramsToJson, validateParams } from './params.js';
 import type {
   AlsParams,
   Evidence,
+  Explanation,
+  FactorContribution,
   FitOptions,
   ModelArtifact,
   Recommender,
@@ -173,6 +175,39 @@ export class AlsRecommender implements Recommender {
       for (let a = 0; a < f; a++) score += x[a]! * itemFactors[item * f + a]!;
     }
     return { kind: 'taste', score };
+  }
+
+  /**
+   * The score as a sum over latent dimensions (the `limit` largest products by magnitude) and the user's
+   * history items closest to `item` in factor space (cosine), most similar first.
+   */
+  explain(profile: UserProfile, item: number, limit: number): Explanation {
+    const { f, itemFactors, itemNorms } = this;
+    if (!this.validItem(item)) return { kind: 'factors', score: 0, factors: [], similarItems: [] };
+    const x = this.userVector(profile);
+    const o = item * f;
+    const factors: FactorContribution[] = [];
+    let score = 0;
+    for (let a = 0; a < f; a++) {
+      const user = x[a]!;
+      const value = itemFactors[o + a]!;
+      score += user * value;
+      factors.push({ dimension: a, user, item: value, product: user * value });
+    }
+    factors.sort((p, q) => Math.abs(q.product) - Math.abs(p.product) || p.dimension - q.dimension);
+    const similarItems: { item: number; similarity: number }[] = [];
+    const norm = itemNorms[item]!;
+    for (let k = 0; k < profile.items.length; k++) {
+      const h = profile.items[k]!;
+      if (h === item || !this.validItem(h) || norm === 0 || itemNorms[h]! === 0) continue;
+      const p = h * f;
+      let s = 0;
+      for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
+      similarItems.push({ item: h, similarity: s / (norm * itemNorms[h]!) });
+    }
+    similarItems.sort((p, q) => q.similarity - p.similarity || p.item - q.item);
+    const n = Math.max(0, limit);
+    return { kind: 'factors', score, factors: factors.slice(0, n), similarItems: similarItems.slice(0, n) };
   }
 
   /** The user's factors for this profile, in a scratch buffer valid until the next call. */

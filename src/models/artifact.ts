@@ -1,7 +1,11 @@
 import type { JsonValue } from '../shared/types.js';
 import { AlsRecommender } from './als.js';
+import { BlendRecommender } from './blend.js';
+import { EaseRecommender } from './ease.js';
+import { HybridRecommender } from './hybrid.js';
 import { ItemKnnRecommender } from './itemknn.js';
 import { PopularityRecommender } from './popularity.js';
+import { Rp3betaRecommender } from './rp3beta.js';
 import type { ModelArtifact, ModelName, NumericArray, Recommender } from './types.js';
 
 /**
@@ -53,7 +57,15 @@ export class ArtifactFormatError extends Error {
   override readonly name = 'ArtifactFormatError';
 }
 
-const MODEL_NAMES: readonly ModelName[] = ['popularity', 'itemknn', 'als'];
+const MODEL_NAMES: readonly ModelName[] = [
+  'popularity',
+  'itemknn',
+  'als',
+  'hybrid',
+  'blend',
+  'ease',
+  'rp3beta',
+];
 
 function typeOf(a: NumericArray): ArrayType {
   if (a instanceof Float32Array) return 'f32';
@@ -205,6 +217,14 @@ export function loadRecommender(artifact: ModelArtifact): Recommender {
       return ItemKnnRecommender.fromArtifact(artifact);
     case 'als':
       return AlsRecommender.fromArtifact(artifact);
+    case 'hybrid':
+      return HybridRecommender.fromArtifact(artifact);
+    case 'ease':
+      return EaseRecommender.fromArtifact(artifact);
+    case 'rp3beta':
+      return Rp3betaRecommender.fromArtifact(artifact);
+    case 'blend':
+      return BlendRecommender.fromArtifact(artifact, loadRecommender);
     default:
       throw new ArtifactFormatError(`unknown model '${String((artifact as { name: unknown }).name)}'`);
   }

@@ -6,9 +6,11 @@ import { TopKHeap } from './topk.js';
 import type {
   CsrMatrix,
   Evidence,
+  Explanation,
   FitOptions,
   ItemKnnParams,
   ModelArtifact,
+  NeighborContribution,
   Recommender,
   ScoredIndex,
   TrainingInput,
@@ -247,6 +249,31 @@ export class ItemKnnRecommender implements Recommender {
     }
     if (best >= 0) return { kind: 'item', item: best, similarity: bestSim };
     return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
+  }
+
+  /**
+   * Every history item among `item`'s neighbours with its similarity, the user's weight on it and their
+   * product, largest contributions first; `score` is their sum, which is exactly what `score` computes.
+   */
+  explain(profile: UserProfile, item: number, limit: number): Explanation {
+    const found: NeighborContribution[] = [];
+    if (this.validItem(item)) {
+      const { indptr, indices, data } = this.graph;
+      const start = indptr[item]!;
+      const end = indptr[item + 1]!;
+      for (let k = 0; k < profile.items.length; k++) {
+        const i = profile.items[k]!;
+        if (i === item || !this.validItem(i)) continue;
+        const q = findInRow(indices, start, end, i);
+        if (q < 0) continue;
+        const weight = profile.weights[k] ?? 1;
+        found.push({ item: i, similarity: data[q]!, weight, contribution: weight * data[q]! });
+      }
+    }
+    let score = 0;
+    for (const entry of found) score += entry.contribution;
+    found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
+    return { kind: 'neighbors', score, neighbors: found.slice(0, Math.max(0, limit)) };
   }
 
   private validItem(i: number): boolean {

@@ -4,6 +4,7 @@ import { paramsFromJson, paramsToJson, validateParams } from './params.js';
 import { topK } from './topk.js';
 import type {
   Evidence,
+  Explanation,
   FitOptions,
   ModelArtifact,
   PopularityParams,
@@ -91,5 +92,14 @@ export class PopularityRecommender implements Recommender {
   evidence(_profile: UserProfile, item: number): Evidence {
     const known = Number.isInteger(item) && item >= 0 && item < this.nItems;
     return { kind: 'popular', popularity: known ? this.popularity[item]! : 0 };
+  }
+
+  /** The item's popularity and its rank (0 = most popular): the whole of the evidence this model has. */
+  explain(_profile: UserProfile, item: number): Explanation {
+    const known = Number.isInteger(item) && item >= 0 && item < this.nItems;
+    const popularity = known ? this.popularity[item]! : 0;
+    let rank = 0;
+    for (let j = 0; j < this.nItems; j++) if (this.popularity[j]! > popularity) rank++;
+    return { kind: 'popularity', score: popularity, popularity, rank };
   }
 }

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../shared/types.js';
+import type { BlendParams } from './blend.js';
 
 /**
  * A sparse matrix in compressed sparse row form: row r's entries are `indices[indptr[r]..indptr[r+1]]`
@@ -13,7 +14,7 @@ export interface CsrMatrix {
   readonly data: Float32Array;
 }
 
-export type ModelName = 'popularity' | 'itemknn' | 'als';
+export type ModelName = 'popularity' | 'itemknn' | 'als' | 'hybrid' | 'blend' | 'ease' | 'rp3beta';
 
 export interface PopularityParams {
   /** Half-life of an interaction's contribution in days; `null` counts every interaction fully. */
@@ -38,10 +39,52 @@ export interface AlsParams {
   readonly seed: number;
 }
 
+export interface HybridParams {
+  /** Embedding size of every feature (identity and side features alike). */
+  readonly components: number;
+  /** Passes over the training entries. */
+  readonly epochs: number;
+  /** Adagrad's base learning rate. */
+  readonly learningRate: number;
+  /** 'warp' samples negatives until one violates the margin (rank-weighted); 'bpr' samples one. */
+  readonly loss: 'warp' | 'bpr';
+  /** L2 penalty on every embedding and bias a step touches. */
+  readonly regularization: number;
+  readonly seed: number;
+  /** WARP: negatives tried per positive before giving up on it. */
+  readonly maxSampled: number;
+  /**
+   * Share of steps (0..1) in which a side's identity feature is left out, so side features learn to score
+   * alone, as a cold item or user must. Trades a little warm accuracy for cold-start accuracy.
+   */
+  readonly identityDropout: number;
+}
+
+export interface EaseParams {
+  /** L2 penalty λ added to the Gram matrix's diagonal; larger values shrink item-item weights. */
+  readonly lambda: number;
+  /** Largest catalog EASE fits (its weights are a dense items² matrix); above it use ALS. */
+  readonly maxItems: number;
+}
+
+export interface Rp3betaParams {
+  /** Exponent on both transition probabilities of the item → user → item walk. */
+  readonly alpha: number;
+  /** Popularity penalty: the landing item's weight is divided by its user count^β. */
+  readonly beta: number;
+  /** Neighbours kept per item. */
+  readonly neighbors: number;
+}
+
 export interface ModelParamsByName {
   readonly popularity: PopularityParams;
   readonly itemknn: ItemKnnParams;
   readonly als: AlsParams;
+  readonly hybrid: HybridParams;
+  readonly ease: EaseParams;
+  readonly rp3beta: Rp3betaParams;
+  /** A weighted combination of other models (`blend.ts`); chosen by selection, not tuned on a grid. */
+  readonly blend: BlendParams;
 }
 
 /** What the models are trained on. */
@@ -55,6 +98,16 @@ export interface TrainingInput {
   readonly times?: Float64Array;
   /** The reference time for decay (epoch ms); defaults to the latest of `times`. */
   readonly now?: number;
+  /**
+   * Side features for the hybrid model (other models ignore them): items × item features and users ×
+   * user features, values = weights (> 0). Rows align with the matrix's columns and rows; an item or user
+   * with no interactions but a feature row is scored from its features (cold start).
+   */
+  readonly itemFeatures?: CsrMatrix;
+  readonly userFeatures?: CsrMatrix;
+  /** Names of the feature columns (`genre=Drama`), for explanations and debugging. */
+  readonly itemFeatureNames?: readonly string[];
+  readonly userFeatureNames?: readonly string[];
 }
 
 export interface FitOptions {
@@ -96,6 +149,48 @@ export type Evidence =
   /** The user's latent tastes match the item; `score` is the dot product. */
   | { readonly kind: 'taste'; readonly score: number };
 
+/** A history item's part in an item-kNN score: weight × similarity. */
+export interface NeighborContribution {
+  readonly item: number;
+  readonly similarity: number;
+  readonly weight: number;
+  readonly contribution: number;
+}
+
+/** One latent dimension's part in a factor model's score: user factor × item factor. */
+export interface FactorContribution {
+  readonly dimension: number;
+  readonly user: number;
+  readonly item: number;
+  readonly product: number;
+}
+
+/** The full evidence behind one score, by the kind of model that computed it. */
+export type Explanation =
+  /** Item-kNN: the user's history items among the item's neighbours; `score` is their sum. */
+  | {
+      readonly kind: 'neighbors';
+      readonly score: number;
+      readonly neighbors: readonly NeighborContribution[];
+    }
+  /**
+   * Factor models: the largest per-dimension products (by magnitude) of the score `score`, and the
+   * user's history items closest to the item in factor space (cosine).
+   */
+  | {
+      readonly kind: 'factors';
+      readonly score: number;
+      readonly factors: readonly FactorContribution[];
+      readonly similarItems: readonly { readonly item: number; readonly similarity: number }[];
+    }
+  /** Popularity: the item's (possibly decayed) interaction total and its rank among all items (0 = top). */
+  | {
+      readonly kind: 'popularity';
+      readonly score: number;
+      readonly popularity: number;
+      readonly rank: number;
+    };
+
 /**
  * The one surface every model offers, so evaluation, serving, blending and model selection treat all
  * models alike. Learned state is immutable once fitted; hyper-parameters live in `params`.
@@ -111,6 +206,11 @@ export interface Recommender {
   similar(item: number, n: number): ScoredIndex[];
   /** The strongest evidence behind `item`'s score for this user. */
   evidence(profile: UserProfile, item: number): Evidence;
+  /**
+   * All the evidence behind `item`'s score for this user, at most `limit` entries per list, for the
+   * explain endpoint (slower than `evidence`; not on the serving path).
+   */
+  explain?(profile: UserProfile, item: number, limit: number): Explanation;
   /** Learned state as flat arrays, for storage; `loadRecommender` turns it back into a model. */
   toArtifact(): ModelArtifact;
 }

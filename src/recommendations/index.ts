@@ -3,6 +3,28 @@ export { ImpressionLog } from './impression-log.js';
 export { runPipeline } from './pipeline.js';
 export { buildProfile, type ServingProfile } from './profile.js';
 export { RecentHistory, type HistoryEntry } from './recent-history.js';
+export {
+  currentSession,
+  defaultSessionConfig,
+  withSession,
+  type CurrentSession,
+  type SessionBoost,
+  type SessionConfig,
+  type SessionItem,
+} from './session.js';
+export { diversify, intraListDiversity } from './diversity.js';
+export {
+  compileRules,
+  mergeRulesSpecs,
+  noRules,
+  RulesError,
+  type Pin,
+  type ReshowPolicy,
+  type Rules,
+  type RulesSpec,
+} from './rules.js';
+export { explainRecommendation, type ExplainResult, type ResolvedExplanation } from './explain.js';
+export { presetsFor, RulePresets, PRESET_KEY_PREFIX, type StoredPreset } from './rules-presets.js';
 export { similarItems, type SimilarRequest, type SimilarResult } from './similar.js';
 export { defaultStages } from './stages.js';
 export type {

@@ -1,7 +1,8 @@
-import { feedbackOf, type FeedbackConfig } from '../events/index.js';
+import { feedbackOf, normalizeEventName, type FeedbackConfig } from '../events/index.js';
 import type { UserProfile } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { HistoryEntry } from './recent-history.js';
+import type { CurrentSession } from './session.js';
 
 /** What one request knows of its user: built from the user's newest events, fresh on every request. */
 export interface ServingProfile {
@@ -10,6 +11,10 @@ export interface ServingProfile {
   readonly seen: ReadonlySet<string>;
   /** Items the user turned down; never recommended, whatever `exclude_seen` says. */
   readonly rejected: ReadonlySet<string>;
+  /** Items the user bought (for the `not purchased` filter and the re-show policy). */
+  readonly purchased: ReadonlySet<string>;
+  /** The time (event timestamp) of the user's latest interaction with each seen item, for re-show rules. */
+  readonly lastSeenAt: ReadonlyMap<string, number>;
   /** The event behind each positive item, newest strongest first, for reasons ("because you bought X"). */
   readonly actions: ReadonlyMap<string, string>;
   /**
@@ -17,6 +22,8 @@ export interface ServingProfile {
    * no known items.
    */
   readonly model: UserProfile;
+  /** The user's current session, when the session stage is on (`withSession` in `session.ts`). */
+  readonly session?: CurrentSession | null;
 }
 
 const EMPTY: UserProfile = {
@@ -39,6 +46,8 @@ export function buildProfile(
 ): ServingProfile {
   const seen = new Set<string>();
   const rejected = new Set<string>();
+  const purchased = new Set<string>();
+  const lastSeenAt = new Map<string, number>();
   const actions = new Map<string, { name: string; weight: number }>();
   const weights = new Map<string, number>();
   let fresh = false;
@@ -48,6 +57,8 @@ export function buildProfile(
     if (kind.kind === 'exposure' || kind.kind === 'none') continue;
     const itemId = event.itemId;
     seen.add(itemId);
+    // Newest first, so the first time met is the latest.
+    if (!lastSeenAt.has(itemId)) lastSeenAt.set(itemId, event.timestamp);
     if (bundle && event.receivedAt >= bundle.info.cutoff) fresh = true;
     if (kind.kind === 'negative') {
       weights.set(itemId, (weights.get(itemId) ?? 0) - kind.weight);
@@ -55,12 +66,13 @@ export function buildProfile(
       continue;
     }
     weights.set(itemId, (weights.get(itemId) ?? 0) + kind.weight);
+    if (isPurchase(event.name)) purchased.add(itemId);
     const strongest = actions.get(itemId);
     if (!strongest || kind.weight > strongest.weight)
       actions.set(itemId, { name: event.name, weight: kind.weight });
   }
   const actionNames = new Map([...actions].map(([id, action]) => [id, action.name]));
-  if (!bundle) return { userId, seen, rejected, actions: actionNames, model: EMPTY };
+  if (!bundle) return { userId, seen, rejected, purchased, lastSeenAt, actions: actionNames, model: EMPTY };
 
   const items: number[] = [];
   const itemWeights: number[] = [];
@@ -77,5 +89,18 @@ export function buildProfile(
     items: Int32Array.from(items),
     weights: Float32Array.from(itemWeights),
   };
-  return { userId, seen, rejected, actions: actionNames, model };
+  return { userId, seen, rejected, purchased, lastSeenAt, actions: actionNames, model };
+}
+
+const purchaseNames = new Map<string, boolean>();
+const PURCHASE = /purchas|bought|order_completed|checkout_completed/;
+
+/** Whether a (positive) event name means a purchase; memoised, as names repeat endlessly. */
+export function isPurchase(name: string): boolean {
+  let known = purchaseNames.get(name);
+  if (known === undefined) {
+    known = PURCHASE.test(normalizeEventName(name));
+    if (purchaseNames.size < 1024) purchaseNames.set(name, known);
+  }
+  return known;
 }

@@ -33,7 +33,8 @@ export function reasonFor(
       return { kind: 'because_item', text: phrase(action, itemId), itemId };
     }
     case 'taste':
-      return { kind: 'taste', text: 'Matches your tastes' };
+      // Collaborative taste: the users whose histories shaped these factors are the ones "like you".
+      return { kind: 'taste', text: 'Popular with users like you' };
     case 'popular':
       break;
   }

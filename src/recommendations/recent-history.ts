@@ -1,8 +1,17 @@
 import type { TrackedEvent } from '../events/index.js';
 import type { Store } from '../store/index.js';
 
-/** What serving reads of a past event; context is left out to keep the cache small. */
-export type HistoryEntry = Pick<TrackedEvent, 'name' | 'itemId' | 'timestamp' | 'receivedAt' | 'properties'>;
+/**
+ * What serving reads of a past event. Context is left out to keep the cache small, except its `session_id`,
+ * which tells the session stage which events belong to the current visit.
+ */
+export type HistoryEntry = Pick<
+  TrackedEvent,
+  'name' | 'itemId' | 'timestamp' | 'receivedAt' | 'properties'
+> & {
+  /** `context.session_id` as a string; absent when the event carried none. */
+  readonly sessionId?: string;
+};
 
 /**
  * Each active user's newest events, kept in memory so a request does not read the event log, and kept
@@ -69,5 +78,11 @@ function toEntry(event: TrackedEvent): HistoryEntry {
     timestamp: event.timestamp,
     receivedAt: event.receivedAt,
     properties: event.properties,
+    sessionId: sessionIdOf(event),
   };
+}
+
+function sessionIdOf(event: TrackedEvent): string | undefined {
+  const id = event.context['session_id'];
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }

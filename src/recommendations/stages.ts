@@ -2,7 +2,18 @@ import { matchesItem } from '../catalog/index.js';
 import { topK } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { Candidate, CatalogView, PipelineContext, Stage } from './types.js';
+import { diversityStage } from './diversity.js';
 import { reasonFor } from './reasons.js';
+import {
+  candidatePoolSize,
+  placePins,
+  ruleAllows,
+  ruleFilter,
+  ruleReason,
+  ruleScore,
+  truncate,
+} from './rules-stage.js';
+import { explainSessionItems, sessionItems } from './session.js';
 
 /**
  * Picks the model for this request. The primary model serves whenever it knows something about the
@@ -81,7 +92,8 @@ export const filterItems: Stage = {
       if (index !== undefined) excluded[index] = 1;
     };
     for (const itemId of profile.rejected) exclude(itemId);
-    if (request.excludeSeen) for (const itemId of profile.seen) exclude(itemId);
+    // A re-show rule replaces `exclude_seen`; the rules stage applies it.
+    if (request.excludeSeen && !request.rules?.reshow) for (const itemId of profile.seen) exclude(itemId);
     const { filter } = request;
     if (filter) {
       for (let index = 0; index < excluded.length; index++) {
@@ -97,7 +109,8 @@ export const filterItems: Stage = {
 function allowed(context: PipelineContext, itemId: string): boolean {
   const { catalog, request, profile } = context;
   if (profile.rejected.has(itemId)) return false;
-  if (request.excludeSeen && profile.seen.has(itemId)) return false;
+  if (request.excludeSeen && !request.rules?.reshow && profile.seen.has(itemId)) return false;
+  if (request.rules && !ruleAllows(request.rules, profile, itemId, request.now)) return false;
   if (!catalog.isRecommendable(itemId, request.now)) return false;
   if (!request.filter) return true;
   const item = catalog.get(itemId);
@@ -105,17 +118,19 @@ function allowed(context: PipelineContext, itemId: string): boolean {
 }
 
 /**
- * Takes the best `n` allowed items from the chosen model, then fills any shortfall from popularity and,
- * last, from the newest catalog items, so a narrow filter or a tiny model still gets a full list.
+ * Takes a pool of the best allowed items from the chosen model (larger than `n`, for the re-ranking
+ * stages; see `candidatePoolSize`), then fills any shortfall from popularity and, last, from the newest
+ * catalog items, so a narrow filter or a tiny model still gets a full list.
  */
 export const selectCandidates: Stage = {
   name: 'select',
   run(context) {
     const { request, bundle } = context;
+    const pool = candidatePoolSize(request);
     const chosen = new Set<string>();
     const take = (list: Candidate[]): void => {
       for (const candidate of list) {
-        if (context.candidates.length >= request.n || chosen.has(candidate.itemId)) continue;
+        if (context.candidates.length >= pool || chosen.has(candidate.itemId)) continue;
         chosen.add(candidate.itemId);
         context.candidates.push(candidate);
       }
@@ -123,7 +138,7 @@ export const selectCandidates: Stage = {
     if (bundle && context.model && context.scores && context.excluded) {
       const model = context.model;
       take(
-        topK(context.scores, request.n, context.excluded).map(({ index, score }) => ({
+        topK(context.scores, pool, context.excluded).map(({ index, score }) => ({
           itemId: bundle.itemIds[index]!,
           index,
           score,
@@ -132,19 +147,19 @@ export const selectCandidates: Stage = {
       );
     }
     const popularity = bundle?.model('popularity');
-    if (context.candidates.length < request.n && bundle && popularity && popularity !== context.model) {
+    if (context.candidates.length < pool && bundle && popularity && popularity !== context.model) {
       const scores = new Float32Array(popularity.nItems);
       popularity.score(context.profile.model, scores);
       const excluded = context.excluded ?? new Uint8Array(scores.length);
-      const missing = request.n - context.candidates.length;
+      const missing = pool - context.candidates.length;
       take(
         topK(scores, missing, (index) => excluded[index] === 1 || chosen.has(bundle.itemIds[index]!))
           .filter(({ score }) => score > 0)
           .map(({ index, score }) => ({ itemId: bundle.itemIds[index]!, index, score, source: popularity })),
       );
     }
-    if (context.candidates.length < request.n) {
-      const missing = request.n - context.candidates.length;
+    if (context.candidates.length < pool) {
+      const missing = pool - context.candidates.length;
       const newest = context.catalog.newest(
         missing,
         request.now,
@@ -184,7 +199,7 @@ export const explainItems: Stage = {
     context.items = context.candidates.map((candidate) => ({
       itemId: candidate.itemId,
       score: candidate.score,
-      reason: reasonFor(context, candidate, recent),
+      reason: ruleReason(context, candidate) ?? reasonFor(context, candidate, recent),
     }));
   },
 };
@@ -194,6 +209,13 @@ export const defaultStages: readonly Stage[] = [
   chooseModel,
   scoreItems,
   filterItems,
+  ruleFilter,
+  sessionItems,
   selectCandidates,
+  ruleScore,
+  diversityStage,
+  placePins,
+  truncate,
   explainItems,
+  explainSessionItems,
 ];

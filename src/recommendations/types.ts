@@ -2,10 +2,12 @@ import type { Item, ItemFilter } from '../catalog/index.js';
 import type { ModelName, Recommender } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
+import type { SessionBoost } from './session.js';
+import type { Rules } from './rules.js';
 
 /** Why an item is in a list, in words a shopper would accept, with the evidence kind behind it. */
 export interface Reason {
-  readonly kind: 'because_item' | 'taste' | 'popular' | 'new' | 'similar_item';
+  readonly kind: 'because_item' | 'taste' | 'popular' | 'new' | 'similar_item' | 'pinned' | 'boosted';
   readonly text: string;
   /** The item the reason points at ("because you viewed X", "similar to X"). */
   readonly itemId?: string;
@@ -25,6 +27,8 @@ export interface RecommendationRequest {
   /** Request filters (category, property expressions); `null` allows every recommendable item. */
   readonly filter: ItemFilter | null;
   readonly now: number;
+  /** Business rules, diversity and freshness (`rules.ts`); absent = none. */
+  readonly rules?: Rules;
 }
 
 /** What a served list says about itself. */
@@ -58,6 +62,8 @@ export interface Candidate {
   readonly score: number;
   /** The model that put it forward, `null` for catalog backfill. */
   readonly source: Recommender | null;
+  /** Set when a rule, not the model, is why the item is in the list; its reason then says so. */
+  readonly rule?: 'pinned' | 'boosted' | 'fresh';
 }
 
 /**
@@ -80,6 +86,8 @@ export interface PipelineContext {
   candidates: Candidate[];
   /** The final list, with reasons. */
   items: RecommendedItem[];
+  /** What the current session added to the scores (`session.ts`); absent when it added nothing. */
+  session?: SessionBoost;
 }
 
 export interface Stage {

@@ -13,20 +13,30 @@ interface CheckpointJob {
 }
 
 const { file, intervalMs } = workerData as CheckpointJob;
-const db = new Database(file, { fileMustExist: true });
-db.pragma('busy_timeout = 1000');
+let db: Database.Database | null = null;
+let stopped = false;
+
+function stop(): void {
+  stopped = true;
+  clearInterval(timer);
+  db?.close();
+  db = null;
+  parentPort?.close();
+}
 
 const timer = setInterval(() => {
   try {
+    // Opened on the first tick, not at start: a store closed (and its directory removed) right after
+    // opening must not leave this thread failing on a file that is gone.
+    db ??= new Database(file, { fileMustExist: true });
+    db.pragma('busy_timeout = 1000');
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
-    // Busy or shutting down: the next tick tries again.
+    // Busy, or the database is gone: checkpoints are an optimisation, so give up quietly when gone.
+    if (!stopped && db === null) stop();
   }
 }, intervalMs);
 
 parentPort?.on('message', (message: unknown) => {
-  if (message !== 'stop') return;
-  clearInterval(timer);
-  db.close();
-  parentPort?.close();
+  if (message === 'stop') stop();
 });

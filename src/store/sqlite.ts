@@ -140,6 +140,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       })
     : null;
   checkpointer?.unref();
+  // Checkpoints are an optimisation: a failing checkpoint thread must never take the process down.
+  checkpointer?.on('error', () => {});
   return new SqliteStore(db, file, readonly, checkpointer);
 }
 

@@ -1,4 +1,6 @@
 import {
+  BlendRecommender,
+  blendOf,
   decodeArtifacts,
   encodeArtifacts,
   loadRecommender,
@@ -23,6 +25,28 @@ export interface BundleInfo {
   readonly items: number;
   readonly interactions: number;
   readonly fitSeconds: Readonly<Partial<Record<ModelName, number>>>;
+  /** What automatic selection tried and chose; absent when the primary model was fixed by configuration. */
+  readonly selection?: SelectionRecord;
+}
+
+/** A training run's model selection, as stored with the bundle (plain JSON). */
+export interface SelectionRecord {
+  readonly mode: 'auto';
+  readonly chosen: { readonly model: ModelName; readonly params: JsonValue };
+  /** Validation ndcg@20 of the choice; `null` when selection fell back without measuring. */
+  readonly valNdcg: number | null;
+  /** Why the configured primary model was taken without measuring, or `null`. */
+  readonly fallback: string | null;
+  readonly validationUsers: number;
+  readonly validationPairs: number;
+  readonly seconds: number;
+  readonly tried: readonly {
+    readonly model: ModelName;
+    readonly params: JsonValue;
+    readonly valNdcg: number | null;
+    readonly seconds: number;
+    readonly skipped?: string;
+  }[];
 }
 
 interface BundleHeader {
@@ -57,9 +81,19 @@ export class ModelBundle {
     return this.models.get(name);
   }
 
+  /** A blend whose components are this bundle's own models: stored by reference, not copied. */
+  private sharesComponents(model: Recommender): model is BlendRecommender {
+    return (
+      model instanceof BlendRecommender &&
+      model.components.every((c) => c.model.name !== 'blend' && this.models.get(c.model.name) === c.model)
+    );
+  }
+
   encode(): Uint8Array {
     const header: BundleHeader = { info: this.info, userIds: this.userIds, itemIds: this.itemIds };
-    const artifacts: ModelArtifact[] = [...this.models.values()].map((model) => model.toArtifact());
+    const artifacts: ModelArtifact[] = [...this.models.values()].map((model) =>
+      this.sharesComponents(model) ? sharedBlendArtifact(model) : model.toArtifact(),
+    );
     return encodeArtifacts(artifacts, header as unknown as JsonValue);
   }
 
@@ -67,7 +101,52 @@ export class ModelBundle {
     const { artifacts, header } = decodeArtifacts(bytes);
     const { info, userIds, itemIds } = header as unknown as BundleHeader;
     const models = new Map<ModelName, Recommender>();
-    for (const artifact of artifacts) models.set(artifact.name, loadRecommender(artifact));
+    const shared: ModelArtifact[] = [];
+    for (const artifact of artifacts) {
+      if (isSharedBlend(artifact)) shared.push(artifact);
+      else models.set(artifact.name, loadRecommender(artifact));
+    }
+    // A blend stored by reference is rebuilt from the bundle's own models, once those are loaded.
+    for (const artifact of shared) models.set(artifact.name, blendFromBundle(artifact, models));
     return new ModelBundle(info, userIds, itemIds, models);
   }
+}
+
+/** Marks a blend artifact whose components live beside it in the bundle (no arrays of its own). */
+const SHARED_KEY = 'componentsInBundle';
+
+function sharedBlendArtifact(blend: BlendRecommender): ModelArtifact {
+  const params = { components: blend.components.map((c) => ({ model: c.model.name, weight: c.weight })) };
+  return {
+    name: 'blend',
+    params: { ...params, [SHARED_KEY]: true },
+    nUsers: blend.nUsers,
+    nItems: blend.nItems,
+    arrays: {},
+  };
+}
+
+function isSharedBlend(artifact: ModelArtifact): boolean {
+  const { params } = artifact;
+  return (
+    artifact.name === 'blend' &&
+    params !== null &&
+    typeof params === 'object' &&
+    !Array.isArray(params) &&
+    (params as { readonly [key: string]: JsonValue })[SHARED_KEY] === true
+  );
+}
+
+function blendFromBundle(artifact: ModelArtifact, models: ReadonlyMap<ModelName, Recommender>): Recommender {
+  const list = (artifact.params as { readonly [key: string]: JsonValue })['components'];
+  if (!Array.isArray(list)) throw new TypeError('blend in bundle: params.components must be a list');
+  const parts = (list as readonly JsonValue[]).map((entry) => {
+    const { model, weight } = entry as { readonly [key: string]: JsonValue };
+    const found = typeof model === 'string' ? models.get(model as ModelName) : undefined;
+    if (found === undefined || typeof weight !== 'number') {
+      throw new TypeError(`blend in bundle: component ${JSON.stringify(model ?? null)} is not in the bundle`);
+    }
+    return { model: found, weight };
+  });
+  return blendOf(parts);
 }

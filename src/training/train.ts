@@ -1,9 +1,27 @@
 import { availableParallelism } from 'node:os';
 import type { FeedbackConfig } from '../events/index.js';
-import { fitRecommender, type ModelName, type ModelParamsByName, type Recommender } from '../models/index.js';
+import { selectableModels } from '../evaluation/auto-evaluate.js';
+import {
+  selectModel,
+  temporalSelectionSet,
+  trimGrid,
+  type Choice,
+  type Selection,
+} from '../evaluation/auto.js';
+import { tuningGrids, type ParamGrids } from '../evaluation/grids.js';
+import {
+  blendOf,
+  fitRecommender,
+  paramsToJson,
+  type FitOptions,
+  type ModelName,
+  type ModelParamsByName,
+  type Recommender,
+  type TrainingInput,
+} from '../models/index.js';
 import type { JsonValue } from '../shared/types.js';
 import type { Store } from '../store/index.js';
-import { BUNDLE_ARTIFACT, ModelBundle, type BundleInfo } from './bundle.js';
+import { BUNDLE_ARTIFACT, ModelBundle, type BundleInfo, type SelectionRecord } from './bundle.js';
 import { buildTrainingSet } from './dataset.js';
 
 /** The part of the engine configuration a training run needs; plain data, so it crosses to a worker. */
@@ -11,6 +29,12 @@ export interface TrainingConfig {
   readonly feedback: FeedbackConfig;
   readonly primaryModel: Exclude<ModelName, 'popularity'>;
   readonly models: ModelParamsByName;
+  /**
+   * 'auto': tune a small grid per model on a temporal validation split, blend the best, serve the winner
+   * by validation ndcg@20 (`primaryModel` when validation is too small to choose by). 'fixed': serve
+   * `primaryModel` with the configured parameters. Absent means 'fixed', for configs from before.
+   */
+  readonly selection?: 'auto' | 'fixed';
 }
 
 export type TrainingProgress = (stage: string, done: number, total: number) => void;
@@ -31,29 +55,67 @@ export async function trainBundle(
   const { matrix } = set.input;
   const models = new Map<ModelName, Recommender>();
   const fitSeconds: Partial<Record<ModelName, number>> = {};
-  const names: ModelName[] = ['popularity'];
+  const threads = Math.min(2, availableParallelism());
   // Personalised models need someone to personalise for; an empty log still gets a (empty) popularity.
-  if (matrix.data.length > 0) names.push(...(['itemknn', 'als'] as const));
-  for (const name of names) {
+  const personal = matrix.data.length > 0;
+  const selection =
+    config.selection === 'auto' && personal
+      ? await selectForTraining(set.input, config, threads, onProgress)
+      : null;
+  const plan: Choice[] = [{ model: 'popularity', params: config.models.popularity }];
+  if (personal) {
+    // The models serving has always had (similar items, explanations), at their tuned parameters when tuned.
+    for (const name of ['itemknn', 'als'] as const) {
+      plan.push(
+        selection?.best.find((b) => b.model === name) ??
+          ({ model: name, params: config.models[name] } as Choice),
+      );
+    }
+  }
+  const chosen = selection?.chosen;
+  if (chosen !== undefined && chosen.model !== 'blend' && !plan.some((p) => p.model === chosen.model))
+    plan.push(chosen);
+  if (chosen?.model === 'blend') {
+    for (const component of chosen.params.components) {
+      const planned = plan.find((p) => p.model === component.model);
+      if (planned === undefined) plan.push({ model: component.model, params: component.params } as Choice);
+    }
+  }
+  const fitOne = async (choice: Choice): Promise<Recommender> => {
     const started = performance.now();
-    const model = await fitRecommender(name, set.input, config.models[name] as never, {
-      threads: Math.min(2, availableParallelism()),
-      onProgress: (done, total) => onProgress(`fitting ${name}`, done, total),
+    const model = await fitRecommender(choice.model, set.input, choice.params as never, {
+      threads,
+      onProgress: (done, total) => onProgress(`fitting ${choice.model}`, done, total),
     });
-    fitSeconds[name] = (performance.now() - started) / 1000;
-    models.set(name, model);
+    fitSeconds[choice.model] = (performance.now() - started) / 1000;
+    return model;
+  };
+  for (const choice of plan) models.set(choice.model, await fitOne(choice));
+  if (chosen?.model === 'blend') {
+    // The blend reuses the fitted components unless a component's chosen params differ from the kept one's.
+    const parts = [];
+    for (const component of chosen.params.components) {
+      const kept = models.get(component.model);
+      const wanted = paramsToJson(component.model, component.params);
+      const same = kept !== undefined && JSON.stringify(kept.params) === JSON.stringify(wanted);
+      const model =
+        same && kept ? kept : await fitOne({ model: component.model, params: component.params } as Choice);
+      parts.push({ model, weight: component.weight });
+    }
+    models.set('blend', blendOf(parts));
   }
   const version = await store.nextArtifactVersion(BUNDLE_ARTIFACT);
   const info: BundleInfo = {
     version,
     trainedAt: Date.now(),
     cutoff: set.cutoff,
-    primary: models.has(config.primaryModel) ? config.primaryModel : 'popularity',
+    primary: primaryOf(models, selection, config),
     eventsRead: set.eventsRead,
     users: matrix.rows,
     items: matrix.cols,
     interactions: matrix.data.length,
     fitSeconds,
+    ...(selection === null ? {} : { selection: selectionRecord(selection) }),
   };
   const bundle = new ModelBundle(info, set.userIds, set.itemIds, models);
   const payload = bundle.encode();
@@ -65,4 +127,71 @@ export async function trainBundle(
     payload,
   });
   return info;
+}
+
+/** The parameters as a model reports them (`Recommender.params`), to compare a kept model with a choice. */
+const paramsJson = (params: unknown): JsonValue => JSON.parse(JSON.stringify(params)) as JsonValue;
+
+function primaryOf(
+  models: ReadonlyMap<ModelName, Recommender>,
+  selection: Selection | null,
+  config: TrainingConfig,
+): ModelName {
+  const wanted = selection?.chosen.model ?? config.primaryModel;
+  if (models.has(wanted)) return wanted;
+  return models.has(config.primaryModel) ? config.primaryModel : 'popularity';
+}
+
+/**
+ * The retrain's search: at most three candidates per model (the configured parameters first) and a time
+ * budget per model, so a scheduled run stays short on a shop's data; the split is per user, temporal.
+ */
+async function selectForTraining(
+  input: TrainingInput,
+  config: TrainingConfig,
+  threads: number,
+  onProgress: TrainingProgress,
+): Promise<Selection> {
+  const full = tuningGrids(config.models);
+  const grids = Object.fromEntries(
+    Object.entries(full).map(([name, grid]) => [
+      name,
+      trimGrid(grid as readonly unknown[], 3, config.models[name as ModelName]),
+    ]),
+  ) as unknown as ParamGrids;
+  const models = selectableModels();
+  let done = 0;
+  const fitOptions: FitOptions = { threads };
+  onProgress('selecting a model', 0, models.length);
+  return selectModel(temporalSelectionSet(input), {
+    fit: fitRecommender,
+    models,
+    grids: { ...grids, popularity: [config.models.popularity] },
+    fallback: { model: config.primaryModel, params: config.models[config.primaryModel] } as Choice,
+    fitOptions,
+    secondsPerModel: 20,
+    log: (line) => {
+      if (line.includes('val ndcg') || line.includes('skipped'))
+        onProgress('selecting a model', ++done, done + 1);
+    },
+  });
+}
+
+function selectionRecord(selection: Selection): SelectionRecord {
+  return {
+    mode: 'auto',
+    chosen: { model: selection.chosen.model, params: paramsJson(selection.chosen.params) },
+    valNdcg: selection.valNdcg,
+    fallback: selection.fallback,
+    validationUsers: selection.validationUsers,
+    validationPairs: selection.validationPairs,
+    seconds: selection.seconds,
+    tried: selection.tried.map((t) => ({
+      model: t.model,
+      params: t.params,
+      valNdcg: t.valNdcg,
+      seconds: t.seconds,
+      ...(t.skipped === undefined ? {} : { skipped: t.skipped }),
+    })),
+  };
 }

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
+import { defaultParams, fitRecommender } from '../../models/index.js';
+import { runAuto } from '../../evaluation/auto-evaluate.js';
 import {
   evaluateModels,
   prepareDataset,
@@ -14,6 +16,8 @@ export interface EvaluateCommandOptions {
   readonly models: readonly string[];
   readonly k: number;
   readonly tune: boolean;
+  /** Select the model or blend on validation (one output line) instead of evaluating `models`. */
+  readonly auto?: boolean;
 }
 
 /**
@@ -24,6 +28,20 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
   const dataset = await prepareDataset(readInteractions(options.input, options.format));
   process.stderr.write(`split: ${JSON.stringify(summarize(dataset))}\n`);
   const name = options.format === 'ml100k' ? basename(dirname(options.input)) : basename(options.input);
+  if (options.auto === true) {
+    const line = await runAuto(
+      dataset,
+      {
+        k: options.k,
+        dataset: name,
+        threads: Math.min(2, availableParallelism()),
+        onLog: (message) => process.stderr.write(`${message}\n`),
+      },
+      { fit: fitRecommender, defaults: defaultParams },
+    );
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return;
+  }
   const lines = evaluateModels(dataset, {
     models: options.models,
     k: options.k,

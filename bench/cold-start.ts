@@ -1,0 +1,424 @@
+/**
+ * Cold start on MovieLens 100K: the hybrid model (item genres, user demographics) against the baselines a
+ * team without side features would have. Prints one JSON line per experiment on stdout, nothing else.
+ *
+ *   node --import tsx bench/cold-start.ts [path/to/ml-100k/] [--only items|users] [--seed N] [--year]
+ *                                          [--params '{"epochs":10}'] [--validate]
+ *
+ * Both experiments start from the protocol's data preparation (`../shared/reference/PROTOCOL.md`: pairs
+ * deduplicated, each user's last 20% held out in time) and train on its train split only:
+ *
+ * (a) Cold items: 10% of the items (a seeded random choice) are removed from train entirely; they stay in
+ *     the item index with no interactions and their genre features. Headline test (`all`): every
+ *     interaction on a cold item, train part and test part alike (the items are new, so the train part
+ *     never saw them; 922 users are evaluated instead of 695). `protocolTest` keeps only the protocol's test
+ *     part. For each user with a held-out cold item, the 168 cold items are ranked and recall@20 is taken
+ *     over cold items only. Baselines: an item scores the mean (or the max) over its genres of the genre's
+ *     train popularity per warm item (the genre's interactions divided by its warm items); the ratio is
+ *     taken against the stronger of the two. `oraclePopularity` ranks by the held-out counts themselves:
+ *     a ceiling for any ranking that is the same for every user.
+ * (b) Cold users: 10% of the users (seeded) are removed from train; they keep their traits (age band,
+ *     gender, occupation) as user features and an empty matrix row. The test is every interaction of a cold
+ *     user; items are ranked over the whole catalog and recall@20 taken. Baseline: train popularity; for
+ *     context, popularity within the user's own age band, gender or occupation.
+ *
+ * Nothing is tuned on the test part: the hybrid runs at its defaults. `--validate` instead compares
+ * identity-dropout settings on validation cuts made inside train (10% of the warm items, or of the warm
+ * users, made cold once more; their train interactions are the held-out part) and never reads the test.
+ * `--year` adds the release year as an item attribute for the hybrid (the baselines stay genre-only).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Item, User } from '../src/catalog/types.js';
+import { prepareDataset, readInteractions } from '../src/evaluation/index.js';
+import { csrFromCoo } from '../src/models/csr.js';
+import { defaultParams, fitRecommender } from '../src/models/index.js';
+import { mulberry32 } from '../src/models/random.js';
+import type { CsrMatrix, HybridParams, Recommender, TrainingInput } from '../src/models/types.js';
+import type { ScalarRecord } from '../src/shared/types.js';
+import { buildItemFeatures, buildUserFeatures } from '../src/training/features.js';
+
+const dir =
+  process.argv.slice(2).find((a, k, all) => !a.startsWith('--') && !(all[k - 1] ?? '').startsWith('--')) ??
+  fileURLToPath(new URL('../../shared/data/ml-100k/', import.meta.url));
+const K = 20;
+const GENRES = [
+  'unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama',
+  'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western',
+]; // prettier-ignore
+
+const dataset = await prepareDataset(readInteractions(`${dir}/u.data`, 'ml100k'));
+const { userIds, itemIds } = dataset;
+const nUsers = userIds.length;
+const nItems = itemIds.length;
+
+/**
+ * `u.item`: id|title|release date|video release|url|19 genre flags. Genres become categories; with `--year`
+ * the release year becomes an attribute too (item metadata a shop would have, but not genres, so the
+ * headline numbers leave it out).
+ */
+function readItems(withYear: boolean): Item[] {
+  return readFileSync(`${dir}/u.item`, 'latin1')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const fields = line.split('|');
+      const flags = fields.slice(-GENRES.length);
+      const attributes: ScalarRecord = withYear ? { year: (fields[2] ?? '').slice(-4) } : {};
+      return {
+        id: fields[0]!,
+        categories: GENRES.filter((_, g) => flags[g] === '1'),
+        tags: [],
+        price: null,
+        available: true,
+        createdAt: 0,
+        expiresAt: null,
+        attributes,
+        updatedAt: 0,
+      };
+    });
+}
+
+/** MovieLens 1M's age bands, applied to 100K's exact ages. */
+function ageBand(age: number): string {
+  const bands = [18, 25, 35, 45, 50, 56];
+  const upper = bands.find((b) => age < b);
+  return upper === undefined ? '56+' : `<${upper}`;
+}
+
+/** `u.user`: id|age|gender|occupation|zip; the zip code is left out (too sparse to share). */
+function readUsers(): User[] {
+  return readFileSync(`${dir}/u.user`, 'latin1')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [id, age, gender, occupation] = line.split('|');
+      return {
+        id: id!,
+        traits: { age: ageBand(Number(age)), gender: gender!, occupation: occupation! },
+        createdAt: 0,
+        updatedAt: 0,
+      };
+    });
+}
+
+const withYear = process.argv.includes('--year');
+const itemFeatures = buildItemFeatures(itemIds, readItems(withYear));
+/** The baseline always sees genres only. */
+const genreFeatures = buildItemFeatures(itemIds, readItems(false));
+const userFeatures = buildUserFeatures(userIds, readUsers());
+
+/** A seeded 10% of `n` indices, as a mask. */
+function pickTenth(n: number, seed: number, among?: Uint8Array): Uint8Array {
+  const random = mulberry32(seed);
+  const pool = Array.from({ length: n }, (_, i) => i).filter((i) => among === undefined || among[i] === 1);
+  for (let k = pool.length - 1; k > 0; k--) {
+    const s = Math.floor(random() * (k + 1));
+    [pool[k], pool[s]] = [pool[s]!, pool[k]!];
+  }
+  const mask = new Uint8Array(n);
+  for (const i of pool.slice(0, Math.round(pool.length / 10))) mask[i] = 1;
+  return mask;
+}
+
+/** The train split's pairs without those `drop` rejects, as a binary matrix over every user and item. */
+function trainMatrix(drop: (user: number, item: number) => boolean): CsrMatrix {
+  const { indptr, items: rowItems } = dataset.train.rows;
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  for (let u = 0; u < nUsers; u++) {
+    for (let k = indptr[u]!; k < indptr[u + 1]!; k++) {
+      if (drop(u, rowItems[k]!)) continue;
+      rowIdx.push(u);
+      colIdx.push(rowItems[k]!);
+    }
+  }
+  return csrFromCoo({ rows: nUsers, cols: nItems, rowIdx, colIdx, values: rowIdx.map(() => 1) }).matrix;
+}
+
+/** Every (train or test) item of each user that `keep` accepts. */
+function allInteractions(keep: (user: number, item: number) => boolean): number[][] {
+  const out: number[][] = Array.from({ length: nUsers }, () => []);
+  for (const part of [dataset.train.rows, dataset.test.rows]) {
+    for (let u = 0; u < nUsers; u++) {
+      for (let k = part.indptr[u]!; k < part.indptr[u + 1]!; k++) {
+        if (keep(u, part.items[k]!)) out[u]!.push(part.items[k]!);
+      }
+    }
+  }
+  return out;
+}
+
+/** The entries of `m` that `keep` accepts, as per-user lists. */
+function rowsWhere(m: CsrMatrix, keep: (user: number, item: number) => boolean): number[][] {
+  return Array.from({ length: nUsers }, (_, u) =>
+    Array.from(m.indices.subarray(m.indptr[u]!, m.indptr[u + 1]!)).filter((i) => keep(u, i)),
+  );
+}
+
+/** True when (user, item) is in the protocol's test part. */
+function isTestPair(user: number, item: number): boolean {
+  const { indptr, items: rowItems } = dataset.test.rows;
+  for (let k = indptr[user]!; k < indptr[user + 1]!; k++) if (rowItems[k] === item) return true;
+  return false;
+}
+
+/**
+ * Mean recall@K over users with held-out items; `scoreUser` fills a score per item, `candidates` masks the
+ * items that may be ranked (everything else scores -∞), and the user's train items are excluded.
+ */
+function recallAtK(
+  heldOut: readonly number[][],
+  candidates: Uint8Array,
+  train: CsrMatrix,
+  scoreUser: (user: number, out: Float32Array) => void,
+): { recall: number; users: number } {
+  const scores = new Float32Array(nItems);
+  let sum = 0;
+  let users = 0;
+  for (let u = 0; u < nUsers; u++) {
+    const held = heldOut[u]!;
+    if (held.length === 0) continue;
+    scoreUser(u, scores);
+    for (let i = 0; i < nItems; i++) if (candidates[i] === 0) scores[i] = -Infinity;
+    for (let k = train.indptr[u]!; k < train.indptr[u + 1]!; k++) scores[train.indices[k]!] = -Infinity;
+    const order = Array.from({ length: nItems }, (_, i) => i)
+      .filter((i) => scores[i]! > -Infinity)
+      .sort((a, b) => scores[b]! - scores[a]! || a - b)
+      .slice(0, K);
+    const wanted = new Set(held);
+    sum += order.filter((i) => wanted.has(i)).length / wanted.size;
+    users += 1;
+  }
+  return { recall: users === 0 ? 0 : sum / users, users };
+}
+
+function modelScorer(model: Recommender, train: CsrMatrix): (user: number, out: Float32Array) => void {
+  return (u, out) =>
+    model.score(
+      {
+        userIndex: u,
+        fresh: false,
+        items: train.indices.subarray(train.indptr[u]!, train.indptr[u + 1]!),
+        weights: train.data.subarray(train.indptr[u]!, train.indptr[u + 1]!),
+      },
+      out,
+    );
+}
+
+const itemCounts = (m: CsrMatrix): Float64Array => {
+  const out = new Float64Array(nItems);
+  for (let k = 0; k < m.indptr[m.rows]!; k++) out[m.indices[k]!]! += 1;
+  return out;
+};
+
+/**
+ * Per warm item of each genre, the genre's train interactions; an item then scores the mean (or the max)
+ * of that over its genres.
+ */
+function genrePopularity(train: CsrMatrix, warm: Uint8Array, reduce: 'mean' | 'max'): Float32Array {
+  const counts = itemCounts(train);
+  const f = genreFeatures.matrix;
+  const total = new Float64Array(f.cols);
+  const members = new Float64Array(f.cols);
+  for (let i = 0; i < nItems; i++) {
+    if (warm[i] !== 1) continue;
+    for (let k = f.indptr[i]!; k < f.indptr[i + 1]!; k++) {
+      total[f.indices[k]!]! += counts[i]!;
+      members[f.indices[k]!]! += 1;
+    }
+  }
+  const out = new Float32Array(nItems);
+  for (let i = 0; i < nItems; i++) {
+    let sum = 0;
+    let max = 0;
+    const n = f.indptr[i + 1]! - f.indptr[i]!;
+    for (let k = f.indptr[i]!; k < f.indptr[i + 1]!; k++) {
+      const g = f.indices[k]!;
+      const perItem = members[g]! > 0 ? total[g]! / members[g]! : 0;
+      sum += perItem;
+      max = Math.max(max, perItem);
+    }
+    out[i] = reduce === 'max' ? max : n > 0 ? sum / n : 0;
+  }
+  return out;
+}
+
+/** Popularity among the train users who share `user`'s value of trait column group `prefix`. */
+function traitPopularity(train: CsrMatrix, prefix: string): (user: number, out: Float32Array) => void {
+  const f = userFeatures.matrix;
+  const groupOf = (u: number): number => {
+    for (let k = f.indptr[u]!; k < f.indptr[u + 1]!; k++) {
+      if (userFeatures.names[f.indices[k]!]!.startsWith(prefix)) return f.indices[k]!;
+    }
+    return -1;
+  };
+  const byGroup = new Map<number, Float32Array>();
+  for (let u = 0; u < nUsers; u++) {
+    const g = groupOf(u);
+    let counts = byGroup.get(g);
+    if (counts === undefined) byGroup.set(g, (counts = new Float32Array(nItems)));
+    for (let k = train.indptr[u]!; k < train.indptr[u + 1]!; k++) counts[train.indices[k]!]! += 1;
+  }
+  return (u, out) => out.set(byGroup.get(groupOf(u))!);
+}
+
+/** Each item's count in the held-out lists: the popularity ranking that has seen the test. */
+function truthScores(heldOut: readonly number[][]): Float32Array {
+  const truth = new Float32Array(nItems);
+  for (const row of heldOut) for (const i of row) truth[i]! += 1;
+  return truth;
+}
+
+async function fitHybrid(
+  matrix: CsrMatrix,
+  params: HybridParams,
+): Promise<{ model: Recommender; seconds: number }> {
+  const input: TrainingInput = {
+    matrix,
+    itemFeatures: itemFeatures.matrix,
+    userFeatures: userFeatures.matrix,
+  };
+  const started = performance.now();
+  const model = await fitRecommender('hybrid', input, params);
+  return { model, seconds: (performance.now() - started) / 1000 };
+}
+
+const round = (x: number): number => Math.round(x * 1e4) / 1e4;
+const flag = (name: string): string | undefined => {
+  const at = process.argv.indexOf(name);
+  return at < 0 ? undefined : process.argv[at + 1];
+};
+/** `--params '{"epochs":10}'` overrides the defaults; `--seed` picks another random cold set. */
+const params: HybridParams = { ...defaultParams.hybrid, ...(JSON.parse(flag('--params') ?? '{}') as object) };
+const seed = Number(flag('--seed') ?? 2026);
+const only = flag('--only');
+const common = {
+  k: K,
+  seed,
+  itemFeatures: itemFeatures.names.length,
+  userFeatures: userFeatures.names.length,
+};
+
+/** Validation inside train: recall@K of each identity-dropout setting on re-cut cold items and users. */
+async function validate(): Promise<void> {
+  const dropouts = [0, 0.25, 0.5];
+  const coldItems = pickTenth(nItems, seed);
+  const itemTrain = trainMatrix((_, i) => coldItems[i] === 1);
+  const warmItems = coldItems.map((c) => 1 - c);
+  const valItems = pickTenth(nItems, seed + 7, warmItems);
+  const fitItems = trainMatrix((_, i) => coldItems[i] === 1 || valItems[i] === 1);
+  const heldItems = rowsWhere(itemTrain, (_, i) => valItems[i] === 1);
+  const coldUsers = pickTenth(nUsers, seed + 1);
+  const valUsers = pickTenth(
+    nUsers,
+    seed + 8,
+    coldUsers.map((c) => 1 - c),
+  );
+  const userTrain = trainMatrix((u) => coldUsers[u] === 1);
+  const fitUsers = trainMatrix((u) => coldUsers[u] === 1 || valUsers[u] === 1);
+  const heldUsers = rowsWhere(userTrain, (u) => valUsers[u] === 1);
+  const everything = new Uint8Array(nItems).fill(1);
+  const items: Record<string, number> = {};
+  const users: Record<string, number> = {};
+  for (const identityDropout of dropouts) {
+    const p = { ...params, identityDropout };
+    const a = (await fitHybrid(fitItems, p)).model;
+    items[identityDropout] = round(recallAtK(heldItems, valItems, fitItems, modelScorer(a, fitItems)).recall);
+    const b = (await fitHybrid(fitUsers, p)).model;
+    users[identityDropout] = round(
+      recallAtK(heldUsers, everything, fitUsers, modelScorer(b, fitUsers)).recall,
+    );
+  }
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'cold-start-validation', ...common, param: 'identityDropout', items, users })}\n`,
+  );
+}
+
+if (process.argv.includes('--validate')) await validate();
+
+// (a) Cold items.
+if (!process.argv.includes('--validate') && (only === undefined || only === 'items')) {
+  const cold = pickTenth(nItems, seed);
+  const train = trainMatrix((_, i) => cold[i] === 1);
+  const warm = cold.map((c) => 1 - c);
+  const { model, seconds } = await fitHybrid(train, params);
+  const byMean = genrePopularity(train, warm, 'mean');
+  const byMax = genrePopularity(train, warm, 'max');
+  // Two tests: every interaction on a cold item (the headline), and the protocol's test part only.
+  const tests = {
+    all: allInteractions((_, i) => cold[i] === 1),
+    protocolTest: allInteractions((u, i) => cold[i] === 1 && isTestPair(u, i)),
+  };
+  const results = Object.fromEntries(
+    Object.entries(tests).map(([name, heldOut]) => {
+      const hybrid = recallAtK(heldOut, cold, train, modelScorer(model, train));
+      const mean = recallAtK(heldOut, cold, train, (_, out) => out.set(byMean));
+      const max = recallAtK(heldOut, cold, train, (_, out) => out.set(byMax));
+      const truth = truthScores(heldOut);
+      const oracle = recallAtK(heldOut, cold, train, (_, out) => out.set(truth));
+      return [
+        name,
+        {
+          users: hybrid.users,
+          hybrid: round(hybrid.recall),
+          genrePopularityMean: round(mean.recall),
+          genrePopularityMax: round(max.recall),
+          ratio: round(hybrid.recall / Math.max(mean.recall, max.recall)),
+          oraclePopularity: round(oracle.recall),
+        },
+      ];
+    }),
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'cold-start-items',
+      ...common,
+      withYear,
+      coldItems: cold.reduce((a, b) => a + b, 0),
+      trainPairs: train.indptr[nUsers],
+      ...results,
+      target: 3,
+      fitSeconds: round(seconds),
+      params,
+    })}\n`,
+  );
+}
+
+// (b) Cold users.
+if (!process.argv.includes('--validate') && (only === undefined || only === 'users')) {
+  const cold = pickTenth(nUsers, seed + 1);
+  const train = trainMatrix((u) => cold[u] === 1);
+  const heldOut = allInteractions((u) => cold[u] === 1);
+  const everything = new Uint8Array(nItems).fill(1);
+  const popularity = Float32Array.from(itemCounts(train));
+  const baseline = recallAtK(heldOut, everything, train, (_, out) => out.set(popularity));
+  const { model, seconds } = await fitHybrid(train, params);
+  const hybrid = recallAtK(heldOut, everything, train, modelScorer(model, train));
+  const byAge = recallAtK(heldOut, everything, train, traitPopularity(train, 'age='));
+  const byGender = recallAtK(heldOut, everything, train, traitPopularity(train, 'gender='));
+  const byOccupation = recallAtK(heldOut, everything, train, traitPopularity(train, 'occupation='));
+  const truth = truthScores(heldOut);
+  const oracle = recallAtK(heldOut, everything, train, (_, out) => out.set(truth));
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'cold-start-users',
+      ...common,
+      coldUsers: cold.reduce((a, b) => a + b, 0),
+      trainPairs: train.indptr[nUsers],
+      users: hybrid.users,
+      hybrid: round(hybrid.recall),
+      popularity: round(baseline.recall),
+      ratio: round(hybrid.recall / baseline.recall),
+      target: 1.5,
+      // Context: popularity within the user's own age band, gender or occupation, and the popularity
+      // ranking that has seen the test, as ceilings for what traits alone can do.
+      ageBandPopularity: round(byAge.recall),
+      genderPopularity: round(byGender.recall),
+      occupationPopularity: round(byOccupation.recall),
+      oraclePopularity: round(oracle.recall),
+      fitSeconds: round(seconds),
+      params,
+    })}\n`,
+  );
+}

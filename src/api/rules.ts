@@ -1,0 +1,124 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { Engine } from '../engine/index.js';
+import { formatTime } from '../events/index.js';
+import {
+  compileRules,
+  mergeRulesSpecs,
+  presetsFor,
+  RulesError,
+  type Rules,
+  type RulesSpec,
+  type StoredPreset,
+} from '../recommendations/index.js';
+import { errorBody } from './errors.js';
+
+export interface RulesRoutesOptions {
+  readonly engine: Engine;
+}
+
+const strings = (description: string) => Type.Optional(Type.Array(Type.String(), { description }));
+
+/** The rule parameters, the same in a query and in a preset body (see `recommendations/rules.ts`). */
+export const rulesFields = {
+  boost: strings('`<expr>[:<factor>]`: lift matching items (factor ≥ 1, default 2; or `+x`).'),
+  bury: strings('`<expr>[:<factor>]`: lower matching items (factor 0..1, default 0.5; or `-x`).'),
+  pin: strings('`<item_id>:<slot>`: the item at that 0-based slot.'),
+  exclude: strings('Item ids never to show (comma lists allowed).'),
+  reshow: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'never | always | seen_after_days:N | purchased_never | purchased_after_days:N, … (comma list)',
+    }),
+  ),
+  diversity: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'MMR strength, 0 = off.' })),
+  freshness: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'New-item boost, 0 = off.' })),
+};
+
+export const presetBody = Type.Object(
+  {
+    filter: strings('Property expressions, as in the `filter` query parameter, plus `not purchased`.'),
+    category: strings('Only items in any of these categories.'),
+    ...rulesFields,
+  },
+  { additionalProperties: false },
+);
+
+const presetName = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) });
+
+/** What a request's rule parameters say, as a spec (absent parameters stay absent). */
+export function rulesSpecFromQuery(query: Partial<Static<typeof presetBody>>): RulesSpec {
+  return {
+    ...(query.filter ? { filter: query.filter } : {}),
+    ...(query.category ? { category: query.category } : {}),
+    ...(query.boost ? { boost: query.boost } : {}),
+    ...(query.bury ? { bury: query.bury } : {}),
+    ...(query.pin ? { pin: query.pin } : {}),
+    ...(query.exclude ? { exclude: query.exclude } : {}),
+    ...(query.reshow !== undefined ? { reshow: query.reshow } : {}),
+    ...(query.diversity !== undefined ? { diversity: query.diversity } : {}),
+    ...(query.freshness !== undefined ? { freshness: query.freshness } : {}),
+  };
+}
+
+/** Thrown for `preset=name` naming no preset: a 400 naming the parameter. */
+export class UnknownPresetError extends RulesError {
+  constructor(name: string) {
+    super('preset', `no rules preset ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * A request's rules: its preset (if any) extended by its own parameters, compiled once. `null` when the
+ * request has none, so the serving path stays as it was.
+ */
+export async function requestRules(
+  engine: Engine,
+  presetName: string | undefined,
+  query: Partial<Static<typeof presetBody>>,
+): Promise<Rules | null> {
+  let spec = rulesSpecFromQuery(query);
+  if (presetName !== undefined) {
+    const preset = await presetsFor(engine.store).get(presetName);
+    if (!preset) throw new UnknownPresetError(presetName);
+    spec = mergeRulesSpecs(preset.rules, spec);
+  }
+  if (Object.keys(spec).length === 0) return null;
+  return compileRules(spec);
+}
+
+function presetJson(preset: StoredPreset) {
+  return { name: preset.name, rules: preset.rules, updated_at: formatTime(preset.updatedAt) };
+}
+
+/** Saved rule presets: `PUT/GET/DELETE /v1/rules/:name`, applied with `preset=name`. */
+export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async (app, { engine }) => {
+  const presets = presetsFor(engine.store);
+
+  app.put('/v1/rules/:name', { schema: { params: presetName, body: presetBody } }, async (request, reply) => {
+    try {
+      const preset = await presets.put(request.params.name, rulesSpecFromQuery(request.body), Date.now());
+      return presetJson(preset);
+    } catch (error) {
+      if (!(error instanceof RulesError)) throw error;
+      return reply
+        .status(400)
+        .send(errorBody('invalid_request', `body field "${error.parameter}": ${error.detail}`));
+    }
+  });
+
+  app.get('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
+    const preset = await presets.get(request.params.name);
+    if (!preset)
+      return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
+    return presetJson(preset);
+  });
+
+  app.delete('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
+    const existed = await presets.delete(request.params.name);
+    if (!existed)
+      return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
+    return reply.status(204).send();
+  });
+};

@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '../shared/types.js';
+import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
+import { csrFromCoo } from './csr.js';
+import { newUserProfile, rowProfile } from './fixtures.js';
+import { fitHybrid, type HybridRecommender } from './hybrid.js';
+import { featureLayout } from './hybrid-train.js';
+import { defaultParams, fitRecommender, paramsFromJson, paramsToJson, validateParams } from './index.js';
+import { mulberry32 } from './random.js';
+import type { CsrMatrix, HybridParams, TrainingInput, UserProfile } from './types.js';
+
+/**
+ * Planted structure with side features. Items 0..9 are genre A, 10..19 genre B (warm); 20..22 are genre A
+ * and 23..25 genre B but have no interactions (cold). Users 0..19 have trait X and like a random half of
+ * the warm genre-A items; users 20..39 have trait Y and do the same with genre B. Users 40 (trait X) and
+ * 41 (trait Y) have no interactions (cold). Item features: 0 = genre A, 1 = genre B; user features:
+ * 0 = trait X, 1 = trait Y.
+ */
+const WARM_USERS = 40;
+const USERS = 42;
+const ITEMS = 26;
+const genreA = (i: number): boolean => i < 10 || (i >= 20 && i < 23);
+const COLD_A = [20, 21, 22];
+const COLD_B = [23, 24, 25];
+
+function plantedInput(): TrainingInput {
+  const random = mulberry32(11);
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  for (let u = 0; u < WARM_USERS; u++) {
+    const offset = u < 20 ? 0 : 10;
+    for (let i = 0; i < 10; i++) {
+      if (random() < 0.5) {
+        rowIdx.push(u);
+        colIdx.push(offset + i);
+      }
+    }
+  }
+  const matrix = csrFromCoo({ rows: USERS, cols: ITEMS, rowIdx, colIdx, values: rowIdx.map(() => 1) }).matrix;
+  const items = Array.from({ length: ITEMS }, (_, i) => (genreA(i) ? 0 : 1));
+  const users = Array.from({ length: USERS }, (_, u) => (u < 20 || u === 40 ? 0 : 1));
+  return {
+    matrix,
+    itemFeatures: oneHot(items, 2),
+    userFeatures: oneHot(users, 2),
+    itemFeatureNames: ['genre=A', 'genre=B'],
+    userFeatureNames: ['trait=X', 'trait=Y'],
+  };
+}
+
+function oneHot(columns: readonly number[], cols: number): CsrMatrix {
+  return csrFromCoo({
+    rows: columns.length,
+    cols,
+    rowIdx: columns.map((_, r) => r),
+    colIdx: columns,
+    values: columns.map(() => 1),
+  }).matrix;
+}
+
+const params: HybridParams = { ...defaultParams.hybrid, components: 16, epochs: 30 };
+
+function scores(model: HybridRecommender, profile: UserProfile): Float32Array {
+  const out = new Float32Array(model.nItems);
+  model.score(profile, out);
+  return out;
+}
+
+const ranked = (s: Float32Array): number[] =>
+  Array.from(s, (score, index) => ({ score, index }))
+    .sort((a, b) => b.score - a.score || a.index - b.index)
+    .map((x) => x.index);
+
+describe('hybrid model', () => {
+  it.each(['warp', 'bpr'] as const)(
+    '%s: a trait-X user ranks cold genre-A items above cold genre-B ones',
+    async (loss) => {
+      const input = plantedInput();
+      const model = await fitHybrid(input, { ...params, loss });
+      for (const u of [0, 5, 19]) {
+        const s = scores(model, rowProfile(input.matrix, u));
+        expect(Math.min(...COLD_A.map((i) => s[i]!))).toBeGreaterThan(Math.max(...COLD_B.map((i) => s[i]!)));
+        // Near the warm genre-A items: above every genre-B item, warm or cold.
+        const bestB = Math.max(...Array.from(s).filter((_, i) => !genreA(i)));
+        expect(Math.min(...COLD_A.map((i) => s[i]!))).toBeGreaterThan(bestB);
+      }
+      for (const u of [20, 39]) {
+        const s = scores(model, rowProfile(input.matrix, u));
+        expect(Math.min(...COLD_B.map((i) => s[i]!))).toBeGreaterThan(Math.max(...COLD_A.map((i) => s[i]!)));
+      }
+    },
+  );
+
+  it('places a cold item among the warm items sharing its features', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    for (const cold of COLD_A) {
+      const neighbours = model.similar(cold, 10).map((n) => n.index);
+      expect(neighbours.every(genreA)).toBe(true);
+    }
+    for (const cold of COLD_B) expect(model.similar(cold, 10).every((n) => !genreA(n.index))).toBe(true);
+  });
+
+  it('serves a cold user known only by traits from the trait embeddings', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    const x = ranked(
+      scores(model, { userIndex: 40, fresh: false, items: new Int32Array(0), weights: new Float32Array(0) }),
+    );
+    expect(x.slice(0, 13).every(genreA)).toBe(true);
+    const y = ranked(
+      scores(model, { userIndex: 41, fresh: false, items: new Int32Array(0), weights: new Float32Array(0) }),
+    );
+    expect(y.slice(0, 13).some(genreA)).toBe(false);
+  });
+
+  it('folds in an unknown user from their items and explains by the closest history item', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    const profile = newUserProfile([12, 14, 15]);
+    const top = ranked(scores(model, profile)).filter((i) => ![12, 14, 15].includes(i));
+    expect(top.slice(0, 8).some(genreA)).toBe(false);
+    const evidence = model.evidence(profile, 24);
+    expect(evidence.kind).toBe('item');
+    if (evidence.kind === 'item') expect([12, 14, 15]).toContain(evidence.item);
+    expect(model.evidence(newUserProfile([]), 3).kind).toBe('taste');
+    const explanation = model.explain(profile, 24, 3);
+    if (explanation.kind !== 'factors') throw new Error('expected factor contributions');
+    expect(explanation.factors).toHaveLength(3);
+    expect(explanation.similarItems[0]!.item).toBe(evidence.kind === 'item' ? evidence.item : -1);
+    const s = scores(model, profile);
+    expect(explanation.score).toBeCloseTo(s[24]!, 4);
+  });
+
+  it('is deterministic for a fixed seed and differs across seeds', async () => {
+    const input = plantedInput();
+    const a = (await fitHybrid(input, params)).toArtifact().arrays;
+    const b = (await fitHybrid(input, params)).toArtifact().arrays;
+    const c = (await fitHybrid(input, { ...params, seed: 7 })).toArtifact().arrays;
+    expect(b).toEqual(a);
+    expect(c['itemRepr']).not.toEqual(a['itemRepr']);
+  });
+
+  it('round-trips through an artifact to identical scores, neighbours and evidence', async () => {
+    const input = plantedInput();
+    const model = await fitRecommender('hybrid', input, params);
+    const [artifact] = decodeArtifacts(encodeArtifacts([model.toArtifact()])).artifacts;
+    const loaded = loadRecommender(artifact!);
+    expect(loaded.name).toBe('hybrid');
+    expect(loaded.params).toEqual(model.params);
+    for (const profile of [rowProfile(input.matrix, 3), newUserProfile([1, 24]), newUserProfile([])]) {
+      const x = new Float32Array(ITEMS);
+      const y = new Float32Array(ITEMS);
+      model.score(profile, x);
+      loaded.score(profile, y);
+      expect(y).toEqual(x);
+      expect(loaded.evidence(profile, 21)).toEqual(model.evidence(profile, 21));
+    }
+    expect(loaded.similar(21, 5)).toEqual(model.similar(21, 5));
+  });
+
+  it('works without side features (identity embeddings only)', async () => {
+    const { matrix } = plantedInput();
+    const model = await fitHybrid({ matrix }, params);
+    const s = scores(model, rowProfile(matrix, 2));
+    const unseenA = Array.from({ length: 10 }, (_, i) => i).filter((i) => s[i] !== undefined);
+    expect(Math.max(...unseenA.map((i) => s[i]!))).toBeGreaterThan(
+      Math.max(...[10, 11, 12].map((i) => s[i]!)),
+    );
+    // Cold items without features have nothing to be scored by: zero vector and zero bias.
+    expect(COLD_A.map((i) => s[i])).toEqual([0, 0, 0]);
+  });
+
+  it('rejects feature matrices that do not match the training matrix', async () => {
+    const input = plantedInput();
+    await expect(fitHybrid({ ...input, itemFeatures: oneHot([0, 1], 2) }, params)).rejects.toThrow(
+      /itemFeatures/,
+    );
+    const bad = { ...input.userFeatures!, data: input.userFeatures!.data.map(() => -1) };
+    await expect(fitHybrid({ ...input, userFeatures: bad }, params)).rejects.toThrow(/weight/);
+  });
+});
+
+describe('featureLayout', () => {
+  it('gives full-weight identity features to rows with interactions only, side weights summing to 1', () => {
+    const side = csrFromCoo({
+      rows: 3,
+      cols: 2,
+      rowIdx: [0, 0, 2],
+      colIdx: [0, 1, 1],
+      values: [1, 3, 2],
+    }).matrix;
+    const layout = featureLayout(3, Int32Array.of(4, 1, 0), side);
+    expect(layout.cols).toBe(5);
+    expect(Array.from(layout.indptr)).toEqual([0, 3, 4, 5]);
+    expect(Array.from(layout.indices)).toEqual([0, 3, 4, 1, 4]);
+    expect(Array.from(layout.data)).toEqual([1, 0.25, 0.75, 1, 1]);
+    expect(featureLayout(2, Int32Array.of(0, 0), undefined).indptr).toEqual(Int32Array.of(0, 0, 0));
+  });
+});
+
+describe('hybrid params', () => {
+  it('validate and round-trip through JSON', () => {
+    const json = JSON.parse(JSON.stringify(paramsToJson('hybrid', defaultParams.hybrid))) as JsonValue;
+    expect(paramsFromJson('hybrid', json)).toEqual(defaultParams.hybrid);
+    expect(() => validateParams('hybrid', { ...defaultParams.hybrid, loss: 'mse' as never })).toThrow(/loss/);
+    expect(() => validateParams('hybrid', { ...defaultParams.hybrid, identityDropout: 1 })).toThrow(
+      /Dropout/,
+    );
+    expect(() => validateParams('hybrid', { ...defaultParams.hybrid, components: 0 })).toThrow(/components/);
+    expect(() => paramsFromJson('hybrid', { ...(json as object), loss: 3 })).toThrow(/loss/);
+  });
+});

@@ -1,0 +1,165 @@
+import type { FactorContribution, ModelName, Recommender } from '../models/index.js';
+import type { ModelBundle } from '../training/index.js';
+import type { ServingProfile } from './profile.js';
+import { reasonFor } from './reasons.js';
+import { chooseModel } from './stages.js';
+import type { CatalogView, PipelineContext, Reason } from './types.js';
+
+/** A history item named by its id, with the user's strongest action on it ("purchased", …). */
+interface HistoryRef {
+  readonly itemId: string;
+  readonly action: string | null;
+}
+
+/** A model's explanation with bundle indices turned into item ids. */
+export type ResolvedExplanation =
+  | {
+      readonly kind: 'neighbors';
+      readonly score: number;
+      readonly neighbors: readonly (HistoryRef & {
+        readonly similarity: number;
+        readonly weight: number;
+        readonly contribution: number;
+      })[];
+    }
+  | {
+      readonly kind: 'factors';
+      readonly score: number;
+      readonly factors: readonly FactorContribution[];
+      readonly similarItems: readonly (HistoryRef & { readonly similarity: number })[];
+    }
+  | {
+      readonly kind: 'popularity';
+      readonly score: number;
+      readonly popularity: number;
+      readonly rank: number;
+    }
+  /** Models without `explain`: their single strongest piece of evidence. */
+  | {
+      readonly kind: 'evidence';
+      readonly evidence:
+        | (HistoryRef & { readonly kind: 'item'; readonly similarity: number })
+        | { readonly kind: 'popular'; readonly popularity: number }
+        | { readonly kind: 'taste'; readonly score: number };
+    };
+
+export interface ExplainResult {
+  readonly userId: string;
+  readonly itemId: string;
+  /** The model explained: the one that would rank the user's list, or the one asked for. */
+  readonly model: ModelName | null;
+  readonly modelVersion: number | null;
+  /** Why the primary model was not the one explained (as in a list's `fallback`). */
+  readonly fallback: string | null;
+  /** The reason a list would show for the item. */
+  readonly reason: Reason;
+  /** `null` when no model knows the item (not trained on yet) or no model is loaded. */
+  readonly explanation: ResolvedExplanation | null;
+}
+
+export interface ExplainRequest {
+  readonly userId: string;
+  readonly itemId: string;
+  /** Explain this model of the bundle instead of the one that would serve. */
+  readonly model?: ModelName;
+  /** Entries per evidence list. */
+  readonly limit: number;
+  readonly now: number;
+}
+
+/**
+ * The evidence behind one item's score for one user: the model that would serve the user's list (or the
+ * one asked for) explains it with the user's whole known history, not just the newest items reasons
+ * look at. Not on the serving path: costs a pass over the history and, for popularity, the catalog.
+ */
+export function explainRecommendation(
+  request: ExplainRequest,
+  profile: ServingProfile,
+  bundle: ModelBundle | null,
+  catalog: CatalogView,
+): ExplainResult {
+  const context: PipelineContext = {
+    request: {
+      requestId: 'explain',
+      userId: request.userId,
+      n: 1,
+      excludeSeen: false,
+      filter: null,
+      now: request.now,
+    },
+    profile,
+    bundle,
+    catalog,
+    model: null,
+    fallback: null,
+    scores: null,
+    excluded: null,
+    candidates: [],
+    items: [],
+  };
+  if (request.model !== undefined) {
+    context.model = bundle?.model(request.model) ?? null;
+    if (!context.model) context.fallback = 'model_not_loaded';
+  } else {
+    chooseModel.run(context);
+  }
+  const model = context.model;
+  const index = bundle?.itemIndex.get(request.itemId) ?? -1;
+  const base = {
+    userId: request.userId,
+    itemId: request.itemId,
+    model: model?.name ?? null,
+    modelVersion: bundle?.version ?? null,
+    fallback: context.fallback,
+  };
+  const candidate = { itemId: request.itemId, index, score: 0, source: model };
+  const reason = reasonFor(context, candidate, profile.model);
+  if (!bundle || !model || index < 0) return { ...base, reason, explanation: null };
+  return { ...base, reason, explanation: resolve(model, bundle, profile, index, request.limit) };
+}
+
+function resolve(
+  model: Recommender,
+  bundle: ModelBundle,
+  profile: ServingProfile,
+  index: number,
+  limit: number,
+): ResolvedExplanation {
+  const ref = (item: number): HistoryRef => {
+    const itemId = bundle.itemIds[item] ?? String(item);
+    return { itemId, action: profile.actions.get(itemId) ?? null };
+  };
+  if (!model.explain) {
+    const evidence = model.evidence(profile.model, index);
+    if (evidence.kind === 'item') {
+      return {
+        kind: 'evidence',
+        evidence: { kind: 'item', ...ref(evidence.item), similarity: evidence.similarity },
+      };
+    }
+    return { kind: 'evidence', evidence };
+  }
+  const explanation = model.explain(profile.model, index, limit);
+  switch (explanation.kind) {
+    case 'neighbors':
+      return {
+        kind: 'neighbors',
+        score: explanation.score,
+        neighbors: explanation.neighbors.map(({ item, similarity, weight, contribution }) => ({
+          ...ref(item),
+          similarity,
+          weight,
+          contribution,
+        })),
+      };
+    case 'factors':
+      return {
+        kind: 'factors',
+        score: explanation.score,
+        factors: explanation.factors,
+        similarItems: explanation.similarItems.map(({ item, similarity }) => ({ ...ref(item), similarity })),
+      };
+    case 'popularity':
+      return explanation;
+  }
+}

@@ -1,0 +1,193 @@
+import { matchesItem } from '../catalog/index.js';
+import type { ServingProfile } from './profile.js';
+import { hasRules, reshowAllows, type Rules } from './rules.js';
+import type { Candidate, PipelineContext, Reason, RecommendationRequest, Stage } from './types.js';
+
+/**
+ * How a freshness boost fades with an item's age: an item `FRESHNESS_HALF_LIFE_DAYS` old gets half the
+ * boost of a brand-new one. Two weeks suits shops, where "new" means this season's arrivals.
+ */
+export const FRESHNESS_HALF_LIFE_DAYS = 14;
+const DAY_MS = 86_400_000;
+
+/**
+ * How many candidates the select stage takes: rules, pins and diversity re-rank a pool larger than the
+ * list, so that what they push down is replaced by the next best rather than by nothing.
+ */
+export function candidatePoolSize(request: RecommendationRequest): number {
+  const pins = request.rules?.pins.length ?? 0;
+  return Math.max(request.n * 3, request.n + pins + 50);
+}
+
+/** Whether the request's rules allow an item the user may already have had (pins aside). */
+export function ruleAllows(rules: Rules, profile: ServingProfile, itemId: string, now: number): boolean {
+  if (rules.exclude.has(itemId)) return false;
+  if (rules.notPurchased && profile.purchased.has(itemId)) return false;
+  if (rules.reshow && profile.seen.has(itemId)) {
+    const reshow = profile.purchased.has(itemId) ? rules.reshow.purchased : rules.reshow.seen;
+    if (!reshowAllows(reshow, profile.lastSeenAt.get(itemId) ?? now, now)) return false;
+  }
+  return true;
+}
+
+/**
+ * Marks what the rules leave out in the bundle's exclusion mask before candidates are selected: the
+ * exclude list, bought items (`not purchased`) and items the re-show policy holds back. Property filters
+ * are the request filter, applied by the filter stage. Costs what the user's history and the lists hold,
+ * never the catalog size.
+ */
+export const ruleFilter: Stage = {
+  name: 'rules-filter',
+  run(context) {
+    const { bundle, excluded, profile, request } = context;
+    const rules = request.rules;
+    if (!hasRules(rules) || !bundle || !excluded) return;
+    const mark = (itemId: string): void => {
+      const index = bundle.itemIndex.get(itemId);
+      if (index !== undefined) excluded[index] = 1;
+    };
+    for (const itemId of rules.exclude) mark(itemId);
+    if (rules.notPurchased || rules.reshow) {
+      for (const itemId of profile.seen) {
+        if (!ruleAllows(rules, profile, itemId, request.now)) mark(itemId);
+      }
+    }
+  },
+};
+
+/**
+ * Each candidate's rule value: 1 − rank / pool, where candidates with equal scores from the same source
+ * share the rank of the first of them. Ranks rather than raw scores, because the pool mixes sources (the
+ * model, popularity backfill, catalog backfill) whose scores are not on one scale, and ALS scores can be
+ * negative, which would turn a multiplicative bury into a boost. Shared ranks keep ties tied, so a buried
+ * item never passes an equally scored unburied one.
+ */
+export function rankValues(candidates: readonly Candidate[]): Float64Array {
+  const values = new Float64Array(candidates.length);
+  let groupStart = 0;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    const previous = candidates[i - 1];
+    if (!previous || previous.score !== c.score || previous.source !== c.source) groupStart = i;
+    values[i] = 1 - groupStart / candidates.length;
+  }
+  return values;
+}
+
+/**
+ * Boost, bury and freshness: re-ranks the pool by each candidate's rule value times its boosts (and plus
+ * its shifts), stable for equal values. A candidate lifted into
+ * the first `n` by a rule is marked, so its reason says so.
+ */
+export const ruleScore: Stage = {
+  name: 'rules-score',
+  run(context) {
+    const { request, catalog } = context;
+    const rules = request.rules;
+    if (!rules || (rules.adjustments.length === 0 && rules.freshness === 0)) return;
+    const candidates = context.candidates;
+    if (candidates.length === 0) return;
+    const values = rankValues(candidates);
+    const lifted = new Uint8Array(candidates.length);
+    const perMs = 1 / (FRESHNESS_HALF_LIFE_DAYS * DAY_MS);
+    for (let i = 0; i < candidates.length; i++) {
+      const item = catalog.get(candidates[i]!.itemId);
+      if (!item) continue;
+      let value = values[i]!;
+      let boosted = false;
+      for (const adjustment of rules.adjustments) {
+        if (!matchesItem(item, adjustment.filter)) continue;
+        value = value * adjustment.scale + adjustment.add;
+        if (adjustment.kind === 'boost') boosted = true;
+      }
+      let fresh = false;
+      if (rules.freshness > 0) {
+        const age = Math.max(0, request.now - item.createdAt);
+        const lift = rules.freshness * Math.pow(0.5, age * perMs);
+        value *= 1 + lift;
+        fresh = lift >= 0.05;
+      }
+      values[i] = value;
+      if (i >= request.n) lifted[i] = boosted ? 1 : fresh ? 2 : 0;
+    }
+    const order = Array.from(candidates.keys());
+    // Array.prototype.sort is stable: equal values keep their pool order.
+    order.sort((a, b) => values[b]! - values[a]!);
+    context.candidates = order.map((i) => {
+      const c = candidates[i]!;
+      const rule = lifted[i] === 1 ? 'boosted' : lifted[i] === 2 ? 'fresh' : c.rule;
+      // The reported score stays the model's: it keeps one meaning across requests and sources, and
+      // the order already says what the rules did.
+      return rule ? { ...c, rule } : c;
+    });
+  },
+};
+
+/**
+ * Places pinned items exactly at their slots: each pin that the catalog can show (exists, available, not
+ * expired), that is not excluded and that the user did not turn down goes to its slot, the other
+ * candidates fill the remaining slots in order. A pin whose slot lies beyond the candidates moves up to
+ * the end of the list rather than being lost.
+ */
+export const placePins: Stage = {
+  name: 'rules-pins',
+  run(context) {
+    const { request, catalog, profile, bundle } = context;
+    const rules = request.rules;
+    if (!rules || rules.pins.length === 0) return;
+    const pins = rules.pins.filter(
+      (pin) =>
+        pin.slot < request.n &&
+        !rules.exclude.has(pin.itemId) &&
+        !profile.rejected.has(pin.itemId) &&
+        catalog.isRecommendable(pin.itemId, request.now),
+    );
+    if (pins.length === 0) return;
+    const pinned = new Set(pins.map((pin) => pin.itemId));
+    const byId = new Map<string, Candidate>();
+    const rest: Candidate[] = [];
+    for (const candidate of context.candidates) {
+      if (pinned.has(candidate.itemId)) byId.set(candidate.itemId, candidate);
+      else rest.push(candidate);
+    }
+    const pinCandidate = (itemId: string): Candidate => {
+      const found = byId.get(itemId);
+      if (found) return { ...found, rule: 'pinned' };
+      const index = bundle?.itemIndex.get(itemId) ?? -1;
+      const score = index >= 0 && context.scores ? context.scores[index]! : 0;
+      return { itemId, index, score, source: index >= 0 ? context.model : null, rule: 'pinned' };
+    };
+    const out: Candidate[] = [];
+    let next = 0;
+    for (const pin of pins) {
+      while (out.length < pin.slot && next < rest.length) out.push(rest[next++]!);
+      out.push(pinCandidate(pin.itemId));
+    }
+    while (next < rest.length) out.push(rest[next++]!);
+    context.candidates = out;
+  },
+};
+
+/** Cuts the pool down to the `n` the request asked for, after every re-ranking stage. */
+export const truncate: Stage = {
+  name: 'truncate',
+  run(context) {
+    if (context.candidates.length > context.request.n) context.candidates.length = context.request.n;
+  },
+};
+
+/** The reason of an item a rule put in the list, or `null` when the model's reason stands. */
+export function ruleReason(context: PipelineContext, candidate: Candidate): Reason | null {
+  switch (candidate.rule) {
+    case 'pinned':
+      return { kind: 'pinned', text: 'Pinned by rule' };
+    case 'boosted':
+      return { kind: 'boosted', text: 'Boosted by rule' };
+    case 'fresh': {
+      const category = context.catalog.get(candidate.itemId)?.categories[0];
+      return { kind: 'new', text: category ? `New in ${category}` : 'New in the catalog' };
+    }
+    default:
+      return null;
+  }
+}

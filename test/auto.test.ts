@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  get,
+  loadShop,
+  openTestApp,
+  plantedShop,
+  recommendOk,
+  train,
+  type ModelsReply,
+  type TestApp,
+} from './helpers.js';
+import { plantedClusters, rowProfile } from '../src/models/fixtures.js';
+import { blendOf, fitRecommender, type ModelName, type Recommender } from '../src/models/index.js';
+import { BUNDLE_ARTIFACT, ModelBundle } from '../src/training/index.js';
+
+/** `GET /v1/models`' `serving.selection`, as these tests read it. */
+interface SelectionJson {
+  readonly mode: string;
+  readonly chosen: { readonly model: string; readonly params: unknown };
+  readonly valNdcg: number | null;
+  readonly fallback: string | null;
+  readonly validationUsers: number;
+  readonly tried: { readonly model: string; readonly valNdcg: number | null; readonly skipped?: string }[];
+}
+
+async function servingSelection(t: TestApp): Promise<{ primary: string; selection: SelectionJson | null }> {
+  const reply = await get<ModelsReply>(t.app, '/v1/models');
+  expect(reply.status, reply.text).toBe(200);
+  const serving = reply.body.serving as unknown as { primary_model: string; selection: SelectionJson | null };
+  return { primary: serving.primary_model, selection: serving.selection };
+}
+
+describe('scheduled retrain with automatic selection', () => {
+  // 120 users with 8 items each: every user holds out one item for validation, plenty to choose by.
+  const shop = plantedShop({ usersPerGroup: 60, perUser: 8 });
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await openTestApp({ selection: 'auto' });
+    await loadShop(t.app, shop);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('tunes every model on a validation split, serves the winner and records what it tried', async () => {
+    expect(await train(t.app)).toBe(1);
+    const { primary, selection } = await servingSelection(t);
+    expect(selection).not.toBeNull();
+    expect(selection!.mode).toBe('auto');
+    expect(selection!.fallback).toBeNull();
+    expect(selection!.validationUsers).toBe(120);
+    expect(primary).toBe(selection!.chosen.model);
+    const models = new Set(selection!.tried.map((t) => t.model));
+    for (const name of ['popularity', 'itemknn', 'als']) expect(models.has(name)).toBe(true);
+    // The chosen model is the best of what was measured.
+    const measured = selection!.tried.map((t) => t.valNdcg ?? -1);
+    expect(selection!.valNdcg).toBeCloseTo(Math.max(...measured), 9);
+  });
+
+  it('serves recommendations from the chosen model, decoded from the stored bundle', async () => {
+    const { primary } = await servingSelection(t);
+    const user = shop.groupA[0]!;
+    const reply = await recommendOk(t.app, `user_id=${user}&n=5`);
+    expect(reply.model).toBe(primary);
+    // The group's own items come first whatever model won.
+    for (const item of reply.items.slice(0, 3)) expect(item.item_id.startsWith('a-')).toBe(true);
+    // What serves was decoded from the stored bundle: the chosen model (a blend too) survives storage.
+    const stored = await t.engine.store.loadArtifact(BUNDLE_ARTIFACT, 1);
+    const bundle = ModelBundle.decode(stored!.payload);
+    expect(bundle.info.primary).toBe(primary);
+    expect(bundle.model(bundle.info.primary)?.name).toBe(primary);
+  });
+});
+
+describe('automatic selection on too little data', () => {
+  it('falls back to the configured primary model and says why', async () => {
+    const t = await openTestApp({ selection: 'auto' });
+    try {
+      await loadShop(t.app, plantedShop({ usersPerGroup: 10 }));
+      expect(await train(t.app)).toBe(1);
+      const { primary, selection } = await servingSelection(t);
+      expect(primary).toBe('als');
+      expect(selection?.fallback).toMatch(/too few/);
+      expect(selection?.tried).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("'fixed' keeps the configured model and records no selection", async () => {
+    const t = await openTestApp({ selection: 'fixed', primaryModel: 'itemknn' });
+    try {
+      await loadShop(t.app, plantedShop({ usersPerGroup: 60, perUser: 8 }));
+      expect(await train(t.app)).toBe(1);
+      const { primary, selection } = await servingSelection(t);
+      expect(primary).toBe('itemknn');
+      expect(selection).toBeNull();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a blend in a bundle', () => {
+  it('is stored by reference to the bundle’s own models and decodes to the same scores', async () => {
+    const matrix = plantedClusters(30, 18);
+    const input = { matrix };
+    const itemknn = await fitRecommender('itemknn', input, { neighbors: 5, shrinkage: 0 });
+    const popularity = await fitRecommender('popularity', input, { halfLifeDays: null });
+    const blend = blendOf([
+      { model: itemknn, weight: 1 },
+      { model: popularity, weight: 0.3 },
+    ]);
+    const info = {
+      version: 1,
+      trainedAt: 0,
+      cutoff: 0,
+      primary: 'blend' as const,
+      eventsRead: 0,
+      users: 30,
+      items: 18,
+      interactions: matrix.data.length,
+      fitSeconds: {},
+    };
+    const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, j) => `${prefix}${j}`);
+    const models = new Map<ModelName, Recommender>([
+      ['popularity', popularity],
+      ['itemknn', itemknn],
+    ]);
+    const without = new ModelBundle(info, ids(30, 'u'), ids(18, 'i'), models).encode();
+    const withBlend = new ModelBundle(
+      info,
+      ids(30, 'u'),
+      ids(18, 'i'),
+      new Map([...models, ['blend', blend]]),
+    ).encode();
+    // Only a few hundred bytes of JSON more: the components' arrays are not copied.
+    expect(withBlend.length - without.length).toBeLessThan(512);
+    const decoded = ModelBundle.decode(withBlend).model('blend')!;
+    expect(decoded.params).toEqual(blend.params);
+    for (const user of [0, 20]) {
+      const a = new Float32Array(18);
+      const b = new Float32Array(18);
+      blend.score(rowProfile(matrix, user), a);
+      decoded.score(rowProfile(matrix, user), b);
+      expect(b).toEqual(a);
+    }
+  });
+});
