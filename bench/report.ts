@@ -106,6 +106,35 @@ function diversitySection(recorded: Recorded): string[] {
 }
 
 /** `bench/auto.ts`: the `--auto` line and its comparison with the best reference row. */
+/** A benchmark whose output is one rich JSON object: a heading, the key figures, and the object itself. */
+function rawSection(title: string, recorded: Recorded, figures: [string, unknown][]): string[] {
+  return [
+    `## ${title} (measured ${recorded.measured_at})`,
+    '',
+    ...figures.map(
+      ([label, value]) =>
+        `- ${label}: ${typeof value === 'number' ? String(Number(value.toPrecision(4))) : JSON.stringify(value)}`,
+    ),
+    '',
+    '<details><summary>raw output</summary>',
+    '',
+    '```json',
+    ...recorded.lines.map((line) => JSON.stringify(line)),
+    '```',
+    '',
+    '</details>',
+  ];
+}
+
+function pick(value: unknown, ...path: (string | number)[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<string | number, unknown>)[key];
+  }
+  return at;
+}
+
 function autoSection(recorded: Recorded): string[] {
   const line = recorded.lines.find((l) => l['model'] === 'auto');
   const cmp = recorded.lines.find((l) => l['comparison'] !== undefined);
@@ -183,6 +212,37 @@ export function renderResults(dir: string): string {
   if (auto) out.push(...autoSection(auto), '');
   const diversity = names.has('diversity') ? load(dir, 'diversity') : null;
   if (diversity && diversity.lines.length > 0) out.push(...diversitySection(diversity), '');
+  const session = names.has('session') ? load(dir, 'session') : null;
+  if (session && session.lines[0]) {
+    const test = pick(session.lines[0], 'results', 0, 'test');
+    out.push(
+      ...rawSection(
+        'Session-aware re-scoring: next-view prediction in the demo shop (exclude_seen on)',
+        session,
+        [
+          ['test queries', pick(test, 'model_only', 'queries')],
+          ['hit@10, trained model alone', pick(test, 'model_only', 'hit@10')],
+          ['hit@10, with the session stage', pick(test, 'with_session', 'hit@10')],
+          ['MRR@10, trained model alone', pick(test, 'model_only', 'mrr@10')],
+          ['MRR@10, with the session stage', pick(test, 'with_session', 'mrr@10')],
+          [
+            'settings chosen on the validation slice',
+            pick(session.lines[0], 'results', 0, 'chosen_on_validation'),
+          ],
+        ],
+      ),
+      '',
+    );
+  }
+  const cold = names.has('cold-start') ? load(dir, 'cold-start') : null;
+  if (cold && cold.lines.length > 0) {
+    out.push(
+      ...rawSection('Cold start on MovieLens 100K: hybrid model vs popularity baselines', cold, [
+        ['targets', 'cold items ≥ 3 × popularity-within-genre; cold users ≥ 1.5 × popularity'],
+      ]),
+      '',
+    );
+  }
   const ingest = names.has('ingest') ? load(dir, 'ingest') : null;
   const ingestLine = ingest?.lines[0];
   if (ingest && ingestLine) {

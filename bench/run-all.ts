@@ -12,7 +12,17 @@ import { join } from 'node:path';
 import { renderResults } from './report.js';
 import { ROOT } from './server.js';
 
-const ALL = ['quality', 'train-als', 'ease', 'ingest', 'serve', 'diversity', 'auto'] as const;
+const ALL = [
+  'quality',
+  'train-als',
+  'ease',
+  'ingest',
+  'serve',
+  'diversity',
+  'auto',
+  'session',
+  'cold-start',
+] as const;
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];
 const resultsDir = join(ROOT, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });

@@ -68,13 +68,14 @@ await runCli(['train'], dataDir);
 const server = await startServer(dataDir);
 try {
   await loadCatalog(server);
+  const health = (await (await fetch(`${server.url}/health`)).json()) as { primary_model?: string };
   const warmup = await openLoopLoad({ url: server.url, rate: RATE, seconds: 5, path: plain });
   const plainResult = await measure(server, plain);
   const rulesResult = await measure(server, withRules);
   console.log(
     JSON.stringify({
       bench: 'serve',
-      model: 'ml-100k: als primary; popularity and item-kNN in the bundle',
+      model: `ml-100k, serving ${health.primary_model ?? 'unknown'} (default engine configuration)`,
       target_rate: RATE,
       seconds_per_run: SECONDS,
       ...plainResult,

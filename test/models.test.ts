@@ -124,4 +124,19 @@ describe('health, metrics and model versions', () => {
     expect(served).toMatchObject({ model: 'als', model_version: 3, fallback: null });
     expect(served.items.every((i) => i.item_id.startsWith('b-'))).toBe(true);
   });
+
+  it('an engine picks up a version another process trained on the same store', async () => {
+    // A second engine on the same data dir stands for `attune train` beside the running server.
+    const other = await openTestApp({}, t.dir);
+    try {
+      await train(other.app);
+      expect(t.engine.servingBundle?.version).toBe(3);
+      await t.engine.refreshBundle();
+      expect(t.engine.servingBundle?.version).toBe(4);
+      const health = await get<HealthReply>(t.app, '/health');
+      expect(health.body.model_version).toBe(4);
+    } finally {
+      await other.close({ keepData: true });
+    }
+  });
 });

@@ -27,8 +27,8 @@ function milliseconds(env: Env, name: string): number | null | undefined {
  * - `ATTUNE_CREATE_MISSING_ITEMS` (true): events for unknown items create catalog entries.
  * - `ATTUNE_RETRAIN_INTERVAL_MS` (600000, or `off`): scheduled retraining while events arrive.
  * - `ATTUNE_PRIMARY_MODEL` (`als` or `itemknn`): the model that serves personalised lists.
- * - `ATTUNE_SELECTION`: `auto` (default: each training run tunes, blends and serves the best on validation)
- *   or `fixed` (always serve `ATTUNE_PRIMARY_MODEL`, which `auto` falls back to on too little data).
+ * - `ATTUNE_SELECTION`: `fixed` (default: always serve `ATTUNE_PRIMARY_MODEL`) or `auto` (each training run
+ *   tunes, blends and serves the best on validation, falling back to `ATTUNE_PRIMARY_MODEL` on little data).
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  */
 export function cliEngineConfig(

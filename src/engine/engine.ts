@@ -72,6 +72,7 @@ export class Engine {
   private training: TrainingState = { state: 'idle' };
   private eventsSinceTraining = 0;
   private retrainTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
   private readonly runner: TrainingRunner;
   private readonly impressions: ImpressionLog;
   private readonly history: RecentHistory;
@@ -307,7 +308,23 @@ export class Engine {
     this.metrics.modelVersion.set(bundle.version);
   }
 
+  /**
+   * Loads a bundle version that another process trained (`attune train` beside a running server, or
+   * later a separate training worker) as soon as it is in the store.
+   */
+  async refreshBundle(): Promise<void> {
+    const [latest] = await this.store.listArtifacts(BUNDLE_ARTIFACT);
+    if (latest && latest.version > (this.bundle?.version ?? 0)) await this.loadBundle(latest.version);
+  }
+
   private startSchedule(): void {
+    if (this.config.bundlePollMs !== null) {
+      this.pollTimer = setInterval(() => {
+        if (this.runner.busy) return;
+        this.refreshBundle().catch(() => this.metrics.errors.inc({ where: 'bundle-poll' }));
+      }, this.config.bundlePollMs);
+      this.pollTimer.unref();
+    }
     const interval = this.config.retrainIntervalMs;
     if (interval === null) return;
     this.retrainTimer = setInterval(() => {
@@ -319,6 +336,7 @@ export class Engine {
 
   async close(): Promise<void> {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     await this.impressions.flush();
     await this.store.close();
   }
