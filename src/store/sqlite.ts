@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
 
@@ -8,7 +7,6 @@ import type { Item, User } from '../catalog/types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue } from '../shared/types.js';
-import { startWorker } from '../shared/worker.js';
 import { ArtifactVersionExistsError, StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
   artifactFromRow,
@@ -25,6 +23,7 @@ import {
   userParams,
 } from './rows.js';
 import { SCHEMA_VERSION_KEY, assertReadableSchema, migrate } from './sqlite-schema.js';
+import { BackgroundWriter } from './sqlite-background.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
   AppendOptions,
@@ -87,7 +86,7 @@ const CACHE_KIB = 64 * 1024;
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** How often the background thread checkpoints the WAL. */
-const CHECKPOINT_INTERVAL_MS = 500;
+const CHECKPOINT_INTERVAL_MS = 1000;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 
 /**
@@ -134,15 +133,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     db.close();
     throw error;
   }
-  const checkpointer = background
-    ? startWorker(import.meta.url, './sqlite-checkpoint.worker.js', {
-        workerData: { file, intervalMs: CHECKPOINT_INTERVAL_MS },
-      })
-    : null;
-  checkpointer?.unref();
-  // Checkpoints are an optimisation: a failing checkpoint thread must never take the process down.
-  checkpointer?.on('error', () => {});
-  return new SqliteStore(db, file, readonly, checkpointer);
+  const writer = background ? new BackgroundWriter(file, CHECKPOINT_INTERVAL_MS) : null;
+  return new SqliteStore(db, file, readonly, writer);
 }
 
 interface Open {
@@ -177,8 +169,8 @@ export class SqliteStore implements Store {
     /** The database file. */
     readonly path: string,
     readonly readonly: boolean,
-    /** The background checkpoint thread, when this connection has one. */
-    private readonly checkpointer: Worker | null = null,
+    /** The background thread for checkpoints and the impression log, when this connection has one. */
+    private readonly background: BackgroundWriter | null = null,
   ) {
     const statements = prepareStatements(db);
     const insertImpressions = db.transaction((impressions: readonly Impression[]) => {
@@ -198,17 +190,8 @@ export class SqliteStore implements Store {
       putItems: db.transaction((items: readonly Item[]) => {
         for (const item of items) statements.putItem.run(...itemParams(item));
       }).immediate,
-      appendImpressions: (impressions: readonly Impression[]) => {
-        // Impressions are a log, not acknowledged writes: their commit skips the fsync (WAL with NORMAL
-        // still survives a process crash), so a flush never stalls requests on the disk.
-        const level = db.pragma('synchronous', { simple: true });
-        db.pragma('synchronous = NORMAL');
-        try {
-          insertImpressions(impressions);
-        } finally {
-          db.pragma(`synchronous = ${Number(level)}`);
-        }
-      },
+      // Without a background thread (secondary connections) the log is written inline.
+      appendImpressions: insertImpressions,
     };
   }
 
@@ -350,7 +333,9 @@ export class SqliteStore implements Store {
 
   async appendImpressions(impressions: readonly Impression[]): Promise<void> {
     const open = this.#writable('append impressions');
-    if (impressions.length > 0) open.appendImpressions(impressions);
+    if (impressions.length === 0) return;
+    if (this.background) return this.background.appendImpressions(impressions.map(impressionParams));
+    open.appendImpressions(impressions);
   }
 
   async getImpression(requestId: string): Promise<Impression | null> {
@@ -423,7 +408,7 @@ export class SqliteStore implements Store {
     if (!open) return;
     this.#commitAppends();
     this.#open = null;
-    this.checkpointer?.postMessage('stop');
+    await this.background?.close();
     // Recommended before closing a long-lived connection: refreshes planner statistics cheaply.
     if (!this.readonly) open.db.pragma('optimize');
     open.db.close();

@@ -1,0 +1,63 @@
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../shared/worker.js';
+import type { ImpressionParams } from './rows.js';
+import type { BackgroundReply, BackgroundRequest } from './sqlite-background.worker.js';
+
+/** The serving thread's handle on the store's background writer (`sqlite-background.worker.ts`). */
+export class BackgroundWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  constructor(file: string, checkpointIntervalMs: number) {
+    this.worker = startWorker(import.meta.url, './sqlite-background.worker.js', {
+      workerData: { file, intervalMs: checkpointIntervalMs },
+    });
+    // The thread never keeps the process alive; pending writes are awaited by `close`.
+    this.worker.unref();
+    this.worker.on('message', (reply: BackgroundReply) => {
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.type === 'done') waiting?.resolve();
+      else waiting?.reject(new Error(`writing impressions failed: ${reply.message}`));
+    });
+    const fail = (error: Error): void => {
+      this.failure = error;
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error('the store background thread has stopped')));
+  }
+
+  /** Resolves once the rows are committed by the background thread. */
+  appendImpressions(rows: readonly ImpressionParams[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'impressions', id, rows } satisfies BackgroundRequest);
+    });
+  }
+
+  /** Waits for the writes under way, then stops the thread. */
+  async close(): Promise<void> {
+    const writes = [...this.pending.values()].map(
+      (waiting) =>
+        new Promise<void>((settled) => {
+          const { resolve, reject } = waiting;
+          waiting.resolve = () => {
+            resolve();
+            settled();
+          };
+          waiting.reject = (error) => {
+            reject(error);
+            settled();
+          };
+        }),
+    );
+    await Promise.all(writes);
+    this.worker.postMessage({ type: 'stop' } satisfies BackgroundRequest);
+  }
+}
