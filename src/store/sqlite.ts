@@ -86,7 +86,7 @@ const CACHE_KIB = 64 * 1024;
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** How often the background thread checkpoints the WAL. */
-const CHECKPOINT_INTERVAL_MS = 1000;
+const CHECKPOINT_INTERVAL_MS = 500;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 
 /**
