@@ -1,21 +1,9 @@
-import type { JsonValue } from '../shared/types.js';
-import { assertCsr, findInRow, transpose } from './csr.js';
+import { transpose } from './csr.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
+import { ItemGraphRecommender } from './item-graph.js';
 import { TopKHeap } from './topk.js';
-import type {
-  CsrMatrix,
-  Evidence,
-  Explanation,
-  FitOptions,
-  ItemKnnParams,
-  ModelArtifact,
-  NeighborContribution,
-  Recommender,
-  ScoredIndex,
-  TrainingInput,
-  UserProfile,
-} from './types.js';
+import type { CsrMatrix, FitOptions, ItemKnnParams, ModelArtifact, TrainingInput } from './types.js';
 
 /**
  * Item-item cosine neighbours over weighted implicit feedback, with shrinkage:
@@ -143,140 +131,21 @@ function sortPairsByIndex(idx: Int32Array, val: Float32Array, n: number): void {
 }
 
 /**
- * Serving side of item-kNN. Scores are scattered from the history items through the reverse neighbour
- * graph (row i lists the items that have i as a neighbour), built once at load: a request then costs the
- * history's reverse degrees rather than a pass over every item's neighbour list.
+ * Serving side of item-kNN: the stored graph's row j holds j's neighbours (for `similar`); scoring
+ * scatters the transpose, the neighbours each history item points to.
  */
-export class ItemKnnRecommender implements Recommender {
-  readonly name = 'itemknn' as const;
-  readonly params: JsonValue;
-  readonly nItems: number;
-  private readonly reverse: CsrMatrix;
-
-  constructor(
-    hyper: ItemKnnParams,
-    readonly nUsers: number,
-    /** Item × item neighbour lists: row j holds j's neighbours, similarities as values. */
-    private readonly graph: CsrMatrix,
-    /** Σ_u w_ui per item, the fallback evidence for items no history item points to. */
-    private readonly popularity: Float32Array,
-  ) {
-    if (
-      graph.rows !== graph.cols ||
-      popularity.length !== graph.rows ||
-      graph.indptr.length !== graph.rows + 1
-    ) {
-      throw new RangeError('itemknn: neighbour graph and popularity do not describe the same items');
-    }
-    this.nItems = graph.rows;
-    this.params = paramsToJson('itemknn', hyper);
-    this.reverse = transpose(graph);
+export class ItemKnnRecommender extends ItemGraphRecommender {
+  constructor(hyper: ItemKnnParams, nUsers: number, graph: CsrMatrix, popularity: Float32Array) {
+    super('itemknn', paramsToJson('itemknn', hyper), nUsers, graph, transpose(graph), popularity);
   }
 
   static fromArtifact(artifact: ModelArtifact): ItemKnnRecommender {
-    const params = paramsFromJson('itemknn', artifact.params);
-    const { indptr, indices, data, popularity } = artifact.arrays;
-    if (
-      !(indptr instanceof Int32Array) ||
-      !(indices instanceof Int32Array) ||
-      !(data instanceof Float32Array) ||
-      !(popularity instanceof Float32Array)
-    ) {
-      throw new TypeError(
-        'itemknn artifact: expected Int32Array indptr/indices, Float32Array data/popularity',
-      );
-    }
-    const n = artifact.nItems;
-    const graph: CsrMatrix = { rows: n, cols: n, indptr, indices, data };
-    assertCsr(graph, 'itemknn artifact');
-    return new ItemKnnRecommender(params, artifact.nUsers, graph, popularity);
-  }
-
-  toArtifact(): ModelArtifact {
-    const { indptr, indices, data } = this.graph;
-    return {
-      name: 'itemknn',
-      params: this.params,
-      nUsers: this.nUsers,
-      nItems: this.nItems,
-      arrays: { indptr, indices, data, popularity: this.popularity },
-    };
-  }
-
-  score(profile: UserProfile, out: Float32Array): void {
-    out.fill(0);
-    const { indptr, indices, data } = this.reverse;
-    for (let k = 0; k < profile.items.length; k++) {
-      const i = profile.items[k]!;
-      if (!this.validItem(i)) continue;
-      const w = profile.weights[k] ?? 1;
-      for (let q = indptr[i]!; q < indptr[i + 1]!; q++) out[indices[q]!]! += w * data[q]!;
-    }
-  }
-
-  similar(item: number, n: number): ScoredIndex[] {
-    if (!this.validItem(item) || !(n > 0)) return [];
-    const { indptr, indices, data } = this.graph;
-    const start = indptr[item]!;
-    const end = indptr[item + 1]!;
-    const heap = new TopKHeap(Math.min(Math.floor(n), end - start));
-    heap.reset(Math.min(Math.floor(n), end - start));
-    for (let q = start; q < end; q++) heap.push(indices[q]!, data[q]!);
-    return heap.drainScored();
-  }
-
-  /** The history item contributing most to `item`'s score; popularity when it has no history neighbour. */
-  evidence(profile: UserProfile, item: number): Evidence {
-    let best = -1;
-    let bestSim = 0;
-    let bestContribution = 0;
-    if (this.validItem(item)) {
-      const { indptr, indices, data } = this.graph;
-      const start = indptr[item]!;
-      const end = indptr[item + 1]!;
-      for (let k = 0; k < profile.items.length; k++) {
-        const i = profile.items[k]!;
-        if (i === item || !this.validItem(i)) continue;
-        const q = findInRow(indices, start, end, i);
-        if (q < 0) continue;
-        const contribution = (profile.weights[k] ?? 1) * data[q]!;
-        if (best < 0 || contribution > bestContribution || (contribution === bestContribution && i < best)) {
-          best = i;
-          bestSim = data[q]!;
-          bestContribution = contribution;
-        }
-      }
-    }
-    if (best >= 0) return { kind: 'item', item: best, similarity: bestSim };
-    return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
-  }
-
-  /**
-   * Every history item among `item`'s neighbours with its similarity, the user's weight on it and their
-   * product, largest contributions first; `score` is their sum, which is exactly what `score` computes.
-   */
-  explain(profile: UserProfile, item: number, limit: number): Explanation {
-    const found: NeighborContribution[] = [];
-    if (this.validItem(item)) {
-      const { indptr, indices, data } = this.graph;
-      const start = indptr[item]!;
-      const end = indptr[item + 1]!;
-      for (let k = 0; k < profile.items.length; k++) {
-        const i = profile.items[k]!;
-        if (i === item || !this.validItem(i)) continue;
-        const q = findInRow(indices, start, end, i);
-        if (q < 0) continue;
-        const weight = profile.weights[k] ?? 1;
-        found.push({ item: i, similarity: data[q]!, weight, contribution: weight * data[q]! });
-      }
-    }
-    let score = 0;
-    for (const entry of found) score += entry.contribution;
-    found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
-    return { kind: 'neighbors', score, neighbors: found.slice(0, Math.max(0, limit)) };
-  }
-
-  private validItem(i: number): boolean {
-    return Number.isInteger(i) && i >= 0 && i < this.nItems;
+    const { graph, popularity } = ItemGraphRecommender.graphFromArtifact(artifact);
+    return new ItemKnnRecommender(
+      paramsFromJson('itemknn', artifact.params),
+      artifact.nUsers,
+      graph,
+      popularity,
+    );
   }
 }

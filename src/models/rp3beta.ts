@@ -1,21 +1,8 @@
-import type { JsonValue } from '../shared/types.js';
-import { assertCsr, findInRow, transpose } from './csr.js';
+import { transpose } from './csr.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
-import { TopKHeap } from './topk.js';
-import type {
-  CsrMatrix,
-  Evidence,
-  Explanation,
-  FitOptions,
-  ModelArtifact,
-  NeighborContribution,
-  Recommender,
-  Rp3betaParams,
-  ScoredIndex,
-  TrainingInput,
-  UserProfile,
-} from './types.js';
+import { ItemGraphRecommender } from './item-graph.js';
+import type { CsrMatrix, FitOptions, ModelArtifact, Rp3betaParams, TrainingInput } from './types.js';
 
 /**
  * RP3beta (Paudel et al. 2016), as in Dacrema et al.'s benchmark code: a random walk item → user → item
@@ -171,134 +158,21 @@ function kthLargest(a: Float64Array, n: number, k: number): number {
 }
 
 /**
- * Serving side of RP3beta: row i of the graph is what history item i passes on, so scoring scatters the
- * history's rows (a request costs Σ history × neighbours).
+ * Serving side of RP3beta: row i of the graph is what history item i passes on, so the same matrix
+ * serves scoring and `similar` (a request costs Σ history × neighbours).
  */
-export class Rp3betaRecommender implements Recommender {
-  readonly name = 'rp3beta' as const;
-  readonly params: JsonValue;
-  readonly nItems: number;
-
-  constructor(
-    hyper: Rp3betaParams,
-    readonly nUsers: number,
-    /** Item × item walk weights: row i holds W_i· for i's kept neighbours. */
-    private readonly graph: CsrMatrix,
-    /** Σ_u w_ui per item, the evidence for items no history item reaches. */
-    private readonly popularity: Float32Array,
-  ) {
-    if (
-      graph.rows !== graph.cols ||
-      popularity.length !== graph.rows ||
-      graph.indptr.length !== graph.rows + 1
-    ) {
-      throw new RangeError('rp3beta: graph and popularity do not describe the same items');
-    }
-    this.nItems = graph.rows;
-    this.params = paramsToJson('rp3beta', hyper);
+export class Rp3betaRecommender extends ItemGraphRecommender {
+  constructor(hyper: Rp3betaParams, nUsers: number, graph: CsrMatrix, popularity: Float32Array) {
+    super('rp3beta', paramsToJson('rp3beta', hyper), nUsers, graph, graph, popularity);
   }
 
   static fromArtifact(artifact: ModelArtifact): Rp3betaRecommender {
-    const params = paramsFromJson('rp3beta', artifact.params);
-    const { indptr, indices, data, popularity } = artifact.arrays;
-    if (
-      !(indptr instanceof Int32Array) ||
-      !(indices instanceof Int32Array) ||
-      !(data instanceof Float32Array) ||
-      !(popularity instanceof Float32Array)
-    ) {
-      throw new TypeError(
-        'rp3beta artifact: expected Int32Array indptr/indices, Float32Array data/popularity',
-      );
-    }
-    const n = artifact.nItems;
-    const graph: CsrMatrix = { rows: n, cols: n, indptr, indices, data };
-    assertCsr(graph, 'rp3beta artifact');
-    return new Rp3betaRecommender(params, artifact.nUsers, graph, popularity);
-  }
-
-  toArtifact(): ModelArtifact {
-    const { indptr, indices, data } = this.graph;
-    return {
-      name: 'rp3beta',
-      params: this.params,
-      nUsers: this.nUsers,
-      nItems: this.nItems,
-      arrays: { indptr, indices, data, popularity: this.popularity },
-    };
-  }
-
-  score(profile: UserProfile, out: Float32Array): void {
-    out.fill(0);
-    const { indptr, indices, data } = this.graph;
-    for (let k = 0; k < profile.items.length; k++) {
-      const i = profile.items[k]!;
-      if (!this.validItem(i)) continue;
-      const w = profile.weights[k] ?? 1;
-      for (let q = indptr[i]!; q < indptr[i + 1]!; q++) out[indices[q]!]! += w * data[q]!;
-    }
-  }
-
-  similar(item: number, n: number): ScoredIndex[] {
-    if (!this.validItem(item) || !(n > 0)) return [];
-    const { indptr, indices, data } = this.graph;
-    const start = indptr[item]!;
-    const end = indptr[item + 1]!;
-    const k = Math.min(Math.floor(n), end - start);
-    const heap = new TopKHeap(k);
-    heap.reset(k);
-    for (let q = start; q < end; q++) heap.push(indices[q]!, data[q]!);
-    return heap.drainScored();
-  }
-
-  /** The history item passing the most weight to `item`; popularity when none reaches it. */
-  evidence(profile: UserProfile, item: number): Evidence {
-    let best = -1;
-    let bestSim = 0;
-    let bestContribution = 0;
-    if (this.validItem(item)) {
-      const { indptr, indices, data } = this.graph;
-      for (let k = 0; k < profile.items.length; k++) {
-        const i = profile.items[k]!;
-        if (i === item || !this.validItem(i)) continue;
-        const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
-        if (q < 0) continue;
-        const contribution = (profile.weights[k] ?? 1) * data[q]!;
-        if (best < 0 || contribution > bestContribution || (contribution === bestContribution && i < best)) {
-          best = i;
-          bestSim = data[q]!;
-          bestContribution = contribution;
-        }
-      }
-    }
-    if (best >= 0) return { kind: 'item', item: best, similarity: bestSim };
-    return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
-  }
-
-  /**
-   * Every history item whose kept neighbours include `item`, with the walk weight, the user's weight and
-   * their product, largest first; `score` is their sum, exactly what `score` computes.
-   */
-  explain(profile: UserProfile, item: number, limit: number): Explanation {
-    const found: NeighborContribution[] = [];
-    if (this.validItem(item)) {
-      const { indptr, indices, data } = this.graph;
-      for (let k = 0; k < profile.items.length; k++) {
-        const i = profile.items[k]!;
-        if (i === item || !this.validItem(i)) continue;
-        const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
-        if (q < 0) continue;
-        const weight = profile.weights[k] ?? 1;
-        found.push({ item: i, similarity: data[q]!, weight, contribution: weight * data[q]! });
-      }
-    }
-    let score = 0;
-    for (const entry of found) score += entry.contribution;
-    found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
-    return { kind: 'neighbors', score, neighbors: found.slice(0, Math.max(0, limit)) };
-  }
-
-  private validItem(i: number): boolean {
-    return Number.isInteger(i) && i >= 0 && i < this.nItems;
+    const { graph, popularity } = ItemGraphRecommender.graphFromArtifact(artifact);
+    return new Rp3betaRecommender(
+      paramsFromJson('rp3beta', artifact.params),
+      artifact.nUsers,
+      graph,
+      popularity,
+    );
   }
 }

@@ -1,0 +1,141 @@
+import type { JsonValue } from '../shared/types.js';
+import { assertCsr, findInRow } from './csr.js';
+import { TopKHeap } from './topk.js';
+import type {
+  CsrMatrix,
+  Evidence,
+  Explanation,
+  ModelArtifact,
+  NeighborContribution,
+  Recommender,
+  ScoredIndex,
+  UserProfile,
+} from './types.js';
+
+/** The models that serve from a sparse item × item graph. */
+export type ItemGraphModel = 'itemknn' | 'rp3beta';
+
+/**
+ * The serving side shared by the item-graph models (item-kNN, RP3beta): a sparse item × item graph
+ * plus item popularity. Two orientations of the graph matter:
+ * - `stored`: what the model keeps and saves; its row i lists i's neighbours, for `similar`.
+ * - `scatter`: row i holds what history item i passes on to other items, so scoring a profile scatters
+ *   its rows (a request costs Σ history × neighbours), and the evidence for item j is found in them.
+ * For RP3beta they are the same matrix; for item-kNN `scatter` is the transpose of `stored`.
+ */
+export class ItemGraphRecommender implements Recommender {
+  readonly nItems: number;
+
+  constructor(
+    readonly name: ItemGraphModel,
+    readonly params: JsonValue,
+    readonly nUsers: number,
+    private readonly stored: CsrMatrix,
+    private readonly scatter: CsrMatrix,
+    /** Σ_u w_ui per item: the evidence for items no history item reaches. */
+    private readonly popularity: Float32Array,
+  ) {
+    if (
+      stored.rows !== stored.cols ||
+      popularity.length !== stored.rows ||
+      stored.indptr.length !== stored.rows + 1
+    ) {
+      throw new RangeError(`${name}: the item graph and popularity do not describe the same items`);
+    }
+    this.nItems = stored.rows;
+  }
+
+  /** The stored graph and popularity of an artifact, checked. */
+  static graphFromArtifact(artifact: ModelArtifact): { graph: CsrMatrix; popularity: Float32Array } {
+    const { indptr, indices, data, popularity } = artifact.arrays;
+    if (
+      !(indptr instanceof Int32Array) ||
+      !(indices instanceof Int32Array) ||
+      !(data instanceof Float32Array) ||
+      !(popularity instanceof Float32Array)
+    ) {
+      throw new TypeError(
+        `${artifact.name} artifact: expected Int32Array indptr/indices, Float32Array data/popularity`,
+      );
+    }
+    const n = artifact.nItems;
+    const graph: CsrMatrix = { rows: n, cols: n, indptr, indices, data };
+    assertCsr(graph, `${artifact.name} artifact`);
+    return { graph, popularity };
+  }
+
+  toArtifact(): ModelArtifact {
+    const { indptr, indices, data } = this.stored;
+    return {
+      name: this.name,
+      params: this.params,
+      nUsers: this.nUsers,
+      nItems: this.nItems,
+      arrays: { indptr, indices, data, popularity: this.popularity },
+    };
+  }
+
+  score(profile: UserProfile, out: Float32Array): void {
+    out.fill(0);
+    const { indptr, indices, data } = this.scatter;
+    for (let k = 0; k < profile.items.length; k++) {
+      const i = profile.items[k]!;
+      if (!this.validItem(i)) continue;
+      const w = profile.weights[k] ?? 1;
+      for (let q = indptr[i]!; q < indptr[i + 1]!; q++) out[indices[q]!]! += w * data[q]!;
+    }
+  }
+
+  similar(item: number, n: number): ScoredIndex[] {
+    if (!this.validItem(item) || !(n > 0)) return [];
+    const { indptr, indices, data } = this.stored;
+    const start = indptr[item]!;
+    const end = indptr[item + 1]!;
+    const k = Math.min(Math.floor(n), end - start);
+    const heap = new TopKHeap(k);
+    heap.reset(k);
+    for (let q = start; q < end; q++) heap.push(indices[q]!, data[q]!);
+    return heap.drainScored();
+  }
+
+  /** The history item passing the most to `item`'s score; popularity when none reaches it. */
+  evidence(profile: UserProfile, item: number): Evidence {
+    let best: NeighborContribution | null = null;
+    for (const entry of this.contributions(profile, item)) {
+      if (!best || entry.contribution > best.contribution) best = entry;
+    }
+    if (best) return { kind: 'item', item: best.item, similarity: best.similarity };
+    return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
+  }
+
+  /**
+   * Every history item that passes weight to `item`, with the edge weight, the user's weight and their
+   * product, largest first; `score` is their sum, exactly what `score` computes.
+   */
+  explain(profile: UserProfile, item: number, limit: number): Explanation {
+    const found = this.contributions(profile, item);
+    let score = 0;
+    for (const entry of found) score += entry.contribution;
+    return { kind: 'neighbors', score, neighbors: found.slice(0, Math.max(0, limit)) };
+  }
+
+  /** Contributions to `item` from the profile, largest first, ties to the lower item index. */
+  private contributions(profile: UserProfile, item: number): NeighborContribution[] {
+    const found: NeighborContribution[] = [];
+    if (!this.validItem(item)) return found;
+    const { indptr, indices, data } = this.scatter;
+    for (let k = 0; k < profile.items.length; k++) {
+      const i = profile.items[k]!;
+      if (i === item || !this.validItem(i)) continue;
+      const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
+      if (q < 0) continue;
+      const weight = profile.weights[k] ?? 1;
+      found.push({ item: i, similarity: data[q]!, weight, contribution: weight * data[q]! });
+    }
+    return found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
+  }
+
+  private validItem(i: number): boolean {
+    return Number.isInteger(i) && i >= 0 && i < this.nItems;
+  }
+}
