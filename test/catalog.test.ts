@@ -71,6 +71,22 @@ describe('items', () => {
     expect(got.body.item).toMatchObject({ categories: [], tags: [], price: 12, available: false });
   });
 
+  it('an update without created_at keeps the creation time; one with it sets it', async () => {
+    const created = '2026-01-05T08:00:00.000Z';
+    await call(t.app, 'PUT', '/v1/items/keeps-age', { categories: ['a'], created_at: created });
+    const update = await call<ItemReply>(t.app, 'PUT', '/v1/items/keeps-age', { categories: ['b'] });
+    expect(update.body.item).toMatchObject({ categories: ['b'], created_at: created });
+    const bulk = await call(t.app, 'POST', '/v1/items', { items: [{ id: 'keeps-age', price: 3 }] });
+    expect(bulk.status).toBe(200);
+    expect((await get<ItemReply>(t.app, '/v1/items/keeps-age')).body.item).toMatchObject({
+      price: 3,
+      created_at: created,
+    });
+    const moved = '2026-02-01T00:00:00.000Z';
+    await call(t.app, 'PUT', '/v1/items/keeps-age', { created_at: moved });
+    expect((await get<ItemReply>(t.app, '/v1/items/keeps-age')).body.item.created_at).toBe(moved);
+  });
+
   it('PUT answers 400 naming each bad field, and stores nothing', async () => {
     const put = await call<ErrorReply>(t.app, 'PUT', '/v1/items/bad-item', {
       price: -1,

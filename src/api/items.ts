@@ -20,15 +20,15 @@ export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (a
       const message = result.errors.map((e) => `${e.field || 'item'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));
     }
-    await engine.putItems([result.item]);
-    return { item: itemToJson(result.item) };
+    const [stored] = await engine.putItems([result]);
+    return { item: itemToJson(stored ?? result.item) };
   });
 
   app.post('/v1/items', async (request, reply) => {
     const validation = validateItemBatch(request.body, Date.now());
     if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
     const { items, errors } = validation;
-    if (items.length > 0) await engine.putItems(items.map(({ item }) => item));
+    if (items.length > 0) await engine.putItems(items);
     const rejected = new Set(errors.map((e) => e.index)).size;
     return reply
       .status(items.length === 0 && rejected > 0 ? 400 : 200)

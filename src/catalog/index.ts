@@ -14,6 +14,7 @@ export type {
   IndexedFieldError,
   ItemBatchValidation,
   ItemValidation,
+  ValidItem,
   UserValidation,
 } from './validate.js';
 export { itemToJson, userToJson } from './json.js';

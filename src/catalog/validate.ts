@@ -20,12 +20,21 @@ export interface IndexedFieldError extends CatalogFieldError {
   readonly index: number;
 }
 
-export type ItemValidation = { readonly item: Item } | { readonly errors: CatalogFieldError[] };
+/**
+ * A valid item, and whether the body set `created_at`: an update that leaves it out keeps the stored
+ * item's creation time (which only the engine knows), so an edited item does not look new.
+ */
+export interface ValidItem {
+  readonly item: Item;
+  readonly createdAtGiven: boolean;
+}
+
+export type ItemValidation = ValidItem | { readonly errors: CatalogFieldError[] };
 export type UserValidation = { readonly user: User } | { readonly errors: CatalogFieldError[] };
 
 export type ItemBatchValidation =
   | {
-      readonly items: { readonly index: number; readonly item: Item }[];
+      readonly items: (ValidItem & { readonly index: number })[];
       readonly errors: IndexedFieldError[];
     }
   | { readonly fatal: string };
@@ -109,6 +118,7 @@ export function validateItem(body: unknown, idFromPath: string | undefined, now:
   }
   return {
     item: { id, categories, tags, price, available, createdAt, expiresAt, attributes, updatedAt: now },
+    createdAtGiven: body['created_at'] != null,
   };
 }
 
@@ -131,11 +141,11 @@ export function validateItemBatch(
   if (list.length > maxItems)
     return { fatal: `too many items: ${list.length}; at most ${maxItems} per request` };
 
-  const items: { index: number; item: Item }[] = [];
+  const items: (ValidItem & { index: number })[] = [];
   const errors: IndexedFieldError[] = [];
   for (let index = 0; index < list.length; index++) {
     const result = validateItem(list[index], undefined, now);
-    if ('item' in result) items.push({ index, item: result.item });
+    if ('item' in result) items.push({ index, ...result });
     else
       for (const error of result.errors) errors.push({ index, field: error.field, message: error.message });
   }

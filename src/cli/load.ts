@@ -37,7 +37,8 @@ export async function appendInBatches(
 /** Writes the demo shop's catalog, users and events into the engine's store. */
 export async function loadDemoShop(engine: Engine, shop: DemoShop, progress: Progress): Promise<number> {
   for (let start = 0; start < shop.items.length; start += BATCH) {
-    await engine.putItems(shop.items.slice(start, start + BATCH));
+    const items = shop.items.slice(start, start + BATCH);
+    await engine.putItems(items.map((item) => ({ item, createdAtGiven: true })));
   }
   for (const user of shop.users) await engine.putUser(user);
   const { stored } = await appendInBatches(engine, shop.events, progress, 'demo events', shop.events.length);

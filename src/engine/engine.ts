@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Item, ItemFilter, User } from '../catalog/index.js';
+import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, TrackedEvent } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
@@ -135,9 +135,15 @@ export class Engine {
 
   // --- catalog ------------------------------------------------------------------------------------
 
-  async putItems(items: readonly Item[]): Promise<void> {
+  /** Stores items whole; one sent without `created_at` keeps the stored item's creation time. */
+  async putItems(writes: readonly ValidItem[]): Promise<Item[]> {
+    const items = writes.map(({ item, createdAtGiven }) => {
+      const stored = createdAtGiven ? undefined : this.catalog.get(item.id);
+      return stored ? { ...item, createdAt: stored.createdAt } : item;
+    });
     await this.store.putItems(items);
     for (const item of items) this.catalog.upsert(item);
+    return items;
   }
 
   getItem(id: string): Promise<Item | null> {
