@@ -90,6 +90,17 @@ describe('SqliteStore', () => {
     expect(await store.countEvents()).toBe(3000);
   });
 
+  it('creates new databases with 2 KiB pages', () => {
+    const dataDir = tempDir();
+    track(openSqliteStore({ dataDir }));
+    const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
+    try {
+      expect(db.pragma('page_size', { simple: true })).toBe(2048);
+    } finally {
+      db.close();
+    }
+  });
+
   it('writes impressions without fsync and goes back to FULL for events', async () => {
     const store = track(openSqliteStore({ dataDir: tempDir() }));
     await store.appendImpressions([
