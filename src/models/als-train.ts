@@ -1,4 +1,3 @@
-import type { Worker } from 'node:worker_threads';
 import { instantiateAls } from './als-kernel.js';
 import {
   COMMAND,
@@ -10,9 +9,10 @@ import {
   type AlsLayout,
   type Side,
 } from './als-plan.js';
-import { acquireAlsWorkers, releaseAlsWorkers } from './als-pool.js';
-import type { AlsJobDone, AlsWorkerJob } from './als.worker.js';
+import { alsWorkers } from './als-pool.js';
+import type { AlsWorkerJob } from './als.worker.js';
 import { transpose } from './csr.js';
+import { FitHelpers } from './kernel-threads.js';
 import { mulberry32 } from './random.js';
 import type { AlsParams, CsrMatrix, FitOptions } from './types.js';
 import { Wasm, type WasmMemory } from './wasm.js';
@@ -73,7 +73,11 @@ export async function trainAls(
 
   const kernel = instantiateAls(memory);
   const ctrl = new Int32Array(memory.buffer, layout.control, CTRL.length);
-  const helpers = new Helpers(acquireAlsWorkers(threads - 1), { fit: ++fits, memory, layout });
+  const helpers = new FitHelpers<AlsWorkerJob>(alsWorkers, 'ALS', alsWorkers.acquire(threads - 1), {
+    fit: ++fits,
+    memory,
+    layout,
+  });
   try {
     const run = async (command: number, side: Side): Promise<void> => {
       Atomics.store(ctrl, CTRL.command, command);
@@ -105,68 +109,6 @@ export async function trainAls(
     userFactors: unpad(memory, layout.userFactors, layout.nUsers, layout),
     itemFactors: unpad(memory, layout.itemFactors, layout.nItems, layout),
   };
-}
-
-/**
- * The helper threads of one fit. The last helper to finish a job posts the job's generation, and the
- * coordinator awaits that message: a message wakes the event loop reliably, unlike `Atomics.waitAsync`,
- * whose wake-ups Node 20 can leave unprocessed while the loop sleeps (nodejs/node#44409). A helper's
- * error or exit rejects the wait instead of hanging the fit.
- */
-class Helpers {
-  private completed = 0;
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-  private readonly onMessage = (done: AlsJobDone): void => {
-    // A pooled helper's last message of its previous fit can arrive after this fit has begun.
-    if (done.fit !== this.fit) return;
-    if (done.generation > this.completed) this.completed = done.generation;
-    this.wake?.();
-  };
-  private readonly fit: number;
-  private readonly onError = (error: Error): void => this.fail(error);
-  private readonly onExit = (code: number): void =>
-    this.fail(new Error(`ALS helper thread exited with code ${code} during a fit`));
-
-  constructor(
-    private readonly workers: readonly Worker[],
-    shared: Omit<AlsWorkerJob, 'thread'>,
-  ) {
-    this.fit = shared.fit;
-    workers.forEach((worker, k) => {
-      worker.on('message', this.onMessage);
-      worker.on('error', this.onError);
-      worker.on('exit', this.onExit);
-      const job: AlsWorkerJob = { ...shared, thread: k + 1 };
-      worker.postMessage(job);
-    });
-  }
-
-  /** Resolves once every helper has finished job `generation`. */
-  async done(generation: number): Promise<void> {
-    while (this.completed < generation) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  release(jobFailed: boolean): void {
-    for (const worker of this.workers) {
-      worker.off('message', this.onMessage);
-      worker.off('error', this.onError);
-      worker.off('exit', this.onExit);
-    }
-    releaseAlsWorkers(this.workers, jobFailed || this.failure !== undefined);
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    this.wake?.();
-  }
 }
 
 function fillMemory(

@@ -1,7 +1,6 @@
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../shared/worker.js';
 import { EASE_CTRL, instantiateEase, runEaseShare, type EaseLayout } from './ease-kernel.js';
-import type { EaseStepDone, EaseWorkerJob } from './ease.worker.js';
+import type { EaseWorkerJob } from './ease.worker.js';
+import { FitHelpers, WorkerPool } from './kernel-threads.js';
 import type { CsrMatrix, FitOptions } from './types.js';
 import { WASM_MAX_PAGES, WASM_PAGE, Wasm, type WasmMemory } from './wasm.js';
 
@@ -44,7 +43,11 @@ export async function fitEaseWeights(
 
   const kernel = instantiateEase(memory);
   const ctrl = new Int32Array(memory.buffer, layout.control, EASE_CTRL.length);
-  const helpers = new Helpers(acquireEaseWorkers(threads - 1), { fit: ++fits, memory, layout });
+  const helpers = new FitHelpers<EaseWorkerJob>(easeWorkers, 'EASE', easeWorkers.acquire(threads - 1), {
+    fit: ++fits,
+    memory,
+    layout,
+  });
   const steps = Math.ceil(ld / BLOCK);
   try {
     for (let step = 0; step < steps; step++) {
@@ -232,112 +235,10 @@ function extractWeights(memory: WasmMemory, layout: EaseLayout): Float32Array {
 
 let fits = 0;
 
-/**
- * Helper threads for EASE fits, kept between fits (tuning runs several back to back and a worker start
- * costs tens of milliseconds). Idle ones are unreferenced and end after IDLE_MS.
- */
-const IDLE_MS = 30_000;
-const idle: Worker[] = [];
-const timers = new Map<Worker, NodeJS.Timeout>();
-
-function acquireEaseWorkers(n: number): Worker[] {
-  const out: Worker[] = [];
-  while (out.length < n) {
-    const worker = idle.pop() ?? startWorker(import.meta.url, './ease.worker.js');
-    const timer = timers.get(worker);
-    if (timer) clearTimeout(timer);
-    timers.delete(worker);
-    worker.ref();
-    out.push(worker);
-  }
-  return out;
-}
-
-function releaseEaseWorkers(workers: readonly Worker[], failed: boolean): void {
-  for (const worker of workers) {
-    if (failed) {
-      void worker.terminate();
-      continue;
-    }
-    worker.unref();
-    idle.push(worker);
-    const timer = setTimeout(() => {
-      const at = idle.indexOf(worker);
-      if (at >= 0) idle.splice(at, 1);
-      timers.delete(worker);
-      void worker.terminate();
-    }, IDLE_MS);
-    timer.unref();
-    timers.set(worker, timer);
-  }
-}
+/** The EASE fits' pooled helper threads (see `kernel-threads.ts`). */
+const easeWorkers = new WorkerPool(import.meta.url, './ease.worker.js');
 
 /** Ends every idle EASE helper now (tests, shutdown). */
-export async function closeEaseWorkers(): Promise<void> {
-  const all = idle.splice(0);
-  for (const worker of all) {
-    const timer = timers.get(worker);
-    if (timer) clearTimeout(timer);
-    timers.delete(worker);
-  }
-  await Promise.all(all.map((w) => w.terminate()));
-}
-
-/**
- * The helpers of one fit. The last helper to finish a step posts the step's generation and the coordinator
- * awaits that message (Atomics.waitAsync wake-ups can be lost while Node 20's loop sleeps,
- * nodejs/node#44409); a helper's error or exit rejects the wait instead of hanging the fit.
- */
-class Helpers {
-  private completed = 0;
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-  private readonly fit: number;
-  private readonly onMessage = (done: EaseStepDone): void => {
-    if (done.fit !== this.fit) return;
-    if (done.generation > this.completed) this.completed = done.generation;
-    this.wake?.();
-  };
-  private readonly onError = (error: Error): void => this.fail(error);
-  private readonly onExit = (code: number): void =>
-    this.fail(new Error(`EASE helper thread exited with code ${code} during a fit`));
-
-  constructor(
-    private readonly workers: readonly Worker[],
-    shared: Omit<EaseWorkerJob, 'thread'>,
-  ) {
-    this.fit = shared.fit;
-    workers.forEach((worker, k) => {
-      worker.on('message', this.onMessage);
-      worker.on('error', this.onError);
-      worker.on('exit', this.onExit);
-      const job: EaseWorkerJob = { ...shared, thread: k + 1 };
-      worker.postMessage(job);
-    });
-  }
-
-  async done(generation: number): Promise<void> {
-    while (this.completed < generation) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  release(jobFailed: boolean): void {
-    for (const worker of this.workers) {
-      worker.off('message', this.onMessage);
-      worker.off('error', this.onError);
-      worker.off('exit', this.onExit);
-    }
-    releaseEaseWorkers(this.workers, jobFailed || this.failure !== undefined);
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    this.wake?.();
-  }
+export function closeEaseWorkers(): Promise<void> {
+  return easeWorkers.close();
 }
