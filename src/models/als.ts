@@ -1,6 +1,6 @@
 import type { JsonValue } from '../shared/types.js';
 import { trainAls } from './als-train.js';
-import { topK } from './csr.js';
+import { ItemVectors } from './item-vectors.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
 import type {
@@ -45,7 +45,7 @@ export class AlsRecommender implements Recommender {
   private readonly system: Float64Array;
   private readonly rhs: Float64Array;
   private readonly user: Float64Array;
-  private readonly similarScores: Float32Array;
+  private readonly vectors: ItemVectors;
   /** Fold-in scratch: the profile's scaled item factors, grown on demand. */
   private profileRows = new Float64Array(0);
 
@@ -82,7 +82,7 @@ export class AlsRecommender implements Recommender {
     this.system = new Float64Array(f * f);
     this.rhs = new Float64Array(f);
     this.user = new Float64Array(f);
-    this.similarScores = new Float32Array(nItems);
+    this.vectors = new ItemVectors(itemFactors, f, this.itemNorms);
   }
 
   static fromArtifact(artifact: ModelArtifact): AlsRecommender {
@@ -128,18 +128,7 @@ export class AlsRecommender implements Recommender {
   }
 
   similar(item: number, n: number): ScoredIndex[] {
-    if (!this.validItem(item)) return [];
-    const { f, itemFactors, itemNorms, similarScores: scores } = this;
-    const o = item * f;
-    const norm = itemNorms[item]!;
-    for (let j = 0; j < this.nItems; j++) {
-      const p = j * f;
-      let s = 0;
-      for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
-      const denom = norm * itemNorms[j]!;
-      scores[j] = denom > 0 ? s / denom : 0;
-    }
-    return topK(scores, n, (j) => j === item);
+    return this.validItem(item) ? this.vectors.similar(item, n) : [];
   }
 
   /**
@@ -152,14 +141,10 @@ export class AlsRecommender implements Recommender {
     let bestCos = 0;
     let bestWeighted = 0;
     if (this.validItem(item) && itemNorms[item]! > 0) {
-      const o = item * f;
       for (let k = 0; k < profile.items.length; k++) {
         const h = profile.items[k]!;
         if (h === item || !this.validItem(h) || itemNorms[h]! === 0) continue;
-        const p = h * f;
-        let s = 0;
-        for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
-        const cos = s / (itemNorms[item]! * itemNorms[h]!);
+        const cos = this.vectors.cosine(item, h);
         const weighted = cos * (1 + this.hyper.alpha * (profile.weights[k] ?? 1));
         if (cos > 0 && (best < 0 || weighted > bestWeighted)) {
           best = h;
@@ -182,7 +167,7 @@ export class AlsRecommender implements Recommender {
    * history items closest to `item` in factor space (cosine), most similar first.
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
-    const { f, itemFactors, itemNorms } = this;
+    const { f, itemFactors } = this;
     if (!this.validItem(item)) return { kind: 'factors', score: 0, factors: [], similarItems: [] };
     const x = this.userVector(profile);
     const o = item * f;
@@ -195,17 +180,7 @@ export class AlsRecommender implements Recommender {
       factors.push({ dimension: a, user, item: value, product: user * value });
     }
     factors.sort((p, q) => Math.abs(q.product) - Math.abs(p.product) || p.dimension - q.dimension);
-    const similarItems: { item: number; similarity: number }[] = [];
-    const norm = itemNorms[item]!;
-    for (let k = 0; k < profile.items.length; k++) {
-      const h = profile.items[k]!;
-      if (h === item || !this.validItem(h) || norm === 0 || itemNorms[h]! === 0) continue;
-      const p = h * f;
-      let s = 0;
-      for (let a = 0; a < f; a++) s += itemFactors[o + a]! * itemFactors[p + a]!;
-      similarItems.push({ item: h, similarity: s / (norm * itemNorms[h]!) });
-    }
-    similarItems.sort((p, q) => q.similarity - p.similarity || p.item - q.item);
+    const similarItems = this.vectors.closest(item, profile.items, (h) => this.validItem(h));
     const n = Math.max(0, limit);
     return { kind: 'factors', score, factors: factors.slice(0, n), similarItems: similarItems.slice(0, n) };
   }

@@ -1,9 +1,9 @@
 import type { JsonValue } from '../shared/types.js';
+import { ItemVectors } from './item-vectors.js';
 import { assertCsr } from './csr.js';
 import { featureLayout, represent, trainHybrid, type FeatureLayout } from './hybrid-train.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
-import { topK } from './topk.js';
 import type {
   CsrMatrix,
   Evidence,
@@ -96,7 +96,7 @@ export class HybridRecommender implements Recommender {
   private readonly itemNorms: Float32Array;
   private readonly meanUserNorm: number;
   private readonly user: Float64Array;
-  private readonly similarScores: Float32Array;
+  private readonly vectors: ItemVectors;
 
   constructor(
     hyper: HybridParams,
@@ -124,7 +124,7 @@ export class HybridRecommender implements Recommender {
     }
     this.meanUserNorm = count > 0 ? sum / count : 1;
     this.user = new Float64Array(f);
-    this.similarScores = new Float32Array(nItems);
+    this.vectors = new ItemVectors(itemRepr, f, this.itemNorms);
   }
 
   static fromArtifact(artifact: ModelArtifact): HybridRecommender {
@@ -169,18 +169,7 @@ export class HybridRecommender implements Recommender {
 
   /** Cosine in representation space, so a cold item's neighbours are the items sharing its features. */
   similar(item: number, n: number): ScoredIndex[] {
-    if (!this.validItem(item)) return [];
-    const { f, itemRepr, itemNorms, similarScores: scores } = this;
-    const o = item * f;
-    const norm = itemNorms[item]!;
-    for (let j = 0; j < this.nItems; j++) {
-      const p = j * f;
-      let s = 0;
-      for (let a = 0; a < f; a++) s += itemRepr[o + a]! * itemRepr[p + a]!;
-      const denom = norm * itemNorms[j]!;
-      scores[j] = denom > 0 ? s / denom : 0;
-    }
-    return topK(scores, n, (j) => j === item);
+    return this.validItem(item) ? this.vectors.similar(item, n) : [];
   }
 
   /** The history item closest to `item` in representation space (cosine > 0); else the taste score. */
@@ -190,14 +179,10 @@ export class HybridRecommender implements Recommender {
     let best = -1;
     let bestCos = 0;
     if (itemNorms[item]! > 0) {
-      const o = item * f;
       for (let k = 0; k < profile.items.length; k++) {
         const h = profile.items[k]!;
         if (h === item || !this.validItem(h) || itemNorms[h]! === 0) continue;
-        const p = h * f;
-        let s = 0;
-        for (let a = 0; a < f; a++) s += itemRepr[o + a]! * itemRepr[p + a]!;
-        const cos = s / (itemNorms[item]! * itemNorms[h]!);
+        const cos = this.vectors.cosine(item, h);
         if (cos > bestCos) {
           best = h;
           bestCos = cos;
@@ -217,7 +202,7 @@ export class HybridRecommender implements Recommender {
    * closest to `item` in representation space.
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
-    const { f, itemRepr, itemNorms } = this;
+    const { f, itemRepr } = this;
     if (!this.validItem(item)) return { kind: 'factors', score: 0, factors: [], similarItems: [] };
     const x = this.userVector(profile);
     const o = item * f;
@@ -230,17 +215,7 @@ export class HybridRecommender implements Recommender {
       factors.push({ dimension: a, user, item: value, product: user * value });
     }
     factors.sort((p, q) => Math.abs(q.product) - Math.abs(p.product) || p.dimension - q.dimension);
-    const similarItems: { item: number; similarity: number }[] = [];
-    const norm = itemNorms[item]!;
-    for (let k = 0; k < profile.items.length; k++) {
-      const h = profile.items[k]!;
-      if (h === item || !this.validItem(h) || norm === 0 || itemNorms[h]! === 0) continue;
-      const p = h * f;
-      let s = 0;
-      for (let a = 0; a < f; a++) s += itemRepr[o + a]! * itemRepr[p + a]!;
-      similarItems.push({ item: h, similarity: s / (norm * itemNorms[h]!) });
-    }
-    similarItems.sort((p, q) => q.similarity - p.similarity || p.item - q.item);
+    const similarItems = this.vectors.closest(item, profile.items, (h) => this.validItem(h));
     const n = Math.max(0, limit);
     return { kind: 'factors', score, factors: factors.slice(0, n), similarItems: similarItems.slice(0, n) };
   }
