@@ -66,8 +66,20 @@ const line = await runAuto(
   },
   { fit: fitRecommender, defaults: defaultParams },
 );
-await closeAlsWorkers();
 const wall = (performance.now() - started) / 1000;
+// Ablation: the same selection with recency weighting off, to show what blending alone achieves.
+const withoutRecency = await runAuto(
+  dataset,
+  {
+    k,
+    dataset: 'ml-100k',
+    threads: Math.min(2, availableParallelism()),
+    recency: [null],
+    onLog: (message) => void process.stderr.write(`no recency: ${message}\n`),
+  },
+  { fit: fitRecommender, defaults: defaultParams },
+);
+await closeAlsWorkers();
 const reference = await bestReference();
 const ndcg = line[ndcgKey] as number;
 const coverage = line[coverageKey] as number;
@@ -87,6 +99,13 @@ process.stdout.write(
     wall_s: round(wall, 1),
     wall_ok: wall < maxSeconds,
     load_avg_1m: { before: round(loadBefore, 2), after: round(loadavg()[0]!, 2) },
+    without_recency: {
+      chosen: withoutRecency['chosen'],
+      [ndcgKey]: withoutRecency[ndcgKey],
+      [coverageKey]: withoutRecency[coverageKey],
+      [`val_${ndcgKey}`]: withoutRecency[`val_${ndcgKey}`],
+      total_s: withoutRecency['total_s'],
+    },
     cores: availableParallelism(),
   })}\n`,
 );

@@ -83,27 +83,30 @@ program
   .description('offline evaluation under ../shared/reference/PROTOCOL.md; JSON lines on stdout')
   .requiredOption('--input <path>', 'interactions file')
   .addOption(formatOption())
-  .option('--models <list>', 'comma-separated model names', 'popularity,itemknn,als')
+  .option(
+    '--models <list>',
+    'comma-separated model names (default: popularity,itemknn,als; with --auto: every model)',
+  )
   .option('--k <n>', 'cut-off for the metrics', positiveInt('--k'), 20)
-  .option('--no-tune', 'skip hyper-parameter search on the validation split')
-  .option('--auto', 'choose the best model or blend on validation over every model; one JSON line', false)
+  .option('--no-tune', 'skip hyper-parameter search on the validation split (with --auto: defaults only)')
+  .option('--auto', 'choose the best model or blend on validation among --models; one JSON line', false)
   .action(
     async (opts: {
       input: string;
       format: DatasetFormat;
-      models: string;
+      models?: string;
       k: number;
       tune: boolean;
       auto: boolean;
     }) => {
       const models = opts.models
-        .split(',')
+        ?.split(',')
         .map((m) => m.trim())
         .filter(Boolean);
       await evaluate({
         input: opts.input,
         format: opts.format,
-        models,
+        ...(models === undefined ? {} : { models }),
         k: opts.k,
         tune: opts.tune,
         auto: opts.auto,

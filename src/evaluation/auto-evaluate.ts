@@ -3,7 +3,7 @@ import type { BlendableName } from '../models/blend.js';
 import type { FitOptions, ModelParamsByName } from '../models/types.js';
 import type { JsonValue } from '../shared/types.js';
 import { centerOut, selectModel, selectionSetFromTrain, type Selection, type Trial } from './auto.js';
-import { protocolParams, tuningGrids, type ParamGrids } from './grids.js';
+import { protocolParams, RECENCY_GRID, tuningGrids, type ParamGrids } from './grids.js';
 import type { HarnessDeps } from './harness.js';
 import { trainingInput, type PreparedDataset, type TrainSplit } from './protocol.js';
 import { rankHeldOut } from './scoring.js';
@@ -15,6 +15,8 @@ export interface AutoOptions {
   readonly onLog?: (line: string) => void;
   /** Models to choose from (default: every registered model, `MODEL_NAMES`, at run time). */
   readonly models?: readonly BlendableName[];
+  /** Recency half-lives tried per fitted candidate (default `RECENCY_GRID`; `[null]` turns it off). */
+  readonly recency?: readonly (number | null)[];
   /** Replaces search spaces, e.g. smaller grids for tests. */
   readonly grids?: Partial<ParamGrids>;
   readonly maxBlendComponents?: number;
@@ -65,6 +67,7 @@ export function selectOnTrain(
     k,
     fitOptions,
     secondsPerModel: options.secondsPerModel ?? 150,
+    recency: options.recency ?? RECENCY_GRID,
     // Under the protocol every user with ≥ 5 train rows is in validation; any non-empty set is usable.
     minValidationUsers: 1,
     ...(options.maxBlendComponents === undefined ? {} : { maxBlendComponents: options.maxBlendComponents }),
@@ -78,6 +81,7 @@ function trialJson(trial: Trial, k: number): JsonValue {
     params: trial.params,
     [`val_ndcg@${k}`]: trial.valNdcg === null ? null : round(trial.valNdcg, 6),
     seconds: round(trial.seconds, 3),
+    ...(trial.msPerUser === undefined ? {} : { ms_per_user: round(trial.msPerUser, 4) }),
     ...(trial.skipped === undefined ? {} : { skipped: trial.skipped }),
   };
 }
@@ -108,7 +112,7 @@ export async function runAuto(
   );
   const trainSeconds = (performance.now() - fitStarted) / 1000;
   // The one read of the test split.
-  const metrics = rankHeldOut(model, input.matrix, dataset.test, k);
+  const metrics = rankHeldOut(model, input.matrix, dataset.test, k, input.times);
   options.onLog?.(
     `auto: ${chosen.model} ndcg@${k}=${metrics.ndcg.toFixed(6)} recall@${k}=${metrics.recall.toFixed(6)}`,
   );

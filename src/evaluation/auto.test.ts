@@ -3,6 +3,8 @@ import { closeAlsWorkers } from '../models/als-pool.js';
 import { defaultParams, fitRecommender } from '../models/index.js';
 import type { CsrMatrix, ModelName, Recommender } from '../models/types.js';
 import { mulberry32 } from '../models/random.js';
+import { recencyOf } from '../models/recency.js';
+import type { JsonValue } from '../shared/types.js';
 import {
   centerOut,
   selectModel,
@@ -103,7 +105,9 @@ describe('evaluate --auto', () => {
     expect(dirty['chosen']).toEqual(clean['chosen']);
     // Everything but the wall time of each trial.
     const withoutTime = (line: typeof clean) =>
-      (line['tried'] as { seconds?: number }[]).map(({ seconds: _seconds, ...rest }) => rest);
+      (line['tried'] as { seconds?: number; ms_per_user?: number }[]).map(
+        ({ seconds: _seconds, ms_per_user: _ms, ...rest }) => rest,
+      );
     expect(withoutTime(dirty)).toEqual(withoutTime(clean));
     expect(dirty['val_ndcg@20']).toEqual(clean['val_ndcg@20']);
     // The poisoned test rewards nothing the models learned: the score falls, the choice does not move.
@@ -138,16 +142,22 @@ describe('evaluate --auto', () => {
 
   it('prints the chosen model, what was tried with validation ndcg, and the protocol metrics', async () => {
     const dataset = await prepareDataset(plantedInteractions());
-    const line = await runAuto(dataset, { models, grids: small, dataset: 'planted' }, deps);
+    const recency = [null, 4];
+    const line = await runAuto(dataset, { models, grids: small, dataset: 'planted', recency }, deps);
     for (const key of ['recall@20', 'ndcg@20', 'coverage@20', 'train_s', 'tune_s', 'val_ndcg@20']) {
       expect(line).toHaveProperty([key]);
     }
-    const tried = line['tried'] as { model: string; 'val_ndcg@20': number | null }[];
-    expect(tried.map((t) => t.model).filter((m) => m !== 'blend')).toEqual([
-      'popularity',
-      'itemknn',
-      'itemknn',
-      'als',
+    const tried = line['tried'] as { model: string; params: JsonValue; 'val_ndcg@20': number | null }[];
+    const singles = tried.filter((t) => t.model !== 'blend');
+    // Every fitted candidate is read with and without recency; popularity does not read the history.
+    expect(singles.map((t) => [t.model, recencyOf(t.params)])).toEqual([
+      ['popularity', null],
+      ['itemknn', null],
+      ['itemknn', 4],
+      ['itemknn', null],
+      ['itemknn', 4],
+      ['als', null],
+      ['als', 4],
     ]);
     const chosen = line['chosen'] as { model: ModelName };
     const best = Math.max(...tried.map((t) => t['val_ndcg@20'] ?? -1));
@@ -235,6 +245,75 @@ describe('selectModel', () => {
     expect(selection.chosen.model).toBe('blend');
     const singles = selection.tried.filter((t) => t.model !== 'blend').map((t) => t.valNdcg ?? 0);
     expect(selection.valNdcg!).toBeGreaterThan(Math.max(...singles));
+  });
+});
+
+describe('selectModel with a scoring budget', () => {
+  /** Scores like `scores`, spending at least `ms` per call: a model too slow to serve. */
+  function slowModel(name: ModelName, scores: Float32Array, nUsers: number, ms: number): Recommender {
+    return {
+      name,
+      params: { ms },
+      nUsers,
+      nItems: scores.length,
+      score: (_profile, out) => {
+        const until = performance.now() + ms;
+        while (performance.now() < until);
+        out.set(scores);
+      },
+      similar: () => [],
+      evidence: () => ({ kind: 'popular', popularity: 0 }),
+      toArtifact: () => ({ name, params: null, nUsers, nItems: scores.length, arrays: {} }),
+    };
+  }
+
+  it('never chooses, or blends in, a model whose measured scoring time is over the budget', async () => {
+    const dataset = await prepareDataset(plantedInteractions());
+    const set = selectionSetFromTrain(dataset.train);
+    const nItems = set.input.matrix.cols;
+    // The slow model ranks group 1's favourites first, the fast one group 2's: the slow one is the better
+    // single model on these users, and blending both would beat either.
+    const good = new Float32Array(nItems);
+    const fair = new Float32Array(nItems);
+    for (let i = 0; i < 30; i++) {
+      good[i] = 30 - i;
+      fair[30 + i] = 30 - i;
+    }
+    const fit: Fitter = async (name, input) =>
+      name === 'itemknn'
+        ? slowModel(name, good, input.matrix.rows, 2)
+        : slowModel(name, fair, input.matrix.rows, 0);
+    const options = {
+      fit,
+      models: ['popularity', 'itemknn'] as const,
+      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
+      fallback: { model: 'popularity', params: { halfLifeDays: null } } as const,
+    };
+    const free = await selectModel(set, options);
+    expect(free.chosen.model).not.toBe('popularity');
+
+    const budgeted = await selectModel(set, { ...options, scoringBudgetMs: 1 });
+    expect(budgeted.chosen.model).toBe('popularity');
+    const slow = budgeted.tried.find((t) => t.model === 'itemknn')!;
+    expect(slow.msPerUser).toBeGreaterThanOrEqual(2);
+    expect(slow.overBudget).toBe(true);
+    expect(budgeted.tried.some((t) => t.model === 'blend')).toBe(false);
+  });
+
+  it('takes the fastest model when nothing is within the budget', async () => {
+    const dataset = await prepareDataset(plantedInteractions());
+    const set = selectionSetFromTrain(dataset.train);
+    const scores = Float32Array.from({ length: set.input.matrix.cols }, (_, i) => -i);
+    const fit: Fitter = async (name, input) =>
+      slowModel(name, scores, input.matrix.rows, name === 'itemknn' ? 0.6 : 1.5);
+    const selection = await selectModel(set, {
+      fit,
+      models: ['popularity', 'itemknn'],
+      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
+      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      scoringBudgetMs: 0.1,
+    });
+    expect(selection.chosen.model).toBe('itemknn');
   });
 });
 

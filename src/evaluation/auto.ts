@@ -1,4 +1,5 @@
 import { addZScored, type BlendableName, type BlendComponent } from '../models/blend.js';
+import { withRecency } from '../models/recency.js';
 import type {
   CsrMatrix,
   FitOptions,
@@ -6,7 +7,6 @@ import type {
   ModelParamsByName,
   Recommender,
   TrainingInput,
-  UserProfile,
 } from '../models/types.js';
 import type { JsonValue } from '../shared/types.js';
 import type { ParamGrids } from './grids.js';
@@ -20,7 +20,7 @@ import {
   type HeldOutSplit,
   type TrainSplit,
 } from './protocol.js';
-import { rankHeldOut } from './scoring.js';
+import { rankHeldOut, trainProfile } from './scoring.js';
 import { TopKSelector } from './topk.js';
 
 /**
@@ -47,6 +47,10 @@ export interface Trial {
   readonly valNdcg: number | null;
   readonly seconds: number;
   readonly skipped?: string;
+  /** Milliseconds per validation user to score and rank the catalog. */
+  readonly msPerUser?: number;
+  /** True when `msPerUser` was over the scoring budget, so the candidate could not be chosen. */
+  readonly overBudget?: boolean;
 }
 
 export interface Selection {
@@ -79,6 +83,17 @@ export interface SelectOptions {
    * first candidate always is). Keeps slow models from eating the run on large data. Default: no limit.
    */
   readonly secondsPerModel?: number;
+  /**
+   * Recency half-lives (in interactions; null = off) tried on every fitted candidate of every model that
+   * reads the user's history (`models/recency.ts`). Default: off only.
+   */
+  readonly recency?: readonly (number | null)[];
+  /**
+   * Most milliseconds per user the chosen model or blend may spend scoring and ranking the catalog, as
+   * measured on validation (a blend costs the sum of its components). Serving pays this on every request,
+   * so a retrain that serves what it chooses sets it; offline evaluation leaves it unlimited.
+   */
+  readonly scoringBudgetMs?: number;
   /** Most models a blend combines (default 5; 1 turns blending off). */
   readonly maxBlendComponents?: number;
   readonly log?: (line: string) => void;
@@ -87,14 +102,18 @@ export interface SelectOptions {
 const DEFAULT_K = 20;
 
 /** The ndcg@K of `model` on validation; the validation rows are scored against the fit matrix. */
-function validationNdcg(model: Recommender, set: SelectionSet, k: number): number {
-  return rankHeldOut(model, set.input.matrix, set.validation, k).ndcg;
+function validationNdcg(model: Recommender, set: SelectionSet, k: number): { ndcg: number; ms: number } {
+  const started = performance.now();
+  const { ndcg, users } = rankHeldOut(model, set.input.matrix, set.validation, k, set.input.times);
+  return { ndcg, ms: (performance.now() - started) / Math.max(1, users) };
 }
 
 interface Best {
   readonly choice: Choice;
   readonly model: Recommender;
   readonly ndcg: number;
+  /** Milliseconds per validation user to score and rank the whole catalog: what serving will pay. */
+  readonly ms: number;
 }
 
 /** Message of a thrown value, one line. */
@@ -120,9 +139,17 @@ export async function selectModel(set: SelectionSet, options: SelectOptions): Pr
   }
   const tried: Trial[] = [];
   const bests: Best[] = [];
+  const overBudget: Best[] = [];
   for (const name of options.models) {
-    const best = await tuneOne(name, options.grids[name], set, k, options, tried);
+    const { best, cheapest } = await tuneOne(name, options.grids[name], set, k, options, tried);
     if (best !== null) bests.push(best);
+    if (cheapest !== null) overBudget.push(cheapest);
+  }
+  if (bests.length === 0 && overBudget.length > 0) {
+    // Nothing scores within the budget: serve the fastest thing measured rather than nothing.
+    const fastest = overBudget.reduce((a, b) => (b.ms < a.ms ? b : a));
+    log(`selection: no candidate within the scoring budget; taking the fastest, ${fastest.choice.model}`);
+    bests.push(fastest);
   }
   bests.sort((a, b) => b.ndcg - a.ndcg);
   const top = bests[0];
@@ -140,7 +167,11 @@ export async function selectModel(set: SelectionSet, options: SelectOptions): Pr
   }
   let chosen: Choice = top.choice;
   let chosenNdcg = top.ndcg;
-  const blend = searchBlend(bests, set, k, options.maxBlendComponents ?? 5, log);
+  const blend = searchBlend(bests, set, k, {
+    maxComponents: options.maxBlendComponents ?? 5,
+    budgetMs: options.scoringBudgetMs ?? Infinity,
+    log,
+  });
   if (blend !== null) {
     tried.push({
       model: 'blend',
@@ -175,15 +206,18 @@ async function tuneOne<N extends BlendableName>(
   k: number,
   options: SelectOptions,
   tried: Trial[],
-): Promise<Best | null> {
+): Promise<{ best: Best | null; cheapest: Best | null }> {
   const log = options.log ?? (() => {});
+  const budget = options.scoringBudgetMs ?? Infinity;
   let best: Best | null = null;
+  /** The fastest candidate over the budget: taken only when no candidate of any model is within it. */
+  let cheapest: Best | null = null;
+  const choiceOf = (params: ModelParamsByName[N], recency: number | null): Choice =>
+    ({ model: name, params: recency === null ? params : { ...params, recency } }) as Choice;
   const modelStarted = performance.now();
-  for (const params of candidates) {
-    if (best !== null && elapsed(modelStarted) > (options.secondsPerModel ?? Infinity)) {
-      log(
-        `${name}: time budget spent; ${candidates.length - tried.filter((t) => t.model === name).length} candidates not tried`,
-      );
+  for (const [done, params] of candidates.entries()) {
+    if ((best ?? cheapest) !== null && elapsed(modelStarted) > (options.secondsPerModel ?? Infinity)) {
+      log(`${name}: time budget spent; ${candidates.length - done} candidates not tried`);
       break;
     }
     const started = performance.now();
@@ -197,14 +231,36 @@ async function tuneOne<N extends BlendableName>(
       tried.push({ model: name, params: jsonOf(params), valNdcg: null, seconds: elapsed(started), skipped });
       break;
     }
-    const ndcg = validationNdcg(model, set, k);
-    log(`${name}: ${JSON.stringify(model.params)} val ndcg@${k}=${ndcg.toFixed(6)}`);
-    tried.push({ model: name, params: model.params, valNdcg: ndcg, seconds: elapsed(started) });
-    if (best === null || ndcg > best.ndcg) {
-      best = { choice: { model: name, params } as Choice, model, ndcg };
+    // Recency re-reads the same fit: each half-life costs a scoring pass, not a fit.
+    for (const recency of name === 'popularity' ? [null] : (options.recency ?? [null])) {
+      const scored = withRecency(model, recency);
+      const { ndcg, ms } = validationNdcg(scored, set, k);
+      const overBudget = ms > budget;
+      log(
+        `${name}: ${JSON.stringify(scored.params)} val ndcg@${k}=${ndcg.toFixed(6)} ${ms.toFixed(3)} ms/user` +
+          (overBudget ? ' (over the scoring budget)' : ''),
+      );
+      tried.push({
+        model: name,
+        params: scored.params,
+        valNdcg: ndcg,
+        seconds: elapsed(started),
+        msPerUser: ms,
+        ...(overBudget ? { overBudget } : {}),
+      });
+      if (overBudget) {
+        cheapest =
+          cheapest === null || ms < cheapest.ms
+            ? { choice: choiceOf(params, recency), model: scored, ndcg, ms }
+            : cheapest;
+        continue;
+      }
+      if (best === null || ndcg > best.ndcg) {
+        best = { choice: choiceOf(params, recency), model: scored, ndcg, ms };
+      }
     }
   }
-  return best;
+  return { best, cheapest };
 }
 
 const jsonOf = (value: unknown): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
@@ -238,13 +294,17 @@ function searchBlend(
   bests: readonly Best[],
   set: SelectionSet,
   k: number,
-  maxComponents: number,
-  log: (line: string) => void,
+  { maxComponents, budgetMs, log }: { maxComponents: number; budgetMs: number; log: (line: string) => void },
 ): BlendResult | null {
   const top = bests[0];
   if (top === undefined) return null;
-  const parts = bests.filter((b) => b.ndcg >= 0.6 * top.ndcg).slice(0, Math.max(1, maxComponents));
+  const parts = bests
+    .filter((b) => b === top || (b.ndcg >= 0.6 * top.ndcg && top.ms + b.ms <= budgetMs))
+    .slice(0, Math.max(1, maxComponents));
   if (parts.length < 2) return null;
+  /** What serving would pay for a weighting: every component with a positive weight scores. */
+  const cost = (weights: readonly number[]): number =>
+    parts.reduce((sum, part, j) => sum + (weights[j]! > 0 ? part.ms : 0), 0);
   const started = performance.now();
   const { matrix } = set.input;
   const nItems = matrix.cols;
@@ -256,7 +316,7 @@ function searchBlend(
     const stride = users.length / cap;
     users = Int32Array.from({ length: cap }, (_, j) => users[Math.floor(j * stride)]!);
   }
-  const zs = parts.map((part) => zScores(part.model, matrix, users));
+  const zs = parts.map((part) => zScores(part.model, set.input, users));
   const seen: { weights: readonly number[]; ndcg: number; coverage: number }[] = [];
   const evaluate = (weights: readonly number[]): number => {
     const result = blendMetrics(zs, weights, matrix, users, set.validation, k);
@@ -273,6 +333,7 @@ function searchBlend(
         if (w === weights[j]) continue;
         const trial = weights.slice();
         trial[j] = w;
+        if (cost(trial) > budgetMs) continue;
         const ndcg = evaluate(trial);
         if (ndcg > best + 1e-9) {
           best = ndcg;
@@ -296,25 +357,15 @@ function searchBlend(
   return { components, ndcg: best, baseline, sampled, seconds: elapsed(started) };
 }
 
-function profileOf(matrix: CsrMatrix, user: number): UserProfile {
-  const start = matrix.indptr[user]!;
-  const end = matrix.indptr[user + 1]!;
-  return {
-    userIndex: user,
-    fresh: false,
-    items: matrix.indices.subarray(start, end),
-    weights: matrix.data.subarray(start, end),
-  };
-}
-
 /** One model's scores for each user, z-scored over the items the user has not interacted with. */
-function zScores(model: Recommender, matrix: CsrMatrix, users: Int32Array): Float32Array {
+function zScores(model: Recommender, input: TrainingInput, users: Int32Array): Float32Array {
+  const { matrix, times } = input;
   const nItems = matrix.cols;
   const out = new Float32Array(users.length * nItems);
   const scores = new Float32Array(nItems);
   const seen = new Uint8Array(nItems);
   users.forEach((user, row) => {
-    const profile = profileOf(matrix, user);
+    const profile = trainProfile(matrix, user, times);
     model.score(profile, scores);
     for (const item of profile.items) seen[item] = 1;
     addZScored(scores, seen, 1, out.subarray(row * nItems, (row + 1) * nItems));

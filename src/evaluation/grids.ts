@@ -65,3 +65,10 @@ export function untunedGrids(defaults: ModelParamsByName): ParamGrids {
     rp3beta: [fixed.rp3beta],
   };
 }
+
+/**
+ * Recency half-lives (interactions) selection tries on every fitted candidate (`models/recency.ts`). On
+ * MovieLens 100K validation the optimum sat between 5 and 10 for EASE, RP3beta and item-kNN; the grid
+ * brackets that by doubling, and `null` keeps the unweighted reading in the running.
+ */
+export const RECENCY_GRID: readonly (number | null)[] = [null, 3, 6, 12, 24];

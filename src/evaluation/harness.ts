@@ -131,7 +131,7 @@ async function tune<N extends ModelName>(
   let best: { params: ModelParamsByName[N]; ndcg: number } | null = null;
   for (const params of candidates) {
     const model = await context.deps.fit(name, input, params, context.fitOptions);
-    const { ndcg } = rankHeldOut(model, input.matrix, validation, context.k);
+    const { ndcg } = rankHeldOut(model, input.matrix, validation, context.k, input.times);
     context.log(`${name}: ${JSON.stringify(params)} val ndcg@${context.k}=${ndcg.toFixed(6)}`);
     if (best === null || ndcg > best.ndcg) best = { params, ndcg };
   }
@@ -163,7 +163,7 @@ async function evaluateOne<N extends ModelName>(
   const model = await context.deps.fit(name, input, tuned.params, context.fitOptions);
   const trainSeconds = (performance.now() - started) / 1000;
   // The test split is read here, after the parameters are fixed, and nowhere else.
-  const metrics = rankHeldOut(model, input.matrix, dataset.test, k);
+  const metrics = rankHeldOut(model, input.matrix, dataset.test, k, input.times);
   context.log(`${given}: ndcg@${k}=${metrics.ndcg.toFixed(6)} recall@${k}=${metrics.recall.toFixed(6)}`);
   const line: Record<string, JsonValue> = {
     model: given,

@@ -4,15 +4,32 @@ import type { HeldOutSplit } from './protocol.js';
 import { TopKSelector } from './topk.js';
 
 /**
+ * User `user`'s row of the fit matrix as a model profile, with its interaction times when the fit data has
+ * them (recency-weighted models order the history by them).
+ */
+export function trainProfile(fitted: CsrMatrix, user: number, times?: Float64Array): UserProfile {
+  const start = fitted.indptr[user]!;
+  const end = fitted.indptr[user + 1]!;
+  return {
+    userIndex: user,
+    fresh: false,
+    items: fitted.indices.subarray(start, end),
+    weights: fitted.data.subarray(start, end),
+    ...(times === undefined ? {} : { times: times.subarray(start, end) }),
+  };
+}
+
+/**
  * Ranks every catalog item not in each user's rows of `fitted` (the matrix the model was fitted on) and
  * measures the top K against the user's held-out items. One score buffer, one exclusion mask and one
- * top-K heap serve every user.
+ * top-K heap serve every user. `times` (aligned with `fitted.data`) are the fit rows' interaction times.
  */
 export function rankHeldOut(
   model: Recommender,
   fitted: CsrMatrix,
   heldOut: HeldOutSplit,
   k: number,
+  times?: Float64Array,
 ): RankingMetrics {
   const nItems = fitted.cols;
   const scores = new Float32Array(nItems);
@@ -26,13 +43,7 @@ export function rankHeldOut(
     if (held.length === 0) continue;
     const start = fitted.indptr[user]!;
     const end = fitted.indptr[user + 1]!;
-    const profile: UserProfile = {
-      userIndex: user,
-      fresh: false,
-      items: fitted.indices.subarray(start, end),
-      weights: fitted.data.subarray(start, end),
-    };
-    model.score(profile, scores);
+    model.score(trainProfile(fitted, user, times), scores);
     for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 1;
     const count = selector.select(scores, exclude, ranked);
     for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 0;

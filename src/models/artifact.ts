@@ -7,6 +7,7 @@ import { ItemKnnRecommender } from './itemknn.js';
 import { PopularityRecommender } from './popularity.js';
 import { Rp3betaRecommender } from './rp3beta.js';
 import type { ModelArtifact, ModelName, NumericArray, Recommender } from './types.js';
+import { recencyOf, withRecency } from './recency.js';
 
 /**
  * One binary holding several model artifacts plus a caller's JSON header (id maps, training info):
@@ -210,6 +211,11 @@ function sectionView(data: Uint8Array, entry: ArrayEntry): NumericArray {
 
 /** Turns an artifact back into a serving model. */
 export function loadRecommender(artifact: ModelArtifact): Recommender {
+  const model = loadUnweighted(artifact);
+  return artifact.name === 'blend' ? model : withRecency(model, recencyOf(artifact.params));
+}
+
+function loadUnweighted(artifact: ModelArtifact): Recommender {
   switch (artifact.name) {
     case 'popularity':
       return PopularityRecommender.fromArtifact(artifact);

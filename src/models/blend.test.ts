@@ -128,3 +128,25 @@ describe('blend', () => {
     ).toThrow(/unknown|nest/);
   });
 });
+
+describe('BlendRecommender.explain', () => {
+  it("gives each component's weighted z-score, summing to the blended score, with its own evidence", async () => {
+    const blend = await fitRecommender('blend', input, recipe);
+    const profile = rowProfile(input.matrix, 2);
+    const scores = scoresOf(blend, profile);
+    const seen = new Set(profile.items);
+    const item = scores.findIndex((_, i) => !seen.has(i));
+    const explanation = blend.explain!(profile, item, 5);
+    if (explanation.kind !== 'blend')
+      throw new Error(`expected a blend explanation, got ${explanation.kind}`);
+    expect(explanation.score).toBeCloseTo(scores[item]!, 4);
+    expect(explanation.components.map((c) => c.model).sort()).toEqual(['als', 'itemknn']);
+    const contributions = explanation.components.map((c) => c.contribution);
+    expect(contributions).toEqual([...contributions].sort((a, b) => b - a));
+    for (const component of explanation.components) {
+      expect(component.contribution).toBeCloseTo(component.weight * component.standardized, 6);
+    }
+    expect(explanation.components.find((c) => c.model === 'itemknn')?.explanation?.kind).toBe('neighbors');
+    expect(explanation.components.find((c) => c.model === 'als')?.explanation?.kind).toBe('factors');
+  });
+});

@@ -1,6 +1,8 @@
 import type { JsonValue } from '../shared/types.js';
 import type {
+  BlendContribution,
   Evidence,
+  Explanation,
   FitOptions,
   ModelArtifact,
   ModelName,
@@ -165,6 +167,28 @@ export class BlendRecommender implements Recommender {
     return this.dominant.evidence(profile, item);
   }
 
+  /** Re-scores every component for the user (explain is off the serving path) to standardise the item. */
+  explain(profile: UserProfile, item: number, limit: number): Explanation {
+    const scores = new Float32Array(this.nItems);
+    const seen = new Uint8Array(this.nItems);
+    for (const entry of profile.items) seen[entry] = 1;
+    const components = this.parts
+      .filter((part) => part.weight > 0)
+      .map(({ model, weight }): BlendContribution => {
+        model.score(profile, scores);
+        const standardized = standardize(scores, seen, item);
+        return {
+          model: model.name,
+          weight,
+          standardized,
+          contribution: weight * standardized,
+          explanation: model.explain ? model.explain(profile, item, limit) : null,
+        };
+      })
+      .sort((a, b) => b.contribution - a.contribution);
+    return { kind: 'blend', score: components.reduce((sum, c) => sum + c.contribution, 0), components };
+  }
+
   /** Components' arrays under `<position>.<key>`; `params.components` lists the components in that order. */
   toArtifact(): ModelArtifact {
     const arrays: Record<string, NumericArray> = {};
@@ -209,6 +233,13 @@ export class BlendRecommender implements Recommender {
 }
 
 /** `out += weight * (scores - mean) / std`, the statistics taken over the items not marked `seen`. */
+/** `scores[item]` as a z-score over the unseen items, as `addZScored` adds it (0 for a flat component). */
+function standardize(scores: Float32Array, seen: Uint8Array, item: number): number {
+  const one = new Float32Array(scores.length);
+  addZScored(scores, seen, 1, one);
+  return one[item]!;
+}
+
 export function addZScored(scores: Float32Array, seen: Uint8Array, weight: number, out: Float32Array): void {
   let count = 0;
   let sum = 0;

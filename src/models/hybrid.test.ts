@@ -125,11 +125,74 @@ describe('hybrid model', () => {
     if (evidence.kind === 'item') expect([12, 14, 15]).toContain(evidence.item);
     expect(model.evidence(newUserProfile([]), 3).kind).toBe('taste');
     const explanation = model.explain(profile, 24, 3);
-    if (explanation.kind !== 'factors') throw new Error('expected factor contributions');
-    expect(explanation.factors).toHaveLength(3);
+    if (explanation.kind !== 'features') throw new Error('expected feature contributions');
     expect(explanation.similarItems[0]!.item).toBe(evidence.kind === 'item' ? evidence.item : -1);
     const s = scores(model, profile);
     expect(explanation.score).toBeCloseTo(s[24]!, 4);
+  });
+
+  it('explains a score by the item features and user traits behind it, summing to the score', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    // A warm trait-X user and a cold genre-A item: the item has only its genre; the user trait and identity.
+    const profile = rowProfile(input.matrix, 3);
+    const explanation = model.explain(profile, 21, 10);
+    if (explanation.kind !== 'features') throw new Error('expected feature contributions');
+    expect(explanation.score).toBeCloseTo(scores(model, profile)[21]!, 4);
+    expect(explanation.itemFeatures.map((p) => p.feature)).toEqual(['genre=A']);
+    const itemSum = explanation.itemFeatures.reduce((sum, p) => sum + p.contribution, 0);
+    expect(itemSum).toBeCloseTo(explanation.score, 4);
+    expect(explanation.userFeatures.map((p) => p.feature).sort()).toEqual([null, 'trait=X']);
+    const userSum = explanation.userFeatures.reduce((sum, p) => sum + p.contribution, 0);
+    expect(userSum).toBeCloseTo(explanation.score - explanation.bias, 4);
+    // A warm item adds its identity's part; the parts still sum to the score.
+    const warm = model.explain(profile, 2, 10);
+    if (warm.kind !== 'features') throw new Error('expected feature contributions');
+    expect(warm.itemFeatures.map((p) => p.feature).sort()).toEqual([null, 'genre=A'].sort());
+    expect(warm.itemFeatures.reduce((sum, p) => sum + p.contribution, 0)).toBeCloseTo(warm.score, 4);
+    // `limit` bounds each list.
+    const one = model.explain(profile, 2, 1);
+    if (one.kind !== 'features') throw new Error('expected feature contributions');
+    expect(one.itemFeatures).toHaveLength(1);
+    expect(Math.abs(one.itemFeatures[0]!.contribution)).toBe(
+      Math.max(...warm.itemFeatures.map((p) => Math.abs(p.contribution))),
+    );
+  });
+
+  it('represents a user the fit never indexed from trait names, as the fit represents a cold user', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    const x = model.traitVector(['trait=X', 'unknown=1'])!;
+    const viaVector = new Float32Array(ITEMS);
+    model.scoreVector(x, viaVector);
+    // User 40 is trait X with no interactions: the same representation.
+    const viaRow = scores(model, {
+      userIndex: 40,
+      fresh: false,
+      items: new Int32Array(0),
+      weights: new Float32Array(0),
+    });
+    for (let i = 0; i < ITEMS; i++) expect(viaVector[i]).toBeCloseTo(viaRow[i]!, 5);
+    expect(model.traitVector(['unknown=1'])).toBeNull();
+    expect(model.traitVector([])).toBeNull();
+    const y = new Float32Array(ITEMS);
+    model.scoreVector(model.traitVector(['trait=Y'])!, y);
+    expect(ranked(y).slice(0, 10).some(genreA)).toBe(false);
+    const explanation = model.explainVector(x, ['trait=X'], 21, 5);
+    if (explanation.kind !== 'features') throw new Error('expected feature contributions');
+    expect(explanation.userFeatures.map((p) => p.feature)).toEqual(['trait=X']);
+    expect(explanation.userFeatures[0]!.contribution).toBeCloseTo(explanation.score - explanation.bias, 4);
+  });
+
+  it('scores a subset of items exactly as the full scoring does', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    const profile = rowProfile(input.matrix, 25);
+    const full = scores(model, profile);
+    const some = new Float32Array(4);
+    model.scoreSome(profile, Int32Array.of(23, 0, 25, 99), some);
+    expect(Array.from(some.subarray(0, 3))).toEqual([full[23], full[0], full[25]]);
+    expect(some[3]).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it('is deterministic for a fixed seed and differs across seeds', async () => {
@@ -157,6 +220,11 @@ describe('hybrid model', () => {
       expect(loaded.evidence(profile, 21)).toEqual(model.evidence(profile, 21));
     }
     expect(loaded.similar(21, 5)).toEqual(model.similar(21, 5));
+    // The side features travel too: explanations and trait vectors survive the round trip.
+    const profile = rowProfile(input.matrix, 3);
+    expect(loaded.explain!(profile, 21, 5)).toEqual(model.explain!(profile, 21, 5));
+    const hybrid = loaded as HybridRecommender;
+    expect(hybrid.traitVector(['trait=Y'])).toEqual((model as HybridRecommender).traitVector(['trait=Y']));
   });
 
   it('works without side features (identity embeddings only)', async () => {

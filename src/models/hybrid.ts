@@ -8,10 +8,11 @@ import type {
   CsrMatrix,
   Evidence,
   Explanation,
-  FactorContribution,
+  FeatureContribution,
   FitOptions,
   HybridParams,
   ModelArtifact,
+  NumericArray,
   Recommender,
   ScoredIndex,
   TrainingInput,
@@ -25,8 +26,10 @@ import type {
  *
  * Cold start lives in the item and user spaces: a catalog item with no interactions is an empty matrix
  * column with a feature row, so it is scored from its features (its genres, tags, price band) like any
- * other item and needs nothing special at serving; the training set only has to index every catalog item,
- * not just those with events. A user known only by traits is likewise an empty row with a feature row.
+ * other item; the training set only has to index every catalog item, not just those with events
+ * (`training/side.ts`). A user known only by traits is likewise an empty row with a feature row, or, when
+ * the training set never indexed them, represented from trait names at request time (`traitVector`).
+ * Serving mixes the new items into other models' lists in `recommendations/cold-start.ts`.
  */
 export async function fitHybrid(
   input: TrainingInput,
@@ -49,9 +52,72 @@ export async function fitHybrid(
   const f = params.components;
   const userRepr = representAll(users, learned.userEmbeddings, f);
   const itemRepr = representAll(items, learned.itemEmbeddings, f, learned.itemBiases);
+  const sides: HybridSides = {
+    item: sideOf(
+      itemFeatures,
+      input.itemFeatureNames,
+      learned.itemEmbeddings,
+      matrix.cols,
+      f,
+      learned.itemBiases,
+    ),
+    user: sideOf(userFeatures, input.userFeatureNames, learned.userEmbeddings, matrix.rows, f),
+  };
   // Async like the other fits, so a bad input rejects rather than throws (and a worker can slot in later).
   await Promise.resolve();
-  return new HybridRecommender(params, matrix.rows, matrix.cols, userRepr.repr, itemRepr.repr, itemRepr.bias);
+  return new HybridRecommender(
+    params,
+    matrix.rows,
+    matrix.cols,
+    userRepr.repr,
+    itemRepr.repr,
+    itemRepr.bias,
+    sides,
+  );
+}
+
+/**
+ * One side's features as serving keeps them: the names, their learned embeddings (and item biases), and
+ * each row's side features (the fit's input, unnormalised). Serving needs them for what the per-row
+ * representations cannot give: a user the bundle never indexed, represented from traits at request time
+ * (`traitVector`), and explanations in feature terms. All linear in rows + features.
+ */
+export interface HybridSide {
+  readonly names: readonly string[];
+  /** names.length × components. */
+  readonly embeddings: Float32Array;
+  /** names.length; item side only. */
+  readonly biases: Float32Array | null;
+  /** rows × names CSR of the row's side features (weights > 0, normalised to sum 1 when used). */
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+  readonly data: Float32Array;
+}
+
+export interface HybridSides {
+  readonly item: HybridSide | null;
+  readonly user: HybridSide | null;
+}
+
+function sideOf(
+  features: CsrMatrix | undefined,
+  names: readonly string[] | undefined,
+  emb: Float32Array,
+  rows: number,
+  f: number,
+  biases?: Float32Array,
+): HybridSide | null {
+  if (features === undefined || features.cols === 0) return null;
+  // Names are optional in `TrainingInput`; without them a feature is known by its column.
+  const named = names !== undefined && names.length === features.cols;
+  return {
+    names: named ? [...names] : Array.from({ length: features.cols }, (_, c) => `feature_${c}`),
+    embeddings: emb.slice(rows * f, (rows + features.cols) * f),
+    biases: biases === undefined ? null : biases.slice(rows, rows + features.cols),
+    indptr: features.indptr.slice(),
+    indices: features.indices.slice(0, features.indptr[features.rows]!),
+    data: features.data.slice(0, features.indptr[features.rows]!),
+  };
 }
 
 function checkFeatures(features: CsrMatrix | undefined, rows: number, what: string): void {
@@ -81,7 +147,9 @@ function representAll(
 
 /**
  * Serving side of the hybrid model: the user and item representations are computed once at fit time, so
- * scoring is one dot product per item, as for ALS. Features are not needed after the fit.
+ * scoring is one dot product per item, as for ALS. The side features' names, embeddings and rows are kept
+ * too (`sides`, linear in rows + features): for users represented from traits at request time, for
+ * feature-only scores (`scoreByFeatures`) and for explanations in feature terms.
  *
  * A profile the model has no row for (or fresh feedback) is folded in heuristically: WARP cannot be solved
  * in closed form, so the user becomes the weighted centroid of the profile's item representations, scaled
@@ -97,6 +165,7 @@ export class HybridRecommender implements Recommender {
   private readonly meanUserNorm: number;
   private readonly user: Float64Array;
   private readonly vectors: ItemVectors;
+  private userFeatureIndex: Map<string, number> | null = null;
 
   constructor(
     hyper: HybridParams,
@@ -105,11 +174,14 @@ export class HybridRecommender implements Recommender {
     private readonly userRepr: Float32Array,
     private readonly itemRepr: Float32Array,
     private readonly itemBias: Float32Array,
+    readonly sides: HybridSides = { item: null, user: null },
   ) {
     const f = hyper.components;
     if (userRepr.length !== nUsers * f || itemRepr.length !== nItems * f || itemBias.length !== nItems) {
       throw new RangeError(`hybrid: arrays do not match ${nUsers} users, ${nItems} items × ${f} components`);
     }
+    checkSide(sides.item, nItems, f, 'item');
+    checkSide(sides.user, nUsers, f, 'user');
     this.f = f;
     this.params = paramsToJson('hybrid', hyper);
     this.itemNorms = rowNorms(itemRepr, nItems, f);
@@ -137,34 +209,168 @@ export class HybridRecommender implements Recommender {
     ) {
       throw new TypeError('hybrid artifact: userRepr, itemRepr and itemBias must be Float32Arrays');
     }
-    return new HybridRecommender(params, artifact.nUsers, artifact.nItems, userRepr, itemRepr, itemBias);
+    const names = featureNamesOf(artifact.params);
+    const sides: HybridSides = {
+      item: sideFromArrays(artifact.arrays, 'item', names.item),
+      user: sideFromArrays(artifact.arrays, 'user', names.user),
+    };
+    return new HybridRecommender(
+      params,
+      artifact.nUsers,
+      artifact.nItems,
+      userRepr,
+      itemRepr,
+      itemBias,
+      sides,
+    );
   }
 
+  /**
+   * The feature names travel in the artifact's params under `features` (the arrays hold numbers only);
+   * `params` as the model reports it stays the hyper-parameters alone.
+   */
   toArtifact(): ModelArtifact {
+    const { item, user } = this.sides;
+    const params =
+      item === null && user === null
+        ? this.params
+        : {
+            ...(this.params as { readonly [key: string]: JsonValue }),
+            features: { item: item?.names ?? [], user: user?.names ?? [] },
+          };
     return {
       name: 'hybrid',
-      params: this.params,
+      params,
       nUsers: this.nUsers,
       nItems: this.nItems,
-      arrays: { userRepr: this.userRepr, itemRepr: this.itemRepr, itemBias: this.itemBias },
+      arrays: {
+        userRepr: this.userRepr,
+        itemRepr: this.itemRepr,
+        itemBias: this.itemBias,
+        ...sideArrays(item, 'item'),
+        ...sideArrays(user, 'user'),
+      },
     };
+  }
+
+  /**
+   * The representation of a user from feature names alone (traits as `key=value`, as
+   * `training/features.ts` writes them): the mean of the known features' embeddings, exactly what the fit
+   * makes of a user with traits and no interactions. `null` when none of the names is known. Lets serving
+   * personalise for a user the bundle never indexed (traits sent after training, or no events at all).
+   */
+  traitVector(names: readonly string[]): Float32Array | null {
+    const side = this.sides.user;
+    if (side === null || names.length === 0) return null;
+    this.userFeatureIndex ??= new Map(side.names.map((name, c) => [name, c]));
+    const { f } = this;
+    const out = new Float32Array(f);
+    let known = 0;
+    for (const name of new Set(names)) {
+      const c = this.userFeatureIndex.get(name);
+      if (c === undefined) continue;
+      known += 1;
+      for (let a = 0; a < f; a++) out[a]! += side.embeddings[c * f + a]!;
+    }
+    if (known === 0) return null;
+    for (let a = 0; a < f; a++) out[a]! /= known;
+    return out;
+  }
+
+  /** Scores every item for a user given as a representation (`traitVector`). */
+  scoreVector(x: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < this.nItems; i++) out[i] = this.dotItem(x, i);
+  }
+
+  /**
+   * Scores only `items` (into `out[k]` for `items[k]`): the serving path scores a few new items and a
+   * candidate pool this way, f multiply-adds each, instead of the whole catalog.
+   */
+  scoreSome(profile: UserProfile, items: Int32Array, out: Float32Array): void {
+    const x = this.userVector(profile);
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      out[k] = this.validItem(i) ? this.dotItem(x, i) : Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  /**
+   * Scores `items` by their side features alone, leaving out what each learned from its own interactions
+   * (its identity embedding): Σ_f w_f · (x · e_f + b_f). A new item has nothing but features, so this is
+   * the like-for-like scale to compare warm items with it (`recommendations/cold-start.ts`). An item
+   * without features scores 0, the fit's value for a featureless cold item.
+   *
+   * On the serving path: each item's feature-only representation is built the first time it is asked for
+   * and kept (items × components floats, allocated on first use; the same size as `itemRepr`), so a request
+   * pays f multiply-adds per item, as `score` does, instead of f per feature.
+   */
+  scoreByFeatures(profile: UserProfile, items: Int32Array, out: Float32Array): void {
+    const x = this.userVector(profile);
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      if (!this.validItem(i)) {
+        out[k] = Number.NEGATIVE_INFINITY;
+        continue;
+      }
+      const { repr, bias } = this.featureOnly(i);
+      const o = i * this.f;
+      let s0 = bias[i]!;
+      let s1 = 0;
+      let a = 0;
+      for (; a + 1 < this.f; a += 2) {
+        s0 += x[a]! * repr[o + a]!;
+        s1 += x[a + 1]! * repr[o + a + 1]!;
+      }
+      if (a < this.f) s0 += x[a]! * repr[o + a]!;
+      out[k] = s0 + s1;
+    }
+  }
+
+  private featureRepr: { repr: Float32Array; bias: Float32Array; done: Uint8Array } | null = null;
+
+  /** Item i's feature-only representation and bias, built on first use (see `scoreByFeatures`). */
+  private featureOnly(i: number): { readonly repr: Float32Array; readonly bias: Float32Array } {
+    const { f, nItems } = this;
+    this.featureRepr ??= {
+      repr: new Float32Array(nItems * f),
+      bias: new Float32Array(nItems),
+      done: new Uint8Array(nItems),
+    };
+    const cache = this.featureRepr;
+    if (cache.done[i] === 1) return cache;
+    cache.done[i] = 1;
+    const side = this.sides.item;
+    if (side === null) return cache;
+    const { total, start, end } = rowWeights(side, i);
+    const o = i * f;
+    let bias = 0;
+    for (let q = start; q < end; q++) {
+      const c = side.indices[q]!;
+      const w = side.data[q]! / total;
+      bias += w * (side.biases?.[c] ?? 0);
+      for (let a = 0; a < f; a++) cache.repr[o + a]! += w * side.embeddings[c * f + a]!;
+    }
+    cache.bias[i] = bias;
+    return cache;
+  }
+
+  private dotItem(x: Float32Array | Float64Array, i: number): number {
+    const { f, itemRepr } = this;
+    const o = i * f;
+    let s0 = 0;
+    let s1 = 0;
+    let a = 0;
+    for (; a + 1 < f; a += 2) {
+      s0 += x[a]! * itemRepr[o + a]!;
+      s1 += x[a + 1]! * itemRepr[o + a + 1]!;
+    }
+    if (a < f) s0 += x[a]! * itemRepr[o + a]!;
+    return s0 + s1 + this.itemBias[i]!;
   }
 
   score(profile: UserProfile, out: Float32Array): void {
     const x = this.userVector(profile);
-    const { f, itemRepr, itemBias, nItems } = this;
-    for (let i = 0; i < nItems; i++) {
-      const o = i * f;
-      let s0 = 0;
-      let s1 = 0;
-      let a = 0;
-      for (; a + 1 < f; a += 2) {
-        s0 += x[a]! * itemRepr[o + a]!;
-        s1 += x[a + 1]! * itemRepr[o + a + 1]!;
-      }
-      if (a < f) s0 += x[a]! * itemRepr[o + a]!;
-      out[i] = s0 + s1 + itemBias[i]!;
-    }
+    for (let i = 0; i < this.nItems; i++) out[i] = this.dotItem(x, i);
   }
 
   /** Cosine in representation space, so a cold item's neighbours are the items sharing its features. */
@@ -197,27 +403,107 @@ export class HybridRecommender implements Recommender {
   }
 
   /**
-   * The score as per-dimension products of user and item representations (the `limit` largest by
-   * magnitude; `score` also holds the item's bias, which no dimension carries) and the user's history items
-   * closest to `item` in representation space.
+   * The score in feature terms (`kind: 'features'`): how much each of the item's features (its categories,
+   * tags, price band, attributes) and each of the user's traits contributed, and the item's and user's own
+   * (identity) parts, plus the user's history items closest to `item` in representation space. The item
+   * side decomposes the score exactly: s = Σ_f w_f · (x · e_f + b_f) over the item's features including
+   * its identity; the user side likewise decomposes s - bias. A user without a trained row (folded in from
+   * their items) has no trait part: their whole representation is reported as the identity part.
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
+    const empty = { score: 0, bias: 0, itemFeatures: [], userFeatures: [], similarItems: [] };
+    if (!this.validItem(item)) return { kind: 'features', ...empty };
     const { f, itemRepr } = this;
-    if (!this.validItem(item)) return { kind: 'factors', score: 0, factors: [], similarItems: [] };
-    const x = this.userVector(profile);
+    const x = Float32Array.from(this.userVector(profile));
     const o = item * f;
-    const factors: FactorContribution[] = [];
-    let score = this.itemBias[item]!;
-    for (let a = 0; a < f; a++) {
-      const user = x[a]!;
-      const value = itemRepr[o + a]!;
-      score += user * value;
-      factors.push({ dimension: a, user, item: value, product: user * value });
-    }
-    factors.sort((p, q) => Math.abs(q.product) - Math.abs(p.product) || p.dimension - q.dimension);
-    const similarItems = this.vectors.closest(item, profile.items, (h) => this.validItem(h));
+    const bias = this.itemBias[item]!;
+    const score = this.dotItem(x, item);
     const n = Math.max(0, limit);
-    return { kind: 'factors', score, factors: factors.slice(0, n), similarItems: similarItems.slice(0, n) };
+    const itemParts = this.itemParts(x, item, score);
+    const userParts: FeatureContribution[] = [];
+    let userSide = 0;
+    const uSide = this.sides.user;
+    const known = profile.userIndex >= 0 && profile.userIndex < this.nUsers && !profile.fresh;
+    if (uSide !== null && known) {
+      const { total, start, end } = rowWeights(uSide, profile.userIndex);
+      for (let k = start; k < end; k++) {
+        const c = uSide.indices[k]!;
+        const weight = uSide.data[k]! / total;
+        let part = 0;
+        for (let a = 0; a < f; a++) part += uSide.embeddings[c * f + a]! * itemRepr[o + a]!;
+        userParts.push({ feature: uSide.names[c]!, weight, contribution: weight * part });
+        userSide += weight * part;
+      }
+    }
+    if (Math.abs(score - bias - userSide) > 1e-6 || userParts.length === 0)
+      userParts.push({ feature: null, weight: 1, contribution: score - bias - userSide });
+    userParts.sort(byMagnitude);
+    const similarItems = this.vectors.closest(item, profile.items, (h) => this.validItem(h));
+    return {
+      kind: 'features',
+      score,
+      bias,
+      itemFeatures: itemParts.slice(0, n),
+      userFeatures: userParts.slice(0, n),
+      similarItems: similarItems.slice(0, n),
+    };
+  }
+
+  /** A user's explanation in feature terms for a user given as a representation (from `traitVector`). */
+  explainVector(x: Float32Array, traits: readonly string[], item: number, limit: number): Explanation {
+    const empty = { score: 0, bias: 0, itemFeatures: [], userFeatures: [], similarItems: [] };
+    if (!this.validItem(item)) return { kind: 'features', ...empty };
+    const { f, itemRepr } = this;
+    const o = item * f;
+    const score = this.dotItem(x, item);
+    const bias = this.itemBias[item]!;
+    const userParts: FeatureContribution[] = [];
+    const side = this.sides.user;
+    if (side !== null) {
+      this.userFeatureIndex ??= new Map(side.names.map((name, c) => [name, c]));
+      const known = [...new Set(traits)].filter((t) => this.userFeatureIndex!.has(t));
+      for (const name of known) {
+        const c = this.userFeatureIndex.get(name)!;
+        let part = 0;
+        for (let a = 0; a < f; a++) part += side.embeddings[c * f + a]! * itemRepr[o + a]!;
+        userParts.push({ feature: name, weight: 1 / known.length, contribution: part / known.length });
+      }
+    }
+    if (userParts.length === 0) userParts.push({ feature: null, weight: 1, contribution: score - bias });
+    userParts.sort(byMagnitude);
+    const n = Math.max(0, limit);
+    const itemParts = this.itemParts(x, item, score);
+    return {
+      kind: 'features',
+      score,
+      bias,
+      itemFeatures: itemParts.slice(0, n),
+      userFeatures: userParts.slice(0, n),
+      similarItems: [],
+    };
+  }
+
+  /** The item side of an explanation: each item feature's part of `score`, and the identity's rest. */
+  private itemParts(x: Float32Array, item: number, score: number): FeatureContribution[] {
+    const { f } = this;
+    const parts: FeatureContribution[] = [];
+    let explained = 0;
+    const side = this.sides.item;
+    if (side !== null) {
+      const { total, start, end } = rowWeights(side, item);
+      for (let k = start; k < end; k++) {
+        const c = side.indices[k]!;
+        const weight = side.data[k]! / total;
+        let part = side.biases?.[c] ?? 0;
+        for (let a = 0; a < f; a++) part += x[a]! * side.embeddings[c * f + a]!;
+        parts.push({ feature: side.names[c]!, weight, contribution: weight * part });
+        explained += weight * part;
+      }
+    }
+    // The identity's part is what the features do not explain (zero for an item with no interactions).
+    if (Math.abs(score - explained) > 1e-6 || parts.length === 0)
+      parts.push({ feature: null, weight: 1, contribution: score - explained });
+    return parts.sort(byMagnitude);
   }
 
   /** The user's representation for this profile, in a scratch buffer valid until the next call. */
@@ -267,4 +553,81 @@ function rowNorms(m: Float32Array, rows: number, f: number): Float32Array {
     out[r] = Math.sqrt(s);
   }
   return out;
+}
+
+function byMagnitude(p: FeatureContribution, q: FeatureContribution): number {
+  return Math.abs(q.contribution) - Math.abs(p.contribution);
+}
+
+function rowWeights(side: HybridSide, r: number): { total: number; start: number; end: number } {
+  const start = side.indptr[r]!;
+  const end = side.indptr[r + 1]!;
+  let total = 0;
+  for (let k = start; k < end; k++) total += side.data[k]!;
+  return { total: total > 0 ? total : 1, start, end };
+}
+
+function checkSide(side: HybridSide | null, rows: number, f: number, what: string): void {
+  if (side === null) return;
+  const n = side.names.length;
+  if (side.embeddings.length !== n * f || (side.biases !== null && side.biases.length !== n)) {
+    throw new RangeError(`hybrid: ${what} feature arrays do not match ${n} features × ${f} components`);
+  }
+  if (side.indptr.length !== rows + 1 || side.indices.length !== side.indptr[rows]) {
+    throw new RangeError(`hybrid: ${what} feature rows do not match ${rows} ${what}s`);
+  }
+  for (let k = 0; k < side.indices.length; k++) {
+    if (!(side.indices[k]! >= 0 && side.indices[k]! < n))
+      throw new RangeError(`hybrid: ${what} feature index out of range`);
+  }
+}
+
+function sideArrays(side: HybridSide | null, prefix: 'item' | 'user'): Record<string, NumericArray> {
+  if (side === null) return {};
+  return {
+    [`${prefix}FeatureEmb`]: side.embeddings,
+    ...(side.biases === null ? {} : { [`${prefix}FeatureBias`]: side.biases }),
+    [`${prefix}FeatureIndptr`]: side.indptr,
+    [`${prefix}FeatureIndices`]: side.indices,
+    [`${prefix}FeatureData`]: side.data,
+  };
+}
+
+function sideFromArrays(
+  arrays: Readonly<Record<string, NumericArray>>,
+  prefix: 'item' | 'user',
+  names: readonly string[] | null,
+): HybridSide | null {
+  const embeddings = arrays[`${prefix}FeatureEmb`];
+  if (embeddings === undefined || names === null) return null;
+  const biases = arrays[`${prefix}FeatureBias`];
+  const indptr = arrays[`${prefix}FeatureIndptr`];
+  const indices = arrays[`${prefix}FeatureIndices`];
+  const data = arrays[`${prefix}FeatureData`];
+  if (
+    !(embeddings instanceof Float32Array) ||
+    !(biases === undefined || biases instanceof Float32Array) ||
+    !(indptr instanceof Int32Array) ||
+    !(indices instanceof Int32Array) ||
+    !(data instanceof Float32Array)
+  ) {
+    throw new TypeError(`hybrid artifact: ${prefix} feature arrays have the wrong types`);
+  }
+  return { names, embeddings, biases: biases ?? null, indptr, indices, data };
+}
+
+function featureNamesOf(params: JsonValue): {
+  item: readonly string[] | null;
+  user: readonly string[] | null;
+} {
+  const features =
+    params !== null && typeof params === 'object' && !Array.isArray(params)
+      ? (params as { readonly [key: string]: JsonValue })['features']
+      : undefined;
+  const list = (key: string): readonly string[] | null => {
+    if (features === null || typeof features !== 'object' || Array.isArray(features)) return null;
+    const names = (features as { readonly [key: string]: JsonValue })[key];
+    return Array.isArray(names) && names.every((n) => typeof n === 'string') ? (names as string[]) : null;
+  };
+  return { item: list('item'), user: list('user') };
 }

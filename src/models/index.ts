@@ -11,7 +11,15 @@ import { fitItemKnn } from './itemknn.js';
 import { validateParams } from './params.js';
 import { fitPopularity } from './popularity.js';
 import { fitRp3beta } from './rp3beta.js';
-import type { FitOptions, ModelName, ModelParamsByName, Recommender, TrainingInput } from './types.js';
+import { withRecency } from './recency.js';
+import type {
+  FitOptions,
+  ModelName,
+  ModelParamsByName,
+  ProfileWeighting,
+  Recommender,
+  TrainingInput,
+} from './types.js';
 
 export type * from './types.js';
 export { defaultParams, paramsFromJson, paramsToJson, validateParams, ParamsError } from './params.js';
@@ -48,6 +56,7 @@ export {
   type BlendableName,
 } from './blend.js';
 export { PopularityRecommender } from './popularity.js';
+export { RecencyWeighted, weighByRecency, withRecency } from './recency.js';
 
 export const MODEL_NAMES: readonly ModelName[] = [
   'popularity',
@@ -66,6 +75,17 @@ export async function fitRecommender<N extends ModelName>(
   options: FitOptions = {},
 ): Promise<Recommender> {
   validateParams(name, params);
+  // Recency changes how a profile is read, not what is fitted (`recency.ts`).
+  const model = await fitUnweighted(name, input, params, options);
+  return name === 'blend' ? model : withRecency(model, (params as ProfileWeighting).recency);
+}
+
+async function fitUnweighted<N extends ModelName>(
+  name: N,
+  input: TrainingInput,
+  params: ModelParamsByName[N],
+  options: FitOptions,
+): Promise<Recommender> {
   switch (name) {
     case 'popularity':
       return fitPopularity(input, params as ModelParamsByName['popularity'], options);

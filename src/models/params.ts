@@ -14,6 +14,7 @@ import type {
   ModelName,
   ModelParamsByName,
   PopularityParams,
+  ProfileWeighting,
   Rp3betaParams,
 } from './types.js';
 
@@ -79,6 +80,12 @@ const isNum = (v: number, min: number): boolean => Number.isFinite(v) && v >= mi
 /** Throws a `ParamsError` naming the first invalid hyper-parameter. */
 export function validateParams<N extends ModelName>(name: N, params: ModelParamsByName[N]): void {
   if (name === 'blend') return validateBlendParams(params as BlendParams, validateParams);
+  const { recency } = params as ProfileWeighting;
+  check(
+    recency === undefined || recency === null || (Number.isFinite(recency) && recency > 0),
+    name,
+    'recency must be null or a positive number (a half-life in interactions)',
+  );
   if (name === 'popularity') {
     const p = params as PopularityParams;
     check(
@@ -129,6 +136,12 @@ export function validateParams<N extends ModelName>(name: N, params: ModelParams
 
 export function paramsToJson<N extends ModelName>(name: N, params: ModelParamsByName[N]): JsonValue {
   if (name === 'blend') return blendParamsToJson(params as BlendParams, paramsToJson);
+  const json = ownParamsToJson(name, params) as { readonly [key: string]: JsonValue };
+  const { recency } = params as ProfileWeighting;
+  return recency === undefined || recency === null ? json : { ...json, recency };
+}
+
+function ownParamsToJson<N extends ModelName>(name: N, params: ModelParamsByName[N]): JsonValue {
   if (name === 'popularity') return { halfLifeDays: (params as PopularityParams).halfLifeDays };
   if (name === 'itemknn') {
     const p = params as ItemKnnParams;
@@ -230,6 +243,11 @@ export function paramsFromJson<N extends ModelName>(name: N, json: JsonValue): M
     };
   } else {
     throw new ParamsError(`unknown model '${String(name)}'`);
+  }
+  const recency = (json as { readonly [key: string]: JsonValue })['recency'];
+  if (recency !== undefined && recency !== null) {
+    if (typeof recency !== 'number') throw new ParamsError(`${name}: params.recency must be a number`);
+    params = { ...params, recency };
   }
   const typed = params as ModelParamsByName[N];
   validateParams(name, typed);

@@ -16,19 +16,29 @@ export interface CsrMatrix {
 
 export type ModelName = 'popularity' | 'itemknn' | 'als' | 'hybrid' | 'blend' | 'ease' | 'rp3beta';
 
-export interface PopularityParams {
+/**
+ * How a model reads a user's history when scoring, whatever the model: with `recency` (a half-life counted
+ * in interactions) the k-th newest interaction weighs `2^(-k / recency)` (`recency.ts`). It changes no
+ * fitted state, so selection tunes it per fitted model without refitting. Absent or null: every
+ * interaction weighs its feedback weight.
+ */
+export interface ProfileWeighting {
+  readonly recency?: number | null;
+}
+
+export interface PopularityParams extends ProfileWeighting {
   /** Half-life of an interaction's contribution in days; `null` counts every interaction fully. */
   readonly halfLifeDays: number | null;
 }
 
-export interface ItemKnnParams {
+export interface ItemKnnParams extends ProfileWeighting {
   /** Neighbours kept per item. */
   readonly neighbors: number;
   /** Shrinkage added to the cosine denominator; damps similarities built on few co-occurrences. */
   readonly shrinkage: number;
 }
 
-export interface AlsParams {
+export interface AlsParams extends ProfileWeighting {
   readonly factors: number;
   readonly iterations: number;
   readonly regularization: number;
@@ -39,7 +49,7 @@ export interface AlsParams {
   readonly seed: number;
 }
 
-export interface HybridParams {
+export interface HybridParams extends ProfileWeighting {
   /** Embedding size of every feature (identity and side features alike). */
   readonly components: number;
   /** Passes over the training entries. */
@@ -60,14 +70,14 @@ export interface HybridParams {
   readonly identityDropout: number;
 }
 
-export interface EaseParams {
+export interface EaseParams extends ProfileWeighting {
   /** L2 penalty λ added to the Gram matrix's diagonal; larger values shrink item-item weights. */
   readonly lambda: number;
   /** Largest catalog EASE fits (its weights are a dense items² matrix); above it use ALS. */
   readonly maxItems: number;
 }
 
-export interface Rp3betaParams {
+export interface Rp3betaParams extends ProfileWeighting {
   /** Exponent on both transition probabilities of the item → user → item walk. */
   readonly alpha: number;
   /** Popularity penalty: the landing item's weight is divided by its user count^β. */
@@ -133,6 +143,11 @@ export interface UserProfile {
   readonly items: Int32Array;
   /** Aggregated feedback weight per entry of `items` (> 0). */
   readonly weights: Float32Array;
+  /**
+   * Latest interaction time per entry of `items` (epoch ms), when known: recency weighting orders the
+   * history by it. Without it, models weighted by recency score the plain weights.
+   */
+  readonly times?: Float64Array;
 }
 
 export interface ScoredIndex {
@@ -165,6 +180,18 @@ export interface FactorContribution {
   readonly product: number;
 }
 
+/**
+ * One feature's part in a hybrid score. `feature` is the feature's name (`category=Drama`, `age=25-34`),
+ * or `null` for the row's own (identity) embedding: what the model learned about this very item or user
+ * from its interactions, beyond its features.
+ */
+export interface FeatureContribution {
+  readonly feature: string | null;
+  /** The feature's weight in the row's representation (side weights sum to 1; the identity weighs 1). */
+  readonly weight: number;
+  readonly contribution: number;
+}
+
 /** The full evidence behind one score, by the kind of model that computed it. */
 export type Explanation =
   /** Item-kNN: the user's history items among the item's neighbours; `score` is their sum. */
@@ -183,13 +210,48 @@ export type Explanation =
       readonly factors: readonly FactorContribution[];
       readonly similarItems: readonly { readonly item: number; readonly similarity: number }[];
     }
+  /**
+   * Hybrid (feature) models: the score split by feature, both ways. `itemFeatures`: each item feature's
+   * part, weight · (user · e_f + b_f), which with the identity's part sum to `score`. `userFeatures`: each
+   * user feature's (trait's) part, weight · (e_f · item), which with the identity's part sum to
+   * `score - bias` (`bias` = the item's bias, which no user feature carries). Largest |contribution| first,
+   * at most `limit` each; `similarItems` as for factor models.
+   */
+  | {
+      readonly kind: 'features';
+      readonly score: number;
+      readonly bias: number;
+      readonly itemFeatures: readonly FeatureContribution[];
+      readonly userFeatures: readonly FeatureContribution[];
+      readonly similarItems: readonly { readonly item: number; readonly similarity: number }[];
+    }
   /** Popularity: the item's (possibly decayed) interaction total and its rank among all items (0 = top). */
   | {
       readonly kind: 'popularity';
       readonly score: number;
       readonly popularity: number;
       readonly rank: number;
+    }
+  /**
+   * A blend: each component's part in the item's score (weight × the component's z-scored score for this
+   * user), largest first, each with the component's own explanation; `score` is their sum.
+   */
+  | {
+      readonly kind: 'blend';
+      readonly score: number;
+      readonly components: readonly BlendContribution[];
     };
+
+/** One blend component's part in a blended score. */
+export interface BlendContribution {
+  readonly model: ModelName;
+  readonly weight: number;
+  /** The component's score for the item, standardised over the items the user has not interacted with. */
+  readonly standardized: number;
+  readonly contribution: number;
+  /** The component's own evidence (`null` for a component that cannot explain itself). */
+  readonly explanation: Explanation | null;
+}
 
 /**
  * The one surface every model offers, so evaluation, serving, blending and model selection treat all

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { defaultParams, fitRecommender } from '../../models/index.js';
-import { runAuto } from '../../evaluation/auto-evaluate.js';
+import { runAuto, selectableModels } from '../../evaluation/auto-evaluate.js';
+import { untunedGrids } from '../../evaluation/grids.js';
+import type { BlendableName } from '../../models/blend.js';
 import {
   evaluateModels,
   prepareDataset,
@@ -13,7 +15,8 @@ import {
 export interface EvaluateCommandOptions {
   readonly input: string;
   readonly format: DatasetFormat;
-  readonly models: readonly string[];
+  /** Models to evaluate, or to choose among with `auto` (default: popularity, itemknn, als; all with auto). */
+  readonly models?: readonly string[];
   readonly k: number;
   readonly tune: boolean;
   /** Select the model or blend on validation (one output line) instead of evaluating `models`. */
@@ -34,6 +37,9 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
       {
         k: options.k,
         dataset: name,
+        ...(options.models === undefined ? {} : { models: selectable(options.models) }),
+        // Untuned: every model at its defaults, read without recency weighting.
+        ...(options.tune ? {} : { grids: untunedGrids(defaultParams), recency: [null] }),
         threads: Math.min(2, availableParallelism()),
         onLog: (message) => process.stderr.write(`${message}\n`),
       },
@@ -43,7 +49,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
     return;
   }
   const lines = evaluateModels(dataset, {
-    models: options.models,
+    models: options.models ?? ['popularity', 'itemknn', 'als'],
     k: options.k,
     tune: options.tune,
     dataset: name,
@@ -51,4 +57,16 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
     onLog: (line) => process.stderr.write(`${line}\n`),
   });
   for await (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** `--models` for `--auto`: registered models a blend can be built from, named as the user wrote them. */
+function selectable(names: readonly string[]): BlendableName[] {
+  const known = selectableModels();
+  for (const name of names) {
+    if (!known.includes(name as BlendableName)) {
+      throw new RangeError(`--models: unknown model '${name}' (choose from ${known.join(', ')})`);
+    }
+  }
+  if (names.length === 0) throw new RangeError('--models: name at least one model');
+  return names as BlendableName[];
 }
