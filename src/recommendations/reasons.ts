@@ -24,6 +24,7 @@ export function reasonFor(
     const category = item?.categories[0];
     return { kind: 'new', text: category ? `New in ${category}` : 'New in the catalog' };
   }
+  if (context.bundle?.isNewItem(candidate.index)) return newItemReason(context, candidate, evidenceProfile);
   const evidence = source.evidence(evidenceProfile, candidate.index);
   switch (evidence.kind) {
     case 'item': {
@@ -40,4 +41,25 @@ export function reasonFor(
   }
   const category = context.catalog.get(candidate.itemId)?.categories[0];
   return { kind: 'popular', text: category ? `Popular in ${category}` : 'Popular right now' };
+}
+
+/**
+ * A new item (indexed without interactions, put forward by the hybrid from its features): "Matches your
+ * taste for <category>" when one of its categories is among those of the user's recent items, else
+ * "New in <category>". Only the candidate's categories and the (at most 50) recent items are looked at.
+ */
+function newItemReason(context: PipelineContext, candidate: Candidate, recent: UserProfile): Reason {
+  const categories = context.catalog.get(candidate.itemId)?.categories ?? [];
+  const { bundle, catalog } = context;
+  if (bundle && categories.length > 0) {
+    const wanted = new Set(categories);
+    for (let k = 0; k < recent.items.length; k++) {
+      const itemId = bundle.itemIds[recent.items[k]!];
+      const match =
+        itemId === undefined ? undefined : catalog.get(itemId)?.categories.find((c) => wanted.has(c));
+      if (match !== undefined) return { kind: 'new', text: `Matches your taste for ${match}` };
+    }
+  }
+  const category = categories[0];
+  return { kind: 'new', text: category ? `New in ${category}` : 'New in the catalog' };
 }

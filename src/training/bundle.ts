@@ -8,6 +8,7 @@ import {
   type ModelName,
   type Recommender,
 } from '../models/index.js';
+import type { Trial } from '../evaluation/auto.js';
 import type { JsonValue } from '../shared/types.js';
 
 /** The artifact name under which trained bundles are versioned in the store. */
@@ -24,6 +25,13 @@ export interface BundleInfo {
   readonly users: number;
   readonly items: number;
   readonly interactions: number;
+  /**
+   * Items `[0, warmItems)` have interactions in the log; the rest are catalog items indexed without any
+   * (new items, scored by the hybrid from their features). Absent: every item is warm (no hybrid).
+   */
+  readonly warmItems?: number;
+  /** How many item features and user traits the hybrid learned embeddings for; absent without a hybrid. */
+  readonly features?: { readonly item: number; readonly user: number };
   readonly fitSeconds: Readonly<Partial<Record<ModelName, number>>>;
   /** What automatic selection tried and chose; absent when the primary model was fixed by configuration. */
   readonly selection?: SelectionRecord;
@@ -40,13 +48,8 @@ export interface SelectionRecord {
   readonly validationUsers: number;
   readonly validationPairs: number;
   readonly seconds: number;
-  readonly tried: readonly {
-    readonly model: ModelName;
-    readonly params: JsonValue;
-    readonly valNdcg: number | null;
-    readonly seconds: number;
-    readonly skipped?: string;
-  }[];
+  /** Every candidate measured on validation, with its scoring cost (`Trial` in `evaluation/auto.ts`). */
+  readonly tried: readonly Trial[];
 }
 
 interface BundleHeader {
@@ -79,6 +82,17 @@ export class ModelBundle {
 
   model(name: ModelName): Recommender | undefined {
     return this.models.get(name);
+  }
+
+  /** Bundle indices of the items indexed without interactions (new items): `[start, end)`. */
+  get newItems(): { readonly start: number; readonly end: number } {
+    const end = this.itemIds.length;
+    return { start: Math.min(this.info.warmItems ?? end, end), end };
+  }
+
+  /** Whether the item at `index` was indexed without interactions (a new item only the hybrid scores). */
+  isNewItem(index: number): boolean {
+    return index >= this.newItems.start && index < this.itemIds.length;
   }
 
   /** A blend whose components are this bundle's own models: stored by reference, not copied. */

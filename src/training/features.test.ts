@@ -120,3 +120,25 @@ describe('user features', () => {
     expect(Array.from(features.matrix.data)).toEqual([1, 1]);
   });
 });
+
+describe('balanced feature groups', () => {
+  it('weighs each group of a row equally when asked, and every token 1 otherwise', () => {
+    const rows = [
+      ['category=a', 'tag=x', 'tag=y', 'tag=z', 'price=[8,16)'],
+      ['tag=x', 'category=a'],
+    ];
+    const balanced = buildFeatures(rows, { balanceGroups: true });
+    const weight = (f: typeof balanced, r: number, name: string): number => {
+      const c = f.names.indexOf(name);
+      for (let k = f.matrix.indptr[r]!; k < f.matrix.indptr[r + 1]!; k++)
+        if (f.matrix.indices[k] === c) return f.matrix.data[k]!;
+      return 0;
+    };
+    expect(weight(balanced, 0, 'category=a')).toBe(1);
+    expect(weight(balanced, 0, 'tag=y')).toBeCloseTo(1 / 3, 6);
+    expect(weight(balanced, 0, 'price=[8,16)')).toBe(1);
+    expect(weight(balanced, 1, 'tag=x')).toBe(1);
+    const plain = buildFeatures(rows);
+    expect(weight(plain, 0, 'tag=y')).toBe(1);
+  });
+});

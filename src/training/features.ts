@@ -19,6 +19,18 @@ export interface FeatureOptions {
    * nothing the identity feature does not, and one seen only on cold rows is never trained.
    */
   readonly minCount?: number;
+  /**
+   * Weigh each feature group of a row (the part of a name before `=`: `category`, `tag`, `attr.year`, …)
+   * equally: a token's weight is 1 / (its group's tokens in the row). Default false: every token weighs 1,
+   * so a row with many tags of one kind is mostly those tags once the model normalises it.
+   */
+  readonly balanceGroups?: boolean;
+}
+
+/** The group of a feature name: what comes before its first `=` (the whole name without one). */
+export function featureGroup(name: string): string {
+  const at = name.indexOf('=');
+  return at < 0 ? name : name.slice(0, at);
 }
 
 /**
@@ -119,20 +131,19 @@ export function buildFeatures(
   const column = new Map(names.map((name, c) => [name, c]));
   const rowIdx: number[] = [];
   const colIdx: number[] = [];
+  const values: number[] = [];
   unique.forEach((tokens, r) => {
-    for (const t of tokens) {
-      const c = column.get(t);
-      if (c === undefined) continue;
+    const kept = tokens.filter((t) => column.has(t));
+    const perGroup = new Map<string, number>();
+    if (options.balanceGroups === true) {
+      for (const t of kept) perGroup.set(featureGroup(t), (perGroup.get(featureGroup(t)) ?? 0) + 1);
+    }
+    for (const t of kept) {
       rowIdx.push(r);
-      colIdx.push(c);
+      colIdx.push(column.get(t)!);
+      values.push(options.balanceGroups === true ? 1 / perGroup.get(featureGroup(t))! : 1);
     }
   });
-  const { matrix } = csrFromCoo({
-    rows: rows.length,
-    cols: names.length,
-    rowIdx,
-    colIdx,
-    values: rowIdx.map(() => 1),
-  });
+  const { matrix } = csrFromCoo({ rows: rows.length, cols: names.length, rowIdx, colIdx, values });
   return { matrix, names };
 }
