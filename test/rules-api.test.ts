@@ -114,6 +114,46 @@ describe('business rules on GET /v1/recommendations', () => {
     expect(new Set(ids(reply.items)).size).toBe(8);
   });
 
+  it('max_per_category caps each category; pins are exempt; the list stays full', async () => {
+    const categoryOf = (id: string) => (id.startsWith('a-') ? 'outdoor' : 'kitchen');
+    const count = (items: readonly string[], category: string) =>
+      items.filter((id) => categoryOf(id) === category).length;
+    const plain = ids((await recommendOk(t.app, `user_id=${user}&n=6`)).items);
+    expect(count(plain, 'outdoor')).toBeGreaterThan(3);
+    const capped = ids((await recommendOk(t.app, `user_id=${user}&n=6&max_per_category=3`)).items);
+    expect(capped).toHaveLength(6);
+    expect(count(capped, 'outdoor')).toBe(3);
+    expect(count(capped, 'kitchen')).toBe(3);
+    // The capped list keeps the model's order within each category: its outdoor items are the plain top 3.
+    expect(capped.filter((id) => categoryOf(id) === 'outdoor')).toEqual(
+      plain.filter((id) => categoryOf(id) === 'outdoor').slice(0, 3),
+    );
+    const pinned = ids((await recommendOk(t.app, `user_id=${user}&n=6&max_per_category=3&pin=a-14:0`)).items);
+    expect(pinned[0]).toBe('a-14');
+    expect(count(pinned.slice(1), 'outdoor')).toBe(3);
+    // One item per category and only two categories: the rest is filled from the best remaining.
+    const tight = ids((await recommendOk(t.app, `user_id=${user}&n=6&max_per_category=1`)).items);
+    expect(tight).toHaveLength(6);
+    expect(new Set(tight.slice(0, 2).map(categoryOf)).size).toBe(2);
+  });
+
+  it('invalid max_per_category, session_weight and session_items are 400s naming the field', async () => {
+    for (const [query, field] of [
+      ['max_per_category=-1', 'max_per_category'],
+      ['max_per_category=1.5', 'max_per_category'],
+      ['max_per_category=many', 'max_per_category'],
+      ['max_per_category=1001', 'max_per_category'],
+      ['session_weight=5.5', 'session_weight'],
+      ['session_weight=-0.5', 'session_weight'],
+      ['session_items=0', 'session_items'],
+      ['session_items=51', 'session_items'],
+    ] as const) {
+      const reply = await recommend(t.app, `user_id=${user}&${query}`);
+      expect(reply.status, query).toBe(400);
+      expect((reply.body as unknown as ErrorReply).error.message, query).toContain(`"${field}"`);
+    }
+  });
+
   it('a bad rule is a 400 naming the parameter', async () => {
     for (const [query, field] of [
       ['boost=brand=acme:0.5', 'boost'],
@@ -159,6 +199,24 @@ describe('rule presets: PUT/GET/DELETE /v1/rules/:name and preset=name', () => {
     expect((await call(t.app, 'GET', '/v1/rules/homepage')).status).toBe(404);
     expect((await call(t.app, 'DELETE', '/v1/rules/homepage')).status).toBe(404);
     expect((await recommend(t.app, `user_id=${user}&preset=homepage`)).status).toBe(400);
+  });
+
+  it('a preset carries diversity caps and session settings; the request overrides them', async () => {
+    const categoryOf = (id: string) => (id.startsWith('a-') ? 'outdoor' : 'kitchen');
+    const body = { max_per_category: 2, session_weight: 0 };
+    const put = await call<PresetReply>(t.app, 'PUT', '/v1/rules/balanced', body);
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.rules).toEqual(body);
+    const capped = ids((await recommendOk(t.app, `user_id=${user}&n=6&preset=balanced`)).items);
+    expect(capped.slice(0, 4).filter((id) => categoryOf(id) === 'outdoor')).toHaveLength(2);
+    const loosened = ids(
+      (await recommendOk(t.app, `user_id=${user}&n=6&preset=balanced&max_per_category=6`)).items,
+    );
+    expect(loosened.filter((id) => categoryOf(id) === 'outdoor').length).toBeGreaterThan(2);
+    const bad = await call<ErrorReply>(t.app, 'PUT', '/v1/rules/balanced', { session_weight: 9 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('session_weight');
+    expect((await call(t.app, 'DELETE', '/v1/rules/balanced')).status).toBe(204);
   });
 
   it('survives a restart (stored in the store, not only in memory)', async () => {

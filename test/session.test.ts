@@ -94,6 +94,33 @@ describe('session-aware real time', () => {
     }
   });
 
+  it('session_weight and session_items override the configured session for one request', async () => {
+    const userId = shop.groupA[5]!;
+    const justViewed = ['b-01', 'b-07', 'b-11'];
+    await ingest(
+      t.app,
+      justViewed.map((itemId, k) => view(userId, itemId, minutesAgo(3 - k), 'visit-override')),
+    );
+    const configured = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    const off = await recommendOk(t.app, `user_id=${userId}&n=5&session_weight=0`);
+    const alone = await withoutSession(userId, 5);
+    // Weight 0: exactly the model's list, as with the session stage configured off.
+    expect(ids(off.items)).toEqual(ids(alone));
+    expect(off.items.filter((item) => item.reason.startsWith('Because you just'))).toEqual([]);
+    expect(ids(configured.items)).not.toEqual(ids(off.items));
+    // A heavier session puts at least as many group-B items in the list.
+    const heavy = await recommendOk(t.app, `user_id=${userId}&n=5&session_weight=5`);
+    const bCount = (reply: RecommendationsReply) =>
+      reply.items.filter((item) => item.item_id.startsWith('b-')).length;
+    expect(bCount(heavy)).toBeGreaterThanOrEqual(bCount(configured));
+    expect(bCount(heavy)).toBeGreaterThan(bCount(off));
+    // One session item: only the newest view (b-11) can be the reason.
+    const one = await recommendOk(t.app, `user_id=${userId}&n=5&session_items=1`);
+    const reasons = one.items.filter((item) => item.reason.startsWith('Because you just'));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const item of reasons) expect(item.reason_item_id).toBe('b-11');
+  });
+
   it('events from an older session do not count as session events', async () => {
     const userId = shop.groupA[8]!;
     // Earlier today, in another visit: three group-B views.

@@ -3,11 +3,16 @@ import { Type } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
-import type { RecommendedItem, ResolvedExplanation } from '../recommendations/index.js';
+import {
+  withServingOptions,
+  type RecommendedItem,
+  type ResolvedExplanation,
+} from '../recommendations/index.js';
+import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
 import { eventToJson } from './events.js';
 import { countQuery, filterQuery } from './query.js';
-import { requestRules, rulesFields } from './rules.js';
+import { requestRules, rulesFields, servingFields, servingSpecFromQuery } from './rules.js';
 
 export interface RecommendationRoutesOptions {
   readonly engine: Engine;
@@ -23,7 +28,12 @@ export function recommendedItemJson(item: RecommendedItem) {
   };
 }
 
-function explanationJson(explanation: ResolvedExplanation) {
+function explanationJson(explanation: ResolvedExplanation): JsonValue {
+  const historyRef = (s: { itemId: string; action: string | null; similarity: number }) => ({
+    item_id: s.itemId,
+    action: s.action,
+    similarity: s.similarity,
+  });
   switch (explanation.kind) {
     case 'neighbors':
       return {
@@ -41,15 +51,32 @@ function explanationJson(explanation: ResolvedExplanation) {
       return {
         kind: explanation.kind,
         score: explanation.score,
-        factors: explanation.factors,
-        similar_items: explanation.similarItems.map((s) => ({
-          item_id: s.itemId,
-          action: s.action,
-          similarity: s.similarity,
+        factors: explanation.factors.map((f) => ({ ...f })),
+        similar_items: explanation.similarItems.map(historyRef),
+      };
+    case 'features':
+      return {
+        kind: explanation.kind,
+        score: explanation.score,
+        bias: explanation.bias,
+        item_features: explanation.itemFeatures.map((f) => ({ ...f })),
+        user_features: explanation.userFeatures.map((f) => ({ ...f })),
+        similar_items: explanation.similarItems.map(historyRef),
+      };
+    case 'blend':
+      return {
+        kind: explanation.kind,
+        score: explanation.score,
+        components: explanation.components.map((c) => ({
+          model: c.model,
+          weight: c.weight,
+          standardized: c.standardized,
+          contribution: c.contribution,
+          explanation: c.explanation === null ? null : explanationJson(c.explanation),
         })),
       };
     case 'popularity':
-      return explanation;
+      return { ...explanation };
     case 'evidence': {
       const { evidence } = explanation;
       return {
@@ -84,14 +111,19 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
           request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
           ...filterQuery,
           ...rulesFields,
+          ...servingFields,
           preset: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         }),
       },
     },
     async (request) => {
       const { query } = request;
-      // Filters, rules and the preset compile together, once per request (`recommendations/rules.ts`).
-      const rules = await requestRules(engine, query.preset, query);
+      // Filters, rules and the preset compile together (`recommendations/rules.ts`; equal ones are
+      // compiled once and shared); the request's own diversity and session settings go on top.
+      const rules = withServingOptions(
+        await requestRules(engine, query.preset, query),
+        servingSpecFromQuery(query),
+      );
       const result = await engine.recommend({
         userId: query.user_id,
         n: query.n,

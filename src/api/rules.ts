@@ -3,6 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import {
+  MAX_PER_CATEGORY,
+  MAX_SESSION_ITEMS,
+  MAX_SESSION_WEIGHT,
   compileRules,
   mergeRulesSpecs,
   presetsFor,
@@ -36,11 +39,37 @@ export const rulesFields = {
   freshness: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'New-item boost, 0 = off.' })),
 };
 
+/** Diversity and session settings of one request, over a preset's (`recommendations/rules.ts`). */
+export const servingFields = {
+  max_per_category: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: MAX_PER_CATEGORY,
+      description: 'At most this many items of any one category (pins exempt); 0 = off.',
+    }),
+  ),
+  session_weight: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: MAX_SESSION_WEIGHT,
+      description: "Weight of the current session against the model's scores; 0 turns it off.",
+    }),
+  ),
+  session_items: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_SESSION_ITEMS,
+      description: 'How many of the newest session items count.',
+    }),
+  ),
+};
+
 export const presetBody = Type.Object(
   {
     filter: strings('Property expressions, as in the `filter` query parameter, plus `not purchased`.'),
     category: strings('Only items in any of these categories.'),
     ...rulesFields,
+    ...servingFields,
   },
   { additionalProperties: false },
 );
@@ -59,6 +88,17 @@ export function rulesSpecFromQuery(query: Partial<Static<typeof presetBody>>): R
     ...(query.reshow !== undefined ? { reshow: query.reshow } : {}),
     ...(query.diversity !== undefined ? { diversity: query.diversity } : {}),
     ...(query.freshness !== undefined ? { freshness: query.freshness } : {}),
+  };
+}
+
+/** A request's diversity and session settings, applied over its rules (`withServingOptions`). */
+export function servingSpecFromQuery(
+  query: Partial<Static<typeof presetBody>>,
+): Pick<RulesSpec, 'max_per_category' | 'session_weight' | 'session_items'> {
+  return {
+    ...(query.max_per_category !== undefined ? { max_per_category: query.max_per_category } : {}),
+    ...(query.session_weight !== undefined ? { session_weight: query.session_weight } : {}),
+    ...(query.session_items !== undefined ? { session_items: query.session_items } : {}),
   };
 }
 
@@ -98,7 +138,8 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async 
 
   app.put('/v1/rules/:name', { schema: { params: presetName, body: presetBody } }, async (request, reply) => {
     try {
-      const preset = await presets.put(request.params.name, rulesSpecFromQuery(request.body), Date.now());
+      const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
+      const preset = await presets.put(request.params.name, spec, Date.now());
       return presetJson(preset);
     } catch (error) {
       if (!(error instanceof RulesError)) throw error;

@@ -1,7 +1,15 @@
-import type { FactorContribution, ModelName, Recommender } from '../models/index.js';
+import { HybridRecommender } from '../models/index.js';
+import type {
+  Explanation,
+  FactorContribution,
+  FeatureContribution,
+  ModelName,
+  Recommender,
+} from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import { reasonFor } from './reasons.js';
+import { coldUserVector, TRAITS_FALLBACK } from './cold-start.js';
 import { chooseModel } from './stages.js';
 import type { CatalogView, PipelineContext, Reason } from './types.js';
 
@@ -29,10 +37,30 @@ export type ResolvedExplanation =
       readonly similarItems: readonly (HistoryRef & { readonly similarity: number })[];
     }
   | {
+      readonly kind: 'features';
+      readonly score: number;
+      readonly bias: number;
+      readonly itemFeatures: readonly FeatureContribution[];
+      readonly userFeatures: readonly FeatureContribution[];
+      readonly similarItems: readonly (HistoryRef & { readonly similarity: number })[];
+    }
+  | {
       readonly kind: 'popularity';
       readonly score: number;
       readonly popularity: number;
       readonly rank: number;
+    }
+  /** A blend: each component's part in the score, with its own evidence. */
+  | {
+      readonly kind: 'blend';
+      readonly score: number;
+      readonly components: readonly {
+        readonly model: ModelName;
+        readonly weight: number;
+        readonly standardized: number;
+        readonly contribution: number;
+        readonly explanation: ResolvedExplanation | null;
+      }[];
     }
   /** Models without `explain`: their single strongest piece of evidence. */
   | {
@@ -103,6 +131,16 @@ export function explainRecommendation(
   } else {
     chooseModel.run(context);
   }
+  const hybrid = bundle?.model('hybrid');
+  // A user the list serves from traits is explained from the same trait vector (`cold-start.ts`).
+  const traitUser =
+    hybrid instanceof HybridRecommender && (request.model === undefined || request.model === 'hybrid')
+      ? coldUserVector(profile, hybrid)
+      : null;
+  if (traitUser !== null && hybrid instanceof HybridRecommender) {
+    context.model = hybrid;
+    context.fallback = TRAITS_FALLBACK;
+  }
   const model = context.model;
   const index = bundle?.itemIndex.get(request.itemId) ?? -1;
   const base = {
@@ -115,6 +153,11 @@ export function explainRecommendation(
   const candidate = { itemId: request.itemId, index, score: 0, source: model };
   const reason = reasonFor(context, candidate, profile.model);
   if (!bundle || !model || index < 0) return { ...base, reason, explanation: null };
+  if (traitUser !== null && model instanceof HybridRecommender) {
+    const ref = historyRef(bundle, profile);
+    const explanation = model.explainVector(traitUser.x, traitUser.traits, index, request.limit);
+    return { ...base, reason, explanation: resolveExplanation(explanation, ref) };
+  }
   return { ...base, reason, explanation: resolve(model, bundle, profile, index, request.limit) };
 }
 
@@ -125,10 +168,7 @@ function resolve(
   index: number,
   limit: number,
 ): ResolvedExplanation {
-  const ref = (item: number): HistoryRef => {
-    const itemId = bundle.itemIds[item] ?? String(item);
-    return { itemId, action: profile.actions.get(itemId) ?? null };
-  };
+  const ref = historyRef(bundle, profile);
   if (!model.explain) {
     const evidence = model.evidence(profile.model, index);
     if (evidence.kind === 'item') {
@@ -139,7 +179,21 @@ function resolve(
     }
     return { kind: 'evidence', evidence };
   }
-  const explanation = model.explain(profile.model, index, limit);
+  return resolveExplanation(model.explain(profile.model, index, limit), ref);
+}
+
+/** Names a bundle item index by id, with the user's strongest action on it. */
+function historyRef(bundle: ModelBundle, profile: ServingProfile): (item: number) => HistoryRef {
+  return (item) => {
+    const itemId = bundle.itemIds[item] ?? String(item);
+    return { itemId, action: profile.actions.get(itemId) ?? null };
+  };
+}
+
+function resolveExplanation(
+  explanation: Explanation,
+  ref: (item: number) => HistoryRef,
+): ResolvedExplanation {
   switch (explanation.kind) {
     case 'neighbors':
       return {
@@ -159,7 +213,22 @@ function resolve(
         factors: explanation.factors,
         similarItems: explanation.similarItems.map(({ item, similarity }) => ({ ...ref(item), similarity })),
       };
+    case 'features':
+      // Feature names need no resolving; only the history items do.
+      return {
+        ...explanation,
+        similarItems: explanation.similarItems.map(({ item, similarity }) => ({ ...ref(item), similarity })),
+      };
     case 'popularity':
       return explanation;
+    case 'blend':
+      return {
+        kind: 'blend',
+        score: explanation.score,
+        components: explanation.components.map(({ explanation: inner, ...part }) => ({
+          ...part,
+          explanation: inner === null ? null : resolveExplanation(inner, ref),
+        })),
+      };
   }
 }

@@ -11,13 +11,18 @@ export {
   type SessionBoost,
   type SessionConfig,
   type SessionItem,
+  type SessionOverride,
 } from './session.js';
-export { diversify, intraListDiversity } from './diversity.js';
+export { diversify, intraListDiversity, type CategoryCaps } from './diversity.js';
 export {
   compileRules,
   mergeRulesSpecs,
   noRules,
   RulesError,
+  withServingOptions,
+  MAX_PER_CATEGORY,
+  MAX_SESSION_ITEMS,
+  MAX_SESSION_WEIGHT,
   type Pin,
   type ReshowPolicy,
   type Rules,

@@ -46,17 +46,28 @@ export class RecentHistory {
     return entries;
   }
 
-  /** Records newly committed events (not duplicates) into the cached histories they belong to. */
+  /**
+   * Records newly committed events (not duplicates) into the cached histories they belong to. A history
+   * that changes is replaced by a changed copy, never edited in place: an array `get` returned stays as it
+   * was, so whatever was derived from it (a serving profile, see `buildProfile`) may be kept by identity.
+   */
   record(events: readonly TrackedEvent[], duplicates: ReadonlySet<string>): void {
     this.generation += 1;
+    const copied = new Set<string>();
     for (const event of events) {
       if (duplicates.has(event.eventId)) continue;
-      const entries = this.users.get(event.userId);
+      let entries = this.users.get(event.userId);
       if (!entries) continue;
       // Newest first; a later arrival with an equal timestamp goes before (the store orders ties by seq).
       let at = 0;
       while (at < entries.length && entries[at]!.timestamp > event.timestamp) at += 1;
       if (at >= this.limit) continue;
+      if (!copied.has(event.userId)) {
+        // Setting an existing key keeps its place in the recency order, as editing in place did.
+        entries = entries.slice();
+        this.users.set(event.userId, entries);
+        copied.add(event.userId);
+      }
       entries.splice(at, 0, toEntry(event));
       if (entries.length > this.limit) entries.length = this.limit;
     }

@@ -70,6 +70,7 @@ function toJson(preset: StoredPreset): JsonValue {
 }
 
 const LIST_KEYS = ['filter', 'category', 'boost', 'bury', 'pin', 'exclude'] as const;
+const NUMBER_KEYS = ['max_per_category', 'session_weight', 'session_items'] as const;
 
 /** Reads a stored preset back; anything not shaped as written (a tombstone, a foreign value) is absent. */
 function fromJson(name: string, value: JsonValue | null): StoredPreset | null {
@@ -85,6 +86,10 @@ function fromJson(name: string, value: JsonValue | null): StoredPreset | null {
   if (typeof rules['reshow'] === 'string') spec.reshow = rules['reshow'];
   if (typeof rules['diversity'] === 'number') spec.diversity = rules['diversity'];
   if (typeof rules['freshness'] === 'number') spec.freshness = rules['freshness'];
+  for (const key of NUMBER_KEYS) {
+    const value = rules[key];
+    if (typeof value === 'number') spec[key] = value;
+  }
   return { name, rules: spec, updatedAt };
 }
 

@@ -1,6 +1,7 @@
 import { matchesItem } from '../catalog/index.js';
+import { filterMask } from './filter-mask.js';
 import type { ServingProfile } from './profile.js';
-import { hasRules, reshowAllows, type Rules } from './rules.js';
+import { hasRules, reshowAllows, type Pin, type Rules } from './rules.js';
 import type { Candidate, PipelineContext, Reason, RecommendationRequest, Stage } from './types.js';
 
 /**
@@ -62,8 +63,11 @@ export const ruleFilter: Stage = {
  * negative, which would turn a multiplicative bury into a boost. Shared ranks keep ties tied, so a buried
  * item never passes an equally scored unburied one.
  */
-export function rankValues(candidates: readonly Candidate[]): Float64Array {
-  const values = new Float64Array(candidates.length);
+export function rankValues(
+  candidates: readonly Candidate[],
+  /** Where to write them (at least `candidates.length` long): the serving path reuses one buffer. */
+  values: Float64Array = new Float64Array(candidates.length),
+): Float64Array {
   let groupStart = 0;
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
@@ -73,6 +77,12 @@ export function rankValues(candidates: readonly Candidate[]): Float64Array {
   }
   return values;
 }
+
+/**
+ * Pool-long buffers of `ruleScore`, reused by every request rather than allocated per request: the stage
+ * runs synchronously and reads them only before it returns.
+ */
+const scratch = { values: new Float64Array(0), lifted: new Uint8Array(0) };
 
 /**
  * Boost, bury and freshness: re-ranks the pool by each candidate's rule value times its boosts (and plus
@@ -87,16 +97,31 @@ export const ruleScore: Stage = {
     if (!rules || (rules.adjustments.length === 0 && rules.freshness === 0)) return;
     const candidates = context.candidates;
     if (candidates.length === 0) return;
-    const values = rankValues(candidates);
-    const lifted = new Uint8Array(candidates.length);
+    if (scratch.values.length < candidates.length) {
+      scratch.values = new Float64Array(2 * candidates.length);
+      scratch.lifted = new Uint8Array(2 * candidates.length);
+    }
+    const values = rankValues(candidates, scratch.values);
+    const lifted = scratch.lifted.fill(0, 0, candidates.length);
     const perMs = 1 / (FRESHNESS_HALF_LIFE_DAYS * DAY_MS);
-    for (let i = 0; i < candidates.length; i++) {
-      const item = catalog.get(candidates[i]!.itemId);
+    const { adjustments } = rules;
+    const { bundle } = context;
+    // Bundle items are matched through each filter's cached mask; catalog backfill (index -1) directly.
+    const masks = bundle ? adjustments.map((a) => filterMask(a.filter, bundle, catalog)) : null;
+    const size = candidates.length;
+    for (let i = 0; i < size; i++) {
+      const candidate = candidates[i]!;
+      const item = catalog.get(candidate.itemId);
       if (!item) continue;
       let value = values[i]!;
       let boosted = false;
-      for (const adjustment of rules.adjustments) {
-        if (!matchesItem(item, adjustment.filter)) continue;
+      for (let a = 0; a < adjustments.length; a++) {
+        const adjustment = adjustments[a]!;
+        const matches =
+          masks !== null && candidate.index >= 0
+            ? masks[a]![candidate.index] === 0
+            : matchesItem(item, adjustment.filter);
+        if (!matches) continue;
         value = value * adjustment.scale + adjustment.add;
         if (adjustment.kind === 'boost') boosted = true;
       }
@@ -110,18 +135,46 @@ export const ruleScore: Stage = {
       values[i] = value;
       if (i >= request.n) lifted[i] = boosted ? 1 : fresh ? 2 : 0;
     }
-    const order = Array.from(candidates.keys());
+    const order: number[] = new Array<number>(size);
+    for (let i = 0; i < size; i++) order[i] = i;
     // Array.prototype.sort is stable: equal values keep their pool order.
-    order.sort((a, b) => values[b]! - values[a]!);
-    context.candidates = order.map((i) => {
+    // (-1, 0, 1 rather than a difference: a double returned from the comparator is boxed on every call.)
+    order.sort((a, b) => {
+      const x = values[a]!;
+      const y = values[b]!;
+      return y > x ? 1 : y < x ? -1 : 0;
+    });
+    const ranked: Candidate[] = new Array<Candidate>(size);
+    for (let k = 0; k < size; k++) {
+      const i = order[k]!;
       const c = candidates[i]!;
       const rule = lifted[i] === 1 ? 'boosted' : lifted[i] === 2 ? 'fresh' : c.rule;
       // The reported score stays the model's: it keeps one meaning across requests and sources, and
       // the order already says what the rules did.
-      return rule ? { ...c, rule } : c;
-    });
+      ranked[k] = rule ? { ...c, rule } : c;
+    }
+    context.candidates = ranked;
   },
 };
+
+/**
+ * The request's pins that the pins stage places: on a slot within the list, not excluded, not turned
+ * down by the user, and recommendable now.
+ */
+export function placeablePins(context: PipelineContext): readonly Pin[] {
+  const { request, catalog, profile } = context;
+  const rules = request.rules;
+  if (!rules || rules.pins.length === 0) return NO_PINS;
+  return rules.pins.filter(
+    (pin) =>
+      pin.slot < request.n &&
+      !rules.exclude.has(pin.itemId) &&
+      !profile.rejected.has(pin.itemId) &&
+      catalog.isRecommendable(pin.itemId, request.now),
+  );
+}
+
+const NO_PINS: readonly Pin[] = Object.freeze([]);
 
 /**
  * Places pinned items exactly at their slots: each pin that the catalog can show (exists, available, not
@@ -132,16 +185,8 @@ export const ruleScore: Stage = {
 export const placePins: Stage = {
   name: 'rules-pins',
   run(context) {
-    const { request, catalog, profile, bundle } = context;
-    const rules = request.rules;
-    if (!rules || rules.pins.length === 0) return;
-    const pins = rules.pins.filter(
-      (pin) =>
-        pin.slot < request.n &&
-        !rules.exclude.has(pin.itemId) &&
-        !profile.rejected.has(pin.itemId) &&
-        catalog.isRecommendable(pin.itemId, request.now),
-    );
+    const { bundle } = context;
+    const pins = placeablePins(context);
     if (pins.length === 0) return;
     const pinned = new Set(pins.map((pin) => pin.itemId));
     const byId = new Map<string, Candidate>();

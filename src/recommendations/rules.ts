@@ -1,4 +1,5 @@
 import { ItemFilterError, parseItemFilter, type ItemFilter } from '../catalog/index.js';
+import type { SessionOverride } from './session.js';
 
 /**
  * Business rules for one request: what a merchandiser adds on top of the model. They arrive as strings
@@ -24,7 +25,13 @@ import { ItemFilterError, parseItemFilter, type ItemFilter } from '../catalog/in
  *   `purchased_after_days:N` (for consumables), `purchased_always`. Without `reshow`, `exclude_seen`
  *   decides as before (true = `never`, false = `always`). Items the user turned down never come back.
  * - `diversity=0..1`: maximal-marginal-relevance strength over category overlap (0 = off, the default).
+ * - `max_per_category=N` (integer 0..1000): at most N items of any one category in the list (an item with
+ *   several categories counts toward each; pins are exempt; 0 = off, the default). See `diversify`.
  * - `freshness=0..1`: boost for new items by `createdAt` age (0 = off, the default).
+ * - `session_weight=0..5`, `session_items=1..50`: this request's session blend (`session.ts`), instead of
+ *   the engine's configured weight and number of session items; `session_weight=0` turns it off.
+ *
+ * The multi-word keys are spelt as in the query (snake_case), because a preset body is a spec as written.
  */
 export interface RulesSpec {
   readonly filter?: readonly string[];
@@ -36,6 +43,9 @@ export interface RulesSpec {
   readonly reshow?: string;
   readonly diversity?: number;
   readonly freshness?: number;
+  readonly max_per_category?: number;
+  readonly session_weight?: number;
+  readonly session_items?: number;
 }
 
 /** When an item the user already had may be shown again. */
@@ -78,6 +88,10 @@ export interface Rules {
   readonly diversity: number;
   /** 0..1; 0 = off. */
   readonly freshness: number;
+  /** At most this many items per category (pins exempt); 0 = off. */
+  readonly maxPerCategory: number;
+  /** The request's own session settings; `null`: the engine's configured ones. */
+  readonly session: SessionOverride | null;
 }
 
 /** A rule the API answers with 400; `parameter` names the query or body field. */
@@ -98,6 +112,12 @@ export const DEFAULT_BOOST = 2;
 export const DEFAULT_BURY = 0.5;
 /** Slots a pin may name; lists are never longer than the engine's result limit anyway. */
 export const MAX_PIN_SLOT = 1000;
+/** The largest `max_per_category` (a cap above the longest list changes nothing anyway). */
+export const MAX_PER_CATEGORY = 1000;
+/** The largest `session_weight`: 5 lets the session outrank the model's best item fivefold. */
+export const MAX_SESSION_WEIGHT = 5;
+/** The most session items a request may ask for (each costs one neighbour list). */
+export const MAX_SESSION_ITEMS = 50;
 const DAY_MS = 86_400_000;
 
 const NOT_PURCHASED = new Set(['not purchased', 'purchased=false', 'purchased!=true', '!purchased']);
@@ -114,6 +134,8 @@ export const noRules: Rules = Object.freeze({
   reshow: null,
   diversity: 0,
   freshness: 0,
+  maxPerCategory: 0,
+  session: null,
 });
 
 /** Whether `rules` can change a list at all, so the stages can skip their work. */
@@ -127,12 +149,44 @@ export function hasRules(rules: Rules | null | undefined): rules is Rules {
     rules.exclude.size > 0 ||
     rules.reshow !== null ||
     rules.diversity > 0 ||
-    rules.freshness > 0
+    rules.freshness > 0 ||
+    rules.maxPerCategory > 0 ||
+    rules.session !== null
   );
 }
 
-/** Compiles a spec; throws RulesError naming the first bad parameter. */
+/**
+ * Compiled rules by spec, most recently used last. Serving sees the same few rule sets over and over (a
+ * page's preset and query), and compiling one parses every filter expression; a compiled `Rules` is
+ * immutable, so requests with equal specs share one. Bounded, so arbitrary queries cannot grow it.
+ */
+const compiled = new Map<string, Rules>();
+const MAX_COMPILED = 256;
+
+/**
+ * Compiles a spec; throws RulesError naming the first bad parameter. Equal specs (same JSON) return the
+ * same frozen `Rules`, compiled once; invalid specs are not remembered and throw every time.
+ */
 export function compileRules(spec: RulesSpec): Rules {
+  // JSON tells specs apart exactly: lists of strings and finite numbers (NaN and ±Infinity become null,
+  // but those never compile, so they never reach the cache).
+  const key = JSON.stringify(spec);
+  const hit = compiled.get(key);
+  if (hit !== undefined) {
+    compiled.delete(key);
+    compiled.set(key, hit);
+    return hit;
+  }
+  const rules = compileUncached(spec);
+  compiled.set(key, rules);
+  if (compiled.size > MAX_COMPILED) {
+    const oldest = compiled.keys().next().value;
+    if (oldest !== undefined) compiled.delete(oldest);
+  }
+  return rules;
+}
+
+function compileUncached(spec: RulesSpec): Rules {
   const expressions: string[] = [];
   let notPurchased = false;
   for (const expression of spec.filter ?? []) {
@@ -149,22 +203,57 @@ export function compileRules(spec: RulesSpec): Rules {
     ...(spec.bury ?? []).map((text) => adjustment('bury', text)),
   ];
   const exclude = new Set((spec.exclude ?? []).flatMap((value) => value.split(',')).filter((v) => v !== ''));
-  return {
+  return Object.freeze({
     filter,
     notPurchased,
-    adjustments,
-    pins: pins(spec.pin ?? []),
+    adjustments: Object.freeze(adjustments),
+    pins: Object.freeze(pins(spec.pin ?? [])),
     exclude,
     reshow: spec.reshow === undefined ? null : reshowPolicy(spec.reshow),
     diversity: unit('diversity', spec.diversity),
     freshness: unit('freshness', spec.freshness),
-  };
+    maxPerCategory: integer('max_per_category', spec.max_per_category, 0, MAX_PER_CATEGORY) ?? 0,
+    session: sessionOverride(spec),
+  });
+}
+
+/**
+ * Compiled rules with a request's serving options (`max_per_category`, `session_weight`,
+ * `session_items`) on top: what the request says wins over what `rules` (a preset, say) said. Throws
+ * RulesError naming a bad option.
+ */
+export function withServingOptions(
+  rules: Rules | null,
+  options: Pick<RulesSpec, 'max_per_category' | 'session_weight' | 'session_items'>,
+): Rules | null {
+  const max = integer('max_per_category', options.max_per_category, 0, MAX_PER_CATEGORY);
+  const session = sessionOverride(options);
+  if (max === undefined && session === null) return rules;
+  const base = rules ?? noRules;
+  return Object.freeze({
+    ...base,
+    maxPerCategory: max ?? base.maxPerCategory,
+    session: session === null ? base.session : { ...base.session, ...session },
+  });
+}
+
+function sessionOverride(spec: RulesSpec): SessionOverride | null {
+  const weight = spec.session_weight;
+  if (weight !== undefined && !(Number.isFinite(weight) && weight >= 0 && weight <= MAX_SESSION_WEIGHT)) {
+    throw new RulesError('session_weight', `${String(weight)} is not between 0 and ${MAX_SESSION_WEIGHT}`);
+  }
+  const items = integer('session_items', spec.session_items, 1, MAX_SESSION_ITEMS);
+  if (weight === undefined && items === undefined) return null;
+  return Object.freeze({
+    ...(weight !== undefined ? { weight } : {}),
+    ...(items !== undefined ? { maxItems: items } : {}),
+  });
 }
 
 /**
  * A preset extended by a request: list rules (filters, boosts, buries, excludes) add up; a request pin
- * replaces a preset pin of the same item or slot; scalars (`reshow`, `diversity`, `freshness`) given in
- * the request win.
+ * replaces a preset pin of the same item or slot; scalars (`reshow`, `diversity`, `freshness`,
+ * `max_per_category`, `session_weight`, `session_items`) given in the request win.
  */
 export function mergeRulesSpecs(preset: RulesSpec, request: RulesSpec): RulesSpec {
   const requestPins = request.pin ?? [];
@@ -187,6 +276,9 @@ export function mergeRulesSpecs(preset: RulesSpec, request: RulesSpec): RulesSpe
   const reshow = request.reshow ?? preset.reshow;
   const diversity = request.diversity ?? preset.diversity;
   const freshness = request.freshness ?? preset.freshness;
+  const maxPerCategory = request.max_per_category ?? preset.max_per_category;
+  const sessionWeight = request.session_weight ?? preset.session_weight;
+  const sessionItems = request.session_items ?? preset.session_items;
   return {
     filter: list(preset.filter, request.filter),
     category: list(preset.category, request.category),
@@ -197,6 +289,9 @@ export function mergeRulesSpecs(preset: RulesSpec, request: RulesSpec): RulesSpe
     ...(reshow !== undefined ? { reshow } : {}),
     ...(diversity !== undefined ? { diversity } : {}),
     ...(freshness !== undefined ? { freshness } : {}),
+    ...(maxPerCategory !== undefined ? { max_per_category: maxPerCategory } : {}),
+    ...(sessionWeight !== undefined ? { session_weight: sessionWeight } : {}),
+    ...(sessionItems !== undefined ? { session_items: sessionItems } : {}),
   };
 }
 
@@ -328,6 +423,15 @@ function reshowPolicy(text: string): ReshowPolicy {
   }
   // A clause left unsaid keeps the cautious default: do not show again what the user already had.
   return { seen: seen ?? { kind: 'never' }, purchased: purchased ?? { kind: 'never' } };
+}
+
+/** An integer in [min, max], or undefined when absent; throws RulesError naming the parameter. */
+function integer(parameter: string, value: number | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RulesError(parameter, `${String(value)} is not an integer from ${min} to ${max}`);
+  }
+  return value;
 }
 
 function unit(parameter: string, value: number | undefined): number {

@@ -3,7 +3,7 @@ import type { Recommender, ScoredIndex } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import type { HistoryEntry } from './recent-history.js';
-import type { Reason, Stage } from './types.js';
+import type { PipelineContext, Reason, Stage } from './types.js';
 
 /**
  * How the user's current session shifts a list. The defaults were tuned on a validation slice of the demo
@@ -44,6 +44,15 @@ export const defaultSessionConfig: SessionConfig = {
   similarity: 'itemknn',
 };
 
+/**
+ * A request's own session settings (`session_weight`, `session_items`), over the engine's configured
+ * `SessionConfig`; what is absent stays as configured. `weight: 0` turns the session stage off.
+ */
+export interface SessionOverride {
+  readonly weight?: number;
+  readonly maxItems?: number;
+}
+
 /** One item the user touched in the current session. */
 export interface SessionItem {
   readonly itemId: string;
@@ -78,6 +87,8 @@ export interface SessionContribution {
 export interface SessionBoost {
   /** Bundle index → what the session added to it; only boosted items are present. */
   readonly contributions: ReadonlyMap<number, SessionContribution>;
+  /** The session blended in, with this request's settings (`requestSession`). */
+  readonly session?: CurrentSession;
 }
 
 /**
@@ -134,6 +145,17 @@ export function currentSession(
   return { id: anchor.sessionId ?? null, items, lastAt: anchor.timestamp, config };
 }
 
+/** What a profile's session was read from, so a request with its own settings can read it again. */
+interface SessionSource {
+  readonly history: readonly HistoryEntry[];
+  readonly bundle: ModelBundle | null;
+  readonly feedback: FeedbackConfig;
+  readonly config: SessionConfig;
+}
+
+/** By profile object: it lives exactly as long as the request's profile. */
+const sessionSources = new WeakMap<ServingProfile, SessionSource>();
+
 /** The profile with the user's current session attached, as the session stage reads it. */
 export function withSession(
   profile: ServingProfile,
@@ -142,7 +164,37 @@ export function withSession(
   feedback: FeedbackConfig,
   config: SessionConfig,
 ): ServingProfile {
-  return { ...profile, session: currentSession(history, bundle, feedback, config, profile.rejected) };
+  const attached = {
+    ...profile,
+    session: currentSession(history, bundle, feedback, config, profile.rejected),
+  };
+  sessionSources.set(attached, { history, bundle, feedback, config });
+  return attached;
+}
+
+/**
+ * The session this request blends in: the profile's, or, when the request has its own settings
+ * (`session_weight`, `session_items`), the same session read with those settings over the configured
+ * ones. Re-reading costs one pass over the user's recent events, only for such requests; with more items
+ * asked for than the profile holds and no record of its events (a profile not built by `withSession`),
+ * the profile's items are all there is. `null` when there is no session or the weight is 0.
+ */
+export function requestSession(context: PipelineContext): CurrentSession | null {
+  const { profile } = context;
+  const session = profile.session ?? null;
+  const override = context.request.rules?.session ?? null;
+  if (override === null) return session;
+  const source = sessionSources.get(profile);
+  const configured = session?.config ?? source?.config;
+  if (configured === undefined) return null;
+  const config: SessionConfig = { ...configured, ...override };
+  if (config.weight <= 0 || config.maxItems <= 0) return null;
+  if (session !== null && config.maxItems === session.config.maxItems) return { ...session, config };
+  if (source !== undefined) {
+    return currentSession(source.history, source.bundle, source.feedback, config, profile.rejected);
+  }
+  if (session === null) return null;
+  return { ...session, items: session.items.slice(0, config.maxItems), config };
 }
 
 /**
@@ -185,9 +237,10 @@ function similarityModel(bundle: ModelBundle, preferred: SessionConfig['similari
 export const sessionItems: Stage = {
   name: 'session',
   run(context) {
-    const { bundle, scores, profile, request } = context;
-    const session = profile.session;
-    if (!bundle || !scores || !session || !context.model) return;
+    const { bundle, scores, request } = context;
+    if (!bundle || !scores || !context.model) return;
+    const session = requestSession(context);
+    if (!session) return;
     const { config } = session;
     if (config.weight <= 0 || request.now - session.lastAt > config.windowMs) return;
     const model = similarityModel(bundle, config.similarity);
@@ -231,7 +284,7 @@ export const sessionItems: Stage = {
       scores[index] = own + added;
       contributions.set(index, { added, model: own, item: best.get(index)!.item });
     }
-    context.session = { contributions };
+    context.session = { contributions, session };
   },
 };
 
@@ -262,7 +315,7 @@ export const explainSessionItems: Stage = {
   run(context) {
     const boost = context.session;
     const bundle = context.bundle;
-    const session = context.profile.session;
+    const session = boost?.session ?? context.profile.session;
     if (!boost || !bundle || !session) return;
     const sessionIds = new Set(session.items.map((item) => item.itemId));
     context.items = context.items.map((item) => {

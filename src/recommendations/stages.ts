@@ -1,8 +1,9 @@
 import { matchesItem } from '../catalog/index.js';
-import { topK } from '../models/index.js';
+import { topK, type Recommender, type UserProfile } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { Candidate, CatalogView, PipelineContext, Stage } from './types.js';
 import { diversityStage } from './diversity.js';
+import { filterMask } from './filter-mask.js';
 import { reasonFor } from './reasons.js';
 import {
   candidatePoolSize,
@@ -14,6 +15,7 @@ import {
   truncate,
 } from './rules-stage.js';
 import { explainSessionItems, sessionItems } from './session.js';
+import { coldStart } from './cold-start.js';
 
 /**
  * Picks the model for this request. The primary model serves whenever it knows something about the
@@ -40,14 +42,66 @@ export const chooseModel: Stage = {
   },
 };
 
+/**
+ * Per-request arrays as long as the catalog (scores, the exclusion mask), reused from one request to the
+ * next instead of allocated each time: at 1,000 requests/s fresh ones are megabytes a second of garbage
+ * held outside the JS heap, which brings collections (and latency spikes) forward. Safe because a
+ * pipeline runs synchronously from its first stage to its last and nothing keeps these arrays past
+ * `runPipeline` (the reply holds item ids and numbers only); each request overwrites them whole first.
+ */
+const scratch = { scores: new Float32Array(0), excluded: new Uint8Array(0) };
+
+/** A zeroed scores array of `length` for this request (see `scratch`). */
+function scratchScores(length: number): Float32Array {
+  if (scratch.scores.length !== length) scratch.scores = new Float32Array(length);
+  else scratch.scores.fill(0);
+  return scratch.scores;
+}
+
+/** A copy of `mask` for this request to add its own exclusions to (see `scratch`). */
+function scratchExcluded(mask: Uint8Array): Uint8Array {
+  if (scratch.excluded.length !== mask.length) scratch.excluded = new Uint8Array(mask.length);
+  scratch.excluded.set(mask);
+  return scratch.excluded;
+}
+
+/**
+ * The latest score arrays by (profile, model), most recent last. A model's scores are a function of the
+ * profile it is given, and a user's profile object is reused as long as their history, the bundle and the
+ * feedback settings are unchanged (`buildProfile`), so a user who asks again before doing anything gets
+ * the same scores: one copy instead of a pass of the model over the whole catalog. Bounded in bytes; a
+ * request copies the cached array into its own buffer, so later stages (session, cold start) that add to
+ * the scores never touch the cache.
+ */
+const scoreCache = new Map<UserProfile, { readonly model: Recommender; readonly scores: Float32Array }>();
+const SCORE_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** Scores every bundle item with the chosen model. */
 export const scoreItems: Stage = {
   name: 'score',
   run(context) {
     const { model, profile } = context;
     if (!model) return;
-    const scores = new Float32Array(model.nItems);
-    model.score(profile.model, scores);
+    const scores = scratchScores(model.nItems);
+    const key = profile.model;
+    const cached = scoreCache.get(key);
+    if (cached !== undefined && cached.model === model && cached.scores.length === scores.length) {
+      scores.set(cached.scores);
+      scoreCache.delete(key);
+      scoreCache.set(key, cached);
+    } else {
+      model.score(key, scores);
+      const capacity = Math.floor(SCORE_CACHE_BYTES / Math.max(1, 4 * scores.length));
+      if (capacity > 0) {
+        scoreCache.delete(key);
+        scoreCache.set(key, { model, scores: scores.slice() });
+        while (scoreCache.size > capacity) {
+          const oldest = scoreCache.keys().next().value;
+          if (oldest === undefined) break;
+          scoreCache.delete(oldest);
+        }
+      }
+    }
     context.scores = scores;
   },
 };
@@ -86,7 +140,7 @@ export const filterItems: Stage = {
   run(context) {
     const { bundle, catalog, request, profile } = context;
     if (!bundle) return;
-    const excluded = unrecommendableMask(bundle, catalog, request.now).slice();
+    const excluded = scratchExcluded(unrecommendableMask(bundle, catalog, request.now));
     const exclude = (itemId: string): void => {
       const index = bundle.itemIndex.get(itemId);
       if (index !== undefined) excluded[index] = 1;
@@ -96,11 +150,8 @@ export const filterItems: Stage = {
     if (request.excludeSeen && !request.rules?.reshow) for (const itemId of profile.seen) exclude(itemId);
     const { filter } = request;
     if (filter) {
-      for (let index = 0; index < excluded.length; index++) {
-        if (excluded[index] === 1) continue;
-        const item = catalog.get(bundle.itemIds[index]!);
-        if (!item || !matchesItem(item, filter)) excluded[index] = 1;
-      }
+      const mask = filterMask(filter, bundle, catalog);
+      for (let index = 0; index < excluded.length; index++) if (mask[index] === 1) excluded[index] = 1;
     }
     context.excluded = excluded;
   },
@@ -127,24 +178,28 @@ export const selectCandidates: Stage = {
   run(context) {
     const { request, bundle } = context;
     const pool = candidatePoolSize(request);
-    const chosen = new Set<string>();
+    // The ids taken so far, built only when a backfill needs them: the model's own top items are
+    // distinct bundle items, so the common request (the model fills the pool) never builds the set.
+    let taken: Set<string> | null = null;
+    const chosen = (): Set<string> => (taken ??= new Set(context.candidates.map((c) => c.itemId)));
     const take = (list: Candidate[]): void => {
+      const ids = chosen();
       for (const candidate of list) {
-        if (context.candidates.length >= pool || chosen.has(candidate.itemId)) continue;
-        chosen.add(candidate.itemId);
+        if (context.candidates.length >= pool || ids.has(candidate.itemId)) continue;
+        ids.add(candidate.itemId);
         context.candidates.push(candidate);
       }
     };
     if (bundle && context.model && context.scores && context.excluded) {
       const model = context.model;
-      take(
-        topK(context.scores, pool, context.excluded).map(({ index, score }) => ({
-          itemId: bundle.itemIds[index]!,
-          index,
-          score,
-          source: model,
-        })),
-      );
+      const best = topK(context.scores, pool, context.excluded);
+      const list: Candidate[] = new Array<Candidate>(best.length);
+      for (let k = 0; k < best.length; k++) {
+        const { index, score } = best[k]!;
+        list[k] = { itemId: bundle.itemIds[index]!, index, score, source: model };
+      }
+      if (context.candidates.length === 0) context.candidates.push(...list);
+      else take(list);
     }
     const popularity = bundle?.model('popularity');
     if (context.candidates.length < pool && bundle && popularity && popularity !== context.model) {
@@ -153,7 +208,7 @@ export const selectCandidates: Stage = {
       const excluded = context.excluded ?? new Uint8Array(scores.length);
       const missing = pool - context.candidates.length;
       take(
-        topK(scores, missing, (index) => excluded[index] === 1 || chosen.has(bundle.itemIds[index]!))
+        topK(scores, missing, (index) => excluded[index] === 1 || chosen().has(bundle.itemIds[index]!))
           .filter(({ score }) => score > 0)
           .map(({ index, score }) => ({ itemId: bundle.itemIds[index]!, index, score, source: popularity })),
       );
@@ -163,7 +218,7 @@ export const selectCandidates: Stage = {
       const newest = context.catalog.newest(
         missing,
         request.now,
-        (item) => !chosen.has(item.id) && allowed(context, item.id),
+        (item) => !chosen().has(item.id) && allowed(context, item.id),
       );
       take(
         newest.map((item) => ({
@@ -210,6 +265,7 @@ export const defaultStages: readonly Stage[] = [
   scoreItems,
   filterItems,
   ruleFilter,
+  coldStart,
   sessionItems,
   selectCandidates,
   ruleScore,

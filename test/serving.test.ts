@@ -1,0 +1,666 @@
+/**
+ * The serving pipeline's fast paths (shared compiled rules, cached filter masks, reused buffers, cached
+ * category sets, the leaner profile) against straightforward reference implementations, and the
+ * per-category caps and per-request session settings they serve.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { CatalogIndex, type Item } from '../src/catalog/index.js';
+import {
+  defaultFeedbackConfig,
+  feedbackOf,
+  type FeedbackConfig,
+  type TrackedEvent,
+} from '../src/events/index.js';
+import type { Evidence, ModelArtifact, Recommender, ScoredIndex, UserProfile } from '../src/models/index.js';
+import {
+  buildProfile,
+  compileRules,
+  defaultSessionConfig,
+  defaultStages,
+  diversify,
+  runPipeline,
+  RulesError,
+  withServingOptions,
+  type RecommendationRequest,
+  type Rules,
+  type RulesSpec,
+  type ServingProfile,
+} from '../src/recommendations/index.js';
+import { isPurchase } from '../src/recommendations/profile.js';
+import { RecentHistory, type HistoryEntry } from '../src/recommendations/recent-history.js';
+import type { Store } from '../src/store/index.js';
+import { rankValues, truncate } from '../src/recommendations/rules-stage.js';
+import {
+  chooseModel,
+  explainItems,
+  filterItems,
+  scoreItems,
+  selectCandidates,
+} from '../src/recommendations/stages.js';
+import { currentSession, requestSession, withSession } from '../src/recommendations/session.js';
+import type { Candidate, PipelineContext, Stage } from '../src/recommendations/types.js';
+import { ModelBundle } from '../src/training/index.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 0, 15);
+const CATEGORIES = ['a', 'b', 'c', 'd', 'e'];
+
+// --- reference implementations (the code before the fast paths, kept as the specification) -----------
+
+function referenceJaccard(a: Int32Array, b: Int32Array): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  let i = 0;
+  let j = 0;
+  let both = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      both++;
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return both / (a.length + b.length - both);
+}
+
+function referenceDiversify(
+  candidates: readonly Candidate[],
+  n: number,
+  lambda: number,
+  categoriesOf: (candidate: Candidate) => readonly string[],
+  byRank = false,
+): Candidate[] {
+  const size = candidates.length;
+  if (lambda <= 0 || size <= 1) return candidates.slice();
+  const ids = new Map<string, number>();
+  const sets = candidates.map((candidate) => {
+    const list = [...new Set(categoriesOf(candidate))].map((name) => {
+      if (!ids.has(name)) ids.set(name, ids.size);
+      return ids.get(name)!;
+    });
+    return Int32Array.from(list).sort();
+  });
+  let relevance: Float64Array;
+  const source = candidates[0]!.source;
+  const scores = candidates.map((c) => c.score);
+  const min = Math.min(...scores);
+  const max = Math.max(...scores);
+  if (byRank || candidates.some((c) => c.source !== source || !Number.isFinite(c.score)) || !(max > min)) {
+    relevance = rankValues(candidates);
+  } else {
+    relevance = Float64Array.from(candidates, (c) => (c.score - min) / (max - min));
+  }
+  const maxSim = new Float64Array(size);
+  const taken = new Uint8Array(size);
+  const out: Candidate[] = [];
+  for (let slot = 0; slot < Math.min(n, size); slot++) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let i = 0; i < size; i++) {
+      if (taken[i]) continue;
+      const value = (1 - lambda) * relevance[i]! - lambda * maxSim[i]!;
+      if (value > bestValue) {
+        best = i;
+        bestValue = value;
+      }
+    }
+    taken[best] = 1;
+    out.push(candidates[best]!);
+    for (let i = 0; i < size; i++) {
+      if (!taken[i]) maxSim[i] = Math.max(maxSim[i]!, referenceJaccard(sets[i]!, sets[best]!));
+    }
+  }
+  for (let i = 0; i < size; i++) if (!taken[i]) out.push(candidates[i]!);
+  return out;
+}
+
+/** The profile as built before it moved to parallel arrays: Maps of objects, then copied. */
+function referenceProfile(
+  userId: string,
+  history: readonly HistoryEntry[],
+  bundle: ModelBundle,
+  feedback: FeedbackConfig,
+): ServingProfile {
+  const seen = new Set<string>();
+  const rejected = new Set<string>();
+  const purchased = new Set<string>();
+  const lastSeenAt = new Map<string, number>();
+  const actions = new Map<string, { name: string; weight: number }>();
+  const weights = new Map<string, number>();
+  let fresh = false;
+  for (const event of history) {
+    if (event.itemId === null) continue;
+    const kind = feedbackOf(feedback, event);
+    if (kind.kind === 'exposure' || kind.kind === 'none') continue;
+    const itemId = event.itemId;
+    seen.add(itemId);
+    if (!lastSeenAt.has(itemId)) lastSeenAt.set(itemId, event.timestamp);
+    if (event.receivedAt >= bundle.info.cutoff) fresh = true;
+    if (kind.kind === 'negative') {
+      weights.set(itemId, (weights.get(itemId) ?? 0) - kind.weight);
+      rejected.add(itemId);
+      continue;
+    }
+    weights.set(itemId, (weights.get(itemId) ?? 0) + kind.weight);
+    if (isPurchase(event.name)) purchased.add(itemId);
+    const strongest = actions.get(itemId);
+    if (!strongest || kind.weight > strongest.weight)
+      actions.set(itemId, { name: event.name, weight: kind.weight });
+  }
+  const items: number[] = [];
+  const itemWeights: number[] = [];
+  const itemTimes: number[] = [];
+  for (const [itemId, weight] of weights) {
+    const index = bundle.itemIndex.get(itemId);
+    if (index === undefined || weight <= 0) continue;
+    items.push(index);
+    itemWeights.push(weight);
+    // The latest event on the item: what recency-weighted models order the history by.
+    itemTimes.push(lastSeenAt.get(itemId)!);
+  }
+  const userIndex = bundle.userIndex.get(userId) ?? -1;
+  return {
+    userId,
+    seen,
+    rejected,
+    purchased,
+    lastSeenAt,
+    actions: new Map([...actions].map(([id, action]) => [id, action.name])),
+    model: {
+      userIndex,
+      fresh: fresh || userIndex < 0,
+      items: Int32Array.from(items),
+      weights: Float32Array.from(itemWeights),
+      times: Float64Array.from(itemTimes),
+    },
+  };
+}
+
+// --- a small world ---------------------------------------------------------------------------------
+
+class FixedScores implements Recommender {
+  readonly name = 'itemknn' as const;
+  readonly params = {};
+  readonly nUsers = 1;
+  readonly nItems: number;
+  constructor(private readonly scores: Float32Array) {
+    this.nItems = scores.length;
+  }
+  score(_profile: UserProfile, out: Float32Array): void {
+    out.set(this.scores);
+  }
+  similar(): ScoredIndex[] {
+    return [];
+  }
+  evidence(_profile: UserProfile, item: number): Evidence {
+    return { kind: 'popular', popularity: this.scores[item] ?? 0 };
+  }
+  toArtifact(): ModelArtifact {
+    return { name: 'itemknn', params: {}, nUsers: 1, nItems: this.nItems, arrays: {} };
+  }
+}
+
+function item(id: string, categories: readonly string[], extra: Partial<Item> = {}): Item {
+  return {
+    id,
+    categories: [...categories],
+    tags: [],
+    price: 10,
+    available: true,
+    createdAt: NOW - 100 * DAY,
+    expiresAt: null,
+    attributes: {},
+    updatedAt: NOW,
+    ...extra,
+  };
+}
+
+function bundleOf(itemIds: readonly string[], scores: readonly number[], users = ['u']): ModelBundle {
+  return new ModelBundle(
+    {
+      version: 1,
+      trainedAt: NOW,
+      cutoff: NOW,
+      primary: 'itemknn',
+      eventsRead: 0,
+      users: users.length,
+      items: itemIds.length,
+      interactions: 0,
+      fitSeconds: {},
+    },
+    [...users],
+    [...itemIds],
+    new Map([['itemknn', new FixedScores(Float32Array.from(scores))]]),
+  );
+}
+
+const emptyProfile = (bundle: ModelBundle): ServingProfile => ({
+  userId: 'u',
+  seen: new Set(),
+  rejected: new Set(),
+  purchased: new Set(),
+  lastSeenAt: new Map(),
+  actions: new Map(),
+  model: {
+    userIndex: bundle.userIndex.get('u')!,
+    fresh: false,
+    items: new Int32Array(0),
+    weights: new Float32Array(0),
+  },
+});
+
+function serve(
+  items: readonly Item[],
+  scores: readonly number[],
+  n: number,
+  rules: Rules | null,
+  catalog?: CatalogIndex,
+) {
+  const bundle = bundleOf(
+    items.map((i) => i.id),
+    scores,
+  );
+  const index = catalog ?? new CatalogIndex(items);
+  const request: RecommendationRequest = {
+    requestId: 'r',
+    userId: 'u',
+    n,
+    excludeSeen: true,
+    filter: rules?.filter ?? null,
+    now: NOW,
+    ...(rules ? { rules } : {}),
+  };
+  return runPipeline(defaultStages, request, emptyProfile(bundle), bundle, index).items.map((i) => i.itemId);
+}
+
+const categoriesArb = fc.subarray(CATEGORIES, { minLength: 0, maxLength: 3 });
+const MANY = Array.from({ length: 60 }, (_, k) => `g${k}`);
+const manyCategoriesArb = fc.subarray(MANY, { minLength: 0, maxLength: 4 });
+
+// --- the fast paths equal the reference --------------------------------------------------------------
+
+describe('fast paths keep the behaviour', () => {
+  it('MMR with cached category sets and reused buffers picks exactly what the reference picks', () => {
+    fc.assert(
+      fc.property(
+        // Few category names (one bit mask per item) or more than 32 in a pool (sorted sets).
+        fc.oneof(
+          fc.array(fc.tuple(fc.integer({ min: -5, max: 5 }), categoriesArb, fc.boolean()), { maxLength: 60 }),
+          fc.array(fc.tuple(fc.integer({ min: -5, max: 5 }), manyCategoriesArb, fc.boolean()), {
+            minLength: 30,
+            maxLength: 80,
+          }),
+        ),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.boolean(),
+        (rows, lambda, n, byRank) => {
+          const sources = [null, new FixedScores(new Float32Array(1))];
+          const pool: Candidate[] = rows
+            .map(([score, , other], i) => ({
+              itemId: `i${i}`,
+              index: i,
+              score,
+              source: sources[other ? 1 : 0]!,
+            }))
+            .sort((x, y) => y.score - x.score);
+          // A repeated category in an item's list counts once.
+          const cats = new Map(rows.map(([, c], i) => [`i${i}`, i % 7 === 0 ? [...c, ...c] : c]));
+          const of = (c: Candidate) => cats.get(c.itemId)!;
+          const got = diversify(pool, n, lambda, of, byRank).map((c) => c.itemId);
+          const want = referenceDiversify(pool, n, lambda, of, byRank).map((c) => c.itemId);
+          expect(got).toEqual(want);
+          // Twice in a row (buffers reused, sets cached): the same answer.
+          expect(diversify(pool, n, lambda, of, byRank).map((c) => c.itemId)).toEqual(want);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the profile equals the one built the old way, for random histories', () => {
+    const names = [
+      'product_viewed',
+      'added_to_cart',
+      'purchased',
+      'dismissed',
+      'impression',
+      'rated',
+      'unknown_x',
+    ];
+    const bundle = bundleOf(['i0', 'i1', 'i2', 'i3', 'i4', 'i5'], [0, 0, 0, 0, 0, 0]);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            item: fc.option(fc.constantFrom('i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'x9'), { nil: null }),
+            name: fc.constantFrom(...names),
+            ago: fc.integer({ min: 0, max: 100 }),
+            late: fc.boolean(),
+          }),
+          { maxLength: 40 },
+        ),
+        (rows) => {
+          const history: HistoryEntry[] = rows
+            .map((r) => ({
+              name: r.name,
+              itemId: r.item,
+              timestamp: NOW - r.ago * 60_000,
+              receivedAt: r.late ? NOW + 1 : NOW - 1,
+              properties: {},
+            }))
+            .sort((x, y) => y.timestamp - x.timestamp);
+          const got = buildProfile('u', history, bundle, defaultFeedbackConfig);
+          const want = referenceProfile('u', history, bundle, defaultFeedbackConfig);
+          expect([...got.seen]).toEqual([...want.seen]);
+          expect([...got.rejected]).toEqual([...want.rejected]);
+          expect([...got.purchased]).toEqual([...want.purchased]);
+          expect([...got.lastSeenAt]).toEqual([...want.lastSeenAt]);
+          expect([...got.actions]).toEqual([...want.actions]);
+          expect(got.model).toEqual(want.model);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a profile is kept for an unchanged history and rebuilt once events arrive', async () => {
+    const bundle = bundleOf(['i0', 'i1', 'i2'], [0, 0, 0], ['cache-user']);
+    const tracked = (eventId: string, itemId: string, name: string, at: number): TrackedEvent => ({
+      eventId,
+      name,
+      userId: 'cache-user',
+      itemId,
+      timestamp: at,
+      receivedAt: at,
+      context: {},
+      properties: {},
+      requestId: null,
+    });
+    const stored = [tracked('e1', 'i0', 'product_viewed', NOW - 2000)];
+    const store = { userEvents: () => Promise.resolve(stored) } as unknown as Store;
+    const history = new RecentHistory(store, 200, 100);
+    const first = await history.get('cache-user');
+    const profile = buildProfile('cache-user', first, bundle, defaultFeedbackConfig);
+    expect(buildProfile('cache-user', await history.get('cache-user'), bundle, defaultFeedbackConfig)).toBe(
+      profile,
+    );
+    history.record([tracked('e2', 'i1', 'purchased', NOW - 1000)], new Set());
+    const second = await history.get('cache-user');
+    // The history that was read stays as it was; the new one is a new array.
+    expect(first.map((e) => e.itemId)).toEqual(['i0']);
+    expect(second.map((e) => e.itemId)).toEqual(['i1', 'i0']);
+    const after = buildProfile('cache-user', second, bundle, defaultFeedbackConfig);
+    expect(after).not.toBe(profile);
+    expect([...after.purchased]).toEqual(['i1']);
+    expect([...profile.purchased]).toEqual([]);
+    // Another bundle (a retrain) is another profile, even for the same history.
+    const retrained = bundleOf(['i0', 'i1', 'i2'], [0, 0, 0], ['cache-user']);
+    expect(buildProfile('cache-user', second, retrained, defaultFeedbackConfig)).not.toBe(after);
+  });
+
+  it('scores kept for a profile are copied, so a stage that adds to them never changes the next request', () => {
+    const bundle = bundleOf(['i0', 'i1', 'i2'], [3, 2, 1]);
+    const catalog = new CatalogIndex(['i0', 'i1', 'i2'].map((id) => item(id, ['a'])));
+    const profile = emptyProfile(bundle);
+    const seen: number[][] = [];
+    const lift: Stage = {
+      name: 'lift',
+      run(context) {
+        seen.push(Array.from(context.scores!));
+        context.scores![2]! += 10;
+      },
+    };
+    const request: RecommendationRequest = {
+      requestId: 'r',
+      userId: 'u',
+      n: 3,
+      excludeSeen: true,
+      filter: null,
+      now: NOW,
+    };
+    const stages = [chooseModel, scoreItems, filterItems, lift, selectCandidates, truncate, explainItems];
+    const first = runPipeline(stages, request, profile, bundle, catalog);
+    const second = runPipeline(stages, request, profile, bundle, catalog);
+    expect(seen).toEqual([
+      [3, 2, 1],
+      [3, 2, 1],
+    ]);
+    expect(first.items.map((i) => i.itemId)).toEqual(['i2', 'i0', 'i1']);
+    expect(second.items).toEqual(first.items);
+  });
+
+  it('equal specs share one compiled Rules; an invalid spec throws every time', () => {
+    const spec: RulesSpec = { boost: ['category=a:1.5'], exclude: ['x'], diversity: 0.2 };
+    const first = compileRules(spec);
+    expect(compileRules({ ...spec })).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(compileRules({ ...spec, diversity: 0.3 })).not.toBe(first);
+    expect(compileRules({ ...spec, diversity: 0.3 }).diversity).toBe(0.3);
+    for (let k = 0; k < 2; k++) expect(() => compileRules({ diversity: 2 })).toThrow(RulesError);
+  });
+
+  it('a filter matched once per catalog version sees a changed item on the next request', () => {
+    const items = ['p0', 'p1', 'p2', 'p3'].map((id, k) => item(id, [k < 2 ? 'a' : 'b']));
+    const catalog = new CatalogIndex(items);
+    const rules = compileRules({ filter: ['category=a'] });
+    expect(serve(items, [4, 3, 2, 1], 4, rules, catalog)).toEqual(['p0', 'p1']);
+    catalog.upsert(item('p2', ['a']));
+    catalog.upsert(item('p0', ['b']));
+    expect(serve(items, [4, 3, 2, 1], 4, rules, catalog)).toEqual(['p1', 'p2']);
+  });
+
+  it('a boost matched through the cached mask lifts exactly the matching items, also after a catalog change', () => {
+    const items = ['p0', 'p1', 'p2', 'p3', 'p4'].map((id) => item(id, ['a']));
+    const catalog = new CatalogIndex(items);
+    const rules = compileRules({ boost: ['category=b:10'] });
+    expect(serve(items, [5, 4, 3, 2, 1], 5, rules, catalog)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    catalog.upsert(item('p4', ['b']));
+    expect(serve(items, [5, 4, 3, 2, 1], 5, rules, catalog)).toEqual(['p4', 'p0', 'p1', 'p2', 'p3']);
+  });
+});
+
+// --- per-category caps -------------------------------------------------------------------------------
+
+describe('max_per_category', () => {
+  const countsOf = (ids: readonly string[], catalog: CatalogIndex, skip: ReadonlySet<string> = new Set()) => {
+    const counts = new Map<string, number>();
+    for (const id of ids) {
+      if (skip.has(id)) continue;
+      for (const c of new Set(catalog.get(id)!.categories)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    }
+    return counts;
+  };
+
+  it('keeps at most N per category, counting an item in each of its categories, in model order', () => {
+    const items = [
+      item('a1', ['a']),
+      item('a2', ['a']),
+      item('ab', ['a', 'b']),
+      item('a3', ['a']),
+      item('b1', ['b']),
+      item('b2', ['b']),
+      item('c1', ['c']),
+      item('none', []),
+    ];
+    const scores = [8, 7, 6, 5, 4, 3, 2, 1];
+    expect(serve(items, scores, 5, null)).toEqual(['a1', 'a2', 'ab', 'a3', 'b1']);
+    const capped = serve(items, scores, 5, compileRules({ max_per_category: 2 }));
+    // ab would be a third "a"; b1 and b2 fill "b"; an item without categories is never capped.
+    expect(capped).toEqual(['a1', 'a2', 'b1', 'b2', 'c1']);
+    expect(serve(items, scores, 6, compileRules({ max_per_category: 2 }))).toEqual([
+      'a1',
+      'a2',
+      'b1',
+      'b2',
+      'c1',
+      'none',
+    ]);
+  });
+
+  it('when the pool runs out, fills from the best remaining so the list keeps n items', () => {
+    const items = ['x1', 'x2', 'x3', 'y1'].map((id) => item(id, [id[0]!]));
+    expect(serve(items, [4, 3, 2, 1], 4, compileRules({ max_per_category: 1 }))).toEqual([
+      'x1',
+      'y1',
+      'x2',
+      'x3',
+    ]);
+  });
+
+  it('pins are exempt: placed on their slot, not counted against their category', () => {
+    const items = ['a1', 'a2', 'a3', 'a4', 'b1', 'b2'].map((id) => item(id, [id[0]!]));
+    const rules = compileRules({ max_per_category: 1, pin: ['a4:0'] });
+    const list = serve(items, [6, 5, 4, 3, 2, 1], 3, rules);
+    expect(list).toEqual(['a4', 'a1', 'b1']);
+  });
+
+  it('works with MMR: caps hold and the list stays full', () => {
+    const items = Array.from({ length: 30 }, (_, i) => item(`i${i}`, [CATEGORIES[i % 3]!]));
+    const scores = items.map((_, i) => 30 - i);
+    const list = serve(items, scores, 6, compileRules({ diversity: 0.5, max_per_category: 2 }));
+    expect(list).toHaveLength(6);
+    const catalog = new CatalogIndex(items);
+    expect(Math.max(...countsOf(list, catalog).values())).toBe(2);
+  });
+
+  it('property: no category exceeds N unless every candidate left would exceed it too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(categoriesArb, fc.integer({ min: 0, max: 9 })), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 15 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 5 })), { nil: undefined }),
+        (rows, max, n, diversity, pinAt) => {
+          const items = rows.map(([c], i) => item(`i${i}`, c));
+          const scores = rows.map(([, s]) => s);
+          const catalog = new CatalogIndex(items);
+          const pin =
+            pinAt === undefined ? undefined : { itemId: `i${pinAt[0] % rows.length}`, slot: pinAt[1] };
+          const rules = compileRules({
+            max_per_category: max,
+            diversity,
+            ...(pin ? { pin: [`${pin.itemId}:${pin.slot}`] } : {}),
+          });
+          const list = serve(items, scores, n, rules, catalog);
+          expect(new Set(list).size).toBe(list.length);
+          expect(list).toHaveLength(Math.min(n, items.length));
+          const pinned = new Set(pin && pin.slot < n ? [pin.itemId] : []);
+          if (pin && pin.slot < n) expect(list.indexOf(pin.itemId)).toBe(Math.min(pin.slot, list.length - 1));
+          // Walk the list as the caps did: an item that breaks a cap is allowed only when no unlisted
+          // candidate of the pool could have taken its place within the caps.
+          const counts = new Map<string, number>();
+          const unlisted = items.filter((i) => !list.includes(i.id) && !pinned.has(i.id));
+          for (const id of list) {
+            if (pinned.has(id)) continue;
+            const cats = [...new Set(catalog.get(id)!.categories)];
+            const fits = (cs: readonly string[]) => [...new Set(cs)].every((c) => (counts.get(c) ?? 0) < max);
+            if (!fits(cats)) {
+              // Pool exhausted for the caps at this point: nothing that fits was left out.
+              expect(
+                unlisted.filter((i) => fits(i.categories)).map((i) => i.id),
+                `${id} in ${list.join(',')}`,
+              ).toEqual([]);
+            }
+            for (const c of cats) counts.set(c, (counts.get(c) ?? 0) + 1);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('compiles from specs and presets, request over preset; bad values name the field', () => {
+    expect(compileRules({}).maxPerCategory).toBe(0);
+    expect(compileRules({ max_per_category: 3 }).maxPerCategory).toBe(3);
+    const preset = compileRules({ max_per_category: 3, diversity: 0.1 });
+    expect(withServingOptions(preset, { max_per_category: 1 })?.maxPerCategory).toBe(1);
+    expect(withServingOptions(preset, {})).toBe(preset);
+    expect(withServingOptions(null, {})).toBeNull();
+    for (const bad of [-1, 1.5, 1001, Number.NaN]) {
+      expect(() => compileRules({ max_per_category: bad })).toThrow(/"max_per_category"/);
+      expect(() => withServingOptions(null, { max_per_category: bad })).toThrow(/"max_per_category"/);
+    }
+  });
+});
+
+// --- per-request session settings ----------------------------------------------------------------------
+
+describe('session_weight and session_items', () => {
+  const MINUTE = 60_000;
+  const bundle = bundleOf(['s0', 's1', 's2', 's3', 's4', 's5', 's6'], [0, 0, 0, 0, 0, 0, 0]);
+  const history: HistoryEntry[] = ['s0', 's1', 's2', 's3', 's4', 's5', 's6'].map((itemId, k) => ({
+    name: 'product_viewed',
+    itemId,
+    timestamp: NOW - (k + 1) * MINUTE,
+    receivedAt: NOW - (k + 1) * MINUTE,
+    properties: {},
+    sessionId: 'v',
+  }));
+
+  const contextFor = (profile: ServingProfile, rules: Rules | null) =>
+    ({
+      request: {
+        requestId: 'r',
+        userId: 'u',
+        n: 3,
+        excludeSeen: true,
+        filter: null,
+        now: NOW,
+        ...(rules ? { rules } : {}),
+      },
+      profile,
+      bundle,
+    }) as unknown as PipelineContext;
+
+  const profileWith = (weight: number) =>
+    withSession(
+      buildProfile('u', history, bundle, defaultFeedbackConfig),
+      history,
+      bundle,
+      defaultFeedbackConfig,
+      {
+        ...defaultSessionConfig,
+        weight,
+      },
+    );
+
+  it('without settings the configured session serves; weight 0 turns it off', () => {
+    const profile = profileWith(1);
+    expect(requestSession(contextFor(profile, null))).toBe(profile.session);
+    expect(requestSession(contextFor(profile, withServingOptions(null, { session_weight: 0 })))).toBeNull();
+  });
+
+  it('a weight replaces the configured one; more items than configured are read again from the events', () => {
+    const profile = profileWith(1);
+    const heavier = requestSession(contextFor(profile, withServingOptions(null, { session_weight: 2.5 })));
+    expect(heavier?.config.weight).toBe(2.5);
+    expect(heavier?.items.map((i) => i.itemId)).toEqual(profile.session?.items.map((i) => i.itemId));
+    expect(profile.session?.items).toHaveLength(defaultSessionConfig.maxItems);
+    const more = requestSession(contextFor(profile, withServingOptions(null, { session_items: 7 })));
+    expect(more?.items.map((i) => i.itemId)).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 's6']);
+    const fewer = requestSession(contextFor(profile, withServingOptions(null, { session_items: 2 })));
+    expect(fewer?.items.map((i) => i.itemId)).toEqual(['s0', 's1']);
+  });
+
+  it('a request can turn the session on where the engine has it off', () => {
+    const off = profileWith(0);
+    expect(off.session).toBeNull();
+    const on = requestSession(contextFor(off, withServingOptions(null, { session_weight: 1 })));
+    expect(on?.items.map((i) => i.itemId)).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    expect(on).toEqual(
+      currentSession(history, bundle, defaultFeedbackConfig, defaultSessionConfig, new Set()),
+    );
+  });
+
+  it('validates the values, naming the field', () => {
+    expect(() => withServingOptions(null, { session_weight: 5.5 })).toThrow(/"session_weight"/);
+    expect(() => withServingOptions(null, { session_weight: -1 })).toThrow(/"session_weight"/);
+    expect(() => withServingOptions(null, { session_items: 0 })).toThrow(/"session_items"/);
+    expect(() => compileRules({ session_items: 2.5 })).toThrow(/"session_items"/);
+    expect(compileRules({ session_weight: 0 }).session).toEqual({ weight: 0 });
+  });
+});
