@@ -52,8 +52,23 @@ export class RecencyWeighted implements Recommender {
     return this.inner.nItems;
   }
 
+  /**
+   * Weighted profiles by the profile they came from: serving reuses a profile object while the user's
+   * history is unchanged and asks for evidence item by item, so each profile is sorted once, not per call.
+   */
+  private readonly weighted = new WeakMap<UserProfile, UserProfile>();
+
+  private weigh(profile: UserProfile): UserProfile {
+    let weighted = this.weighted.get(profile);
+    if (weighted === undefined) {
+      weighted = weighByRecency(profile, this.halfLife);
+      this.weighted.set(profile, weighted);
+    }
+    return weighted;
+  }
+
   score(profile: UserProfile, out: Float32Array): void {
-    this.inner.score(weighByRecency(profile, this.halfLife), out);
+    this.inner.score(this.weigh(profile), out);
   }
 
   similar(item: number, n: number): ScoredIndex[] {
@@ -61,7 +76,7 @@ export class RecencyWeighted implements Recommender {
   }
 
   evidence(profile: UserProfile, item: number): Evidence {
-    return this.inner.evidence(weighByRecency(profile, this.halfLife), item);
+    return this.inner.evidence(this.weigh(profile), item);
   }
 
   toArtifact(): ModelArtifact {
