@@ -21,7 +21,14 @@ interface SelectionJson {
   readonly valNdcg: number | null;
   readonly fallback: string | null;
   readonly validationUsers: number;
-  readonly tried: { readonly model: string; readonly valNdcg: number | null; readonly skipped?: string }[];
+  readonly tried: {
+    readonly model: string;
+    readonly params: unknown;
+    readonly valNdcg: number | null;
+    readonly skipped?: string;
+    readonly msPerUser?: number;
+    readonly overBudget?: boolean;
+  }[];
 }
 
 async function servingSelection(t: TestApp): Promise<{ primary: string; selection: SelectionJson | null }> {
@@ -56,6 +63,14 @@ describe('scheduled retrain with automatic selection', () => {
     // The chosen model is the best of what was measured.
     const measured = selection!.tried.map((t) => t.valNdcg ?? -1);
     expect(selection!.valNdcg).toBeCloseTo(Math.max(...measured), 9);
+    // Every single model was timed, and read with recency weighting too (popularity ignores history).
+    const singles = selection!.tried.filter((t) => t.model !== 'blend');
+    for (const trial of singles) expect(trial.msPerUser).toBeGreaterThan(0);
+    const recencies = (model: string) =>
+      singles.filter((t) => t.model === model).map((t) => (t.params as { recency?: number }).recency ?? null);
+    expect(recencies('itemknn')).toContain(null);
+    expect(recencies('itemknn').filter((r) => r !== null).length).toBeGreaterThan(0);
+    expect(recencies('popularity')).toEqual([null]);
   });
 
   it('serves recommendations from the chosen model, decoded from the stored bundle', async () => {
@@ -70,6 +85,25 @@ describe('scheduled retrain with automatic selection', () => {
     const bundle = ModelBundle.decode(stored!.payload);
     expect(bundle.info.primary).toBe(primary);
     expect(bundle.model(bundle.info.primary)?.name).toBe(primary);
+  });
+});
+
+describe('automatic selection under a scoring budget', () => {
+  it('serves the fastest model measured when nothing scores within the budget', async () => {
+    const t = await openTestApp({ selection: 'auto', scoringBudgetMs: 1e-9 });
+    try {
+      await loadShop(t.app, plantedShop({ usersPerGroup: 60, perUser: 8 }));
+      expect(await train(t.app)).toBe(1);
+      const { primary, selection } = await servingSelection(t);
+      const singles = selection!.tried.filter((t) => t.model !== 'blend');
+      expect(singles.every((t) => t.overBudget === true)).toBe(true);
+      // No blend is tried: every pair of components costs more than one.
+      expect(selection!.tried.some((t) => t.model === 'blend')).toBe(false);
+      const fastest = singles.reduce((a, b) => (b.msPerUser! < a.msPerUser! ? b : a));
+      expect(primary).toBe(fastest.model);
+    } finally {
+      await t.close();
+    }
   });
 });
 

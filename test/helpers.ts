@@ -128,7 +128,8 @@ export interface TestApp {
 export async function openTestApp(overrides: Partial<EngineConfig> = {}, dir?: string): Promise<TestApp> {
   const dataDir = dir ?? (await mkdtemp(join(tmpdir(), 'attune-api-')));
   const engine = await Engine.open(
-    engineConfig(`sqlite:${dataDir}`, { retrainIntervalMs: null, ...overrides }),
+    // Tests pin the serving model ('fixed', ALS) unless they test selection: fast, and the model is known.
+    engineConfig(`sqlite:${dataDir}`, { retrainIntervalMs: null, selection: 'fixed', ...overrides }),
   );
   const app = buildApp({ engine });
   await app.ready();

@@ -27,8 +27,10 @@ function milliseconds(env: Env, name: string): number | null | undefined {
  * - `ATTUNE_CREATE_MISSING_ITEMS` (true): events for unknown items create catalog entries.
  * - `ATTUNE_RETRAIN_INTERVAL_MS` (600000, or `off`): scheduled retraining while events arrive.
  * - `ATTUNE_PRIMARY_MODEL` (`als` or `itemknn`): the model that serves personalised lists.
- * - `ATTUNE_SELECTION`: `fixed` (default: always serve `ATTUNE_PRIMARY_MODEL`) or `auto` (each training run
- *   tunes, blends and serves the best on validation, falling back to `ATTUNE_PRIMARY_MODEL` on little data).
+ * - `ATTUNE_SELECTION`: `auto` (default: each training run tunes, blends and serves the best on validation
+ *   within `ATTUNE_SCORING_BUDGET_MS`, falling back to `ATTUNE_PRIMARY_MODEL` on little data) or `fixed`
+ *   (always serve `ATTUNE_PRIMARY_MODEL`).
+ * - `ATTUNE_SCORING_BUDGET_MS` (0.5): with `auto`, the most milliseconds per user the chosen scorer may take.
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  */
 export function cliEngineConfig(
@@ -52,6 +54,13 @@ export function cliEngineConfig(
     if (selection !== 'auto' && selection !== 'fixed')
       throw new Error('ATTUNE_SELECTION must be auto or fixed');
     fromEnv.selection = selection;
+  }
+  const budget = env['ATTUNE_SCORING_BUDGET_MS'];
+  if (budget !== undefined) {
+    const ms = Number(budget);
+    if (!(ms > 0))
+      throw new Error(`ATTUNE_SCORING_BUDGET_MS must be a positive number of milliseconds, got '${budget}'`);
+    fromEnv.scoringBudgetMs = ms;
   }
   const feedbackFile = env['ATTUNE_FEEDBACK_FILE'];
   if (feedbackFile !== undefined)

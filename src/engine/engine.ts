@@ -19,6 +19,7 @@ import {
   type SimilarResult,
   type Stage,
 } from '../recommendations/index.js';
+import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
@@ -88,7 +89,9 @@ export class Engine {
       feedback: config.feedback,
       primaryModel: config.primaryModel,
       selection: config.selection,
+      scoringBudgetMs: config.scoringBudgetMs,
       models: config.models,
+      hybrid: config.coldStart,
     });
     this.history = new RecentHistory(store, config.historyLimit, config.historyCacheUsers);
     this.impressions = new ImpressionLog(store, config.impressionFlushMs, () =>
@@ -176,6 +179,8 @@ export class Engine {
     const { feedback, session } = this.config;
     const base = buildProfile(options.userId, history, bundle, feedback);
     const profile = withSession(base, history, bundle, feedback, session);
+    // A user no model knows may still have traits the hybrid learned (`cold-start.ts`): one store read.
+    if (wantsTraits(profile, bundle)) withTraits(profile, await this.store.getUser(options.userId));
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
@@ -206,6 +211,7 @@ export class Engine {
     const bundle = this.bundle;
     const history = await this.history.get(options.userId);
     const profile = buildProfile(options.userId, history, bundle, this.config.feedback);
+    if (wantsTraits(profile, bundle)) withTraits(profile, await this.store.getUser(options.userId));
     return explainRecommendation(
       {
         userId: options.userId,
