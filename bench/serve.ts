@@ -69,6 +69,11 @@ const server = await startServer(dataDir);
 try {
   await loadCatalog(server);
   const health = (await (await fetch(`${server.url}/health`)).json()) as { primary_model?: string };
+  // What the retrain chose (default selection: 'auto', within the scoring budget).
+  const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+    serving?: { selection?: { chosen?: unknown } | null };
+  };
+  const selection = models.serving?.selection ?? null;
   const warmup = await openLoopLoad({ url: server.url, rate: RATE, seconds: 5, path: plain });
   const plainResult = await measure(server, plain);
   const rulesResult = await measure(server, withRules);
@@ -76,6 +81,7 @@ try {
     JSON.stringify({
       bench: 'serve',
       model: `ml-100k, serving ${health.primary_model ?? 'unknown'} (default engine configuration)`,
+      chosen: selection?.chosen ?? null,
       target_rate: RATE,
       seconds_per_run: SECONDS,
       ...plainResult,
