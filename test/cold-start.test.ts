@@ -93,6 +93,18 @@ describe('cold start: new items and trait-only users', () => {
     }
   });
 
+  it('a new item’s similar items come from the hybrid, by the features it shares', async () => {
+    const reply = await get<{ model: string; fallback: string | null; items: { item_id: string }[] }>(
+      t.app,
+      `/v1/items/${NEW_A}/similar?n=5`,
+    );
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.body.model).toBe('hybrid');
+    expect(reply.body.fallback).toBe('itemknn_had_none');
+    expect(reply.body.items).toHaveLength(5);
+    for (const item of reply.body.items) expect(item.item_id.startsWith('a-')).toBe(true);
+  });
+
   it('a user with no events is served from their traits, and different traits give different lists', async () => {
     // Traits sent after training: the hybrid represents the user from them at request time.
     await putTraits(t, 'new-hiker', { segment: 'hiker' });

@@ -18,11 +18,18 @@ export interface SimilarResult {
 }
 
 /** Models asked for similar items, best first: co-occurrence is the most literal "people also viewed". */
-const SIMILARITY_MODELS: readonly ModelName[] = ['itemknn', 'als', 'popularity'];
+/**
+ * Tried in order. The hybrid comes after the interaction models: it places items with no interactions
+ * yet (new catalog items) among the items whose features they share.
+ */
+const SIMILARITY_MODELS: readonly ModelName[] = ['itemknn', 'als', 'hybrid', 'popularity'];
+
+/** Models whose item representations come from features, so they mean something for new items too. */
+const FEATURE_MODELS: ReadonlySet<ModelName> = new Set(['hybrid', 'popularity']);
 
 /**
- * Items similar to one item, from the first model that knows it; popularity stands in for items no
- * personalised model has seen yet (new items), and the reply says so.
+ * Items similar to one item, from the first model that knows it; the hybrid places new items by their
+ * features, and popularity stands in when no model can, and the reply says so.
  */
 export function similarItems(
   request: SimilarRequest,
@@ -44,9 +51,11 @@ export function similarItems(
     const item = catalog.get(itemId);
     return item !== undefined && matchesItem(item, request.filter);
   };
+  const isNew = bundle.isNewItem(index);
   for (const name of SIMILARITY_MODELS) {
     const model = bundle.model(name);
-    if (!model) continue;
+    // A new item's row in an interaction model is untrained: its neighbours there would be noise.
+    if (!model || (isNew && !FEATURE_MODELS.has(name))) continue;
     // Ask for more than n: some neighbours are filtered out, and the list should still be full.
     const neighbours = model.similar(index, Math.min(bundle.itemIds.length, request.n * 4 + 20));
     const items: RecommendedItem[] = [];
