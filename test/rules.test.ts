@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { CatalogIndex, matchesItem, type Item } from '../src/catalog/index.js';
-import type { Evidence, ModelArtifact, Recommender, ScoredIndex, UserProfile } from '../src/models/index.js';
 import {
   compileRules,
   defaultStages,
@@ -16,32 +15,10 @@ import {
   type ServingProfile,
 } from '../src/recommendations/index.js';
 import { ModelBundle } from '../src/training/index.js';
+import { FixedScores } from './fixed-scores.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 15);
-
-/** A model that scores every user alike from a fixed array, with many ties. */
-class FixedScores implements Recommender {
-  readonly name = 'itemknn' as const;
-  readonly params = {};
-  readonly nUsers = 1;
-  readonly nItems: number;
-  constructor(private readonly scores: Float32Array) {
-    this.nItems = scores.length;
-  }
-  score(_profile: UserProfile, out: Float32Array): void {
-    out.set(this.scores);
-  }
-  similar(): ScoredIndex[] {
-    return [];
-  }
-  evidence(_profile: UserProfile, item: number): Evidence {
-    return { kind: 'popular', popularity: this.scores[item] ?? 0 };
-  }
-  toArtifact(): ModelArtifact {
-    return { name: 'itemknn', params: {}, nUsers: 1, nItems: this.nItems, arrays: {} };
-  }
-}
 
 interface World {
   readonly items: Item[];

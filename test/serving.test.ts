@@ -13,7 +13,6 @@ import {
   type FeedbackConfig,
   type TrackedEvent,
 } from '../src/events/index.js';
-import type { Evidence, ModelArtifact, Recommender, ScoredIndex, UserProfile } from '../src/models/index.js';
 import {
   buildProfile,
   compileRules,
@@ -42,6 +41,7 @@ import {
 import { currentSession, requestSession, withSession } from '../src/recommendations/session.js';
 import type { Candidate, PipelineContext, Stage } from '../src/recommendations/types.js';
 import { ModelBundle } from '../src/training/index.js';
+import { FixedScores } from './fixed-scores.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 15);
@@ -179,28 +179,6 @@ function referenceProfile(
 }
 
 // --- a small world ---------------------------------------------------------------------------------
-
-class FixedScores implements Recommender {
-  readonly name = 'itemknn' as const;
-  readonly params = {};
-  readonly nUsers = 1;
-  readonly nItems: number;
-  constructor(private readonly scores: Float32Array) {
-    this.nItems = scores.length;
-  }
-  score(_profile: UserProfile, out: Float32Array): void {
-    out.set(this.scores);
-  }
-  similar(): ScoredIndex[] {
-    return [];
-  }
-  evidence(_profile: UserProfile, item: number): Evidence {
-    return { kind: 'popular', popularity: this.scores[item] ?? 0 };
-  }
-  toArtifact(): ModelArtifact {
-    return { name: 'itemknn', params: {}, nUsers: 1, nItems: this.nItems, arrays: {} };
-  }
-}
 
 function item(id: string, categories: readonly string[], extra: Partial<Item> = {}): Item {
   return {
