@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,8 +9,14 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
 /** Data sets and reference numbers beside the checkout (never copied into it). */
 export const SHARED = join(ROOT, '..', 'shared');
 
+/**
+ * A fresh data directory, removed when the bench process exits: a store per run is gigabytes over a bench
+ * session, and leftovers in the temp file system skewed later runs' disk-bound numbers (ingestion).
+ */
 export function tempDataDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `attune-bench-${name}-`));
+  const dir = mkdtempSync(join(tmpdir(), `attune-bench-${name}-`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** Runs the CLI to completion, returning its stdout; fails loudly with its stderr. */
