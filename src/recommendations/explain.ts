@@ -10,8 +10,9 @@ import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import { reasonFor } from './reasons.js';
 import { coldUserVector, TRAITS_FALLBACK } from './cold-start.js';
+import { newContext } from './pipeline.js';
 import { chooseModel } from './stages.js';
-import type { CatalogView, PipelineContext, Reason } from './types.js';
+import type { CatalogView, Reason } from './types.js';
 
 /** A history item named by its id, with the user's strongest action on it ("purchased", …). */
 interface HistoryRef {
@@ -106,8 +107,8 @@ export function explainRecommendation(
   bundle: ModelBundle | null,
   catalog: CatalogView,
 ): ExplainResult {
-  const context: PipelineContext = {
-    request: {
+  const context = newContext(
+    {
       requestId: 'explain',
       userId: request.userId,
       n: 1,
@@ -118,13 +119,7 @@ export function explainRecommendation(
     profile,
     bundle,
     catalog,
-    model: null,
-    fallback: null,
-    scores: null,
-    excluded: null,
-    candidates: [],
-    items: [],
-  };
+  );
   if (request.model !== undefined) {
     context.model = bundle?.model(request.model) ?? null;
     if (!context.model) context.fallback = 'model_not_loaded';

@@ -8,15 +8,14 @@ import type {
   Stage,
 } from './types.js';
 
-/** Runs one request through the stages and shapes what the reply says about itself. */
-export function runPipeline(
-  stages: readonly Stage[],
+/** A request's context before any stage has run: no model chosen, nothing scored or selected. */
+export function newContext(
   request: RecommendationRequest,
   profile: ServingProfile,
   bundle: ModelBundle | null,
   catalog: CatalogView,
-): RecommendationResult {
-  const context: PipelineContext = {
+): PipelineContext {
+  return {
     request,
     profile,
     bundle,
@@ -28,6 +27,17 @@ export function runPipeline(
     candidates: [],
     items: [],
   };
+}
+
+/** Runs one request through the stages and shapes what the reply says about itself. */
+export function runPipeline(
+  stages: readonly Stage[],
+  request: RecommendationRequest,
+  profile: ServingProfile,
+  bundle: ModelBundle | null,
+  catalog: CatalogView,
+): RecommendationResult {
+  const context = newContext(request, profile, bundle, catalog);
   for (const stage of stages) stage.run(context);
   const servedBy = context.candidates[0]?.source ?? context.model;
   return {
