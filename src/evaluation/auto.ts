@@ -11,7 +11,6 @@ import type {
 import type { JsonValue } from '../shared/types.js';
 import type { ParamGrids } from './grids.js';
 import type { Fitter } from './harness.js';
-import { MetricsAccumulator } from './metrics.js';
 import {
   heldOutUsers,
   trainingInput,
@@ -20,8 +19,7 @@ import {
   type HeldOutSplit,
   type TrainSplit,
 } from './protocol.js';
-import { rankHeldOut, trainProfile } from './scoring.js';
-import { TopKSelector } from './topk.js';
+import { HeldOutRanker, rankHeldOut, trainProfile } from './scoring.js';
 
 /**
  * Model selection without leakage: tune every model on a validation split cut from training data, try
@@ -384,11 +382,7 @@ function blendMetrics(
 ): { ndcg: number; coverage: number } {
   const nItems = matrix.cols;
   const combined = new Float32Array(nItems);
-  const exclude = new Uint8Array(nItems);
-  const ranked = new Int32Array(k);
-  const selector = new TopKSelector(k);
-  const metrics = new MetricsAccumulator(nItems, k);
-  const { indptr, items } = validation.rows;
+  const ranker = new HeldOutRanker(matrix, validation, k);
   users.forEach((user, row) => {
     combined.fill(0);
     const offset = row * nItems;
@@ -397,14 +391,9 @@ function blendMetrics(
       if (w === 0) return;
       for (let i = 0; i < nItems; i++) combined[i]! += w * z[offset + i]!;
     });
-    const start = matrix.indptr[user]!;
-    const end = matrix.indptr[user + 1]!;
-    for (let j = start; j < end; j++) exclude[matrix.indices[j]!] = 1;
-    const count = selector.select(combined, exclude, ranked);
-    for (let j = start; j < end; j++) exclude[matrix.indices[j]!] = 0;
-    metrics.add(ranked.subarray(0, count), items.subarray(indptr[user]!, indptr[user + 1]!));
+    ranker.add(user, combined);
   });
-  const { ndcg, coverage } = metrics.result();
+  const { ndcg, coverage } = ranker.result();
   return { ndcg, coverage };
 }
 

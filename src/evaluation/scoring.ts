@@ -20,9 +20,53 @@ export function trainProfile(fitted: CsrMatrix, user: number, times?: Float64Arr
 }
 
 /**
+ * The protocol's ranking of one user at a time: the top K of a score vector over the items outside the
+ * user's rows of `fitted` (ties to the lower index), measured against the user's held-out items. One
+ * exclusion mask, one top-K heap and one accumulator serve every user.
+ */
+export class HeldOutRanker {
+  private readonly exclude: Uint8Array;
+  private readonly ranked: Int32Array;
+  private readonly selector: TopKSelector;
+  private readonly metrics: MetricsAccumulator;
+
+  constructor(
+    private readonly fitted: CsrMatrix,
+    private readonly heldOut: HeldOutSplit,
+    k: number,
+  ) {
+    this.exclude = new Uint8Array(fitted.cols);
+    this.ranked = new Int32Array(k);
+    this.selector = new TopKSelector(k);
+    this.metrics = new MetricsAccumulator(fitted.cols, k);
+  }
+
+  /** The user's held-out items (empty: the user is not evaluated). */
+  heldItems(user: number): Int32Array {
+    const { indptr, items } = this.heldOut.rows;
+    return items.subarray(indptr[user]!, indptr[user + 1]!);
+  }
+
+  /** Ranks `scores` for `user` and adds the result to the metrics. */
+  add(user: number, scores: Float32Array): void {
+    const { fitted, exclude, ranked } = this;
+    const start = fitted.indptr[user]!;
+    const end = fitted.indptr[user + 1]!;
+    for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 1;
+    const count = this.selector.select(scores, exclude, ranked);
+    for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 0;
+    this.metrics.add(ranked.subarray(0, count), this.heldItems(user));
+  }
+
+  result(): RankingMetrics {
+    return this.metrics.result();
+  }
+}
+
+/**
  * Ranks every catalog item not in each user's rows of `fitted` (the matrix the model was fitted on) and
- * measures the top K against the user's held-out items. One score buffer, one exclusion mask and one
- * top-K heap serve every user. `times` (aligned with `fitted.data`) are the fit rows' interaction times.
+ * measures the top K against the user's held-out items. `times` (aligned with `fitted.data`) are the fit
+ * rows' interaction times.
  */
 export function rankHeldOut(
   model: Recommender,
@@ -31,23 +75,12 @@ export function rankHeldOut(
   k: number,
   times?: Float64Array,
 ): RankingMetrics {
-  const nItems = fitted.cols;
-  const scores = new Float32Array(nItems);
-  const exclude = new Uint8Array(nItems);
-  const ranked = new Int32Array(k);
-  const selector = new TopKSelector(k);
-  const metrics = new MetricsAccumulator(nItems, k);
-  const { indptr, items } = heldOut.rows;
+  const ranker = new HeldOutRanker(fitted, heldOut, k);
+  const scores = new Float32Array(fitted.cols);
   for (let user = 0; user < fitted.rows; user++) {
-    const held = items.subarray(indptr[user]!, indptr[user + 1]!);
-    if (held.length === 0) continue;
-    const start = fitted.indptr[user]!;
-    const end = fitted.indptr[user + 1]!;
+    if (ranker.heldItems(user).length === 0) continue;
     model.score(trainProfile(fitted, user, times), scores);
-    for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 1;
-    const count = selector.select(scores, exclude, ranked);
-    for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 0;
-    metrics.add(ranked.subarray(0, count), held);
+    ranker.add(user, scores);
   }
-  return metrics.result();
+  return ranker.result();
 }
