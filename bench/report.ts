@@ -204,6 +204,42 @@ function autoSection(recorded: Recorded): string[] {
   ];
 }
 
+/** `bench/generalize.ts`: `--auto` against the libraries' rows on the two simulated data sets. */
+function generalizeSection(recorded: Recorded): string[] {
+  const out = [
+    `## Generalization: \`attune evaluate --auto\` on simulated data sets (measured ${recorded.measured_at})`,
+    '',
+    'Seeded simulations in the MovieLens CSV layout, shaped before any model ran on them (`bench/generalize.ts`):',
+    'issue #3 judges `--auto` on data we do not have (other domains, sparser, 150,000 interactions over 9,000',
+    "items): it must beat the libraries' models and finish within 15 minutes. Library rows are the protocol's",
+    'tuned counterparts (`attune evaluate --models popularity,itemknn,ease,als,hybrid`).',
+    '',
+    '| data set | users × items, interactions | best library (ndcg@20) | `--auto` ndcg@20 | ratio | coverage@20 library / auto | `--auto` wall s | chosen |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const line of recorded.lines) {
+    const data = line['data'] as Json;
+    const libraries = (line['libraries'] as Json[] | undefined) ?? [];
+    const best = libraries.find((row) => row['model'] === line['best_library']);
+    const auto = line['auto'] as Json;
+    const chosen = auto['chosen'] as Json | undefined;
+    const components = (pick(chosen, 'params', 'components') as Json[] | undefined) ?? [];
+    const recipe =
+      components.length > 0
+        ? components.map((c) => `${String(c['model'])}${recencyNote(c['params'])}`).join(' + ')
+        : `${String(chosen?.['model'])}${recencyNote(chosen?.['params'])}`;
+    out.push(
+      `| ${String(data['name'])} | ${String(data['users'])} × ${String(data['items'])}, ${String(
+        data['interactions'],
+      )} | ${String(line['best_library'])} (${num(best?.['ndcg@20'])}) | ${num(auto['ndcg@20'])} | ${num(
+        line['ndcg_ratio'],
+        3,
+      )} × | ${num(best?.['coverage@20'])} / ${num(auto['coverage@20'])} | ${num(line['auto_wall_s'], 1)} | ${recipe} |`,
+    );
+  }
+  return out;
+}
+
 const recencyNote = (params: unknown): string => {
   const recency = pick(params, 'recency');
   return typeof recency === 'number' ? ` (recency ${recency})` : '';
@@ -255,6 +291,8 @@ export function renderResults(dir: string): string {
   }
   const auto = names.has('auto') ? load(dir, 'auto') : null;
   if (auto) out.push(...autoSection(auto), '');
+  const generalize = names.has('generalize') ? load(dir, 'generalize') : null;
+  if (generalize && generalize.lines.length > 0) out.push(...generalizeSection(generalize), '');
   const diversity = names.has('diversity') ? load(dir, 'diversity') : null;
   if (diversity && diversity.lines.length > 0) out.push(...diversitySection(diversity), '');
   const session = names.has('session') ? load(dir, 'session') : null;

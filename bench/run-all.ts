@@ -20,6 +20,7 @@ const ALL = [
   'serve',
   'diversity',
   'auto',
+  'generalize',
   'session',
   'cold-start',
 ] as const;

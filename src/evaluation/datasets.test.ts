@@ -67,6 +67,8 @@ describe('movielens-csv', () => {
     ]);
     const reordered = await load('reordered.csv', 'timestamp,movieId,userId\n5,7,9\n', 'movielens-csv');
     expect(reordered).toEqual([{ user: '9', item: '7', rating: null, timestamp: 5000 }]);
+    const snake = await load('events.csv', 'user_id,item_id,time\nu1,sku-9,7\n', 'movielens-csv');
+    expect(snake).toEqual([{ user: 'u1', item: 'sku-9', rating: null, timestamp: 7000 }]);
   });
 
   it('rejects a missing header and short rows with file and line', async () => {

@@ -103,13 +103,17 @@ export interface CsvColumns {
   readonly width: number;
 }
 
-/** Reads the header line `userId,movieId,rating,timestamp` (the `rating` column is optional). */
+/**
+ * Reads the header line `userId,movieId,rating,timestamp` (the `rating` column is optional). Exports from
+ * other domains name the same columns differently, so `user_id`, `itemId` / `item_id` and `time` are
+ * accepted too.
+ */
 export function parseMovielensCsvHeader(text: string, at: LineSource): CsvColumns {
   const names = text.split(',').map((name) => name.trim());
   const find = (...candidates: string[]): number => names.findIndex((name) => candidates.includes(name));
-  const user = find('userId');
-  const item = find('movieId', 'itemId');
-  const timestamp = find('timestamp');
+  const user = find('userId', 'user_id');
+  const item = find('movieId', 'itemId', 'item_id');
+  const timestamp = find('timestamp', 'time');
   if (user < 0 || item < 0 || timestamp < 0) {
     fail(at, `expected a header with userId, movieId and timestamp columns, found ${JSON.stringify(text)}`);
   }
