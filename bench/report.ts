@@ -327,7 +327,7 @@ export function renderResults(dir: string): string {
       const extra = Object.entries((line['features'] as Record<string, boolean> | undefined) ?? {})
         .filter(([, on]) => on)
         .map(([name]) => name);
-      const label = extra.length === 0 ? 'genres / demographics' : `+ ${extra.join(', ')}`;
+      const label = `seed ${String(line['seed'])}, ${extra.length === 0 ? 'genres / demographics' : `+ ${extra.join(', ')}`}`;
       if (line['bench'] === 'cold-start-items') {
         figures.push([
           `cold items (${label}): recall@20 hybrid / best genre-popularity baseline = ratio; ceiling`,
@@ -366,15 +366,25 @@ export function renderResults(dir: string): string {
         ]);
       }
     }
-    const best = (bench: string, ratio: (line: Record<string, unknown>) => unknown): number =>
-      Math.max(...cold.lines.filter((l) => l['bench'] === bench).map((l) => Number(ratio(l))));
-    const items = best('cold-start-items', (l) => pick(l, 'all', 'ratio'));
-    const users = best('cold-start-users', (l) => l['ratio']);
+    // Per cold set (seed): the better of the two feature variants, against the target and the ceiling.
+    const seeds = [...new Set(cold.lines.map((l) => Number(l['seed'])))];
+    const bestOf = (bench: string, seed: number, ratio: (line: Json) => unknown): number =>
+      Math.max(
+        ...cold.lines.filter((l) => l['bench'] === bench && l['seed'] === seed).map((l) => Number(ratio(l))),
+      );
     figures.push([
-      'targets met',
-      `cold items ${items >= 3 ? 'yes' : 'no'} (best ${items}× of 3×), cold users ${
-        users >= 1.5 ? 'yes' : 'no'
-      } (best ${users}× of 1.5×)`,
+      'targets met (per cold set: the better feature variant, and the warm ceiling for cold items)',
+      seeds
+        .map((seed) => {
+          const items = bestOf('cold-start-items', seed, (l) => pick(l, 'all', 'ratio'));
+          const ceiling = bestOf('cold-start-items', seed, (l) => pick(l, 'warmCeilingAll', 'ratio'));
+          const users = bestOf('cold-start-users', seed, (l) => l['ratio']);
+          return (
+            `seed ${seed}: cold items ${items >= 3 ? 'yes' : 'no'} (${items}× of 3×; ceiling ${ceiling}×), ` +
+            `cold users ${users >= 1.5 ? 'yes' : 'no'} (${users}× of 1.5×)`
+          );
+        })
+        .join('; '),
     ]);
     out.push(
       ...rawSection('Cold start on MovieLens 100K: hybrid model vs popularity baselines', cold, figures),
