@@ -94,9 +94,11 @@ export class Engine {
       hybrid: config.coldStart,
     });
     this.history = new RecentHistory(store, config.historyLimit, config.historyCacheUsers);
-    this.impressions = new ImpressionLog(store, config.impressionFlushMs, () =>
-      metrics.errors.inc({ where: 'impressions' }),
-    );
+    this.impressions = new ImpressionLog(store, {
+      flushMs: config.impressionFlushMs,
+      onError: () => metrics.errors.inc({ where: 'impressions' }),
+      onDrop: (count) => metrics.impressionsDropped.inc(count),
+    });
   }
 
   /** Opens the store, loads the catalog and the latest trained bundle, and starts the retrain schedule. */

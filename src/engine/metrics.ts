@@ -57,6 +57,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly impressionsDropped = new Counter({
+    name: 'attune_impressions_dropped_total',
+    help: 'Served lists not logged because the impression backlog was full (the store fell behind).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'attune_' });
   }
