@@ -300,6 +300,40 @@ describe('selectModel with a scoring budget', () => {
     expect(budgeted.tried.some((t) => t.model === 'blend')).toBe(false);
   });
 
+  it('blends cheaper models when the best one leaves no room for a partner within the budget', async () => {
+    const dataset = await prepareDataset(plantedInteractions());
+    const set = selectionSetFromTrain(dataset.train);
+    const nItems = set.input.matrix.cols;
+    // ALS (slow) and item-kNN (fast) both rank group 2's favourites first; popularity (fast) ranks group
+    // 1's. ALS is the best single model (tuned first, it leads the tie with item-kNN), but ALS plus either
+    // partner is over the budget, while item-kNN plus popularity fits it and serves both groups.
+    const groupOne = new Float32Array(nItems);
+    const groupTwo = new Float32Array(nItems);
+    for (let i = 0; i < 30; i++) {
+      groupOne[i] = 30 - i;
+      groupTwo[30 + i] = 30 - i;
+    }
+    const fit: Fitter = async (name, input) =>
+      name === 'als'
+        ? slowModel(name, groupTwo, input.matrix.rows, 1.5)
+        : slowModel(name, name === 'itemknn' ? groupTwo : groupOne, input.matrix.rows, 0.6);
+    const selection = await selectModel(set, {
+      fit,
+      models: ['als', 'itemknn', 'popularity'],
+      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
+      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      // A loaded machine only lengthens the measured times: ALS plus a partner stays over 2 ms.
+      scoringBudgetMs: 2,
+    });
+    const single = (model: string) => selection.tried.find((t) => t.model === model)!.valNdcg!;
+    expect(single('als')).toBe(single('itemknn'));
+    expect(single('als')).toBeGreaterThan(single('popularity'));
+    expect(selection.chosen.model).toBe('blend');
+    const components = selection.chosen.model === 'blend' ? selection.chosen.params.components : [];
+    expect(components.map((c) => c.model).sort()).toEqual(['itemknn', 'popularity']);
+    expect(selection.valNdcg!).toBeGreaterThan(single('als'));
+  });
+
   it('takes the fastest model when nothing is within the budget', async () => {
     const dataset = await prepareDataset(plantedInteractions());
     const set = selectionSetFromTrain(dataset.train);

@@ -282,11 +282,19 @@ interface BlendResult {
 const MAX_CELLS = 64_000_000;
 const WEIGHTS = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1, 1.5, 2, 3];
 
+/** At most this many models anchor a blend search (see `searchBlend`). */
+const MAX_ANCHORS = 3;
+
 /**
- * Weights for the best models by coordinate ascent on validation ndcg@K, the best model's weight fixed at
- * 1 (z-scored sums are scale-free, so only ratios matter). Each component's z-scored scores for every
+ * Weights for the best models by coordinate ascent on validation ndcg@K, one model's weight fixed at 1
+ * (z-scored sums are scale-free, so only ratios matter). Each component's z-scored scores for every
  * validation user are computed once; a weight vector then costs one pass of adds and a top-K per user.
  * Models far below the best (< 60% of its ndcg) are left out: they rarely help and cost a score pass each.
+ *
+ * The search is anchored on the best model first. Under a scoring budget the best model may leave no room
+ * for a partner (ALS on a 9,000-item catalog costs most of 0.5 ms per user), while cheaper models together
+ * could beat it; so the next best models anchor searches of their own, and the best blend of all wins. It
+ * is compared with the best single model on the same users.
  */
 function searchBlend(
   bests: readonly Best[],
@@ -297,12 +305,22 @@ function searchBlend(
   const top = bests[0];
   if (top === undefined) return null;
   const parts = bests
-    .filter((b) => b === top || (b.ndcg >= 0.6 * top.ndcg && top.ms + b.ms <= budgetMs))
+    .filter((b) => b === top || (b.ndcg >= 0.6 * top.ndcg && b.ms <= budgetMs))
     .slice(0, Math.max(1, maxComponents));
-  if (parts.length < 2) return null;
   /** What serving would pay for a weighting: every component with a positive weight scores. */
   const cost = (weights: readonly number[]): number =>
     parts.reduce((sum, part, j) => sum + (weights[j]! > 0 ? part.ms : 0), 0);
+  // When the budget allows every part at once, the best model's search can reach any blend: it is the
+  // only anchor (offline evaluation, unlimited budget). Otherwise an anchor is worth a search only if
+  // some partner fits beside it.
+  const anchors =
+    cost(parts.map(() => 1)) <= budgetMs
+      ? [0]
+      : parts
+          .map((_, j) => j)
+          .filter((j) => parts.some((part, c) => c !== j && part.ms + parts[j]!.ms <= budgetMs))
+          .slice(0, MAX_ANCHORS);
+  if (parts.length < 2 || anchors.length === 0) return null;
   const started = performance.now();
   const { matrix } = set.input;
   const nItems = matrix.cols;
@@ -315,44 +333,46 @@ function searchBlend(
     users = Int32Array.from({ length: cap }, (_, j) => users[Math.floor(j * stride)]!);
   }
   const zs = parts.map((part) => zScores(part.model, set.input, users));
-  const seen: { weights: readonly number[]; ndcg: number; coverage: number }[] = [];
-  const evaluate = (weights: readonly number[]): number => {
-    const result = blendMetrics(zs, weights, matrix, users, set.validation, k);
-    seen.push({ weights, ...result });
-    return result.ndcg;
-  };
-  const weights: number[] = parts.map((_, j) => (j === 0 ? 1 : 0));
-  const baseline = evaluate(weights.slice());
-  let best = baseline;
-  for (let round = 0; round < 3; round++) {
-    let improved = false;
-    for (let j = 1; j < parts.length; j++) {
-      for (const w of WEIGHTS) {
-        if (w === weights[j]) continue;
-        const trial = weights.slice();
-        trial[j] = w;
-        if (cost(trial) > budgetMs) continue;
-        const ndcg = evaluate(trial);
-        if (ndcg > best + 1e-9) {
-          best = ndcg;
-          weights[j] = w;
-          improved = true;
+  const evaluate = (weights: readonly number[]) =>
+    blendMetrics(zs, weights, matrix, users, set.validation, k);
+  const only = (j: number): number[] => parts.map((_, c) => (c === j ? 1 : 0));
+  const single = evaluate(only(0));
+  const baseline = single.ndcg;
+  let chosen = { weights: only(0), ...single };
+  for (const anchor of anchors) {
+    const weights = only(anchor);
+    let best = anchor === 0 ? baseline : evaluate(weights).ndcg;
+    for (let round = 0; round < 3; round++) {
+      let improved = false;
+      for (let j = 0; j < parts.length; j++) {
+        if (j === anchor) continue;
+        for (const w of WEIGHTS) {
+          if (w === weights[j]) continue;
+          const trial = weights.slice();
+          trial[j] = w;
+          if (cost(trial) > budgetMs) continue;
+          const { ndcg, coverage } = evaluate(trial);
+          if (ndcg > best + 1e-9) {
+            best = ndcg;
+            weights[j] = w;
+            improved = true;
+            if (ndcg > chosen.ndcg + 1e-9) chosen = { weights: weights.slice(), ndcg, coverage };
+          }
         }
       }
+      if (!improved) break;
     }
-    if (!improved) break;
   }
-  // Validation coverage of the chosen weighting, for the log (the choice itself is by ndcg alone).
-  const picked = seen.find((s) => s.weights.every((w, j) => w === weights[j])) ?? seen[0]!;
   const components = parts
-    .map((part, j): BlendComponent => ({ ...part.choice, weight: weights[j]! }) as BlendComponent)
+    .map((part, j): BlendComponent => ({ ...part.choice, weight: chosen.weights[j]! }) as BlendComponent)
     .filter((c) => c.weight > 0);
   log(
-    `blend: ${components.map((c) => `${c.model}×${c.weight}`).join(' + ')} val ndcg@${k}=${best.toFixed(6)}` +
-      ` coverage@${k}=${picked.coverage.toFixed(4)}` +
-      ` (best single ${baseline.toFixed(6)}${sampled ? `, ${users.length} sampled users` : ''})`,
+    `blend: ${components.map((c) => `${c.model}×${c.weight}`).join(' + ')} val ndcg@${k}=${chosen.ndcg.toFixed(6)}` +
+      ` coverage@${k}=${chosen.coverage.toFixed(4)}` +
+      ` (best single ${baseline.toFixed(6)}; ${anchors.length} anchor${anchors.length === 1 ? '' : 's'}` +
+      `${sampled ? `, ${users.length} sampled users` : ''})`,
   );
-  return { components, ndcg: best, baseline, sampled, seconds: elapsed(started) };
+  return { components, ndcg: chosen.ndcg, baseline, sampled, seconds: elapsed(started) };
 }
 
 /** One model's scores for each user, z-scored over the items the user has not interacted with. */
