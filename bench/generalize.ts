@@ -9,6 +9,8 @@
  *   MovieLens 100K by a factor of 60 in density).
  * - `catalog`: 600 users, 9,000 items, 100,000 interactions (few heavy users over a long catalog, the shape
  *   of MovieLens "latest-small").
+ * - `sparse`: 30,000 shoppers, 9,000 products, ~175,000 interactions (half the shoppers have 3 or fewer, so
+ *   most are never evaluated; what is left is many validation users, which is what costs selection time).
  *
  * Users browse: each holds 1–3 interest categories, drifts between them over time (sessions), and picks
  * items by Zipf popularity within the current category, with 10% of picks from the global charts.
@@ -29,7 +31,7 @@ import { Cumulative, deriveSeed, Rng } from '../src/demo/random.js';
 import { runCli, tempDataDir } from './server.js';
 
 interface Regime {
-  readonly name: 'shop' | 'catalog';
+  readonly name: 'shop' | 'catalog' | 'sparse';
   readonly users: number;
   readonly items: number;
   readonly interactions: number;
@@ -41,6 +43,7 @@ interface Regime {
 const REGIMES: readonly Regime[] = [
   { name: 'shop', users: 8_000, items: 9_000, interactions: 150_000, categories: 60, activitySigma: 1.1 },
   { name: 'catalog', users: 600, items: 9_000, interactions: 100_000, categories: 30, activitySigma: 0.9 },
+  { name: 'sparse', users: 30_000, items: 9_000, interactions: 150_000, categories: 60, activitySigma: 1.1 },
 ];
 const SEED = 2026;
 const LIBRARY_MODELS = 'popularity,itemknn,ease,als,hybrid';

@@ -7,6 +7,7 @@ import { recencyOf } from '../models/recency.js';
 import type { JsonValue } from '../shared/types.js';
 import {
   centerOut,
+  sampleValidation,
   selectModel,
   selectionSetFromTrain,
   temporalSelectionSet,
@@ -17,7 +18,13 @@ import { runAuto } from './auto-evaluate.js';
 import type { Interaction } from './datasets.js';
 import { tuningGrids, type ParamGrids } from './grids.js';
 import type { Fitter, HarnessDeps } from './harness.js';
-import { prepareDataset, type HeldOutSplit, type PreparedDataset, type UserRows } from './protocol.js';
+import {
+  heldOutUsers,
+  prepareDataset,
+  type HeldOutSplit,
+  type PreparedDataset,
+  type UserRows,
+} from './protocol.js';
 
 afterAll(() => closeAlsWorkers());
 
@@ -400,5 +407,54 @@ describe('trimGrid', () => {
     expect(trimmed).toHaveLength(3);
     expect(trimmed).toContain(4);
     expect(trimGrid(grid, 3)).toEqual([1, 5, 9]);
+  });
+});
+
+describe('sampleValidation', () => {
+  it('keeps the held-out rows of every stride-th validation user whole and empties the rest', async () => {
+    const set = selectionSetFromTrain((await prepareDataset(plantedInteractions())).train);
+    const all = heldOutUsers(set.validation);
+    expect(sampleValidation(set, all.length)).toBe(set);
+    const sampled = sampleValidation(set, 20);
+    const kept = heldOutUsers(sampled.validation);
+    expect(kept).toHaveLength(20);
+    expect(sampled.input).toBe(set.input);
+    const rows = (split: typeof set.validation, user: number) => {
+      const { indptr, items, times } = split.rows;
+      const at = [indptr[user]!, indptr[user + 1]!] as const;
+      return { items: Array.from(items.subarray(...at)), times: Array.from(times.subarray(...at)) };
+    };
+    for (const user of kept) expect(rows(sampled.validation, user)).toEqual(rows(set.validation, user));
+    // Spread over the id range, and the same users every time.
+    expect(kept[0]).toBe(all[0]);
+    expect(kept[kept.length - 1]!).toBeGreaterThan(all[Math.floor(all.length / 2)]!);
+    expect(Array.from(heldOutUsers(sampleValidation(set, 20).validation))).toEqual(Array.from(kept));
+  });
+
+  it('limits the users selection scores, and says so', async () => {
+    const set = selectionSetFromTrain((await prepareDataset(plantedInteractions())).train);
+    const lines: string[] = [];
+    const scored: number[] = [];
+    const fit: Fitter = async (name, input, params) => {
+      const model = await fitRecommender(name, input, params);
+      return {
+        ...model,
+        score: (profile, out) => {
+          scored.push(profile.items.length);
+          model.score(profile, out);
+        },
+      } as Recommender;
+    };
+    const selection = await selectModel(set, {
+      fit,
+      models: ['popularity'],
+      grids: smallGrids,
+      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      maxValidationUsers: 60,
+      log: (line) => lines.push(line),
+    });
+    expect(selection.validationUsers).toBe(heldOutUsers(set.validation).length);
+    expect(scored).toHaveLength(60);
+    expect(lines).toContain(`selection: scoring 60 of ${selection.validationUsers} validation users`);
   });
 });
