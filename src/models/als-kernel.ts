@@ -25,7 +25,18 @@ import {
  *   library runs it. `scratch` holds three vectors (r, p, Ap) and 16 bytes for dot4's results.
  */
 
-const FN = { dot: 0, axpy: 1, xpby: 2, copy: 3, dot4: 4, axpy4: 5, gemv: 6, gram: 7, cgRows: 8 } as const;
+const FN = {
+  dot: 0,
+  axpy: 1,
+  xpby: 2,
+  copy: 3,
+  dot4: 4,
+  axpy4: 5,
+  gemv: 6,
+  gram: 7,
+  cgRows: 8,
+  scoreAll: 9,
+} as const;
 
 /** Offsets of the four 16-byte vectors a loop iteration handles (loops are unrolled over 64 bytes). */
 const LANES = [0, 16, 32, 48] as const;
@@ -373,6 +384,23 @@ function buildCgRows(): FunctionBuilder {
   return f;
 }
 
+/**
+ * scoreAll(y, n, stride, x, out): out[i] = y_i · x for n rows of `stride` bytes (f32 results, 4 bytes
+ * apart): a whole catalog's scores for one user vector in one call, so serving pays one crossing into
+ * WebAssembly per request instead of one per item.
+ */
+function buildScoreAll(): FunctionBuilder {
+  const f = new FunctionBuilder('scoreAll', ['i32', 'i32', 'i32', 'i32', 'i32'], []);
+  const [y, n, stride, x, out] = [f.param(0), f.param(1), f.param(2), f.param(3), f.param(4)];
+  const i = f.local('i32');
+  f.forRange(i, op.i32(0), n, 1, () => {
+    f.emit(op.get(out), op.get(y), op.get(x), op.get(stride), op.call(FN.dot), op.f32Store(0));
+    advance(f, 4, out);
+    f.emit(op.get(y), op.get(stride), op.i32Add, op.set(y));
+  });
+  return f;
+}
+
 let compiled: WasmModule | undefined;
 
 /** The compiled kernels, assembled and compiled once per thread. */
@@ -388,6 +416,7 @@ export function alsModule(): WasmModule {
       buildGemv(),
       buildGram(),
       buildCgRows(),
+      buildScoreAll(),
     ];
     compiled = new Wasm.Module(assembleModule(fns, WASM_MAX_PAGES));
   }
@@ -396,6 +425,7 @@ export function alsModule(): WasmModule {
 
 export interface AlsKernelExports {
   dot(a: number, b: number, stride: number): number;
+  scoreAll(y: number, n: number, stride: number, x: number, out: number): void;
   axpy(out: number, w: number, y: number, stride: number): void;
   gram(y: number, n: number, stride: number, g: number): void;
   cgRows(

@@ -1,3 +1,4 @@
+import { DenseScorer } from './dense-scores.js';
 import type { JsonValue } from '../shared/types.js';
 import { trainAls } from './als-train.js';
 import { ItemVectors } from './item-vectors.js';
@@ -46,6 +47,8 @@ export class AlsRecommender implements Recommender {
   private readonly rhs: Float64Array;
   private readonly user: Float64Array;
   private readonly vectors: ItemVectors;
+  /** Whole-catalog scoring in WebAssembly, built on first use (training-time copies never score). */
+  private dense: DenseScorer | null = null;
   /** Fold-in scratch: the profile's scaled item factors, grown on demand. */
   private profileRows = new Float64Array(0);
 
@@ -105,26 +108,8 @@ export class AlsRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    const x = this.userVector(profile);
-    const { f, itemFactors, nItems } = this;
-    const f4 = f - (f % 4);
-    for (let i = 0; i < nItems; i++) {
-      const o = i * f;
-      // Four independent sums keep the multiply-adds from waiting on each other.
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let a = 0;
-      for (; a < f4; a += 4) {
-        s0 += x[a]! * itemFactors[o + a]!;
-        s1 += x[a + 1]! * itemFactors[o + a + 1]!;
-        s2 += x[a + 2]! * itemFactors[o + a + 2]!;
-        s3 += x[a + 3]! * itemFactors[o + a + 3]!;
-      }
-      for (; a < f; a++) s0 += x[a]! * itemFactors[o + a]!;
-      out[i] = s0 + s1 + s2 + s3;
-    }
+    this.dense ??= new DenseScorer(this.itemFactors, this.nItems, this.f);
+    this.dense.score(this.userVector(profile), out);
   }
 
   similar(item: number, n: number): ScoredIndex[] {

@@ -1,3 +1,4 @@
+import { DenseScorer } from './dense-scores.js';
 import type { JsonValue } from '../shared/types.js';
 import { ItemVectors } from './item-vectors.js';
 import { assertCsr } from './csr.js';
@@ -165,6 +166,8 @@ export class HybridRecommender implements Recommender {
   private readonly meanUserNorm: number;
   private readonly user: Float64Array;
   private readonly vectors: ItemVectors;
+  /** Whole-catalog scoring in WebAssembly, built on first use. */
+  private dense: DenseScorer | null = null;
   private userFeatureIndex: Map<string, number> | null = null;
 
   constructor(
@@ -369,8 +372,9 @@ export class HybridRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    const x = this.userVector(profile);
-    for (let i = 0; i < this.nItems; i++) out[i] = this.dotItem(x, i);
+    this.dense ??= new DenseScorer(this.itemRepr, this.nItems, this.f);
+    this.dense.score(this.userVector(profile), out);
+    for (let i = 0; i < this.nItems; i++) out[i]! += this.itemBias[i]!;
   }
 
   /** Cosine in representation space, so a cold item's neighbours are the items sharing its features. */
