@@ -34,6 +34,7 @@ interface Regime {
   readonly name: 'shop' | 'catalog' | 'sparse';
   readonly users: number;
   readonly items: number;
+  /** Interactions asked of the simulation; every user gets at least 3, so the file can hold more. */
   readonly interactions: number;
   readonly categories: number;
   /** Spread of user activity (σ of the log-normal the counts are drawn from). */
@@ -114,7 +115,9 @@ for (const regime of REGIMES) {
   }
   const dir = tempDataDir(`generalize-${regime.name}`);
   const input = join(dir, `${regime.name}.csv`);
-  writeFileSync(input, simulate(regime));
+  const csv = simulate(regime);
+  writeFileSync(input, csv);
+  const interactions = csv.split('\n').length - 2; // the header and the final newline
   const evaluate = async (extra: readonly string[]) => {
     const started = performance.now();
     const stdout = await runCli(['evaluate', '--input', input, '--format', 'movielens-csv', ...extra], dir);
@@ -138,6 +141,7 @@ for (const regime of REGIMES) {
     JSON.stringify({
       bench: 'generalize',
       data: regime,
+      interactions,
       libraries: libraries.rows.map((row) => ({
         model: row['model'],
         'ndcg@20': row['ndcg@20'],

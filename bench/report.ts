@@ -214,7 +214,7 @@ function generalizeSection(recorded: Recorded): string[] {
     "items): it must beat the libraries' models and finish within 15 minutes. Library rows are the protocol's",
     'tuned counterparts (`attune evaluate --models popularity,itemknn,ease,als,hybrid`).',
     '',
-    '| data set | users × items, interactions | best library (ndcg@20) | `--auto` ndcg@20 | ratio | coverage@20 library / auto | `--auto` wall s | chosen |',
+    '| data set | users × items, interactions asked (in the file) | best library (ndcg@20) | `--auto` ndcg@20 | ratio | coverage@20 library / auto | `--auto` wall s | chosen |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const line of recorded.lines) {
@@ -231,7 +231,7 @@ function generalizeSection(recorded: Recorded): string[] {
     out.push(
       `| ${String(data['name'])} | ${String(data['users'])} × ${String(data['items'])}, ${String(
         data['interactions'],
-      )} | ${String(line['best_library'])} (${num(best?.['ndcg@20'])}) | ${num(auto['ndcg@20'])} | ${num(
+      )}${line['interactions'] === undefined ? '' : ` (${String(line['interactions'])})`} | ${String(line['best_library'])} (${num(best?.['ndcg@20'])}) | ${num(auto['ndcg@20'])} | ${num(
         line['ndcg_ratio'],
         3,
       )} × | ${num(best?.['coverage@20'])} / ${num(auto['coverage@20'])} | ${num(line['auto_wall_s'], 1)} | ${recipe} |`,
