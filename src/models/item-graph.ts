@@ -99,12 +99,30 @@ export class ItemGraphRecommender implements Recommender {
   }
 
   /** The history item passing the most to `item`'s score; popularity when none reaches it. */
+  /**
+   * The largest contribution (`contributions`' first entry), found in one pass: serving asks this for
+   * every listed item, and building and sorting the whole list was most of a request's allocations.
+   */
   evidence(profile: UserProfile, item: number): Evidence {
-    let best: NeighborContribution | null = null;
-    for (const entry of this.contributions(profile, item)) {
-      if (!best || entry.contribution > best.contribution) best = entry;
+    let best = -1;
+    let bestContribution = 0;
+    let bestSimilarity = 0;
+    if (this.validItem(item)) {
+      const { indptr, indices, data } = this.scatter;
+      for (let k = 0; k < profile.items.length; k++) {
+        const i = profile.items[k]!;
+        if (i === item || !this.validItem(i)) continue;
+        const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
+        if (q < 0) continue;
+        const contribution = (profile.weights[k] ?? 1) * data[q]!;
+        if (best < 0 || contribution > bestContribution || (contribution === bestContribution && i < best)) {
+          best = i;
+          bestContribution = contribution;
+          bestSimilarity = data[q]!;
+        }
+      }
     }
-    if (best) return { kind: 'item', item: best.item, similarity: best.similarity };
+    if (best >= 0) return { kind: 'item', item: best, similarity: bestSimilarity };
     return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
 import { csrFromCoo } from './csr.js';
 import { newUserProfile, plantedClusters, rowProfile } from './fixtures.js';
-import { fitRecommender } from './index.js';
+import { defaultParams, fitRecommender } from './index.js';
 import { mulberry32 } from './random.js';
 import { fitRp3beta } from './rp3beta.js';
 import type { CsrMatrix, Recommender } from './types.js';
@@ -121,6 +121,30 @@ describe('RP3beta model', () => {
     const evidence = model.evidence(newUserProfile([0, 2], [1, 3]), 1);
     expect(evidence).toEqual({ kind: 'item', item: 2, similarity: 0.5 });
     expect(model.evidence(newUserProfile([0]), 2)).toEqual({ kind: 'popular', popularity: 1 });
+  });
+
+  it('gives as evidence the first neighbour its explanation lists, for item-kNN and RP3beta alike', async () => {
+    const matrix = plantedClusters(40, 20, 0.5, 3);
+    const random = mulberry32(9);
+    for (const name of ['itemknn', 'rp3beta'] as const) {
+      const model = await fitRecommender(name, { matrix }, defaultParams[name]);
+      for (let trial = 0; trial < 200; trial++) {
+        const items = [
+          ...new Set(Array.from({ length: 1 + Math.floor(random() * 8) }, () => (random() * 20) | 0)),
+        ];
+        // Weights from a small set, so equal contributions (ties to the lower item) occur too.
+        const weights = items.map(() => 1 + Math.floor(random() * 3));
+        const profile = newUserProfile(items, weights);
+        const item = (random() * 20) | 0;
+        const first = model.explain(profile, item, 1);
+        const neighbor = first.kind === 'neighbors' ? first.neighbors[0] : undefined;
+        expect(model.evidence(profile, item)).toEqual(
+          neighbor
+            ? { kind: 'item', item: neighbor.item, similarity: neighbor.similarity }
+            : { kind: 'popular', popularity: expect.any(Number) as number },
+        );
+      }
+    }
   });
 
   it("explains a score as the sum of the history items' contributions", () => {
