@@ -98,30 +98,22 @@ export class ItemGraphRecommender implements Recommender {
     return heap.drainScored();
   }
 
-  /** The history item passing the most to `item`'s score; popularity when none reaches it. */
   /**
-   * The largest contribution (`contributions`' first entry), found in one pass: serving asks this for
-   * every listed item, and building and sorting the whole list was most of a request's allocations.
+   * The history item passing the most to `item`'s score (`contributions`' first entry, found without
+   * building the list: serving asks this for every listed item); popularity when none reaches it.
    */
   evidence(profile: UserProfile, item: number): Evidence {
     let best = -1;
     let bestContribution = 0;
     let bestSimilarity = 0;
-    if (this.validItem(item)) {
-      const { indptr, indices, data } = this.scatter;
-      for (let k = 0; k < profile.items.length; k++) {
-        const i = profile.items[k]!;
-        if (i === item || !this.validItem(i)) continue;
-        const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
-        if (q < 0) continue;
-        const contribution = (profile.weights[k] ?? 1) * data[q]!;
-        if (best < 0 || contribution > bestContribution || (contribution === bestContribution && i < best)) {
-          best = i;
-          bestContribution = contribution;
-          bestSimilarity = data[q]!;
-        }
+    this.eachContribution(profile, item, (i, similarity, weight) => {
+      const contribution = weight * similarity;
+      if (best < 0 || contribution > bestContribution || (contribution === bestContribution && i < best)) {
+        best = i;
+        bestContribution = contribution;
+        bestSimilarity = similarity;
       }
-    }
+    });
     if (best >= 0) return { kind: 'item', item: best, similarity: bestSimilarity };
     return { kind: 'popular', popularity: this.validItem(item) ? this.popularity[item]! : 0 };
   }
@@ -131,26 +123,30 @@ export class ItemGraphRecommender implements Recommender {
    * product, largest first; `score` is their sum, exactly what `score` computes.
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
-    const found = this.contributions(profile, item);
+    const found: NeighborContribution[] = [];
     let score = 0;
-    for (const entry of found) score += entry.contribution;
+    this.eachContribution(profile, item, (i, similarity, weight) => {
+      found.push({ item: i, similarity, weight, contribution: weight * similarity });
+      score += weight * similarity;
+    });
+    found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
     return { kind: 'neighbors', score, neighbors: found.slice(0, Math.max(0, limit)) };
   }
 
-  /** Contributions to `item` from the profile, largest first, ties to the lower item index. */
-  private contributions(profile: UserProfile, item: number): NeighborContribution[] {
-    const found: NeighborContribution[] = [];
-    if (!this.validItem(item)) return found;
+  /** Calls `visit` for each history item with an edge to `item`: its index, the edge, the user's weight. */
+  private eachContribution(
+    profile: UserProfile,
+    item: number,
+    visit: (i: number, similarity: number, weight: number) => void,
+  ): void {
+    if (!this.validItem(item)) return;
     const { indptr, indices, data } = this.scatter;
     for (let k = 0; k < profile.items.length; k++) {
       const i = profile.items[k]!;
       if (i === item || !this.validItem(i)) continue;
       const q = findInRow(indices, indptr[i]!, indptr[i + 1]!, item);
-      if (q < 0) continue;
-      const weight = profile.weights[k] ?? 1;
-      found.push({ item: i, similarity: data[q]!, weight, contribution: weight * data[q]! });
+      if (q >= 0) visit(i, data[q]!, profile.weights[k] ?? 1);
     }
-    return found.sort((a, b) => b.contribution - a.contribution || a.item - b.item);
   }
 
   private validItem(i: number): boolean {
