@@ -47,7 +47,7 @@ export class AlsRecommender implements Recommender {
   private readonly rhs: Float64Array;
   private readonly user: Float64Array;
   private readonly vectors: ItemVectors;
-  /** Whole-catalog scoring in WebAssembly, built on first use (training-time copies never score). */
+  /** Whole-catalog scoring in WebAssembly, built on first use. */
   private dense: DenseScorer | null = null;
   /** Fold-in scratch: the profile's scaled item factors, grown on demand. */
   private profileRows = new Float64Array(0);
