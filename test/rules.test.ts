@@ -15,7 +15,7 @@ import {
   type ServingProfile,
 } from '../src/recommendations/index.js';
 import { ModelBundle } from '../src/training/index.js';
-import { FixedScores } from './fixed-scores.js';
+import { emptyProfile, fixedBundle } from './fixed-scores.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 15);
@@ -148,18 +148,11 @@ const caseArb = (options: { readonly diversity: boolean; readonly boosts: boolea
 
 function profileOf(world: World, bundle: ModelBundle): ServingProfile {
   return {
-    userId: 'u',
+    ...emptyProfile(bundle),
     seen: new Set(world.seen.keys()),
     rejected: world.rejected,
     purchased: world.purchased,
     lastSeenAt: world.seen,
-    actions: new Map(),
-    model: {
-      userIndex: bundle.userIndex.get('u')!,
-      fresh: false,
-      items: new Int32Array(0),
-      weights: new Float32Array(0),
-    },
   };
 }
 
@@ -167,23 +160,7 @@ function run(c: Case) {
   const { world } = c;
   const rules = compileRules(c.spec);
   const itemIds = world.items.map((item) => item.id);
-  const model = new FixedScores(Float32Array.from(world.scores));
-  const bundle = new ModelBundle(
-    {
-      version: 1,
-      trainedAt: NOW,
-      cutoff: NOW,
-      primary: 'itemknn',
-      eventsRead: 0,
-      users: 1,
-      items: itemIds.length,
-      interactions: 0,
-      fitSeconds: {},
-    },
-    ['u'],
-    itemIds,
-    new Map([['itemknn', model]]),
-  );
+  const bundle = fixedBundle(itemIds, world.scores, NOW);
   const catalog = new CatalogIndex(world.items);
   const request: RecommendationRequest = {
     requestId: 'r',

@@ -41,7 +41,7 @@ import {
 import { currentSession, requestSession, withSession } from '../src/recommendations/session.js';
 import type { Candidate, PipelineContext, Stage } from '../src/recommendations/types.js';
 import { ModelBundle } from '../src/training/index.js';
-import { FixedScores } from './fixed-scores.js';
+import { emptyProfile, FixedScores, fixedBundle } from './fixed-scores.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 15);
@@ -195,39 +195,8 @@ function item(id: string, categories: readonly string[], extra: Partial<Item> = 
   };
 }
 
-function bundleOf(itemIds: readonly string[], scores: readonly number[], users = ['u']): ModelBundle {
-  return new ModelBundle(
-    {
-      version: 1,
-      trainedAt: NOW,
-      cutoff: NOW,
-      primary: 'itemknn',
-      eventsRead: 0,
-      users: users.length,
-      items: itemIds.length,
-      interactions: 0,
-      fitSeconds: {},
-    },
-    [...users],
-    [...itemIds],
-    new Map([['itemknn', new FixedScores(Float32Array.from(scores))]]),
-  );
-}
-
-const emptyProfile = (bundle: ModelBundle): ServingProfile => ({
-  userId: 'u',
-  seen: new Set(),
-  rejected: new Set(),
-  purchased: new Set(),
-  lastSeenAt: new Map(),
-  actions: new Map(),
-  model: {
-    userIndex: bundle.userIndex.get('u')!,
-    fresh: false,
-    items: new Int32Array(0),
-    weights: new Float32Array(0),
-  },
-});
+const bundleOf = (itemIds: readonly string[], scores: readonly number[], users = ['u']): ModelBundle =>
+  fixedBundle(itemIds, scores, NOW, users);
 
 function serve(
   items: readonly Item[],

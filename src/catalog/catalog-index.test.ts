@@ -3,23 +3,13 @@ import { describe, expect, it } from 'vitest';
 
 import { CatalogIndex, isItemRecommendable, loadCatalogIndex } from './catalog-index.js';
 import { emptyItemFilter, parseItemFilter } from './filter.js';
+import { placeholderItem } from './placeholder.js';
 import type { Item } from './types.js';
 
 const NOW = Date.UTC(2026, 0, 12);
 
 function item(id: string, overrides: Partial<Item> = {}): Item {
-  return {
-    id,
-    categories: [],
-    tags: [],
-    price: null,
-    available: true,
-    createdAt: 0,
-    expiresAt: null,
-    attributes: {},
-    updatedAt: 0,
-    ...overrides,
-  };
+  return { ...placeholderItem(id, 0), ...overrides };
 }
 
 describe('isItemRecommendable', () => {

@@ -2,21 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { emptyItemFilter, ItemFilterError, matchesItem, parseItemFilter } from './filter.js';
+import { placeholderItem } from './placeholder.js';
 import type { Item } from './types.js';
 
 function item(overrides: Partial<Item> = {}): Item {
-  return {
-    id: 'i',
-    categories: [],
-    tags: [],
-    price: null,
-    available: true,
-    createdAt: 0,
-    expiresAt: null,
-    attributes: {},
-    updatedAt: 0,
-    ...overrides,
-  };
+  return { ...placeholderItem('i', 0), ...overrides };
 }
 
 const shoe = item({

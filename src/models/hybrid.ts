@@ -417,9 +417,7 @@ export class HybridRecommender implements Recommender {
   explain(profile: UserProfile, item: number, limit: number): Explanation {
     const empty = { score: 0, bias: 0, itemFeatures: [], userFeatures: [], similarItems: [] };
     if (!this.validItem(item)) return { kind: 'features', ...empty };
-    const { f, itemRepr } = this;
     const x = Float32Array.from(this.userVector(profile));
-    const o = item * f;
     const bias = this.itemBias[item]!;
     const score = this.dotItem(x, item);
     const n = Math.max(0, limit);
@@ -433,8 +431,7 @@ export class HybridRecommender implements Recommender {
       for (let k = start; k < end; k++) {
         const c = uSide.indices[k]!;
         const weight = uSide.data[k]! / total;
-        let part = 0;
-        for (let a = 0; a < f; a++) part += uSide.embeddings[c * f + a]! * itemRepr[o + a]!;
+        const part = this.traitPart(uSide.embeddings, c, item);
         userParts.push({ feature: uSide.names[c]!, weight, contribution: weight * part });
         userSide += weight * part;
       }
@@ -457,8 +454,6 @@ export class HybridRecommender implements Recommender {
   explainVector(x: Float32Array, traits: readonly string[], item: number, limit: number): Explanation {
     const empty = { score: 0, bias: 0, itemFeatures: [], userFeatures: [], similarItems: [] };
     if (!this.validItem(item)) return { kind: 'features', ...empty };
-    const { f, itemRepr } = this;
-    const o = item * f;
     const score = this.dotItem(x, item);
     const bias = this.itemBias[item]!;
     const userParts: FeatureContribution[] = [];
@@ -467,9 +462,7 @@ export class HybridRecommender implements Recommender {
       this.userFeatureIndex ??= new Map(side.names.map((name, c) => [name, c]));
       const known = [...new Set(traits)].filter((t) => this.userFeatureIndex!.has(t));
       for (const name of known) {
-        const c = this.userFeatureIndex.get(name)!;
-        let part = 0;
-        for (let a = 0; a < f; a++) part += side.embeddings[c * f + a]! * itemRepr[o + a]!;
+        const part = this.traitPart(side.embeddings, this.userFeatureIndex.get(name)!, item);
         userParts.push({ feature: name, weight: 1 / known.length, contribution: part / known.length });
       }
     }
@@ -485,6 +478,14 @@ export class HybridRecommender implements Recommender {
       userFeatures: userParts.slice(0, n),
       similarItems: [],
     };
+  }
+
+  /** User feature `c`'s embedding · `item`'s representation: the trait's part of the score, before weighting. */
+  private traitPart(embeddings: Float32Array, c: number, item: number): number {
+    const { f, itemRepr } = this;
+    let part = 0;
+    for (let a = 0; a < f; a++) part += embeddings[c * f + a]! * itemRepr[item * f + a]!;
+    return part;
   }
 
   /** The item side of an explanation: each item feature's part of `score`, and the identity's rest. */

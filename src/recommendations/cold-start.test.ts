@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Item } from '../catalog/index.js';
+import { placeholderItem, type Item } from '../catalog/index.js';
 import { defaultParams, HybridRecommender, type Recommender, type UserProfile } from '../models/index.js';
 import { ModelBundle, type BundleInfo } from '../training/index.js';
 import { coldStart, TRAITS_FALLBACK, wantsTraits, withTraits } from './cold-start.js';
@@ -86,15 +86,8 @@ function bundle(): ModelBundle {
 const catalog: CatalogView = {
   version: 1,
   get: (id: string): Item | undefined => ({
-    id,
+    ...placeholderItem(id, 0),
     categories: [category(Number(id.slice(1)))],
-    tags: [],
-    price: null,
-    available: true,
-    createdAt: 0,
-    expiresAt: null,
-    attributes: {},
-    updatedAt: 0,
   }),
   isRecommendable: () => true,
   newest: () => [],

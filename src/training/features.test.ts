@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Item, User } from '../catalog/types.js';
+import { placeholderItem } from '../catalog/index.js';
 import {
   buildFeatures,
   buildItemFeatures,
@@ -9,18 +10,7 @@ import {
 } from './features.js';
 
 function item(id: string, over: Partial<Item> = {}): Item {
-  return {
-    id,
-    categories: [],
-    tags: [],
-    price: null,
-    available: true,
-    createdAt: 0,
-    expiresAt: null,
-    attributes: {},
-    updatedAt: 0,
-    ...over,
-  };
+  return { ...placeholderItem(id, 0), ...over };
 }
 
 const user = (id: string, traits: User['traits']): User => ({ id, traits, createdAt: 0, updatedAt: 0 });
