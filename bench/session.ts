@@ -121,6 +121,8 @@ async function trainBundle(cutoff: number): Promise<ModelBundle> {
   const info = {
     version: 1,
     trainedAt: cutoff,
+    // The shop's events are stored in this order, so the first `eventsRead` seqs are what was read.
+    position: eventsRead,
     cutoff,
     primary: 'als' as const,
     eventsRead,

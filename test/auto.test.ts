@@ -149,6 +149,7 @@ describe('a blend in a bundle', () => {
     const info = {
       version: 1,
       trainedAt: 0,
+      position: 0,
       cutoff: 0,
       primary: 'blend' as const,
       eventsRead: 0,

@@ -36,6 +36,7 @@ export function fixedBundle(
     {
       version: 1,
       trainedAt: at,
+      position: 0,
       cutoff: at,
       primary: 'itemknn',
       eventsRead: 0,

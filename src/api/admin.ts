@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { Engine, TrainingRun } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
-import type { BundleInfo } from '../training/index.js';
+import { TrainingLeaseHeldError, storedPosition, type BundleInfo } from '../training/index.js';
+import { errorBody } from './errors.js';
 
 export interface AdminRoutesOptions {
   readonly engine: Engine;
@@ -12,6 +13,8 @@ export function bundleJson(info: BundleInfo) {
   return {
     version: info.version,
     trained_at: formatTime(info.trainedAt),
+    // The event-log position trained through: versions are ordered by it first (then by version).
+    position: info.position,
     primary_model: info.primary,
     events_read: info.eventsRead,
     users: info.users,
@@ -29,12 +32,24 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     '/v1/admin/train',
     { schema: { querystring: Type.Object({ wait: Type.Boolean({ default: false }) }) } },
     async (request, reply) => {
-      const run = engine.train();
-      if (request.query.wait) {
-        const info = await run;
-        return { status: 'serving', model: bundleJson(info) };
+      let run: TrainingRun;
+      try {
+        run = await engine.beginTraining();
+      } catch (error) {
+        // Another process (or `attune train`) is training: say who and since when, and change nothing.
+        if (error instanceof TrainingLeaseHeldError) {
+          return reply.status(409).send(errorBody('training_in_progress', error.message));
+        }
+        throw error;
       }
-      run.catch((error: unknown) => request.log.error({ err: error }, 'training failed'));
+      if (request.query.wait) {
+        const info = await run.done;
+        // 'superseded': stored, but a bundle trained on later events already serves.
+        const serving = engine.servingBundle?.version === info.version;
+        return { status: serving ? 'serving' : 'superseded', model: bundleJson(info) };
+      }
+      // The engine logs a failed run with its cause and counts it.
+      run.done.catch(() => undefined);
       return reply.status(202).send({ status: 'training' });
     },
   );
@@ -48,6 +63,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       versions: versions.map((v) => ({
         version: v.version,
         created_at: formatTime(v.createdAt),
+        position: storedPosition(v.meta),
         bytes: v.bytes,
       })),
     };

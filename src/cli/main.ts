@@ -52,8 +52,13 @@ program
   .command('train')
   .description('train a new model version from the stored events')
   .addOption(dataDirOption())
-  .action(async (opts: { dataDir?: string }) => {
-    await train({ dataDir: opts.dataDir });
+  .option(
+    '--wait',
+    'when another process is training on the same store, wait for it (default: exit with status 75)',
+    false,
+  )
+  .action(async (opts: { dataDir?: string; wait: boolean }) => {
+    await train({ dataDir: opts.dataDir, wait: opts.wait });
   });
 
 program

@@ -37,6 +37,11 @@ export interface EngineConfig {
   readonly retrainIntervalMs: number | null;
   /** Look for bundle versions trained by another process this often (ms); `null` never looks. */
   readonly bundlePollMs: number | null;
+  /**
+   * How long the training lease lasts unless renewed (ms). A run renews it every third of this, so it only
+   * runs out when the trainer died or hung; then another trainer may take over after at most this long.
+   */
+  readonly trainingLeaseMs: number;
   /** How many of a user's newest events shape a request (seen items, fold-in, item-to-item). */
   readonly historyLimit: number;
   /** How many users' recent histories the serving path keeps in memory. */
@@ -74,6 +79,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   coldStart: true,
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
+  trainingLeaseMs: 60_000,
   historyLimit: 200,
   historyCacheUsers: 50_000,
   maxResults: 100,

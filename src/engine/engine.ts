@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, TrackedEvent } from '../events/index.js';
@@ -23,8 +24,14 @@ import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
+  BundleDecodeError,
   ModelBundle,
+  TrainingLease,
+  TrainingLeaseHeldError,
   TrainingRunner,
+  compareBundles,
+  storedPosition,
+  trainerId,
   type BundleInfo,
   type TrainingProgress,
 } from '../training/index.js';
@@ -60,6 +67,23 @@ export interface SimilarOptions {
   readonly userId?: string;
 }
 
+/** What an engine is given besides its configuration: collaborators, not settings. */
+export interface EngineOptions {
+  /**
+   * Where background work (training runs, bundle loads, the schedule) is logged. Default: warnings and
+   * errors as JSON lines on stderr. Tests pass one writing to memory to read what was logged.
+   */
+  readonly logger?: Logger;
+  /** What this engine is called in the training lease (`attune serve`, `attune train`), for other trainers. */
+  readonly trainerName?: string;
+}
+
+/** A training run this engine holds the training lease for. */
+export interface TrainingRun {
+  /** Settles when the run ends: the new bundle's info (serving or not, see `Engine.train`), or the failure. */
+  readonly done: Promise<BundleInfo>;
+}
+
 export type TrainingState =
   | { readonly state: 'idle' }
   | { readonly state: 'running'; readonly stage: string; readonly done: number; readonly total: number };
@@ -77,6 +101,16 @@ export class Engine {
   private readonly runner: TrainingRunner;
   private readonly impressions: ImpressionLog;
   private readonly history: RecentHistory;
+  /** The run this engine has started (or is starting), which later callers join. */
+  private currentRun: Promise<TrainingRun> | null = null;
+  private lease: TrainingLease | null = null;
+  /**
+   * Bundle versions never to load again: ones that failed to decode (so the poller does not retry them
+   * every tick) and ones found older than what serves (serving only moves forward, so they stay older).
+   */
+  private readonly rejectedBundles = new Set<number>();
+  /** This engine as a holder of the training lease. */
+  private readonly trainer: string;
 
   private constructor(
     readonly config: EngineConfig,
@@ -84,7 +118,10 @@ export class Engine {
     readonly catalog: CatalogIndex,
     readonly metrics: EngineMetrics,
     private readonly stages: readonly Stage[],
+    readonly logger: Logger,
+    trainerName: string,
   ) {
+    this.trainer = trainerId(trainerName);
     this.runner = new TrainingRunner(config.storeUrl, {
       feedback: config.feedback,
       primaryModel: config.primaryModel,
@@ -101,13 +138,30 @@ export class Engine {
     });
   }
 
-  /** Opens the store, loads the catalog and the latest trained bundle, and starts the retrain schedule. */
-  static async open(config: EngineConfig, stages: readonly Stage[] = defaultStages): Promise<Engine> {
+  /**
+   * Opens the store, loads the catalog and the newest trained bundle (by position, see `refreshBundle`),
+   * and starts the retrain schedule.
+   */
+  static async open(
+    config: EngineConfig,
+    stages: readonly Stage[] = defaultStages,
+    options: EngineOptions = {},
+  ): Promise<Engine> {
     const store = await openStore(config.storeUrl);
     const catalog = new CatalogIndex();
     for await (const batch of store.scanItems()) for (const item of batch) catalog.upsert(item);
-    const engine = new Engine(config, store, catalog, new EngineMetrics(), stages);
-    await engine.loadLatestBundle();
+    const logger =
+      options.logger ?? pino({ name: 'attune', level: 'warn' }, pino.destination({ dest: 2, sync: true }));
+    const engine = new Engine(
+      config,
+      store,
+      catalog,
+      new EngineMetrics(),
+      stages,
+      logger,
+      options.trainerName ?? 'attune',
+    );
+    await engine.refreshBundle();
     engine.startSchedule();
     return engine;
   }
@@ -286,71 +340,219 @@ export class Engine {
   }
 
   /**
-   * Trains a new bundle in the worker and, once it is stored whole, swaps it in. Resolves when the new
-   * version serves. Concurrent calls share one run.
+   * Trains a new bundle in the worker and, once it is stored whole, swaps it in if it is newer than the
+   * serving one (see `loadBundle`). Resolves with the new bundle's info when the run ends; it serves
+   * unless a bundle trained on later events arrived meanwhile. Concurrent calls in this engine share one
+   * run; while another trainer holds the training lease it rejects with `TrainingLeaseHeldError`.
    */
   async train(onProgress?: TrainingProgress): Promise<BundleInfo> {
-    const seenBefore = this.eventsSinceTraining;
-    this.training = { state: 'running', stage: 'starting', done: 0, total: 1 };
-    const started = performance.now();
-    try {
-      const info = await this.runner.run((stage, done, total) => {
-        this.training = { state: 'running', stage, done, total };
-        onProgress?.(stage, done, total);
-      });
-      await this.loadBundle(info.version);
-      this.eventsSinceTraining -= Math.min(seenBefore, this.eventsSinceTraining);
-      this.metrics.trainingSeconds.observe((performance.now() - started) / 1000);
-      return info;
-    } finally {
-      this.training = { state: 'idle' };
-    }
-  }
-
-  private async loadLatestBundle(): Promise<void> {
-    const [latest] = await this.store.listArtifacts(BUNDLE_ARTIFACT);
-    if (latest) await this.loadBundle(latest.version);
-  }
-
-  private async loadBundle(version: number): Promise<void> {
-    const artifact = await this.store.loadArtifact(BUNDLE_ARTIFACT, version);
-    if (!artifact) throw new Error(`bundle version ${version} is not in the store`);
-    const bundle = ModelBundle.decode(artifact.payload);
-    // Never step back: a slower, older run finishing late must not replace a newer bundle.
-    if (this.bundle && this.bundle.version >= bundle.version) return;
-    this.bundle = bundle;
-    this.metrics.modelVersion.set(bundle.version);
+    return (await this.beginTraining(onProgress)).done;
   }
 
   /**
-   * Loads a bundle version that another process trained (`attune train` beside a running server, or
-   * later a separate training worker) as soon as it is in the store.
+   * Starts a training run, or joins the one this engine is running. Resolves as soon as the run holds the
+   * training lease, so a caller can answer before the run ends; rejects with `TrainingLeaseHeldError`
+   * (naming the holder) when another trainer, in this process or another, holds it.
+   */
+  beginTraining(onProgress?: TrainingProgress): Promise<TrainingRun> {
+    if (this.currentRun === null) {
+      const run = this.startRun(onProgress);
+      this.currentRun = run;
+      const clear = () => {
+        if (this.currentRun === run) this.currentRun = null;
+      };
+      run.then((started) => started.done.then(clear, clear), clear);
+    }
+    return this.currentRun;
+  }
+
+  private async startRun(onProgress?: TrainingProgress): Promise<TrainingRun> {
+    const lease = await TrainingLease.acquire(this.store, this.trainer, this.config.trainingLeaseMs, {
+      onLost: () =>
+        this.logger.warn(
+          { holder: this.trainer },
+          'training lease lost to another trainer (this process stalled past the lease); the run goes on, ' +
+            'and its bundle serves only if it is the newest by position',
+        ),
+      onError: (error, action) =>
+        this.logger.warn({ err: error, holder: this.trainer }, `could not ${action} the training lease`),
+    });
+    this.lease = lease;
+    this.training = { state: 'running', stage: 'starting', done: 0, total: 1 };
+    this.logger.info({ holder: this.trainer }, 'training started');
+    const started = performance.now();
+    const done = (async () => {
+      try {
+        const info = await this.runner.run((stage, done, total) => {
+          this.training = { state: 'running', stage, done, total };
+          onProgress?.(stage, done, total);
+        });
+        const serving = await this.loadBundle(info.version);
+        const seconds = (performance.now() - started) / 1000;
+        this.metrics.trainingSeconds.observe(seconds);
+        this.logger.info(
+          { version: info.version, position: info.position, serving, seconds },
+          `training finished: bundle version ${info.version}`,
+        );
+        return info;
+      } catch (error) {
+        this.metrics.errors.inc({ where: 'training' });
+        this.logger.error({ err: error, holder: this.trainer }, 'training failed');
+        throw error;
+      } finally {
+        this.training = { state: 'idle' };
+        this.lease = null;
+        await lease.release();
+      }
+    })();
+    return { done };
+  }
+
+  /**
+   * Decodes a stored bundle version and swaps it in when it is newer than the serving one: trained through
+   * a higher position, or through the same position with a higher version (a retrain of the same data,
+   * e.g. with new settings, replaces the one before it). Anything else would step back to older data, so
+   * it is not loaded (a slower run finishing late). Returns whether it now serves. A bundle that fails to
+   * decode leaves the serving one in place, is logged and remembered as bad, and throws
+   * `BundleDecodeError`.
+   */
+  private async loadBundle(version: number): Promise<boolean> {
+    const artifact = await this.store.loadArtifact(BUNDLE_ARTIFACT, version);
+    if (!artifact) throw new Error(`bundle version ${version} is not in the store`);
+    let bundle: ModelBundle;
+    try {
+      bundle = ModelBundle.decode(artifact.payload, artifact.version);
+    } catch (error) {
+      this.rejectedBundles.add(version);
+      this.metrics.errors.inc({ where: 'bundle-load' });
+      const serving = this.bundle?.version ?? null;
+      this.logger.error(
+        { err: error, version, serving },
+        `bundle version ${version} cannot be loaded and will not be retried; ` +
+          (serving === null ? 'no bundle serves yet' : `version ${serving} keeps serving`),
+      );
+      throw error;
+    }
+    const serving = this.bundle;
+    if (serving && compareBundles(bundle.info, serving.info) <= 0) {
+      if (serving.version !== bundle.version) this.passOver(bundle.info, serving.info);
+      return false;
+    }
+    this.bundle = bundle;
+    this.metrics.modelVersion.set(bundle.version);
+    this.logger.info(
+      { version, position: bundle.info.position, previous: serving?.version ?? null },
+      `bundle version ${version} serving`,
+    );
+    return true;
+  }
+
+  /**
+   * Loads the newest stored bundle if it is newer than the serving one: at start-up, and for versions
+   * another process trained (`attune train` beside a running server, or later a separate training worker)
+   * as soon as they are in the store. Newest means highest position, then highest version, so a version
+   * saved last over older data does not win. A candidate that fails to decode is skipped for the next.
    */
   async refreshBundle(): Promise<void> {
-    const [latest] = await this.store.listArtifacts(BUNDLE_ARTIFACT);
-    if (latest && latest.version > (this.bundle?.version ?? 0)) await this.loadBundle(latest.version);
+    const serving = this.bundle?.info ?? null;
+    const listed = (await this.store.listArtifacts(BUNDLE_ARTIFACT))
+      .map((artifact) => ({ version: artifact.version, position: storedPosition(artifact.meta) }))
+      .filter((c) => !this.rejectedBundles.has(c.version));
+    if (serving) {
+      // A version saved after the serving one but over older data (a slow run finishing late): say so once.
+      for (const c of listed) {
+        if (c.version > serving.version && compareBundles(c, serving) < 0) this.passOver(c, serving);
+      }
+    }
+    const candidates = listed
+      .filter((c) => !serving || compareBundles(c, serving) > 0)
+      .sort((a, b) => compareBundles(b, a));
+    for (const candidate of candidates) {
+      try {
+        if (await this.loadBundle(candidate.version)) return;
+      } catch (error) {
+        // Logged and remembered by loadBundle; the next candidate may still be good.
+        if (!(error instanceof BundleDecodeError)) throw error;
+      }
+    }
+  }
+
+  /** Logs, once, that a stored version stays unloaded because the serving one was trained on later data. */
+  private passOver(bundle: Pick<BundleInfo, 'version' | 'position'>, serving: BundleInfo): void {
+    this.rejectedBundles.add(bundle.version);
+    this.logger.info(
+      {
+        version: bundle.version,
+        position: bundle.position,
+        serving: serving.version,
+        servingPosition: serving.position,
+      },
+      `bundle version ${bundle.version} not loaded: trained through event ${bundle.position}, not newer ` +
+        `than serving version ${serving.version} (through event ${serving.position})`,
+    );
   }
 
   private startSchedule(): void {
     if (this.config.bundlePollMs !== null) {
       this.pollTimer = setInterval(() => {
-        if (this.runner.busy) return;
-        this.refreshBundle().catch(() => this.metrics.errors.inc({ where: 'bundle-poll' }));
+        if (this.currentRun) return;
+        this.refreshBundle().catch((error: unknown) => {
+          this.metrics.errors.inc({ where: 'bundle-poll' });
+          this.logger.error({ err: error }, 'looking for new bundle versions failed');
+        });
       }, this.config.bundlePollMs);
       this.pollTimer.unref();
     }
     const interval = this.config.retrainIntervalMs;
     if (interval === null) return;
-    this.retrainTimer = setInterval(() => {
-      if (this.eventsSinceTraining === 0 || this.runner.busy) return;
-      this.train().catch(() => this.metrics.errors.inc({ where: 'training' }));
-    }, interval);
+    this.retrainTimer = setInterval(() => void this.scheduledTraining(), interval);
     this.retrainTimer.unref();
+  }
+
+  /**
+   * One tick of the retrain schedule: trains when events were stored past the serving bundle's position
+   * (events from any process count, and a bundle another process trained counts as trained). A run
+   * elsewhere holding the lease skips the tick; its bundle arrives through `refreshBundle`.
+   */
+  private async scheduledTraining(): Promise<void> {
+    if (this.currentRun) return;
+    let run: TrainingRun;
+    try {
+      if (!(await this.hasEventsAfter(this.bundle?.info.position ?? 0))) return;
+      run = await this.beginTraining();
+    } catch (error) {
+      if (error instanceof TrainingLeaseHeldError) {
+        this.logger.info(
+          { holder: error.held.holder, since: new Date(error.held.acquiredAt).toISOString() },
+          'scheduled training skipped: another trainer holds the training lease',
+        );
+        return;
+      }
+      this.metrics.errors.inc({ where: 'training' });
+      this.logger.error({ err: error }, 'scheduled training could not start');
+      return;
+    }
+    // A failed run counts and logs its failure itself.
+    await run.done.catch(() => undefined);
+  }
+
+  /**
+   * Whether an event is stored past `position`. Asked of the log rather than of `lastEventSeq`, which may
+   * also move for duplicates that stored nothing (seq numbers can be spent without an event).
+   */
+  private async hasEventsAfter(position: number): Promise<boolean> {
+    for await (const batch of this.store.scanEvents({ afterSeq: position, batchSize: 1 })) {
+      if (batch.length > 0) return true;
+    }
+    return false;
   }
 
   async close(): Promise<void> {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    // Free the lease now rather than at its expiry: a run still in its worker saves under a version of
+    // its own and cannot collide with the next trainer's.
+    await this.lease?.release();
     await this.impressions.flush();
     await this.store.close();
   }

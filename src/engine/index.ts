@@ -1,3 +1,10 @@
 export { defaultEngineConfig, engineConfig, type EngineConfig } from './config.js';
-export { Engine, type RecommendOptions, type SimilarOptions, type TrainingState } from './engine.js';
+export {
+  Engine,
+  type EngineOptions,
+  type RecommendOptions,
+  type SimilarOptions,
+  type TrainingRun,
+  type TrainingState,
+} from './engine.js';
 export { EngineMetrics } from './metrics.js';

@@ -52,7 +52,7 @@ export class EngineMetrics {
 
   readonly errors = new Counter({
     name: 'attune_background_errors_total',
-    help: 'Errors in background work (training, impression logging).',
+    help: 'Errors in background work (training, bundle loads and polls, impression logging).',
     labelNames: ['where'] as const,
     registers: [this.registry],
   });

@@ -67,6 +67,7 @@ function bundle(): ModelBundle {
   const info: BundleInfo = {
     version: 1,
     trainedAt: 0,
+    position: 0,
     cutoff: 0,
     primary: 'als',
     eventsRead: 0,

@@ -111,6 +111,7 @@ describe('the session stage', () => {
   const info = {
     version: 1,
     trainedAt: NOW,
+    position: 0,
     cutoff: NOW,
     primary: 'itemknn' as const,
     eventsRead: 0,

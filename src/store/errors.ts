@@ -19,20 +19,6 @@ export class StoreReadonlyError extends Error {
   }
 }
 
-/** Artifact versions are immutable: a saved (name, version) is never overwritten. */
-export class ArtifactVersionExistsError extends Error {
-  override readonly name = 'ArtifactVersionExistsError';
-  constructor(
-    readonly artifact: string,
-    readonly version: number,
-  ) {
-    super(
-      `Artifact "${artifact}" version ${version} already exists; versions are never overwritten, ` +
-        'save under nextArtifactVersion() instead',
-    );
-  }
-}
-
 /** The database was written by a newer Attune whose schema this build does not know. */
 export class StoreSchemaError extends Error {
   override readonly name = 'StoreSchemaError';

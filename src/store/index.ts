@@ -6,18 +6,16 @@ import type { Store } from './types.js';
 export type {
   AppendOptions,
   ArtifactInfo,
+  Lease,
+  LeaseAttempt,
   ListOptions,
+  NewArtifact,
   ScanOptions,
   Store,
   StoredArtifact,
   UserEventsOptions,
 } from './types.js';
-export {
-  ArtifactVersionExistsError,
-  StoreClosedError,
-  StoreReadonlyError,
-  StoreSchemaError,
-} from './errors.js';
+export { StoreClosedError, StoreReadonlyError, StoreSchemaError } from './errors.js';
 export {
   DATABASE_FILE,
   SqliteStore,

@@ -2,7 +2,7 @@ import type { Item, User } from '../catalog/types.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Impression, ImpressionItem } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import type { ArtifactInfo, StoredArtifact } from './types.js';
+import type { ArtifactInfo, Lease, NewArtifact, StoredArtifact } from './types.js';
 
 /*
  * Row ↔ object mapping for the SQL backends. Nested values (context, properties, attributes, traits,
@@ -204,19 +204,24 @@ export interface ArtifactRow {
   readonly payload: Buffer;
 }
 
-export type ArtifactParams = [
-  name: string,
-  version: number,
-  createdAt: number,
-  meta: string,
-  payload: Buffer,
-];
+/** Named parameters: the insert names `@name` twice (the row and the version lookup). */
+export interface ArtifactParams {
+  readonly name: string;
+  readonly createdAt: number;
+  readonly meta: string;
+  readonly payload: Buffer;
+}
 
-export function artifactParams(artifact: StoredArtifact): ArtifactParams {
+export function artifactParams(artifact: NewArtifact): ArtifactParams {
   const { payload } = artifact;
   // A view, not a copy: SQLite copies the bytes while binding. Honours byteOffset for subarray payloads.
   const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  return [artifact.name, artifact.version, artifact.createdAt, JSON.stringify(artifact.meta), bytes];
+  return {
+    name: artifact.name,
+    createdAt: artifact.createdAt,
+    meta: JSON.stringify(artifact.meta),
+    payload: bytes,
+  };
 }
 
 export function artifactFromRow(row: ArtifactRow): StoredArtifact {
@@ -237,6 +242,17 @@ export function artifactInfoFromRow(row: ArtifactInfoRow): ArtifactInfo {
     meta: parseJson<JsonValue>(row.meta),
     bytes: row.bytes,
   };
+}
+
+export interface LeaseRow {
+  readonly name: string;
+  readonly holder: string;
+  readonly acquired_at: number;
+  readonly expires_at: number;
+}
+
+export function leaseFromRow(row: LeaseRow): Lease {
+  return { name: row.name, holder: row.holder, acquiredAt: row.acquired_at, expiresAt: row.expires_at };
 }
 
 /**

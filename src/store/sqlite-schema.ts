@@ -82,8 +82,22 @@ const V1 = `
   );
 `;
 
+/**
+ * Leases (the training lease): one row per held name. A row whose `expires_at` has passed is free to take;
+ * rows are deleted on release, so the table stays as small as the number of lease names.
+ */
+const V2 = `
+  CREATE TABLE leases (
+    name        TEXT    PRIMARY KEY,
+    holder      TEXT    NOT NULL,
+    acquired_at INTEGER NOT NULL, -- epoch ms
+    expires_at  INTEGER NOT NULL  -- epoch ms
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
+  { version: 2, description: 'leases', up: (db) => db.exec(V2) },
 ];
 
 /** The schema version this build writes and understands. */

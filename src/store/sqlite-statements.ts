@@ -10,6 +10,7 @@ import type {
   ImpressionRow,
   ItemParams,
   ItemRow,
+  LeaseRow,
   UserParams,
   UserRow,
 } from './rows.js';
@@ -34,12 +35,16 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
-    scanEvents: db.prepare<[afterSeq: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    scanEvents: db.prepare<[afterSeq: number, throughSeq: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     ),
-    scanItemEvents: db.prepare<[afterSeq: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND item_id IS NOT NULL ORDER BY seq LIMIT ?`,
+    scanItemEvents: db.prepare<[afterSeq: number, throughSeq: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND item_id IS NOT NULL
+       ORDER BY seq LIMIT ?`,
     ),
+    // AUTOINCREMENT's high-water mark, written in the same transaction as the insert: it is the highest
+    // committed seq and, unlike max(seq), does not go back when the newest events are deleted.
+    lastEventSeq: db.prepare<[], number>(`SELECT seq FROM sqlite_sequence WHERE name = 'events'`).pluck(),
     eventsForRequest: db.prepare<[requestId: string], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE request_id = ? ORDER BY seq`,
     ),
@@ -77,9 +82,16 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE request_id = ?`,
     ),
 
-    insertArtifact: db.prepare<ArtifactParams>(
-      'INSERT INTO artifacts (name, version, created_at, meta, payload) VALUES (?, ?, ?, ?, ?)',
-    ),
+    // The version is chosen inside the insert (one write transaction), so no other writer can take it
+    // between reading the highest version and writing the next.
+    insertArtifact: db
+      .prepare<ArtifactParams, number>(
+        `INSERT INTO artifacts (name, version, created_at, meta, payload)
+         SELECT @name, coalesce(max(version), 0) + 1, @createdAt, @meta, @payload
+         FROM artifacts WHERE name = @name
+         RETURNING version`,
+      )
+      .pluck(),
     getArtifact: db.prepare<[name: string, version: number], ArtifactRow>(
       'SELECT name, version, created_at, meta, payload FROM artifacts WHERE name = ? AND version = ?',
     ),
@@ -91,9 +103,22 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT name, version, created_at, meta, length(payload) AS bytes FROM artifacts WHERE name = ?
        ORDER BY version DESC`,
     ),
-    maxArtifactVersion: db
-      .prepare<[name: string], number | null>('SELECT max(version) FROM artifacts WHERE name = ?')
-      .pluck(),
+
+    getLease: db.prepare<[name: string], LeaseRow>(
+      'SELECT name, holder, acquired_at, expires_at FROM leases WHERE name = ?',
+    ),
+    putLease: db.prepare<[name: string, holder: string, acquiredAt: number, expiresAt: number]>(
+      `INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
+         expires_at = excluded.expires_at`,
+    ),
+    renewLease: db.prepare<[expiresAt: number, name: string, holder: string], LeaseRow>(
+      `UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?
+       RETURNING name, holder, acquired_at, expires_at`,
+    ),
+    releaseLease: db.prepare<[name: string, holder: string]>(
+      'DELETE FROM leases WHERE name = ? AND holder = ?',
+    ),
 
     getMeta: db.prepare<[key: string], string>('SELECT value FROM meta WHERE key = ?').pluck(),
     setMeta: db.prepare<[key: string, value: string]>(

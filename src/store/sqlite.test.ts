@@ -44,13 +44,7 @@ describe('SqliteStore', () => {
     const first = openSqliteStore({ dataDir });
     expect(existsSync(join(dataDir, DATABASE_FILE))).toBe(true);
     await first.appendEvents([event({ eventId: 'a' })], { createMissingItems: true });
-    await first.saveArtifact({
-      name: 'als',
-      version: 1,
-      createdAt: 1,
-      meta: {},
-      payload: new Uint8Array([7]),
-    });
+    await first.saveArtifact({ name: 'als', createdAt: 1, meta: {}, payload: new Uint8Array([7]) });
     await first.setMeta('setting', { on: true });
     await first.close();
 
@@ -200,6 +194,86 @@ describe('SqliteStore', () => {
         expect(scanned).toBeGreaterThanOrEqual(count);
         expect(count).toBeGreaterThanOrEqual(counts[index - 1]?.[0] ?? 0);
       }
+    });
+  });
+
+  describe('several connections to one file (the server and `attune train`)', () => {
+    it('give artifacts saved at the same time from two threads distinct versions, losing none', async () => {
+      const dataDir = tempDir();
+      const main = track(openSqliteStore({ dataDir }));
+      const perWorker = 40;
+      // Each worker saves as fast as it can on its own connection; the threads really run in parallel.
+      const source = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        (async () => {
+          (await import('tsx/esm/api')).register();
+          const { openSqliteStore } = await import(workerData.module);
+          const store = openSqliteStore({ dataDir: workerData.dataDir, backgroundCheckpoints: false });
+          const versions = [];
+          for (let i = 0; i < workerData.count; i++) {
+            const meta = { writer: workerData.writer, i };
+            versions.push(await store.saveArtifact({
+              name: 'bundle', createdAt: Date.now(), meta, payload: new Uint8Array(4096),
+            }));
+          }
+          await store.close();
+          parentPort.postMessage(versions);
+        })().catch((error) => { throw error; });
+      `;
+      const run = (writer: string) =>
+        new Promise<number[]>((resolvePromise, reject) => {
+          const worker = new Worker(source, {
+            eval: true,
+            workerData: { module: SQLITE_MODULE, dataDir, count: perWorker, writer },
+          });
+          worker.once('message', (versions: number[]) => {
+            resolvePromise(versions);
+            void worker.terminate();
+          });
+          worker.once('error', reject);
+        });
+      const [a, b] = await Promise.all([run('a'), run('b')]);
+      expect([...a, ...b].sort((x, y) => x - y)).toEqual(
+        Array.from({ length: 2 * perWorker }, (_, i) => i + 1),
+      );
+      // Each version holds the artifact of the writer that was told it got that version.
+      for (const [writer, versions] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        for (const [i, version] of versions.entries()) {
+          expect((await main.loadArtifact('bundle', version))?.meta).toEqual({ writer, i });
+        }
+      }
+    });
+
+    it('share one lease: a holder on one connection blocks a claimant on another', async () => {
+      const dataDir = tempDir();
+      const server = track(openSqliteStore({ dataDir }));
+      const cli = track(openSqliteStore({ dataDir, backgroundCheckpoints: false }));
+      const taken = await server.acquireLease('training', 'server', 60_000);
+      expect(taken.acquired).toBe(true);
+      const refused = await cli.acquireLease('training', 'cli', 60_000);
+      expect(refused.acquired === false && refused.held.holder).toBe('server');
+      await server.releaseLease('training', 'server');
+      expect((await cli.acquireLease('training', 'cli', 60_000)).acquired).toBe(true);
+    });
+
+    it('see the same log position, which a bounded scan on another connection honours', async () => {
+      const dataDir = tempDir();
+      const writer = track(openSqliteStore({ dataDir }));
+      await writer.appendEvents([event({ eventId: 'a' }), event({ eventId: 'b' })], {
+        createMissingItems: false,
+      });
+      const reader = track(openSqliteStore({ dataDir, readonly: true }));
+      const position = await reader.lastEventSeq();
+      expect(position).toBe(await writer.lastEventSeq());
+      await writer.appendEvents([event({ eventId: 'c' })], { createMissingItems: false });
+      const scanned: string[] = [];
+      for await (const batch of reader.scanEvents({ throughSeq: position })) {
+        scanned.push(...batch.map((e) => e.eventId));
+      }
+      expect(scanned).toEqual(['a', 'b']);
     });
   });
 

@@ -7,7 +7,7 @@ import type { Item, User } from '../catalog/types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue } from '../shared/types.js';
-import { ArtifactVersionExistsError, StoreClosedError, StoreReadonlyError } from './errors.js';
+import { StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
   artifactFromRow,
   artifactInfoFromRow,
@@ -18,6 +18,7 @@ import {
   impressionParams,
   itemFromRow,
   itemParams,
+  leaseFromRow,
   parseJson,
   userFromRow,
   userParams,
@@ -28,7 +29,10 @@ import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
   AppendOptions,
   ArtifactInfo,
+  Lease,
+  LeaseAttempt,
   ListOptions,
+  NewArtifact,
   ScanOptions,
   Store,
   StoredArtifact,
@@ -149,6 +153,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 interface Open {
   readonly db: Database.Database;
   readonly statements: Statements;
+  readonly saveArtifact: (artifact: NewArtifact) => number;
+  readonly acquireLease: (name: string, holder: string, ttlMs: number) => LeaseAttempt;
   readonly append: (events: readonly TrackedEvent[], createMissingItems: boolean) => AppendResult;
   readonly appendMany: (appends: readonly PendingAppend[]) => AppendResult[];
   readonly putItems: (items: readonly Item[]) => void;
@@ -198,6 +204,24 @@ export class SqliteStore implements Store {
       ).immediate,
       putItems: db.transaction((items: readonly Item[]) => {
         for (const item of items) statements.putItem.run(...itemParams(item));
+      }).immediate,
+      // One statement is already atomic; IMMEDIATE makes the wait for another writer explicit (busy_timeout
+      // applies) instead of relying on how SQLite upgrades a statement's read to a write.
+      saveArtifact: db.transaction((artifact: NewArtifact) => {
+        const version = statements.insertArtifact.get(artifactParams(artifact));
+        if (version === undefined) throw new Error(`saving artifact "${artifact.name}" returned no version`);
+        return version;
+      }).immediate,
+      // Read and write in one IMMEDIATE transaction: no other connection can take the lease in between.
+      acquireLease: db.transaction((name: string, holder: string, ttlMs: number): LeaseAttempt => {
+        const now = Date.now();
+        const row = statements.getLease.get(name);
+        const live = row !== undefined && row.expires_at > now;
+        if (live && row.holder !== holder) return { acquired: false, held: leaseFromRow(row) };
+        // The holder taking its own live lease again renews it; "since" stays when it first took it.
+        const acquiredAt = live ? row.acquired_at : now;
+        statements.putLease.run(name, holder, acquiredAt, now + ttlMs);
+        return { acquired: true, lease: { name, holder, acquiredAt, expiresAt: now + ttlMs } };
       }).immediate,
       // Without a background thread (secondary connections) the log is written inline.
       appendImpressions: insertImpressions,
@@ -261,14 +285,18 @@ export class SqliteStore implements Store {
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
     const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
     assertCount('batchSize', batchSize, 1);
-    let afterSeq = 0;
+    const throughSeq = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
+    assertCount('throughSeq', throughSeq, 0);
+    let afterSeq = options.afterSeq ?? 0;
+    assertCount('afterSeq', afterSeq, 0);
     while (true) {
       // Looked up per batch: a scan outlived by close() fails with a clear error on its next batch.
       const { statements } = this.#connection();
       const query = options.withItemOnly ? statements.scanItemEvents : statements.scanEvents;
       // Keyset pagination holds no read transaction between batches, so writes continue (and the WAL can
-      // checkpoint) during a long training scan; events committed meanwhile after the cursor are included.
-      const rows = query.all(afterSeq, batchSize);
+      // checkpoint) during a long training scan. Events committed meanwhile after the cursor are included
+      // unless `throughSeq` bounds the scan (commits are serial, so every seq ≤ it was committed already).
+      const rows = query.all(afterSeq, throughSeq, batchSize);
       const last = rows.at(-1);
       if (!last) return;
       afterSeq = last.seq;
@@ -283,6 +311,10 @@ export class SqliteStore implements Store {
 
   async countEvents(): Promise<number> {
     return this.#connection().statements.countEvents.get() ?? 0;
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return this.#connection().statements.lastEventSeq.get() ?? 0;
   }
 
   // --- catalog ------------------------------------------------------------------------------------
@@ -354,17 +386,8 @@ export class SqliteStore implements Store {
 
   // --- model artifacts ----------------------------------------------------------------------------
 
-  async saveArtifact(artifact: StoredArtifact): Promise<void> {
-    const { statements } = this.#writable('save an artifact');
-    assertCount('artifact version', artifact.version, 1);
-    try {
-      statements.insertArtifact.run(...artifactParams(artifact));
-    } catch (error) {
-      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new ArtifactVersionExistsError(artifact.name, artifact.version);
-      }
-      throw error;
-    }
+  async saveArtifact(artifact: NewArtifact): Promise<number> {
+    return this.#writable('save an artifact').saveArtifact(artifact);
   }
 
   async loadArtifact(name: string, version?: number): Promise<StoredArtifact | null> {
@@ -378,8 +401,24 @@ export class SqliteStore implements Store {
     return this.#connection().statements.listArtifacts.all(name).map(artifactInfoFromRow);
   }
 
-  async nextArtifactVersion(name: string): Promise<number> {
-    return (this.#connection().statements.maxArtifactVersion.get(name) ?? 0) + 1;
+  // --- leases -------------------------------------------------------------------------------------
+  // Expiry uses this machine's clock: every connection to one SQLite file runs on the same machine.
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    const open = this.#writable('acquire a lease');
+    assertCount('lease ttlMs', ttlMs, 1);
+    return open.acquireLease(name, holder, ttlMs);
+  }
+
+  async renewLease(name: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    const { statements } = this.#writable('renew a lease');
+    assertCount('lease ttlMs', ttlMs, 1);
+    const row = statements.renewLease.get(Date.now() + ttlMs, name, holder);
+    return row ? leaseFromRow(row) : null;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<boolean> {
+    return this.#writable('release a lease').statements.releaseLease.run(name, holder).changes > 0;
   }
 
   // --- metadata -----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ import type { Item, User } from '../catalog/types.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import { ArtifactVersionExistsError, StoreClosedError } from './errors.js';
-import type { Store, StoredArtifact } from './types.js';
+import { StoreClosedError } from './errors.js';
+import type { NewArtifact, Store, StoredArtifact } from './types.js';
 
 /*
  * The behaviour every `Store` backend must have, written once. A backend's test file calls
@@ -70,9 +70,13 @@ function events(count: number, make: (index: number) => Partial<TrackedEvent> = 
   );
 }
 
-function artifact(name: string, version: number, payload: Uint8Array, meta: JsonValue = {}): StoredArtifact {
-  return { name, version, createdAt: T0 + version, meta, payload };
+function artifact(name: string, payload: Uint8Array, meta: JsonValue = {}, createdAt = T0): NewArtifact {
+  return { name, createdAt, meta, payload };
 }
+
+const stored = (version: number, saved: NewArtifact): StoredArtifact => ({ ...saved, version });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[][]> {
   const out: T[][] = [];
@@ -324,6 +328,76 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(new Set(seen).size).toBe(seen.length);
         expect(ids(later)).toEqual(expect.arrayContaining(seen.slice(6)));
       });
+
+      it('reads exactly the events up to a fixed position, whatever is appended during the scan', async () => {
+        const first = events(7, (i) => ({ itemId: i === 3 ? null : `i${i}` }));
+        await store.appendEvents(first, { createMissingItems: false });
+        const position = await store.lastEventSeq();
+        const later = events(4, (i) => ({ eventId: `late${i}` }));
+        const seen: string[] = [];
+        for await (const batch of store.scanEvents({ batchSize: 2, throughSeq: position })) {
+          seen.push(...ids(batch));
+          if (seen.length === 2) await store.appendEvents(later, { createMissingItems: false });
+        }
+        expect(seen).toEqual(ids(first));
+        // The same bound with withItemOnly, after the appends: still the prefix, minus the item-less event.
+        const withItems = (
+          await collect(store.scanEvents({ withItemOnly: true, throughSeq: position }))
+        ).flat();
+        expect(ids(withItems)).toEqual(ids(first).filter((_, i) => i !== 3));
+        expect(await collect(store.scanEvents({ throughSeq: 0 }))).toEqual([]);
+        expect((await collect(store.scanEvents())).flat()).toHaveLength(11);
+      });
+
+      it('resumes after a position, alone or up to another', async () => {
+        await store.appendEvents(events(3), { createMissingItems: false });
+        const first = await store.lastEventSeq();
+        await store.appendEvents(
+          events(2, (i) => ({ eventId: `mid${i}` })),
+          { createMissingItems: false },
+        );
+        const second = await store.lastEventSeq();
+        await store.appendEvents([event({ eventId: 'last' })], { createMissingItems: false });
+        const after = async (options: Parameters<Store['scanEvents']>[0]) =>
+          ids((await collect(store.scanEvents({ batchSize: 1, ...options }))).flat());
+        expect(await after({ afterSeq: first })).toEqual(['mid0', 'mid1', 'last']);
+        expect(await after({ afterSeq: first, throughSeq: second })).toEqual(['mid0', 'mid1']);
+        expect(await after({ afterSeq: await store.lastEventSeq() })).toEqual([]);
+      });
+    });
+
+    describe('lastEventSeq', () => {
+      it('is 0 for an empty log and grows with every stored event', async () => {
+        expect(await store.lastEventSeq()).toBe(0);
+        await store.appendEvents(events(3), { createMissingItems: false });
+        const three = await store.lastEventSeq();
+        expect(three).toBeGreaterThanOrEqual(3);
+        // Exactly the three events are at or below it.
+        expect((await collect(store.scanEvents({ throughSeq: three }))).flat()).toHaveLength(3);
+        // Duplicates store nothing (a backend may still spend seq numbers on them: seqs can have gaps).
+        await store.appendEvents(events(3), { createMissingItems: false });
+        const same = await store.lastEventSeq();
+        expect(same).toBeGreaterThanOrEqual(three);
+        expect((await collect(store.scanEvents({ throughSeq: same }))).flat()).toHaveLength(3);
+        await store.appendEvents([event({ eventId: 'next' })], { createMissingItems: false });
+        const four = await store.lastEventSeq();
+        expect(four).toBeGreaterThan(same);
+        expect(ids((await collect(store.scanEvents({ throughSeq: four }))).flat().slice(3))).toEqual([
+          'next',
+        ]);
+      });
+
+      it('does not move for a batch that failed', async () => {
+        await store.appendEvents([event({ eventId: 'a' })], { createMissingItems: false });
+        const before = await store.lastEventSeq();
+        const unserialisable = { big: 1n } as unknown as ScalarRecord;
+        await expect(
+          store.appendEvents([event({ eventId: 'b' }), event({ eventId: 'c', properties: unserialisable })], {
+            createMissingItems: false,
+          }),
+        ).rejects.toThrow();
+        expect(await store.lastEventSeq()).toBe(before);
+      });
     });
 
     describe('eventsForRequest', () => {
@@ -460,23 +534,39 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     });
 
     describe('artifacts', () => {
-      it('numbers versions per name from 1', async () => {
-        expect(await store.nextArtifactVersion('als')).toBe(1);
-        await store.saveArtifact(artifact('als', 1, new Uint8Array([1])));
-        await store.saveArtifact(artifact('als', 2, new Uint8Array([2])));
-        expect(await store.nextArtifactVersion('als')).toBe(3);
-        expect(await store.nextArtifactVersion('itemknn')).toBe(1);
+      it('numbers versions per name from 1, and says which version it saved', async () => {
+        expect(await store.saveArtifact(artifact('als', new Uint8Array([1])))).toBe(1);
+        expect(await store.saveArtifact(artifact('als', new Uint8Array([2])))).toBe(2);
+        expect(await store.saveArtifact(artifact('itemknn', new Uint8Array([3])))).toBe(1);
+        expect(await store.saveArtifact(artifact('als', new Uint8Array([4])))).toBe(3);
+        expect(Array.from((await store.loadArtifact('als', 2))?.payload ?? [])).toEqual([2]);
       });
 
-      it('loads a given version, or the latest one', async () => {
-        await store.saveArtifact(artifact('als', 1, new Uint8Array([1]), { ndcg: 0.1 }));
-        await store.saveArtifact(artifact('als', 2, new Uint8Array([2, 2]), { ndcg: 0.2 }));
-        await store.saveArtifact(artifact('itemknn', 7, new Uint8Array([7])));
-        expect(await store.loadArtifact('als', 1)).toEqual(
-          artifact('als', 1, new Uint8Array([1]), { ndcg: 0.1 }),
+      it('gives concurrent saves distinct versions and loses none of them', async () => {
+        const saves = Array.from({ length: 12 }, (_, i) =>
+          store.saveArtifact(artifact(i % 2 === 0 ? 'bundle' : 'other', new Uint8Array([i]), { i })),
         );
-        expect((await store.loadArtifact('als'))?.version).toBe(2);
-        expect((await store.loadArtifact('itemknn'))?.version).toBe(7);
+        const versions = await Promise.all(saves);
+        const bundles = versions.filter((_, i) => i % 2 === 0);
+        expect([...bundles].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(new Set(versions.filter((_, i) => i % 2 === 1)).size).toBe(6);
+        // Each version holds what its own save wrote.
+        for (const [i, version] of versions.entries()) {
+          const loaded = await store.loadArtifact(i % 2 === 0 ? 'bundle' : 'other', version);
+          expect(loaded?.meta).toEqual({ i });
+          expect(Array.from(loaded?.payload ?? [])).toEqual([i]);
+        }
+      });
+
+      it('loads a given version, or the highest one', async () => {
+        const first = artifact('als', new Uint8Array([1]), { ndcg: 0.1 }, T0 + 1);
+        const second = artifact('als', new Uint8Array([2, 2]), { ndcg: 0.2 }, T0 + 2);
+        await store.saveArtifact(first);
+        await store.saveArtifact(second);
+        await store.saveArtifact(artifact('itemknn', new Uint8Array([7])));
+        expect(await store.loadArtifact('als', 1)).toEqual(stored(1, first));
+        expect(await store.loadArtifact('als')).toEqual(stored(2, second));
+        expect((await store.loadArtifact('itemknn'))?.version).toBe(1);
         expect(await store.loadArtifact('als', 3)).toBeNull();
         expect(await store.loadArtifact('popularity')).toBeNull();
       });
@@ -487,10 +577,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         const floats = new Float32Array([Math.PI, -0, Number.NaN, Infinity, 1e-40]);
         // A view into a larger buffer: only the viewed bytes belong to the artifact.
         const backing = new Uint8Array([9, 9, 9, 0, 1, 2, 255, 0, 9, 9]);
-        await store.saveArtifact(artifact('big', 1, big));
-        await store.saveArtifact(artifact('floats', 1, new Uint8Array(floats.buffer)));
-        await store.saveArtifact(artifact('view', 1, backing.subarray(3, 8)));
-        await store.saveArtifact(artifact('empty', 1, new Uint8Array(0)));
+        await store.saveArtifact(artifact('big', big));
+        await store.saveArtifact(artifact('floats', new Uint8Array(floats.buffer)));
+        await store.saveArtifact(artifact('view', backing.subarray(3, 8)));
+        await store.saveArtifact(artifact('empty', new Uint8Array(0)));
 
         const loadedBig = (await store.loadArtifact('big'))?.payload;
         expect(loadedBig).toBeInstanceOf(Uint8Array);
@@ -503,27 +593,92 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect((await store.loadArtifact('empty'))!.payload).toHaveLength(0);
       });
 
-      it('refuses to overwrite a version', async () => {
-        await store.saveArtifact(artifact('als', 1, new Uint8Array([1]), { first: true }));
-        const again = store.saveArtifact(artifact('als', 1, new Uint8Array([2]), { first: false }));
-        await expect(again).rejects.toBeInstanceOf(ArtifactVersionExistsError);
-        await expect(store.saveArtifact(artifact('als', 1, new Uint8Array([3])))).rejects.toThrow(
-          /als.*version 1 already exists/,
-        );
-        expect(await store.loadArtifact('als', 1)).toEqual(
-          artifact('als', 1, new Uint8Array([1]), { first: true }),
-        );
+      it('never changes a saved version: saving again makes a new one', async () => {
+        const first = artifact('als', new Uint8Array([1]), { first: true });
+        await store.saveArtifact(first);
+        expect(await store.saveArtifact(artifact('als', new Uint8Array([2]), { first: false }))).toBe(2);
+        expect(await store.loadArtifact('als', 1)).toEqual(stored(1, first));
       });
 
-      it('lists versions newest first, with sizes and without payloads', async () => {
-        await store.saveArtifact(artifact('als', 1, new Uint8Array(10), { params: { factors: 8 } }));
-        await store.saveArtifact(artifact('als', 2, new Uint8Array(2048), { params: { factors: 64 } }));
-        await store.saveArtifact(artifact('itemknn', 1, new Uint8Array(3)));
+      it('lists versions highest first, with sizes and without payloads', async () => {
+        await store.saveArtifact(artifact('als', new Uint8Array(10), { params: { factors: 8 } }, T0 + 1));
+        await store.saveArtifact(artifact('als', new Uint8Array(2048), { params: { factors: 64 } }, T0 + 2));
+        await store.saveArtifact(artifact('itemknn', new Uint8Array(3)));
         expect(await store.listArtifacts('als')).toEqual([
           { name: 'als', version: 2, createdAt: T0 + 2, meta: { params: { factors: 64 } }, bytes: 2048 },
           { name: 'als', version: 1, createdAt: T0 + 1, meta: { params: { factors: 8 } }, bytes: 10 },
         ]);
         expect(await store.listArtifacts('popularity')).toEqual([]);
+      });
+    });
+
+    describe('leases', () => {
+      const TTL = 60_000;
+
+      it('go to one holder at a time and tell the others who holds them since when', async () => {
+        const before = Date.now();
+        const first = await store.acquireLease('training', 'server', TTL);
+        expect(first.acquired).toBe(true);
+        if (!first.acquired) return;
+        expect(first.lease).toMatchObject({ name: 'training', holder: 'server' });
+        expect(first.lease.acquiredAt).toBeGreaterThanOrEqual(before);
+        expect(first.lease.expiresAt).toBe(first.lease.acquiredAt + TTL);
+
+        const second = await store.acquireLease('training', 'cli', TTL);
+        expect(second).toEqual({ acquired: false, held: first.lease });
+        // Another name is another lease.
+        expect((await store.acquireLease('other', 'cli', TTL)).acquired).toBe(true);
+      });
+
+      it('let exactly one of several concurrent claimants win', async () => {
+        const attempts = await Promise.all(
+          ['a', 'b', 'c', 'd', 'e'].map((holder) => store.acquireLease('training', holder, TTL)),
+        );
+        const winners = attempts.filter((a) => a.acquired);
+        expect(winners).toHaveLength(1);
+        const winner = winners[0]!.acquired ? winners[0]!.lease.holder : '';
+        for (const attempt of attempts) {
+          if (!attempt.acquired) expect(attempt.held.holder).toBe(winner);
+        }
+      });
+
+      it('are renewed by their holder only, keeping when they were taken', async () => {
+        const taken = await store.acquireLease('training', 'server', 50);
+        if (!taken.acquired) throw new Error('not acquired');
+        await sleep(5);
+        const renewed = await store.renewLease('training', 'server', TTL);
+        expect(renewed?.acquiredAt).toBe(taken.lease.acquiredAt);
+        expect(renewed!.expiresAt).toBeGreaterThan(taken.lease.expiresAt);
+        expect(await store.renewLease('training', 'cli', TTL)).toBeNull();
+        // Taking one's own lease again is a renewal too.
+        const again = await store.acquireLease('training', 'server', TTL);
+        expect(again.acquired && again.lease.acquiredAt).toBe(taken.lease.acquiredAt);
+        // Renewed past its first expiry: still held.
+        await sleep(60);
+        expect((await store.acquireLease('training', 'cli', TTL)).acquired).toBe(false);
+      });
+
+      it('are freed by their holder, and a release by anyone else changes nothing', async () => {
+        await store.acquireLease('training', 'server', TTL);
+        expect(await store.releaseLease('training', 'cli')).toBe(false);
+        expect((await store.acquireLease('training', 'cli', TTL)).acquired).toBe(false);
+        expect(await store.releaseLease('training', 'server')).toBe(true);
+        expect(await store.releaseLease('training', 'server')).toBe(false);
+        const taken = await store.acquireLease('training', 'cli', TTL);
+        expect(taken.acquired && taken.lease.holder).toBe('cli');
+        expect(await store.renewLease('training', 'server', TTL)).toBeNull();
+      });
+
+      it('can be taken over once expired, so a crashed holder does not block forever', async () => {
+        await store.acquireLease('training', 'crashed', 30);
+        expect((await store.acquireLease('training', 'next', TTL)).acquired).toBe(false);
+        await sleep(60);
+        const taken = await store.acquireLease('training', 'next', TTL);
+        expect(taken.acquired && taken.lease.holder).toBe('next');
+        // The old holder, back from a stall, has lost it: it can neither renew nor free the new lease.
+        expect(await store.renewLease('training', 'crashed', TTL)).toBeNull();
+        expect(await store.releaseLease('training', 'crashed')).toBe(false);
+        expect((await store.acquireLease('training', 'crashed', TTL)).acquired).toBe(false);
       });
     });
 

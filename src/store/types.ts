@@ -24,9 +24,18 @@ export interface Store {
   userEvents(userId: string, options?: UserEventsOptions): Promise<TrackedEvent[]>;
   /**
    * Streams every event in insertion order, in batches, for training and batch jobs. A cursor, not one
-   * giant array: the event log can be larger than memory.
+   * giant array: the event log can be larger than memory. Without `throughSeq` the scan also yields events
+   * committed while it runs; with it, exactly the events up to that position.
    */
   scanEvents(options?: ScanOptions): AsyncIterable<TrackedEvent[]>;
+  /**
+   * The position of the event log: the highest `seq` committed so far, 0 before the first event. Every
+   * stored event has a `seq`, increasing in commit order (a backend must make commits of appends serial,
+   * so that no event with a lower seq can still commit after a reader saw a higher one); the position
+   * never decreases, even if the newest events are deleted later. A reader that fixes the position `p`
+   * and scans `{ throughSeq: p }` reads one consistent prefix of the log, whatever is appended meanwhile.
+   */
+  lastEventSeq(): Promise<number>;
   /** Events that carry `properties.request_id` equal to `requestId`, in insertion order. */
   eventsForRequest(requestId: string): Promise<TrackedEvent[]>;
   countEvents(): Promise<number>;
@@ -51,14 +60,34 @@ export interface Store {
   getImpression(requestId: string): Promise<Impression | null>;
 
   // --- model artifacts ----------------------------------------------------------------------------
-  /** Saves a new artifact version. Versions of one name are unique and increase; a repeat is an error. */
-  saveArtifact(artifact: StoredArtifact): Promise<void>;
-  /** The given version, or the latest one when `version` is omitted. */
+  /**
+   * Saves the artifact as a new version of its name and returns that version: one more than the highest
+   * saved so far (1 for the first). The number is chosen in the same atomic write that stores the
+   * artifact, so concurrent savers — other connections and other processes included — never collide on a
+   * version and never lose a save. Saved versions are immutable.
+   */
+  saveArtifact(artifact: NewArtifact): Promise<number>;
+  /** The given version, or the highest one when `version` is omitted. */
   loadArtifact(name: string, version?: number): Promise<StoredArtifact | null>;
-  /** Newest first, without payloads. */
+  /** Highest version first, without payloads. */
   listArtifacts(name: string): Promise<ArtifactInfo[]>;
-  /** The next free version number for `name` (1 for the first). */
-  nextArtifactVersion(name: string): Promise<number>;
+
+  // --- leases -------------------------------------------------------------------------------------
+  /**
+   * Takes the named lease for `holder` for `ttlMs`, atomically: at most one holder at a time, across
+   * connections and processes. Succeeds when the lease is free, expired (its holder stopped renewing:
+   * crashed or hung), or already held by `holder` (then it is renewed and keeps its `acquiredAt`).
+   * Otherwise it changes nothing and reports who holds the lease. PostgreSQL may back this with an
+   * advisory lock plus a row naming the holder; the behaviour is what `store.contract.ts` checks.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt>;
+  /**
+   * Extends the holder's lease to `ttlMs` from now. Returns the lease, or `null` when `holder` no longer
+   * holds it (it expired and was taken over, or was released); then nothing changes.
+   */
+  renewLease(name: string, holder: string, ttlMs: number): Promise<Lease | null>;
+  /** Frees the lease if `holder` holds it; returns whether it did. Another holder's lease is left alone. */
+  releaseLease(name: string, holder: string): Promise<boolean>;
 
   // --- metadata -----------------------------------------------------------------------------------
   getMeta(key: string): Promise<JsonValue | null>;
@@ -83,6 +112,13 @@ export interface ScanOptions {
   readonly batchSize?: number;
   /** Only events that name an item. */
   readonly withItemOnly?: boolean;
+  /** Only events with `seq > afterSeq` (a position from `lastEventSeq()`): resume after what was read. */
+  readonly afterSeq?: number;
+  /**
+   * Only events with `seq ≤ throughSeq`: a position from `lastEventSeq()`. A training run fixes it when it
+   * starts, so that what it read is exactly "every event up to the position" (`BundleInfo.position`).
+   */
+  readonly throughSeq?: number;
 }
 
 export interface ListOptions {
@@ -98,6 +134,14 @@ export interface ArtifactInfo {
   readonly bytes: number;
 }
 
+/** An artifact to save; the store gives it its version. */
+export interface NewArtifact {
+  readonly name: string;
+  readonly createdAt: EpochMs;
+  readonly meta: JsonValue;
+  readonly payload: Uint8Array;
+}
+
 export interface StoredArtifact {
   readonly name: string;
   readonly version: number;
@@ -105,3 +149,16 @@ export interface StoredArtifact {
   readonly meta: JsonValue;
   readonly payload: Uint8Array;
 }
+
+/** A named lease (e.g. the training lease): who holds it, since when, and until when unless renewed. */
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  readonly acquiredAt: EpochMs;
+  readonly expiresAt: EpochMs;
+}
+
+export type LeaseAttempt =
+  | { readonly acquired: true; readonly lease: Lease }
+  /** `held` is the live lease of another holder. */
+  | { readonly acquired: false; readonly held: Lease };

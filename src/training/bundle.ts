@@ -16,9 +16,20 @@ export const BUNDLE_ARTIFACT = 'bundle';
 
 /** What a bundle records about its own training, shown by `/v1/models` and `/health`. */
 export interface BundleInfo {
+  /** The store's version of the artifact (allocated when it was saved; not part of the encoded bytes). */
   readonly version: number;
   readonly trainedAt: number;
-  /** Events received from this time on were not part of training. */
+  /**
+   * The event-log position the run trained up to: every event with seq ≤ position, and no other, is in
+   * this bundle (`Store.lastEventSeq` when the run started, then `scanEvents({ throughSeq })`). A user
+   * whose newest feedback has a higher seq has feedback the bundle has not seen. Bundles are ordered by
+   * position, then version (`compareBundles`); 0 for bundles saved before positions were recorded.
+   */
+  readonly position: number;
+  /**
+   * The wall-clock time the run started reading events; for display only: freshness is decided by
+   * `position`, since clocks and `receivedAt` say nothing about what a run's scan actually read.
+   */
   readonly cutoff: number;
   readonly primary: ModelName;
   readonly eventsRead: number;
@@ -52,10 +63,45 @@ export interface SelectionRecord {
   readonly tried: readonly Trial[];
 }
 
+/** What a run records before the store gives the bundle its version. */
+export type TrainedInfo = Omit<BundleInfo, 'version'>;
+
+/**
+ * The bundle's own format, inside the artifact container's. 1: the first; 2: `info.position` recorded and
+ * `info.version` left to the store. A bundle from a newer format is refused rather than misread.
+ */
+const BUNDLE_FORMAT = 2;
+
 interface BundleHeader {
-  readonly info: BundleInfo;
+  /** Absent in format 1. */
+  readonly format?: number;
+  /** Format 1 carried `version` and no `position`. */
+  readonly info: TrainedInfo & { readonly version?: number; readonly position?: number };
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
+}
+
+/** A bundle that cannot be served: unreadable bytes, a model this build does not know, a newer format. */
+export class BundleDecodeError extends Error {
+  override readonly name = 'BundleDecodeError';
+}
+
+/** Orders bundles by the data they were trained on, then by version: positive when `a` is newer. */
+export function compareBundles(
+  a: Pick<BundleInfo, 'position' | 'version'>,
+  b: Pick<BundleInfo, 'position' | 'version'>,
+): number {
+  return a.position - b.position || a.version - b.version;
+}
+
+/**
+ * The position a stored bundle's metadata records (the artifact's `meta` is its `TrainedInfo`), read
+ * without decoding the payload; 0 when it records none (bundles from before positions).
+ */
+export function storedPosition(meta: JsonValue): number {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return 0;
+  const position = (meta as { readonly [key: string]: JsonValue })['position'];
+  return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : 0;
 }
 
 /**
@@ -103,27 +149,68 @@ export class ModelBundle {
     );
   }
 
+  /** The bytes to store. The version is left out: the store allocates it when it saves them. */
   encode(): Uint8Array {
-    const header: BundleHeader = { info: this.info, userIds: this.userIds, itemIds: this.itemIds };
+    const { version: _version, ...info } = this.info;
+    const header: BundleHeader = {
+      format: BUNDLE_FORMAT,
+      info,
+      userIds: this.userIds,
+      itemIds: this.itemIds,
+    };
     const artifacts: ModelArtifact[] = [...this.models.values()].map((model) =>
       this.sharesComponents(model) ? sharedBlendArtifact(model) : model.toArtifact(),
     );
     return encodeArtifacts(artifacts, header as unknown as JsonValue);
   }
 
-  static decode(bytes: Uint8Array): ModelBundle {
-    const { artifacts, header } = decodeArtifacts(bytes);
-    const { info, userIds, itemIds } = header as unknown as BundleHeader;
-    const models = new Map<ModelName, Recommender>();
-    const shared: ModelArtifact[] = [];
-    for (const artifact of artifacts) {
-      if (isSharedBlend(artifact)) shared.push(artifact);
-      else models.set(artifact.name, loadRecommender(artifact));
+  /**
+   * Reads stored bytes as the bundle of store version `version` (without it: the version a format-1
+   * bundle recorded, else 0). Throws `BundleDecodeError`, naming the cause, for anything it cannot serve.
+   */
+  static decode(bytes: Uint8Array, version?: number): ModelBundle {
+    try {
+      const { artifacts, header } = decodeArtifacts(bytes);
+      const { info, userIds, itemIds } = checkHeader(header);
+      const models = new Map<ModelName, Recommender>();
+      const shared: ModelArtifact[] = [];
+      for (const artifact of artifacts) {
+        if (isSharedBlend(artifact)) shared.push(artifact);
+        else models.set(artifact.name, loadRecommender(artifact));
+      }
+      // A blend stored by reference is rebuilt from the bundle's own models, once those are loaded.
+      for (const artifact of shared) models.set(artifact.name, blendFromBundle(artifact, models));
+      const full: BundleInfo = {
+        ...info,
+        position: info.position ?? 0,
+        version: version ?? info.version ?? 0,
+      };
+      return new ModelBundle(full, userIds, itemIds, models);
+    } catch (error) {
+      if (error instanceof BundleDecodeError) throw error;
+      const cause = error instanceof Error ? error.message : String(error);
+      throw new BundleDecodeError(`cannot decode bundle: ${cause}`, { cause: error });
     }
-    // A blend stored by reference is rebuilt from the bundle's own models, once those are loaded.
-    for (const artifact of shared) models.set(artifact.name, blendFromBundle(artifact, models));
-    return new ModelBundle(info, userIds, itemIds, models);
   }
+}
+
+/** The header's shape, checked before anything is built from it. */
+function checkHeader(header: JsonValue): BundleHeader {
+  const fail = (what: string): never => {
+    throw new BundleDecodeError(`cannot decode bundle: ${what}`);
+  };
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return fail('no bundle header');
+  const { format, info, userIds, itemIds } = header as { readonly [key: string]: JsonValue };
+  const version = format ?? 1;
+  if (typeof version !== 'number') return fail(`bundle format ${JSON.stringify(version)} is not a number`);
+  if (version > BUNDLE_FORMAT) {
+    return fail(`bundle format ${version} is newer than this build reads (${BUNDLE_FORMAT}); upgrade Attune`);
+  }
+  if (info === null || typeof info !== 'object' || Array.isArray(info)) return fail('the header has no info');
+  const isIds = (ids: JsonValue | undefined) =>
+    Array.isArray(ids) && ids.every((id) => typeof id === 'string');
+  if (!isIds(userIds) || !isIds(itemIds)) return fail('the header has no user or item ids');
+  return header as unknown as BundleHeader;
 }
 
 /** Marks a blend artifact whose components live beside it in the bundle (no arrays of its own). */

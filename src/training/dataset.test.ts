@@ -65,4 +65,36 @@ describe('buildTrainingSet', () => {
     expect(set.input.now).toBe(4_000);
     expect(set.eventsRead).toBe(7);
   });
+
+  it('reads exactly the log up to the position it fixes at the start, not what arrives during the read', async () => {
+    const before = Array.from({ length: 5 }, (_, i) => ev('purchased', `u${i}`, `i${i}`, 1_000 + i));
+    const store = await storeWith(before);
+    const position = await store.lastEventSeq();
+    const during = [ev('purchased', 'late-user', 'late-item', 9_000)];
+    // A store whose scan sees another writer commit right after its first batch.
+    const scanEvents = async function* (options: Parameters<Store['scanEvents']>[0]) {
+      let first = true;
+      for await (const batch of store.scanEvents({ ...options, batchSize: 2 })) {
+        yield batch;
+        if (first) await store.appendEvents(during, { createMissingItems: true });
+        first = false;
+      }
+    };
+    const racing = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'scanEvents') return scanEvents;
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const set = await buildTrainingSet(racing, defaultFeedbackConfig);
+    expect(set.position).toBe(position);
+    expect(set.eventsRead).toBe(5);
+    expect(set.userIds).not.toContain('late-user');
+    // The event committed during the read is past the position: the next run reads it.
+    expect(await store.lastEventSeq()).toBeGreaterThan(position);
+    const next = await buildTrainingSet(store, defaultFeedbackConfig);
+    expect(next.userIds).toContain('late-user');
+    expect(next.position).toBe(await store.lastEventSeq());
+  });
 });

@@ -10,8 +10,13 @@ export interface TrainingSet {
   /** Events read from the log (all kinds). */
   readonly eventsRead: number;
   /**
-   * When the scan started. Events received before it are in the matrix; a user with events received at
-   * or after it holds feedback the model has not seen (the serving path folds it in).
+   * The log position read through: every event with seq ≤ position, and no other, was read (see
+   * `BundleInfo.position`).
+   */
+  readonly position: number;
+  /**
+   * The wall-clock time the scan started: "now" for what depends on time (e.g. whether an item has
+   * expired), not a statement of which events were read — that is `position`.
    */
   readonly cutoff: number;
 }
@@ -58,19 +63,21 @@ function indexOf(ids: Map<string, number>, list: string[], id: string): number {
 }
 
 /**
- * Reads the whole event log through the store's cursor and aggregates it into a user × item matrix:
- * each entry is the sum of the pair's feedback weights (negative feedback subtracts), keeping the latest
- * time. Pairs whose sum is not positive are left out.
+ * Reads the event log through the store's cursor, up to the position it has when the read starts, and
+ * aggregates it into a user × item matrix: each entry is the sum of the pair's feedback weights (negative
+ * feedback subtracts), keeping the latest time. Pairs whose sum is not positive are left out. Events
+ * committed during the read wait for the next run, so the set is exactly the log up to `position`.
  */
 export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): Promise<TrainingSet> {
   const cutoff = Date.now();
+  const position = await store.lastEventSeq();
   const userIndex = new Map<string, number>();
   const itemIndex = new Map<string, number>();
   const userIds: string[] = [];
   const itemIds: string[] = [];
   const log = new FeedbackLog();
   let eventsRead = 0;
-  for await (const batch of store.scanEvents({ withItemOnly: true })) {
+  for await (const batch of store.scanEvents({ withItemOnly: true, throughSeq: position })) {
     for (const event of batch) {
       eventsRead += 1;
       if (event.itemId === null) continue;
@@ -96,7 +103,7 @@ export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): 
   const { matrix, times } = positiveEntries(summed.matrix, summed.times ?? new Float64Array(0));
   let now = 0;
   for (let k = 0; k < times.length; k++) now = Math.max(now, times[k]!);
-  return { userIds, itemIds, input: { matrix, times, now }, eventsRead, cutoff };
+  return { userIds, itemIds, input: { matrix, times, now }, eventsRead, position, cutoff };
 }
 
 /** Keeps the entries whose summed weight is positive: a pair the user turned down is not learned as liked. */

@@ -1,5 +1,20 @@
-export { BUNDLE_ARTIFACT, ModelBundle, type BundleInfo } from './bundle.js';
+export {
+  BUNDLE_ARTIFACT,
+  BundleDecodeError,
+  ModelBundle,
+  compareBundles,
+  storedPosition,
+  type BundleInfo,
+  type TrainedInfo,
+} from './bundle.js';
 export { buildTrainingSet, type TrainingSet } from './dataset.js';
+export {
+  TRAINING_LEASE,
+  TrainingLease,
+  TrainingLeaseHeldError,
+  trainerId,
+  type LeaseListener,
+} from './lease.js';
 export { TrainingRunner } from './runner.js';
 export {
   DEFAULT_SCORING_BUDGET_MS,

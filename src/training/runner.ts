@@ -19,10 +19,6 @@ export class TrainingRunner {
     private readonly config: TrainingConfig,
   ) {}
 
-  get busy(): boolean {
-    return this.running !== null;
-  }
-
   run(onProgress?: TrainingProgress): Promise<BundleInfo> {
     this.running ??= this.start(onProgress).finally(() => {
       this.running = null;

@@ -21,7 +21,13 @@ import {
 } from '../models/index.js';
 import type { JsonValue } from '../shared/types.js';
 import type { Store } from '../store/index.js';
-import { BUNDLE_ARTIFACT, ModelBundle, type BundleInfo, type SelectionRecord } from './bundle.js';
+import {
+  BUNDLE_ARTIFACT,
+  ModelBundle,
+  type BundleInfo,
+  type SelectionRecord,
+  type TrainedInfo,
+} from './bundle.js';
 import { buildTrainingSet } from './dataset.js';
 import { withSideFeatures } from './side.js';
 
@@ -59,9 +65,11 @@ export const DEFAULT_SCORING_BUDGET_MS = 0.5;
 export type TrainingProgress = (stage: string, done: number, total: number) => void;
 
 /**
- * One training run: read the event log, fit popularity (the fallback) and the personalised models,
- * and save them as one new bundle version. The bundle is written whole in one store call, so a reader
- * either finds the new version complete or does not find it.
+ * One training run: read the event log up to its current position, fit popularity (the fallback) and the
+ * personalised models, and save them as one new bundle version. The bundle is written whole in one store
+ * call, which also allocates its version, so a reader either finds the new version complete or does not
+ * find it, and concurrent runs never collide on a number. Callers serialise runs with the training lease
+ * (`training/lease.ts`); this function does not take it.
  */
 export async function trainBundle(
   store: Store,
@@ -138,10 +146,9 @@ export async function trainBundle(
     }
     models.set('blend', blendOf(parts));
   }
-  const version = await store.nextArtifactVersion(BUNDLE_ARTIFACT);
-  const info: BundleInfo = {
-    version,
+  const trained: TrainedInfo = {
     trainedAt: Date.now(),
+    position: set.position,
     cutoff: set.cutoff,
     primary: primaryOf(models, selection, config),
     eventsRead: set.eventsRead,
@@ -157,16 +164,16 @@ export async function trainBundle(
     fitSeconds,
     ...(selection === null ? {} : { selection: selectionRecord(selection) }),
   };
-  const bundle = new ModelBundle(info, set.userIds, set.itemIds, models);
-  const payload = bundle.encode();
-  await store.saveArtifact({
+  // The version is not known before the store saves the bytes (it allocates it atomically), so neither
+  // the bytes nor the stored metadata carry one.
+  const payload = new ModelBundle({ ...trained, version: 0 }, set.userIds, set.itemIds, models).encode();
+  const version = await store.saveArtifact({
     name: BUNDLE_ARTIFACT,
-    version,
-    createdAt: info.trainedAt,
-    meta: info as unknown as JsonValue,
+    createdAt: trained.trainedAt,
+    meta: trained as unknown as JsonValue,
     payload,
   });
-  return info;
+  return { ...trained, version };
 }
 
 /** The parameters as a model reports them (`Recommender.params`), to compare a kept model with a choice. */

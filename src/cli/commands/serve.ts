@@ -1,8 +1,11 @@
 import { buildApp } from '../../api/index.js';
 import { generateDemoShop } from '../../demo/index.js';
 import { Engine } from '../../engine/index.js';
+import { defaultStages } from '../../recommendations/index.js';
+import { TrainingLeaseHeldError } from '../../training/index.js';
 import { cliEngineConfig } from '../config.js';
 import { loadDemoShop } from '../load.js';
+import { cliLogger } from '../logger.js';
 import { createProgress } from '../progress.js';
 
 export interface ServeOptions {
@@ -13,10 +16,17 @@ export interface ServeOptions {
   readonly demo: boolean;
 }
 
-/** Runs the API until SIGINT/SIGTERM; with no model yet, trains in the background (health says so). */
+/**
+ * Runs the API until SIGINT/SIGTERM; with no model yet, trains in the background (health says so).
+ * `LOG_LEVEL` sets both logs: HTTP requests (default warn) and the engine's training runs, bundle loads
+ * and their failures (default info), JSON lines on stderr.
+ */
 export async function serve(options: ServeOptions): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const engine = await Engine.open(cliEngineConfig(options.dataDir));
+  const engine = await Engine.open(cliEngineConfig(options.dataDir), defaultStages, {
+    logger: cliLogger('info'),
+    trainerName: 'attune serve',
+  });
   const progress = createProgress();
   if (options.demo && (await engine.store.countEvents()) === 0) {
     log('empty store: generating the demo shop…');
@@ -25,12 +35,19 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   if (!engine.servingBundle && (await engine.store.countEvents()) > 0) {
     const training = engine.train((stage, done, total) => progress.update(stage, done, total));
-    if (options.demo) {
-      const info = await training;
+    // Another process training already (`attune train`): its bundle is loaded by the poller when saved.
+    const elsewhere = (error: unknown) => {
+      if (!(error instanceof TrainingLeaseHeldError)) throw error;
       progress.stop();
-      log(`trained model version ${info.version} on ${info.interactions} interactions`);
+      log(`not training at start-up: ${error.message}`);
+    };
+    if (options.demo) {
+      const info = await training.catch(elsewhere);
+      progress.stop();
+      if (info) log(`trained model version ${info.version} on ${info.interactions} interactions`);
     } else {
-      training.catch((error: unknown) => log(`training failed: ${String(error)}`));
+      // Any other failure is logged by the engine with its cause.
+      training.catch(elsewhere).catch(() => undefined);
     }
   }
 
