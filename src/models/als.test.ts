@@ -2,10 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { closeAlsWorkers } from './als-pool.js';
 import { planAlsLayout, splitByWork } from './als-plan.js';
 import { trainAls } from './als-train.js';
-import { AlsRecommender, choleskySolveUpper, fitAls } from './als.js';
-import { transpose } from './csr.js';
+import { AlsRecommender, choleskySolveUpper, fitAls, UPDATE_STEPS } from './als.js';
+import { csrFromCoo, transpose } from './csr.js';
 import { newUserProfile, plantedClusters, rowProfile } from './fixtures.js';
-import type { AlsParams, CsrMatrix } from './types.js';
+import { mulberry32 } from './random.js';
+import { weighByRecency } from './recency.js';
+import type { AlsParams, CsrMatrix, UserProfile } from './types.js';
 
 afterAll(() => closeAlsWorkers());
 
@@ -173,7 +175,7 @@ describe('ALS recommendations', () => {
     model.score({ userIndex: 3, fresh: true, items: new Int32Array(0), weights: new Float32Array(0) }, empty);
     expect(fresh).not.toEqual(stored);
     expect(empty).toEqual(stored);
-    // The fold-in of the user's own row lands close to what training stored.
+    // The update from the user's own row lands close to what training stored.
     for (let i = 0; i < 20; i++) expect(fresh[i]).toBeCloseTo(stored[i]!, 1);
   });
 
@@ -192,6 +194,194 @@ describe('ALS recommendations', () => {
       kind: 'taste',
       score: expect.closeTo(out[5]!, 5),
     });
+  });
+});
+
+/** The factors a model scores `profile` with, read back from `explain` (which lists every dimension). */
+function userFactors(model: AlsRecommender, profile: UserProfile, f: number): Float64Array {
+  const explanation = model.explain(profile, 0, f);
+  if (explanation.kind !== 'factors') throw new Error('expected factors');
+  const x = new Float64Array(f);
+  for (const c of explanation.factors) x[c.dimension] = c.user;
+  return x;
+}
+
+/** ‖a - b‖ / ‖b‖. */
+function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let k = 0; k < b.length; k++) {
+    num += (a[k]! - b[k]!) ** 2;
+    den += b[k]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+/** The exact solution of the profile's normal equations (the Cholesky fold-in). */
+function exactFactors(model: AlsRecommender, profile: UserProfile, f: number): Float64Array {
+  const x = new Float64Array(f);
+  model.foldIn(profile.items, profile.weights, x);
+  return x;
+}
+
+/** `profile` with `extra` items (and weights) merged in, items ascending as a training row. */
+function withItems(profile: UserProfile, extra: readonly [number, number][]): UserProfile {
+  const entries: [number, number][] = Array.from(profile.items, (i, k) => [i, profile.weights[k]!]);
+  entries.push(...extra);
+  entries.sort((a, b) => a[0] - b[0]);
+  return {
+    userIndex: profile.userIndex,
+    fresh: true,
+    items: Int32Array.from(entries, (e) => e[0]),
+    weights: Float32Array.from(entries, (e) => e[1]),
+  };
+}
+
+function topUnseen(model: AlsRecommender, profile: UserProfile, k: number): number[] {
+  const out = new Float32Array(model.nItems);
+  model.score(profile, out);
+  const seen = new Set(profile.items);
+  return Array.from(out.keys())
+    .filter((i) => !seen.has(i))
+    .sort((a, b) => out[b]! - out[a]! || a - b)
+    .slice(0, k);
+}
+
+/**
+ * Four taste clusters of 1,000 items; users 0..399 each like ~4% of cluster u % 4 (feedback weights 1-3).
+ * User 400 has 500 items of cluster 0 (the even ones); user 401 has 2,000: 900 of cluster 0 and 900 of
+ * cluster 1, then 200 of cluster 2 (their newest: a window of the last 200 would see only cluster 2).
+ */
+const CLUSTER = 1000;
+function heavyUsers(): CsrMatrix {
+  const random = mulberry32(21);
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  const values: number[] = [];
+  const add = (u: number, i: number): void => {
+    rowIdx.push(u);
+    colIdx.push(i);
+    values.push(1 + Math.floor(random() * 3));
+  };
+  for (let u = 0; u < 400; u++) {
+    for (let i = 0; i < CLUSTER; i++) if (random() < 0.04) add(u, (u % 4) * CLUSTER + i);
+  }
+  for (let i = 0; i < 500; i++) add(400, 2 * i);
+  for (let i = 0; i < 900; i++) add(401, i);
+  for (let i = 0; i < 900; i++) add(401, CLUSTER + i);
+  for (let i = 0; i < 200; i++) add(401, 2 * CLUSTER + i);
+  return csrFromCoo({ rows: 402, cols: 4 * CLUSTER, rowIdx, colIdx, values }).matrix;
+}
+
+describe('ALS: a known user with a fresh profile', () => {
+  it('is the warm-started CG update, which lands on the exact solution of the full profile', async () => {
+    const matrix = plantedClusters(60, 40);
+    const p: AlsParams = { ...params, factors: 16, alpha: 3 };
+    const model = await fitAls({ matrix }, p);
+    const { itemFactors } = model.toArtifact().arrays as { itemFactors: Float32Array };
+    const row = rowProfile(matrix, 3);
+    const unseen = [0, 1, 2, 3, 4].filter((i) => !row.items.includes(i));
+    const grown = withItems(row, [
+      [unseen[0]!, 2],
+      [unseen[1]!, 0.5],
+    ]);
+    const times = Float64Array.from(grown.items, (_, k) => k);
+    const weighted = weighByRecency({ ...grown, times }, 2);
+    for (const profile of [grown, { ...row, fresh: true }, weighted]) {
+      const x = userFactors(model, profile, 16);
+      const exact = exactFactors(model, profile, 16);
+      expect(relativeDistance(x, exact)).toBeLessThan(1e-4);
+      expect(normalResidual(x, itemFactors, 40, 16, profile.items, profile.weights, p)).toBeLessThan(1e-4);
+    }
+    // The update starts from the stored factors: with fewer steps than factors it is not a fresh solve.
+    expect(UPDATE_STEPS).toBeLessThan(16);
+  });
+
+  it('keeps the trained neighbourhood when the profile is the trained row (well-converged model)', async () => {
+    const matrix = plantedClusters(40, 20);
+    const model = await fitAls({ matrix }, { ...params, iterations: 100, cgSteps: 8 });
+    for (let u = 0; u < 40; u++) {
+      const stored = rowProfile(matrix, u);
+      const fresh = rowProfile(matrix, u, true);
+      // The user's unseen own-cluster items (other-cluster items all score ~0: their order is noise).
+      const ownStart = u < 20 ? 0 : 10;
+      const own = Array.from({ length: 10 }, (_, k) => ownStart + k).filter((i) => !stored.items.includes(i));
+      const k = Math.min(5, own.length);
+      expect(topUnseen(model, fresh, k)).toEqual(topUnseen(model, stored, k));
+      expect(relativeDistance(userFactors(model, fresh, 8), userFactors(model, stored, 8))).toBeLessThan(
+        1e-3,
+      );
+    }
+  });
+
+  describe('on heavy users', () => {
+    const matrix = heavyUsers();
+    const f = 16;
+    const fitted = fitAls({ matrix }, { ...params, factors: f, iterations: 15, regularization: 10 });
+
+    it('moves a 500-item user a little for one new item, to the exact solution of all 501', async () => {
+      const model = await fitted;
+      const row = rowProfile(matrix, 400);
+      const trained = userFactors(model, row, f);
+      // Item 1 is an odd cluster-0 item: like the user's, but unseen.
+      const grown = withItems(row, [[1, 3]]);
+      const x = userFactors(model, grown, f);
+      expect(relativeDistance(x, exactFactors(model, grown, f))).toBeLessThan(1e-4);
+      const moved = relativeDistance(x, trained);
+      expect(moved).toBeGreaterThan(0);
+      expect(moved).toBeLessThan(0.02);
+    });
+
+    it('scores the whole 2,000-item history, not its newest 200', async () => {
+      const model = await fitted;
+      const full = rowProfile(matrix, 401, true);
+      expect(full.items).toHaveLength(2000);
+      const newest: UserProfile = {
+        ...full,
+        items: full.items.slice(1800),
+        weights: full.weights.slice(1800),
+      };
+      const x = userFactors(model, full, f);
+      expect(relativeDistance(x, exactFactors(model, full, f))).toBeLessThan(1e-4);
+      // A fold-in of the newest 200 alone (what a window of recent events gave) is another user entirely.
+      expect(relativeDistance(x, exactFactors(model, newest, f))).toBeGreaterThan(1);
+      const cluster = (i: number): number => Math.floor(i / CLUSTER);
+      expect(topUnseen(model, full, 20).every((i) => cluster(i) === 0 || cluster(i) === 1)).toBe(true);
+      expect(topUnseen(model, { ...newest, userIndex: -1 }, 20).every((i) => cluster(i) === 2)).toBe(true);
+    });
+
+    it('scores and explains from the same factors, the same every time', async () => {
+      const model = await fitted;
+      const profile = withItems(rowProfile(matrix, 400), [[1, 3]]);
+      const first = new Float32Array(matrix.cols);
+      const again = new Float32Array(matrix.cols);
+      model.score(profile, first);
+      // Other users in between (an update, a Cholesky fold-in, stored factors) share the scratch.
+      model.score(rowProfile(matrix, 401, true), again);
+      model.score(newUserProfile([5, 9, 12]), again);
+      model.score(rowProfile(matrix, 7), again);
+      model.score(profile, again);
+      expect(again).toEqual(first);
+      const explanation = model.explain(profile, 3, 4);
+      expect(explanation.kind === 'factors' && explanation.score).toBeCloseTo(first[3]!, 5);
+    });
+  });
+
+  it('handles a profile with more entries than the catalog has items (repeated items)', async () => {
+    const model = await fitAls({ matrix: plantedClusters(40, 20) }, params);
+    const items = Int32Array.from({ length: 50 }, (_, k) => k % 10);
+    const weights = new Float32Array(50).fill(1);
+    const profile: UserProfile = { userIndex: 2, fresh: true, items, weights };
+    // Each entry counts, as in the fold-in's normal equations.
+    expect(relativeDistance(userFactors(model, profile, 8), exactFactors(model, profile, 8))).toBeLessThan(
+      1e-4,
+    );
+  });
+
+  it('leaves users the model never saw to the exact fold-in', async () => {
+    const model = await fitAls({ matrix: plantedClusters(40, 20) }, params);
+    const profile = newUserProfile([1, 4, 6], [1, 2, 3]);
+    expect(userFactors(model, profile, 8)).toEqual(exactFactors(model, profile, 8));
   });
 });
 

@@ -1,9 +1,10 @@
-import { DenseScorer } from './dense-scores.js';
 import type { JsonValue } from '../shared/types.js';
+import { instantiateAls, type AlsKernelExports } from './als-kernel.js';
 import { trainAls } from './als-train.js';
 import { ItemVectors } from './item-vectors.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
+import { Wasm, WASM_PAGE } from './wasm.js';
 import type {
   AlsParams,
   Evidence,
@@ -30,10 +31,36 @@ export async function fitAls(
 }
 
 /**
- * Serving side of ALS. Known users are scored from their stored factors; a user the model never saw, or a
- * profile with feedback the model was not trained on, is folded in: the user's factors are solved exactly
- * from the profile under the training objective, min Σ_i c_i (p_i - x·y_i)² + λ‖x‖², by a Cholesky
- * factorisation of YᵀY + λI + Σ_i (c_i - 1) y_i y_iᵀ. YᵀY + λI is computed once at load.
+ * Conjugate-gradient steps of a known user's update at serving time, chosen by measurement on a fitted
+ * 64-factor model (3,000 synthetic users × 5,000 items with low-rank tastes, 40 users of 2,000+ items) at
+ * five (α, λ) of the selection grid, for users of 50 to 2,000 items whose profile was the trained row, or
+ * it plus 1 or 10 new items, each plain and recency-weighted (half-life 50): 120 cases. After 8 steps from
+ * the trained factors the relative residual of the normal equations was at most 7e-4 (9e-6 at the default
+ * α = 1, λ = 10) and the top 20 unseen items were the exact solution's in 119 cases, one swap at rank 20
+ * in the other. 6 steps: residuals up to 3e-3 and 3 such swaps in 96 cases; 10 steps: up to 1.3e-4 and
+ * none, for a fifth more work. An update costs ~35 µs for 200 items and ~320 µs for 2,000 (64 factors;
+ * the Cholesky fold-in ~320 µs and ~3 ms, the same CG in double-precision JavaScript ~300 µs and ~2.6 ms).
+ */
+export const UPDATE_STEPS = 8;
+
+/**
+ * Serving side of ALS: whatever the profile, the user's factors are (an approximation of) the solution of
+ * the training objective for that user, min Σ_i c_i (p_i - x·y_i)² + λ‖x‖² with c = 1 + α·w, i.e. of the
+ * normal equations (YᵀY + λI + Σ_i (c_i - 1) y_i y_iᵀ) x = Σ_i c_i y_i over the profile's items.
+ *
+ * - A known user with a profile that is not fresh: the stored factors, as training left them.
+ * - A known user with a fresh profile (the whole history, with feedback the model was not trained on, or
+ *   recency-weighted): the stored factors updated by `UPDATE_STEPS` conjugate-gradient steps on that
+ *   user's system for the full profile, warm-started from the stored factors. That is the per-row update
+ *   of a training sweep (the same WebAssembly kernel, `cgRows`) run once more against the final item
+ *   factors: what the model learned is kept, only what is new moves it, and the cost is
+ *   O(steps · (|items| · f + f²)) with matrix-free products, so a user with thousands of items stays cheap.
+ *   With nothing new the update still runs (the stored factors were solved against the previous sweep's
+ *   item factors), deterministically, so evaluation and serving agree for the same profile.
+ * - A user the model never saw: solved exactly from the profile (`foldIn`, a Cholesky factorisation of
+ *   the f × f system; fine for the short histories new users have).
+ *
+ * YᵀY + λI is computed once at load.
  */
 export class AlsRecommender implements Recommender {
   readonly name = 'als' as const;
@@ -47,8 +74,8 @@ export class AlsRecommender implements Recommender {
   private readonly rhs: Float64Array;
   private readonly user: Float64Array;
   private readonly vectors: ItemVectors;
-  /** Whole-catalog scoring in WebAssembly, built on first use. */
-  private dense: DenseScorer | null = null;
+  /** Whole-catalog scoring and the warm-started updates in WebAssembly, built on first use. */
+  private kernel: AlsServingKernel | null = null;
   /** Fold-in scratch: the profile's scaled item factors, grown on demand. */
   private profileRows = new Float64Array(0);
 
@@ -108,8 +135,8 @@ export class AlsRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    this.dense ??= new DenseScorer(this.itemFactors, this.nItems, this.f);
-    this.dense.score(this.userVector(profile), out);
+    const x = this.userVector(profile);
+    this.servingKernel(0).score(x, out);
   }
 
   similar(item: number, n: number): ScoredIndex[] {
@@ -173,14 +200,47 @@ export class AlsRecommender implements Recommender {
   /** The user's factors for this profile, in a scratch buffer valid until the next call. */
   private userVector(profile: UserProfile): Float64Array {
     const { f, user } = this;
-    const known = profile.userIndex >= 0 && profile.userIndex < this.nUsers;
-    if (known && (!profile.fresh || profile.items.length === 0)) {
-      const o = profile.userIndex * f;
-      for (let a = 0; a < f; a++) user[a] = this.userFactors[o + a]!;
+    const u = profile.userIndex;
+    if (!(u >= 0 && u < this.nUsers)) {
+      this.foldIn(profile.items, profile.weights, user);
       return user;
     }
-    this.foldIn(profile.items, profile.weights, user);
+    const stored = this.userFactors.subarray(u * f, (u + 1) * f);
+    if (profile.fresh && this.update(stored, profile.items, profile.weights, user)) return user;
+    // Not fresh, or nothing the model can score in the profile: what training stored.
+    for (let a = 0; a < f; a++) user[a] = stored[a]!;
     return user;
+  }
+
+  /**
+   * `UPDATE_STEPS` CG steps on the user's normal equations for the profile, from `start`, into `out`.
+   * False (and `out` untouched) when the profile has no valid item: the system would then pull the factors
+   * towards zero, a user who likes nothing, which is not what an empty profile means.
+   */
+  private update(start: Float32Array, items: Int32Array, weights: Float32Array, out: Float64Array): boolean {
+    const kernel = this.servingKernel(items.length);
+    const alpha = this.hyper.alpha;
+    let n = 0;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      if (!this.validItem(i)) continue;
+      kernel.indices[n] = i;
+      // Stored in single precision, as training stores alpha · weight for the kernel.
+      kernel.conf[n] = alpha * (weights[k] ?? 1);
+      n++;
+    }
+    if (n === 0) return false;
+    kernel.solve(start, n, UPDATE_STEPS, out);
+    return true;
+  }
+
+  /** The WebAssembly side; rebuilt larger for a profile with more entries than it holds (repeated items). */
+  private servingKernel(entries: number): AlsServingKernel {
+    if (this.kernel === null || this.kernel.capacity < entries) {
+      const capacity = Math.max(this.nItems, entries, this.kernel === null ? 0 : 2 * this.kernel.capacity);
+      this.kernel = new AlsServingKernel(this.itemFactors, this.gram, this.nItems, this.f, capacity);
+    }
+    return this.kernel;
   }
 
   /**
@@ -218,6 +278,117 @@ export class AlsRecommender implements Recommender {
 
   private validItem(i: number): boolean {
     return Number.isInteger(i) && i >= 0 && i < this.nItems;
+  }
+}
+
+/** Floats per padded row: the SIMD loops of the ALS kernels run over 16-float (64-byte) blocks. */
+const BLOCK = 16;
+
+/**
+ * The ALS kernels (`als-kernel.ts`) on a WebAssembly memory of the serving model's own, laid out as
+ * training lays out one row: the item factors (each row zero-padded to a multiple of 16 floats), G =
+ * YᵀY + λI in single precision, one user vector, the profile as a one-row CSR matrix (indices and
+ * α · weight), the CG scratch, and a score per item. Whole-catalog scoring (`scoreAll`, one call per
+ * request: V8 runs the plain loop one scalar at a time, ~0.3 ms on 9,000 items × 64 factors) and the
+ * warm-started updates (`cgRows`) share the one copy of the item factors. Built once per model; the
+ * profile section holds `capacity` entries, at least the catalog size, so a profile of unique items
+ * always fits and a request allocates nothing.
+ */
+class AlsServingKernel {
+  readonly indices: Int32Array;
+  readonly conf: Float32Array;
+  private readonly kernels: AlsKernelExports;
+  private readonly stride: number;
+  private readonly at: {
+    readonly items: number;
+    readonly gram: number;
+    readonly x: number;
+    readonly scratch: number;
+    readonly scores: number;
+    readonly indptr: number;
+    readonly indices: number;
+    readonly conf: number;
+  };
+  private readonly x: Float32Array;
+  private readonly indptr: Int32Array;
+  private readonly scores: Float32Array;
+
+  constructor(
+    itemFactors: Float32Array,
+    gram: Float64Array,
+    private readonly nItems: number,
+    private readonly f: number,
+    readonly capacity: number,
+  ) {
+    const padded = Math.ceil(f / BLOCK) * BLOCK;
+    const stride = padded * 4;
+    let offset = 0;
+    // 64-byte alignment keeps every vector access within one cache line, as in training's layout.
+    const take = (bytes: number): number => {
+      const start = offset;
+      offset += Math.ceil(bytes / 64) * 64;
+      return start;
+    };
+    this.at = {
+      items: take(nItems * stride),
+      gram: take(padded * stride),
+      x: take(stride),
+      scratch: take(3 * stride + 16),
+      scores: take(nItems * 4),
+      indptr: take(8),
+      indices: take(capacity * 4),
+      conf: take(capacity * 4),
+    };
+    const pages = Math.max(1, Math.ceil(offset / WASM_PAGE));
+    // The module imports a shared memory (its training kernels run on worker threads); this one stays here.
+    const memory = new Wasm.Memory({ initial: pages, maximum: pages, shared: true });
+    const { buffer } = memory;
+    const rows = new Float32Array(buffer, this.at.items, nItems * padded);
+    for (let i = 0; i < nItems; i++) rows.set(itemFactors.subarray(i * f, (i + 1) * f), i * padded);
+    // Padding rows and columns of G stay zero, so the padded parts of x, r and p stay zero too.
+    const g = new Float32Array(buffer, this.at.gram, padded * padded);
+    for (let a = 0; a < f; a++) {
+      for (let b = 0; b < f; b++) g[a * padded + b] = gram[a * f + b]!;
+    }
+    this.stride = stride;
+    this.x = new Float32Array(buffer, this.at.x, padded);
+    this.indptr = new Int32Array(buffer, this.at.indptr, 2);
+    this.indices = new Int32Array(buffer, this.at.indices, capacity);
+    this.conf = new Float32Array(buffer, this.at.conf, capacity);
+    this.scores = new Float32Array(buffer, this.at.scores, nItems);
+    this.kernels = instantiateAls(memory);
+  }
+
+  /**
+   * `steps` CG steps on the normal equations of the first `n` entries of `indices`/`conf` (the caller
+   * fills them), warm-started from `start` (f floats); the result goes to `out`.
+   */
+  solve(start: Float32Array, n: number, steps: number, out: Float64Array): void {
+    const { f, x, at } = this;
+    x.set(start);
+    this.indptr[0] = 0;
+    this.indptr[1] = n;
+    this.kernels.cgRows(
+      at.indptr,
+      at.indices,
+      at.conf,
+      at.x,
+      at.items,
+      at.gram,
+      this.stride,
+      steps,
+      0,
+      1,
+      at.scratch,
+    );
+    for (let a = 0; a < f; a++) out[a] = x[a]!;
+  }
+
+  /** `out[i] = y_i · x` for every item, summed in single precision (the factors are f32 already). */
+  score(user: Float64Array, out: Float32Array): void {
+    for (let a = 0; a < this.f; a++) this.x[a] = user[a]!;
+    this.kernels.scoreAll(this.at.items, this.nItems, this.stride, this.at.x, this.at.scores);
+    out.set(this.scores);
   }
 }
 

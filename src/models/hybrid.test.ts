@@ -3,11 +3,12 @@ import type { JsonValue } from '../shared/types.js';
 import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
 import { csrFromCoo } from './csr.js';
 import { newUserProfile, rowProfile } from './fixtures.js';
-import { fitHybrid, type HybridRecommender } from './hybrid.js';
+import { fitHybrid, HybridRecommender } from './hybrid.js';
 import { featureLayout } from './hybrid-train.js';
 import { defaultParams, fitRecommender, paramsFromJson, paramsToJson, validateParams } from './index.js';
 import { mulberry32 } from './random.js';
-import type { CsrMatrix, HybridParams, TrainingInput, UserProfile } from './types.js';
+import { RecencyWeighted } from './recency.js';
+import type { CsrMatrix, HybridParams, ModelArtifact, TrainingInput, UserProfile } from './types.js';
 
 /**
  * Planted structure with side features. Items 0..9 are genre A, 10..19 genre B (warm); 20..22 are genre A
@@ -246,6 +247,150 @@ describe('hybrid model', () => {
     );
     const bad = { ...input.userFeatures!, data: input.userFeatures!.data.map(() => -1) };
     await expect(fitHybrid({ ...input, userFeatures: bad }, params)).rejects.toThrow(/weight/);
+  });
+});
+
+/**
+ * A hand-made model for known answers: 2 components, two users, three items, no biases but item 2's.
+ * User 0 is (1, 0) and trained on feedback weight 1; user 1 is (0, 2) and trained on weight 5. The mean
+ * trained user norm, to which a profile's centroid is scaled, is (1 + 2) / 2 = 1.5.
+ */
+function handModel(userWeights: Float32Array | null = Float32Array.of(1, 5)): HybridRecommender {
+  return new HybridRecommender(
+    { ...params, components: 2 },
+    2,
+    3,
+    Float32Array.of(1, 0, 0, 2),
+    Float32Array.of(0, 1, 1, 0, 1, 1),
+    Float32Array.of(0, 0, 0.5),
+    { item: null, user: null },
+    userWeights,
+  );
+}
+
+/** Scores of the three items of `handModel` for user vector x. */
+const handScores = (x: readonly [number, number]): number[] => [x[1], x[0], x[0] + x[1] + 0.5];
+
+/** `share` · trained + (1 - share) · c, c = the weighted centroid (sum) rescaled to norm 1.5. */
+function mix(
+  share: number,
+  trained: readonly [number, number],
+  sum: readonly [number, number],
+): [number, number] {
+  const scale = 1.5 / Math.hypot(sum[0], sum[1]);
+  return [
+    share * trained[0] + (1 - share) * scale * sum[0],
+    share * trained[1] + (1 - share) * scale * sum[1],
+  ];
+}
+
+const fresh = (userIndex: number, items: number[], weights: number[], times?: number[]): UserProfile => ({
+  userIndex,
+  fresh: true,
+  items: Int32Array.from(items),
+  weights: Float32Array.from(weights),
+  ...(times === undefined ? {} : { times: Float64Array.from(times) }),
+});
+
+describe('hybrid: a known user with a fresh profile', () => {
+  const expectScores = (
+    model: { score: HybridRecommender['score'] },
+    profile: UserProfile,
+    x: [number, number],
+  ) => {
+    const out = new Float32Array(3);
+    model.score(profile, out);
+    handScores(x).forEach((v, i) => expect(out[i]).toBeCloseTo(v, 5));
+  };
+
+  it('weighs the trained representation by W_t and the centroid by what was added since', () => {
+    const model = handModel();
+    // User 0 (W_t = 1) now has items 0 and 1 at weight 2 each: W_now = 4, so x = (1·x_t + 3·c) / 4.
+    expectScores(model, fresh(0, [0, 1], [2, 2]), mix(1 / 4, [1, 0], [2, 2]));
+    // User 1 (W_t = 5) with a history that doubled (W_now = 10) moves halfway to c.
+    expectScores(model, fresh(1, [0, 1], [5, 5]), mix(1 / 2, [0, 2], [5, 5]));
+    // One more view on top of user 1's 5 barely moves them: 5/6 of the trained representation.
+    expectScores(model, fresh(1, [0, 2], [5, 1]), mix(5 / 6, [0, 2], [1, 5 + 1]));
+  });
+
+  it('scores as trained when the profile holds no more feedback than training saw', () => {
+    const model = handModel();
+    const stored = new Float32Array(3);
+    const out = new Float32Array(3);
+    model.score({ ...fresh(1, [0], [3]), fresh: false }, stored);
+    model.score(fresh(1, [0], [3]), out);
+    expect(out).toEqual(stored);
+    model.score(fresh(1, [0, 1], [2.5, 2.5]), out);
+    expect(out).toEqual(stored);
+  });
+
+  it('measures what is new before recency weighting, and lets the weighting shape the centroid', () => {
+    const model = new RecencyWeighted(handModel(), 1);
+    // Item 0 is newest: the weighted weights are (2, 1); W_now is still 2 + 2 = 4 against W_t = 1.
+    expectScores(model, fresh(0, [0, 1], [2, 2], [20, 10]), mix(1 / 4, [1, 0], [1, 2]));
+    // Nothing new: the trained representation, whatever the weighting did to the weights.
+    const out = new Float32Array(3);
+    model.score(fresh(1, [0, 1], [2, 3], [20, 10]), out);
+    expect(Array.from(out)).toEqual(handScores([0, 2]));
+  });
+
+  it('averages trained and centroid for artifacts saved without userWeights, which still load', async () => {
+    const profile = fresh(0, [0, 1], [2, 2]);
+    expectScores(handModel(null), profile, mix(1 / 2, [1, 0], [2, 2]));
+    const { userWeights, ...arrays } = handModel().toArtifact().arrays;
+    expect(userWeights).toEqual(Float32Array.of(1, 5));
+    const old: ModelArtifact = { ...handModel().toArtifact(), arrays };
+    const [decoded] = decodeArtifacts(encodeArtifacts([old])).artifacts;
+    expectScores(loadRecommender(decoded!) as HybridRecommender, profile, mix(1 / 2, [1, 0], [2, 2]));
+    // A fitted model's artifact without them loads too.
+    const input = plantedInput();
+    const fitted = await fitHybrid(input, params);
+    const { userWeights: _dropped, ...fittedArrays } = fitted.toArtifact().arrays;
+    const loaded = HybridRecommender.fromArtifact({ ...fitted.toArtifact(), arrays: fittedArrays });
+    const row = rowProfile(input.matrix, 3);
+    expect(scores(loaded, row)).toEqual(scores(fitted, row));
+  });
+
+  it('stores each user’s training feedback weight and round-trips it through the artifact', async () => {
+    const input = plantedInput();
+    const model = await fitHybrid(input, params);
+    const { matrix } = input;
+    const expected = Float32Array.from(
+      { length: USERS },
+      (_, u) => matrix.indptr[u + 1]! - matrix.indptr[u]!,
+    );
+    expect(model.toArtifact().arrays['userWeights']).toEqual(expected);
+    const [artifact] = decodeArtifacts(encodeArtifacts([model.toArtifact()])).artifacts;
+    const loaded = loadRecommender(artifact!) as HybridRecommender;
+    expect(loaded.toArtifact().arrays['userWeights']).toEqual(expected);
+    // User 3 with two more genre-A items scores the same from the loaded model, and explains that score.
+    const row = rowProfile(input.matrix, 3);
+    const extra = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((i) => !row.items.includes(i)).slice(0, 2);
+    const grown = fresh(
+      3,
+      [...row.items, ...extra].sort((a, b) => a - b),
+      new Array(row.items.length + 2).fill(1),
+    );
+    expect(scores(loaded, grown)).toEqual(scores(model, grown));
+    const explanation = model.explain(grown, 21, 10);
+    if (explanation.kind !== 'features') throw new Error('expected feature contributions');
+    expect(explanation.score).toBeCloseTo(scores(model, grown)[21]!, 4);
+    // The trait keeps the trained representation's share, W_t / W_now; the parts still sum to the score.
+    const trait = explanation.userFeatures.find((p) => p.feature === 'trait=X')!;
+    expect(trait.weight).toBeCloseTo(row.items.length / (row.items.length + 2), 6);
+    const userSum = explanation.userFeatures.reduce((sum, p) => sum + p.contribution, 0);
+    expect(userSum).toBeCloseTo(explanation.score - explanation.bias, 4);
+  });
+
+  it('refuses userWeights that do not match the users', () => {
+    expect(() => handModel(Float32Array.of(1))).toThrow(/userWeights/);
+    const artifact = handModel().toArtifact();
+    expect(() =>
+      HybridRecommender.fromArtifact({
+        ...artifact,
+        arrays: { ...artifact.arrays, userWeights: Int32Array.of(1, 5) },
+      }),
+    ).toThrow(/userWeights/);
   });
 });
 

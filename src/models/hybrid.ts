@@ -5,6 +5,7 @@ import { assertCsr } from './csr.js';
 import { featureLayout, represent, trainHybrid, type FeatureLayout } from './hybrid-train.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
+import { feedbackWeights } from './recency.js';
 import type {
   CsrMatrix,
   Evidence,
@@ -47,6 +48,15 @@ export async function fitHybrid(
   for (let u = 0; u < matrix.rows; u++) userCounts[u] = matrix.indptr[u + 1]! - matrix.indptr[u]!;
   const itemCounts = new Int32Array(matrix.cols);
   for (let k = 0; k < nnz; k++) itemCounts[matrix.indices[k]!]! += 1;
+  // Each user's total feedback weight at training: how much the trained representation stands for when a
+  // fresh profile is mixed in (`HybridRecommender`). Summed in double precision in row order, as
+  // `userVector` sums a profile, so a profile equal to the row gives the same total.
+  const userWeights = new Float32Array(matrix.rows);
+  for (let u = 0; u < matrix.rows; u++) {
+    let total = 0;
+    for (let k = matrix.indptr[u]!; k < matrix.indptr[u + 1]!; k++) total += matrix.data[k]!;
+    userWeights[u] = total;
+  }
   const users = featureLayout(matrix.rows, userCounts, userFeatures);
   const items = featureLayout(matrix.cols, itemCounts, itemFeatures);
   const learned = trainHybrid(matrix, users, items, params, options);
@@ -74,6 +84,7 @@ export async function fitHybrid(
     itemRepr.repr,
     itemRepr.bias,
     sides,
+    userWeights,
   );
 }
 
@@ -152,11 +163,25 @@ function representAll(
  * too (`sides`, linear in rows + features): for users represented from traits at request time, for
  * feature-only scores (`scoreByFeatures`) and for explanations in feature terms.
  *
- * A profile the model has no row for (or fresh feedback) is folded in heuristically: WARP cannot be solved
- * in closed form, so the user becomes the weighted centroid of the profile's item representations, scaled
- * to the mean trained user norm (so it weighs against the item biases as a trained user would); a known
- * user with fresh feedback averages that with the stored representation. An empty unknown profile is the
- * zero vector: items rank by their biases, the model's popularity.
+ * A profile the model has no row for is folded in heuristically: WARP cannot be solved in closed form, so
+ * the user becomes c, the weighted centroid of the profile's item representations scaled to the mean
+ * trained user norm (so it weighs against the item biases as a trained user would). An empty unknown
+ * profile is the zero vector: items rank by their biases, the model's popularity.
+ *
+ * A known user with a fresh profile (their whole history, some of it newer than the model) keeps the
+ * trained representation x_t for the feedback it was trained on and takes c for what was added since:
+ *
+ *   x = (W_t · x_t + max(0, W_now - W_t) · c) / max(W_now, W_t)
+ *
+ * where W_t is the user's total feedback weight in the training matrix (`userWeights`, the row sums) and
+ * W_now the profile's total feedback weight. One new view on a user with hundreds barely moves them; a
+ * user whose history doubled moves halfway to c; a profile holding no more than training saw scores as
+ * trained. Under recency weighting (`recency.ts`) W_now is the profile's feedback before weighting, in
+ * the units of W_t: the weighted total is a decayed sum that would stay below W_t for any long history, so
+ * a user who doubled their history would not move at all. Recency still acts, through c, which it pulls
+ * towards the newest items, i.e. what was added. A known user with nothing new therefore scores as
+ * trained, weighted or not. Artifacts saved before `userWeights` existed average instead:
+ * x = (x_t + c) / 2.
  */
 export class HybridRecommender implements Recommender {
   readonly name = 'hybrid' as const;
@@ -165,6 +190,8 @@ export class HybridRecommender implements Recommender {
   private readonly itemNorms: Float32Array;
   private readonly meanUserNorm: number;
   private readonly user: Float64Array;
+  /** The trained representation's share of the vector `userVector` last returned (for `explain`). */
+  private trainedShare = 0;
   private readonly vectors: ItemVectors;
   /** Whole-catalog scoring in WebAssembly, built on first use. */
   private dense: DenseScorer | null = null;
@@ -178,10 +205,15 @@ export class HybridRecommender implements Recommender {
     private readonly itemRepr: Float32Array,
     private readonly itemBias: Float32Array,
     readonly sides: HybridSides = { item: null, user: null },
+    /** Each user's total feedback weight in the training matrix; null for artifacts saved without it. */
+    private readonly userWeights: Float32Array | null = null,
   ) {
     const f = hyper.components;
     if (userRepr.length !== nUsers * f || itemRepr.length !== nItems * f || itemBias.length !== nItems) {
       throw new RangeError(`hybrid: arrays do not match ${nUsers} users, ${nItems} items × ${f} components`);
+    }
+    if (userWeights !== null && userWeights.length !== nUsers) {
+      throw new RangeError(`hybrid: userWeights has ${userWeights.length} entries, need ${nUsers}`);
     }
     checkSide(sides.item, nItems, f, 'item');
     checkSide(sides.user, nUsers, f, 'user');
@@ -204,13 +236,17 @@ export class HybridRecommender implements Recommender {
 
   static fromArtifact(artifact: ModelArtifact): HybridRecommender {
     const params = paramsFromJson('hybrid', artifact.params);
-    const { userRepr, itemRepr, itemBias } = artifact.arrays;
+    const { userRepr, itemRepr, itemBias, userWeights } = artifact.arrays;
     if (
       !(userRepr instanceof Float32Array) ||
       !(itemRepr instanceof Float32Array) ||
       !(itemBias instanceof Float32Array)
     ) {
       throw new TypeError('hybrid artifact: userRepr, itemRepr and itemBias must be Float32Arrays');
+    }
+    // Absent in bundles saved before fresh profiles were weighed by how much is new: those still load.
+    if (userWeights !== undefined && !(userWeights instanceof Float32Array)) {
+      throw new TypeError('hybrid artifact: userWeights must be a Float32Array');
     }
     const names = featureNamesOf(artifact.params);
     const sides: HybridSides = {
@@ -225,6 +261,7 @@ export class HybridRecommender implements Recommender {
       itemRepr,
       itemBias,
       sides,
+      userWeights ?? null,
     );
   }
 
@@ -250,6 +287,7 @@ export class HybridRecommender implements Recommender {
         userRepr: this.userRepr,
         itemRepr: this.itemRepr,
         itemBias: this.itemBias,
+        ...(this.userWeights === null ? {} : { userWeights: this.userWeights }),
         ...sideArrays(item, 'item'),
         ...sideArrays(user, 'user'),
       },
@@ -411,13 +449,16 @@ export class HybridRecommender implements Recommender {
    * tags, price band, attributes) and each of the user's traits contributed, and the item's and user's own
    * (identity) parts, plus the user's history items closest to `item` in representation space. The item
    * side decomposes the score exactly: s = Σ_f w_f · (x · e_f + b_f) over the item's features including
-   * its identity; the user side likewise decomposes s - bias. A user without a trained row (folded in from
-   * their items) has no trait part: their whole representation is reported as the identity part.
+   * its identity; the user side likewise decomposes s - bias. The traits' parts are scaled by the trained
+   * representation's share of the user vector (all of it unless the profile is fresh, W_t / W_now when it
+   * adds feedback); a user without a trained row (folded in from their items) has no trait part. The rest
+   * of the representation is reported as the identity part.
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
     const empty = { score: 0, bias: 0, itemFeatures: [], userFeatures: [], similarItems: [] };
     if (!this.validItem(item)) return { kind: 'features', ...empty };
     const x = Float32Array.from(this.userVector(profile));
+    const share = this.trainedShare;
     const bias = this.itemBias[item]!;
     const score = this.dotItem(x, item);
     const n = Math.max(0, limit);
@@ -425,12 +466,11 @@ export class HybridRecommender implements Recommender {
     const userParts: FeatureContribution[] = [];
     let userSide = 0;
     const uSide = this.sides.user;
-    const known = profile.userIndex >= 0 && profile.userIndex < this.nUsers && !profile.fresh;
-    if (uSide !== null && known) {
+    if (uSide !== null && share > 0) {
       const { total, start, end } = rowWeights(uSide, profile.userIndex);
       for (let k = start; k < end; k++) {
         const c = uSide.indices[k]!;
-        const weight = uSide.data[k]! / total;
+        const weight = (share * uSide.data[k]!) / total;
         const part = this.traitPart(uSide.embeddings, c, item);
         userParts.push({ feature: uSide.names[c]!, weight, contribution: weight * part });
         userSide += weight * part;
@@ -511,21 +551,52 @@ export class HybridRecommender implements Recommender {
     return parts.sort(byMagnitude);
   }
 
-  /** The user's representation for this profile, in a scratch buffer valid until the next call. */
+  /**
+   * The user's representation for this profile (see the class comment), in a scratch buffer valid until
+   * the next call; sets `trainedShare`.
+   */
   private userVector(profile: UserProfile): Float64Array {
     const { f, user } = this;
-    const known = profile.userIndex >= 0 && profile.userIndex < this.nUsers;
-    if (known && (!profile.fresh || profile.items.length === 0)) {
-      const o = profile.userIndex * f;
-      for (let a = 0; a < f; a++) user[a] = this.userRepr[o + a]!;
+    const u = profile.userIndex;
+    const known = u >= 0 && u < this.nUsers;
+    if (!known) {
+      this.centroid(profile, user);
+      this.trainedShare = 0;
       return user;
     }
-    this.centroid(profile, user);
-    if (known) {
-      const o = profile.userIndex * f;
-      for (let a = 0; a < f; a++) user[a] = 0.5 * (user[a]! + this.userRepr[o + a]!);
+    const trained = this.userRepr.subarray(u * f, (u + 1) * f);
+    let share = 1;
+    if (profile.fresh && profile.items.length > 0) {
+      if (this.userWeights === null) share = 0.5;
+      else {
+        const then = this.userWeights[u]!;
+        const now = this.feedbackTotal(profile);
+        if (now > then) share = then / now;
+      }
     }
+    if (share === 1) {
+      // Nothing beyond what training saw: the trained representation itself, bit for bit.
+      for (let a = 0; a < f; a++) user[a] = trained[a]!;
+    } else {
+      this.centroid(profile, user);
+      for (let a = 0; a < f; a++) user[a] = share * trained[a]! + (1 - share) * user[a]!;
+    }
+    this.trainedShare = share;
     return user;
+  }
+
+  /**
+   * W_now: the profile's total feedback weight over the items the model knows, before any recency
+   * weighting, summed as `fitHybrid` sums a training row (double precision, then single), so a profile
+   * equal to the row gives exactly W_t.
+   */
+  private feedbackTotal(profile: UserProfile): number {
+    const weights = feedbackWeights(profile);
+    let total = 0;
+    for (let k = 0; k < profile.items.length; k++) {
+      if (this.validItem(profile.items[k]!)) total += weights[k] ?? 1;
+    }
+    return Math.fround(total);
   }
 
   /** The weighted centroid of the profile's item representations, scaled to the mean user norm. */

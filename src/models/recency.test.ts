@@ -4,7 +4,7 @@ import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js
 import { plantedClusters } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
 import { paramsFromJson, paramsToJson, ParamsError } from './params.js';
-import { RecencyWeighted, recencyOf, weighByRecency, withRecency } from './recency.js';
+import { feedbackWeights, RecencyWeighted, recencyOf, weighByRecency, withRecency } from './recency.js';
 import type { UserProfile } from './types.js';
 
 afterAll(() => closeAlsWorkers());
@@ -41,6 +41,17 @@ describe('weighByRecency', () => {
       weights: Float32Array.of(1),
     };
     expect(weighByRecency(single, 3)).toBe(single);
+  });
+
+  it('keeps the feedback weights it started from, for models that measure how much is new', () => {
+    const plain = profile([10, 30, 40, 20]);
+    const weighted = weighByRecency(plain, 1);
+    expect(feedbackWeights(weighted)).toBe(plain.weights);
+    expect(feedbackWeights(weighByRecency(weighted, 2))).toBe(plain.weights);
+    expect(feedbackWeights(plain)).toBe(plain.weights);
+    // A copy with weights of its own is not the weighted profile.
+    const copy = { ...weighted, weights: Float32Array.of(1, 1, 1, 1) };
+    expect(feedbackWeights(copy)).toBe(copy.weights);
   });
 });
 

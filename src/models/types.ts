@@ -128,18 +128,25 @@ export interface FitOptions {
 }
 
 /**
- * What the model knows of the user it is asked to score. Serving builds it from the user's recent
+ * What the model knows of the user it is asked to score: the user's whole aggregated history, in the
+ * bundle's index space and in the layout of the user's row of the training matrix (every item with positive
+ * summed feedback weight, as training aggregates it, items ascending). Serving builds it from the user's
  * events; evaluation builds it from the user's train row.
  */
 export interface UserProfile {
   /** The user's row in the trained model, or -1 when the model never saw the user. */
   readonly userIndex: number;
   /**
-   * True when `items`/`weights` hold feedback the model was not trained on. Models that keep per-user
-   * state (ALS) then fold the profile in instead of using the stored state.
+   * True when the history holds feedback the model was not trained on: some of the user's events arrived
+   * after the bundle's training position, or recency weighting changed the weights (`recency.ts` sets it).
+   * Models that keep per-user state then score from that state updated by the whole profile, not from the
+   * state alone: ALS runs conjugate-gradient steps on the user's system warm-started from the trained
+   * factors; the hybrid mixes the trained representation with the profile's centroid by how much of the
+   * feedback weight is new. False: the stored state is used as it is. A user the model never saw is scored
+   * from the profile alone, whatever the flag.
    */
   readonly fresh: boolean;
-  /** Item indices the user interacted with (unique). */
+  /** Item indices the user interacted with (unique; serving and evaluation give them ascending, as a row). */
   readonly items: Int32Array;
   /** Aggregated feedback weight per entry of `items` (> 0). */
   readonly weights: Float32Array;
@@ -187,7 +194,10 @@ export interface FactorContribution {
  */
 export interface FeatureContribution {
   readonly feature: string | null;
-  /** The feature's weight in the row's representation (side weights sum to 1; the identity weighs 1). */
+  /**
+   * The feature's weight in the row's representation (side weights sum to 1, or for a fresh user profile to
+   * the trained representation's share of the user vector; the identity weighs 1).
+   */
   readonly weight: number;
   readonly contribution: number;
 }
