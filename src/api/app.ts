@@ -2,12 +2,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import { adminRoutes } from './admin.js';
+import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
 import { handleError } from './errors.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
 import { recommendationRoutes } from './recommendations.js';
 import { rulesRoutes } from './rules.js';
+import { assertPathParamsKnown, checkUrlParams, ROUTER_MAX_PARAM_LENGTH } from './url-params.js';
 import { userRoutes } from './users.js';
 
 export interface AppOptions {
@@ -21,11 +23,24 @@ export const BODY_LIMIT = 1024 * 1024;
 
 /** The HTTP API: a table of contents of its route plugins, each calling the engine. */
 export function buildApp({ engine, logger = false }: AppOptions): FastifyInstance {
+  const pathPatterns = new PathPatterns();
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
+    // Derived from the id and name rules (url-params.ts): every id a body may create fits a path.
+    routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
+    frameworkErrors: routerErrorHandler(pathPatterns, ROUTER_MAX_PARAM_LENGTH),
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // What the API accepts it can serve again: strict UTF-8 in, and URL ids checked like body ids.
+  app.addHook('onRoute', (route) => {
+    assertPathParamsKnown(route.url);
+    pathPatterns.add(route.method, route.url);
+  });
+  useUtf8JsonParser(app);
+  app.addHook('onRequest', checkQueryEncoding);
+  app.addHook('preValidation', checkUrlParams);
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Engine } from '../engine/index.js';
 import { formatTime, validateEventBatch, type TrackedEvent } from '../events/index.js';
 import { errorBody } from './errors.js';
+import { IdSchema } from './url-params.js';
 
 export interface EventRoutesOptions {
   readonly engine: Engine;
@@ -51,7 +52,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
     '/v1/users/:id/events',
     {
       schema: {
-        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        params: Type.Object({ id: IdSchema }),
         querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) }),
       },
     },

@@ -5,12 +5,13 @@ import type { Engine } from '../engine/index.js';
 import { errorBody } from './errors.js';
 import { countQuery, filterFromQuery, filterQuery } from './query.js';
 import { recommendedItemJson } from './recommendations.js';
+import { IdSchema } from './url-params.js';
 
 export interface ItemRoutesOptions {
   readonly engine: Engine;
 }
 
-const ItemParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
+const ItemParams = Type.Object({ id: IdSchema });
 
 /** The catalog: items one at a time or in bulk, and the items similar to one. */
 export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (app, { engine }) => {
@@ -71,7 +72,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (a
         params: ItemParams,
         querystring: Type.Object({
           n: countQuery(engine.config.maxResults),
-          user_id: Type.Optional(Type.String({ minLength: 1 })),
+          user_id: Type.Optional(IdSchema),
           ...filterQuery,
         }),
       },

@@ -13,6 +13,7 @@ import { errorBody } from './errors.js';
 import { eventToJson } from './events.js';
 import { countQuery, filterQuery } from './query.js';
 import { requestRules, rulesFields, servingFields, servingSpecFromQuery } from './rules.js';
+import { IdSchema } from './url-params.js';
 
 export interface RecommendationRoutesOptions {
   readonly engine: Engine;
@@ -105,10 +106,10 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     {
       schema: {
         querystring: Type.Object({
-          user_id: Type.String({ minLength: 1, maxLength: 256 }),
+          user_id: IdSchema,
           n: countQuery(engine.config.maxResults),
           exclude_seen: Type.Boolean({ default: true }),
-          request_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+          request_id: Type.Optional(IdSchema),
           ...filterQuery,
           ...rulesFields,
           ...servingFields,
@@ -148,8 +149,8 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     {
       schema: {
         querystring: Type.Object({
-          user_id: Type.String({ minLength: 1, maxLength: 256 }),
-          item_id: Type.String({ minLength: 1, maxLength: 256 }),
+          user_id: IdSchema,
+          item_id: IdSchema,
           model: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
         }),
@@ -198,7 +199,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
 
   app.get(
     '/v1/impressions/:request_id',
-    { schema: { params: Type.Object({ request_id: Type.String({ minLength: 1 }) }) } },
+    { schema: { params: Type.Object({ request_id: IdSchema }) } },
     async (request, reply) => {
       const found = await engine.impression(request.params.request_id);
       if (!found) {

@@ -14,6 +14,7 @@ import {
   type RulesSpec,
   type StoredPreset,
 } from '../recommendations/index.js';
+import { illFormedMessage, illFormedPath } from './encoding.js';
 import { errorBody } from './errors.js';
 
 export interface RulesRoutesOptions {
@@ -74,7 +75,8 @@ export const presetBody = Type.Object(
   { additionalProperties: false },
 );
 
-const presetName = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) });
+// Only the type: the name's content is checked by `readPresetName` (url-params.ts) before the schema runs.
+const presetName = Type.Object({ name: Type.String() });
 
 /** What a request's rule parameters say, as a spec (absent parameters stay absent). */
 export function rulesSpecFromQuery(query: Partial<Static<typeof presetBody>>): RulesSpec {
@@ -137,6 +139,10 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async 
   const presets = presetsFor(engine.store);
 
   app.put('/v1/rules/:name', { schema: { params: presetName, body: presetBody } }, async (request, reply) => {
+    // A lone surrogate would be stored as U+FFFD: a preset that no longer says what was sent.
+    const illFormed = illFormedPath(request.body);
+    if (illFormed !== null)
+      return reply.status(400).send(errorBody('invalid_request', illFormedMessage(illFormed)));
     try {
       const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
       const preset = await presets.put(request.params.name, spec, Date.now());

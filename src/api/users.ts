@@ -3,12 +3,13 @@ import { Type } from '@sinclair/typebox';
 import { userToJson, validateUser } from '../catalog/index.js';
 import type { Engine } from '../engine/index.js';
 import { errorBody } from './errors.js';
+import { IdSchema } from './url-params.js';
 
 export interface UserRoutesOptions {
   readonly engine: Engine;
 }
 
-const UserParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
+const UserParams = Type.Object({ id: IdSchema });
 
 /** Users and their traits. A user's events are under `events.ts`. */
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { engine }) => {

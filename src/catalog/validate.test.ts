@@ -184,6 +184,56 @@ describe('validateItem', () => {
   });
 });
 
+describe('validateItem: ill-formed Unicode (lone surrogates)', () => {
+  const lone = JSON.parse('"x\\ud800"') as string;
+
+  it.each([
+    ['id', { id: lone }, undefined],
+    ['id', {}, lone],
+    ['category', { id: 'i', category: lone }, undefined],
+    ['categories[1]', { id: 'i', categories: ['ok', lone] }, undefined],
+    ['tags[0]', { id: 'i', tags: [lone] }, undefined],
+    ['attributes.color', { id: 'i', attributes: { color: lone } }, undefined],
+    [`attributes.${lone}`, { id: 'i', attributes: { [lone]: 'red' } }, undefined],
+  ])('refuses one in %s, naming it', (field, body, idFromPath) => {
+    const errors = errorsOf(body, idFromPath);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.field).toBe(field);
+    expect(errors[0]!.message).toMatch(/not well-formed Unicode/);
+  });
+
+  it('keeps the valid items of a batch beside one with a lone surrogate', () => {
+    const result = validateItemBatch({ items: [{ id: 'a' }, { id: 'b', tags: [lone] }, { id: 'c' }] }, NOW);
+    if ('fatal' in result) throw new Error(result.fatal);
+    expect(result.items.map(({ index, item }) => [index, item.id])).toEqual([
+      [0, 'a'],
+      [2, 'c'],
+    ]);
+    expect(result.errors).toEqual([
+      { index: 1, field: 'tags[0]', message: expect.stringMatching(/well-formed/) },
+    ]);
+  });
+
+  it('keeps well-formed non-ASCII labels and attributes as given', () => {
+    const text = '\u00e9\u4e2d\ud83d\ude00';
+    const item = itemOf({ id: text, categories: [text], tags: [text], attributes: { [text]: text } });
+    expect(item).toMatchObject({ id: text, categories: [text], tags: [text], attributes: { [text]: text } });
+  });
+
+  it('refuses a created_at before 2000, saying so', () => {
+    expect(errorsOf({ id: 'i', created_at: '1999-06-01T00:00:00Z' })).toEqual([
+      {
+        field: 'created_at',
+        message:
+          'created_at is before 2000-01-01 (1999-06-01T00:00:00.000Z): times before 2000-01-01 are not accepted',
+      },
+    ]);
+    expect(errorsOf({ id: 'i', expires_at: 1_800_000_000 })[0]!.message).toMatch(
+      /^expires_at 1800000000 looks like epoch seconds/,
+    );
+  });
+});
+
 describe('validateItemBatch', () => {
   it('keeps the valid items and reports the rest by index', () => {
     const result = validateItemBatch(
@@ -272,6 +322,18 @@ describe('validateUser', () => {
       errors: [{ field: '', message: 'a user must be a JSON object' }],
     });
     expect(validateUser({ traits: 'pro' }, 'u1', NOW)).toMatchObject({ errors: [{ field: 'traits' }] });
+  });
+
+  it('refuses lone surrogates in the id and in trait keys and values, naming them', () => {
+    const lone = JSON.parse('"\\udfff"') as string;
+    const fields = (body: unknown, idFromPath?: string) => {
+      const result = validateUser(body, idFromPath, NOW);
+      if ('user' in result) throw new Error('expected errors');
+      return result.errors.map((e) => [e.field, /not well-formed Unicode/.test(e.message)]);
+    };
+    expect(fields({}, lone)).toEqual([['id', true]]);
+    expect(fields({ traits: { plan: lone } }, 'u1')).toEqual([['traits.plan', true]]);
+    expect(fields({ traits: { [lone]: 'pro' } }, 'u1')).toEqual([[`traits.${lone}`, true]]);
   });
 
   it('round-trips through userToJson', () => {

@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { FieldError, formatTime, parseIsoTime, readId, readScalarRecord, readTime } from './fields.js';
+import {
+  FieldError,
+  formatTime,
+  isWellFormed,
+  MIN_TIME,
+  parseIsoTime,
+  readId,
+  readScalarRecord,
+  readString,
+  readTime,
+  SECONDS_HINT_END,
+} from './fields.js';
 
 const T = Date.UTC(2026, 0, 12, 10, 22, 31);
 
@@ -95,19 +106,57 @@ describe('readTime', () => {
     expect(readTime(T + 0.9, 'timestamp')).toBe(T);
   });
 
-  it('names epoch seconds as the likely mistake', () => {
-    expect(readTime(T / 1000, 'timestamp')).toEqual(
-      new FieldError('timestamp', 'timestamp looks like epoch seconds; send epoch milliseconds'),
+  it('names epoch seconds as the likely mistake, and says what to send instead', () => {
+    expect(readTime(1_700_000_000, 'timestamp')).toEqual(
+      new FieldError(
+        'timestamp',
+        'timestamp 1700000000 looks like epoch seconds (2023-11-14T22:13:20.000Z), but numbers are read as ' +
+          'epoch milliseconds (1970-01-20T16:13:20.000Z); send milliseconds (1700000000000) or ISO 8601 text',
+      ),
+    );
+    // Python's time.time() sends a fraction; it is the same mistake.
+    expect(errorOf(readTime(1_700_000_000.25, 'timestamp'))).toMatch(/looks like epoch seconds/);
+  });
+
+  it('refuses times before 2000 with a message that says so', () => {
+    expect(readTime('1999-12-31T23:59:59Z', 'created_at')).toEqual(
+      new FieldError(
+        'created_at',
+        'created_at is before 2000-01-01 (1999-12-31T23:59:59.000Z): times before 2000-01-01 are not accepted',
+      ),
+    );
+    // An offset that puts local midnight of 2000-01-01 into 1999 UTC is before the limit too.
+    expect(errorOf(readTime('2000-01-01T00:30:00+01:00', 'timestamp'))).toMatch(/not accepted/);
+    for (const ms of [0, 12, -1, 500_000_000_000, MIN_TIME - 1, -8.64e15, -1e17]) {
+      expect(errorOf(readTime(ms, 'timestamp')), String(ms)).toMatch(
+        /^timestamp is before 2000-01-01( \(.*\))?: times before 2000-01-01 are not accepted$/,
+      );
+    }
+    expect(readTime(9e15, 'timestamp')).toEqual(
+      new FieldError('timestamp', 'timestamp is too far in the future'),
     );
   });
 
-  it('refuses times before 2000 and beyond what a Date holds', () => {
-    expect(readTime('1999-12-31T23:59:59Z', 'created_at')).toEqual(
-      new FieldError('created_at', 'created_at is before 2000-01-01T00:00:00Z'),
-    );
-    expect(readTime(0, 'timestamp')).toBeInstanceOf(FieldError);
-    expect(readTime(9e15, 'timestamp')).toEqual(
-      new FieldError('timestamp', 'timestamp is too far in the future'),
+  it('accepts 2000-01-01T00:00:00Z exactly, as text and as milliseconds', () => {
+    expect(readTime(MIN_TIME, 'timestamp')).toBe(MIN_TIME);
+    expect(readTime('2000-01-01T00:00:00Z', 'timestamp')).toBe(MIN_TIME);
+    expect(readTime('2000-01-01T01:00:00+01:00', 'timestamp')).toBe(MIN_TIME);
+    expect(errorOf(readTime('1999-12-31T23:59:59.999Z', 'timestamp'))).toMatch(/before 2000-01-01/);
+  });
+
+  it('gives the seconds message exactly for numbers that are times in [2000, 2100) read as seconds', () => {
+    const seconds = (ms: number) => errorOf(readTime(ms, 'timestamp'));
+    expect(seconds(MIN_TIME / 1000)).toMatch(/looks like epoch seconds \(2000-01-01T00:00:00.000Z\)/);
+    expect(seconds(MIN_TIME / 1000 - 1)).toMatch(/times before 2000-01-01 are not accepted/);
+    expect(seconds(SECONDS_HINT_END / 1000 - 1)).toMatch(/looks like epoch seconds \(2099-12-31T23:59:59/);
+    expect(seconds(SECONDS_HINT_END / 1000)).toMatch(/times before 2000-01-01 are not accepted/);
+    fc.assert(
+      fc.property(fc.integer({ min: -1e15, max: MIN_TIME - 1 }), (ms) => {
+        const plausibleSeconds = ms * 1000 >= MIN_TIME && ms * 1000 < SECONDS_HINT_END;
+        expect(seconds(ms)).toMatch(
+          plausibleSeconds ? /looks like epoch seconds/ : /times before 2000-01-01 are not accepted/,
+        );
+      }),
     );
   });
 
@@ -122,6 +171,37 @@ describe('readTime', () => {
     const error = readTime('2026-01-12T10:22:31', 'timestamp');
     expect(error).toBeInstanceOf(FieldError);
     expect((error as FieldError).message).toMatch(/^timestamp has no UTC offset/);
+  });
+});
+
+function errorOf(result: unknown): string {
+  expect(result).toBeInstanceOf(FieldError);
+  return (result as FieldError).message;
+}
+
+describe('isWellFormed', () => {
+  it('is false exactly for strings with a lone surrogate', () => {
+    expect(isWellFormed('plain')).toBe(true);
+    expect(isWellFormed('\u00e9\u4e2d\ud83d\ude00')).toBe(true);
+    expect(isWellFormed('\ud800')).toBe(false);
+    expect(isWellFormed('a\udc00b')).toBe(false);
+    expect(isWellFormed('\ude00\ud83d')).toBe(false);
+    // A string survives a UTF-8 round trip exactly when it is well-formed.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii' }), fc.string({ unit: 'binary' }), (a, b) => {
+        for (const s of [a, b, a + b]) {
+          expect(isWellFormed(s)).toBe(Buffer.from(s, 'utf8').toString('utf8') === s);
+        }
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
+        (s) => {
+          expect(isWellFormed(s)).toBe(Buffer.from(s, 'utf8').toString('utf8') === s);
+        },
+      ),
+    );
   });
 });
 
@@ -147,6 +227,37 @@ describe('readId', () => {
   it('accepts exactly the maximum length', () => {
     expect(readId('x'.repeat(256), 'user_id')).toBe('x'.repeat(256));
   });
+
+  it('refuses lone surrogates, naming the field', () => {
+    for (const id of ['\ud800', 'u-\udfff', '\ud83d']) {
+      expect(readId(id, 'user_id')).toEqual(
+        new FieldError(
+          'user_id',
+          'user_id is not well-formed Unicode: it holds a lone surrogate (such as "\\ud800")',
+        ),
+      );
+    }
+    expect(readId('u-\ud83d\ude00', 'user_id')).toBe('u-\ud83d\ude00');
+  });
+
+  it('refuses "." and "..", which no URL can carry as a path segment, and keeps other dots', () => {
+    for (const id of ['.', '..']) {
+      expect(errorOf(readId(id, 'item_id'))).toMatch(/^item_id must not be "\." or "\.\."/);
+    }
+    for (const id of ['...', '.a', 'a..', ' ..']) expect(readId(id, 'item_id')).toBe(id);
+  });
+
+  it('keeps reserved URL characters, spaces and non-ASCII as given', () => {
+    const id = ' a/b?c#d%e+f&g=h;i\\j \u00e9\u4e2d\ud83d\ude00 ';
+    expect(readId(id, 'user_id')).toBe(id);
+  });
+});
+
+describe('readString', () => {
+  it('refuses lone surrogates (event names, labels)', () => {
+    expect(errorOf(readString('viewed\ud800', 'event', 200))).toMatch(/^event is not well-formed Unicode/);
+    expect(readString('viewed \u00e9', 'event', 200)).toBe('viewed \u00e9');
+  });
 });
 
 describe('readScalarRecord', () => {
@@ -163,6 +274,22 @@ describe('readScalarRecord', () => {
     expect(readScalarRecord({ n: Number.NaN }, 'traits')).toEqual(
       new FieldError('traits.n', 'traits.n must be a finite number'),
     );
+  });
+
+  it('refuses lone surrogates in values and in keys, naming the entry', () => {
+    expect(readScalarRecord({ ok: 'x', device: 'a\ud800' }, 'context')).toEqual(
+      new FieldError(
+        'context.device',
+        'context.device is not well-formed Unicode: it holds a lone surrogate (such as "\\ud800")',
+      ),
+    );
+    const badKey = readScalarRecord({ ok: 1, ['k\udc00']: true }, 'properties');
+    expect(badKey).toMatchObject({ field: 'properties.k\udc00' });
+    expect(errorOf(badKey)).toMatch(/^properties has a key that is not well-formed Unicode/);
+    // Keys are checked whatever their value, null included.
+    expect(readScalarRecord({ ['\ud800']: null }, 'traits')).toBeInstanceOf(FieldError);
+    const good = { ['\u00e9']: '\ud83d\ude00', n: 1, b: false, z: null };
+    expect(readScalarRecord(good, 'traits')).toBe(good);
   });
 
   it('refuses non-objects', () => {

@@ -19,6 +19,12 @@ export class FieldError {
 
 /** The earliest time Attune accepts: anything before is a unit mistake (seconds) or a default date. */
 export const MIN_TIME: EpochMs = Date.UTC(2000, 0, 1);
+/**
+ * A number below MIN_TIME that, read as epoch seconds, falls in [2000, 2100) is almost surely seconds sent
+ * where milliseconds belong (Unix `date +%s`, Python's `time.time()`), so the refusal says so. Beyond 2100 a
+ * seconds reading is no likelier than any other mistake, and the message is the plain "before 2000" one.
+ */
+export const SECONDS_HINT_END: EpochMs = Date.UTC(2100, 0, 1);
 /** The latest time a JavaScript Date can hold; later values could not be turned back into ISO text. */
 export const MAX_TIME: EpochMs = 8.64e15;
 
@@ -32,6 +38,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+// String.prototype.isWellFormed is ES2024 and native on Node 20, but the compiler's lib is ES2023.
+const nativeIsWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean })
+  .isWellFormed;
+
+/**
+ * False for a string holding a lone UTF-16 surrogate (JSON `"\ud800"`). Such a string has no UTF-8 form:
+ * SQLite would store U+FFFD in its place, and whatever was keyed by it could never be found again.
+ */
+export function isWellFormed(value: string): boolean {
+  return nativeIsWellFormed.call(value);
+}
+
+/** Why a string is refused when isWellFormed is false; completes a sentence that starts with the field. */
+export const ILL_FORMED = 'is not well-formed Unicode: it holds a lone surrogate (such as "\\ud800")';
+
 /** True for a string with no visible character. A regex test allocates nothing and stops at the first. */
 function isBlank(value: string): boolean {
   return !/\S/.test(value);
@@ -41,13 +62,25 @@ function isBlank(value: string): boolean {
  * An id: a non-empty string, or an integer which becomes its decimal string (many shops use numeric
  * ids, and `42` and `"42"` must be the same user). Integers beyond 2^53 have already lost digits in
  * JSON.parse, so they are refused rather than silently stored as a different id.
+ * Ids appear in URL paths (`/v1/items/:id`), so every id accepted must be addressable there: any
+ * character may be percent-encoded, but `.` and `..` cannot be, since URL parsers (WHATWG, RFC 3986)
+ * resolve those segments, `%2E%2E` included, before the request is sent.
  */
 export function readId(
   value: unknown,
   field: string,
   maxLength: number = MAX_ID_LENGTH,
 ): string | FieldError {
-  if (typeof value === 'string') return readText(value, field, maxLength);
+  if (typeof value === 'string') {
+    const text = readText(value, field, maxLength);
+    if (text === '.' || text === '..') {
+      return new FieldError(
+        field,
+        `${field} must not be "." or "..": URLs resolve those as path steps, so the id could not be read back`,
+      );
+    }
+    return text;
+  }
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return String(value);
     if (Number.isInteger(value)) {
@@ -57,7 +90,10 @@ export function readId(
   return new FieldError(field, `${field} must be a string or an integer`);
 }
 
-/** A non-empty, non-blank string of at most `maxLength` UTF-16 code units, kept exactly as given. */
+/**
+ * A non-empty, non-blank, well-formed string of at most `maxLength` UTF-16 code units, kept exactly as
+ * given.
+ */
 export function readString(value: unknown, field: string, maxLength: number): string | FieldError {
   if (typeof value !== 'string') return new FieldError(field, `${field} must be a string`);
   return readText(value, field, maxLength);
@@ -69,6 +105,7 @@ function readText(value: string, field: string, maxLength: number): string | Fie
     return new FieldError(field, `${field} is longer than ${maxLength} characters`);
   }
   if (isBlank(value)) return new FieldError(field, `${field} must not be blank`);
+  if (!isWellFormed(value)) return new FieldError(field, `${field} ${ILL_FORMED}`);
   return value;
 }
 
@@ -83,18 +120,28 @@ export function readScalarRecord(value: unknown, field: string): ScalarRecord | 
   }
   for (const key in value) {
     const v = value[key];
-    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
-    const path = `${field}.${key}`;
-    if (typeof v === 'number') {
-      if (Number.isFinite(v)) continue;
-      return new FieldError(path, `${path} must be a finite number`);
-    }
-    return new FieldError(
-      path,
-      `${path} must be a string, number, boolean or null; nested objects and arrays are not allowed`,
-    );
+    if (isWellFormed(key) && isFlatValue(v)) continue;
+    return recordError(field, key, v);
   }
   return value as ScalarRecord;
+}
+
+function isFlatValue(v: unknown): boolean {
+  if (typeof v === 'string') return isWellFormed(v);
+  if (typeof v === 'number') return Number.isFinite(v);
+  return v === null || typeof v === 'boolean';
+}
+
+/** Why a record entry that failed isWellFormed/isFlatValue is refused. */
+function recordError(field: string, key: string, v: unknown): FieldError {
+  const path = `${field}.${key}`;
+  if (!isWellFormed(key)) return new FieldError(path, `${field} has a key that ${ILL_FORMED}`);
+  if (typeof v === 'string') return new FieldError(path, `${path} ${ILL_FORMED}`);
+  if (typeof v === 'number') return new FieldError(path, `${path} must be a finite number`);
+  return new FieldError(
+    path,
+    `${path} must be a string, number, boolean or null; nested objects and arrays are not allowed`,
+  );
 }
 
 const TIME_FORMAT_HINT = 'an ISO 8601 time with an offset (e.g. 2026-01-12T10:22:31Z) or epoch milliseconds';
@@ -109,9 +156,14 @@ export function readTime(value: unknown, field: string): EpochMs | FieldError {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return new FieldError(field, `${field} must be a finite number`);
     ms = Math.trunc(value);
-    // Seconds since the epoch are the usual mistake; say so instead of only "too early".
-    if (ms >= MIN_TIME / 1000 && ms < MIN_TIME) {
-      return new FieldError(field, `${field} looks like epoch seconds; send epoch milliseconds`);
+    // Seconds since the epoch are the usual mistake; say so, and what to send, instead of only "too early".
+    const asSeconds = ms * 1000;
+    if (ms < MIN_TIME && asSeconds >= MIN_TIME && asSeconds < SECONDS_HINT_END) {
+      return new FieldError(
+        field,
+        `${field} ${ms} looks like epoch seconds (${formatTime(asSeconds)}), but numbers are read as epoch ` +
+          `milliseconds (${formatTime(ms)}); send milliseconds (${asSeconds}) or ISO 8601 text`,
+      );
     }
   } else if (typeof value === 'string') {
     const parsed = parseIsoTime(value);
@@ -120,7 +172,14 @@ export function readTime(value: unknown, field: string): EpochMs | FieldError {
   } else {
     return new FieldError(field, `${field} must be ${TIME_FORMAT_HINT}`);
   }
-  if (ms < MIN_TIME) return new FieldError(field, `${field} is before 2000-01-01T00:00:00Z`);
+  if (ms < MIN_TIME) {
+    // A Date cannot hold times before -MAX_TIME, so those are not echoed back.
+    const when = ms >= -MAX_TIME ? ` (${formatTime(ms)})` : '';
+    return new FieldError(
+      field,
+      `${field} is before 2000-01-01${when}: times before 2000-01-01 are not accepted`,
+    );
+  }
   if (ms > MAX_TIME) return new FieldError(field, `${field} is too far in the future`);
   return ms;
 }

@@ -19,9 +19,13 @@ export type { FeedbackConfig } from './feedback.js';
 export {
   FieldError,
   formatTime,
+  ILL_FORMED,
+  isWellFormed,
   MAX_ID_LENGTH,
   MAX_TIME,
   MIN_TIME,
   parseIsoTime,
+  readId,
   readTime,
+  SECONDS_HINT_END,
 } from './fields.js';

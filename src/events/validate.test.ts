@@ -195,13 +195,21 @@ describe('validateEventBatch: timestamp', () => {
     expect(accept({ ...base, timestamp: NOW + 30_000 }, opts).timestamp).toBe(NOW + 30_000);
   });
 
-  it('refuses the absurd past and epoch seconds', () => {
+  it('refuses the absurd past and epoch seconds, each with its own message', () => {
     expect(reject({ ...base, timestamp: '1999-12-31T23:59:59Z' })).toEqual({
       field: 'timestamp',
-      message: 'timestamp is before 2000-01-01T00:00:00Z',
+      message:
+        'timestamp is before 2000-01-01 (1999-12-31T23:59:59.000Z): times before 2000-01-01 are not accepted',
     });
-    expect(reject({ ...base, timestamp: Math.floor(NOW / 1000) }).message).toBe(
-      'timestamp looks like epoch seconds; send epoch milliseconds',
+    expect(reject({ ...base, timestamp: Math.floor(NOW / 1000) })).toEqual({
+      field: 'timestamp',
+      message:
+        'timestamp 1768213351 looks like epoch seconds (2026-01-12T10:22:31.000Z), but numbers are read as ' +
+        'epoch milliseconds (1970-01-21T11:10:13.351Z); send milliseconds (1768213351000) or ISO 8601 text',
+    });
+    expect(accept({ ...base, timestamp: Date.UTC(2000, 0, 1) }).timestamp).toBe(Date.UTC(2000, 0, 1));
+    expect(reject({ ...base, timestamp: Date.UTC(2000, 0, 1) - 1 }).message).toMatch(
+      /times before 2000-01-01 are not accepted$/,
     );
   });
 
@@ -249,6 +257,56 @@ describe('validateEventBatch: context and properties', () => {
       message: 'properties.request_id must be a string',
     });
     expect(reject({ ...base, properties: { request_id: '' } }).field).toBe('properties.request_id');
+  });
+});
+
+describe('validateEventBatch: ill-formed Unicode (lone surrogates)', () => {
+  // What JSON.parse makes of "\ud800": a string that UTF-8 (and so SQLite) cannot hold.
+  const lone = JSON.parse('"x\\ud800"') as string;
+  const cases: [string, Record<string, unknown>][] = [
+    ['event', { ...base, event: lone }],
+    ['user_id', { ...base, user_id: lone }],
+    ['item_id', { ...base, item_id: lone }],
+    ['product_id', { ...base, product_id: lone }],
+    ['event_id', { ...base, event_id: lone }],
+    ['timestamp', { ...base, timestamp: `2026-01-12T10:22:31Z${lone}` }],
+    ['context.device', { ...base, context: { device: lone } }],
+    [`context.${lone}`, { ...base, context: { [lone]: 'mobile' } }],
+    ['properties.price_tier', { ...base, properties: { price_tier: lone } }],
+    [`properties.${lone}`, { ...base, properties: { [lone]: 1 } }],
+    ['properties.request_id', { ...base, properties: { request_id: lone } }],
+  ];
+
+  it.each(cases)('refuses one in %s and keeps the valid events beside it', (field, bad) => {
+    const result = ok(
+      validateEventBatch(
+        { events: [{ ...base, event_id: 'before' }, bad, { ...base, event_id: 'after' }] },
+        OPTS,
+      ),
+    );
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ index: 1, field });
+    expect(result.errors[0]!.message).toMatch(
+      field === 'timestamp' ? /^timestamp must be/ : /not well-formed Unicode/,
+    );
+    expect(result.events.map((e) => [e.index, e.event.eventId])).toEqual([
+      [0, 'before'],
+      [2, 'after'],
+    ]);
+  });
+
+  it('accepts well-formed non-ASCII everywhere, astral characters included', () => {
+    const text = '\u00e9\u4e2d\ud83d\ude00';
+    const event = accept({
+      event: text,
+      user_id: text,
+      item_id: text,
+      event_id: text,
+      context: { [text]: text },
+      properties: { request_id: text },
+    });
+    expect(event).toMatchObject({ name: text, userId: text, itemId: text, eventId: text, requestId: text });
+    expect(event.context).toEqual({ [text]: text });
   });
 });
 

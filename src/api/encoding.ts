@@ -1,0 +1,202 @@
+import { isUtf8 } from 'node:buffer';
+
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ILL_FORMED, isWellFormed } from '../events/index.js';
+import { errorBody, handleError } from './errors.js';
+import { PATH_PARAMS, pathParamNames } from './url-params.js';
+
+/**
+ * Bytes to text, strictly. Node and Fastify decode bodies and URLs leniently (invalid UTF-8 becomes
+ * U+FFFD, an undecodable query value stays percent-encoded), which stores a different id than was sent
+ * and leaves it unreachable. Here every such input is a 400 that says what was wrong and where.
+ */
+
+/** The body's bytes are not UTF-8; answered as a 400 by the error handler (`statusCode`). */
+export class BodyNotUtf8Error extends Error {
+  readonly statusCode = 400;
+  constructor() {
+    super('the body is not valid UTF-8; JSON bodies must be encoded as UTF-8');
+    this.name = 'BodyNotUtf8Error';
+  }
+}
+
+/**
+ * Replaces Fastify's JSON body parser with one that refuses bytes that are not UTF-8 and otherwise parses
+ * exactly as before (same prototype-poisoning rules, same errors for empty and malformed JSON). The body
+ * size limit is enforced while reading, before this runs. Media type parameters such as
+ * `charset=utf-8` are matched as before: Fastify compares the media type only.
+ */
+export function useUtf8JsonParser(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser(
+    app.initialConfig.onProtoPoisoning ?? 'error',
+    app.initialConfig.onConstructorPoisoning ?? 'error',
+  );
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(new BodyNotUtf8Error(), undefined);
+      return;
+    }
+    parseJson(request, body.toString('utf8'), done);
+  });
+}
+
+// Why a percent-encoded component is refused; each completes a sentence that starts with its name.
+const MALFORMED_PERCENT = 'has a "%" not followed by two hex digits; send a literal "%" as %25';
+const NOT_UTF8 =
+  'is not valid UTF-8 once percent-decoded; percent-encode the UTF-8 bytes of the text ' +
+  '(as encodeURIComponent does)';
+
+/** Why a URL component's percent-encoding is refused, or null when it decodes to well-formed text. */
+export function percentEncodingProblem(raw: string): string | null {
+  if (!raw.includes('%')) return null;
+  try {
+    // decodeURIComponent is strict where the router's and query parser's decoders are lenient: it throws
+    // on invalid UTF-8, encoded surrogates and overlong forms, and on a "%" without two hex digits.
+    decodeURIComponent(raw);
+    return null;
+  } catch {
+    return /%(?![0-9A-Fa-f]{2})/.test(raw) ? MALFORMED_PERCENT : NOT_UTF8;
+  }
+}
+
+/** Where the router splits a request target into path and query: the first `?` or `#`. */
+function queryStart(url: string): number {
+  const question = url.indexOf('?');
+  const hash = url.indexOf('#');
+  if (question === -1) return hash;
+  return hash === -1 ? question : Math.min(question, hash);
+}
+
+/** Why a request target's query string is refused, naming the parameter, or null. */
+export function queryEncodingProblem(url: string): string | null {
+  const start = queryStart(url);
+  if (start === -1 || !url.includes('%', start)) return null;
+  for (const pair of url.slice(start + 1).split('&')) {
+    if (!pair.includes('%')) continue;
+    const equals = pair.indexOf('=');
+    const rawName = equals === -1 ? pair : pair.slice(0, equals);
+    const nameProblem = percentEncodingProblem(rawName);
+    if (nameProblem !== null) return `query parameter name ${JSON.stringify(rawName)} ${nameProblem}`;
+    if (equals === -1) continue;
+    const valueProblem = percentEncodingProblem(pair.slice(equals + 1));
+    if (valueProblem !== null) {
+      const name = decodeURIComponent(rawName.replaceAll('+', ' '));
+      return `query field ${JSON.stringify(name)} ${valueProblem}`;
+    }
+  }
+  return null;
+}
+
+/** An `onRequest` hook: refuses a query string that does not percent-decode to UTF-8, with a 400. */
+export async function checkQueryEncoding(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const problem = queryEncodingProblem(request.raw.url ?? '');
+  if (problem !== null) return reply.status(400).send(errorBody('invalid_request', problem));
+  return undefined;
+}
+
+/**
+ * Route patterns with path parameters, collected as routes register, so that a path the router refuses
+ * before any route runs (undecodable, or longer than its limit) is answered naming the parameter.
+ */
+export class PathPatterns {
+  private readonly patterns: { readonly method: string; readonly segments: readonly string[] }[] = [];
+
+  add(methods: string | readonly string[], url: string): void {
+    if (pathParamNames(url).length === 0) return;
+    for (const method of typeof methods === 'string' ? [methods] : methods) {
+      this.patterns.push({ method, segments: url.split('/') });
+    }
+  }
+
+  /** The parameter of the first route of `method` that fits `path` and whose segment `isBad` picks. */
+  find(method: string, path: string, isBad: (segment: string) => boolean): string | null {
+    const segments = path.split('/');
+    const wanted = method === 'HEAD' ? 'GET' : method;
+    for (const pattern of this.patterns) {
+      if (pattern.method !== wanted || pattern.segments.length !== segments.length) continue;
+      const fits = pattern.segments.every((part, i) => part.startsWith(':') || part === segments[i]);
+      if (!fits) continue;
+      const at = pattern.segments.findIndex((part, i) => part.startsWith(':') && isBad(segments[i]!));
+      if (at !== -1) return pattern.segments[at]!.slice(1);
+    }
+    return null;
+  }
+}
+
+/** The segment's length as the router counts it (decoded), or its raw length when it does not decode. */
+function decodedLength(segment: string): number {
+  try {
+    return decodeURIComponent(segment).length;
+  } catch {
+    return segment.length;
+  }
+}
+
+/**
+ * Fastify's `frameworkErrors`: answers the router's own refusals in the API's error shape (they would
+ * otherwise bypass the error handler), as 400s naming the path parameter when a route fits the path.
+ */
+export function routerErrorHandler(
+  patterns: PathPatterns,
+  maxParamLength: number,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const url = request.raw.url ?? '';
+    const start = queryStart(url);
+    const path = start === -1 ? url : url.slice(0, start);
+    const method = request.raw.method ?? 'GET';
+    if (error.code === 'FST_ERR_BAD_URL') {
+      const name = patterns.find(method, path, (segment) => percentEncodingProblem(segment) !== null);
+      const segment = path.split('/').find((s) => percentEncodingProblem(s) !== null) ?? path;
+      const problem = percentEncodingProblem(segment) ?? NOT_UTF8;
+      const message = name === null ? `the path ${problem}` : `params field "${name}" ${problem}`;
+      void reply.status(400).send(errorBody('invalid_request', message));
+      return;
+    }
+    if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      const name = patterns.find(method, path, (segment) => decodedLength(segment) > maxParamLength);
+      const rule = name === null ? undefined : PATH_PARAMS[name];
+      const message =
+        name === null || rule === undefined
+          ? `a path segment is longer than ${maxParamLength} characters`
+          : `params field "${name}": ${name} is longer than ${rule.maxLength} characters`;
+      void reply.status(400).send(errorBody('invalid_request', message));
+      return;
+    }
+    handleError(error, request, reply);
+  };
+}
+
+/**
+ * The path (`boost[0]`, `attributes.color`) of the first string or object key in a parsed JSON value
+ * that is not well-formed Unicode, or null. For bodies checked by a schema rather than by the
+ * hand-written readers (which check each field themselves).
+ */
+export function illFormedPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return isWellFormed(value) ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = illFormedPath(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      if (!isWellFormed(key)) return at;
+      const found = illFormedPath(item, at);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/** The message for a body field found by illFormedPath. */
+export function illFormedMessage(path: string): string {
+  return `body field "${path}" ${ILL_FORMED}`;
+}
