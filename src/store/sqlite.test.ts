@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { StoreReadonlyError, StoreSchemaError } from './errors.js';
-import { DATABASE_FILE, openSqliteStore, type SqliteStore } from './sqlite.js';
+import { DATABASE_FILE, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './sqlite-schema.js';
 import { describeStoreContract, event, item } from './store.contract.js';
 
@@ -30,10 +30,10 @@ vi.mock('./sqlite-background.js', async (importOriginal) => {
 });
 
 /** Opens a store whose background thread checkpoints every `intervalMs` instead of the store's interval. */
-function openWithCheckpointEvery(intervalMs: number, dataDir: string): SqliteStore {
+function openWithCheckpointEvery(intervalMs: number, options: SqliteStoreOptions): SqliteStore {
   checkpointTimer.intervalMs = intervalMs;
   try {
-    return openSqliteStore({ dataDir });
+    return openSqliteStore(options);
   } finally {
     checkpointTimer.intervalMs = null;
   }
@@ -120,7 +120,8 @@ describe('SqliteStore', () => {
       const dataDir = tempDir();
       // A background thread that never checkpoints while this test runs: whatever reaches the database
       // file below was copied there by the committing connection itself.
-      const store = track(openWithCheckpointEvery(2 ** 30, dataDir));
+      // NORMAL: no fsync per commit, which only costs time here; checkpointing does not depend on it.
+      const store = track(openWithCheckpointEvery(2 ** 30, { dataDir, synchronous: 'NORMAL' }));
       const file = join(dataDir, DATABASE_FILE);
       const databaseBefore = statSync(file).size;
       for (let batch = 0; batch < 4; batch++) {
