@@ -268,10 +268,23 @@ describe('POST /v1/events: idempotency by event_id', () => {
     expect(stored.map((e) => e.event_id).sort()).toEqual(['dup-within', 'other']);
   });
 
-  it('counts duplicates in the metrics', async () => {
-    const metrics = await get<null>(t.app, '/metrics');
-    const line = metrics.text.split('\n').find((l) => l.startsWith('attune_events_duplicate_total '));
-    expect(line).toBeDefined();
-    expect(Number(line!.split(' ')[1])).toBeGreaterThanOrEqual(2);
+  it('counts duplicates in the metrics, apart from stored events', async () => {
+    const metric = async (name: string): Promise<number> => {
+      const metrics = await get<null>(t.app, '/metrics');
+      const line = metrics.text.split('\n').find((l) => l.startsWith(`${name} `));
+      expect(line, metrics.text).toBeDefined();
+      return Number(line!.slice(name.length + 1));
+    };
+    const duplicatesBefore = await metric('attune_events_duplicate_total');
+    const storedBefore = await metric('attune_events_stored_total');
+    const first = event('u-dup-metric', 'i-1', 'product_viewed', { event_id: 'dup-metric' });
+    expect((await postEvents(t.app, first)).body).toMatchObject({ accepted: 1, duplicates: 0 });
+    // One repeat across requests, one inside the batch, and one new event.
+    const again = await postEvents(t.app, {
+      events: [first, first, event('u-dup-metric', 'i-2', 'product_viewed', { event_id: 'dup-metric-2' })],
+    });
+    expect(again.body).toMatchObject({ accepted: 1, duplicates: 2, rejected: 0 });
+    expect(await metric('attune_events_duplicate_total')).toBe(duplicatesBefore + 2);
+    expect(await metric('attune_events_stored_total')).toBe(storedBefore + 2);
   });
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
   call,
@@ -101,15 +101,22 @@ describe('health, metrics and model versions', () => {
   });
 
   it('POST /v1/admin/train without wait answers 202 and the new version serves once done', async () => {
-    const reply = await call<{ status: string }>(t.app, 'POST', '/v1/admin/train');
-    expect(reply.status, reply.text).toBe(202);
-    expect(reply.body.status).toBe('training');
-    const deadline = Date.now() + 25_000;
-    while ((await models()).serving?.version !== 3) {
-      expect(Date.now()).toBeLessThan(deadline);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    // The run the route starts, awaited directly: no polling, no deadline.
+    const runs = vi.spyOn(t.engine, 'train');
+    let run: Promise<unknown>;
+    try {
+      const reply = await call<{ status: string }>(t.app, 'POST', '/v1/admin/train');
+      expect(reply.status, reply.text).toBe(202);
+      expect(reply.body.status).toBe('training');
+      expect(runs).toHaveBeenCalledTimes(1);
+      run = runs.mock.results[0]!.value as Promise<unknown>;
+    } finally {
+      runs.mockRestore();
     }
+    // `Engine.train` resolves once the new version serves.
+    await expect(run).resolves.toMatchObject({ version: 3 });
     const listed = await models();
+    expect(listed.serving?.version).toBe(3);
     expect(listed.versions.map((v) => v.version)).toEqual([3, 2, 1]);
     expect(listed.training.state).toBe('idle');
   });

@@ -75,9 +75,14 @@ describe('business rules on GET /v1/recommendations', () => {
     const b = ids(boosted.items);
     expect(acme.has(b[0]!), b.join(',')).toBe(true);
     expect(firstAcme(b)).toBeLessThanOrEqual(firstAcme(plain));
-    const buried = ids((await recommendOk(t.app, `user_id=${user}&n=12&bury=brand=acme:0`)).items);
-    const lastNonAcme = Math.max(...buried.map((id, k) => (acme.has(id) ? -1 : k)));
-    for (const [k, id] of buried.entries()) if (acme.has(id)) expect(k).toBeGreaterThan(lastNonAcme);
+    // Bury by 0 sends the brand's items below everything else; with the whole catalog listed (the user has
+    // seen 6 of the 30 items) they come last, in their previous order, and everything else keeps its order.
+    const all = ids((await recommendOk(t.app, `user_id=${user}&n=24`)).items);
+    expect(all).toHaveLength(24);
+    expect(all.filter((id) => acme.has(id)).length).toBeGreaterThan(0);
+    const buried = ids((await recommendOk(t.app, `user_id=${user}&n=24&bury=brand=acme:0`)).items);
+    expect(buried).toEqual([...all.filter((id) => !acme.has(id)), ...all.filter((id) => acme.has(id))]);
+    expect(buried.slice(0, 3)).not.toEqual(all.slice(0, 3));
   });
 
   it('re-show policy: "always" brings back seen items, "not purchased" still leaves out bought ones', async () => {
@@ -92,6 +97,8 @@ describe('business rules on GET /v1/recommendations', () => {
     );
     expect(ids(notBought.items)).not.toContain(purchased);
     const never = await recommendOk(t.app, `user_id=${user}&n=30&reshow=never&exclude_seen=false`);
+    // Everything but the 6 seen items.
+    expect(never.items).toHaveLength(30 - seen.size);
     for (const id of ids(never.items)) expect(seen.has(id)).toBe(false);
   });
 
@@ -108,10 +115,17 @@ describe('business rules on GET /v1/recommendations', () => {
     expect(ids(reply.items)).not.toContain('a-02');
   });
 
-  it('diversity and freshness are accepted and keep the list full', async () => {
+  it('diversity and freshness are accepted, change the list and keep it full', async () => {
+    const all = ids((await recommendOk(t.app, `user_id=${user}&n=24`)).items);
+    const plain = all.slice(0, 8);
+    expect(plain.every((id) => id.startsWith('a-'))).toBe(true);
     const reply = await recommendOk(t.app, `user_id=${user}&n=8&diversity=0.8&freshness=0.5`);
     expect(reply.items).toHaveLength(8);
-    expect(new Set(ids(reply.items)).size).toBe(8);
+    // MMR at 0.8: the best item first; then any kitchen item beats every outdoor one (overlap 1 with the
+    // first), so the best kitchen item is second; after that every candidate overlaps one already chosen
+    // and relevance decides. (Items were all created at once: freshness lifts them alike.)
+    const bestKitchen = all.find((id) => id.startsWith('b-'))!;
+    expect(ids(reply.items)).toEqual([plain[0], bestKitchen, ...plain.slice(1, 7)]);
   });
 
   it('max_per_category caps each category; pins are exempt; the list stays full', async () => {

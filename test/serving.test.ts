@@ -27,10 +27,9 @@ import {
   type RulesSpec,
   type ServingProfile,
 } from '../src/recommendations/index.js';
-import { isPurchase } from '../src/recommendations/profile.js';
 import { RecentHistory, type HistoryEntry } from '../src/recommendations/recent-history.js';
 import type { Store } from '../src/store/index.js';
-import { rankValues, truncate } from '../src/recommendations/rules-stage.js';
+import { truncate } from '../src/recommendations/rules-stage.js';
 import {
   chooseModel,
   explainItems,
@@ -65,6 +64,30 @@ function referenceJaccard(a: Int32Array, b: Int32Array): number {
   return both / (a.length + b.length - both);
 }
 
+/**
+ * Rank values as `rankValues` documents them, written out: 1 − rank / pool size, where a run of
+ * neighbouring candidates with the same score from the same source shares the rank of its first one.
+ */
+function referenceRankValues(candidates: readonly Candidate[]): Float64Array {
+  return Float64Array.from(candidates, (candidate, i) => {
+    let first = i;
+    while (
+      first > 0 &&
+      candidates[first - 1]!.score === candidate.score &&
+      candidates[first - 1]!.source === candidate.source
+    ) {
+      first--;
+    }
+    return 1 - first / candidates.length;
+  });
+}
+
+/**
+ * MMR as documented in `recommendations/diversity.ts`: greedily take the candidate maximising
+ * (1 − λ)·relevance − λ·(its highest Jaccard category overlap with those taken), ties to the earlier
+ * candidate, for the first `n` slots; the rest follow in pool order. Relevance is the min-max scaled score
+ * when one source scored the whole pool with finite, not all equal scores, else the rank value.
+ */
 function referenceDiversify(
   candidates: readonly Candidate[],
   n: number,
@@ -88,7 +111,7 @@ function referenceDiversify(
   const min = Math.min(...scores);
   const max = Math.max(...scores);
   if (byRank || candidates.some((c) => c.source !== source || !Number.isFinite(c.score)) || !(max > min)) {
-    relevance = rankValues(candidates);
+    relevance = referenceRankValues(candidates);
   } else {
     relevance = Float64Array.from(candidates, (c) => (c.score - min) / (max - min));
   }
@@ -115,6 +138,13 @@ function referenceDiversify(
   for (let i = 0; i < size; i++) if (!taken[i]) out.push(candidates[i]!);
   return out;
 }
+
+/**
+ * Purchase event names among those the profile test sends: a purchase is a name like purchased, bought,
+ * order completed or checkout completed; of `product_viewed`, `added_to_cart`, `purchased`, `dismissed`,
+ * `impression`, `rated` and `unknown_x`, only `purchased` is one.
+ */
+const isPurchase = (name: string): boolean => name === 'purchased';
 
 /** The profile as built before it moved to parallel arrays: Maps of objects, then copied. */
 function referenceProfile(
@@ -243,14 +273,16 @@ describe('fast paths keep the behaviour', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.integer({ min: 1, max: 25 }),
         fc.boolean(),
-        (rows, lambda, n, byRank) => {
+        // One source for the whole pool (relevance by score) or a mix (relevance by rank value).
+        fc.boolean(),
+        (rows, lambda, n, byRank, oneSource) => {
           const sources = [null, new FixedScores(new Float32Array(1))];
           const pool: Candidate[] = rows
             .map(([score, , other], i) => ({
               itemId: `i${i}`,
               index: i,
               score,
-              source: sources[other ? 1 : 0]!,
+              source: sources[other && !oneSource ? 1 : 0]!,
             }))
             .sort((x, y) => y.score - x.score);
           // A repeated category in an item's list counts once.
@@ -265,6 +297,58 @@ describe('fast paths keep the behaviour', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('MMR picks what the documented formula gives on small pools, computed by hand', () => {
+    const other = new FixedScores(new Float32Array(1));
+    const pool = (rows: [string, number, string[], FixedScores | null][]) => {
+      const cats = new Map(rows.map(([id, , c]) => [id, c]));
+      return {
+        candidates: rows.map(([itemId, score, , source], index) => ({ itemId, index, score, source })),
+        of: (c: Candidate) => cats.get(c.itemId)!,
+      };
+    };
+    const ids = (list: readonly Candidate[]) => list.map((c) => c.itemId);
+    // Relevance (min-max over 4..10): a1 1, a2 5/6, b1 4/6, c1 0. Jaccard: a1–a2 1, a1–c1 1/2, b1–c1 1/2.
+    const four = pool([
+      ['a1', 10, ['x'], null],
+      ['a2', 9, ['x'], null],
+      ['b1', 8, ['y'], null],
+      ['c1', 4, ['x', 'y'], null],
+    ]);
+    const mmr = (p: typeof four, n: number, lambda: number, byRank = false) =>
+      ids(diversify(p.candidates, n, lambda, p.of, byRank));
+    // λ = 0.5: a1 (0.5); then b1 0.333 over a2 −0.083 and c1 −0.25; then a2 −0.083 over c1 −0.25.
+    expect(mmr(four, 3, 0.5)).toEqual(['a1', 'b1', 'a2', 'c1']);
+    // λ = 0.9: a1; b1 0.067 over c1 −0.45 and a2 −0.817; then c1 −0.45 over a2 −0.817.
+    expect(mmr(four, 3, 0.9)).toEqual(['a1', 'b1', 'c1', 'a2']);
+    // λ = 0.5 but one slot: the rest keep pool order behind the pick.
+    expect(mmr(four, 1, 0.5)).toEqual(['a1', 'a2', 'b1', 'c1']);
+    expect(mmr(four, 4, 0)).toEqual(['a1', 'a2', 'b1', 'c1']);
+    // λ = 0.3, second slot. By score (min-max): a2 0.7·0.944 − 0.3 = 0.361 beats b1 0. By rank values
+    // (1, 2/3, 1/3): b1 0.233 beats a2 0.167.
+    const three = pool([
+      ['a1', 10, ['x'], null],
+      ['a2', 9.5, ['x'], null],
+      ['b1', 1, ['y'], null],
+    ]);
+    expect(mmr(three, 2, 0.3)).toEqual(['a1', 'a2', 'b1']);
+    expect(mmr(three, 2, 0.3, true)).toEqual(['a1', 'b1', 'a2']);
+    // A pool that mixes sources is ranked by rank values even when not asked to.
+    const mixed = pool([
+      ['a1', 10, ['x'], null],
+      ['a2', 9.5, ['x'], null],
+      ['b1', 1, ['y'], other],
+    ]);
+    expect(mmr(mixed, 2, 0.3)).toEqual(['a1', 'b1', 'a2']);
+    // Equal scores from one source share a rank value; from different sources they do not.
+    const tied = pool([
+      ['t1', 5, [], null],
+      ['t2', 5, [], null],
+      ['t3', 5, [], other],
+      ['t4', 2, [], other],
+    ]);
+    expect(Array.from(referenceRankValues(tied.candidates))).toEqual([1, 1, 0.5, 0.25]);
   });
 
   it('the profile equals the one built the old way, for random histories', () => {

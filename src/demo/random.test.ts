@@ -11,11 +11,18 @@ describe('Rng', () => {
     expect(draws(new Rng(7), 20)).not.toEqual(draws(new Rng(8), 20));
   });
 
-  it('stays in [0, 1) with a mean near one half', () => {
+  it('stays in [0, 1) and fills it evenly', () => {
     const values = draws(new Rng(1), 20_000);
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...values)).toBeLessThan(1);
-    expect(values.reduce((a, b) => a + b, 0) / values.length).toBeCloseTo(0.5, 1);
+    // Each tenth of the interval gets its 2,000 draws give or take 150 (the binomial spread is ~42).
+    const tenths = new Array<number>(10).fill(0);
+    for (const v of values) tenths[Math.floor(v * 10)]! += 1;
+    for (const count of tenths) expect(Math.abs(count - 2_000)).toBeLessThan(150);
+    // Consecutive draws are not correlated.
+    let product = 0;
+    for (let i = 1; i < values.length; i++) product += (values[i - 1]! - 0.5) * (values[i]! - 0.5);
+    expect(Math.abs(product / (values.length - 1) / (1 / 12))).toBeLessThan(0.05);
   });
 
   it('draws integers within inclusive bounds, hitting both ends', () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeAlsWorkers } from '../models/als-pool.js';
-import { defaultParams, fitRecommender } from '../models/index.js';
+import { blendOf, defaultParams, fitRecommender, type BlendParams } from '../models/index.js';
 import type { CsrMatrix, ModelName, Recommender } from '../models/types.js';
 import { mulberry32 } from '../models/random.js';
 import { recencyOf } from '../models/recency.js';
@@ -12,7 +12,9 @@ import {
   selectionSetFromTrain,
   temporalSelectionSet,
   trimGrid,
+  type Choice,
   type Selection,
+  type SelectionSet,
 } from './auto.js';
 import { runAuto } from './auto-evaluate.js';
 import type { Interaction } from './datasets.js';
@@ -25,6 +27,7 @@ import {
   type PreparedDataset,
   type UserRows,
 } from './protocol.js';
+import { rankHeldOut } from './scoring.js';
 
 afterAll(() => closeAlsWorkers());
 
@@ -58,6 +61,7 @@ const small = {
 const smallGrids: ParamGrids = { ...tuningGrids(defaultParams), ...small };
 const deps: HarnessDeps = { fit: fitRecommender, defaults: defaultParams };
 const models = ['popularity', 'itemknn', 'als'] as const;
+const round6 = (value: number) => Number(value.toFixed(6));
 
 /** A test split that throws when read before `armed()` says selection is over. */
 function trapped(test: HeldOutSplit, armed: () => boolean): HeldOutSplit {
@@ -166,49 +170,146 @@ describe('evaluate --auto', () => {
       ['als', null],
       ['als', 4],
     ]);
-    const chosen = line['chosen'] as { model: ModelName };
-    const best = Math.max(...tried.map((t) => t['val_ndcg@20'] ?? -1));
-    // The choice is the best on validation, a blend only when it beat every single model.
-    expect(line['val_ndcg@20']).toBeCloseTo(best, 6);
-    if (chosen.model === 'blend') expect(tried.at(-1)?.model).toBe('blend');
+
+    // The same candidates fitted and scored here, through the harness, on the same validation cut.
+    const set = selectionSetFromTrain(dataset.train);
+    const validationNdcg = (model: Recommender) =>
+      rankHeldOut(model, set.input.matrix, set.validation, 20, set.input.times).ndcg;
+    const candidates: Choice[] = [
+      { model: 'popularity', params: small.popularity[0]! },
+      ...small.itemknn.flatMap((params) => [
+        { model: 'itemknn' as const, params },
+        { model: 'itemknn' as const, params: { ...params, recency: 4 } },
+      ]),
+      { model: 'als', params: small.als[0]! },
+      { model: 'als', params: { ...small.als[0]!, recency: 4 } },
+    ];
+    const measured: { choice: Choice; ndcg: number }[] = [];
+    for (const choice of candidates) {
+      const model = await fitRecommender(choice.model, set.input, choice.params as never);
+      measured.push({ choice, ndcg: validationNdcg(model) });
+    }
+    expect(singles.map((t) => t['val_ndcg@20'])).toEqual(measured.map((m) => round6(m.ndcg)));
+    const best = measured.reduce((a, b) => (b.ndcg > a.ndcg ? b : a));
+    // On these users item-kNN with 20 neighbours read with recency wins, by more than rounding.
+    expect(best.choice).toEqual({ model: 'itemknn', params: { neighbors: 20, shrinkage: 0, recency: 4 } });
+    expect(best.ndcg - Math.max(...measured.filter((m) => m !== best).map((m) => m.ndcg))).toBeGreaterThan(
+      1e-3,
+    );
+    // The blend selection tried, scored here from its recorded recipe, does not beat it: the best single
+    // model is the choice, with its validation ndcg.
+    const blend = tried.find((t) => t.model === 'blend')!;
+    const recipe = blend.params as unknown as BlendParams;
+    const parts = [];
+    for (const c of recipe.components) {
+      parts.push({ model: await fitRecommender(c.model, set.input, c.params as never), weight: c.weight });
+    }
+    const blendNdcg = validationNdcg(blendOf(parts));
+    expect(blend['val_ndcg@20']).toBe(round6(blendNdcg));
+    expect(blendNdcg).toBeLessThanOrEqual(best.ndcg + 1e-6);
+    expect(line['chosen']).toEqual(best.choice);
+    expect(line['val_ndcg@20']).toBe(round6(best.ndcg));
   });
 });
 
-describe('selectModel', () => {
-  /** A model that scores items by a fixed vector, whatever the user. */
-  function fixedModel(name: ModelName, scores: Float32Array, nUsers: number): Recommender {
-    return {
-      name,
-      params: { scores: Array.from(scores) },
-      nUsers,
-      nItems: scores.length,
-      score: (_profile, out) => out.set(scores),
-      similar: () => [],
-      evidence: () => ({ kind: 'popular', popularity: 0 }),
-      toArtifact: () => ({ name, params: null, nUsers, nItems: scores.length, arrays: {} }),
-    };
-  }
+/**
+ * Fakes whose validation ndcg is known before selection runs. `plantedInteractions` gives every user 15
+ * items of their own group's 30: 3 go to test, 2 to validation, 10 stay in the fit rows. A model that
+ * "knows" a group recommends that group's items to everyone and, to that group's users, their own
+ * validation items first:
+ * - a user of the known group gets the 2 held-out items at ranks 0 and 1: ndcg 1;
+ * - a user of the other group gets 20 of the 30 items of the known group, none of theirs: ndcg 0.
+ * All 80 users hold out validation items, 40 per group, so such a model scores exactly 0.5 alone. Two
+ * models that know different groups blend to ndcg 1 (z-scored, with the partner weighted 0.7 to 1.5 of
+ * the anchor: the held-out items then lead for both groups).
+ */
+type Group = 'first' | 'second' | 'everyone';
 
-  it('records a model that refuses the data as skipped and chooses among the rest', async () => {
-    const dataset = await prepareDataset(plantedInteractions());
-    const set = selectionSetFromTrain(dataset.train);
-    const fit: Fitter = async (name, input, params, options) => {
+interface Fakes {
+  readonly set: SelectionSet;
+  /** The fake clock (ms) selection measures scoring with: only `knowing` models advance it. */
+  readonly clock: () => number;
+  /** A model that knows `group` and costs `ms` of the fake clock per user it scores. */
+  knowing(name: ModelName, group: Group, ms?: number): Recommender;
+}
+
+async function fakes(): Promise<Fakes> {
+  const dataset = await prepareDataset(plantedInteractions());
+  const set = selectionSetFromTrain(dataset.train);
+  const nItems = set.input.matrix.cols;
+  const number = (id: string) => Number(id.slice(1));
+  // Index order is the protocol's id order ('u0', 'u1', 'u10', …), so groups come from the ids.
+  const firstUser = dataset.userIds.map((id) => number(id) < 40);
+  const firstItem = dataset.itemIds.map((id) => number(id) < 30);
+  const { indptr, items } = set.validation.rows;
+  let now = 0;
+  return {
+    set,
+    clock: () => now,
+    knowing(name, group, ms = 0) {
+      const inGroup = (first: boolean) => group === 'everyone' || first === (group === 'first');
+      return {
+        name,
+        params: { knows: group, ms },
+        nUsers: set.input.matrix.rows,
+        nItems,
+        score: (profile, out) => {
+          now += ms;
+          for (let i = 0; i < nItems; i++) out[i] = inGroup(firstItem[i]!) ? 1 : 0;
+          if (!inGroup(firstUser[profile.userIndex]!)) return;
+          for (let j = indptr[profile.userIndex]!; j < indptr[profile.userIndex + 1]!; j++)
+            out[items[j]!] = 2;
+        },
+        similar: () => [],
+        evidence: () => ({ kind: 'popular', popularity: 0 }),
+        toArtifact: () => ({ name, params: null, nUsers: set.input.matrix.rows, nItems, arrays: {} }),
+      };
+    },
+  };
+}
+
+const oneKnn = { ...smallGrids, itemknn: [small.itemknn[0]!] };
+const popularityFallback = { model: 'popularity', params: { halfLifeDays: null } } as const;
+
+describe('selectModel', () => {
+  it('the fakes score on validation what they are built to score', async () => {
+    const { set, knowing } = await fakes();
+    const ndcg = (model: Recommender) => rankHeldOut(model, set.input.matrix, set.validation, 20).ndcg;
+    expect(ndcg(knowing('popularity', 'first'))).toBe(0.5);
+    expect(ndcg(knowing('popularity', 'second'))).toBe(0.5);
+    expect(ndcg(knowing('popularity', 'everyone'))).toBe(1);
+    const both = blendOf([
+      { model: knowing('popularity', 'first'), weight: 1 },
+      { model: knowing('itemknn', 'second'), weight: 1 },
+    ]);
+    expect(ndcg(both)).toBe(1);
+  });
+
+  it('records a model that refuses the data as skipped and chooses the best of the rest', async () => {
+    const { set, knowing } = await fakes();
+    // ALS refuses; item-kNN with 20 neighbours knows everyone (ndcg 1), with 2 only the first group (0.5),
+    // popularity only the second group (0.5).
+    const fit: Fitter = async (name, _input, params) => {
       if (name === 'als') throw new Error('als: too many items for this test');
-      return fitRecommender(name, input, params, options);
+      if (name === 'popularity') return knowing(name, 'second');
+      return knowing(name, (params as { neighbors: number }).neighbors === 20 ? 'everyone' : 'first');
     };
     const selection = await selectModel(set, {
       fit,
       models,
-      grids: {
-        ...(deps.defaults && { popularity: small.popularity, itemknn: small.itemknn, als: small.als }),
-      } as never,
-      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      grids: { ...smallGrids, itemknn: small.itemknn },
+      fallback: popularityFallback,
     });
     const skipped = selection.tried.filter((t) => t.skipped !== undefined);
     expect(skipped).toEqual([
       expect.objectContaining({ model: 'als', skipped: 'als: too many items for this test' }),
     ]);
-    expect(['itemknn', 'popularity', 'blend']).toContain(selection.chosen.model);
+    expect(selection.chosen).toEqual({ model: 'itemknn', params: { neighbors: 20, shrinkage: 0 } });
+    expect(selection.valNdcg).toBe(1);
+    expect(selection.best).toEqual([
+      { model: 'itemknn', params: { neighbors: 20, shrinkage: 0 } },
+      { model: 'popularity', params: { halfLifeDays: null } },
+    ]);
   });
 
   it('falls back to the configured model when validation is too small to choose by', async () => {
@@ -231,130 +332,103 @@ describe('selectModel', () => {
   });
 
   it('blends two complementary models when together they beat each alone', async () => {
-    const dataset = await prepareDataset(plantedInteractions());
-    const set = selectionSetFromTrain(dataset.train);
-    const nItems = set.input.matrix.cols;
-    // Model A knows group 1's favourites, model B group 2's: each alone serves half the users.
-    const a = new Float32Array(nItems);
-    const b = new Float32Array(nItems);
-    for (let i = 0; i < 30; i++) {
-      a[i] = 30 - i;
-      b[30 + i] = 30 - i;
-    }
-    const fit: Fitter = async (name, input) =>
-      fixedModel(name, name === 'popularity' ? a : b, input.matrix.rows);
+    const { set, knowing } = await fakes();
+    // Popularity knows the first group, item-kNN the second: 0.5 each, 1 together.
+    const fit: Fitter = async (name) => knowing(name, name === 'popularity' ? 'first' : 'second');
     const selection = await selectModel(set, {
       fit,
       models: ['popularity', 'itemknn'],
-      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
-      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      grids: oneKnn,
+      fallback: popularityFallback,
     });
+    expect(selection.tried.filter((t) => t.model !== 'blend').map((t) => t.valNdcg)).toEqual([0.5, 0.5]);
     expect(selection.chosen.model).toBe('blend');
-    const singles = selection.tried.filter((t) => t.model !== 'blend').map((t) => t.valNdcg ?? 0);
-    expect(selection.valNdcg!).toBeGreaterThan(Math.max(...singles));
+    const components = selection.chosen.model === 'blend' ? selection.chosen.params.components : [];
+    expect(components.map((c) => c.model).sort()).toEqual(['itemknn', 'popularity']);
+    for (const component of components) expect(component.weight).toBeGreaterThan(0);
+    expect(selection.valNdcg).toBeCloseTo(1, 9);
+  });
+
+  it('keeps the best single model when no blend beats it', async () => {
+    const { set, knowing } = await fakes();
+    const fit: Fitter = async (name) => knowing(name, name === 'itemknn' ? 'everyone' : 'first');
+    const selection = await selectModel(set, {
+      fit,
+      models: ['popularity', 'itemknn'],
+      grids: oneKnn,
+      fallback: popularityFallback,
+    });
+    expect(selection.chosen).toEqual({ model: 'itemknn', params: small.itemknn[0] });
+    expect(selection.valNdcg).toBe(1);
   });
 });
 
 describe('selectModel with a scoring budget', () => {
-  /** Scores like `scores`, spending at least `ms` per call: a model too slow to serve. */
-  function slowModel(name: ModelName, scores: Float32Array, nUsers: number, ms: number): Recommender {
-    return {
-      name,
-      params: { ms },
-      nUsers,
-      nItems: scores.length,
-      score: (_profile, out) => {
-        const until = performance.now() + ms;
-        while (performance.now() < until);
-        out.set(scores);
-      },
-      similar: () => [],
-      evidence: () => ({ kind: 'popular', popularity: 0 }),
-      toArtifact: () => ({ name, params: null, nUsers, nItems: scores.length, arrays: {} }),
-    };
-  }
+  // Scoring costs come from a fake clock that only the fakes advance, by a fixed amount per user they
+  // score: the measured cost is exact, whatever the machine is doing.
 
   it('never chooses, or blends in, a model whose measured scoring time is over the budget', async () => {
-    const dataset = await prepareDataset(plantedInteractions());
-    const set = selectionSetFromTrain(dataset.train);
-    const nItems = set.input.matrix.cols;
-    // The slow model ranks group 1's favourites first, the fast one group 2's: the slow one is the better
-    // single model on these users, and blending both would beat either.
-    const good = new Float32Array(nItems);
-    const fair = new Float32Array(nItems);
-    for (let i = 0; i < 30; i++) {
-      good[i] = 30 - i;
-      fair[30 + i] = 30 - i;
-    }
-    const fit: Fitter = async (name, input) =>
-      name === 'itemknn'
-        ? slowModel(name, good, input.matrix.rows, 2)
-        : slowModel(name, fair, input.matrix.rows, 0);
-    const options = {
-      fit,
-      models: ['popularity', 'itemknn'] as const,
-      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
-      fallback: { model: 'popularity', params: { halfLifeDays: null } } as const,
-    };
-    const free = await selectModel(set, options);
-    expect(free.chosen.model).not.toBe('popularity');
+    const { set, clock, knowing } = await fakes();
+    // Item-kNN (2 ms per user) and popularity (free) know different groups: together they are perfect.
+    const fit: Fitter = async (name) =>
+      name === 'itemknn' ? knowing(name, 'first', 2) : knowing(name, 'second', 0);
+    const options = { fit, clock, models: ['popularity', 'itemknn'] as const, grids: oneKnn };
+    const free = await selectModel(set, { ...options, fallback: popularityFallback });
+    expect(free.chosen.model).toBe('blend');
+    expect(free.valNdcg).toBeCloseTo(1, 9);
 
-    const budgeted = await selectModel(set, { ...options, scoringBudgetMs: 1 });
-    expect(budgeted.chosen.model).toBe('popularity');
+    const budgeted = await selectModel(set, { ...options, fallback: popularityFallback, scoringBudgetMs: 1 });
+    expect(budgeted.chosen).toEqual(popularityFallback);
+    expect(budgeted.valNdcg).toBe(0.5);
     const slow = budgeted.tried.find((t) => t.model === 'itemknn')!;
-    expect(slow.msPerUser).toBeGreaterThanOrEqual(2);
+    expect(slow.msPerUser).toBeCloseTo(2, 9);
     expect(slow.overBudget).toBe(true);
+    expect(budgeted.tried.find((t) => t.model === 'popularity')).toMatchObject({ msPerUser: 0 });
     expect(budgeted.tried.some((t) => t.model === 'blend')).toBe(false);
   });
 
   it('blends cheaper models when the best one leaves no room for a partner within the budget', async () => {
-    const dataset = await prepareDataset(plantedInteractions());
-    const set = selectionSetFromTrain(dataset.train);
-    const nItems = set.input.matrix.cols;
-    // ALS (slow) and item-kNN (fast) both rank group 2's favourites first; popularity (fast) ranks group
-    // 1's. ALS is the best single model (tuned first, it leads the tie with item-kNN), but ALS plus either
-    // partner is over the budget, while item-kNN plus popularity fits it and serves both groups.
-    const groupOne = new Float32Array(nItems);
-    const groupTwo = new Float32Array(nItems);
-    for (let i = 0; i < 30; i++) {
-      groupOne[i] = 30 - i;
-      groupTwo[30 + i] = 30 - i;
-    }
-    const fit: Fitter = async (name, input) =>
-      name === 'als'
-        ? slowModel(name, groupTwo, input.matrix.rows, 1.5)
-        : slowModel(name, name === 'itemknn' ? groupTwo : groupOne, input.matrix.rows, 0.6);
+    const { set, clock, knowing } = await fakes();
+    // ALS (1.5 ms) and item-kNN (0.6 ms) know the second group, popularity (0.6 ms) the first: 0.5 each.
+    // ALS leads the tie (tuned first), but ALS plus either partner costs 2.1 ms, over the 2 ms budget,
+    // while item-kNN plus popularity costs 1.2 ms and is perfect.
+    const cost = { als: 1.5, itemknn: 0.6, popularity: 0.6 } as Record<ModelName, number>;
+    const fit: Fitter = async (name) => knowing(name, name === 'popularity' ? 'first' : 'second', cost[name]);
     const selection = await selectModel(set, {
       fit,
+      clock,
       models: ['als', 'itemknn', 'popularity'],
-      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
-      fallback: { model: 'popularity', params: { halfLifeDays: null } },
-      // A loaded machine only lengthens the measured times: ALS plus a partner stays over 2 ms.
+      grids: oneKnn,
+      fallback: popularityFallback,
       scoringBudgetMs: 2,
     });
-    const single = (model: string) => selection.tried.find((t) => t.model === model)!.valNdcg!;
-    expect(single('als')).toBe(single('itemknn'));
-    expect(single('als')).toBeGreaterThan(single('popularity'));
+    const single = (model: string) => selection.tried.find((t) => t.model === model)!;
+    expect(['als', 'itemknn', 'popularity'].map((m) => single(m).valNdcg)).toEqual([0.5, 0.5, 0.5]);
+    expect(single('als').msPerUser).toBeCloseTo(1.5, 9);
+    expect(single('itemknn').msPerUser).toBeCloseTo(0.6, 9);
+    expect(selection.best[0]!.model).toBe('als');
     expect(selection.chosen.model).toBe('blend');
     const components = selection.chosen.model === 'blend' ? selection.chosen.params.components : [];
     expect(components.map((c) => c.model).sort()).toEqual(['itemknn', 'popularity']);
-    expect(selection.valNdcg!).toBeGreaterThan(single('als'));
+    expect(selection.valNdcg).toBeCloseTo(1, 9);
   });
 
-  it('takes the fastest model when nothing is within the budget', async () => {
-    const dataset = await prepareDataset(plantedInteractions());
-    const set = selectionSetFromTrain(dataset.train);
-    const scores = Float32Array.from({ length: set.input.matrix.cols }, (_, i) => -i);
-    const fit: Fitter = async (name, input) =>
-      slowModel(name, scores, input.matrix.rows, name === 'itemknn' ? 0.6 : 1.5);
+  it('takes the fastest model when nothing is within the budget, however well the others score', async () => {
+    const { set, clock, knowing } = await fakes();
+    // Popularity is perfect but costs 1.5 ms; item-kNN scores 0.5 at 0.6 ms; the budget is 0.1 ms.
+    const fit: Fitter = async (name) =>
+      name === 'popularity' ? knowing(name, 'everyone', 1.5) : knowing(name, 'first', 0.6);
     const selection = await selectModel(set, {
       fit,
+      clock,
       models: ['popularity', 'itemknn'],
-      grids: { ...smallGrids, itemknn: [small.itemknn[0]!] },
-      fallback: { model: 'popularity', params: { halfLifeDays: null } },
+      grids: oneKnn,
+      fallback: popularityFallback,
       scoringBudgetMs: 0.1,
     });
-    expect(selection.chosen.model).toBe('itemknn');
+    expect(selection.tried.filter((t) => t.model !== 'blend').every((t) => t.overBudget === true)).toBe(true);
+    expect(selection.chosen).toEqual({ model: 'itemknn', params: small.itemknn[0] });
+    expect(selection.valNdcg).toBe(0.5);
   });
 });
 

@@ -97,6 +97,11 @@ export interface SelectOptions {
   /** Most models a blend combines (default 5; 1 turns blending off). */
   readonly maxBlendComponents?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Milliseconds that scoring costs and `secondsPerModel` are measured in (default `performance.now`).
+   * Tests pass a clock that only their fake models advance, so each cost is known exactly.
+   */
+  readonly clock?: () => number;
 }
 
 const DEFAULT_K = 20;
@@ -140,10 +145,15 @@ export function sampleValidation(set: SelectionSet, max: number): SelectionSet {
 }
 
 /** The ndcg@K of `model` on validation; the validation rows are scored against the fit matrix. */
-function validationNdcg(model: Recommender, set: SelectionSet, k: number): { ndcg: number; ms: number } {
-  const started = performance.now();
+function validationNdcg(
+  model: Recommender,
+  set: SelectionSet,
+  k: number,
+  clock: () => number,
+): { ndcg: number; ms: number } {
+  const started = clock();
   const { ndcg, users } = rankHeldOut(model, set.input.matrix, set.validation, k, set.input.times);
-  return { ndcg, ms: (performance.now() - started) / Math.max(1, users) };
+  return { ndcg, ms: (clock() - started) / Math.max(1, users) };
 }
 
 interface Best {
@@ -250,15 +260,17 @@ async function tuneOne<N extends BlendableName>(
   tried: Trial[],
 ): Promise<{ best: Best | null; cheapest: Best | null }> {
   const log = options.log ?? (() => {});
+  const clock = options.clock ?? (() => performance.now());
   const budget = options.scoringBudgetMs ?? Infinity;
   let best: Best | null = null;
   /** The fastest candidate over the budget: taken only when no candidate of any model is within it. */
   let cheapest: Best | null = null;
   const choiceOf = (params: ModelParamsByName[N], recency: number | null): Choice =>
     ({ model: name, params: recency === null ? params : { ...params, recency } }) as Choice;
-  const modelStarted = performance.now();
+  const modelStarted = clock();
+  const secondsPerModel = options.secondsPerModel ?? Infinity;
   for (const [done, params] of candidates.entries()) {
-    if ((best ?? cheapest) !== null && elapsed(modelStarted) > (options.secondsPerModel ?? Infinity)) {
+    if ((best ?? cheapest) !== null && (clock() - modelStarted) / 1000 > secondsPerModel) {
       log(`${name}: time budget spent; ${candidates.length - done} candidates not tried`);
       break;
     }
@@ -276,7 +288,7 @@ async function tuneOne<N extends BlendableName>(
     // Recency re-reads the same fit: each half-life costs a scoring pass, not a fit.
     for (const recency of name === 'popularity' ? [null] : (options.recency ?? [null])) {
       const scored = withRecency(model, recency);
-      const { ndcg, ms } = validationNdcg(scored, set, k);
+      const { ndcg, ms } = validationNdcg(scored, set, k, clock);
       const overBudget = ms > budget;
       log(
         `${name}: ${JSON.stringify(scored.params)} val ndcg@${k}=${ndcg.toFixed(6)} ${ms.toFixed(3)} ms/user` +

@@ -10,7 +10,7 @@ import {
   type HarnessDeps,
   type ResultLine,
 } from './harness.js';
-import { prepareDataset, validationSplit } from './protocol.js';
+import { prepareDataset, validationSplit, type UserRows } from './protocol.js';
 
 // Models this file does not exercise keep their real defaults, so new models need no edit here.
 const defaults: ModelParamsByName = {
@@ -57,6 +57,44 @@ function recordingDeps(): { deps: HarnessDeps; fits: { name: string; matrix: Csr
     return countModel(name, input.matrix, flipped ? -1 : 1, plain);
   };
   return { deps: { fit, defaults }, fits };
+}
+
+/**
+ * The metrics of ranking items by their interaction count in `train` (ties to the lower index), written
+ * out from the protocol's definitions rather than through the harness: for each user with held-out
+ * items, the top `k` of the items outside their train rows; recall = hits / held; ndcg = Σ 1/log2(rank + 2)
+ * over hits, divided by the same sum over the first min(k, held) ranks; coverage = distinct listed items
+ * over the catalog.
+ */
+function countRanking(train: UserRows, held: UserRows, nItems: number, k: number) {
+  const counts = new Array<number>(nItems).fill(0);
+  for (const item of train.items) counts[item]! += 1;
+  const order = counts.map((_, item) => item).sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const listed = new Set<number>();
+  let recall = 0;
+  let ndcg = 0;
+  let users = 0;
+  for (let u = 0; u + 1 < held.indptr.length; u++) {
+    const heldItems = new Set(held.items.subarray(held.indptr[u], held.indptr[u + 1]));
+    if (heldItems.size === 0) continue;
+    const own = new Set(train.items.subarray(train.indptr[u], train.indptr[u + 1]));
+    const top = order.filter((item) => !own.has(item)).slice(0, k);
+    top.forEach((item) => listed.add(item));
+    let dcg = 0;
+    let hits = 0;
+    top.forEach((item, rank) => {
+      if (heldItems.has(item)) {
+        hits += 1;
+        dcg += 1 / Math.log2(rank + 2);
+      }
+    });
+    let ideal = 0;
+    for (let rank = 0; rank < Math.min(k, heldItems.size); rank++) ideal += 1 / Math.log2(rank + 2);
+    recall += hits / heldItems.size;
+    ndcg += dcg / ideal;
+    users += 1;
+  }
+  return { recall: recall / users, ndcg: ndcg / users, coverage: listed.size / nItems, users };
 }
 
 async function collect(lines: AsyncIterable<ResultLine>): Promise<ResultLine[]> {
@@ -114,7 +152,17 @@ describe('runEvaluation', () => {
     expect(pop!.params).toEqual({ halfLifeDays: null });
     // ItemKNN searched 9 settings; the fake ranks upside down only at 2 neighbours, which is not searched.
     expect(knn!['val_ndcg@5']).not.toBeNull();
-    expect(knn!['ndcg@5']).toBeGreaterThanOrEqual(0);
+    // Both fakes rank by train counts: their test metrics are the count ranking's, computed here.
+    const data = await prepareDataset(rows);
+    const expected = countRanking(data.train.rows, data.test.rows, data.train.nItems, 5);
+    for (const line of [pop!, knn!]) {
+      expect(line['ndcg@5']).toBeCloseTo(expected.ndcg, 5);
+      expect(line['recall@5']).toBeCloseTo(expected.recall, 5);
+      expect(line['coverage@5']).toBeCloseTo(expected.coverage, 5);
+    }
+    // By hand: users 6–11 hold out item 1, which ranks first for them (item 0 is in their train rows);
+    // users 0–5 hold out a rare item outside the top 5. Half the users at ndcg 1, half at 0.
+    expect(expected.ndcg).toBeCloseTo(0.5, 12);
   });
 
   it('tunes on validation cut from train, never on test, then refits on the whole train split', async () => {
@@ -143,8 +191,15 @@ describe('runEvaluation', () => {
     for (const pair of pairs(final)) expect(testPairs.has(pair)).toBe(false);
     // The flipped setting (2 neighbours) loses on validation.
     expect(line!.params).toEqual({ neighbors: 1, shrinkage: 0 });
-    expect(line!.tune_s).toBeGreaterThanOrEqual(0);
-    expect(line!['val_ndcg@3']).toBeGreaterThan(0);
+    // The winning setting's validation score: the count ranking of the fit part against validation.
+    const { validation } = validationSplit(data.train);
+    const onValidation = countRanking(tuneTrain.rows, validation.rows, data.train.nItems, 3);
+    expect(line!['val_ndcg@3']).toBeCloseTo(onValidation.ndcg, 5);
+    // And the test metrics come from the refit on the whole train split.
+    expect(line!['ndcg@3']).toBeCloseTo(
+      countRanking(data.train.rows, data.test.rows, data.train.nItems, 3).ndcg,
+      5,
+    );
   });
 
   it('uses fixed settings without tuning, ALS at the protocol’s 64 factors and 15 sweeps', async () => {
