@@ -102,18 +102,18 @@ describe('health, metrics and model versions', () => {
 
   it('POST /v1/admin/train without wait answers 202 and the new version serves once done', async () => {
     // The run the route starts, awaited directly: no polling, no deadline.
-    const runs = vi.spyOn(t.engine, 'train');
+    const runs = vi.spyOn(t.engine, 'beginTraining');
     let run: Promise<unknown>;
     try {
       const reply = await call<{ status: string }>(t.app, 'POST', '/v1/admin/train');
       expect(reply.status, reply.text).toBe(202);
       expect(reply.body.status).toBe('training');
       expect(runs).toHaveBeenCalledTimes(1);
-      run = runs.mock.results[0]!.value as Promise<unknown>;
+      run = (runs.mock.results[0]!.value as ReturnType<typeof t.engine.beginTraining>).then((r) => r.done);
     } finally {
       runs.mockRestore();
     }
-    // `Engine.train` resolves once the new version serves.
+    // A run's `done` resolves once the new version serves.
     await expect(run).resolves.toMatchObject({ version: 3 });
     const listed = await models();
     expect(listed.serving?.version).toBe(3);
