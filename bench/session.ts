@@ -10,7 +10,7 @@
  * as served by default) is trained on the events before the cut, then the events after it are replayed in
  * time order. Every `product_viewed` after the cut that is not its session's first item event is a query:
  * recommendations for its user at its time, from the user's events up to that moment (as serving sees them:
- * the newest 200, unseen events folded in), through the serving pipeline. The viewed item is the target;
+ * their whole history, events after training folded in), through the serving pipeline. The viewed item is the target;
  * hit-rate@10 and MRR@10 (reciprocal rank within the top 10, else 0) are averaged over queries.
  *
  * The session settings (weight, recency decay, similarity source) are chosen on a validation slice cut from
@@ -32,8 +32,8 @@ import {
 } from '../src/models/index.js';
 import { runPipeline } from '../src/recommendations/pipeline.js';
 import { buildProfile } from '../src/recommendations/profile.js';
-import type { HistoryEntry } from '../src/recommendations/recent-history.js';
-import { defaultSessionConfig, withSession, type SessionConfig } from '../src/recommendations/session.js';
+import { defaultSessionConfig, type SessionConfig } from '../src/recommendations/session.js';
+import { HistoryTables, UserHistory, type HistorySettings } from '../src/recommendations/user-history.js';
 import { defaultStages } from '../src/recommendations/stages.js';
 import { ModelBundle } from '../src/training/index.js';
 import { openLoopLoad } from './load.js';
@@ -44,7 +44,6 @@ const seed = Number(args[args.indexOf('--seed') + 1] ?? 1) || 1;
 /** Fewer settings and every other query: a smoke run. */
 const quick = args.includes('--quick');
 const K = 10;
-const HISTORY_LIMIT = 200;
 const feedback = defaultFeedbackConfig;
 
 const started = performance.now();
@@ -138,52 +137,47 @@ interface Query {
   readonly userId: string;
   readonly now: number;
   readonly target: string;
-  /** The user's newest events before the query, newest first, as serving holds them. */
-  readonly history: readonly HistoryEntry[];
+  /** The user's whole history before the query, as serving holds it. */
+  readonly history: UserHistory;
 }
 
-function toEntry(event: TrackedEvent): HistoryEntry {
+const historySettings: HistorySettings = {
+  feedback,
+  windowMs: defaultSessionConfig.windowMs,
+  windowEvents: defaultSessionConfig.windowEvents,
+};
+
+function sessionOf(event: TrackedEvent): string | undefined {
   const id = event.context['session_id'];
-  return {
-    name: event.name,
-    itemId: event.itemId,
-    timestamp: event.timestamp,
-    receivedAt: event.receivedAt,
-    properties: event.properties,
-    sessionId: typeof id === 'string' || typeof id === 'number' ? String(id) : undefined,
-  };
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
 /** The next-view queries of events in [from, to), with each user's history up to that moment. */
 function replay(from: number, to: number, every: number): Query[] {
-  const histories = new Map<string, HistoryEntry[]>();
+  const tables = new HistoryTables();
+  const histories = new Map<string, UserHistory>();
   /** The session of each user's latest item event: a view in the same session is not the first. */
   const lastSession = new Map<string, string | undefined>();
   const queries: Query[] = [];
   let candidates = 0;
-  for (const event of shop.events) {
+  // The shop's events are stored in this order: an event's log position is its place in it.
+  for (const [index, event] of shop.events.entries()) {
     if (event.timestamp >= to) break;
-    let history = histories.get(event.userId);
-    if (!history) histories.set(event.userId, (history = []));
-    const entry = toEntry(event);
+    const history = histories.get(event.userId) ?? UserHistory.empty(tables);
+    const sessionId = sessionOf(event);
     if (
       event.timestamp >= from &&
       event.name === 'product_viewed' &&
       event.itemId !== null &&
-      entry.sessionId !== undefined &&
-      lastSession.get(event.userId) === entry.sessionId
+      sessionId !== undefined &&
+      lastSession.get(event.userId) === sessionId
     ) {
       if (candidates++ % every === 0) {
-        queries.push({
-          userId: event.userId,
-          now: event.timestamp,
-          target: event.itemId,
-          history: history.slice(-HISTORY_LIMIT).reverse(),
-        });
+        queries.push({ userId: event.userId, now: event.timestamp, target: event.itemId, history });
       }
     }
-    history.push(entry);
-    if (event.itemId !== null) lastSession.set(event.userId, entry.sessionId);
+    histories.set(event.userId, history.withEvents([{ event, position: index + 1 }], historySettings));
+    if (event.itemId !== null) lastSession.set(event.userId, sessionId);
   }
   return queries;
 }
@@ -205,8 +199,7 @@ function evaluate(
   let reciprocal = 0;
   for (const query of queries) {
     const t0 = performance.now();
-    const base = buildProfile(query.userId, query.history, bundle, feedback);
-    const profile = withSession(base, query.history, bundle, feedback, session);
+    const profile = buildProfile(query.userId, query.history, bundle, { feedback, session });
     const request = {
       requestId: '',
       userId: query.userId,

@@ -1,5 +1,13 @@
 import type { Evidence, ModelArtifact, Recommender, ScoredIndex, UserProfile } from '../src/models/index.js';
-import type { ServingProfile } from '../src/recommendations/index.js';
+import { defaultFeedbackConfig, type TrackedEvent } from '../src/events/index.js';
+import {
+  buildProfile,
+  defaultSessionConfig,
+  HistoryTables,
+  UserHistory,
+  type ProfileSettings,
+  type ServingProfile,
+} from '../src/recommendations/index.js';
 import { ModelBundle } from '../src/training/index.js';
 
 /** A model that scores every user alike from a fixed array (ties included): pipeline tests control the order. */
@@ -25,18 +33,22 @@ export class FixedScores implements Recommender {
   }
 }
 
-/** A one-model bundle over `itemIds`, scored by `FixedScores`, trained (and cut off) at `at`. */
+/**
+ * A one-model bundle over `itemIds`, scored by `FixedScores`, trained at `at` through log position
+ * `position` (events committed later are fresh to it).
+ */
 export function fixedBundle(
   itemIds: readonly string[],
   scores: readonly number[],
   at: number,
   users: readonly string[] = ['u'],
+  position = 0,
 ): ModelBundle {
   return new ModelBundle(
     {
       version: 1,
       trainedAt: at,
-      position: 0,
+      position,
       cutoff: at,
       primary: 'itemknn',
       eventsRead: 0,
@@ -51,18 +63,55 @@ export function fixedBundle(
   );
 }
 
+/** Default serving settings: feedback weights and the session as the engine configures them. */
+export const servingSettings: ProfileSettings = {
+  feedback: defaultFeedbackConfig,
+  session: defaultSessionConfig,
+};
+
+/** A user's history from events in commit order, with default settings. */
+export function historyOf(
+  events: readonly TrackedEvent[],
+  settings: ProfileSettings = servingSettings,
+): UserHistory {
+  const { windowMs, windowEvents } = settings.session;
+  return UserHistory.fromEvents(new HistoryTables(), events, {
+    feedback: settings.feedback,
+    windowMs,
+    windowEvents,
+  });
+}
+
+/** The serving profile of `userId` after `events` (commit order), as the engine builds it. */
+export function profileOf(
+  bundle: ModelBundle | null,
+  events: readonly TrackedEvent[] = [],
+  userId = 'u',
+  settings: ProfileSettings = servingSettings,
+): ServingProfile {
+  return buildProfile(userId, historyOf(events, settings), bundle, settings);
+}
+
 /** User `u` of `bundle` with no history: nothing seen, turned down or bought. */
-export const emptyProfile = (bundle: ModelBundle): ServingProfile => ({
-  userId: 'u',
-  seen: new Set(),
-  rejected: new Set(),
-  purchased: new Set(),
-  lastSeenAt: new Map(),
-  actions: new Map(),
-  model: {
-    userIndex: bundle.userIndex.get('u')!,
-    fresh: false,
-    items: new Int32Array(0),
-    weights: new Float32Array(0),
-  },
-});
+export const emptyProfile = (bundle: ModelBundle): ServingProfile => profileOf(bundle);
+
+/** A tracked event with the fields tests care about; the rest defaulted. */
+export function tracked(
+  name: string,
+  itemId: string | null,
+  timestamp: number,
+  more: Partial<TrackedEvent> = {},
+): TrackedEvent {
+  return {
+    eventId: `${name}:${itemId}:${timestamp}`,
+    name,
+    userId: 'u',
+    itemId,
+    timestamp,
+    receivedAt: timestamp,
+    context: {},
+    properties: {},
+    requestId: null,
+    ...more,
+  };
+}

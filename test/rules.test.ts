@@ -14,8 +14,9 @@ import {
   type RulesSpec,
   type ServingProfile,
 } from '../src/recommendations/index.js';
+import type { TrackedEvent } from '../src/events/index.js';
 import { ModelBundle } from '../src/training/index.js';
-import { emptyProfile, fixedBundle } from './fixed-scores.js';
+import { fixedBundle, profileOf, tracked } from './fixed-scores.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 15);
@@ -146,14 +147,16 @@ const caseArb = (options: { readonly diversity: boolean; readonly boosts: boolea
       });
   });
 
-function profileOf(world: World, bundle: ModelBundle): ServingProfile {
-  return {
-    ...emptyProfile(bundle),
-    seen: new Set(world.seen.keys()),
-    rejected: world.rejected,
-    purchased: world.purchased,
-    lastSeenAt: world.seen,
-  };
+/** The world's user as events (a view, purchase or dismissal at each seen time), built as serving builds it. */
+function worldProfile(world: World, bundle: ModelBundle): ServingProfile {
+  const events: TrackedEvent[] = [];
+  for (const [itemId, at] of world.seen) {
+    if (world.purchased.has(itemId)) events.push(tracked('purchased', itemId, at));
+    if (world.rejected.has(itemId)) events.push(tracked('dismissed', itemId, at));
+    if (!world.purchased.has(itemId) && !world.rejected.has(itemId))
+      events.push(tracked('product_viewed', itemId, at));
+  }
+  return profileOf(bundle, events);
 }
 
 function run(c: Case) {
@@ -171,7 +174,7 @@ function run(c: Case) {
     now: NOW,
     rules,
   };
-  const result = runPipeline(defaultStages, request, profileOf(world, bundle), bundle, catalog);
+  const result = runPipeline(defaultStages, request, worldProfile(world, bundle), bundle, catalog);
   return { rules, result, catalog };
 }
 

@@ -42,10 +42,14 @@ export interface EngineConfig {
    * runs out when the trainer died or hung; then another trainer may take over after at most this long.
    */
   readonly trainingLeaseMs: number;
-  /** How many of a user's newest events shape a request (seen items, fold-in, item-to-item). */
-  readonly historyLimit: number;
-  /** How many users' recent histories the serving path keeps in memory. */
-  readonly historyCacheUsers: number;
+  /**
+   * Bytes of users' whole histories the serving path keeps in memory (`recommendations/user-histories.ts`;
+   * 18 bytes per item a user interacted with, plus ~600 per user). A user not held is read from the store's
+   * per-item totals on their next request.
+   */
+  readonly historyCacheBytes: number;
+  /** Stored users (traits) held in memory for cold start, absent ones included. */
+  readonly userCacheUsers: number;
   /** Largest `n` a client may ask for. */
   readonly maxResults: number;
   /** Impressions are written in batches; this bounds how long one waits in memory. */
@@ -80,8 +84,8 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
   trainingLeaseMs: 60_000,
-  historyLimit: 200,
-  historyCacheUsers: 50_000,
+  historyCacheBytes: 256 * 1024 * 1024,
+  userCacheUsers: 50_000,
   maxResults: 100,
   impressionFlushMs: 50,
   session: defaultSessionConfig,

@@ -8,19 +8,21 @@ import {
   buildProfile,
   defaultStages,
   ImpressionLog,
-  RecentHistory,
+  UserHistories,
   runPipeline,
   explainRecommendation,
   similarItems,
-  withSession,
   type ExplainResult,
   type Impression,
+  type ProfileSettings,
   type RecommendationResult,
   type Rules,
+  type ServingProfile,
   type SimilarResult,
   type Stage,
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
+import { LruMap } from '../shared/lru.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
@@ -95,12 +97,10 @@ export type TrainingState =
 export class Engine {
   private bundle: ModelBundle | null = null;
   private training: TrainingState = { state: 'idle' };
-  private eventsSinceTraining = 0;
   private retrainTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private readonly runner: TrainingRunner;
   private readonly impressions: ImpressionLog;
-  private readonly history: RecentHistory;
   /** The run this engine has started (or is starting), which later callers join. */
   private currentRun: Promise<TrainingRun> | null = null;
   private lease: TrainingLease | null = null;
@@ -111,6 +111,13 @@ export class Engine {
   private readonly rejectedBundles = new Set<number>();
   /** This engine as a holder of the training lease. */
   private readonly trainer: string;
+  private readonly histories: UserHistories;
+  private readonly profileSettings: ProfileSettings;
+  /**
+   * Stored users (traits) by id, `null` for ids with no stored row, so that serving a user nobody has
+   * described costs one read, not one per request. Kept exact by `putUser`.
+   */
+  private readonly users: LruMap<string, User | null>;
 
   private constructor(
     readonly config: EngineConfig,
@@ -130,7 +137,17 @@ export class Engine {
       models: config.models,
       hybrid: config.coldStart,
     });
-    this.history = new RecentHistory(store, config.historyLimit, config.historyCacheUsers);
+    this.profileSettings = { feedback: config.feedback, session: config.session };
+    this.histories = new UserHistories(
+      store,
+      {
+        feedback: config.feedback,
+        windowMs: config.session.windowMs,
+        windowEvents: config.session.windowEvents,
+      },
+      config.historyCacheBytes,
+    );
+    this.users = new LruMap(config.userCacheUsers);
     this.impressions = new ImpressionLog(store, {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
@@ -181,8 +198,7 @@ export class Engine {
         }
       }
     }
-    this.history.record(events, new Set(result.duplicates));
-    this.eventsSinceTraining += result.stored;
+    this.histories.record(events, result.positions);
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
     return result;
@@ -219,24 +235,41 @@ export class Engine {
     return existed;
   }
 
-  putUser(user: User): Promise<void> {
-    return this.store.putUser(user);
+  async putUser(user: User): Promise<void> {
+    await this.store.putUser(user);
+    this.users.set(user.id, user);
   }
 
   getUser(id: string): Promise<User | null> {
     return this.store.getUser(id);
   }
 
+  /** A stored user through the cache (see `users`). */
+  private async cachedUser(id: string): Promise<User | null> {
+    const cached = this.users.get(id);
+    if (cached !== undefined) return cached;
+    const user = await this.store.getUser(id);
+    // A `putUser` that landed while this read was under way has the newer copy.
+    if (!this.users.has(id)) this.users.set(id, user);
+    return this.users.peek(id) ?? null;
+  }
+
+  /**
+   * What serving knows of a user, for a list and for an explanation alike: their whole history, its
+   * session, and, for a user no model knows, their traits.
+   */
+  private async profileOf(userId: string): Promise<ServingProfile> {
+    const history = await this.histories.get(userId);
+    const bundle = this.bundle;
+    const profile = buildProfile(userId, history, bundle, this.profileSettings);
+    return wantsTraits(profile, bundle) ? withTraits(profile, await this.cachedUser(userId)) : profile;
+  }
+
   // --- serving ------------------------------------------------------------------------------------
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult> {
+    const profile = await this.profileOf(options.userId);
     const bundle = this.bundle;
-    const history = await this.history.get(options.userId);
-    const { feedback, session } = this.config;
-    const base = buildProfile(options.userId, history, bundle, feedback);
-    const profile = withSession(base, history, bundle, feedback, session);
-    // A user no model knows may still have traits the hybrid learned (`cold-start.ts`): one store read.
-    if (wantsTraits(profile, bundle)) withTraits(profile, await this.store.getUser(options.userId));
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
@@ -264,10 +297,8 @@ export class Engine {
 
   /** The evidence behind one item's score for one user (the explain endpoint); logs no impression. */
   async explain(options: ExplainOptions): Promise<ExplainResult> {
+    const profile = await this.profileOf(options.userId);
     const bundle = this.bundle;
-    const history = await this.history.get(options.userId);
-    const profile = buildProfile(options.userId, history, bundle, this.config.feedback);
-    if (wantsTraits(profile, bundle)) withTraits(profile, await this.store.getUser(options.userId));
     return explainRecommendation(
       {
         userId: options.userId,

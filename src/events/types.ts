@@ -29,6 +29,12 @@ export interface AppendResult {
   readonly duplicates: readonly string[];
   /** Item ids that events referred to and that the catalog did not yet have, created on the way. */
   readonly createdItems: readonly string[];
+  /**
+   * Aligned with the events given: the log position each was committed at, or `null` for a duplicate
+   * (including the second copy of an id repeated in the batch). Positions increase in commit order, so
+   * "trained through position P" and "state read through position P" say exactly which events are in.
+   */
+  readonly positions: readonly (number | null)[];
 }
 
 /**

@@ -3,7 +3,10 @@ import { placeholderItem, type Item } from '../catalog/index.js';
 import { defaultParams, HybridRecommender, type Recommender, type UserProfile } from '../models/index.js';
 import { ModelBundle, type BundleInfo } from '../training/index.js';
 import { coldStart, TRAITS_FALLBACK, wantsTraits, withTraits } from './cold-start.js';
-import type { ServingProfile } from './profile.js';
+import { defaultFeedbackConfig } from '../events/index.js';
+import { buildProfile, type ServingProfile } from './profile.js';
+import { defaultSessionConfig } from './session.js';
+import { HistoryTables, UserHistory } from './user-history.js';
 import type { CatalogView, PipelineContext } from './types.js';
 
 /**
@@ -95,15 +98,9 @@ const catalog: CatalogView = {
 };
 
 function profileOf(model: UserProfile): ServingProfile {
-  return {
-    userId: model.userIndex === 0 ? 'user-0' : 'someone',
-    seen: new Set(),
-    rejected: new Set(),
-    purchased: new Set(),
-    lastSeenAt: new Map(),
-    actions: new Map(),
-    model,
-  };
+  const userId = model.userIndex === 0 ? 'user-0' : 'someone';
+  const settings = { feedback: defaultFeedbackConfig, session: defaultSessionConfig };
+  return { ...buildProfile(userId, UserHistory.empty(new HistoryTables()), null, settings), model };
 }
 
 const known = profileOf({
@@ -168,10 +165,14 @@ describe('cold-start stage: new items', () => {
 
 describe('cold-start stage: users known only by traits', () => {
   it('serves the hybrid list for the traits and says so', () => {
-    const profile = unknown();
-    expect(wantsTraits(profile, bundle())).toBe(true);
-    withTraits(profile, { id: 'someone', traits: { segment: 'b' }, createdAt: 0, updatedAt: 0 });
-    expect(wantsTraits(profile, bundle())).toBe(false);
+    expect(wantsTraits(unknown(), bundle())).toBe(true);
+    const profile = withTraits(unknown(), {
+      id: 'someone',
+      traits: { segment: 'b' },
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    expect(profile.traits).toEqual(['segment=b']);
     const context = contextFor(profile, 3);
     context.model = null;
     context.fallback = 'unknown_user';

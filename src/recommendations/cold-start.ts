@@ -38,28 +38,18 @@ export const TRAITS_FALLBACK = 'unknown_user_traits';
 
 // --- cold users -----------------------------------------------------------------------------------------
 
-/**
- * Trait names of users the bundle does not know, by profile. The serving profile is built by the profile
- * module and has no traits; the engine looks them up (one store read, only for such users) and attaches
- * them here, keyed by the profile object so they live exactly as long as the request.
- */
-const traitsOf = new WeakMap<ServingProfile, readonly string[]>();
-
 /** Whether serving should look up this user's traits: only a user no model knows, with a hybrid to use. */
 export function wantsTraits(profile: ServingProfile, bundle: ModelBundle | null): boolean {
   const hybrid = bundle?.model('hybrid');
-  return (
-    hybrid instanceof HybridRecommender &&
-    hybrid.sides.user !== null &&
-    isColdProfile(profile) &&
-    !traitsOf.has(profile)
-  );
+  return hybrid instanceof HybridRecommender && hybrid.sides.user !== null && isColdProfile(profile);
 }
 
-/** Attaches a stored user's traits to a request's profile (for `coldStart`); returns the profile. */
+/**
+ * A request's profile with a stored user's traits attached (for `coldStart`): a copy, as profiles are
+ * shared between requests and traits change with `PUT /v1/users/:id` while the history does not.
+ */
 export function withTraits(profile: ServingProfile, user: User | null): ServingProfile {
-  if (user !== null) traitsOf.set(profile, userFeatureTokens(user));
-  return profile;
+  return user === null ? profile : { ...profile, traits: userFeatureTokens(user) };
 }
 
 function isColdProfile(profile: ServingProfile): boolean {
@@ -75,7 +65,7 @@ export function coldUserVector(
   hybrid: HybridRecommender,
 ): { readonly x: Float32Array; readonly traits: readonly string[] } | null {
   if (!isColdProfile(profile)) return null;
-  const traits = traitsOf.get(profile);
+  const { traits } = profile;
   const x = traits === undefined ? null : hybrid.traitVector(traits);
   return x === null || traits === undefined ? null : { x, traits };
 }

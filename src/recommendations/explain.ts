@@ -181,7 +181,7 @@ function resolve(
 function historyRef(bundle: ModelBundle, profile: ServingProfile): (item: number) => HistoryRef {
   return (item) => {
     const itemId = bundle.itemIds[item] ?? String(item);
-    return { itemId, action: profile.actions.get(itemId) ?? null };
+    return { itemId, action: profile.history.action(itemId) };
   };
 }
 

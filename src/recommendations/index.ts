@@ -1,12 +1,19 @@
 export type { Impression, ImpressionItem } from './impression.js';
 export { ImpressionLog } from './impression-log.js';
 export { runPipeline } from './pipeline.js';
-export { buildProfile, type ServingProfile } from './profile.js';
-export { RecentHistory, type HistoryEntry } from './recent-history.js';
+export { buildProfile, type ProfileSettings, type ServingProfile } from './profile.js';
+export { UserHistories } from './user-histories.js';
+export {
+  BYTES_PER_ITEM,
+  HistoryTables,
+  isPurchase,
+  UserHistory,
+  type HistoryEntry,
+  type HistorySettings,
+} from './user-history.js';
 export {
   currentSession,
   defaultSessionConfig,
-  withSession,
   type CurrentSession,
   type SessionBoost,
   type SessionConfig,

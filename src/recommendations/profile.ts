@@ -1,29 +1,43 @@
-import { feedbackOf, normalizeEventName, type FeedbackConfig } from '../events/index.js';
+import type { FeedbackConfig } from '../events/index.js';
 import type { UserProfile } from '../models/index.js';
+import { LruMap } from '../shared/lru.js';
 import type { ModelBundle } from '../training/index.js';
-import type { HistoryEntry } from './recent-history.js';
-import type { CurrentSession } from './session.js';
+import { currentSession, type CurrentSession, type SessionConfig } from './session.js';
+import type { HistoryTables, UserHistory } from './user-history.js';
 
-/** What one request knows of its user: built from the user's newest events, fresh on every request. */
+/** What a profile is built with; fixed for an engine's lifetime. */
+export interface ProfileSettings {
+  readonly feedback: FeedbackConfig;
+  readonly session: SessionConfig;
+}
+
+/**
+ * What one request knows of its user: their whole history, the same history in the bundle's index space
+ * for the models, and their current session. Built by `buildProfile`, the one path for lists and for
+ * explanations.
+ */
 export interface ServingProfile {
   readonly userId: string;
-  /** Items the user interacted with (positively or negatively); excluded with `exclude_seen`. */
-  readonly seen: ReadonlySet<string>;
-  /** Items the user turned down; never recommended, whatever `exclude_seen` says. */
-  readonly rejected: ReadonlySet<string>;
-  /** Items the user bought (for the `not purchased` filter and the re-show policy). */
-  readonly purchased: ReadonlySet<string>;
-  /** The time (event timestamp) of the user's latest interaction with each seen item, for re-show rules. */
-  readonly lastSeenAt: ReadonlyMap<string, number>;
-  /** The event behind each positive item, newest strongest first, for reasons ("because you bought X"). */
-  readonly actions: ReadonlyMap<string, string>;
+  /** Everything the user interacted with, turned down and bought, and when (`user-history.ts`). */
+  readonly history: UserHistory;
+  /** Bundle index of each history entry (aligned with `history.items`), -1 for items the bundle lacks. */
+  readonly historyIndex: Int32Array;
+  /** Bundle indices of the items the user turned down: never recommended, whatever `exclude_seen` says. */
+  readonly rejectedIndices: Int32Array;
   /**
-   * The profile in the bundle's index space, for the models, newest item first. Empty when no bundle or
-   * no known items.
+   * The models' view: every history item the bundle knows with a positive summed weight, ascending by
+   * index, with its latest time — for a user with nothing new since training, exactly their row of the
+   * training matrix, so a model scores what it was evaluated on. Empty without a bundle.
    */
   readonly model: UserProfile;
-  /** The user's current session, when the session stage is on (`withSession` in `session.ts`). */
-  readonly session?: CurrentSession | null;
+  /** The user's current session (`session.ts`); `null` when there is none or the stage is off. */
+  readonly session: CurrentSession | null;
+  readonly settings: ProfileSettings;
+  /**
+   * Trait names of a user no model knows, for the hybrid's cold start (`cold-start.ts`): attached per
+   * request by the engine, from its user cache.
+   */
+  readonly traits?: readonly string[];
 }
 
 const EMPTY: UserProfile = {
@@ -34,147 +48,144 @@ const EMPTY: UserProfile = {
 };
 
 /**
- * Turns a user's newest events (newest first) into a profile. Feedback is aggregated per item the same
- * way training aggregates it, so a folded-in profile means what a trained row means. The profile is
- * `fresh` when any of its events arrived after the bundle's training cutoff. The history array must not
- * be edited afterwards (`RecentHistory` never does): the profile is kept for it, by identity.
+ * The most recently served users' profiles. A profile is a function of the user's history object, the
+ * bundle and the settings; histories are replaced, never edited, when events arrive (`UserHistory`), so
+ * an identical history means an identical profile: a user browsing page after page gets the profile built
+ * for the first page until they do something. Profiles are shared read-only.
  */
+const profiles = new LruMap<
+  string,
+  {
+    readonly history: UserHistory;
+    readonly bundle: ModelBundle | null;
+    readonly settings: ProfileSettings;
+    readonly profile: ServingProfile;
+  }
+>(4096);
+
+/** The profile of a user with this history under this bundle; see `ServingProfile`. */
 export function buildProfile(
   userId: string,
-  history: readonly HistoryEntry[],
+  history: UserHistory,
   bundle: ModelBundle | null,
-  feedback: FeedbackConfig,
+  settings: ProfileSettings,
 ): ServingProfile {
   const cached = profiles.get(userId);
   if (
     cached !== undefined &&
     cached.history === history &&
     cached.bundle === bundle &&
-    cached.feedback === feedback
+    cached.settings === settings
   ) {
-    profiles.delete(userId);
-    profiles.set(userId, cached);
     return cached.profile;
   }
-  const profile = readProfile(userId, history, bundle, feedback);
-  profiles.delete(userId);
-  profiles.set(userId, { history, bundle, feedback, profile });
-  if (profiles.size > PROFILE_CACHE_USERS) {
-    const oldest = profiles.keys().next().value;
-    if (oldest !== undefined) profiles.delete(oldest);
-  }
+  const profile = readProfile(userId, history, bundle, settings);
+  profiles.set(userId, { history, bundle, settings, profile });
   return profile;
 }
 
-/**
- * The most recently served users' profiles, most recent last. A profile is a function of the user's
- * history array, the bundle and the feedback settings, and `RecentHistory` replaces a history array
- * rather than editing it when events arrive, so an identical array means an identical profile: a user
- * browsing page after page gets the profile built for the first page until they do something. Profiles
- * are shared read-only (every field is readonly; stages derive, never edit). Bounded: about 20–40 KB per
- * user with a full 200-event history.
- */
-const profiles = new Map<
-  string,
-  {
-    readonly history: readonly HistoryEntry[];
-    readonly bundle: ModelBundle | null;
-    readonly feedback: FeedbackConfig;
-    readonly profile: ServingProfile;
-  }
->();
-const PROFILE_CACHE_USERS = 4096;
-
 function readProfile(
   userId: string,
-  history: readonly HistoryEntry[],
+  history: UserHistory,
   bundle: ModelBundle | null,
-  feedback: FeedbackConfig,
+  settings: ProfileSettings,
 ): ServingProfile {
-  // Per distinct item, in the order first met (newest first): one slot in parallel arrays, so that a
-  // request builds only the maps the profile exposes, not intermediate ones (this runs on every request).
-  const slotOf = new Map<string, number>();
-  const ids: string[] = [];
-  const lastAt: number[] = [];
-  const weight: number[] = [];
-  const actionName: (string | null)[] = [];
-  const actionWeight: number[] = [];
-  /** Slots in the order of their first positive event: the order of `actions`. */
-  const positiveOrder: number[] = [];
-  const rejected = new Set<string>();
-  const purchased = new Set<string>();
-  let fresh = false;
-  for (const event of history) {
-    if (event.itemId === null) continue;
-    const kind = feedbackOf(feedback, event);
-    if (kind.kind === 'exposure' || kind.kind === 'none') continue;
-    const itemId = event.itemId;
-    let slot = slotOf.get(itemId);
-    if (slot === undefined) {
-      // Newest first, so the first time met is the latest.
-      slot = ids.length;
-      slotOf.set(itemId, slot);
-      ids.push(itemId);
-      lastAt.push(event.timestamp);
-      weight.push(0);
-      actionName.push(null);
-      actionWeight.push(0);
-    }
-    if (bundle && event.receivedAt >= bundle.info.cutoff) fresh = true;
-    if (kind.kind === 'negative') {
-      weight[slot]! -= kind.weight;
-      rejected.add(itemId);
-      continue;
-    }
-    weight[slot]! += kind.weight;
-    if (isPurchase(event.name)) purchased.add(itemId);
-    if (actionName[slot] === null) {
-      positiveOrder.push(slot);
-      actionName[slot] = event.name;
-      actionWeight[slot] = kind.weight;
-    } else if (kind.weight > actionWeight[slot]!) {
-      actionName[slot] = event.name;
-      actionWeight[slot] = kind.weight;
-    }
+  const historyIndex = bundle ? bundleIndices(history, bundle) : new Int32Array(history.size).fill(-1);
+  const rejected: number[] = [];
+  for (let k = 0; k < history.size; k++) {
+    if (historyIndex[k]! >= 0 && history.rejectedAt(k)) rejected.push(historyIndex[k]!);
   }
-  const seen = new Set<string>(ids);
-  const lastSeenAt = new Map<string, number>();
-  for (let slot = 0; slot < ids.length; slot++) lastSeenAt.set(ids[slot]!, lastAt[slot]!);
-  const actions = new Map<string, string>();
-  for (const slot of positiveOrder) actions.set(ids[slot]!, actionName[slot]!);
-  if (!bundle) return { userId, seen, rejected, purchased, lastSeenAt, actions, model: EMPTY };
+  const session = currentSession(history.recent, bundle, settings.feedback, settings.session, (itemId) =>
+    history.rejected(itemId),
+  );
+  const base = {
+    userId,
+    history,
+    historyIndex,
+    rejectedIndices: Int32Array.from(rejected),
+    session,
+    settings,
+  };
+  if (!bundle) return { ...base, model: EMPTY };
 
-  const items: number[] = [];
-  const itemWeights: number[] = [];
-  const itemTimes: number[] = [];
-  for (let slot = 0; slot < ids.length; slot++) {
-    const index = bundle.itemIndex.get(ids[slot]!);
-    if (index === undefined || weight[slot]! <= 0) continue;
-    items.push(index);
-    itemWeights.push(weight[slot]!);
-    itemTimes.push(lastAt[slot]!);
+  // The entries the models read, ascending by bundle index: the layout of a training-matrix row, so sums
+  // over the profile run in the order evaluation runs them and give bit-identical scores.
+  const order: number[] = [];
+  for (let k = 0; k < history.size; k++) {
+    if (historyIndex[k]! >= 0 && history.weights[k]! > 0) order.push(k);
   }
+  order.sort((a, b) => historyIndex[a]! - historyIndex[b]!);
+  const items = new Int32Array(order.length);
+  const weights = new Float32Array(order.length);
+  const times = new Float64Array(order.length);
+  order.forEach((k, j) => {
+    items[j] = historyIndex[k]!;
+    weights[j] = history.weights[k]!;
+    times[j] = history.lastAt[k]!;
+  });
   const userIndex = bundle.userIndex.get(userId) ?? -1;
   const model: UserProfile = {
     userIndex,
-    fresh: fresh || userIndex < 0,
-    items: Int32Array.from(items),
-    weights: Float32Array.from(itemWeights),
-    // Latest event per item, as training keeps it: models weighted by recency order the history by it.
-    times: Float64Array.from(itemTimes),
+    // Feedback the bundle was not trained on: committed after the position it was trained through.
+    fresh: userIndex < 0 || history.feedbackPosition > bundle.info.position,
+    items,
+    weights,
+    times,
   };
-  return { userId, seen, rejected, purchased, lastSeenAt, actions, model };
+  return { ...base, model };
 }
 
-const purchaseNames = new Map<string, boolean>();
-const PURCHASE = /purchas|bought|order_completed|checkout_completed/;
+/** Ordinal → bundle index, per bundle and ordinal table, filled as histories name new items. */
+const indexTables = new WeakMap<
+  ModelBundle,
+  { readonly tables: HistoryTables; map: Int32Array; filled: number }
+>();
 
-/** Whether a (positive) event name means a purchase; memoised, as names repeat endlessly. */
-export function isPurchase(name: string): boolean {
-  let known = purchaseNames.get(name);
-  if (known === undefined) {
-    known = PURCHASE.test(normalizeEventName(name));
-    if (purchaseNames.size < 1024) purchaseNames.set(name, known);
+function bundleIndices(history: UserHistory, bundle: ModelBundle): Int32Array {
+  const { tables } = history;
+  let entry = indexTables.get(bundle);
+  if (entry === undefined || entry.tables !== tables) {
+    entry = { tables, map: new Int32Array(1024), filled: 0 };
+    indexTables.set(bundle, entry);
   }
-  return known;
+  const size = tables.items.size;
+  if (entry.filled < size) {
+    if (entry.map.length < size) {
+      const map = new Int32Array(Math.max(size, 2 * entry.map.length));
+      map.set(entry.map.subarray(0, entry.filled));
+      entry.map = map;
+    }
+    for (let ordinal = entry.filled; ordinal < size; ordinal++) {
+      entry.map[ordinal] = bundle.itemIndex.get(tables.items.id(ordinal)) ?? -1;
+    }
+    entry.filled = size;
+  }
+  const out = new Int32Array(history.size);
+  for (let k = 0; k < history.size; k++) out[k] = entry.map[history.items[k]!]!;
+  return out;
 }
+
+/**
+ * The `limit` newest items of a model profile (by time, newest first), for evidence searches that look
+ * at what the user did recently rather than at everything (reasons); cached per profile.
+ */
+export function newestItems(profile: UserProfile, limit: number): UserProfile {
+  if (profile.items.length <= limit) return profile;
+  let cached = newest.get(profile);
+  if (cached === undefined || cached.items.length !== limit) {
+    const { items, weights, times } = profile;
+    const order = Array.from({ length: items.length }, (_, j) => j);
+    if (times) order.sort((a, b) => times[b]! - times[a]! || items[b]! - items[a]!);
+    const kept = order.slice(0, limit);
+    cached = {
+      ...profile,
+      items: Int32Array.from(kept, (j) => items[j]!),
+      weights: Float32Array.from(kept, (j) => weights[j]!),
+      ...(times ? { times: Float64Array.from(kept, (j) => times[j]!) } : {}),
+    };
+    newest.set(profile, cached);
+  }
+  return cached;
+}
+
+const newest = new WeakMap<UserProfile, UserProfile>();

@@ -30,7 +30,7 @@ export function reasonFor(
     case 'item': {
       const itemId = context.bundle?.itemIds[evidence.item];
       if (itemId === undefined) break;
-      const action = context.profile.actions.get(itemId) ?? 'interacted';
+      const action = context.profile.history.action(itemId) ?? 'interacted';
       return { kind: 'because_item', text: phrase(action, itemId), itemId };
     }
     case 'taste':

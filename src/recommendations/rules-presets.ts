@@ -1,3 +1,4 @@
+import { LruMap } from '../shared/lru.js';
 import type { JsonValue } from '../shared/types.js';
 import type { Store } from '../store/index.js';
 import { compileRules, type RulesSpec } from './rules.js';
@@ -11,6 +12,9 @@ export interface StoredPreset {
   readonly updatedAt: number;
 }
 
+/** Preset names held in memory, unknown ones (`null`) included: names come from requests. */
+export const PRESET_CACHE_NAMES = 1024;
+
 /**
  * Named rule sets (`PUT /v1/rules/:name`), applied with `preset=name`. The spec is stored as written and
  * compiled with each request's own rules (request rules extend or override it), after being validated
@@ -18,7 +22,7 @@ export interface StoredPreset {
  * Deleting writes a `null` tombstone, as the store's metadata has no delete.
  */
 export class RulePresets {
-  readonly #cache = new Map<string, StoredPreset | null>();
+  readonly #cache = new LruMap<string, StoredPreset | null>(PRESET_CACHE_NAMES);
 
   constructor(private readonly store: Store) {}
 

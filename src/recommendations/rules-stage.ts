@@ -23,12 +23,17 @@ export function candidatePoolSize(request: RecommendationRequest): number {
 /** Whether the request's rules allow an item the user may already have had (pins aside). */
 export function ruleAllows(rules: Rules, profile: ServingProfile, itemId: string, now: number): boolean {
   if (rules.exclude.has(itemId)) return false;
-  if (rules.notPurchased && profile.purchased.has(itemId)) return false;
-  if (rules.reshow && profile.seen.has(itemId)) {
-    const reshow = profile.purchased.has(itemId) ? rules.reshow.purchased : rules.reshow.seen;
-    if (!reshowAllows(reshow, profile.lastSeenAt.get(itemId) ?? now, now)) return false;
-  }
-  return true;
+  const k = profile.history.find(itemId);
+  return k < 0 || historyAllows(rules, profile, k, now);
+}
+
+/** `ruleAllows` for the user's history entry `k`: bought (`not purchased`) and re-show policy. */
+function historyAllows(rules: Rules, profile: ServingProfile, k: number, now: number): boolean {
+  const { history } = profile;
+  const purchased = history.purchasedAt(k);
+  if (rules.notPurchased && purchased) return false;
+  if (!rules.reshow) return true;
+  return reshowAllows(purchased ? rules.reshow.purchased : rules.reshow.seen, history.lastAt[k]!, now);
 }
 
 /**
@@ -49,8 +54,10 @@ export const ruleFilter: Stage = {
     };
     for (const itemId of rules.exclude) mark(itemId);
     if (rules.notPurchased || rules.reshow) {
-      for (const itemId of profile.seen) {
-        if (!ruleAllows(rules, profile, itemId, request.now)) mark(itemId);
+      const { historyIndex } = profile;
+      for (let k = 0; k < historyIndex.length; k++) {
+        const index = historyIndex[k]!;
+        if (index >= 0 && !historyAllows(rules, profile, k, request.now)) excluded[index] = 1;
       }
     }
   },
@@ -169,7 +176,7 @@ export function placeablePins(context: PipelineContext): readonly Pin[] {
     (pin) =>
       pin.slot < request.n &&
       !rules.exclude.has(pin.itemId) &&
-      !profile.rejected.has(pin.itemId) &&
+      !profile.history.rejected(pin.itemId) &&
       catalog.isRecommendable(pin.itemId, request.now),
   );
 }

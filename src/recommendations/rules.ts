@@ -1,3 +1,4 @@
+import { LruMap } from '../shared/lru.js';
 import { ItemFilterError, parseItemFilter, type ItemFilter } from '../catalog/index.js';
 import type { SessionOverride } from './session.js';
 
@@ -160,8 +161,7 @@ export function hasRules(rules: Rules | null | undefined): rules is Rules {
  * page's preset and query), and compiling one parses every filter expression; a compiled `Rules` is
  * immutable, so requests with equal specs share one. Bounded, so arbitrary queries cannot grow it.
  */
-const compiled = new Map<string, Rules>();
-const MAX_COMPILED = 256;
+const compiled = new LruMap<string, Rules>(256);
 
 /**
  * Compiles a spec; throws RulesError naming the first bad parameter. Equal specs (same JSON) return the
@@ -172,17 +172,9 @@ export function compileRules(spec: RulesSpec): Rules {
   // but those never compile, so they never reach the cache).
   const key = JSON.stringify(spec);
   const hit = compiled.get(key);
-  if (hit !== undefined) {
-    compiled.delete(key);
-    compiled.set(key, hit);
-    return hit;
-  }
+  if (hit !== undefined) return hit;
   const rules = compileUncached(spec);
   compiled.set(key, rules);
-  if (compiled.size > MAX_COMPILED) {
-    const oldest = compiled.keys().next().value;
-    if (oldest !== undefined) compiled.delete(oldest);
-  }
   return rules;
 }
 

@@ -6,7 +6,7 @@ import { csrFromCoo, type ModelName, type Recommender } from '../models/index.js
 import { fitItemKnn } from '../models/itemknn.js';
 import { ModelBundle } from '../training/index.js';
 import { buildProfile, type ServingProfile } from './profile.js';
-import type { HistoryEntry } from './recent-history.js';
+import { HistoryTables, UserHistory, type HistoryEntry } from './user-history.js';
 import {
   currentSession,
   defaultSessionConfig,
@@ -26,12 +26,12 @@ function entry(
   sessionId?: string,
 ): HistoryEntry {
   const at = NOW - minutesAgo * MINUTE;
-  return { name, itemId, timestamp: at, receivedAt: at, properties: {}, sessionId };
+  return { name, itemId, timestamp: at, ...(sessionId === undefined ? {} : { sessionId }) };
 }
 
 const config: SessionConfig = { ...defaultSessionConfig, maxItems: 5, windowMs: 30 * MINUTE };
 const session = (history: HistoryEntry[], rejected: ReadonlySet<string> = new Set(), cfg = config) =>
-  currentSession(history, null, defaultFeedbackConfig, cfg, rejected);
+  currentSession(history, null, defaultFeedbackConfig, cfg, (itemId) => rejected.has(itemId));
 
 describe('currentSession', () => {
   it('takes the events sharing the newest event’s session id, newest first, each item once', () => {
@@ -65,11 +65,10 @@ describe('currentSession', () => {
     expect(session(history)?.id).toBeNull();
   });
 
-  it('leaves out turned-down items, exposures and events without items; caps the item count', () => {
+  it('leaves out turned-down items and exposures; caps the item count', () => {
     const history: HistoryEntry[] = [
       entry('dismissed', 0, 'dismissed'),
       entry('impression', 0, 'impression'),
-      { ...entry('none', 0), itemId: null },
       entry('viewed-then-dismissed', 1),
       ...['a', 'b', 'c', 'd', 'e', 'f'].map((id, k) => entry(id, 2 + k)),
     ];
@@ -131,8 +130,11 @@ describe('the session stage', () => {
 
   function run(history: HistoryEntry[], modelScores: number[], now = NOW, excluded?: number[]) {
     const profile: ServingProfile = {
-      ...buildProfile('u0', [], bundle, defaultFeedbackConfig),
-      session: currentSession(history, bundle, defaultFeedbackConfig, config, new Set()),
+      ...buildProfile('u0', UserHistory.empty(new HistoryTables()), bundle, {
+        feedback: defaultFeedbackConfig,
+        session: config,
+      }),
+      session: currentSession(history, bundle, defaultFeedbackConfig, config, () => false),
     };
     // Only what the stage reads; the pipeline's other fields belong to other stages.
     const context = {

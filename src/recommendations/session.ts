@@ -1,9 +1,8 @@
 import { feedbackOf, type FeedbackConfig } from '../events/index.js';
 import type { Recommender, ScoredIndex } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
-import type { ServingProfile } from './profile.js';
-import type { HistoryEntry } from './recent-history.js';
 import type { PipelineContext, Reason, Stage } from './types.js';
+import type { HistoryEntry } from './user-history.js';
 
 /**
  * How the user's current session shifts a list. The defaults were tuned on a validation slice of the demo
@@ -22,10 +21,14 @@ export interface SessionConfig {
   /** Neighbours read per session item: the sparse lists keep a request's cost at maxItems × neighbors. */
   readonly neighbors: number;
   /**
-   * Without a `context.session_id`, events within this long (ms) before the newest one form its session.
-   * With or without one, the session is over once its newest event is this old when a request comes in.
+   * The session window: the user's feedback events within this long (ms) before their newest one are what
+   * a session is read from (`user-history.ts` keeps exactly these as events). Without a
+   * `context.session_id` they all form the session; with one, those sharing the newest event's id. The
+   * session is over once its newest event is this old when a request comes in.
    */
   readonly windowMs: number;
+  /** At most this many of the window's newest events are kept (a client sending thousands a minute). */
+  readonly windowEvents: number;
   /** Which item similarities to use; the bundle's other model serves when this one is missing. */
   readonly similarity: 'itemknn' | 'als';
 }
@@ -41,6 +44,7 @@ export const defaultSessionConfig: SessionConfig = {
   decay: 0.25,
   neighbors: 50,
   windowMs: 30 * 60_000,
+  windowEvents: 1000,
   similarity: 'itemknn',
 };
 
@@ -92,38 +96,30 @@ export interface SessionBoost {
 }
 
 /**
- * The user's newest session from their newest events (newest first): the events sharing the newest
- * event's `session_id`, or, when it has none, the events within `windowMs` before it. Items the user
- * turned down are left out: a dismissal is not "more like this". `null` when there is nothing to go on.
+ * The user's newest session from the session window (newest first, feedback events only): the events
+ * sharing the newest event's `session_id`, or, when it has none, all of them. Items the user turned down
+ * are left out: a dismissal is not "more like this". `null` when there is nothing to go on.
  */
 export function currentSession(
-  history: readonly HistoryEntry[],
+  recent: readonly HistoryEntry[],
   bundle: ModelBundle | null,
   feedback: FeedbackConfig,
   config: SessionConfig,
-  rejected: ReadonlySet<string>,
+  rejected: (itemId: string) => boolean,
 ): CurrentSession | null {
   if (config.weight <= 0 || config.maxItems <= 0) return null;
-  let anchor: HistoryEntry | undefined;
+  const anchor = recent[0];
+  if (anchor === undefined) return null;
+  const sessionId = anchor.sessionId ?? null;
   const items: SessionItem[] = [];
   const strength = new Map<string, number>();
-  for (const event of history) {
-    if (event.itemId === null) continue;
-    const kind = feedbackOf(feedback, event);
-    if (kind.kind === 'exposure' || kind.kind === 'none') continue;
-    if (anchor === undefined) anchor = event;
-    const sessionId = anchor.sessionId ?? null;
-    if (
-      sessionId !== null
-        ? event.sessionId !== sessionId
-        : event.timestamp < anchor.timestamp - config.windowMs
-    ) {
-      // With a session id, another session's events are skipped rather than ending the scan: clients'
-      // clocks can interleave two sessions. Without one, history is newest first, so the rest is older.
-      if (sessionId === null) break;
-      continue;
-    }
-    if (kind.kind !== 'positive' || rejected.has(event.itemId)) continue;
+  for (const event of recent) {
+    if (event.timestamp < anchor.timestamp - config.windowMs) break;
+    // With a session id, another session's events are skipped rather than ending the scan: clients'
+    // clocks can interleave two sessions.
+    if (sessionId !== null && event.sessionId !== sessionId) continue;
+    const kind = feedbackOf(feedback, { name: event.name, properties: NO_PROPERTIES });
+    if (kind.kind !== 'positive' || rejected(event.itemId)) continue;
     const known = strength.get(event.itemId);
     if (known === undefined) {
       if (items.length >= config.maxItems) continue;
@@ -141,60 +137,27 @@ export function currentSession(
       if (item) items[at] = { ...item, action: event.name };
     }
   }
-  if (anchor === undefined || items.length === 0) return null;
-  return { id: anchor.sessionId ?? null, items, lastAt: anchor.timestamp, config };
+  if (items.length === 0) return null;
+  return { id: sessionId, items, lastAt: anchor.timestamp, config };
 }
 
-/** What a profile's session was read from, so a request with its own settings can read it again. */
-interface SessionSource {
-  readonly history: readonly HistoryEntry[];
-  readonly bundle: ModelBundle | null;
-  readonly feedback: FeedbackConfig;
-  readonly config: SessionConfig;
-}
-
-/** By profile object: it lives exactly as long as the request's profile. */
-const sessionSources = new WeakMap<ServingProfile, SessionSource>();
-
-/** The profile with the user's current session attached, as the session stage reads it. */
-export function withSession(
-  profile: ServingProfile,
-  history: readonly HistoryEntry[],
-  bundle: ModelBundle | null,
-  feedback: FeedbackConfig,
-  config: SessionConfig,
-): ServingProfile {
-  const attached = {
-    ...profile,
-    session: currentSession(history, bundle, feedback, config, profile.rejected),
-  };
-  sessionSources.set(attached, { history, bundle, feedback, config });
-  return attached;
-}
+const NO_PROPERTIES = Object.freeze({});
 
 /**
  * The session this request blends in: the profile's, or, when the request has its own settings
- * (`session_weight`, `session_items`), the same session read with those settings over the configured
- * ones. Re-reading costs one pass over the user's recent events, only for such requests; with more items
- * asked for than the profile holds and no record of its events (a profile not built by `withSession`),
- * the profile's items are all there is. `null` when there is no session or the weight is 0.
+ * (`session_weight`, `session_items`), the same window read with those settings over the configured ones
+ * (one pass over the window, only for such requests). `null` when there is no session or the weight is 0.
  */
 export function requestSession(context: PipelineContext): CurrentSession | null {
   const { profile } = context;
-  const session = profile.session ?? null;
   const override = context.request.rules?.session ?? null;
-  if (override === null) return session;
-  const source = sessionSources.get(profile);
-  const configured = session?.config ?? source?.config;
-  if (configured === undefined) return null;
-  const config: SessionConfig = { ...configured, ...override };
+  if (override === null) return profile.session;
+  const config: SessionConfig = { ...profile.settings.session, ...override };
   if (config.weight <= 0 || config.maxItems <= 0) return null;
-  if (session !== null && config.maxItems === session.config.maxItems) return { ...session, config };
-  if (source !== undefined) {
-    return currentSession(source.history, source.bundle, source.feedback, config, profile.rejected);
-  }
-  if (session === null) return null;
-  return { ...session, items: session.items.slice(0, config.maxItems), config };
+  const { history } = profile;
+  return currentSession(history.recent, context.bundle, profile.settings.feedback, config, (itemId) =>
+    history.rejected(itemId),
+  );
 }
 
 /**

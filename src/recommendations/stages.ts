@@ -4,6 +4,8 @@ import type { ModelBundle } from '../training/index.js';
 import type { Candidate, CatalogView, PipelineContext, Stage } from './types.js';
 import { diversityStage } from './diversity.js';
 import { filterMask } from './filter-mask.js';
+import { LruMap } from '../shared/lru.js';
+import { newestItems } from './profile.js';
 import { reasonFor } from './reasons.js';
 import {
   candidatePoolSize,
@@ -73,8 +75,10 @@ function scratchExcluded(mask: Uint8Array): Uint8Array {
  * request copies the cached array into its own buffer, so later stages (session, cold start) that add to
  * the scores never touch the cache.
  */
-const scoreCache = new Map<UserProfile, { readonly model: Recommender; readonly scores: Float32Array }>();
-const SCORE_CACHE_BYTES = 32 * 1024 * 1024;
+const scoreCache = new LruMap<UserProfile, { readonly model: Recommender; readonly scores: Float32Array }>(
+  32 * 1024 * 1024,
+  (entry) => entry.scores.byteLength,
+);
 
 /** Scores every bundle item with the chosen model. */
 export const scoreItems: Stage = {
@@ -87,20 +91,9 @@ export const scoreItems: Stage = {
     const cached = scoreCache.get(key);
     if (cached !== undefined && cached.model === model && cached.scores.length === scores.length) {
       scores.set(cached.scores);
-      scoreCache.delete(key);
-      scoreCache.set(key, cached);
     } else {
       model.score(key, scores);
-      const capacity = Math.floor(SCORE_CACHE_BYTES / Math.max(1, 4 * scores.length));
-      if (capacity > 0) {
-        scoreCache.delete(key);
-        scoreCache.set(key, { model, scores: scores.slice() });
-        while (scoreCache.size > capacity) {
-          const oldest = scoreCache.keys().next().value;
-          if (oldest === undefined) break;
-          scoreCache.delete(oldest);
-        }
-      }
+      scoreCache.set(key, { model, scores: scores.slice() });
     }
     context.scores = scores;
   },
@@ -141,13 +134,11 @@ export const filterItems: Stage = {
     const { bundle, catalog, request, profile } = context;
     if (!bundle) return;
     const excluded = scratchExcluded(unrecommendableMask(bundle, catalog, request.now));
-    const exclude = (itemId: string): void => {
-      const index = bundle.itemIndex.get(itemId);
-      if (index !== undefined) excluded[index] = 1;
-    };
-    for (const itemId of profile.rejected) exclude(itemId);
+    for (const index of profile.rejectedIndices) excluded[index] = 1;
     // A re-show rule replaces `exclude_seen`; the rules stage applies it.
-    if (request.excludeSeen && !request.rules?.reshow) for (const itemId of profile.seen) exclude(itemId);
+    if (request.excludeSeen && !request.rules?.reshow) {
+      for (const index of profile.historyIndex) if (index >= 0) excluded[index] = 1;
+    }
     const { filter } = request;
     if (filter) {
       const mask = filterMask(filter, bundle, catalog);
@@ -159,8 +150,9 @@ export const filterItems: Stage = {
 
 function allowed(context: PipelineContext, itemId: string): boolean {
   const { catalog, request, profile } = context;
-  if (profile.rejected.has(itemId)) return false;
-  if (request.excludeSeen && !request.rules?.reshow && profile.seen.has(itemId)) return false;
+  const k = profile.history.find(itemId);
+  if (k >= 0 && profile.history.rejectedAt(k)) return false;
+  if (request.excludeSeen && !request.rules?.reshow && k >= 0) return false;
   if (request.rules && !ruleAllows(request.rules, profile, itemId, request.now)) return false;
   if (!catalog.isRecommendable(itemId, request.now)) return false;
   if (!request.filter) return true;
@@ -242,15 +234,7 @@ const EVIDENCE_ITEMS = 50;
 export const explainItems: Stage = {
   name: 'explain',
   run(context) {
-    const { model } = context.profile;
-    const recent =
-      model.items.length <= EVIDENCE_ITEMS
-        ? model
-        : {
-            ...model,
-            items: model.items.subarray(0, EVIDENCE_ITEMS),
-            weights: model.weights.subarray(0, EVIDENCE_ITEMS),
-          };
+    const recent = newestItems(context.profile.model, EVIDENCE_ITEMS);
     context.items = context.candidates.map((candidate) => ({
       itemId: candidate.itemId,
       score: candidate.score,

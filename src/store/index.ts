@@ -14,6 +14,7 @@ export type {
   Store,
   StoredArtifact,
   UserEventsOptions,
+  UserItemTotal,
 } from './types.js';
 export { StoreClosedError, StoreReadonlyError, StoreSchemaError } from './errors.js';
 export {

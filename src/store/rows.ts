@@ -2,7 +2,7 @@ import type { Item, User } from '../catalog/types.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Impression, ImpressionItem } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import type { ArtifactInfo, Lease, NewArtifact, StoredArtifact } from './types.js';
+import type { ArtifactInfo, Lease, NewArtifact, StoredArtifact, UserItemTotal } from './types.js';
 
 /*
  * Row ↔ object mapping for the SQL backends. Nested values (context, properties, attributes, traits,
@@ -114,6 +114,24 @@ export function itemFromRow(row: ItemRow): Item {
     expiresAt: row.expires_at,
     attributes: parseJson<ScalarRecord>(row.attributes),
     updatedAt: row.updated_at,
+  };
+}
+
+export interface UserItemRow {
+  readonly item_id: string;
+  readonly name: string;
+  readonly count: number;
+  readonly last_ts: number;
+  readonly last_seq: number;
+}
+
+export function userItemFromRow(row: UserItemRow): UserItemTotal {
+  return {
+    itemId: row.item_id,
+    name: row.name,
+    count: row.count,
+    lastAt: row.last_ts,
+    lastSeq: row.last_seq,
   };
 }
 

@@ -11,6 +11,7 @@ import type {
   ItemParams,
   ItemRow,
   LeaseRow,
+  UserItemRow,
   UserParams,
   UserRow,
 } from './rows.js';
@@ -31,6 +32,15 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     insertMissingItem: db.prepare<[id: string, createdAt: number, updatedAt: number]>(
       `INSERT OR IGNORE INTO items (${ITEM_COLUMNS})
        VALUES (?, '[]', '[]', NULL, 1, ?, NULL, '{}', ?)`,
+    ),
+    // One event more for its (user, item, name); last_seq is this event's, as commits are in seq order.
+    addUserItem: db.prepare<[userId: string, itemId: string, name: string, ts: number, seq: number]>(
+      `INSERT INTO user_items (user_id, item_id, name, count, last_ts, last_seq) VALUES (?, ?, ?, 1, ?, ?)
+       ON CONFLICT (user_id, item_id, name) DO UPDATE SET count = count + 1,
+         last_ts = max(last_ts, excluded.last_ts), last_seq = excluded.last_seq`,
+    ),
+    userItems: db.prepare<[userId: string], UserItemRow>(
+      'SELECT item_id, name, count, last_ts, last_seq FROM user_items WHERE user_id = ?',
     ),
     userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,

@@ -21,6 +21,7 @@ import {
   leaseFromRow,
   parseJson,
   userFromRow,
+  userItemFromRow,
   userParams,
 } from './rows.js';
 import { SCHEMA_VERSION_KEY, assertReadableSchema, migrate } from './sqlite-schema.js';
@@ -37,6 +38,7 @@ import type {
   Store,
   StoredArtifact,
   UserEventsOptions,
+  UserItemTotal,
 } from './types.js';
 
 /** The database file inside the data directory. */
@@ -241,7 +243,8 @@ export class SqliteStore implements Store {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: [], createdItems: [] });
+    if (events.length === 0)
+      return Promise.resolve({ stored: 0, duplicates: [], createdItems: [], positions: [] });
     return new Promise((resolve, reject) => {
       this.#pendingAppends.push({ events, createMissingItems: options.createMissingItems, resolve, reject });
       if (this.#pendingAppends.length === 1) setImmediate(() => this.#commitAppends());
@@ -272,6 +275,10 @@ export class SqliteStore implements Store {
         }
       }
     }
+  }
+
+  async userItems(userId: string): Promise<UserItemTotal[]> {
+    return this.#connection().statements.userItems.all(userId).map(userItemFromRow);
   }
 
   async userEvents(userId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
@@ -487,18 +494,25 @@ function appendInTransaction(
   let stored = 0;
   const duplicates: string[] = [];
   const createdItems: string[] = [];
+  const positions: (number | null)[] = [];
   for (const event of events) {
-    if (statements.insertEvent.run(...eventParams(event)).changes === 0) {
+    const inserted = statements.insertEvent.run(...eventParams(event));
+    if (inserted.changes === 0) {
       duplicates.push(event.eventId);
+      positions.push(null);
       continue;
     }
+    const seq = Number(inserted.lastInsertRowid);
+    positions.push(seq);
     stored += 1;
-    if (createMissingItems && event.itemId !== null) {
+    if (event.itemId === null) continue;
+    statements.addUserItem.run(event.userId, event.itemId, event.name, event.timestamp, seq);
+    if (createMissingItems) {
       const created = statements.insertMissingItem.run(event.itemId, event.timestamp, event.receivedAt);
       if (created.changes > 0) createdItems.push(event.itemId);
     }
   }
-  return { stored, duplicates, createdItems };
+  return { stored, duplicates, createdItems, positions };
 }
 
 /** Limits and batch sizes end up in LIMIT clauses, where SQLite reads a negative value as "no limit". */

@@ -5,7 +5,7 @@ import type { TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { StoreClosedError } from './errors.js';
-import type { NewArtifact, Store, StoredArtifact } from './types.js';
+import type { NewArtifact, Store, StoredArtifact, UserItemTotal } from './types.js';
 
 /*
  * The behaviour every `Store` backend must have, written once. A backend's test file calls
@@ -113,9 +113,15 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           }),
           store.appendEvents([event({ eventId: 'c3', itemId: 'new-item' })], { createMissingItems: true }),
         ]);
-        expect(first).toEqual({ stored: 2, duplicates: [], createdItems: [] });
-        expect(second).toEqual({ stored: 1, duplicates: ['c2'], createdItems: [] });
-        expect(third).toEqual({ stored: 0, duplicates: ['c3'], createdItems: [] });
+        expect(first).toMatchObject({ stored: 2, duplicates: [], createdItems: [] });
+        expect(second).toMatchObject({ stored: 1, duplicates: ['c2'], createdItems: [] });
+        expect(third).toEqual({ stored: 0, duplicates: ['c3'], createdItems: [], positions: [null] });
+        // Positions increase in commit order: the three calls committed one after the other.
+        const [p1, p2] = first!.positions;
+        expect(second!.positions[0]).toBeNull();
+        expect(p1).toBeTypeOf('number');
+        expect(p2).toBeGreaterThan(p1!);
+        expect(second!.positions[1]).toBeGreaterThan(p2!);
         expect(await store.countEvents()).toBe(3);
         expect(await store.getItem('new-item')).toBeNull();
       });
@@ -130,7 +136,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           }),
           event({ eventId: 'b', name: 'Signed Up', itemId: null, timestamp: T0 + MINUTE }),
         ];
-        expect(await store.appendEvents(batch, { createMissingItems: false })).toEqual({
+        expect(await store.appendEvents(batch, { createMissingItems: false })).toMatchObject({
           stored: 2,
           duplicates: [],
           createdItems: [],
@@ -144,6 +150,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           stored: 0,
           duplicates: [],
           createdItems: [],
+          positions: [],
         });
         expect(await store.countEvents()).toBe(0);
       });
@@ -168,7 +175,11 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           [event({ eventId: 'a' }), event({ eventId: 'b' }), event({ eventId: 'a', name: 'again' })],
           { createMissingItems: false },
         );
-        expect(result).toEqual({ stored: 2, duplicates: ['a'], createdItems: [] });
+        expect(result).toMatchObject({ stored: 2, duplicates: ['a'], createdItems: [] });
+        // The first copy is the one stored: it has a position, the repeat has none.
+        expect(result.positions[0]).toBeTypeOf('number');
+        expect(result.positions[1]).toBeGreaterThan(result.positions[0]!);
+        expect(result.positions[2]).toBeNull();
         expect(await store.countEvents()).toBe(2);
         expect((await store.userEvents('u1')).map((e) => e.name)).toEqual([
           'product_viewed',
@@ -217,7 +228,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         const result = await store.appendEvents([event({ eventId: 'a', itemId: 'x' })], {
           createMissingItems: true,
         });
-        expect(result).toEqual({ stored: 0, duplicates: ['a'], createdItems: [] });
+        expect(result).toMatchObject({ stored: 0, duplicates: ['a'], createdItems: [] });
         expect(await store.getItem('x')).toBeNull();
       });
 
@@ -234,7 +245,65 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.countItems()).toBe(0);
         // The failed batch left no transaction open behind it: the good events go in afterwards.
         const retry = await store.appendEvents([batch[0]!, batch[2]!], { createMissingItems: true });
-        expect(retry).toEqual({ stored: 2, duplicates: [], createdItems: ['new'] });
+        expect(retry).toMatchObject({ stored: 2, duplicates: [], createdItems: ['new'] });
+        // The rolled-back attempt counted nothing: each item once, from the events that went in.
+        const totals = await store.userItems('u1');
+        expect(totals.map((t) => [t.itemId, t.count]).sort()).toEqual([
+          ['i1', 1],
+          ['new', 1],
+        ]);
+      });
+    });
+
+    describe('userItems', () => {
+      const byKey = (list: readonly UserItemTotal[]) =>
+        [...list].sort((a, b) => (a.itemId + a.name < b.itemId + b.name ? -1 : 1));
+
+      it("sums a user's events per item and name, with the latest time and position", async () => {
+        const first = await store.appendEvents(
+          [
+            event({ eventId: 'a', itemId: 'i1', timestamp: T0 + 2 * MINUTE }),
+            event({ eventId: 'b', itemId: 'i1', timestamp: T0 }),
+            event({ eventId: 'c', itemId: 'i1', name: 'purchased', timestamp: T0 + MINUTE }),
+            event({ eventId: 'd', itemId: 'i2', timestamp: T0 }),
+            event({ eventId: 'e', itemId: null, name: 'Signed Up', timestamp: T0 }),
+            event({ eventId: 'f', userId: 'u2', itemId: 'i1', timestamp: T0 }),
+          ],
+          { createMissingItems: false },
+        );
+        // Repeats count once, whether from an earlier batch or within this one.
+        const second = await store.appendEvents(
+          [
+            event({ eventId: 'a', itemId: 'i1' }),
+            event({ eventId: 'g', itemId: 'i2', timestamp: T0 - MINUTE }),
+          ],
+          { createMissingItems: false },
+        );
+        const [a, b, c, d] = first.positions;
+        expect(b).toBeGreaterThan(a!);
+        expect(byKey(await store.userItems('u1'))).toEqual([
+          { itemId: 'i1', name: 'product_viewed', count: 2, lastAt: T0 + 2 * MINUTE, lastSeq: b },
+          { itemId: 'i1', name: 'purchased', count: 1, lastAt: T0 + MINUTE, lastSeq: c },
+          // An older event arriving later keeps the latest time but moves the position on.
+          { itemId: 'i2', name: 'product_viewed', count: 2, lastAt: T0, lastSeq: second.positions[1] },
+        ]);
+        expect(d).toBeGreaterThan(c!);
+        expect(await store.userItems('u2')).toEqual([
+          { itemId: 'i1', name: 'product_viewed', count: 1, lastAt: T0, lastSeq: first.positions[5] },
+        ]);
+        expect(await store.userItems('nobody')).toEqual([]);
+      });
+
+      it('covers the whole history, however long', async () => {
+        const many = events(3000, (index) => ({ itemId: `i${index % 700}` }));
+        for (let start = 0; start < many.length; start += 1000)
+          await store.appendEvents(many.slice(start, start + 1000), { createMissingItems: false });
+        const totals = await store.userItems('u1');
+        expect(totals).toHaveLength(700);
+        expect(totals.reduce((sum, t) => sum + t.count, 0)).toBe(3000);
+        const first = totals.find((t) => t.itemId === 'i0')!;
+        // i0 is events 0, 700, 1400, 2100 and 2800: the last one's time.
+        expect(first).toMatchObject({ count: 5, lastAt: T0 + 2800 * MINUTE });
       });
     });
 

@@ -20,6 +20,11 @@ export interface Store {
    * (available, no categories, createdAt = the event's time) in the same transaction.
    */
   appendEvents(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * A user's whole history in aggregate: one entry per (item, event name) the user has events for, in no
+   * particular order. Kept in the same transaction as the events, so it always agrees with them.
+   */
+  userItems(userId: string): Promise<UserItemTotal[]>;
   /** A user's events, newest first (by timestamp, then insertion order). */
   userEvents(userId: string, options?: UserEventsOptions): Promise<TrackedEvent[]>;
   /**
@@ -94,6 +99,18 @@ export interface Store {
   setMeta(key: string, value: JsonValue): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** A user's events on one item under one name, summed: what serving reads of a whole history. */
+export interface UserItemTotal {
+  readonly itemId: string;
+  /** The event name as sent. */
+  readonly name: string;
+  readonly count: number;
+  /** The latest of these events' times. */
+  readonly lastAt: EpochMs;
+  /** The log position (`AppendResult.positions`) of the latest of these events. */
+  readonly lastSeq: number;
 }
 
 export interface AppendOptions {

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+
+import { LruMap } from './lru.js';
+
+describe('LruMap', () => {
+  it('drops the least recently used entry beyond its capacity', () => {
+    const lru = new LruMap<string, number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    expect(lru.get('a')).toBe(1); // a is now the most recently used
+    lru.set('c', 3);
+    expect(lru.has('b')).toBe(false);
+    expect(lru.get('a')).toBe(1);
+    expect(lru.get('c')).toBe(3);
+    expect(lru.size).toBe(2);
+  });
+
+  it('peek and replace do not change the use order; replace leaves absent keys absent', () => {
+    const lru = new LruMap<string, number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    expect(lru.peek('a')).toBe(1);
+    lru.replace('a', 10);
+    lru.replace('z', 26);
+    lru.set('c', 3);
+    expect(lru.has('a')).toBe(false);
+    expect(lru.has('z')).toBe(false);
+    expect(lru.get('b')).toBe(2);
+  });
+
+  it('bounds the summed weight, keeping the newest entry even when it alone is too heavy', () => {
+    const lru = new LruMap<string, string>(10, (value) => value.length);
+    lru.set('a', 'xxxx');
+    lru.set('b', 'yyyy');
+    expect(lru.weight).toBe(8);
+    lru.set('c', 'zzzz');
+    expect([lru.has('a'), lru.has('b'), lru.has('c')]).toEqual([false, true, true]);
+    lru.replace('b', 'yyyyyyyy'); // 8 + 4 > 10: c goes, although b is older
+    expect([lru.has('b'), lru.has('c')]).toEqual([true, false]);
+    lru.set('huge', 'x'.repeat(50));
+    expect(lru.size).toBe(1);
+    expect(lru.weight).toBe(50);
+  });
+
+  it('keeps its weight equal to the sum of what it holds, under any sequence of operations', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),
+      fc.record({ kind: fc.constant('replace' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),
+      fc.record({
+        kind: fc.constant('delete' as const),
+        key: fc.integer({ min: 0, max: 9 }),
+        w: fc.constant(0),
+      }),
+      fc.record({
+        kind: fc.constant('get' as const),
+        key: fc.integer({ min: 0, max: 9 }),
+        w: fc.constant(0),
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const lru = new LruMap<number, number>(12, (w) => w);
+        const held = new Map<number, number>();
+        for (const { kind, key, w } of ops) {
+          if (kind === 'set') lru.set(key, w);
+          else if (kind === 'replace') lru.replace(key, w);
+          else if (kind === 'delete') lru.delete(key);
+          else lru.get(key);
+        }
+        let sum = 0;
+        for (let key = 0; key < 10; key++) {
+          const value = lru.peek(key);
+          if (value !== undefined) {
+            sum += value;
+            held.set(key, value);
+          }
+        }
+        expect(lru.weight).toBe(sum);
+        expect(lru.size).toBe(held.size);
+        // Over capacity only when a single entry is heavier than the capacity itself.
+        if (lru.weight > 12) expect(lru.size).toBe(1);
+      }),
+    );
+  });
+});
