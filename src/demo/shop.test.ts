@@ -4,6 +4,7 @@ import type { TrackedEvent } from '../events/types.js';
 import { DEMO_EVENTS } from './sessions.js';
 import { DEMO_DEFAULTS, generateDemoShop, type DemoShop } from './shop.js';
 import { DAY_MS, HOUR_MS } from './time.js';
+import { HEAVY_EVERY } from './users.js';
 
 /** Fingerprint of everything generated, truth included (Maps as entry lists). */
 function fingerprint(shop: DemoShop): string {
@@ -203,6 +204,36 @@ describe('generateDemoShop: the default shop', () => {
     }
     // Churn prediction needs history to learn from: most lapsed users were seen before they left.
     expect(activeBefore / lapsedUsers.length).toBeGreaterThan(0.7);
+  });
+
+  it('has loyal heavy users with thousands of events each, across the whole period', () => {
+    const { heavyUsers, start, end } = shop.truth;
+    expect(heavyUsers).toHaveLength(shop.users.length / HEAVY_EVERY);
+    const counts = new Map<string, { events: number; first: number; last: number; items: Set<string> }>();
+    for (const e of shop.events) {
+      const c = counts.get(e.userId) ?? {
+        events: 0,
+        first: e.timestamp,
+        last: e.timestamp,
+        items: new Set(),
+      };
+      c.events += 1;
+      c.last = e.timestamp;
+      if (e.itemId !== null) c.items.add(e.itemId);
+      counts.set(e.userId, c);
+    }
+    for (const id of heavyUsers) {
+      const c = counts.get(id)!;
+      expect(c.events, id).toBeGreaterThan(2_500);
+      expect(c.first - start, id).toBeLessThan(2 * DAY_MS);
+      expect(end - c.last, id).toBeLessThan(2 * DAY_MS);
+      // More items than any window of 200 events could hold.
+      expect(c.items.size, id).toBeGreaterThan(200);
+    }
+    const others = shop.users
+      .filter((u) => !heavyUsers.includes(u.id))
+      .map((u) => counts.get(u.id)?.events ?? 0);
+    expect(Math.max(...others)).toBeLessThan(1_000);
   });
 
   it("concentrates each user's views on their favourite categories", () => {

@@ -58,6 +58,8 @@ export interface DemoTruth {
   readonly lapsedUsers: readonly string[];
   /** When each lapsed user stopped: they have no events at or after this time. */
   readonly lapsedAt: ReadonlyMap<string, EpochMs>;
+  /** Loyal heavy users, thousands of events each (one in `HEAVY_EVERY`), in user order. */
+  readonly heavyUsers: readonly string[];
 }
 
 export interface DemoShop {
@@ -134,6 +136,7 @@ export function generateDemoShop(options: DemoShopOptions = {}): DemoShop {
     itemPopularity: new Map(catalog.items.map((item, i) => [item.id, catalog.popularity[i] ?? 0])),
     lapsedUsers: models.filter((m) => m.lapseAt !== null).map((m) => m.user.id),
     lapsedAt: new Map(models.flatMap((m) => (m.lapseAt === null ? [] : [[m.user.id, m.lapseAt] as const]))),
+    heavyUsers: models.filter((m) => m.heavy).map((m) => m.user.id),
   };
 
   return { items: [...catalog.items], users: models.map((m) => m.user), events, truth };

@@ -25,6 +25,8 @@ export interface DemoUserModel {
   readonly sessionsPerDay: number;
   /** When the user stopped coming back (start of a period day), or null for users who never lapse. */
   readonly lapseAt: EpochMs | null;
+  /** A loyal heavy user (`HEAVY_EVERY`): thousands of events over the period. */
+  readonly heavy: boolean;
 }
 
 interface Country {
@@ -57,6 +59,15 @@ const PEAK_WEIGHTS = [0.25, 0.15, 0.45, 0.15];
 export const LAPSE_SHARE = 0.15;
 /** Lapses happen no sooner than this after a user's first active day and before the period's end. */
 const MIN_ACTIVE_BEFORE_LAPSE_MS = 7 * DAY_MS;
+/**
+ * Every this many users one is a loyal heavy user: a customer since before the period, never lapsing, with
+ * about `HEAVY_SESSIONS_PER_DAY` visits a day, so thousands of events over the period. A shop's most loyal
+ * customers are who serving must get right (nothing they already own or turned down), so the demo and the
+ * tests built on it have some. Chosen by position, not drawn, so the other users stay as they were.
+ */
+export const HEAVY_EVERY = 200;
+const HEAVY_SESSIONS_PER_DAY = 10;
+
 /** A lapse this close to the end could not be told apart from a pause, so none is placed there. */
 const MIN_SILENCE_AFTER_LAPSE_MS = 14 * DAY_MS;
 
@@ -108,27 +119,34 @@ export function generateUsers(
     normalize(vector);
 
     const peakHour = (PEAK_HOURS[rng.weightedIndex(PEAK_WEIGHTS)] ?? 20) + rng.normal();
+    // Drawn in this order for every user alike (the stream stays in step); heavy users override some.
+    const signupChannel = CHANNELS[rng.weightedIndex(CHANNEL_WEIGHTS)] ?? 'organic';
+    const ageBand = AGE_BANDS[rng.weightedIndex(AGE_WEIGHTS)] ?? '25-34';
+    const device = DEVICES[rng.weightedIndex(DEVICE_WEIGHTS)] ?? 'mobile';
+    const sessionsPerDay = Math.min(2, rng.lognormal(Math.log(0.18), 0.7));
+    const heavy = (i + 1) % HEAVY_EVERY === 0;
     out.push({
       user: {
         id: `user-${String(i + 1).padStart(width, '0')}`,
         traits: {
           country: country.code,
-          signup_channel: CHANNELS[rng.weightedIndex(CHANNEL_WEIGHTS)] ?? 'organic',
-          age_band: AGE_BANDS[rng.weightedIndex(AGE_WEIGHTS)] ?? '25-34',
+          signup_channel: signupChannel,
+          age_band: ageBand,
         },
-        createdAt,
-        updatedAt: createdAt,
+        createdAt: heavy ? Math.min(createdAt, start - DAY_MS) : createdAt,
+        updatedAt: heavy ? Math.min(createdAt, start - DAY_MS) : createdAt,
       },
       country: country.code,
       utcOffsetHours: country.utcOffsetHours,
       favourites: weighted.map((x) => x.c),
       favouriteWeights: weighted.map((x) => x.w),
       vector,
-      device: DEVICES[rng.weightedIndex(DEVICE_WEIGHTS)] ?? 'mobile',
+      device,
       peakHour,
-      // Heavy-tailed: most users visit every few days, a few nearly daily.
-      sessionsPerDay: Math.min(2, rng.lognormal(Math.log(0.18), 0.7)),
-      lapseAt,
+      // Heavy-tailed: most users visit every few days, a few nearly daily, heavy users many times a day.
+      sessionsPerDay: heavy ? HEAVY_SESSIONS_PER_DAY : sessionsPerDay,
+      lapseAt: heavy ? null : lapseAt,
+      heavy,
     });
   }
   return out;
