@@ -33,7 +33,8 @@ export {
 } from './protocol.js';
 export { MetricsAccumulator, type RankingMetrics } from './metrics.js';
 export { TopKSelector } from './topk.js';
-export { rankHeldOut } from './scoring.js';
+export { HeldOutRanker, rankHeldOut, trainProfile } from './scoring.js';
+export { compareLists, evaluatedLists, type IndexedMatrix, type ListComparison } from './parity.js';
 export { protocolParams, tuningGrids, untunedGrids, type ParamGrids } from './grids.js';
 export {
   modelNames,

@@ -47,15 +47,23 @@ export class HeldOutRanker {
     return items.subarray(indptr[user]!, indptr[user + 1]!);
   }
 
-  /** Ranks `scores` for `user` and adds the result to the metrics. */
-  add(user: number, scores: Float32Array): void {
+  /**
+   * The protocol's top K of `scores` for `user`: items outside the user's fitted rows, best first, ties to
+   * the lower index. The returned view is reused by the next call.
+   */
+  rank(user: number, scores: Float32Array): Int32Array {
     const { fitted, exclude, ranked } = this;
     const start = fitted.indptr[user]!;
     const end = fitted.indptr[user + 1]!;
     for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 1;
     const count = this.selector.select(scores, exclude, ranked);
     for (let j = start; j < end; j++) exclude[fitted.indices[j]!] = 0;
-    this.metrics.add(ranked.subarray(0, count), this.heldItems(user));
+    return ranked.subarray(0, count);
+  }
+
+  /** Ranks `scores` for `user` and adds the result to the metrics. */
+  add(user: number, scores: Float32Array): void {
+    this.metrics.add(this.rank(user, scores), this.heldItems(user));
   }
 
   result(): RankingMetrics {

@@ -98,7 +98,12 @@ export async function trainBundle(
       );
     }
   }
-  const chosen = selection?.chosen;
+  // Without selection the configured primary serves, whichever model it is.
+  const chosen =
+    selection?.chosen ??
+    (personal
+      ? ({ model: config.primaryModel, params: config.models[config.primaryModel] } as Choice)
+      : undefined);
   if (chosen !== undefined && chosen.model !== 'blend' && !plan.some((p) => p.model === chosen.model))
     plan.push(chosen);
   if (chosen?.model === 'blend') {
