@@ -4,6 +4,7 @@ import { Engine, engineConfig } from '../src/engine/index.js';
 import { defaultSessionConfig } from '../src/recommendations/index.js';
 import {
   event,
+  get,
   ids,
   ingest,
   loadShop,
@@ -37,6 +38,26 @@ function view(userId: string, itemId: string, at: number, sessionId?: string) {
     timestamp: at,
     ...(sessionId === undefined ? {} : { context: { session_id: sessionId } }),
   });
+}
+
+interface ExplainedScore {
+  readonly score: number | null;
+  readonly session: { readonly added: number; readonly item_id: string; readonly action: string } | null;
+  readonly reason: string;
+}
+
+/** The explain endpoint's score and session part for each item of a list. */
+async function explained(userId: string, reply: RecommendationsReply): Promise<ExplainedScore[]> {
+  const out: ExplainedScore[] = [];
+  for (const item of reply.items) {
+    const got = await get<ExplainedScore>(
+      t.app,
+      `/v1/recommendations/explain?user_id=${userId}&item_id=${item.item_id}`,
+    );
+    expect(got.status, got.text).toBe(200);
+    out.push(got.body);
+  }
+  return out;
 }
 
 /** Position of each item of the list that starts with `prefix` (0 = top); absent items count as n. */
@@ -133,8 +154,10 @@ describe('session-aware real time', () => {
     await ingest(t.app, [view(userId, 'a-13', minutesAgo(1), 'visit-now')]);
 
     const reply = await recommendOk(t.app, `user_id=${userId}&n=5`);
-    const sessionReasons = reply.items.filter((item) => item.reason.startsWith('Because you just'));
-    for (const item of sessionReasons) expect(item.reason_item_id).toBe('a-13');
+    const parts = (await explained(userId, reply)).flatMap((e) => (e.session === null ? [] : [e.session]));
+    // The current visit shifts the list, and only its view does.
+    expect(parts.length).toBeGreaterThan(0);
+    for (const part of parts) expect(part.item_id).toBe('a-13');
     expect(reply.items.some((item) => item.reason.includes('b-01') || item.reason.includes('b-04'))).toBe(
       false,
     );
@@ -148,6 +171,11 @@ describe('session-aware real time', () => {
     );
     const reply = await recommendOk(t.app, `user_id=${userId}&n=5`);
     expect(reply.items.filter((item) => item.reason.startsWith('Because you just'))).toEqual([]);
+    // Exactly the model's own list, as with the session stage off.
+    expect(reply.items.map((i) => [i.item_id, i.score])).toEqual(
+      (await withoutSession(userId, 5)).map((i) => [i.item_id, i.score]),
+    );
+    for (const e of await explained(userId, reply)) expect(e.session).toBeNull();
   });
 
   it('without session ids, events more than 30 minutes before the newest one are another session', async () => {
@@ -158,8 +186,28 @@ describe('session-aware real time', () => {
       view(userId, 'a-01', minutesAgo(2)),
     ]);
     const reply = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    const parts = (await explained(userId, reply)).flatMap((e) => (e.session === null ? [] : [e.session]));
+    expect(parts.length).toBeGreaterThan(0);
+    for (const part of parts) expect(part.item_id).toBe('a-01');
     for (const item of reply.items.filter((i) => i.reason.startsWith('Because you just'))) {
       expect(item.reason_item_id).toBe('a-01');
     }
+  });
+
+  it('explains each listed item with the score the list reports and the reason it shows, session included', async () => {
+    const userId = shop.groupA[19]!;
+    await ingest(
+      t.app,
+      ['b-02', 'b-05'].map((itemId, k) => view(userId, itemId, minutesAgo(2 - k), 'visit-explain')),
+    );
+    const reply = await recommendOk(t.app, `user_id=${userId}&n=8`);
+    const explanations = await explained(userId, reply);
+    expect(explanations.filter((e) => e.session !== null).length).toBeGreaterThan(0);
+    reply.items.forEach((item, k) => {
+      const e = explanations[k]!;
+      expect(e.score, item.item_id).toBeCloseTo(item.score, 5);
+      expect(e.reason, item.item_id).toBe(item.reason);
+      if (e.session !== null) expect(['b-02', 'b-05']).toContain(e.session.item_id);
+    });
   });
 });

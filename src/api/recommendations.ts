@@ -192,6 +192,11 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         reason: result.reason.text,
         reason_kind: result.reason.kind,
         ...(result.reason.itemId !== undefined ? { reason_item_id: result.reason.itemId } : {}),
+        score: result.score,
+        session:
+          result.session === null
+            ? null
+            : { added: result.session.added, item_id: result.session.itemId, action: result.session.action },
         explanation: result.explanation === null ? null : explanationJson(result.explanation),
       };
     },

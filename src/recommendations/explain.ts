@@ -9,9 +9,15 @@ import type {
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import { reasonFor } from './reasons.js';
-import { coldUserVector, TRAITS_FALLBACK } from './cold-start.js';
+import { coldStart, coldUserVector, TRAITS_FALLBACK } from './cold-start.js';
 import { newContext } from './pipeline.js';
-import { chooseModel } from './stages.js';
+import { newestItems } from './profile.js';
+import { explainSessionItems, sessionItems } from './session.js';
+import { chooseModel, EVIDENCE_ITEMS, filterItems, scoreItems } from './stages.js';
+
+/** The stages that give an item the score a list ranks it by (before rules), in the pipeline's order. */
+const SERVED_SCORE_STAGES = [scoreItems, filterItems, coldStart, sessionItems];
+const SCORE_STAGE = [scoreItems];
 import type { CatalogView, Reason } from './types.js';
 
 /** A history item named by its id, with the user's strongest action on it ("purchased", …). */
@@ -82,6 +88,18 @@ export interface ExplainResult {
   readonly fallback: string | null;
   /** The reason a list would show for the item. */
   readonly reason: Reason;
+  /**
+   * The item's score as the user's list ranks it before rules (what a list reports for it): the model's
+   * score, plus what the current session added; `null` when no model scores the item. With `model=` the
+   * named model's own score, without the session.
+   */
+  readonly score: number | null;
+  /** What the current session added to the score, and the session item behind it; `null` when nothing. */
+  readonly session: {
+    readonly added: number;
+    readonly itemId: string;
+    readonly action: string;
+  } | null;
   /** `null` when no model knows the item (not trained on yet) or no model is loaded. */
   readonly explanation: ResolvedExplanation | null;
 }
@@ -112,7 +130,8 @@ export function explainRecommendation(
       requestId: 'explain',
       userId: request.userId,
       n: 1,
-      excludeSeen: false,
+      // As the default list: the session's part is scaled against the items a list may show.
+      excludeSeen: true,
       filter: null,
       now: request.now,
     },
@@ -145,15 +164,31 @@ export function explainRecommendation(
     modelVersion: bundle?.version ?? null,
     fallback: context.fallback,
   };
-  const candidate = { itemId: request.itemId, index, score: 0, source: model };
-  const reason = reasonFor(context, candidate, profile.model);
-  if (!bundle || !model || index < 0) return { ...base, reason, explanation: null };
-  if (traitUser !== null && model instanceof HybridRecommender) {
-    const ref = historyRef(bundle, profile);
-    const explanation = model.explainVector(traitUser.x, traitUser.traits, index, request.limit);
-    return { ...base, reason, explanation: resolveExplanation(explanation, ref) };
+  const evidence = newestItems(profile.model, EVIDENCE_ITEMS);
+  if (!bundle || !model || index < 0) {
+    const candidate = { itemId: request.itemId, index, score: 0, source: model };
+    const reason = reasonFor(context, candidate, evidence);
+    return { ...base, reason, score: null, session: null, explanation: null };
   }
-  return { ...base, reason, explanation: resolve(model, bundle, profile, index, request.limit) };
+  // Scored as the user's list scores it, by the same stages: the model (or the trait vector), the new
+  // items the hybrid places, the session's part. A model asked for by name is explained on its own.
+  for (const stage of request.model === undefined ? SERVED_SCORE_STAGES : SCORE_STAGE) stage.run(context);
+  const score = context.scores?.[index] ?? null;
+  const candidate = { itemId: request.itemId, index, score: score ?? 0, source: model };
+  context.items = [
+    { itemId: request.itemId, score: score ?? 0, reason: reasonFor(context, candidate, evidence) },
+  ];
+  explainSessionItems.run(context);
+  const reason = context.items[0]!.reason;
+  const part = context.session?.contributions.get(index);
+  const session =
+    part === undefined ? null : { added: part.added, itemId: part.item.itemId, action: part.item.action };
+  const ref = historyRef(bundle, profile);
+  const explanation =
+    traitUser !== null && model instanceof HybridRecommender
+      ? resolveExplanation(model.explainVector(traitUser.x, traitUser.traits, index, request.limit), ref)
+      : resolve(model, bundle, profile, index, request.limit);
+  return { ...base, reason, score, session, explanation };
 }
 
 function resolve(

@@ -228,7 +228,7 @@ export const selectCandidates: Stage = {
  * How many of the user's items (newest first) are searched for the evidence behind each reason. A reason
  * points at something recent, and the search is the costliest part of explaining: n × this × factors.
  */
-const EVIDENCE_ITEMS = 50;
+export const EVIDENCE_ITEMS = 50;
 
 /** Gives every item a reason grounded in the model that put it forward. */
 export const explainItems: Stage = {
