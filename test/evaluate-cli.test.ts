@@ -57,3 +57,31 @@ describe('attune evaluate --auto', () => {
     });
   });
 });
+
+describe('attune evaluate --choice', () => {
+  it('evaluates exactly the given model and parameters, as --models does at the same settings', async () => {
+    const { stdout: plain } = await evaluate('--models', 'itemknn', '--no-tune');
+    const expected = JSON.parse(plain.trim()) as { 'ndcg@20': number; params: unknown };
+    const choice = JSON.stringify({ model: 'itemknn', params: expected.params });
+    const { stdout } = await evaluate('--choice', choice);
+    const out = stdout.trim().split('\n');
+    expect(out).toHaveLength(1);
+    const line = JSON.parse(out[0]!) as { model: string; 'ndcg@20': number; params: unknown };
+    expect(line.model).toBe('itemknn');
+    expect(line.params).toEqual(expected.params);
+    expect(line['ndcg@20']).toBe(expected['ndcg@20']);
+    // Other parameters give another model, and the line says which.
+    const fewer = JSON.stringify({ model: 'itemknn', params: { neighbors: 1, shrinkage: 0 } });
+    const other = JSON.parse((await evaluate('--choice', fewer)).stdout) as { params: { neighbors: number } };
+    expect(other.params.neighbors).toBe(1);
+  });
+
+  it('refuses a choice that is not a model, naming what is wrong', async () => {
+    await expect(evaluate('--choice', '{"model":"nope","params":{}}')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/choice\.model: unknown model "nope"/),
+    });
+    await expect(evaluate('--choice', 'not json')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--choice: not valid JSON/),
+    });
+  });
+});

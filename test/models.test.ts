@@ -78,6 +78,11 @@ describe('health, metrics and model versions', () => {
     expect(health.body).toMatchObject({ status: 'ready', model_version: 1, primary_model: 'als' });
     const listed = await models();
     expect(listed.serving).toMatchObject({ version: 1, primary_model: 'als', users: 21, items: 30 });
+    // What serves, as `attune evaluate --choice` takes it: the configured ALS with its parameters.
+    expect((listed.serving as unknown as { chosen: unknown }).chosen).toEqual({
+      model: 'als',
+      params: t.engine.config.models.als,
+    });
     expect(listed.versions.map((v) => v.version)).toEqual([1]);
     expect(listed.versions[0]!.bytes).toBeGreaterThan(0);
     expect(await metric('attune_model_version')).toBe(1);

@@ -58,7 +58,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     const serving = engine.servingBundle;
     const versions = await engine.listBundles();
     return {
-      serving: serving ? bundleJson(serving) : null,
+      // `chosen`: the model or blend that serves, with its parameters, as `attune evaluate --choice` takes it.
+      serving: serving ? { ...bundleJson(serving), chosen: engine.servingChoice() } : null,
       training: engine.trainingState,
       versions: versions.map((v) => ({
         version: v.version,

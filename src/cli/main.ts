@@ -95,6 +95,10 @@ program
   .option('--k <n>', 'cut-off for the metrics', positiveInt('--k'), 20)
   .option('--no-tune', 'skip hyper-parameter search on the validation split (with --auto: defaults only)')
   .option('--auto', 'choose the best model or blend on validation among --models; one JSON line', false)
+  .option(
+    '--choice <json>',
+    'evaluate exactly this model or blend, e.g. what GET /v1/models says serves: {"model": …, "params": {…}}',
+  )
   .action(
     async (opts: {
       input: string;
@@ -103,6 +107,7 @@ program
       k: number;
       tune: boolean;
       auto: boolean;
+      choice?: string;
     }) => {
       const models = opts.models
         ?.split(',')
@@ -115,6 +120,7 @@ program
         k: opts.k,
         tune: opts.tune,
         auto: opts.auto,
+        ...(opts.choice === undefined ? {} : { choice: opts.choice }),
       });
     },
   );

@@ -23,6 +23,7 @@ import {
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import { LruMap } from '../shared/lru.js';
+import type { JsonValue } from '../shared/types.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
@@ -288,6 +289,13 @@ export class Engine {
   /** Whether the serving bundle was trained on the item. */
   knowsItem(itemId: string): boolean {
     return this.bundle?.itemIndex.has(itemId) ?? false;
+  }
+
+  /** The model or blend that serves personal lists, with its parameters (recency included). */
+  servingChoice(): { readonly model: ModelName; readonly params: JsonValue } | null {
+    const bundle = this.bundle;
+    const model = bundle?.model(bundle.info.primary);
+    return model ? { model: model.name, params: model.params } : null;
   }
 
   /** The models of the serving bundle. */

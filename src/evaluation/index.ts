@@ -45,7 +45,7 @@ export {
   type HarnessDeps,
   type ResultLine,
 } from './harness.js';
-export { evaluateModels } from './evaluate.js';
+export { evaluateChoice, evaluateModels, type ModelChoice } from './evaluate.js';
 export {
   centerOut,
   selectModel,

@@ -5,11 +5,13 @@ import { runAuto, selectableModels } from '../../evaluation/auto-evaluate.js';
 import { untunedGrids } from '../../evaluation/grids.js';
 import type { BlendableName } from '../../models/blend.js';
 import {
+  evaluateChoice,
   evaluateModels,
   prepareDataset,
   readInteractions,
   summarize,
   type DatasetFormat,
+  type ModelChoice,
 } from '../../evaluation/index.js';
 
 export interface EvaluateCommandOptions {
@@ -21,6 +23,8 @@ export interface EvaluateCommandOptions {
   readonly tune: boolean;
   /** Select the model or blend on validation (one output line) instead of evaluating `models`. */
   readonly auto?: boolean;
+  /** Evaluate exactly this model or blend with these parameters (one output line), untuned. */
+  readonly choice?: string;
 }
 
 /**
@@ -31,6 +35,16 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
   const dataset = await prepareDataset(readInteractions(options.input, options.format));
   process.stderr.write(`split: ${JSON.stringify(summarize(dataset))}\n`);
   const name = options.format === 'ml100k' ? basename(dirname(options.input)) : basename(options.input);
+  if (options.choice !== undefined) {
+    const threads = Math.min(2, availableParallelism());
+    const line = await evaluateChoice(dataset, parseChoice(options.choice), {
+      k: options.k,
+      dataset: name,
+      threads,
+    });
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    return;
+  }
   if (options.auto === true) {
     const line = await runAuto(
       dataset,
@@ -57,6 +71,22 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
     onLog: (line) => process.stderr.write(`${line}\n`),
   });
   for await (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/** `--choice`: `{"model": …, "params": {…}}`, as `GET /v1/models` shows what serves. */
+function parseChoice(text: string): ModelChoice {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new RangeError('--choice: not valid JSON; expected {"model": "…", "params": {…}}');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new RangeError('--choice: expected a JSON object {"model": "…", "params": {…}}');
+  }
+  const { model, params } = json as { model?: unknown; params?: unknown };
+  if (typeof model !== 'string') throw new RangeError('--choice: "model" must be a model name');
+  return { model, params: (params ?? null) as ModelChoice['params'] };
 }
 
 /** `--models` for `--auto`: registered models a blend can be built from, named as the user wrote them. */
