@@ -14,6 +14,7 @@ import { ROOT } from './server.js';
 
 const ALL = [
   'quality',
+  'parity',
   'train-als',
   'ease',
   'ingest',

@@ -20,10 +20,14 @@ export function tempDataDir(name: string): string {
 }
 
 /** Runs the CLI to completion, returning its stdout; fails loudly with its stderr. */
-export function runCli(args: readonly string[], dataDir: string): Promise<string> {
+export function runCli(
+  args: readonly string[],
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ATTUNE_DATA_DIR: dataDir },
+      env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

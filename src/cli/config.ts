@@ -22,11 +22,13 @@ function milliseconds(env: Env, name: string): number | null | undefined {
   return number;
 }
 
+const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
 /**
  * The engine configuration the CLI runs with: defaults, overridden by environment variables.
  * - `ATTUNE_CREATE_MISSING_ITEMS` (true): events for unknown items create catalog entries.
  * - `ATTUNE_RETRAIN_INTERVAL_MS` (600000, or `off`): scheduled retraining while events arrive.
- * - `ATTUNE_PRIMARY_MODEL` (`als` or `itemknn`): the model that serves personalised lists.
+ * - `ATTUNE_PRIMARY_MODEL` (`als`, `itemknn`, `ease`, `rp3beta` or `hybrid`; default `als`): the model that
+ *   serves personalised lists with `ATTUNE_SELECTION=fixed`, and the fallback of `auto` on little data.
  * - `ATTUNE_SELECTION`: `auto` (default: each training run tunes, blends and serves the best on validation
  *   within `ATTUNE_SCORING_BUDGET_MS`, falling back to `ATTUNE_PRIMARY_MODEL` on little data) or `fixed`
  *   (always serve `ATTUNE_PRIMARY_MODEL`).
@@ -45,9 +47,10 @@ export function cliEngineConfig(
   if (interval !== undefined) fromEnv.retrainIntervalMs = interval;
   const primary = env['ATTUNE_PRIMARY_MODEL'];
   if (primary !== undefined) {
-    if (primary !== 'als' && primary !== 'itemknn')
-      throw new Error('ATTUNE_PRIMARY_MODEL must be als or itemknn');
-    fromEnv.primaryModel = primary;
+    const model = PRIMARY_MODELS.find((name) => name === primary);
+    if (model === undefined)
+      throw new Error(`ATTUNE_PRIMARY_MODEL must be one of ${PRIMARY_MODELS.join(', ')}`);
+    fromEnv.primaryModel = model;
   }
   const selection = env['ATTUNE_SELECTION'];
   if (selection !== undefined) {
