@@ -445,6 +445,33 @@ export function renderResults(dir: string): string {
       '',
     );
   }
+  const userState = names.has('user-state') ? load(dir, 'user-state') : null;
+  const stateLine = userState?.lines[0];
+  if (userState && stateLine) {
+    out.push(
+      ...simpleSection(
+        "Serving's user state: whole histories in memory (`recommendations/user-history.ts`)",
+        userState,
+        [
+          [
+            'users × items each',
+            `${String(stateLine['users'])} × ${String(stateLine['items_per_user'])}`,
+            '',
+          ],
+          ['bytes per user (measured: heap + array buffers, after GC)', stateLine['bytes_per_user'], ''],
+          [
+            'GiB per million users × 100 items',
+            stateLine['gib_per_million_users'],
+            'compact: typed arrays, no events',
+          ],
+          ['bytes per item in the arrays', stateLine['bytes_per_item'], ''],
+          ['µs to build one user from the store totals', stateLine['read_from_totals_us_per_user'], ''],
+          ['µs to fold one new event into a cached user', stateLine['update_one_event_us'], ''],
+        ],
+      ),
+      '',
+    );
+  }
   const serve = names.has('serve') ? load(dir, 'serve') : null;
   const serveLine = serve?.lines[0];
   if (serve && serveLine) {

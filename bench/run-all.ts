@@ -24,14 +24,20 @@ const ALL = [
   'generalize',
   'session',
   'cold-start',
+  'user-state',
 ] as const;
+/** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
+const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  'user-state': ['--expose-gc', '--max-old-space-size=8192'],
+};
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];
 const resultsDir = join(ROOT, 'bench/results');
 mkdirSync(resultsDir, { recursive: true });
 
 for (const name of chosen) {
   process.stderr.write(`== bench ${name}\n`);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, `bench/${name}.ts`)], {
+  const flags = NODE_FLAGS[name] ?? [];
+  const child = spawnSync(process.execPath, [...flags, '--import', 'tsx', join(ROOT, `bench/${name}.ts`)], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
