@@ -90,6 +90,22 @@ function simpleSection(title: string, recorded: Recorded, rows: [string, unknown
 
 /** Renders `bench/RESULTS.md` from the kept benchmark results; only what was measured is shown. */
 /** Diversity and freshness settings side by side, against the plain list (`bench/diversity.ts`). */
+/** The serve bench's side-by-side build, when it measured one (`ATTUNE_BENCH_BASELINE_CLI`). */
+function baselineRows(baseline: Json | undefined): [string, unknown, string][] {
+  if (baseline === undefined) return [];
+  const rules = baseline['with_rules'] as Json | undefined;
+  return [
+    ['baseline build, measured the same way right after', String(baseline['cli']), ''],
+    [
+      'baseline median p99 / p50 / p99.9 (ms)',
+      `${num(baseline['median_p99_ms'], 2)} / ${num(baseline['median_p50_ms'], 2)} / ${num(baseline['median_p999_ms'], 2)}`,
+      'no regression',
+    ],
+    ['baseline with rules: median p99 (ms)', rules?.['median_p99_ms'], ''],
+    ['baseline median server RSS (MB)', baseline['median_rss_mb'], ''],
+  ];
+}
+
 function paritySection(recorded: Recorded): string[] {
   const out = [
     `## Online–offline parity: served lists against evaluation, MovieLens 100K train split (measured ${recorded.measured_at})`,
@@ -491,6 +507,8 @@ export function renderResults(dir: string): string {
           (serveLine['with_rules'] as Json | undefined)?.['median_p50_ms'],
           '',
         ],
+        ['median p99.9 (ms)', serveLine['median_p999_ms'], ''],
+        ...baselineRows(serveLine['baseline'] as Json | undefined),
       ]),
       '',
     );

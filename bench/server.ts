@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 /** The repository root, from which the compiled CLI runs. */
 export const ROOT = new URL('..', import.meta.url).pathname;
+/** The compiled CLI the benchmarks run. */
 export const CLI = join(ROOT, 'dist/cli/main.js');
 /** Data sets and reference numbers beside the checkout (never copied into it). */
 export const SHARED = join(ROOT, '..', 'shared');
@@ -24,9 +25,10 @@ export function runCli(
   args: readonly string[],
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  cli = CLI,
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -53,9 +55,10 @@ export function startServer(
   dataDir: string,
   extraEnv: Record<string, string> = {},
   nodeArgs: readonly string[] = [],
+  cli = CLI,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0'], {
+    const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0'], {
       env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
