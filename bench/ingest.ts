@@ -1,11 +1,12 @@
 /**
  * Ingestion throughput: events acknowledged per second through `POST /v1/events` in batches of 500, by the
  * real server process with its default durability (SQLite WAL, synchronous=FULL: every reply follows a
- * committed, fsynced transaction). Prints one JSON object.
+ * committed, fsynced transaction, which also keeps each user's per-item totals). Prints one JSON object;
+ * `ATTUNE_BENCH_BASELINE_CLI` measures another build the same way right after (`baseline`).
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { median, startServer, tempDataDir } from './server.js';
+import { CLI, median, startServer, tempDataDir } from './server.js';
 
 const BATCH = 500;
 const SECONDS = 10;
@@ -37,8 +38,8 @@ function bodies(count: number): string[] {
   return out;
 }
 
-async function run(): Promise<{ eventsPerSecond: number; p99Ms: number; errors: number }> {
-  const server = await startServer(tempDataDir('ingest'));
+async function run(cli: string): Promise<{ eventsPerSecond: number; p99Ms: number; errors: number }> {
+  const server = await startServer(tempDataDir('ingest'), {}, [], cli);
   try {
     const payloads = bodies(1_500);
     let next = 0;
@@ -66,17 +67,29 @@ async function run(): Promise<{ eventsPerSecond: number; p99Ms: number; errors: 
   }
 }
 
-const runs = [];
-for (let i = 0; i < RUNS; i++) runs.push(await run());
+async function measureBuild(cli: string) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await run(cli));
+  return {
+    cli,
+    median_events_per_s: Math.round(median(runs.map((r) => r.eventsPerSecond))),
+    median_p99_ms: median(runs.map((r) => r.p99Ms)),
+    runs,
+  };
+}
+
+const current = await measureBuild(CLI);
+// Another build (an earlier commit's dist/cli/main.js, say), measured the same way right after.
+const baselineCli = process.env['ATTUNE_BENCH_BASELINE_CLI'];
+const baseline = baselineCli === undefined ? null : await measureBuild(baselineCli);
 console.log(
   JSON.stringify({
     bench: 'ingest',
     batch: BATCH,
     connections: CONNECTIONS,
     seconds_per_run: SECONDS,
-    median_events_per_s: Math.round(median(runs.map((r) => r.eventsPerSecond))),
-    median_p99_ms: median(runs.map((r) => r.p99Ms)),
-    runs,
+    ...current,
+    ...(baseline === null ? {} : { baseline }),
     target_events_per_s: 30_000,
   }),
 );

@@ -456,6 +456,15 @@ export function renderResults(dir: string): string {
         [
           ['median events acknowledged / s', ingestLine['median_events_per_s'], '≥ 30,000'],
           ['median request p99 (ms)', ingestLine['median_p99_ms'], ''],
+          ...((): [string, unknown, string][] => {
+            const baseline = ingestLine['baseline'] as Json | undefined;
+            return baseline === undefined
+              ? []
+              : [
+                  ['baseline build, measured the same way right after', String(baseline['cli']), ''],
+                  ['baseline median events / s', baseline['median_events_per_s'], ''],
+                ];
+          })(),
         ],
       ),
       '',

@@ -95,35 +95,9 @@ const V2 = `
   );
 `;
 
-/**
- * Per (user, item, event name): how many such events, the latest time and the latest log position. The
- * serving path reads a user's whole history from here in one range scan (the table is clustered by user,
- * WITHOUT ROWID), however many events it took: a heavy user's state costs their distinct items, not their
- * events. Kept by event name, not by weight, so changing the feedback weights needs no rebuild.
- */
-const V3 = `
-  CREATE TABLE user_items (
-    user_id  TEXT    NOT NULL,
-    item_id  TEXT    NOT NULL,
-    name     TEXT    NOT NULL, -- the event name as sent
-    count    INTEGER NOT NULL,
-    last_ts  INTEGER NOT NULL, -- epoch ms, the latest of these events
-    last_seq INTEGER NOT NULL, -- events.seq of the latest committed of these events
-    PRIMARY KEY (user_id, item_id, name)
-  ) WITHOUT ROWID;
-  INSERT INTO user_items (user_id, item_id, name, count, last_ts, last_seq)
-    SELECT user_id, item_id, name, count(*), max(ts), max(seq) FROM events
-    WHERE item_id IS NOT NULL GROUP BY user_id, item_id, name;
-`;
-
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
-  {
-    version: 3,
-    description: "user_items: each user's whole history per item and event name",
-    up: (db) => db.exec(V3),
-  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -505,9 +505,7 @@ function appendInTransaction(
     const seq = Number(inserted.lastInsertRowid);
     positions.push(seq);
     stored += 1;
-    if (event.itemId === null) continue;
-    statements.addUserItem.run(event.userId, event.itemId, event.name, event.timestamp, seq);
-    if (createMissingItems) {
+    if (createMissingItems && event.itemId !== null) {
       const created = statements.insertMissingItem.run(event.itemId, event.timestamp, event.receivedAt);
       if (created.changes > 0) createdItems.push(event.itemId);
     }

@@ -22,7 +22,7 @@ export interface Store {
   appendEvents(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult>;
   /**
    * A user's whole history in aggregate: one entry per (item, event name) the user has events for, in no
-   * particular order. Kept in the same transaction as the events, so it always agrees with them.
+   * particular order. Always exactly what the stored events say (SQLite reads it from an index of them).
    */
   userItems(userId: string): Promise<UserItemTotal[]>;
   /** A user's events, newest first (by timestamp, then insertion order). */
