@@ -259,18 +259,21 @@ export class Engine {
    * What serving knows of a user, for a list and for an explanation alike: their whole history, its
    * session, and, for a user no model knows, their traits.
    */
-  private async profileOf(userId: string): Promise<ServingProfile> {
+  private async profileOf(
+    userId: string,
+  ): Promise<{ readonly profile: ServingProfile; readonly bundle: ModelBundle | null }> {
     const history = await this.histories.get(userId);
+    // The profile is in this bundle's index space: the request runs with it, even if another loads meanwhile.
     const bundle = this.bundle;
     const profile = buildProfile(userId, history, bundle, this.profileSettings);
-    return wantsTraits(profile, bundle) ? withTraits(profile, await this.cachedUser(userId)) : profile;
+    if (!wantsTraits(profile, bundle)) return { profile, bundle };
+    return { profile: withTraits(profile, await this.cachedUser(userId)), bundle };
   }
 
   // --- serving ------------------------------------------------------------------------------------
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult> {
-    const profile = await this.profileOf(options.userId);
-    const bundle = this.bundle;
+    const { profile, bundle } = await this.profileOf(options.userId);
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
@@ -305,8 +308,7 @@ export class Engine {
 
   /** The evidence behind one item's score for one user (the explain endpoint); logs no impression. */
   async explain(options: ExplainOptions): Promise<ExplainResult> {
-    const profile = await this.profileOf(options.userId);
-    const bundle = this.bundle;
+    const { profile, bundle } = await this.profileOf(options.userId);
     return explainRecommendation(
       {
         userId: options.userId,

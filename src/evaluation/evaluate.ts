@@ -1,4 +1,10 @@
-import { defaultParams, fitRecommender, paramsFromJson, type ModelName } from '../models/index.js';
+import {
+  defaultParams,
+  fitRecommender,
+  MODEL_NAMES,
+  paramsFromJson,
+  type ModelName,
+} from '../models/index.js';
 import type { JsonValue } from '../shared/types.js';
 import type { Interaction } from './datasets.js';
 import { runEvaluation, type EvaluateOptions, type Fitter, type ResultLine } from './harness.js';
@@ -22,15 +28,8 @@ export interface ModelChoice {
   readonly params: JsonValue;
 }
 
-const CHOOSABLE: readonly ModelName[] = [
-  'popularity',
-  'itemknn',
-  'als',
-  'hybrid',
-  'ease',
-  'rp3beta',
-  'blend',
-];
+/** Every model a choice may name: the registered models and a blend of them. */
+const CHOOSABLE: readonly ModelName[] = [...MODEL_NAMES, 'blend'];
 
 /**
  * `attune evaluate --choice`: exactly one given model or blend, with exactly these parameters (recency

@@ -130,9 +130,9 @@ export class UserHistory {
     readonly recent: readonly HistoryEntry[],
   ) {}
 
-  static empty(tables: HistoryTables, through = 0): UserHistory {
+  static empty(tables: HistoryTables): UserHistory {
     const arrays = allocate(0);
-    return new UserHistory(tables, arrays.items, arrays.weights, arrays.lastAt, arrays.marks, 0, through, []);
+    return new UserHistory(tables, arrays.items, arrays.weights, arrays.lastAt, arrays.marks, 0, 0, []);
   }
 
   /**
