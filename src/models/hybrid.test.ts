@@ -324,13 +324,25 @@ describe('hybrid: a known user with a fresh profile', () => {
     expect(out).toEqual(stored);
   });
 
-  it('measures what is new before recency weighting, and lets the weighting shape the centroid', () => {
+  it('measures what is new before recency weighting, then reads the recent past halfway', () => {
     const model = new RecencyWeighted(handModel(), 1);
-    // Item 0 is newest: the weighted weights are (2, 1); W_now is still 2 + 2 = 4 against W_t = 1.
-    expectScores(model, fresh(0, [0, 1], [2, 2], [20, 10]), mix(1 / 4, [1, 0], [1, 2]));
-    // Nothing new: the trained representation, whatever the weighting did to the weights.
+    const half = (a: readonly number[], b: readonly number[]): [number, number] => [
+      (a[0]! + b[0]!) / 2,
+      (a[1]! + b[1]!) / 2,
+    ];
+    // Item 0 is newest: the weighted weights are (2, 1), c_r ∝ [1, 2]; W_now is still 2 + 2 = 4 against
+    // W_t = 1, so the state is (1·x_t + 3·c) / 4, and the recency view is halfway between it and c_r.
+    expectScores(
+      model,
+      fresh(0, [0, 1], [2, 2], [20, 10]),
+      half(mix(1 / 4, [1, 0], [1, 2]), mix(0, [0, 0], [1, 2])),
+    );
+    // Nothing new: the state is the trained representation, and the recency view is halfway to c_r ∝
+    // 2·item0 + 1.5·item1 = [1.5, 2] — what selection measured the recency setting as.
+    expectScores(model, fresh(1, [0, 1], [2, 3], [20, 10]), half([0, 2], mix(0, [0, 0], [1.5, 2])));
+    // Without the weighting, nothing new is the trained representation itself.
     const out = new Float32Array(3);
-    model.score(fresh(1, [0, 1], [2, 3], [20, 10]), out);
+    handModel().score(fresh(1, [0, 1], [2, 3], [20, 10]), out);
     expect(Array.from(out)).toEqual(handScores([0, 2]));
   });
 

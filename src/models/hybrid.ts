@@ -5,7 +5,7 @@ import { assertCsr } from './csr.js';
 import { featureLayout, represent, trainHybrid, type FeatureLayout } from './hybrid-train.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
-import { feedbackWeights } from './recency.js';
+import { feedbackWeights, isRecencyWeighted } from './recency.js';
 import type {
   CsrMatrix,
   Evidence,
@@ -176,12 +176,14 @@ function representAll(
  * where W_t is the user's total feedback weight in the training matrix (`userWeights`, the row sums) and
  * W_now the profile's total feedback weight. One new view on a user with hundreds barely moves them; a
  * user whose history doubled moves halfway to c; a profile holding no more than training saw scores as
- * trained. Under recency weighting (`recency.ts`) W_now is the profile's feedback before weighting, in
- * the units of W_t: the weighted total is a decayed sum that would stay below W_t for any long history, so
- * a user who doubled their history would not move at all. Recency still acts, through c, which it pulls
- * towards the newest items, i.e. what was added. A known user with nothing new therefore scores as
- * trained, weighted or not. Artifacts saved before `userWeights` existed average instead:
- * x = (x_t + c) / 2.
+ * trained. Artifacts saved before `userWeights` existed average instead: x = (x_t + c) / 2.
+ *
+ * Recency weighting (`recency.ts`, a hyper-parameter selection tunes) is a deliberate reading of the recent
+ * past on top of that state: the user is x_r = (x + c_r) / 2, with c_r the centroid of the recency-weighted
+ * profile and x the state above, computed from the feedback before weighting (W_now in the units of W_t:
+ * the decayed total would stay below W_t for any long history, and a user who doubled their history would
+ * not move). So recency pulls every user toward their newest items, in evaluation and serving alike, and
+ * events after training still move the state itself.
  */
 export class HybridRecommender implements Recommender {
   readonly name = 'hybrid' as const;
@@ -190,6 +192,8 @@ export class HybridRecommender implements Recommender {
   private readonly itemNorms: Float32Array;
   private readonly meanUserNorm: number;
   private readonly user: Float64Array;
+  /** Scratch for the recency view's centroid (`userVector`). */
+  private readonly recent: Float64Array;
   /** The trained representation's share of the vector `userVector` last returned (for `explain`). */
   private trainedShare = 0;
   private readonly vectors: ItemVectors;
@@ -231,6 +235,7 @@ export class HybridRecommender implements Recommender {
     }
     this.meanUserNorm = count > 0 ? sum / count : 1;
     this.user = new Float64Array(f);
+    this.recent = new Float64Array(f);
     this.vectors = new ItemVectors(itemRepr, f, this.itemNorms);
   }
 
@@ -582,6 +587,12 @@ export class HybridRecommender implements Recommender {
       for (let a = 0; a < f; a++) user[a] = share * trained[a]! + (1 - share) * user[a]!;
     }
     this.trainedShare = share;
+    if (isRecencyWeighted(profile) && profile.items.length > 0) {
+      const { recent } = this;
+      this.centroid(profile, recent);
+      for (let a = 0; a < f; a++) user[a] = 0.5 * (user[a]! + recent[a]!);
+      this.trainedShare = share / 2;
+    }
     return user;
   }
 

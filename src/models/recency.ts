@@ -41,6 +41,11 @@ export function feedbackWeights(profile: UserProfile): Float32Array {
   return feedbackBehind.get(profile) ?? profile.weights;
 }
 
+/** Whether `weighByRecency` made this profile (its weights are decayed, not the user's feedback). */
+export function isRecencyWeighted(profile: UserProfile): boolean {
+  return feedbackBehind.has(profile);
+}
+
 /** A model that scores recency-weighted profiles; everything else is the wrapped model's. */
 export class RecencyWeighted implements Recommender {
   readonly params: JsonValue;
