@@ -120,7 +120,8 @@ const ENGINES: readonly { readonly name: string; readonly env: Record<string, st
 
 for (const engine of ENGINES) {
   const dataDir = tempDataDir('parity');
-  const env = { ...engine.env, ATTUNE_RETRAIN_INTERVAL_MS: 'off' };
+  // The personalized path is what parity is about: no global holdout (its users get popularity by design).
+  const env = { ...engine.env, ATTUNE_RETRAIN_INTERVAL_MS: 'off', ATTUNE_HOLDOUT: '0' };
   await runCli(['import', '--format', 'ml100k', trainFile], dataDir, env);
   await runCli(['train'], dataDir, env);
   const server = await startServer(dataDir, env);

@@ -322,7 +322,8 @@ async function serving(): Promise<void> {
   const dataDir = tempDataDir('session-serve');
   await runCli(['demo', '--seed', String(seed)], dataDir);
   await runCli(['train'], dataDir);
-  const server = await startServer(dataDir);
+  // Session quality of personalized lists: no global holdout (its users get popularity by design).
+  const server = await startServer(dataDir, { ATTUNE_HOLDOUT: '0' });
   try {
     const users = shop.users.slice(0, USERS).map((user) => user.id);
     const now = Date.now();

@@ -69,6 +69,9 @@ export interface RecommendationsReply {
   readonly model: string;
   readonly model_version: number | null;
   readonly fallback: string | null;
+  /** Whether the user is in the global holdout (popularity, never personalization). */
+  readonly holdout: boolean;
+  readonly experiments: { experiment: string; variant: string; control: boolean; served: boolean }[];
   readonly items: RecommendedItemJson[];
 }
 
@@ -154,7 +157,7 @@ export interface JsonResponse<T> {
 /** One request through the whole HTTP layer; a JSON body is sent as JSON, a string as given. */
 export async function call<T>(
   app: FastifyInstance,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},

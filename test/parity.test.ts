@@ -64,6 +64,8 @@ describe('online–offline parity', () => {
         selection: 'fixed',
         primaryModel: model,
         coldStart: false,
+        // The personalized path: held-out users get popularity by design (test/experiments.test.ts).
+        holdout: 0,
         models: recency === undefined ? models : { ...models, [model]: { ...models[model], recency } },
       });
       t = app;

@@ -5,6 +5,7 @@ import { adminRoutes } from './admin.js';
 import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
 import { handleError } from './errors.js';
 import { eventRoutes } from './events.js';
+import { experimentRoutes } from './experiments.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
 import { recommendationRoutes } from './recommendations.js';
@@ -66,5 +67,6 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(recommendationRoutes, { engine });
   void app.register(rulesRoutes, { engine });
   void app.register(adminRoutes, { engine });
+  void app.register(experimentRoutes, { engine });
   return app;
 }

@@ -119,10 +119,13 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     },
     async (request) => {
       const { query } = request;
+      // The user's experiments may set the preset: a variant's preset replaces the request's.
+      const plan = await engine.servingPlan(query.user_id);
+      const preset = (plan.kind === 'personalized' ? plan.treatment.preset : undefined) ?? query.preset;
       // Filters, rules and the preset compile together (`recommendations/rules.ts`; equal ones are
       // compiled once and shared); the request's own diversity and session settings go on top.
       const rules = withServingOptions(
-        await requestRules(engine, query.preset, query),
+        await requestRules(engine, preset, query),
         servingSpecFromQuery(query),
       );
       const result = await engine.recommend({
@@ -130,6 +133,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         n: query.n,
         excludeSeen: query.exclude_seen,
         filter: rules?.filter ?? null,
+        plan,
         ...(rules ? { rules } : {}),
         ...(query.request_id !== undefined ? { requestId: query.request_id } : {}),
       });
@@ -139,6 +143,13 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         model: result.model,
         model_version: result.modelVersion,
         fallback: result.fallback,
+        holdout: result.plan.holdout,
+        experiments: result.plan.experiments.map((e) => ({
+          experiment: e.experiment,
+          variant: e.variant,
+          control: e.control,
+          served: e.served,
+        })),
         items: result.items.map(recommendedItemJson),
       };
     },

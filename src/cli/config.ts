@@ -34,6 +34,8 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  *   (always serve `ATTUNE_PRIMARY_MODEL`).
  * - `ATTUNE_SCORING_BUDGET_MS` (0.5): with `auto`, the most milliseconds per user the chosen scorer may take.
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
+ * - `ATTUNE_HOLDOUT` (0.05): the share of users in the global holdout, who never get personalization
+ *   (popularity under the same rules); `0` turns it off.
  */
 export function cliEngineConfig(
   dataDirOption: string | undefined,
@@ -64,6 +66,13 @@ export function cliEngineConfig(
     if (!(ms > 0))
       throw new Error(`ATTUNE_SCORING_BUDGET_MS must be a positive number of milliseconds, got '${budget}'`);
     fromEnv.scoringBudgetMs = ms;
+  }
+  const holdout = env['ATTUNE_HOLDOUT'];
+  if (holdout !== undefined) {
+    const share = holdout.trim() === '' ? Number.NaN : Number(holdout);
+    if (!(share >= 0 && share < 1))
+      throw new Error(`ATTUNE_HOLDOUT must be a share of users in [0, 1) (0 turns it off), got '${holdout}'`);
+    fromEnv.holdout = share;
   }
   const feedbackFile = env['ATTUNE_FEEDBACK_FILE'];
   if (feedbackFile !== undefined)

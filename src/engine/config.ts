@@ -61,6 +61,12 @@ export interface EngineConfig {
    * 30 minutes. `weight: 0` turns it off.
    */
   readonly session: SessionConfig;
+  /**
+   * The global holdout: this share of users (by a hash of their id) never receives personalization. They
+   * get popularity under the same filters and rules, so `attune experiments report holdout` always answers
+   * what personalization adds. Default 0.05; 0 turns it off (`ATTUNE_HOLDOUT`).
+   */
+  readonly holdout: number;
 }
 
 export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
@@ -89,6 +95,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   maxResults: 100,
   impressionFlushMs: 50,
   session: defaultSessionConfig,
+  holdout: 0.05,
 };
 
 export function engineConfig(storeUrl: string, overrides: Partial<EngineConfig> = {}): EngineConfig {

@@ -22,6 +22,12 @@ import {
   type Stage,
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
+import {
+  BUILT_IN_METRIC_NAMES,
+  ExperimentRegistry,
+  type Assignment,
+  type ServingPlan,
+} from '../experiments/index.js';
 import { LruMap } from '../shared/lru.js';
 import type { JsonValue } from '../shared/types.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
@@ -48,6 +54,8 @@ export interface RecommendOptions {
   readonly filter: ItemFilter | null;
   /** The client's id for this request; one is generated when absent. */
   readonly requestId?: string;
+  /** How the user is served (holdout, experiment variants); `servingPlan` computes it when absent. */
+  readonly plan?: ServingPlan;
   /**
    * Compiled business rules, diversity and freshness. Their property filter is not applied from here:
    * pass it (combined with any request filter) as `filter`.
@@ -68,6 +76,13 @@ export interface SimilarOptions {
   readonly filter: ItemFilter | null;
   /** When given, the list is logged as an impression for this user. */
   readonly userId?: string;
+}
+
+/** What a reply says about the experiments behind a list. */
+export interface ServedPlan {
+  readonly holdout: boolean;
+  /** `served` false: the variant's model was not in the serving bundle yet, so the default served. */
+  readonly experiments: readonly (Assignment & { readonly served: boolean })[];
 }
 
 /** What an engine is given besides its configuration: collaborators, not settings. */
@@ -125,6 +140,8 @@ export class Engine {
     readonly store: Store,
     readonly catalog: CatalogIndex,
     readonly metrics: EngineMetrics,
+    /** Experiments and the global holdout: definitions, assignment, exposures. */
+    readonly experiments: ExperimentRegistry,
     private readonly stages: readonly Stage[],
     readonly logger: Logger,
     trainerName: string,
@@ -170,11 +187,23 @@ export class Engine {
     for await (const batch of store.scanItems()) for (const item of batch) catalog.upsert(item);
     const logger =
       options.logger ?? pino({ name: 'attune', level: 'warn' }, pino.destination({ dest: 2, sync: true }));
+    const metrics = new EngineMetrics();
+    const experiments = await ExperimentRegistry.open(store, {
+      holdout: config.holdout,
+      metricNames: () => BUILT_IN_METRIC_NAMES,
+      exposureFlushMs: config.impressionFlushMs,
+      onError: (error) => {
+        metrics.errors.inc({ where: 'exposures' });
+        logger.error({ err: error }, 'writing exposures failed');
+      },
+      onDrop: (count) => metrics.exposuresDropped.inc(count),
+    });
     const engine = new Engine(
       config,
       store,
       catalog,
-      new EngineMetrics(),
+      metrics,
+      experiments,
       stages,
       logger,
       options.trainerName ?? 'attune',
@@ -272,8 +301,31 @@ export class Engine {
 
   // --- serving ------------------------------------------------------------------------------------
 
-  async recommend(options: RecommendOptions): Promise<RecommendationResult> {
+  /**
+   * How the user's recommendations are served: held out, or personalized under the variants of the
+   * experiments they are in. Reads the user's traits only when a running experiment has an audience.
+   */
+  async servingPlan(userId: string): Promise<ServingPlan> {
+    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
+    return this.experiments.plan(userId, traits);
+  }
+
+  /** The running experiments the user is in (client-side variants), and whether they are held out. */
+  async assignments(userId: string): Promise<{ holdout: boolean; assignments: Assignment[] }> {
+    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
+    return this.experiments.assignments(userId, traits);
+  }
+
+  /** Logs a client-side exposure; the variant is the user's assignment (see `ExperimentRegistry.exposeClient`). */
+  async exposeClient(userId: string, experiment: string, at: number): Promise<Assignment> {
+    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
+    return this.experiments.exposeClient(userId, experiment, traits, at);
+  }
+
+  async recommend(options: RecommendOptions): Promise<RecommendationResult & { readonly plan: ServedPlan }> {
+    const plan = options.plan ?? (await this.servingPlan(options.userId));
     const { profile, bundle } = await this.profileOf(options.userId);
+    const model = plan.kind === 'personalized' ? plan.treatment.model : undefined;
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
@@ -282,11 +334,27 @@ export class Engine {
       filter: options.filter,
       now: Date.now(),
       ...(options.rules ? { rules: options.rules } : {}),
+      ...(plan.kind === 'holdout' ? { personalized: false } : {}),
+      ...(model === undefined ? {} : { model }),
     };
     const result = runPipeline(this.stages, request, profile, bundle, this.catalog);
+    // A variant whose model the bundle does not hold yet (trained at the next run) served the default:
+    // it is not exposed, so analysis never counts users who did not get the variant.
+    const served =
+      plan.kind === 'holdout'
+        ? []
+        : plan.assignments.filter((a) => a.treatment.model === undefined || bundle?.model(a.treatment.model));
+    this.experiments.expose(options.userId, plan, served, request.now);
     this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
     this.logImpression('recommendations', result.requestId, options.userId, result);
-    return result;
+    return {
+      ...result,
+      plan: {
+        holdout: plan.kind === 'holdout',
+        experiments:
+          plan.kind === 'holdout' ? [] : plan.assignments.map((a) => ({ ...a, served: served.includes(a) })),
+      },
+    };
   }
 
   /** Whether the serving bundle was trained on the item. */
@@ -427,7 +495,7 @@ export class Engine {
         const info = await this.runner.run((stage, done, total) => {
           this.training = { state: 'running', stage, done, total };
           onProgress?.(stage, done, total);
-        });
+        }, this.experiments.modelsWanted());
         const serving = await this.loadBundle(info.version);
         const seconds = (performance.now() - started) / 1000;
         this.metrics.trainingSeconds.observe(seconds);
@@ -536,6 +604,10 @@ export class Engine {
   private startSchedule(): void {
     if (this.config.bundlePollMs !== null) {
       this.pollTimer = setInterval(() => {
+        this.experiments.refresh().catch((error: unknown) => {
+          this.metrics.errors.inc({ where: 'experiments-poll' });
+          this.logger.error({ err: error }, 'reading experiments failed');
+        });
         if (this.currentRun) return;
         this.refreshBundle().catch((error: unknown) => {
           this.metrics.errors.inc({ where: 'bundle-poll' });
@@ -595,6 +667,7 @@ export class Engine {
     // its own and cannot collide with the next trainer's.
     await this.lease?.release();
     await this.impressions.flush();
+    await this.experiments.flush();
     await this.store.close();
   }
 }

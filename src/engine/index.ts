@@ -3,6 +3,7 @@ export {
   Engine,
   type EngineOptions,
   type RecommendOptions,
+  type ServedPlan,
   type SimilarOptions,
   type TrainingRun,
   type TrainingState,

@@ -63,6 +63,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly exposuresDropped = new Counter({
+    name: 'attune_exposures_dropped_total',
+    help: 'Experiment exposures not logged because the exposure backlog was full (the store fell behind).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'attune_' });
   }

@@ -26,6 +26,7 @@ export const coldStart: Stage = {
   name: 'cold-start',
   run(context) {
     const { bundle } = context;
+    if (context.request.personalized === false) return;
     const hybrid = bundle?.model('hybrid');
     if (!bundle || !(hybrid instanceof HybridRecommender) || hybrid.nItems !== bundle.itemIds.length) return;
     if (serveColdUser(context, hybrid)) return;

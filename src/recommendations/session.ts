@@ -201,7 +201,7 @@ export const sessionItems: Stage = {
   name: 'session',
   run(context) {
     const { bundle, scores, request } = context;
-    if (!bundle || !scores || !context.model) return;
+    if (!bundle || !scores || !context.model || request.personalized === false) return;
     const session = requestSession(context);
     if (!session) return;
     const { config } = session;

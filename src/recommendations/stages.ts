@@ -19,10 +19,14 @@ import {
 import { explainSessionItems, sessionItems } from './session.js';
 import { coldStart } from './cold-start.js';
 
+/** Why the primary model did not serve a user in the global holdout (the reply's `fallback`). */
+export const HOLDOUT_FALLBACK = 'holdout';
+
 /**
- * Picks the model for this request. The primary model serves whenever it knows something about the
- * user: a trained row, or just-sent events on items it knows (folded in, so a brand-new user is
- * personalised from their first events). Otherwise popularity serves, and the reply says why.
+ * Picks the model for this request. The primary model (or the one the request names: an experiment's
+ * variant) serves whenever it knows something about the user: a trained row, or just-sent events on items
+ * it knows (folded in, so a brand-new user is personalised from their first events). Otherwise popularity
+ * serves, and the reply says why. A held-out user gets popularity whatever they did.
  */
 export const chooseModel: Stage = {
   name: 'choose-model',
@@ -32,9 +36,21 @@ export const chooseModel: Stage = {
       context.fallback = 'no_model';
       return;
     }
-    const primary = bundle.model(bundle.info.primary);
     const popularity = bundle.model('popularity') ?? null;
+    if (context.request.personalized === false) {
+      context.model = popularity;
+      context.fallback = HOLDOUT_FALLBACK;
+      return;
+    }
+    const wanted = context.request.model;
+    const primary =
+      (wanted === undefined ? undefined : bundle.model(wanted)) ?? bundle.model(bundle.info.primary);
     const knowsUser = profile.model.userIndex >= 0 || profile.model.items.length > 0;
+    if (wanted === 'popularity' && knowsUser) {
+      // A variant that serves popularity on purpose: not a fallback.
+      context.model = popularity;
+      return;
+    }
     if (primary && primary !== popularity && knowsUser) {
       context.model = primary;
       return;

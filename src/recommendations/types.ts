@@ -29,6 +29,16 @@ export interface RecommendationRequest {
   readonly now: number;
   /** Business rules, diversity and freshness (`rules.ts`); absent = none. */
   readonly rules?: Rules;
+  /**
+   * The model to rank with instead of the bundle's primary (an experiment's variant); ignored, with the
+   * primary serving, when the bundle does not hold it.
+   */
+  readonly model?: ModelName;
+  /**
+   * False serves the non-personalized baseline (the global holdout): popularity under the same filters,
+   * rules and diversity, with no cold-start or session personalization. Absent means true.
+   */
+  readonly personalized?: boolean;
 }
 
 /** What a served list says about itself. */

@@ -13,6 +13,7 @@ export type {
   ScanOptions,
   Store,
   StoredArtifact,
+  StoredExperiment,
   UserEventsOptions,
   UserItemTotal,
 } from './types.js';

@@ -1,8 +1,16 @@
 import type { Item, User } from '../catalog/types.js';
 import type { TrackedEvent } from '../events/types.js';
+import type { Exposure } from '../experiments/types.js';
 import type { Impression, ImpressionItem } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import type { ArtifactInfo, Lease, NewArtifact, StoredArtifact, UserItemTotal } from './types.js';
+import type {
+  ArtifactInfo,
+  Lease,
+  NewArtifact,
+  StoredArtifact,
+  StoredExperiment,
+  UserItemTotal,
+} from './types.js';
 
 /*
  * Row ↔ object mapping for the SQL backends. Nested values (context, properties, attributes, traits,
@@ -204,6 +212,33 @@ export function impressionFromRow(row: ImpressionRow): Impression {
     fallback: row.fallback !== 0,
     items: parseJson<ImpressionItem[]>(row.items),
   };
+}
+
+export interface ExposureRow {
+  readonly experiment: string;
+  readonly user_id: string;
+  readonly variant: string;
+  readonly at: number;
+}
+
+export type ExposureParams = [experiment: string, userId: string, variant: string, at: number];
+
+export function exposureParams(exposure: Exposure): ExposureParams {
+  return [exposure.experiment, exposure.userId, exposure.variant, exposure.at];
+}
+
+export function exposureFromRow(row: ExposureRow): Exposure {
+  return { experiment: row.experiment, userId: row.user_id, variant: row.variant, at: row.at };
+}
+
+export interface ExperimentRow {
+  readonly id: string;
+  readonly revision: number;
+  readonly body: string;
+}
+
+export function experimentFromRow(row: ExperimentRow): StoredExperiment {
+  return { id: row.id, revision: row.revision, body: parseJson<JsonValue>(row.body) };
 }
 
 export interface ArtifactInfoRow {

@@ -1,7 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../shared/worker.js';
-import type { ImpressionParams } from './rows.js';
-import type { BackgroundReply, BackgroundRequest } from './sqlite-background.worker.js';
+import type { BackgroundReply, BackgroundRequest, BackgroundRows } from './sqlite-background.worker.js';
 
 /** The serving thread's handle on the store's background writer (`sqlite-background.worker.ts`). */
 export class BackgroundWriter {
@@ -20,7 +19,7 @@ export class BackgroundWriter {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       if (reply.type === 'done') waiting?.resolve();
-      else waiting?.reject(new Error(`writing impressions failed: ${reply.message}`));
+      else waiting?.reject(new Error(`writing the ${reply.table} log failed: ${reply.message}`));
     });
     const fail = (error: Error): void => {
       this.failure = error;
@@ -32,12 +31,12 @@ export class BackgroundWriter {
   }
 
   /** Resolves once the rows are committed by the background thread. */
-  appendImpressions(rows: readonly ImpressionParams[]): Promise<void> {
+  write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'impressions', id, rows } satisfies BackgroundRequest);
+      this.worker.postMessage({ type: 'write', table, id, rows } as BackgroundRequest);
     });
   }
 

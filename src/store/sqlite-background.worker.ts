@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ImpressionParams } from './rows.js';
+import type { ExposureParams, ImpressionParams } from './rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
 /**
- * The SQLite store's background writer: WAL checkpoints and the impression log, on a connection of its
+ * The SQLite store's background writer: WAL checkpoints and the impression and exposure logs, on a connection of its
  * own, so the serving thread neither copies the WAL back into the database nor waits on the disk for a
  * log write. A checkpoint run inline stalled requests for tens of milliseconds; even run on another
  * thread, it stalled the serving thread's own impression commits on the file system. Checkpoints are
@@ -15,19 +15,38 @@ export interface BackgroundJob {
   readonly intervalMs: number;
 }
 
+/** The logs the background thread writes, with the rows each takes. */
+export interface BackgroundRows {
+  readonly impressions: readonly ImpressionParams[];
+  readonly exposures: readonly ExposureParams[];
+}
+
 export type BackgroundRequest =
-  | { readonly type: 'impressions'; readonly id: number; readonly rows: readonly ImpressionParams[] }
+  | {
+      [T in keyof BackgroundRows]: {
+        readonly type: 'write';
+        readonly table: T;
+        readonly id: number;
+        readonly rows: BackgroundRows[T];
+      };
+    }[keyof BackgroundRows]
   | { readonly type: 'stop' };
 
 export type BackgroundReply =
   | { readonly type: 'done'; readonly id: number }
-  | { readonly type: 'failed'; readonly id: number; readonly message: string };
+  | {
+      readonly type: 'failed';
+      readonly id: number;
+      readonly table: keyof BackgroundRows;
+      readonly message: string;
+    };
 
 const { file, intervalMs } = workerData as BackgroundJob;
 const port = parentPort;
 let open: {
   readonly db: Database.Database;
-  readonly insert: (rows: readonly ImpressionParams[]) => void;
+  readonly insertImpressions: (rows: readonly ImpressionParams[]) => void;
+  readonly insertExposures: (rows: readonly ExposureParams[]) => void;
 } | null = null;
 let stopped = false;
 
@@ -35,13 +54,16 @@ function connection(): NonNullable<typeof open> {
   if (open) return open;
   const db = new Database(file, { fileMustExist: true });
   db.pragma('busy_timeout = 5000');
-  // The impression log is not an acknowledged write: a process crash still keeps what WAL holds.
+  // The logs are not acknowledged writes: a process crash still keeps what WAL holds.
   db.pragma('synchronous = NORMAL');
   const statements: Statements = prepareStatements(db);
-  const insert = db.transaction((rows: readonly ImpressionParams[]) => {
+  const insertImpressions = db.transaction((rows: readonly ImpressionParams[]) => {
     for (const row of rows) statements.insertImpression.run(...row);
   }).immediate;
-  open = { db, insert };
+  const insertExposures = db.transaction((rows: readonly ExposureParams[]) => {
+    for (const row of rows) statements.insertExposure.run(...row);
+  }).immediate;
+  open = { db, insertImpressions, insertExposures };
   return open;
 }
 
@@ -66,10 +88,17 @@ const timer = setInterval(() => {
 port?.on('message', (request: BackgroundRequest) => {
   if (request.type === 'stop') return stop();
   try {
-    connection().insert(request.rows);
+    const writer = connection();
+    if (request.table === 'impressions') writer.insertImpressions(request.rows);
+    else writer.insertExposures(request.rows);
     port.postMessage({ type: 'done', id: request.id } satisfies BackgroundReply);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    port.postMessage({ type: 'failed', id: request.id, message } satisfies BackgroundReply);
+    port.postMessage({
+      type: 'failed',
+      id: request.id,
+      table: request.table,
+      message,
+    } satisfies BackgroundReply);
   }
 });

@@ -95,9 +95,30 @@ const V2 = `
   );
 `;
 
+/**
+ * Experiments (their definitions as JSON documents with a revision for compare-and-set updates) and
+ * exposures: one row per (experiment, user), the user's first exposure, which is what analysis counts from.
+ */
+const V3 = `
+  CREATE TABLE experiments (
+    id       TEXT    PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    body     TEXT    NOT NULL -- JSON
+  );
+
+  CREATE TABLE exposures (
+    experiment TEXT    NOT NULL,
+    user_id    TEXT    NOT NULL,
+    variant    TEXT    NOT NULL,
+    at         INTEGER NOT NULL, -- epoch ms
+    PRIMARY KEY (experiment, user_id)
+  ) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
+  { version: 3, description: 'experiments, exposures', up: (db) => db.exec(V3) },
 ];
 
 /** The schema version this build writes and understands. */

@@ -6,6 +6,9 @@ import type {
   ArtifactRow,
   EventParams,
   EventRow,
+  ExperimentRow,
+  ExposureParams,
+  ExposureRow,
   ImpressionParams,
   ImpressionRow,
   ItemParams,
@@ -88,6 +91,32 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     ),
     getImpression: db.prepare<[requestId: string], ImpressionRow>(
       `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE request_id = ?`,
+    ),
+
+    // The earliest exposure wins, whichever batch (or instance) writes it first.
+    insertExposure: db.prepare<ExposureParams>(
+      `INSERT INTO exposures (experiment, user_id, variant, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (experiment, user_id) DO UPDATE SET variant = excluded.variant, at = excluded.at
+       WHERE excluded.at < exposures.at`,
+    ),
+    scanExposures: db.prepare<[experiment: string, afterUser: string, limit: number], ExposureRow>(
+      `SELECT experiment, user_id, variant, at FROM exposures WHERE experiment = ? AND user_id > ?
+       ORDER BY user_id LIMIT ?`,
+    ),
+    countExposures: db.prepare<[experiment: string], { variant: string; users: number }>(
+      'SELECT variant, count(*) AS users FROM exposures WHERE experiment = ? GROUP BY variant',
+    ),
+
+    getExperiment: db.prepare<[id: string], ExperimentRow>(
+      'SELECT id, revision, body FROM experiments WHERE id = ?',
+    ),
+    listExperiments: db.prepare<[], ExperimentRow>('SELECT id, revision, body FROM experiments ORDER BY id'),
+    insertExperiment: db.prepare<[id: string, revision: number, body: string]>(
+      'INSERT OR IGNORE INTO experiments (id, revision, body) VALUES (?, ?, ?)',
+    ),
+    // Compare-and-set: only the revision the writer read may be replaced.
+    updateExperiment: db.prepare<[revision: number, body: string, id: string, expected: number]>(
+      'UPDATE experiments SET revision = ?, body = ? WHERE id = ? AND revision = ?',
     ),
 
     // The version is chosen inside the insert (one write transaction), so no other writer can take it

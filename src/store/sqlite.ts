@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 
 import type { Item, User } from '../catalog/types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
+import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
@@ -14,6 +15,9 @@ import {
   artifactParams,
   eventFromRow,
   eventParams,
+  experimentFromRow,
+  exposureFromRow,
+  exposureParams,
   impressionFromRow,
   impressionParams,
   itemFromRow,
@@ -37,6 +41,7 @@ import type {
   ScanOptions,
   Store,
   StoredArtifact,
+  StoredExperiment,
   UserEventsOptions,
   UserItemTotal,
 } from './types.js';
@@ -161,6 +166,7 @@ interface Open {
   readonly appendMany: (appends: readonly PendingAppend[]) => AppendResult[];
   readonly putItems: (items: readonly Item[]) => void;
   readonly appendImpressions: (impressions: readonly Impression[]) => void;
+  readonly appendExposures: (exposures: readonly Exposure[]) => void;
 }
 
 /** An `appendEvents` call waiting for the next group commit. */
@@ -225,8 +231,11 @@ export class SqliteStore implements Store {
         statements.putLease.run(name, holder, acquiredAt, now + ttlMs);
         return { acquired: true, lease: { name, holder, acquiredAt, expiresAt: now + ttlMs } };
       }).immediate,
-      // Without a background thread (secondary connections) the log is written inline.
+      // Without a background thread (secondary connections) the logs are written inline.
       appendImpressions: insertImpressions,
+      appendExposures: db.transaction((exposures: readonly Exposure[]) => {
+        for (const exposure of exposures) statements.insertExposure.run(...exposureParams(exposure));
+      }).immediate,
     };
   }
 
@@ -382,13 +391,65 @@ export class SqliteStore implements Store {
   async appendImpressions(impressions: readonly Impression[]): Promise<void> {
     const open = this.#writable('append impressions');
     if (impressions.length === 0) return;
-    if (this.background) return this.background.appendImpressions(impressions.map(impressionParams));
+    if (this.background) return this.background.write('impressions', impressions.map(impressionParams));
     open.appendImpressions(impressions);
   }
 
   async getImpression(requestId: string): Promise<Impression | null> {
     const row = this.#connection().statements.getImpression.get(requestId);
     return row ? impressionFromRow(row) : null;
+  }
+
+  // --- experiments --------------------------------------------------------------------------------
+
+  async saveExperiment(experiment: StoredExperiment, expectedRevision: number | null): Promise<boolean> {
+    const { statements } = this.#writable('save an experiment');
+    const body = JSON.stringify(experiment.body);
+    const result =
+      expectedRevision === null
+        ? statements.insertExperiment.run(experiment.id, experiment.revision, body)
+        : statements.updateExperiment.run(experiment.revision, body, experiment.id, expectedRevision);
+    return result.changes > 0;
+  }
+
+  async getExperiment(id: string): Promise<StoredExperiment | null> {
+    const row = this.#connection().statements.getExperiment.get(id);
+    return row ? experimentFromRow(row) : null;
+  }
+
+  async listExperiments(): Promise<StoredExperiment[]> {
+    return this.#connection().statements.listExperiments.all().map(experimentFromRow);
+  }
+
+  async appendExposures(exposures: readonly Exposure[]): Promise<void> {
+    const open = this.#writable('append exposures');
+    if (exposures.length === 0) return;
+    if (this.background) return this.background.write('exposures', exposures.map(exposureParams));
+    open.appendExposures(exposures);
+  }
+
+  async *scanExposures(
+    experiment: string,
+    options: { readonly batchSize?: number } = {},
+  ): AsyncGenerator<Exposure[]> {
+    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+    assertCount('batchSize', batchSize, 1);
+    let after = '';
+    while (true) {
+      const rows = this.#connection().statements.scanExposures.all(experiment, after, batchSize);
+      const last = rows.at(-1);
+      if (!last) return;
+      after = last.user_id;
+      yield rows.map(exposureFromRow);
+      if (rows.length < batchSize) return;
+    }
+  }
+
+  async countExposures(experiment: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const row of this.#connection().statements.countExposures.all(experiment))
+      counts[row.variant] = row.users;
+    return counts;
   }
 
   // --- model artifacts ----------------------------------------------------------------------------

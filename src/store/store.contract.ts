@@ -602,6 +602,66 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe('experiments', () => {
+      it('creates once and updates only the revision the writer read', async () => {
+        const first = { id: 'exp-1', revision: 1, body: { name: 'first', weights: [0.5, 0.5] } };
+        expect(await store.saveExperiment(first, null)).toBe(true);
+        // A second create of the same id is refused and changes nothing.
+        expect(await store.saveExperiment({ ...first, body: { name: 'other' } }, null)).toBe(false);
+        expect(await store.getExperiment('exp-1')).toEqual(first);
+        const second = { id: 'exp-1', revision: 2, body: { name: 'second' } };
+        expect(await store.saveExperiment(second, 1)).toBe(true);
+        // A writer that read revision 1 lost the race: refused, the newer body stays.
+        expect(await store.saveExperiment({ id: 'exp-1', revision: 2, body: { name: 'stale' } }, 1)).toBe(
+          false,
+        );
+        expect(await store.getExperiment('exp-1')).toEqual(second);
+        expect(await store.getExperiment('nope')).toBeNull();
+      });
+
+      it('lists experiments by id', async () => {
+        for (const id of ['b', 'a', 'c']) await store.saveExperiment({ id, revision: 1, body: { id } }, null);
+        expect((await store.listExperiments()).map((e) => e.id)).toEqual(['a', 'b', 'c']);
+      });
+    });
+
+    describe('exposures', () => {
+      const exposure = (userId: string, variant: string, at: number, experiment = 'e1') => ({
+        experiment,
+        userId,
+        variant,
+        at,
+      });
+      const scanAll = async (experiment: string, batchSize?: number) => {
+        const all = [];
+        for await (const batch of store.scanExposures(experiment, batchSize ? { batchSize } : {}))
+          all.push(...batch);
+        return all;
+      };
+
+      it('keeps each user’s earliest exposure per experiment, whatever order batches arrive in', async () => {
+        await store.appendExposures([exposure('u1', 'a', T0 + 10), exposure('u2', 'b', T0)]);
+        // Later exposures change nothing; an earlier one arriving late (another instance) replaces.
+        await store.appendExposures([exposure('u1', 'b', T0 + 20), exposure('u1', 'a', T0 + 20)]);
+        await store.appendExposures([exposure('u2', 'a', T0 - 5), exposure('u1', 'a', T0 + 10, 'e2')]);
+        expect(await scanAll('e1')).toEqual([exposure('u1', 'a', T0 + 10), exposure('u2', 'a', T0 - 5)]);
+        expect(await scanAll('e2')).toEqual([exposure('u1', 'a', T0 + 10, 'e2')]);
+        expect(await store.countExposures('e1')).toEqual({ a: 2 });
+        expect(await store.countExposures('none')).toEqual({});
+      });
+
+      it('scans every exposed user exactly once across batches', async () => {
+        const users = Array.from({ length: 25 }, (_, i) =>
+          exposure(`u${i}`, i % 3 === 0 ? 'a' : 'b', T0 + i),
+        );
+        await store.appendExposures(users);
+        const scanned = await scanAll('e1', 7);
+        expect(scanned).toHaveLength(25);
+        expect(new Set(scanned.map((e) => e.userId)).size).toBe(25);
+        expect(await store.countExposures('e1')).toEqual({ a: 9, b: 16 });
+      });
+    });
+
     describe('artifacts', () => {
       it('numbers versions per name from 1, and says which version it saved', async () => {
         expect(await store.saveArtifact(artifact('als', new Uint8Array([1])))).toBe(1);

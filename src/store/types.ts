@@ -1,5 +1,6 @@
 import type { Item, User } from '../catalog/types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
+import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { EpochMs, JsonValue } from '../shared/types.js';
 
@@ -64,6 +65,27 @@ export interface Store {
   appendImpressions(impressions: readonly Impression[]): Promise<void>;
   getImpression(requestId: string): Promise<Impression | null>;
 
+  // --- experiments --------------------------------------------------------------------------------
+  /**
+   * Stores an experiment's definition (a JSON document; `experiments/` owns its shape) under compare-and-set:
+   * with `expectedRevision` null it is created and fails if the id exists; otherwise it replaces exactly the
+   * revision the caller read. Returns false, changing nothing, when that does not hold (someone else wrote
+   * first), so two instances editing one experiment never silently lose an edit.
+   */
+  saveExperiment(experiment: StoredExperiment, expectedRevision: number | null): Promise<boolean>;
+  getExperiment(id: string): Promise<StoredExperiment | null>;
+  /** Every experiment, ordered by id. */
+  listExperiments(): Promise<StoredExperiment[]>;
+  /**
+   * Records exposures. A user keeps their earliest exposure per experiment (with its variant): a later one
+   * changes nothing, an earlier one arriving late (another instance's batch) replaces it.
+   */
+  appendExposures(exposures: readonly Exposure[]): Promise<void>;
+  /** An experiment's exposed users, each once, with their first exposure; ordered by user id. */
+  scanExposures(experiment: string, options?: { readonly batchSize?: number }): AsyncIterable<Exposure[]>;
+  /** Exposed users per variant. */
+  countExposures(experiment: string): Promise<Record<string, number>>;
+
   // --- model artifacts ----------------------------------------------------------------------------
   /**
    * Saves the artifact as a new version of its name and returns that version: one more than the highest
@@ -99,6 +121,13 @@ export interface Store {
   setMeta(key: string, value: JsonValue): Promise<void>;
 
   close(): Promise<void>;
+}
+
+/** An experiment's definition as stored: the store keeps the document, `experiments/` gives it meaning. */
+export interface StoredExperiment {
+  readonly id: string;
+  readonly revision: number;
+  readonly body: JsonValue;
 }
 
 /** A user's events on one item under one name, summed: what serving reads of a whole history. */

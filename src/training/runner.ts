@@ -1,3 +1,4 @@
+import type { ModelName } from '../models/index.js';
 import { startWorker } from '../shared/worker.js';
 import type { BundleInfo } from './bundle.js';
 import type { TrainingConfig, TrainingProgress } from './train.js';
@@ -19,17 +20,22 @@ export class TrainingRunner {
     private readonly config: TrainingConfig,
   ) {}
 
-  run(onProgress?: TrainingProgress): Promise<BundleInfo> {
-    this.running ??= this.start(onProgress).finally(() => {
+  /** `alsoFit`: models this run fits besides the configured ones (see `TrainingConfig.alsoFit`). */
+  run(onProgress?: TrainingProgress, alsoFit: readonly ModelName[] = []): Promise<BundleInfo> {
+    this.running ??= this.start(onProgress, alsoFit).finally(() => {
       this.running = null;
     });
     return this.running;
   }
 
-  private start(onProgress?: TrainingProgress): Promise<BundleInfo> {
+  private start(
+    onProgress: TrainingProgress | undefined,
+    alsoFit: readonly ModelName[],
+  ): Promise<BundleInfo> {
     return new Promise((resolve, reject) => {
+      const config: TrainingConfig = alsoFit.length > 0 ? { ...this.config, alsoFit } : this.config;
       const worker = startWorker(import.meta.url, './training.worker.js', {
-        workerData: { storeUrl: this.storeUrl, config: this.config },
+        workerData: { storeUrl: this.storeUrl, config },
       });
       let settled = false;
       worker.on('message', (message: TrainingMessage) => {

@@ -54,6 +54,11 @@ export interface TrainingConfig {
    * runs, no cold start).
    */
   readonly hybrid?: boolean;
+  /**
+   * Models to fit besides the ones serving needs, at their tuned (else configured) parameters: the models
+   * running experiments' variants serve (`experiments/`). `blend` is served only when selection chose it.
+   */
+  readonly alsoFit?: readonly ModelName[];
 }
 
 /**
@@ -110,6 +115,15 @@ export async function trainBundle(
     for (const component of chosen.params.components) {
       const planned = plan.find((p) => p.model === component.model);
       if (planned === undefined) plan.push({ model: component.model, params: component.params } as Choice);
+    }
+  }
+  if (personal) {
+    for (const name of config.alsoFit ?? []) {
+      if (name === 'blend' || plan.some((p) => p.model === name)) continue;
+      plan.push(
+        selection?.best.find((b) => b.model === name) ??
+          ({ model: name, params: config.models[name] } as Choice),
+      );
     }
   }
   // With side features every model shares the widened index: new items are empty columns, which cost

@@ -55,6 +55,13 @@ export async function serve(options: ServeOptions): Promise<void> {
   const address = await app.listen({ port: options.port, host: options.host });
   const url = address.replace('0.0.0.0', '127.0.0.1');
   log(`Attune is serving at ${url}`);
+  const holdout = engine.experiments.holdoutShare;
+  log(
+    holdout > 0
+      ? `  global holdout: ${+(holdout * 100).toFixed(2)}% of users get popularity, never personalization; ` +
+          'what personalization adds: attune experiments report holdout (ATTUNE_HOLDOUT=0 turns it off)'
+      : '  global holdout: off (ATTUNE_HOLDOUT=0); set a share such as 0.05 to measure what personalization adds',
+  );
   log(`  try: curl '${url}/v1/recommendations?user_id=user-0001&n=5'`);
   log(`       curl '${url}/health'`);
 

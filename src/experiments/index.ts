@@ -1,0 +1,23 @@
+export { Assigner, matchesAudience, variantAt, type HoldoutSettings } from './assignment.js';
+export {
+  BUILT_IN_METRIC_NAMES,
+  DEFAULT_GUARDRAILS,
+  DEFAULT_METRICS,
+  ExperimentError,
+  type ExperimentInput,
+  type ExperimentUpdate,
+  type VariantInput,
+} from './definition.js';
+export { hashPoint } from './hash.js';
+export { ExperimentRegistry, type ExperimentRegistryOptions } from './registry.js';
+export {
+  HOLDOUT,
+  type Assignment,
+  type AudienceCondition,
+  type Experiment,
+  type ExperimentStatus,
+  type Exposure,
+  type ServingPlan,
+  type Variant,
+  type VariantTreatment,
+} from './types.js';
