@@ -298,6 +298,42 @@ const recencyNote = (params: unknown): string => {
   return typeof recency === 'number' ? ` (recency ${recency})` : '';
 };
 
+/** `bench/stats.ts`: `attune stats --json` against the reference fixtures, per case and in sum. */
+function statsSection(recorded: Recorded): string[] {
+  const cases = recorded.lines.filter((line) => line['bench'] === 'stats' && line['summary'] !== true);
+  const total = recorded.lines.find((line) => line['bench'] === 'stats' && line['summary'] === true);
+  const mismatchCount = (line: Json): number =>
+    Array.isArray(line['mismatches']) ? line['mismatches'].length : 0;
+  const relative = (value: unknown): string => (typeof value === 'number' ? value.toExponential(1) : '–');
+  const out = [
+    `## Experiment statistics: \`attune stats\` against \`../shared/reference/stats/\` (measured ${recorded.measured_at})`,
+    '',
+    "Every number of each fixture's expected JSON (numpy/scipy) under `variants`, `comparisons`, `srm`,",
+    '`corrections`, `cuped` and `unadjusted_comparisons`, compared as its README says: integers exactly, the rest',
+    "within 1e-6 relative. The fixtures' own `t_crit` (scipy `t.ppf`) is good to about 5e-10, which is the",
+    'largest difference expected here. CLI time is process start to exit (median of three runs), most of it',
+    "Node starting the CLI's modules.",
+    '',
+    '| case | kind | users | fields compared | mismatches | max relative error | worst field | CLI ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...cases.map(
+      (line) =>
+        `| ${String(line['case'])} | ${String(line['kind'])} | ${String(line['rows'])} | ${String(line['fields_compared'])} | ` +
+        `${mismatchCount(line)} | ${relative(line['max_rel_error'])} | ${String(line['worst_field'] ?? '–')} | ${num(line['cli_ms'], 0)} |`,
+    ),
+  ];
+  if (total !== undefined) {
+    const mismatches = Number(total['mismatches']);
+    out.push(
+      '',
+      `${String(total['cases'])} cases, ${String(total['fields_compared'])} fields compared, ${mismatches} mismatches ` +
+        `(target 0: ${mismatches === 0 ? 'met' : '**not met**'}); largest relative error ${relative(total['max_rel_error'])} ` +
+        `(${String(total['worst_field'])}); CLI median ${num(total['cli_ms_median'], 0)} ms.`,
+    );
+  }
+  return out;
+}
+
 export function renderResults(dir: string): string {
   const names = new Set(readdirSync(dir).map((file) => file.replace(/\.json$/, '')));
   const refs = reference();
@@ -517,11 +553,55 @@ export function renderResults(dir: string): string {
           '',
         ],
         ['median p99.9 (ms)', serveLine['median_p999_ms'], ''],
+        [
+          'with two experiments running (two layers, 5% holdout): median p99 (ms)',
+          (serveLine['with_two_experiments'] as Json | undefined)?.['median_p99_ms'],
+          '≤ 5 ms',
+        ],
+        [
+          'with two experiments running: median p50 (ms)',
+          (serveLine['with_two_experiments'] as Json | undefined)?.['median_p50_ms'],
+          '',
+        ],
         ...baselineRows(serveLine['baseline'] as Json | undefined),
       ]),
       '',
     );
   }
+  const assignment = names.has('assignment') ? load(dir, 'assignment') : null;
+  const assignmentLine = assignment?.lines[0];
+  if (assignment && assignmentLine) {
+    out.push(
+      ...simpleSection(
+        'Experiments: assignment and exposure per request (`bench/assignment.ts`)',
+        assignment,
+        [
+          ['setting', '5% global holdout, two experiments in two layers, 200,000 users × 3 requests', ''],
+          ['median ns per request (plan + expose)', assignmentLine['median_ns_per_request'], '< 20,000 ns'],
+        ],
+      ),
+      '',
+    );
+  }
+  const analysis = names.has('experiment-analysis') ? load(dir, 'experiment-analysis') : null;
+  const analysisLine = analysis?.lines.find((l) => l['bench'] === 'experiment-analysis');
+  if (analysis && analysisLine) {
+    out.push(
+      ...simpleSection(
+        'Experiments: analysis over the event log (`bench/experiment-analysis.ts`)',
+        analysis,
+        [
+          ['exposed users', analysisLine['users'], '1,000,000'],
+          ['events', analysisLine['events'], '10,000,000'],
+          ['seconds (four built-in metrics, one pass)', analysisLine['seconds'], '< 10 s'],
+          ['RSS (MB)', analysisLine['rss_mb'], ''],
+        ],
+      ),
+      '',
+    );
+  }
+  const stats = names.has('stats') ? load(dir, 'stats') : null;
+  if (stats && stats.lines.length > 0) out.push(...statsSection(stats), '');
   out.push(
     '## How these were measured',
     '',

@@ -3,6 +3,7 @@ import {
   call,
   get,
   ids,
+  ingest,
   loadShop,
   openTestApp,
   plantedShop,
@@ -16,6 +17,16 @@ interface AssignmentsReply {
   user_id: string;
   holdout: boolean;
   assignments: { experiment: string; variant: string; control: boolean; model?: string; config: unknown }[];
+}
+interface ResultsReply {
+  exposed: Record<string, number>;
+  sample_ratio: { p_value: number; mismatch: boolean } | null;
+  summary: string[];
+  metrics: {
+    metric: string;
+    role: string;
+    analysis: { variants: Record<string, { mean?: number; mean_value?: number }> } | null;
+  }[];
 }
 interface ExperimentReply {
   id: string;
@@ -31,6 +42,8 @@ let t: TestApp;
 /** Users the global holdout (25% here, to have several among 40) takes, by the assignment endpoint. */
 let heldOut: string[];
 let personalized: string[];
+/** Each personalized user's variant in `pop-vs-als`. */
+const arms = new Map<string, string>();
 
 beforeAll(async () => {
   t = await openTestApp({ holdout: 0.25 });
@@ -159,10 +172,50 @@ describe('experiments over HTTP', () => {
       }
     }
     expect(new Set(seen.values())).toEqual(new Set(['control', 'popular']));
+    for (const [user, arm] of seen) arms.set(user, arm);
     await t.engine.experiments.flush();
     const counts = await exposed('pop-vs-als');
     expect(counts.reduce((a, b) => a + b, 0)).toBe(personalized.length);
     expect(counts[1]).toBe([...seen.values()].filter((v) => v === 'popular').length);
+  });
+
+  it('reports each metric from the events after first exposure, with a verdict line', async () => {
+    // Every user of the popular arm buys for 10; every second control user does.
+    const control = [...arms].filter(([, arm]) => arm === 'control').map(([user]) => user);
+    const popular = [...arms].filter(([, arm]) => arm === 'popular').map(([user]) => user);
+    const buyers = [...popular, ...control.filter((_, i) => i % 2 === 0)];
+    await ingest(
+      t.app,
+      buyers.map((user) => ({
+        event: 'Order Completed',
+        user_id: user,
+        timestamp: new Date().toISOString(),
+        properties: { revenue: 10 },
+      })),
+    );
+    const report = await get<ResultsReply>(t.app, '/v1/experiments/pop-vs-als/results');
+    expect(report.status, report.text).toBe(200);
+    expect(report.body.exposed).toEqual({ control: control.length, popular: popular.length });
+    expect(report.body.sample_ratio).not.toBeNull();
+    const metric = (name: string) => report.body.metrics.find((m) => m.metric === name)!;
+    const raw = (name: string, variant: string) => {
+      const v = metric(name).analysis!.variants[variant]!;
+      return v.mean_value ?? v.mean;
+    };
+    const controlBuyers = control.filter((_, i) => i % 2 === 0).length;
+    expect(raw('purchase_conversion', 'popular')).toBe(1);
+    expect(raw('purchase_conversion', 'control')).toBeCloseTo(controlBuyers / control.length, 12);
+    expect(raw('revenue_per_user', 'popular')).toBe(10);
+    expect(raw('revenue_per_user', 'control')).toBeCloseTo((10 * controlBuyers) / control.length, 12);
+    expect(metric('purchase_conversion').role).toBe('primary');
+    expect(metric('day7_retention').role).toBe('guardrail');
+    expect(report.body.summary[0]).toMatch(
+      /^purchase conversion \+\d+\.\d% \[.*\] for popular vs control, \d+% chance to beat control; .*sample ratio OK$/,
+    );
+
+    const holdout = await get<ResultsReply>(t.app, '/v1/experiments/holdout/results');
+    expect(holdout.status, holdout.text).toBe(200);
+    expect(holdout.body.exposed).toEqual({ holdout: heldOut.length, personalized: personalized.length });
   });
 
   it('records client-side exposures under the user’s own variant and refuses bad ones clearly', async () => {

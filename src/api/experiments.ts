@@ -199,6 +199,39 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
   );
 
   app.get(
+    '/v1/experiments/:id/results',
+    { schema: { params: Type.Object({ id: IdSchema }) } },
+    async (request) => engine.experimentReport(request.params.id),
+  );
+
+  app.get('/v1/metrics', async () => ({
+    metrics: engine.metricCatalog
+      .list()
+      .map(({ definition, builtIn }) => ({ ...definition, built_in: builtIn })),
+  }));
+
+  app.put(
+    '/v1/metrics/:name',
+    {
+      schema: {
+        params: Type.Object({ name: Type.String() }),
+        body: Type.Object({}, { additionalProperties: true }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Record<string, unknown>;
+      if (body['name'] !== undefined && body['name'] !== request.params.name) {
+        return reply
+          .status(400)
+          .send(
+            errorBody('invalid_request', `body field "name": must equal the path's "${request.params.name}"`),
+          );
+      }
+      return engine.metricCatalog.put({ ...body, name: request.params.name });
+    },
+  );
+
+  app.get(
     '/v1/assignments',
     { schema: { querystring: Type.Object({ user_id: IdSchema }) } },
     async (request) => {

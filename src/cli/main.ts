@@ -3,8 +3,16 @@ import { Command, Option } from 'commander';
 import { datasetFormats, type DatasetFormat } from '../evaluation/index.js';
 import { demo } from './commands/demo.js';
 import { evaluate } from './commands/evaluate.js';
+import { listExperiments, reportExperiment } from './commands/experiments.js';
 import { importFile } from './commands/import.js';
 import { serve } from './commands/serve.js';
+import {
+  confidenceLevel,
+  DEFAULT_SEQUENTIAL_TUNING_N,
+  METRIC_KINDS,
+  stats,
+  type MetricKind,
+} from './commands/stats.js';
 import { train } from './commands/train.js';
 import { port, positiveInt } from './options.js';
 
@@ -124,6 +132,54 @@ program
       });
     },
   );
+
+program
+  .command('stats')
+  .description('analyse an experiment from per-user rows: lifts, intervals, p-values, chance to win, SRM')
+  .requiredOption('--input <path>', 'per-user CSV: variant, then the columns of --kind')
+  .addOption(new Option('--kind <kind>', 'metric kind').choices(METRIC_KINDS).makeOptionMandatory())
+  .requiredOption('--weights <list>', 'intended split, control included, e.g. control=0.5,b=0.5')
+  .option('--confidence <level>', 'level of every interval', confidenceLevel, 0.95)
+  .option(
+    '--sequential-tuning <n>',
+    'users (all arms) at which the always-valid intervals are tightest',
+    positiveInt('--sequential-tuning'),
+    DEFAULT_SEQUENTIAL_TUNING_N,
+  )
+  .option('--json', 'one JSON object on stdout instead of the report', false)
+  .action(
+    async (opts: {
+      input: string;
+      kind: MetricKind;
+      weights: string;
+      confidence: number;
+      sequentialTuning: number;
+      json: boolean;
+    }) => {
+      await stats(opts);
+    },
+  );
+
+const experiments = program
+  .command('experiments')
+  .description('experiments and the global holdout: list them, report their lift');
+experiments
+  .command('list')
+  .description('every experiment with its status and exposed users per variant')
+  .addOption(dataDirOption())
+  .option('--json', 'one JSON object on stdout', false)
+  .action(async (opts: { dataDir?: string; json: boolean }) => {
+    await listExperiments({ dataDir: opts.dataDir, json: opts.json });
+  });
+experiments
+  .command('report')
+  .description('the lift of an experiment (or of personalization: `holdout`) per metric, with verdicts')
+  .argument('<id>', 'experiment id, or holdout')
+  .addOption(dataDirOption())
+  .option('--json', 'one JSON object on stdout instead of the table', false)
+  .action(async (id: string, opts: { dataDir?: string; json: boolean }) => {
+    await reportExperiment(id, { dataDir: opts.dataDir, json: opts.json });
+  });
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -23,9 +23,12 @@ import {
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import {
-  BUILT_IN_METRIC_NAMES,
   ExperimentRegistry,
+  MetricCatalog,
+  experimentReport,
+  reportSubject,
   type Assignment,
+  type ExperimentReport,
   type ServingPlan,
 } from '../experiments/index.js';
 import { LruMap } from '../shared/lru.js';
@@ -142,6 +145,8 @@ export class Engine {
     readonly metrics: EngineMetrics,
     /** Experiments and the global holdout: definitions, assignment, exposures. */
     readonly experiments: ExperimentRegistry,
+    /** The metrics experiments report: built in and stored. */
+    readonly metricCatalog: MetricCatalog,
     private readonly stages: readonly Stage[],
     readonly logger: Logger,
     trainerName: string,
@@ -188,9 +193,10 @@ export class Engine {
     const logger =
       options.logger ?? pino({ name: 'attune', level: 'warn' }, pino.destination({ dest: 2, sync: true }));
     const metrics = new EngineMetrics();
+    const metricCatalog = await MetricCatalog.open(store);
     const experiments = await ExperimentRegistry.open(store, {
       holdout: config.holdout,
-      metricNames: () => BUILT_IN_METRIC_NAMES,
+      metricNames: () => metricCatalog.metricNames(),
       exposureFlushMs: config.impressionFlushMs,
       onError: (error) => {
         metrics.errors.inc({ where: 'exposures' });
@@ -204,6 +210,7 @@ export class Engine {
       catalog,
       metrics,
       experiments,
+      metricCatalog,
       stages,
       logger,
       options.trainerName ?? 'attune',
@@ -320,6 +327,16 @@ export class Engine {
   async exposeClient(userId: string, experiment: string, at: number): Promise<Assignment> {
     const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
     return this.experiments.exposeClient(userId, experiment, traits, at);
+  }
+
+  /**
+   * The analysis of an experiment (or of the global holdout, id `holdout`) as of now, from the exposures
+   * and the event log. Reads the whole log: the CLI's `attune experiments report` runs it in its own process.
+   */
+  async experimentReport(id: string): Promise<ExperimentReport> {
+    await this.experiments.flush();
+    await this.impressions.flush();
+    return experimentReport(this.store, reportSubject(id, this.experiments, this.metricCatalog), Date.now());
   }
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult & { readonly plan: ServedPlan }> {

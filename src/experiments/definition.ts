@@ -222,7 +222,11 @@ function variants(inputs: readonly VariantInput[]): Variant[] {
   });
   const marked = list.filter((v) => v.control);
   if (marked.length > 1) throw invalid('variants', 'exactly one variant may have "control": true');
-  if (marked.length === 1) return list;
+  if (marked.length === 1) {
+    const misnamed = list.findIndex((v) => v.name === 'control' && !v.control);
+    if (misnamed >= 0) throw invalid(`variants[${misnamed}].name`, '"control" may only name the control');
+    return list;
+  }
   // Unmarked: the variant named "control" is the control.
   const named = list.findIndex((v) => v.name === 'control');
   if (named < 0) {

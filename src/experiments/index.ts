@@ -9,6 +9,17 @@ export {
   type VariantInput,
 } from './definition.js';
 export { hashPoint } from './hash.js';
+export { MetricCatalog } from './metric-catalog.js';
+export {
+  experimentReport,
+  holdoutSubject,
+  reportSubject,
+  type ExperimentReport,
+  type MetricReport,
+  type ReportSubject,
+  type SeriesPoint,
+  type Verdict,
+} from './report.js';
 export { ExperimentRegistry, type ExperimentRegistryOptions } from './registry.js';
 export {
   HOLDOUT,

@@ -89,6 +89,9 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     insertImpression: db.prepare<ImpressionParams>(
       `INSERT OR IGNORE INTO impressions (${IMPRESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    scanImpressions: db.prepare<[afterRow: number, limit: number], ImpressionRow & { readonly row: number }>(
+      `SELECT rowid AS row, ${IMPRESSION_COLUMNS} FROM impressions WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+    ),
     getImpression: db.prepare<[requestId: string], ImpressionRow>(
       `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE request_id = ?`,
     ),

@@ -400,6 +400,20 @@ export class SqliteStore implements Store {
     return row ? impressionFromRow(row) : null;
   }
 
+  async *scanImpressions(options: { readonly batchSize?: number } = {}): AsyncGenerator<Impression[]> {
+    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+    assertCount('batchSize', batchSize, 1);
+    let after = 0;
+    while (true) {
+      const rows = this.#connection().statements.scanImpressions.all(after, batchSize);
+      const last = rows.at(-1);
+      if (!last) return;
+      after = last.row;
+      yield rows.map(impressionFromRow);
+      if (rows.length < batchSize) return;
+    }
+  }
+
   // --- experiments --------------------------------------------------------------------------------
 
   async saveExperiment(experiment: StoredExperiment, expectedRevision: number | null): Promise<boolean> {

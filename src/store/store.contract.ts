@@ -595,6 +595,15 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.getImpression('r3')).toBeNull();
       });
 
+      it('scans every impression once, in the order stored, across batches', async () => {
+        const all = Array.from({ length: 11 }, (_, i) => served(`r${10 - i}`));
+        await store.appendImpressions(all.slice(0, 6));
+        await store.appendImpressions(all.slice(6));
+        const scanned: Impression[] = [];
+        for await (const batch of store.scanImpressions({ batchSize: 4 })) scanned.push(...batch);
+        expect(scanned).toEqual(all);
+      });
+
       it('keeps the first impression logged under a request id', async () => {
         await store.appendImpressions([served('r1')]);
         await store.appendImpressions([served('r1', { model: 'itemknn' })]);

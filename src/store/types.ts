@@ -64,6 +64,8 @@ export interface Store {
   // --- impressions --------------------------------------------------------------------------------
   appendImpressions(impressions: readonly Impression[]): Promise<void>;
   getImpression(requestId: string): Promise<Impression | null>;
+  /** Every logged impression, in the order they were stored, in batches (for experiment analysis). */
+  scanImpressions(options?: { readonly batchSize?: number }): AsyncIterable<Impression[]>;
 
   // --- experiments --------------------------------------------------------------------------------
   /**

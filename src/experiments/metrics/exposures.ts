@@ -1,0 +1,104 @@
+import type { EpochMs } from '../../shared/types.js';
+import { StringIndex } from './string-index.js';
+
+/** A user's first exposure to an experiment: the variant they saw and when they first saw it. */
+export interface ExposedUser {
+  readonly userId: string;
+  readonly variant: string;
+  readonly firstAt: EpochMs;
+}
+
+/** A user given under two variants: assignment broke its one promise, and no analysis of them is sound. */
+export class ExposureConflictError extends Error {
+  constructor(
+    readonly userId: string,
+    readonly variants: readonly [string, string],
+  ) {
+    super(`user "${userId}" is exposed to two variants, "${variants[0]}" and "${variants[1]}"`);
+    this.name = 'ExposureConflictError';
+  }
+}
+
+/**
+ * The exposed users, each with an index (the order they were first given) into every per-user array of
+ * the analysis. Users are not regrouped by variant: that would renumber a million hash-table entries at
+ * random; each variant instead lists its members, and results are gathered per variant at the end.
+ */
+export interface ExposedPopulation {
+  /** Variant names, sorted, so that results do not depend on the order exposures were read in. */
+  readonly variants: readonly string[];
+  /** User id → index (`keys`: index → user id). The analysis's one per-user hash table. */
+  readonly users: StringIndex;
+  /**
+   * Index → first exposure time; +Infinity for a user first exposed at or after `now` (not exposed yet as of
+   * the analysis time), so that every window test fails for them without another check.
+   */
+  readonly firstAt: Float64Array;
+  /** Per variant (as `variants`), its members' indices, ascending. */
+  readonly members: readonly Int32Array[];
+}
+
+/**
+ * Indexes exposures. A user given more than once keeps the earliest time, so a later exposure never resets
+ * their windows; a user given under two variants throws `ExposureConflictError`. Users whose first exposure
+ * is not before `now` belong to no variant.
+ */
+export function indexExposures(exposures: Iterable<ExposedUser>, now: EpochMs): ExposedPopulation {
+  const users = new StringIndex(Array.isArray(exposures) ? exposures.length : 1024);
+  const times: number[] = [];
+  const variantOf: number[] = [];
+  const variantIds = new Map<string, number>();
+  const variantNames: string[] = [];
+
+  let position = 0;
+  let lastVariant = '';
+  let v = -1;
+  for (const exposure of exposures) {
+    const { userId, variant, firstAt } = exposure;
+    if (typeof userId !== 'string' || typeof variant !== 'string' || !Number.isFinite(firstAt)) {
+      throw new TypeError(`exposure ${position}: expected a string userId and variant and a finite firstAt`);
+    }
+    position++;
+    // Exposures come in runs of few variants: compare with the last one before hashing the name.
+    if (v < 0 || variant !== lastVariant) {
+      v = variantIds.get(variant) ?? variantNames.push(variant) - 1;
+      variantIds.set(variant, v);
+      lastVariant = variant;
+    }
+    const known = users.add(userId);
+    if (known === times.length) {
+      times.push(firstAt);
+      variantOf.push(v);
+    } else if (variantOf[known] !== v) {
+      throw new ExposureConflictError(userId, [variantNames[variantOf[known]!]!, variant]);
+    } else if (firstAt < times[known]!) {
+      times[known] = firstAt;
+    }
+  }
+
+  const order = variantNames.map((_, i) => i).sort((a, b) => compare(variantNames[a]!, variantNames[b]!));
+  const sizes = new Int32Array(variantNames.length);
+  const firstAt = new Float64Array(times.length);
+  for (let u = 0; u < times.length; u++) {
+    const exposed = times[u]! < now;
+    firstAt[u] = exposed ? times[u]! : Infinity;
+    if (exposed) sizes[variantOf[u]!]!++;
+  }
+  const members = variantNames.map((_, i) => new Int32Array(sizes[i]!));
+  const filled = new Int32Array(variantNames.length);
+  for (let u = 0; u < times.length; u++) {
+    if (firstAt[u] === Infinity) continue;
+    const of = variantOf[u]!;
+    members[of]![filled[of]!++] = u;
+  }
+  return {
+    variants: order.map((i) => variantNames[i]!),
+    users,
+    firstAt,
+    members: order.map((i) => members[i]!),
+  };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
