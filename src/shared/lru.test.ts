@@ -83,4 +83,36 @@ describe('LruMap', () => {
       }),
     );
   });
+
+  it('evicts exactly as a reference LRU list does, under any sequence of operations', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('set', 'get', 'delete', 'peek'),
+      key: fc.integer({ min: 0, max: 7 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const lru = new LruMap<number, number>(4);
+        // The reference: keys from least to most recently used.
+        let order: number[] = [];
+        for (const [step, { kind, key }] of ops.entries()) {
+          if (kind === 'set') {
+            lru.set(key, step);
+            order = [...order.filter((k) => k !== key), key];
+            if (order.length > 4) order = order.slice(order.length - 4);
+          } else if (kind === 'get') {
+            const value = lru.get(key);
+            expect(value !== undefined).toBe(order.includes(key));
+            if (value !== undefined) order = [...order.filter((k) => k !== key), key];
+          } else if (kind === 'delete') {
+            expect(lru.delete(key)).toBe(order.includes(key));
+            order = order.filter((k) => k !== key);
+          } else {
+            expect(lru.peek(key) !== undefined).toBe(order.includes(key));
+          }
+        }
+        expect(lru.size).toBe(order.length);
+        for (let key = 0; key < 8; key++) expect(lru.has(key)).toBe(order.includes(key));
+      }),
+    );
+  });
 });
