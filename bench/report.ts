@@ -568,6 +568,28 @@ export function renderResults(dir: string): string {
       '',
     );
   }
+  // The serve bench run with one fixed model for both builds (`ATTUNE_SELECTION=fixed ATTUNE_PRIMARY_MODEL=als
+  // node --import tsx bench/serve.ts`): the serving path compared like for like, whatever selection picks.
+  const fixed = names.has('serve-fixed-als') ? load(dir, 'serve-fixed-als') : null;
+  const fixedLine = fixed?.lines[0];
+  if (fixed && fixedLine) {
+    const part = (key: string, field: string) => (fixedLine[key] as Json | undefined)?.[field];
+    out.push(
+      ...simpleSection('Serving, like for like: both builds serving ALS (fixed selection)', fixed, [
+        ['median p99 (ms)', fixedLine['median_p99_ms'], '≤ 10 ms'],
+        ['median p50 (ms)', fixedLine['median_p50_ms'], ''],
+        ['with rules and diversity: median p99 (ms)', part('with_rules', 'median_p99_ms'), '≤ 10 ms'],
+        [
+          'with two experiments running: median p99 (ms)',
+          part('with_two_experiments', 'median_p99_ms'),
+          '≤ 5 ms',
+        ],
+        ['median server RSS (MB)', fixedLine['median_rss_mb'], '< 300 MB'],
+        ...baselineRows(fixedLine['baseline'] as Json | undefined),
+      ]),
+      '',
+    );
+  }
   const assignment = names.has('assignment') ? load(dir, 'assignment') : null;
   const assignmentLine = assignment?.lines[0];
   if (assignment && assignmentLine) {
