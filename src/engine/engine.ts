@@ -23,16 +23,17 @@ import {
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import {
+  ExperimentError,
   ExperimentRegistry,
+  HOLDOUT,
   MetricCatalog,
-  experimentReport,
-  reportSubject,
+  reportInWorker,
   type Assignment,
   type ExperimentReport,
   type ServingPlan,
 } from '../experiments/index.js';
 import { LruMap } from '../shared/lru.js';
-import type { JsonValue } from '../shared/types.js';
+import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
@@ -313,30 +314,41 @@ export class Engine {
    * experiments they are in. Reads the user's traits only when a running experiment has an audience.
    */
   async servingPlan(userId: string): Promise<ServingPlan> {
-    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
-    return this.experiments.plan(userId, traits);
+    return this.experiments.plan(userId, await this.audienceTraits(userId));
   }
 
   /** The running experiments the user is in (client-side variants), and whether they are held out. */
   async assignments(userId: string): Promise<{ holdout: boolean; assignments: Assignment[] }> {
-    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
-    return this.experiments.assignments(userId, traits);
+    return this.experiments.assignments(userId, await this.audienceTraits(userId));
   }
 
   /** Logs a client-side exposure; the variant is the user's assignment (see `ExperimentRegistry.exposeClient`). */
   async exposeClient(userId: string, experiment: string, at: number): Promise<Assignment> {
-    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
-    return this.experiments.exposeClient(userId, experiment, traits, at);
+    return this.experiments.exposeClient(userId, experiment, await this.audienceTraits(userId), at);
+  }
+
+  /** The user's traits when a running experiment's audience needs them (a cached read), else null. */
+  private async audienceTraits(userId: string): Promise<ScalarRecord | null> {
+    return this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
   }
 
   /**
    * The analysis of an experiment (or of the global holdout, id `holdout`) as of now, from the exposures
-   * and the event log. Reads the whole log: the CLI's `attune experiments report` runs it in its own process.
+   * and the event log, in a worker thread with its own store connection: it reads the whole log.
    */
   async experimentReport(id: string): Promise<ExperimentReport> {
+    if (id !== HOLDOUT && this.experiments.get(id) === undefined) {
+      throw new ExperimentError(404, null, `no experiment "${id}"`);
+    }
     await this.experiments.flush();
     await this.impressions.flush();
-    return experimentReport(this.store, reportSubject(id, this.experiments, this.metricCatalog), Date.now());
+    return reportInWorker({
+      storeUrl: this.config.storeUrl,
+      id,
+      holdout: this.config.holdout,
+      now: Date.now(),
+      readonly: false,
+    });
   }
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult & { readonly plan: ServedPlan }> {

@@ -1,4 +1,5 @@
 import { MODEL_NAMES, type ModelName } from '../models/index.js';
+import { BUILT_IN_METRICS } from './metrics/index.js';
 import type { EpochMs, JsonValue, Scalar } from '../shared/types.js';
 import { HOLDOUT, type AudienceCondition, type Experiment, type Variant } from './types.js';
 
@@ -8,9 +9,10 @@ export class ExperimentError extends Error {
     readonly status: 400 | 404 | 409,
     /** The input field at fault (`variants[1].weight`), or null for the experiment as a whole. */
     readonly field: string | null,
-    message: string,
+    /** The message without the field prefix (what rebuilds the error on another thread). */
+    readonly bareMessage: string,
   ) {
-    super(field === null ? message : `field "${field}": ${message}`);
+    super(field === null ? bareMessage : `field "${field}": ${bareMessage}`);
     this.name = 'ExperimentError';
   }
 }
@@ -64,13 +66,8 @@ const VARIANT_MODELS: readonly ModelName[] = [...MODEL_NAMES, 'blend'];
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const VARIANT_PATTERN = /^[a-z0-9_]{1,64}$/;
 
-/** The metrics every installation has (definitions in `experiments/metrics`). */
-export const BUILT_IN_METRIC_NAMES: ReadonlySet<string> = new Set([
-  'click_through',
-  'purchase_conversion',
-  'revenue_per_user',
-  'day7_retention',
-]);
+/** The metrics every installation has (their definitions: `experiments/metrics/builtins.ts`). */
+export const BUILT_IN_METRIC_NAMES: ReadonlySet<string> = new Set(Object.keys(BUILT_IN_METRICS));
 
 /** The default metrics an experiment reports when it names none. */
 export const DEFAULT_METRICS = ['purchase_conversion', 'revenue_per_user', 'click_through'] as const;

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../shared/types.js';
 import type { Store } from '../store/index.js';
-import { ExperimentError } from './definition.js';
+import { BUILT_IN_METRIC_NAMES, ExperimentError } from './definition.js';
 import { BUILT_IN_METRICS, validateMetricDefinition, type MetricDefinition } from './metrics/index.js';
 
 /** Where stored metric definitions live in the store's metadata: one small JSON list. */
@@ -13,7 +13,7 @@ const META_KEY = 'experiment_metrics';
  */
 export class MetricCatalog {
   private stored: MetricDefinition[] = [];
-  private names: ReadonlySet<string> = new Set(Object.keys(BUILT_IN_METRICS));
+  private names: ReadonlySet<string> = BUILT_IN_METRIC_NAMES;
 
   private constructor(private readonly store: Store) {}
 
@@ -31,7 +31,7 @@ export class MetricCatalog {
       const checked = validateMetricDefinition(entry);
       return checked.ok ? [checked.definition] : [];
     });
-    this.names = new Set([...Object.keys(BUILT_IN_METRICS), ...this.stored.map((m) => m.name)]);
+    this.names = new Set([...BUILT_IN_METRIC_NAMES, ...this.stored.map((m) => m.name)]);
   }
 
   metricNames(): ReadonlySet<string> {

@@ -1,8 +1,7 @@
 import {
   ExperimentRegistry,
   MetricCatalog,
-  experimentReport,
-  reportSubject,
+  reportFromStore,
   type ExperimentReport,
 } from '../../experiments/index.js';
 import { openStore } from '../../store/index.js';
@@ -59,13 +58,15 @@ export async function listExperiments(options: ExperimentsCommandOptions): Promi
 
 /** `attune experiments report ID`: the analysis as a terminal table, or one JSON object with `--json`. */
 export async function reportExperiment(id: string, options: ExperimentsCommandOptions): Promise<void> {
-  const { store, catalog, experiments } = await openExperiments(options.dataDir);
-  try {
-    const report = await experimentReport(store, reportSubject(id, experiments, catalog), Date.now());
-    process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
-  } finally {
-    await store.close();
-  }
+  const config = cliEngineConfig(options.dataDir);
+  const report = await reportFromStore({
+    storeUrl: config.storeUrl,
+    id,
+    holdout: config.holdout,
+    now: Date.now(),
+    readonly: true,
+  });
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;

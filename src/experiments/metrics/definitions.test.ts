@@ -1,7 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 
-import { BUILT_IN_METRIC_NAMES } from '../definition.js';
+import { DEFAULT_GUARDRAILS, DEFAULT_METRICS } from '../definition.js';
 import {
   BUILT_IN_METRICS,
   CLICK_EVENT_NAMES,
@@ -23,7 +23,15 @@ const problemsOf = (input: unknown) => {
 
 describe('built-in metrics', () => {
   it('are valid stored definitions, under the names experiments refer to', () => {
-    expect(Object.keys(BUILT_IN_METRICS).sort()).toEqual([...BUILT_IN_METRIC_NAMES].sort());
+    // The four the issue names, and the defaults experiments refer to (DEFAULT_METRICS, DEFAULT_GUARDRAILS).
+    expect(Object.keys(BUILT_IN_METRICS).sort()).toEqual([
+      'click_through',
+      'day7_retention',
+      'purchase_conversion',
+      'revenue_per_user',
+    ]);
+    for (const name of [...DEFAULT_METRICS, ...DEFAULT_GUARDRAILS])
+      expect(BUILT_IN_METRICS).toHaveProperty(name);
     for (const [name, definition] of Object.entries(BUILT_IN_METRICS)) {
       expect(definition.name).toBe(name);
       expect(problemsOf(definition)).toEqual([]);

@@ -1,0 +1,73 @@
+import type { EpochMs } from '../shared/types.js';
+import { startWorker } from '../shared/worker.js';
+import { ExperimentError } from './definition.js';
+import type { ReportMessage } from './report.worker.js';
+import { openStore } from '../store/index.js';
+import { MetricCatalog } from './metric-catalog.js';
+import { ExperimentRegistry } from './registry.js';
+import { experimentReport, reportSubject, type ExperimentReport } from './report.js';
+
+/** What a report needs to know that is not in the store. */
+export interface ReportJob {
+  readonly storeUrl: string;
+  /** An experiment id, or `holdout`. */
+  readonly id: string;
+  /** The global holdout's share (configuration, not stored). */
+  readonly holdout: number;
+  readonly now: EpochMs;
+  /**
+   * Open the store read-only (the CLI: a missing database is an error, not a new one). The server's worker
+   * opens a plain connection that only reads, as the training worker does: a read-only SQLite connection can
+   * fail to read a WAL another connection of the same process is writing through.
+   */
+  readonly readonly: boolean;
+}
+
+/**
+ * Reads an experiment's report from the store on a connection of its own: how the CLI runs it, and what
+ * the report worker runs for the HTTP API (`report.worker.ts`), so the scan of the whole event log never
+ * holds the serving thread. Throws `ExperimentError` (404) for an unknown id.
+ */
+export async function reportFromStore(job: ReportJob): Promise<ExperimentReport> {
+  const store = await openStore(
+    job.storeUrl,
+    job.readonly ? { readonly: true } : { backgroundCheckpoints: false },
+  );
+  try {
+    const catalog = await MetricCatalog.open(store);
+    const experiments = await ExperimentRegistry.open(store, {
+      holdout: job.holdout,
+      metricNames: () => catalog.metricNames(),
+      // A read-only registry places no one and logs nothing.
+      exposureFlushMs: 1000,
+      onError: (error) => {
+        throw error;
+      },
+    });
+    return await experimentReport(store, reportSubject(job.id, experiments, catalog), job.now);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `reportFromStore` in a worker thread: what the serving process runs for `GET /v1/experiments/:id/results`. */
+export function reportInWorker(job: ReportJob): Promise<ExperimentReport> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(import.meta.url, './report.worker.js', { workerData: job });
+    let settled = false;
+    worker.on('message', (message: ReportMessage) => {
+      settled = true;
+      if (message.type === 'done') resolve(message.report);
+      else if (message.refusal !== null) {
+        reject(new ExperimentError(message.refusal.status, message.refusal.field, message.message));
+      } else reject(new Error(`the experiment report failed: ${message.message}`));
+    });
+    worker.on('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`the report worker exited with code ${code} before answering`));
+    });
+  });
+}
