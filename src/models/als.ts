@@ -2,6 +2,7 @@ import type { JsonValue } from '../shared/types.js';
 import { instantiateAls, type AlsKernelExports } from './als-kernel.js';
 import { trainAls } from './als-train.js';
 import { ItemVectors } from './item-vectors.js';
+import { PerProfile } from './per-profile.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
 import { Wasm, WASM_PAGE } from './wasm.js';
@@ -60,7 +61,9 @@ export const UPDATE_STEPS = 8;
  * - A user the model never saw: solved exactly from the profile (`foldIn`, a Cholesky factorisation of
  *   the f × f system; fine for the short histories new users have).
  *
- * YᵀY + λI is computed once at load.
+ * YᵀY + λI is computed once at load. The solved factors (update or fold-in) are kept per profile object
+ * (`PerProfile`): a request needs them for the scores and again for evidence, and a user's next request
+ * reuses them until their history changes.
  */
 export class AlsRecommender implements Recommender {
   readonly name = 'als' as const;
@@ -73,6 +76,8 @@ export class AlsRecommender implements Recommender {
   private readonly system: Float64Array;
   private readonly rhs: Float64Array;
   private readonly user: Float64Array;
+  /** Factors solved for profiles other than a known user's unchanged row; read-only once stored. */
+  private readonly solved = new PerProfile<Float64Array>();
   private readonly vectors: ItemVectors;
   /** Whole-catalog scoring and the warm-started updates in WebAssembly, built on first use. */
   private kernel: AlsServingKernel | null = null;
@@ -197,19 +202,34 @@ export class AlsRecommender implements Recommender {
     return { kind: 'factors', score, factors: factors.slice(0, n), similarItems: similarItems.slice(0, n) };
   }
 
-  /** The user's factors for this profile, in a scratch buffer valid until the next call. */
+  /**
+   * The user's factors for this profile, read-only: a known user's stored row when the profile is not
+   * fresh (copied into a scratch buffer valid until the next call), else the factors solved for this
+   * profile object, once (`solved`).
+   */
   private userVector(profile: UserProfile): Float64Array {
-    const { f, user } = this;
+    const u = profile.userIndex;
+    if (!(u >= 0 && u < this.nUsers) || profile.fresh) return this.solved.get(profile, this.solve);
+    this.user.set(this.storedRow(u));
+    return this.user;
+  }
+
+  /** The factors for a profile of a user the model never saw (fold-in) or a fresh one (the CG update). */
+  private readonly solve = (profile: UserProfile): Float64Array => {
+    const x = new Float64Array(this.f);
     const u = profile.userIndex;
     if (!(u >= 0 && u < this.nUsers)) {
-      this.foldIn(profile.items, profile.weights, user);
-      return user;
+      this.foldIn(profile.items, profile.weights, x);
+      return x;
     }
-    const stored = this.userFactors.subarray(u * f, (u + 1) * f);
-    if (profile.fresh && this.update(stored, profile.items, profile.weights, user)) return user;
-    // Not fresh, or nothing the model can score in the profile: what training stored.
-    for (let a = 0; a < f; a++) user[a] = stored[a]!;
-    return user;
+    const stored = this.storedRow(u);
+    // Nothing the model can score in the profile: what training stored.
+    if (!this.update(stored, profile.items, profile.weights, x)) x.set(stored);
+    return x;
+  };
+
+  private storedRow(u: number): Float32Array {
+    return this.userFactors.subarray(u * this.f, (u + 1) * this.f);
   }
 
   /**

@@ -5,6 +5,7 @@ import { assertCsr } from './csr.js';
 import { featureLayout, represent, trainHybrid, type FeatureLayout } from './hybrid-train.js';
 import { assertTrainingInput } from './input.js';
 import { paramsFromJson, paramsToJson, validateParams } from './params.js';
+import { PerProfile } from './per-profile.js';
 import { feedbackWeights, isRecencyWeighted } from './recency.js';
 import type {
   CsrMatrix,
@@ -111,6 +112,12 @@ export interface HybridSides {
   readonly user: HybridSide | null;
 }
 
+/** A user's representation for one profile, and the trained representation's share of it. */
+interface MixedUser {
+  readonly vector: Float64Array;
+  readonly trainedShare: number;
+}
+
 function sideOf(
   features: CsrMatrix | undefined,
   names: readonly string[] | undefined,
@@ -196,6 +203,8 @@ export class HybridRecommender implements Recommender {
   private readonly recent: Float64Array;
   /** The trained representation's share of the vector `userVector` last returned (for `explain`). */
   private trainedShare = 0;
+  /** Representations mixed for profiles other than a known user's unchanged row; read-only once stored. */
+  private readonly mixed = new PerProfile<MixedUser>();
   private readonly vectors: ItemVectors;
   /** Whole-catalog scoring in WebAssembly, built on first use. */
   private dense: DenseScorer | null = null;
@@ -557,17 +566,32 @@ export class HybridRecommender implements Recommender {
   }
 
   /**
-   * The user's representation for this profile (see the class comment), in a scratch buffer valid until
-   * the next call; sets `trainedShare`.
+   * The user's representation for this profile (see the class comment), read-only; sets `trainedShare`.
+   * A known user's profile that is not fresh is the trained representation, copied into a scratch buffer
+   * valid until the next call; any other profile's is mixed once per profile object (`mixed`).
    */
   private userVector(profile: UserProfile): Float64Array {
     const { f, user } = this;
     const u = profile.userIndex;
-    const known = u >= 0 && u < this.nUsers;
-    if (!known) {
+    if (!(u >= 0 && u < this.nUsers) || profile.fresh) {
+      const state = this.mixed.get(profile, this.mix);
+      this.trainedShare = state.trainedShare;
+      return state.vector;
+    }
+    // Nothing beyond what training saw (recency-weighted profiles are always fresh, `weighByRecency`).
+    for (let a = 0; a < f; a++) user[a] = this.userRepr[u * f + a]!;
+    this.trainedShare = 1;
+    return user;
+  }
+
+  /** The representation of a profile other than a known user's unchanged row (see the class comment). */
+  private readonly mix = (profile: UserProfile): MixedUser => {
+    const { f } = this;
+    const user = new Float64Array(f);
+    const u = profile.userIndex;
+    if (!(u >= 0 && u < this.nUsers)) {
       this.centroid(profile, user);
-      this.trainedShare = 0;
-      return user;
+      return { vector: user, trainedShare: 0 };
     }
     const trained = this.userRepr.subarray(u * f, (u + 1) * f);
     let share = 1;
@@ -586,15 +610,13 @@ export class HybridRecommender implements Recommender {
       this.centroid(profile, user);
       for (let a = 0; a < f; a++) user[a] = share * trained[a]! + (1 - share) * user[a]!;
     }
-    this.trainedShare = share;
-    if (isRecencyWeighted(profile) && profile.items.length > 0) {
-      const { recent } = this;
-      this.centroid(profile, recent);
-      for (let a = 0; a < f; a++) user[a] = 0.5 * (user[a]! + recent[a]!);
-      this.trainedShare = share / 2;
-    }
-    return user;
-  }
+    if (!(isRecencyWeighted(profile) && profile.items.length > 0))
+      return { vector: user, trainedShare: share };
+    const { recent } = this;
+    this.centroid(profile, recent);
+    for (let a = 0; a < f; a++) user[a] = 0.5 * (user[a]! + recent[a]!);
+    return { vector: user, trainedShare: share / 2 };
+  };
 
   /**
    * W_now: the profile's total feedback weight over the items the model knows, before any recency

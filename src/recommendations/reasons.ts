@@ -1,4 +1,5 @@
 import type { UserProfile } from '../models/index.js';
+import { cachedEvidence } from './evidence-cache.js';
 import type { Candidate, PipelineContext, Reason } from './types.js';
 
 /** "viewed", "bought", … from an event name, for reasons; names are matched loosely on purpose. */
@@ -25,7 +26,7 @@ export function reasonFor(
     return { kind: 'new', text: category ? `New in ${category}` : 'New in the catalog' };
   }
   if (context.bundle?.isNewItem(candidate.index)) return newItemReason(context, candidate, evidenceProfile);
-  const evidence = source.evidence(evidenceProfile, candidate.index);
+  const evidence = cachedEvidence(source, evidenceProfile, candidate.index);
   switch (evidence.kind) {
     case 'item': {
       const itemId = context.bundle?.itemIds[evidence.item];
