@@ -28,6 +28,8 @@ const ALL = [
   'stats',
   'assignment',
   'experiment-analysis',
+  'experiment-calibration',
+  'simulate',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -29,7 +29,7 @@ export function eventToJson(event: TrackedEvent) {
  */
 export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { engine }) => {
   app.post('/v1/events', async (request, reply) => {
-    const now = Date.now();
+    const now = engine.now();
     const validation = validateEventBatch(request.body, { now });
     if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
     const { events, errors } = validation;

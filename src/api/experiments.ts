@@ -58,6 +58,7 @@ const CreateSchema = Type.Object(
     audience: Type.Optional(Type.Array(AudienceSchema, { maxItems: 50 })),
     metrics: Type.Optional(MetricList),
     guardrails: Type.Optional(MetricList),
+    salt: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     start: Type.Optional(Type.Boolean({ description: 'start at once (default: created as a draft)' })),
   },
   { additionalProperties: false },
@@ -262,7 +263,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
           .status(400)
           .send(errorBody('invalid_request', `body field "user_id": ${userId.message}`));
       }
-      let at = Date.now();
+      let at = engine.now();
       if (timestamp !== undefined) {
         const parsed = readTime(timestamp, 'timestamp');
         if (parsed instanceof FieldError) {

@@ -16,7 +16,7 @@ const ItemParams = Type.Object({ id: IdSchema });
 /** The catalog: items one at a time or in bulk, and the items similar to one. */
 export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (app, { engine }) => {
   app.put('/v1/items/:id', { schema: { params: ItemParams } }, async (request, reply) => {
-    const result = validateItem(request.body, request.params.id, Date.now());
+    const result = validateItem(request.body, request.params.id, engine.now());
     if ('errors' in result) {
       const message = result.errors.map((e) => `${e.field || 'item'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));
@@ -26,7 +26,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<ItemRoutesOptions> = async (a
   });
 
   app.post('/v1/items', async (request, reply) => {
-    const validation = validateItemBatch(request.body, Date.now());
+    const validation = validateItemBatch(request.body, engine.now());
     if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
     const { items, errors } = validation;
     if (items.length > 0) await engine.putItems(items);

@@ -145,7 +145,7 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async 
       return reply.status(400).send(errorBody('invalid_request', illFormedMessage(illFormed)));
     try {
       const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
-      const preset = await presets.put(request.params.name, spec, Date.now());
+      const preset = await presets.put(request.params.name, spec, engine.now());
       return presetJson(preset);
     } catch (error) {
       if (!(error instanceof RulesError)) throw error;

@@ -14,7 +14,7 @@ const UserParams = Type.Object({ id: IdSchema });
 /** Users and their traits. A user's events are under `events.ts`. */
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { engine }) => {
   app.put('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
-    const result = validateUser(request.body, request.params.id, Date.now());
+    const result = validateUser(request.body, request.params.id, engine.now());
     if ('errors' in result) {
       const message = result.errors.map((e) => `${e.field || 'user'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));

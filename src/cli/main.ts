@@ -6,6 +6,7 @@ import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
 import { importFile } from './commands/import.js';
 import { serve } from './commands/serve.js';
+import { simulate } from './commands/simulate.js';
 import {
   confidenceLevel,
   DEFAULT_SEQUENTIAL_TUNING_N,
@@ -14,7 +15,7 @@ import {
   type MetricKind,
 } from './commands/stats.js';
 import { train } from './commands/train.js';
-import { port, positiveInt } from './options.js';
+import { fraction, port, positiveInt } from './options.js';
 
 const program = new Command('attune')
   .description('Attune: a self-hosted personalization engine. Events in, recommendations out.')
@@ -130,6 +131,55 @@ program
         auto: opts.auto,
         ...(opts.choice === undefined ? {} : { choice: opts.choice }),
       });
+    },
+  );
+
+program
+  .command('simulate')
+  .description(
+    "drive the demo shop's users through the HTTP API over simulated days, with an experiment whose true " +
+      'effect is planted, and judge the reports against the truth',
+  )
+  .addOption(
+    new Option(
+      '--data-dir <dir>',
+      'an empty store, or one holding just this demo shop (default: a temporary one)',
+    ),
+  )
+  .option('--seed <n>', "seed of the shoppers' behaviour and of the assignment", positiveInt('--seed'), 1)
+  .option('--shop-seed <n>', 'seed of the demo shop', positiveInt('--shop-seed'), 1)
+  .option('--users <n>', "shoppers (the demo shop's users)", positiveInt('--users'), 5_000)
+  .option('--items <n>', 'catalog items', positiveInt('--items'), 500)
+  .option('--history-days <n>', 'days of history before the simulation', positiveInt('--history-days'), 30)
+  .option('--days <n>', 'simulated days of traffic', positiveInt('--days'), 14)
+  .option(
+    '--planted-lift <x>',
+    'true relative lift of the upsell on order value',
+    fraction('--planted-lift'),
+    0.1,
+  )
+  .option(
+    '--holdout <share>',
+    "the global holdout's share (default: $ATTUNE_HOLDOUT or 0.05)",
+    fraction('--holdout'),
+  )
+  .option('--concurrency <n>', 'requests in flight', positiveInt('--concurrency'), 16)
+  .option('--json', 'one JSON object instead of tables', false)
+  .action(
+    async (opts: {
+      dataDir?: string;
+      seed: number;
+      shopSeed: number;
+      users: number;
+      items: number;
+      historyDays: number;
+      days: number;
+      plantedLift: number;
+      holdout?: number;
+      concurrency: number;
+      json: boolean;
+    }) => {
+      await simulate({ ...opts, dataDir: opts.dataDir, holdout: opts.holdout });
     },
   );
 

@@ -25,3 +25,13 @@ export function positiveInt(name: string) {
     return number;
   };
 }
+
+/** A finite number in [0, 1): a share or a relative lift. */
+export function fraction(name: string) {
+  return (value: string): number => {
+    const number = value.trim() === '' ? Number.NaN : Number(value);
+    if (!(Number.isFinite(number) && number >= 0 && number < 1))
+      throw new Error(`${name} must be a number in [0, 1), got "${value}"`);
+    return number;
+  };
+}

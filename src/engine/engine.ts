@@ -32,6 +32,7 @@ import {
   type ExperimentReport,
   type ServingPlan,
 } from '../experiments/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
@@ -98,6 +99,8 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** What this engine is called in the training lease (`attune serve`, `attune train`), for other trainers. */
   readonly trainerName?: string;
+  /** Where the time comes from (default the system clock; `attune simulate` moves its own). */
+  readonly clock?: Clock;
 }
 
 /** A training run this engine holds the training lease for. */
@@ -151,6 +154,8 @@ export class Engine {
     private readonly stages: readonly Stage[],
     readonly logger: Logger,
     trainerName: string,
+    /** The time as this engine sees it: receiving time of events, exposures, reports. */
+    readonly now: Clock,
   ) {
     this.trainer = trainerId(trainerName);
     this.runner = new TrainingRunner(config.storeUrl, {
@@ -195,7 +200,9 @@ export class Engine {
       options.logger ?? pino({ name: 'attune', level: 'warn' }, pino.destination({ dest: 2, sync: true }));
     const metrics = new EngineMetrics();
     const metricCatalog = await MetricCatalog.open(store);
+    const clock = options.clock ?? systemClock;
     const experiments = await ExperimentRegistry.open(store, {
+      now: clock,
       holdout: config.holdout,
       metricNames: () => metricCatalog.metricNames(),
       exposureFlushMs: config.impressionFlushMs,
@@ -215,6 +222,7 @@ export class Engine {
       stages,
       logger,
       options.trainerName ?? 'attune',
+      clock,
     );
     await engine.refreshBundle();
     engine.startSchedule();
@@ -346,7 +354,7 @@ export class Engine {
       storeUrl: this.config.storeUrl,
       id,
       holdout: this.config.holdout,
-      now: Date.now(),
+      now: this.now(),
       readonly: false,
     });
   }
@@ -361,7 +369,7 @@ export class Engine {
       n: Math.min(options.n, this.config.maxResults),
       excludeSeen: options.excludeSeen,
       filter: options.filter,
-      now: Date.now(),
+      now: this.now(),
       ...(options.rules ? { rules: options.rules } : {}),
       ...(plan.kind === 'holdout' ? { personalized: false } : {}),
       ...(model === undefined ? {} : { model }),
@@ -411,7 +419,7 @@ export class Engine {
         userId: options.userId,
         itemId: options.itemId,
         limit: options.limit,
-        now: Date.now(),
+        now: this.now(),
         ...(options.model ? { model: options.model } : {}),
       },
       profile,
@@ -426,7 +434,7 @@ export class Engine {
         itemId: options.itemId,
         n: Math.min(options.n, this.config.maxResults),
         filter: options.filter,
-        now: Date.now(),
+        now: this.now(),
       },
       this.bundle,
       this.catalog,
@@ -446,7 +454,7 @@ export class Engine {
     const impression: Impression = {
       requestId,
       userId,
-      createdAt: Date.now(),
+      createdAt: this.now(),
       surface,
       model: result.model,
       modelVersion: result.modelVersion ?? 0,

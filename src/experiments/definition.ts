@@ -45,6 +45,11 @@ export interface ExperimentInput {
   readonly audience?: readonly AudienceCondition[];
   readonly metrics?: readonly string[];
   readonly guardrails?: readonly string[];
+  /**
+   * The hash salt of its assignment (default random). Giving one makes assignment reproducible (a simulation,
+   * the same split in another system); reusing an earlier experiment's puts the same users in the same arms.
+   */
+  readonly salt?: string;
 }
 
 /** What an update may change. Variants can be re-weighted or re-treated, not added or removed once started. */
@@ -80,6 +85,11 @@ export interface DefinitionContext {
   readonly salt: string;
 }
 
+function salt(value: string): string {
+  if (!(value.length >= 1 && value.length <= 64)) throw invalid('salt', 'must be 1-64 characters');
+  return value;
+}
+
 /** A new draft experiment from a client's input, or an `ExperimentError` naming the field. */
 export function newExperiment(input: ExperimentInput, context: DefinitionContext): Experiment {
   if (!ID_PATTERN.test(input.id)) {
@@ -108,7 +118,7 @@ export function newExperiment(input: ExperimentInput, context: DefinitionContext
     audience: audience(input.audience ?? []),
     metrics: metricNames('metrics', input.metrics ?? DEFAULT_METRICS, context.metrics),
     guardrails: metricNames('guardrails', input.guardrails ?? DEFAULT_GUARDRAILS, context.metrics),
-    salt: context.salt,
+    salt: salt(input.salt ?? context.salt),
     createdAt: context.now,
     updatedAt: context.now,
     startedAt: null,

@@ -202,4 +202,38 @@ describe('ExperimentRegistry', () => {
     await experiments.flush();
     expect(await store.countExposures('e')).toEqual({ [assignment.variant]: 1 });
   });
+
+  it('assigns by a given salt reproducibly: the same salt in another store puts every user in the same arm', async () => {
+    const variantsOf = async (experiments: ExperimentRegistry) => {
+      await experiments.create(twoArms('salted', { salt: 'simulate-7' }));
+      await experiments.start('salted');
+      return Array.from(
+        { length: 2000 },
+        (_, u) => experiments.assignments(`u${u}`, null).assignments[0]?.variant,
+      );
+    };
+    const first = await variantsOf(await registry());
+    const otherDir = await mkdtemp(join(tmpdir(), 'attune-experiments-'));
+    const other = await openStore(`sqlite:${otherDir}`);
+    try {
+      const second = await variantsOf(
+        await ExperimentRegistry.open(other, {
+          holdout: 0,
+          metricNames: () => BUILT_IN_METRIC_NAMES,
+          exposureFlushMs: 5,
+          onError: (error) => {
+            throw error;
+          },
+        }),
+      );
+      expect(second).toEqual(first);
+      expect(new Set(first)).toEqual(new Set(['control', 'ease']));
+    } finally {
+      await other.close();
+      await rm(otherDir, { recursive: true, force: true });
+    }
+    // An empty salt is refused, naming the field.
+    const refused = await refusal((await registry()).create(twoArms('bad-salt', { salt: '' })));
+    expect(refused.field).toBe('salt');
+  });
 });

@@ -6,6 +6,7 @@ import {
 } from '../../experiments/index.js';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
+import { formatTable } from '../table.js';
 
 export interface ExperimentsCommandOptions {
   readonly dataDir: string | undefined;
@@ -71,6 +72,21 @@ export async function reportExperiment(id: string, options: ExperimentsCommandOp
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 
+/**
+ * The daily cumulative lift of each treatment, one line each, oldest day first: how the estimate settled
+ * (the JSON's `series` has the intervals and users per day, for charts).
+ */
+function dailyLines(metric: ExperimentReport['metrics'][number]): string[] {
+  const treatments = [...new Set(metric.series.flatMap((p) => Object.keys(p.lift)))];
+  return treatments.map((t) => {
+    const days = metric.series.map((p) => {
+      const lift = p.lift[t];
+      return lift === null || lift === undefined ? '–' : pct(lift.rel_lift);
+    });
+    return `  daily cumulative lift of ${t}: ${days.join(' ')}`;
+  });
+}
+
 /** The report as a product manager reads it: verdicts first, then a table per metric. */
 export function formatReport(report: ExperimentReport): string {
   const out: string[] = [];
@@ -123,8 +139,8 @@ export function formatReport(report: ExperimentReport): string {
         v ? `${(v.chance_to_beat_control * 100).toFixed(1)}%` : '',
       ]);
     }
-    const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const row of rows) out.push(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`);
+    out.push(...formatTable(rows));
+    out.push(...dailyLines(metric));
   }
   return `${out.join('\n')}\n`;
 }
