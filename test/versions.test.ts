@@ -342,11 +342,12 @@ describe('trainers take turns through the training lease', () => {
   it('the schedule skips a tick quietly while another process trains, and trains once it is free', async () => {
     const dir = await tempDir();
     const server = await openNode(dir, 'attune serve', { retrainIntervalMs: 30 });
+    // Taken before any event arrives: a tick after the first events could otherwise start a run first.
+    const other = await server.engine.store.acquireLease('training', 'attune train (elsewhere)', 60_000);
+    expect(other.acquired).toBe(true);
     await loadShop(server.app, shop);
     const resent = event(shop.groupA[0]!, 'a-01', 'product_viewed', { event_id: 'resent-1' });
     await ingest(server.app, [resent]);
-    const other = await server.engine.store.acquireLease('training', 'attune train (elsewhere)', 60_000);
-    expect(other.acquired).toBe(true);
     await until(
       () => server.lines.some((l) => l.msg.startsWith('scheduled training skipped')),
       'a skipped tick',
