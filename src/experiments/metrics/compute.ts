@@ -1,6 +1,7 @@
 import type { TrackedEvent } from '../../events/types.js';
 import type { Impression } from '../../recommendations/impression.js';
 import type { EpochMs } from '../../shared/types.js';
+import { settleHeap } from './columns.js';
 import { groupByUser } from './contributions.js';
 import {
   DAY_MS,
@@ -38,12 +39,13 @@ import {
   indexServedLists,
   linkByRequest,
   LINKED_OUTSIDE,
+  LIST_WIDTH,
   NOT_LINKED,
   servedItemBetween,
   type BatchSource,
   type ServedListIndex,
 } from './served-lists.js';
-import { lastSecondHashOf } from './string-index.js';
+import { INDEX_WORD, lastSecondHashOf } from './string-index.js';
 import { propertyValueOf, revenueOf } from './values.js';
 
 export interface ComputeMetricsInput {
@@ -159,16 +161,21 @@ export async function computeMetrics(input: ComputeMetricsInput): Promise<Experi
   const population = indexExposures(input.exposures, now);
   const users = population.firstAt.length;
   const frame = seriesFrame(population.firstAt, now, input.seriesOrigin, maxDays);
-  const plan = compilePlan(validation.definitions, users);
+  const plan = compilePlan(validation.definitions);
 
   let lists: ServedListIndex | null = null;
   if (plan.needsServedLists) {
     if (input.impressions === undefined) {
       throw new TypeError('impressions are required: a metric reads clicks or served lists');
     }
+    await settleHeap();
     lists = await indexServedLists(input.impressions, population, now, plan.reach);
-    countServedLists(plan, lists, population, frame);
   }
+  // The per-user sums (two arrays per part, 8 B per user each) only now, not before the served lists are
+  // read: allocated just before a read of batches, they would make V8 collect garbage during its first
+  // batch (see `settleHeap`).
+  plan.allocate(users);
+  if (lists !== null) countServedLists(plan, lists, population, frame);
   const events = await scanEvents(input.events, plan, population, frame, lists, now);
   for (const metric of plan.metrics) {
     if (!metric.indicator) continue;
@@ -208,7 +215,7 @@ function countServedLists(
     for (let user = 0; user < population.firstAt.length; user++) {
       const first = population.firstAt[user]!;
       for (let p = lists.userStart[user]!; p < lists.userStart[user + 1]!; p++) {
-        const at = lists.servedAt[p]!;
+        const at = lists.lists[p * LIST_WIDTH]!;
         const since = at - first;
         if (since >= part.start && since < part.end) {
           part.post[user]!++;
@@ -223,6 +230,8 @@ function countServedLists(
 
 const NOT_COUNTED = -1;
 const TO_FIND = -2;
+/** Events per batch the pass has room for before it allocates more (stores yield batches of 10,000). */
+const SCRATCH = 16_384;
 
 /** The one pass over the events; returns how many were read. */
 async function scanEvents(
@@ -234,40 +243,58 @@ async function scanEvents(
   now: EpochMs,
 ): Promise<number> {
   const { users, firstAt } = population;
+  const table = users.table; // complete: no key is added from here on
+  const byHashes = !users.comparesKeys;
+  const userStart = lists?.userStart ?? new Int32Array(firstAt.length + 1);
   const parts = plan.parts;
   const reach = plan.reach;
   let scanned = 0;
-  // Per event of the batch: its routes, its user's hashes, its user and first exposure.
+  // Per event of the batch: its routes and time, its user's hashes, its user and first exposure.
   const routesAt: Routes[] = [];
-  let hashAt = new Int32Array(0);
-  let secondHashAt = new Int32Array(0);
-  let userAt = new Int32Array(0);
-  let firstAtOf = new Float64Array(0);
+  let timeAt = new Float64Array(SCRATCH);
+  let hashAt = new Int32Array(SCRATCH);
+  let secondHashAt = new Int32Array(SCRATCH);
+  let lengthAt = new Int32Array(SCRATCH);
+  let userAt = new Int32Array(SCRATCH);
+  let firstAtOf = new Float64Array(SCRATCH);
+  // Everything the pass needs before its first batch is allocated: see `settleHeap`.
+  await settleHeap();
   for await (const batch of source) {
     const n = batch.length;
     scanned += n;
     if (userAt.length < n) {
+      timeAt = new Float64Array(n);
       hashAt = new Int32Array(n);
       secondHashAt = new Int32Array(n);
+      lengthAt = new Int32Array(n);
       userAt = new Int32Array(n);
       firstAtOf = new Float64Array(n);
     }
-    // Who each event is about, and when they were first exposed, in three short loops rather than one: the
-    // iterations of each are independent, so their cache misses (a table slot, then a user's exposure time,
-    // at random among a million) overlap instead of queueing.
+    // Who each event is about and when they were first exposed, in three short loops rather than one: the
+    // iterations of the second and third do not wait on each other and read nothing but typed arrays, so
+    // their cache misses (a slot of the user table, then a user's exposure, at random among a million)
+    // overlap instead of queueing.
     for (let i = 0; i < n; i++) {
       const event = batch[i]!;
       const routes = plan.routesFor(event.name);
       routesAt[i] = routes;
-      const counted = routes.length > 0 && event.timestamp < now;
+      const at = event.timestamp;
+      timeAt[i] = at;
+      const counted = routes.length > 0 && at < now;
       userAt[i] = counted ? TO_FIND : NOT_COUNTED;
       if (counted) {
-        hashAt[i] = users.hash(event.userId);
+        const userId = event.userId;
+        hashAt[i] = users.hash(userId);
         secondHashAt[i] = lastSecondHashOf();
+        lengthAt[i] = userId.length;
       }
     }
     for (let i = 0; i < n; i++) {
-      if (userAt[i] === TO_FIND) userAt[i] = users.find(batch[i]!.userId, hashAt[i]!, secondHashAt[i]!);
+      if (userAt[i] !== TO_FIND) continue;
+      const slot = byHashes
+        ? users.locateHashed(hashAt[i]!, secondHashAt[i]!, lengthAt[i]!)
+        : users.locate(batch[i]!.userId, hashAt[i]!, secondHashAt[i]!);
+      userAt[i] = slot < 0 ? NOT_COUNTED : table[slot + INDEX_WORD]! - 1;
     }
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
@@ -276,12 +303,12 @@ async function scanEvents(
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
       if (user < 0) continue;
-      const event = batch[i]!;
-      const routes = routesAt[i]!;
-      const at = event.timestamp;
+      const at = timeAt[i]!;
       const first = firstAtOf[i]!;
       const since = at - first;
       if (since >= reach || since < -reach) continue;
+      const event = batch[i]!;
+      const routes = routesAt[i]!;
       for (let r = 0; r < routes.length; r++) {
         const route = routes[r]!;
         const part = parts[route >> 1]!;
@@ -291,17 +318,24 @@ async function scanEvents(
         else continue;
         if (!matchesFilter(part, event)) continue;
         if (part.source === SOURCE_CLICKS) {
+          // A click names its list by request id; without one, only a click by name on an item can count
+          // (checked before reading the user's lists, which most events on this route never need).
+          const requestId = event.requestId;
+          const byName = (route & 1) !== 0 && event.itemId !== null;
+          if (requestId === null && !byName) continue;
           const windowStart = post ? first + part.start : first - part.end;
           const windowEnd = post ? first + part.end : first - part.start;
-          const requestId = event.requestId;
+          const from = userStart[user]!;
+          const to = userStart[user + 1]!;
           const link =
-            requestId === null ? NOT_LINKED : linkByRequest(lists!, user, requestId, windowStart, windowEnd);
+            requestId === null
+              ? NOT_LINKED
+              : linkByRequest(lists!, from, to, requestId, windowStart, windowEnd);
           if (link === LINKED_OUTSIDE) continue;
           if (link === NOT_LINKED) {
             // Only a click by name, on an item of a list served to the user earlier in the window.
-            const itemId = event.itemId;
-            if ((route & 1) === 0 || itemId === null) continue;
-            if (!servedItemBetween(lists!, user, itemId, windowStart, at)) continue;
+            if (!byName) continue;
+            if (!servedItemBetween(lists!, from, to, event.itemId!, windowStart, at)) continue;
           }
         }
         const value = valueOf(part, event);
@@ -366,24 +400,33 @@ function metricResult(
   const part = metric.parts[0]!;
   if (definition.kind === 'retention') {
     const dayEnd = (definition.day + 1) * DAY_MS;
-    const eligibleDay = (user: number): number => {
-      const ends = population.firstAt[user]! + dayEnd;
-      if (ends > now) return -1;
-      return Math.min(frame.days - 1, Math.max(0, Math.ceil((ends - frame.origin) / DAY_MS) - 1));
-    };
     const byVariant = population.variants.map((variant, v): ScalarValues => {
       const members = population.members[v]!;
-      const positions: number[] = [];
-      members.forEach((user, position) => {
-        if (eligibleDay(user) >= 0) positions.push(position);
-      });
-      const eligible = Int32Array.from(positions, (position) => members[position]!);
+      // Per member, the day they become eligible (-1: never), and the eligible members' positions.
+      const eligibleDays = new Int32Array(members.length);
+      const positions = new Int32Array(members.length);
+      let eligible = 0;
+      for (let m = 0; m < members.length; m++) {
+        const ends = population.firstAt[members[m]!]! + dayEnd;
+        if (ends > now) {
+          eligibleDays[m] = -1;
+          continue;
+        }
+        eligibleDays[m] = Math.min(
+          frame.days - 1,
+          Math.max(0, Math.ceil((ends - frame.origin) / DAY_MS) - 1),
+        );
+        positions[eligible++] = m;
+      }
+      const users = positions.slice(0, eligible);
+      const eligibleUsers = new Int32Array(eligible);
+      for (let i = 0; i < eligible; i++) eligibleUsers[i] = members[users[i]!]!;
       return {
         variant,
-        users: Int32Array.from(positions),
-        value: gather(part.post, eligible),
-        covariate: gather(part.pre, eligible),
-        daily: metricSeries({ metric, records, frame, now, members, eligibleDay }),
+        users,
+        value: gather(part.post, eligibleUsers),
+        covariate: gather(part.pre, eligibleUsers),
+        daily: metricSeries({ metric, records, frame, now, members, eligibleDays }),
       };
     });
     return { kind: 'retention', definition, byVariant };

@@ -1,5 +1,5 @@
 import type { EpochMs } from '../../shared/types.js';
-import { StringIndex } from './string-index.js';
+import { lastSecondHashOf, StringIndex } from './string-index.js';
 
 /** A user's first exposure to an experiment: the variant they saw and when they first saw it. */
 export interface ExposedUser {
@@ -50,12 +50,39 @@ export function indexExposures(exposures: Iterable<ExposedUser>, now: EpochMs): 
   const variantIds = new Map<string, number>();
   const variantNames: string[] = [];
 
+  // Exposures are read a block at a time: first each one's checks, variant and key hashes (the strings and
+  // objects just read are in cache), then the block's keys are added in a loop that touches only the table,
+  // whose iterations' cache misses overlap. Same order, same outcome as adding one at a time.
+  const blockKeys: string[] = [];
+  const blockHash = new Int32Array(BLOCK);
+  const blockSecond = new Int32Array(BLOCK);
+  const blockTime = new Float64Array(BLOCK);
+  const blockVariant = new Int32Array(BLOCK);
+  let blockSize = 0;
+  const addBlock = () => {
+    for (let i = 0; i < blockSize; i++) {
+      const known = users.addHashed(blockKeys[i]!, blockHash[i]!, blockSecond[i]!);
+      const v = blockVariant[i]!;
+      const firstAt = blockTime[i]!;
+      if (known === times.length) {
+        times.push(firstAt);
+        variantOf.push(v);
+      } else if (variantOf[known] !== v) {
+        throw new ExposureConflictError(blockKeys[i]!, [variantNames[variantOf[known]!]!, variantNames[v]!]);
+      } else if (firstAt < times[known]!) {
+        times[known] = firstAt;
+      }
+    }
+    blockSize = 0;
+  };
+
   let position = 0;
   let lastVariant = '';
   let v = -1;
   for (const exposure of exposures) {
     const { userId, variant, firstAt } = exposure;
     if (typeof userId !== 'string' || typeof variant !== 'string' || !Number.isFinite(firstAt)) {
+      addBlock(); // the exposures before this one first: one of them may conflict
       throw new TypeError(`exposure ${position}: expected a string userId and variant and a finite firstAt`);
     }
     position++;
@@ -65,16 +92,14 @@ export function indexExposures(exposures: Iterable<ExposedUser>, now: EpochMs): 
       variantIds.set(variant, v);
       lastVariant = variant;
     }
-    const known = users.add(userId);
-    if (known === times.length) {
-      times.push(firstAt);
-      variantOf.push(v);
-    } else if (variantOf[known] !== v) {
-      throw new ExposureConflictError(userId, [variantNames[variantOf[known]!]!, variant]);
-    } else if (firstAt < times[known]!) {
-      times[known] = firstAt;
-    }
+    blockKeys[blockSize] = userId;
+    blockHash[blockSize] = users.hash(userId);
+    blockSecond[blockSize] = lastSecondHashOf();
+    blockTime[blockSize] = firstAt;
+    blockVariant[blockSize++] = v;
+    if (blockSize === BLOCK) addBlock();
   }
+  addBlock();
 
   const order = variantNames.map((_, i) => i).sort((a, b) => compare(variantNames[a]!, variantNames[b]!));
   const sizes = new Int32Array(variantNames.length);
@@ -98,6 +123,9 @@ export function indexExposures(exposures: Iterable<ExposedUser>, now: EpochMs): 
     members: order.map((i) => members[i]!),
   };
 }
+
+/** Exposures hashed before they are added (see `indexExposures`). */
+const BLOCK = 4096;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -39,10 +39,10 @@ export class Part {
   /** After exposure: `[firstAt + start, firstAt + end)`; before it, mirrored: `[firstAt − end, firstAt − start)`. */
   readonly start: number;
   readonly end: number;
-  /** Per user, within the window after first exposure. */
-  readonly post: Float64Array;
+  /** Per user, within the window after first exposure (allocated by `Plan.allocate`). */
+  post = NO_VALUES;
   /** Per user, within the mirrored window before first exposure: the CUPED covariate. */
-  readonly pre: Float64Array;
+  pre = NO_VALUES;
   /** Post-exposure records by day, for the daily series; null when the series needs none (retention). */
   readonly log: ContributionLog | null;
 
@@ -55,16 +55,15 @@ export class Part {
     readonly valueKind: number,
     readonly property: string,
     window: { readonly start: number; readonly end: number },
-    users: number,
     logged: boolean,
   ) {
     this.start = window.start;
     this.end = window.end;
-    this.post = new Float64Array(users);
-    this.pre = new Float64Array(users);
     this.log = logged ? new ContributionLog() : null;
   }
 }
+
+const NO_VALUES = new Float64Array(0);
 
 export interface CompiledMetric {
   readonly definition: MetricDefinition;
@@ -84,6 +83,11 @@ export interface Plan {
   readonly reach: number;
   readonly needsServedLists: boolean;
   routesFor(name: string): Routes;
+  /**
+   * Gives every part its per-user sums. Separate from compiling so that the analysis can allocate them
+   * (tens of MB) after reading the served lists rather than just before: see `settleHeap` (columns.ts).
+   */
+  allocate(users: number): void;
 }
 
 /** Caps the memo of names: names come from senders and are not bounded, but are few in practice. */
@@ -93,7 +97,7 @@ const RECENT_MASK = 63;
 const IMPRESSION_NAMES: ReadonlySet<string> = new Set(IMPRESSION_EVENT_NAMES.map(normalizeEventName));
 const DEFAULT_CLICK_NAMES: ReadonlySet<string> = new Set(CLICK_EVENT_NAMES.map(normalizeEventName));
 
-export function compilePlan(definitions: readonly MetricDefinition[], users: number): Plan {
+export function compilePlan(definitions: readonly MetricDefinition[]): Plan {
   const parts: Part[] = [];
   const metrics = definitions.map((definition): CompiledMetric => {
     const add = (part: Part): Part => (parts.push(part), part);
@@ -102,10 +106,7 @@ export function compilePlan(definitions: readonly MetricDefinition[], users: num
         return {
           definition,
           indicator: false,
-          parts: [
-            add(selectionPart(definition.numerator, users)),
-            add(selectionPart(definition.denominator, users)),
-          ],
+          parts: [add(selectionPart(definition.numerator)), add(selectionPart(definition.denominator))],
         };
       case 'retention': {
         const window = { start: definition.day * DAY_MS, end: (definition.day + 1) * DAY_MS };
@@ -116,7 +117,6 @@ export function compilePlan(definitions: readonly MetricDefinition[], users: num
           VALUE_ONE,
           '',
           window,
-          users,
           false,
         );
         return { definition, indicator: true, parts: [add(part)] };
@@ -125,7 +125,7 @@ export function compilePlan(definitions: readonly MetricDefinition[], users: num
         return {
           definition,
           indicator: definition.kind === 'conversion',
-          parts: [add(selectionPart(definition, users))],
+          parts: [add(selectionPart(definition))],
         };
     }
   });
@@ -153,6 +153,12 @@ export function compilePlan(definitions: readonly MetricDefinition[], users: num
     parts,
     reach: parts.reduce((max, part) => Math.max(max, part.end), 0),
     needsServedLists: parts.some((part) => part.source !== SOURCE_EVENTS),
+    allocate(users: number): void {
+      for (const part of parts) {
+        part.post = new Float64Array(users);
+        part.pre = new Float64Array(users);
+      }
+    },
     routesFor(name: string): Routes {
       // A direct-mapped cache first: a few character reads and one string comparison, where the table
       // below hashes every character. Event names are few, so nearly every event hits it.
@@ -179,7 +185,7 @@ export function compilePlan(definitions: readonly MetricDefinition[], users: num
 
 type SelectionDefinition = RatioPart | (MetricDefinition & { readonly kind: 'conversion' | 'count' | 'sum' });
 
-function selectionPart(selection: SelectionDefinition, users: number): Part {
+function selectionPart(selection: SelectionDefinition): Part {
   const value: SumValue | null = selection.kind === 'sum' ? selection.value : null;
   const valueKind = value === null ? VALUE_ONE : value === 'revenue' ? VALUE_REVENUE : VALUE_PROPERTY;
   const property = value !== null && value !== 'revenue' ? value.property : '';
@@ -192,7 +198,6 @@ function selectionPart(selection: SelectionDefinition, users: number): Part {
     valueKind,
     property,
     window,
-    users,
     true,
   );
 }

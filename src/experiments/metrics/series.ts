@@ -79,13 +79,16 @@ export interface MetricSeriesInput {
   readonly now: EpochMs;
   /** The variant's users. */
   readonly members: Int32Array;
-  /** For retention: the day a user becomes eligible, -1 never (their day N has not ended by now). */
-  readonly eligibleDay?: (user: number) => number;
+  /**
+   * For retention, per member (as `members`): the day they become eligible, -1 never (their day N has not
+   * ended by now).
+   */
+  readonly eligibleDays?: Int32Array;
 }
 
 /** One variant's daily moments of one metric. Components as in `compute.ts`: post values, then covariates. */
 export function metricSeries(input: MetricSeriesInput): DailyMoments[] {
-  const { metric, records, frame, now, members, eligibleDay } = input;
+  const { metric, records, frame, now, members, eligibleDays } = input;
   const parts = metric.parts;
   const p = parts.length;
   const k = 2 * p;
@@ -94,38 +97,45 @@ export function metricSeries(input: MetricSeriesInput): DailyMoments[] {
   if (frame.days === 0) return [];
   const row = new Float64Array(k);
   const raw = new Float64Array(p);
-  // Per part, a user's records summed by day since entry; cleared after each user up to the last day used.
+  const post = parts.map((part) => part.post);
+  const pre = parts.map((part) => part.pre);
+  // Per part, a user's records summed by day since entry; cleared after each user (the days they used).
   const byDay = parts.map(() => new Float64Array(frame.days));
-  const valueOf = (sum: number): number => (metric.indicator ? (sum > 0 ? 1 : 0) : sum);
+  const indicator = metric.indicator;
+  const valueOf = (sum: number): number => (indicator ? (sum > 0 ? 1 : 0) : sum);
 
   for (let m = 0; m < members.length; m++) {
     const u = members[m]!;
-    for (let j = 0; j < p; j++) row[p + j] = parts[j]!.pre[u]!;
-    if (eligibleDay !== undefined) {
+    for (let j = 0; j < p; j++) row[p + j] = pre[j]![u]!;
+    if (eligibleDays !== undefined) {
       // Retention: the value is final once day N has ended, so the user enters once, with it.
-      const day = eligibleDay(u);
+      const day = eligibleDays[m]!;
       if (day < 0) continue;
-      for (let j = 0; j < p; j++) row[j] = parts[j]!.post[u]!;
-      addRow(diff, day * width, k, row, 1, true);
+      for (let j = 0; j < p; j++) row[j] = post[j]![u]!;
+      addUser(diff, day * width, k, row);
       continue;
     }
     const entry = frame.entryDay[u]!;
     let lastDay = 0;
+    let kept = 0;
     for (let j = 0; j < p; j++) {
       const grouped = records[j];
       if (!grouped) continue;
       const days = byDay[j]!;
-      for (let r = grouped.start[u]!; r < grouped.start[u + 1]!; r++) {
+      const end = grouped.start[u + 1]!;
+      for (let r = grouped.start[u]!; r < end; r++) {
         const day = grouped.days[r]!;
         days[day]! += grouped.values[r]!;
         if (day > lastDay) lastDay = day;
+        kept++;
       }
     }
     for (let j = 0; j < p; j++) {
       raw[j] = byDay[j]![0]!;
       row[j] = valueOf(raw[j]!);
     }
-    addRow(diff, entry * width, k, row, 1, true);
+    addUser(diff, entry * width, k, row);
+    if (kept === 0) continue;
     for (let day = 1; day <= lastDay; day++) {
       let changed = false;
       for (let j = 0; j < p; j++) {
@@ -140,7 +150,12 @@ export function metricSeries(input: MetricSeriesInput): DailyMoments[] {
       for (let j = 0; j < p; j++) row[j] = valueOf(raw[j]!);
       addRow(diff, base, k, row, 1, false);
     }
-    for (let j = 0; j < p; j++) byDay[j]!.fill(0, 0, lastDay + 1);
+    for (let j = 0; j < p; j++) {
+      const grouped = records[j];
+      if (!grouped) continue;
+      const days = byDay[j]!;
+      for (let r = grouped.start[u]!; r < grouped.start[u + 1]!; r++) days[grouped.days[r]!] = 0;
+    }
   }
 
   const series: DailyMoments[] = [];
@@ -149,4 +164,19 @@ export function metricSeries(input: MetricSeriesInput): DailyMoments[] {
     series.push({ asOf: snapshotEnd(frame, day, now), moments: unflatten(diff, day * width, k) });
   }
   return series;
+}
+
+/**
+ * Adds a user's row at `base`, as `addRow(…, 1, true)`. A row of zeros (most users, for a rare event) adds
+ * only to n: its sums and products would add +0, which leaves any sum as it was (a sum that starts at +0
+ * never becomes −0), so skipping them gives the same bits.
+ */
+function addUser(flat: Float64Array, base: number, k: number, row: Float64Array): void {
+  for (let i = 0; i < k; i++) {
+    if (row[i] !== 0) {
+      addRow(flat, base, k, row, 1, true);
+      return;
+    }
+  }
+  flat[base]! += 1;
 }

@@ -1,7 +1,8 @@
 import type { Impression } from '../../recommendations/impression.js';
 import type { EpochMs } from '../../shared/types.js';
+import { CHUNK_BITS, CHUNK_MASK, Float64Column, Int32Column } from './columns.js';
 import type { ExposedPopulation } from './exposures.js';
-import { hashString, lastSecondHashOf, randomSeed } from './string-index.js';
+import { hashString, INDEX_WORD, lastSecondHashOf, randomSeed } from './string-index.js';
 
 /** Batches of records, as `Store.scanEvents` yields them; a plain array of batches works too. */
 export type BatchSource<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]>;
@@ -17,20 +18,36 @@ export type BatchSource<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]
  * Lists too far from the user's exposure to fall in any window keep no items, but keep their request id:
  * an event naming one is linked to it — and so counts as no click — instead of being matched to another
  * list by its item.
+ *
+ * Layout: what linking a click reads of a list is one record (`LIST_WIDTH` doubles: the time, the request
+ * id's hashes, where its items are), a user's records are adjacent, and a list's items (two hashes each)
+ * are contiguous: a user's lists take a cache line or two, and so do a list's items, rather than a line in
+ * each of seven arrays.
  */
 export interface ServedListIndex {
   readonly count: number;
-  /** User `u`'s lists, oldest first, are the positions `[userStart[u], userStart[u + 1])` of what follows. */
+  /** User `u`'s lists, oldest first, are the positions `[userStart[u], userStart[u + 1])`. */
   readonly userStart: Int32Array;
-  readonly servedAt: Float64Array;
-  readonly requestHash: Int32Array;
-  readonly requestSecondHash: Int32Array;
-  /** Position `p`'s item hashes are `[itemStart[p], itemStart[p + 1])` of `itemHash` and `itemSecondHash`. */
-  readonly itemStart: Int32Array;
-  readonly itemHash: Int32Array;
-  readonly itemSecondHash: Int32Array;
+  /**
+   * Position `p`'s record: double `p·LIST_WIDTH` is the time it was served; words `2p·LIST_WIDTH + 2` and
+   * `+ 3` (of `listWords`, the same memory) its request id's hashes, `+ 4` and `+ 5` the start and end of
+   * its items in `items`.
+   */
+  readonly lists: Float64Array;
+  readonly listWords: Int32Array;
+  /**
+   * Per item, its id's two hashes: item `k` is words `2k` and `2k + 1` of the chunked column `items`, that
+   * is, words `w & CHUNK_MASK` of `items[w >>> CHUNK_BITS]` (kept in the order read: a list's items are
+   * contiguous, so are not copied).
+   */
+  readonly items: readonly Int32Array[];
   readonly seeds: readonly [number, number];
 }
+
+/** Doubles per list record, and the words of a record (counted from its first word). */
+export const LIST_WIDTH = 3;
+const REQUEST_WORD = 2;
+const ITEMS_WORD = 4;
 
 /** Reads the lists served before `now` to exposed users; `reach`: how far from exposure a window extends. */
 export async function indexServedLists(
@@ -40,39 +57,71 @@ export async function indexServedLists(
   reach: number,
 ): Promise<ServedListIndex> {
   const seeds = [randomSeed(), randomSeed()] as const;
-  // In the order read: each list's user, time, request id hashes, and where its item hashes start.
-  const users = new Int32Buffer();
-  const times: number[] = [];
-  const readRequest = new Int32Buffer();
-  const readRequestSecond = new Int32Buffer();
-  const readItemStart = new Int32Buffer();
-  const readHash = new Int32Buffer();
-  const readSecondHash = new Int32Buffer();
+  const { users, firstAt } = population;
+  const table = users.table;
+  // In the order read: each list's user, time, request id hashes (two entries), and where its item hashes
+  // (two entries each) start.
+  const readUser = new Int32Column();
+  const readAt = new Float64Column();
+  const readRequest = new Int32Column();
+  const readItemStart = new Int32Column();
+  const readItems = new Int32Column();
+  // Per list of a batch: its user's hashes, then its user (-1: not counted).
+  let hashAt = new Int32Array(SCRATCH);
+  let secondHashAt = new Int32Array(SCRATCH);
+  let lengthAt = new Int32Array(SCRATCH);
+  let userAt = new Int32Array(SCRATCH);
+  const byHashes = !users.comparesKeys;
   for await (const batch of source) {
-    for (const impression of batch) {
-      const user = population.users.get(impression.userId);
+    const n = batch.length;
+    if (userAt.length < n) {
+      hashAt = new Int32Array(n);
+      secondHashAt = new Int32Array(n);
+      lengthAt = new Int32Array(n);
+      userAt = new Int32Array(n);
+    }
+    // As the pass over the events does: hash every user id, then look them all up in a loop of
+    // independent iterations (their cache misses overlap), then read the lists.
+    for (let i = 0; i < n; i++) {
+      const userId = batch[i]!.userId;
+      hashAt[i] = users.hash(userId);
+      secondHashAt[i] = lastSecondHashOf();
+      lengthAt[i] = userId.length;
+    }
+    for (let i = 0; i < n; i++) {
+      const slot = byHashes
+        ? users.locateHashed(hashAt[i]!, secondHashAt[i]!, lengthAt[i]!)
+        : users.locate(batch[i]!.userId, hashAt[i]!, secondHashAt[i]!);
+      userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+    }
+    for (let i = 0; i < n; i++) {
+      const user = userAt[i]!;
+      if (user < 0) continue;
+      const impression = batch[i]!;
       const at = impression.createdAt;
-      if (user < 0 || !(at < now)) continue;
-      const first = population.firstAt[user]!;
+      if (!(at < now)) continue;
+      const first = firstAt[user]!;
       if (first === Infinity) continue; // not exposed as of now
-      users.push(user);
-      times.push(at);
+      readUser.push(user);
+      readAt.push(at);
       readRequest.push(hashString(impression.requestId, seeds[0], seeds[1]));
-      readRequestSecond.push(lastSecondHashOf());
-      readItemStart.push(readHash.length);
+      readRequest.push(lastSecondHashOf());
+      readItemStart.push(readItems.length);
       if (at >= first - reach && at < first + reach) {
-        for (const item of impression.items) {
-          readHash.push(hashString(item.itemId, seeds[0], seeds[1]));
-          readSecondHash.push(lastSecondHashOf());
+        const items = impression.items;
+        for (let k = 0; k < items.length; k++) {
+          readItems.push(hashString(items[k]!.itemId, seeds[0], seeds[1]));
+          readItems.push(lastSecondHashOf());
         }
       }
     }
   }
-  readItemStart.push(readHash.length);
+  readItemStart.push(readItems.length);
 
-  const count = users.length;
-  const user = users.view();
-  const userCount = population.firstAt.length;
+  const count = readUser.length;
+  const user = readUser.toArray();
+  const times = readAt.toArray();
+  const userCount = firstAt.length;
   // By user (a counting sort), then by time within a user (few each: insertion sort).
   const userStart = new Int32Array(userCount + 1);
   for (let list = 0; list < count; list++) userStart[user[list]! + 1]!++;
@@ -92,43 +141,27 @@ export async function indexServedLists(
     }
   }
 
-  // Everything copied into that order, so that one user's lists lie side by side.
-  const requests = readRequest.view();
-  const requestSeconds = readRequestSecond.view();
-  const readStarts = readItemStart.view();
-  const hashes = readHash.view();
-  const secondHashes = readSecondHash.view();
-  const servedAt = new Float64Array(count);
-  const requestHash = new Int32Array(count);
-  const requestSecondHash = new Int32Array(count);
-  const itemStart = new Int32Array(count + 1);
-  const itemHash = new Int32Array(hashes.length);
-  const itemSecondHash = new Int32Array(hashes.length);
-  let filled = 0;
+  // The lists' records in that order, so that one user's lists lie side by side.
+  const requests = readRequest.toArray();
+  const readStarts = readItemStart.toArray();
+  const lists = new Float64Array(count * LIST_WIDTH);
+  const listWords = new Int32Array(lists.buffer);
   for (let p = 0; p < count; p++) {
     const list = order[p]!;
-    servedAt[p] = times[list]!;
-    requestHash[p] = requests[list]!;
-    requestSecondHash[p] = requestSeconds[list]!;
-    itemStart[p] = filled;
-    for (let k = readStarts[list]!; k < readStarts[list + 1]!; k++) {
-      itemHash[filled] = hashes[k]!;
-      itemSecondHash[filled++] = secondHashes[k]!;
-    }
+    const record = p * LIST_WIDTH;
+    const word = 2 * record;
+    lists[record] = times[list]!;
+    listWords[word + REQUEST_WORD] = requests[2 * list]!;
+    listWords[word + REQUEST_WORD + 1] = requests[2 * list + 1]!;
+    listWords[word + ITEMS_WORD] = readStarts[list]! >> 1;
+    listWords[word + ITEMS_WORD + 1] = readStarts[list + 1]! >> 1;
   }
-  itemStart[count] = filled;
-  return {
-    count,
-    userStart,
-    servedAt,
-    requestHash,
-    requestSecondHash,
-    itemStart,
-    itemHash,
-    itemSecondHash,
-    seeds,
-  };
+  const items = readItems.chunks;
+  return { count, userStart, lists, listWords, items, seeds };
 }
+
+/** Lists per batch the reading has room for before it allocates more (stores yield batches of 10,000). */
+const SCRATCH = 16_384;
 
 /** What a request id says about a click in a window. */
 export const NOT_LINKED = -1;
@@ -136,69 +169,57 @@ export const LINKED_OUTSIDE = 0;
 export const LINKED_INSIDE = 1;
 
 /**
- * Whether `requestId` names one of `user`'s lists: `LINKED_INSIDE` when one so named was served in
- * `[from, to)`, `LINKED_OUTSIDE` when only others, `NOT_LINKED` when none.
+ * Whether `requestId` names one of the lists at positions `[start, end)` (one user's): `LINKED_INSIDE` when
+ * one so named was served in `[from, to)`, `LINKED_OUTSIDE` when only others, `NOT_LINKED` when none.
  */
 export function linkByRequest(
   index: ServedListIndex,
-  user: number,
+  start: number,
+  end: number,
   requestId: string,
   from: EpochMs,
   to: EpochMs,
 ): number {
-  const end = index.userStart[user + 1]!;
-  let p = index.userStart[user]!;
-  if (p === end) return NOT_LINKED;
+  if (start === end) return NOT_LINKED;
   const hash = hashString(requestId, index.seeds[0], index.seeds[1]);
   const second = lastSecondHashOf();
+  const lists = index.lists;
+  const words = index.listWords;
   let link = NOT_LINKED;
-  for (; p < end; p++) {
-    if (index.requestHash[p] !== hash || index.requestSecondHash[p] !== second) continue;
-    const at = index.servedAt[p]!;
+  for (let p = start; p < end; p++) {
+    const word = 2 * LIST_WIDTH * p + REQUEST_WORD;
+    if (words[word] !== hash || words[word + 1] !== second) continue;
+    const at = lists[p * LIST_WIDTH]!;
     if (at >= from && at < to) return LINKED_INSIDE;
     link = LINKED_OUTSIDE;
   }
   return link;
 }
 
-/** Whether a list served to `user` in `[from, to]` holds `itemId`. Scans the user's few lists. */
+/** Whether a list at positions `[start, end)` (one user's) served in `[from, to]` holds `itemId`. */
 export function servedItemBetween(
   index: ServedListIndex,
-  user: number,
+  start: number,
+  end: number,
   itemId: string,
   from: EpochMs,
   to: EpochMs,
 ): boolean {
-  const end = index.userStart[user + 1]!;
-  let p = index.userStart[user]!;
-  while (p < end && index.servedAt[p]! < from) p++;
-  if (p === end || index.servedAt[p]! > to) return false;
+  const lists = index.lists;
+  let p = start;
+  while (p < end && lists[p * LIST_WIDTH]! < from) p++;
+  if (p === end || lists[p * LIST_WIDTH]! > to) return false;
   const hash = hashString(itemId, index.seeds[0], index.seeds[1]);
   const second = lastSecondHashOf();
-  for (; p < end && index.servedAt[p]! <= to; p++) {
-    for (let k = index.itemStart[p]!; k < index.itemStart[p + 1]!; k++) {
-      if (index.itemHash[k] === hash && index.itemSecondHash[k] === second) return true;
+  const words = index.listWords;
+  const items = index.items;
+  for (; p < end && lists[p * LIST_WIDTH]! <= to; p++) {
+    const word = 2 * LIST_WIDTH * p + ITEMS_WORD;
+    for (let k = 2 * words[word]!; k < 2 * words[word + 1]!; k += 2) {
+      const chunk = items[k >>> CHUNK_BITS]!;
+      const at = k & CHUNK_MASK; // even: an item's two words are in one chunk
+      if (chunk[at] === hash && chunk[at + 1] === second) return true;
     }
   }
   return false;
-}
-
-/** A growable Int32Array. */
-class Int32Buffer {
-  private data = new Int32Array(1024);
-  length = 0;
-
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length++] = value;
-  }
-
-  /** The values pushed, without copying. */
-  view(): Int32Array {
-    return this.data.subarray(0, this.length);
-  }
 }

@@ -27,7 +27,7 @@ export class StringIndex {
   constructor(expected = 16) {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2; // load at most one half: probes stay short
-    this.slots = new Int32Array(capacity * 4);
+    this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
   }
 
@@ -35,10 +35,20 @@ export class StringIndex {
     return this.keys.length;
   }
 
+  /**
+   * The slots, for reading the index a lookup found: a key's slot starts at the word `locate` returns, and
+   * its word `INDEX_WORD` holds the key's index + 1. The array is replaced when the table grows, so read it
+   * again after adding.
+   */
+  get table(): Int32Array {
+    return this.slots;
+  }
+
   /** The key's index, or -1. */
   get(key: string): number {
     const hash = hashString(key, this.seed, this.secondSeed);
-    return this.find(key, hash, lastSecondHash);
+    const at = this.locate(key, hash, lastSecondHash);
+    return at < 0 ? -1 : this.slots[at + INDEX_WORD]! - 1;
   }
 
   /** This table's hashes of a key: the first returned, the second in `lastSecondHashOf()`. */
@@ -51,14 +61,44 @@ export class StringIndex {
    * short loop whose iterations do not wait on each other, so the table's cache misses overlap.
    */
   find(key: string, hash: number, second: number): number {
+    const at = this.locate(key, hash, second);
+    return at < 0 ? -1 : this.slots[at + INDEX_WORD]! - 1;
+  }
+
+  /**
+   * Whether lookups must compare key strings (two members share both hashes, see above): then only
+   * `locate` and `find` can tell keys apart, not `locateHashed`. Practically never.
+   */
+  get comparesKeys(): boolean {
+    return this.verify;
+  }
+
+  /**
+   * Where a key of this length and hashes has its slot, from the hashes alone (valid while `comparesKeys` is
+   * false): a loop that reads nothing but the table, for a batch whose key strings have left the cache since
+   * they were hashed.
+   */
+  locateHashed(hash: number, second: number, length: number): number {
     const slots = this.slots;
     let slot = hash & this.mask;
     for (;;) {
-      const at = slot * 4;
-      const entry = slots[at + 3]!;
+      const at = slot * SLOT;
+      if (slots[at + INDEX_WORD] === 0) return -1;
+      if (slots[at] === hash && slots[at + 1] === second && slots[at + 2] === length) return at;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** As `find`, but where the key's slot starts in `table` (its first word), or -1. */
+  locate(key: string, hash: number, second: number): number {
+    const slots = this.slots;
+    let slot = hash & this.mask;
+    for (;;) {
+      const at = slot * SLOT;
+      const entry = slots[at + INDEX_WORD]!;
       if (entry === 0) return -1;
       if (slots[at] === hash && slots[at + 1] === second && slots[at + 2] === key.length) {
-        if (!this.verify || this.keys[entry - 1] === key) return entry - 1;
+        if (!this.verify || this.keys[entry - 1] === key) return at;
       }
       slot = (slot + 1) & this.mask;
     }
@@ -67,12 +107,16 @@ export class StringIndex {
   /** The key's index, adding the key when new. */
   add(key: string): number {
     const hash = hashString(key, this.seed, this.secondSeed);
-    const second = lastSecondHash;
+    return this.addHashed(key, hash, lastSecondHash);
+  }
+
+  /** `add` with the key's hashes already computed (`hash`), as `find` is to `get`. */
+  addHashed(key: string, hash: number, second: number): number {
     const slots = this.slots;
     let slot = hash & this.mask;
     for (;;) {
-      const at = slot * 4;
-      const entry = slots[at + 3]!;
+      const at = slot * SLOT;
+      const entry = slots[at + INDEX_WORD]!;
       if (entry === 0) break;
       if (slots[at] === hash && slots[at + 1] === second && slots[at + 2] === key.length) {
         if (this.keys[entry - 1] === key) return entry - 1;
@@ -82,11 +126,11 @@ export class StringIndex {
     }
     const index = this.keys.length;
     this.keys.push(key);
-    const at = slot * 4;
+    const at = slot * SLOT;
     slots[at] = hash;
     slots[at + 1] = second;
     slots[at + 2] = key.length;
-    slots[at + 3] = index + 1;
+    slots[at + INDEX_WORD] = index + 1;
     if (this.keys.length * 2 > this.mask + 1) this.grow();
     return index;
   }
@@ -94,13 +138,13 @@ export class StringIndex {
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    const slots = new Int32Array(capacity * 4);
+    const slots = new Int32Array(capacity * SLOT);
     const mask = capacity - 1;
-    for (let at = 0; at < old.length; at += 4) {
-      if (old[at + 3] === 0) continue;
+    for (let at = 0; at < old.length; at += SLOT) {
+      if (old[at + INDEX_WORD] === 0) continue;
       let slot = old[at]! & mask;
-      while (slots[slot * 4 + 3] !== 0) slot = (slot + 1) & mask;
-      const to = slot * 4;
+      while (slots[slot * SLOT + INDEX_WORD] !== 0) slot = (slot + 1) & mask;
+      const to = slot * SLOT;
       slots[to] = old[at]!;
       slots[to + 1] = old[at + 1]!;
       slots[to + 2] = old[at + 2]!;
@@ -110,6 +154,11 @@ export class StringIndex {
     this.mask = mask;
   }
 }
+
+/** Words per slot. */
+const SLOT = 4;
+/** The word of a slot holding its key's index + 1 (0: the slot is empty). */
+export const INDEX_WORD = 3;
 
 export function randomSeed(): number {
   return (Math.random() * 0x1_0000_0000) | 0;

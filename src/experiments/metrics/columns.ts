@@ -1,0 +1,98 @@
+/**
+ * Append-only columns of numbers in fixed-size chunks of typed arrays, and `settleHeap`: how the analysis
+ * allocates memory while it reads the store's batches without making V8 pretenure the store's objects.
+ *
+ * V8 decides to allocate the objects of an allocation site (say, where the store builds an event) directly
+ * in the old generation ("pretenuring") when, at a garbage collection, 85% or more of the objects made there
+ * since the previous collection are still alive. A batch being read is entirely alive, so a collection that
+ * comes within about one batch of the previous one, the first collection during a read of batches included,
+ * makes that decision; from then on every event read is an old-generation object that only a major
+ * collection frees, and it keeps the strings it points to alive through minor ones. Measured over ten
+ * million events: 1.2 GB promoted instead of 0.15 GB, and minor collections taking 2.4–3.5 s instead of 0.9 s.
+ *
+ * Collections in quick succession come from typed-array allocations, which V8 counts as external memory:
+ * a buffer that doubles allocates a large block at once (several columns doubling together, several), and
+ * V8 runs a minor collection before allocating any ArrayBuffer while young ArrayBuffers own 32 MiB or more
+ * (`Heap::AllocateExternalBackingStore`). Chunks grow external memory in small steps, never copy, and give
+ * V8 time to promote each chunk before the young ones add up to that.
+ */
+
+/** Entries per chunk (a power of two): 64 Ki, at most half a MiB per chunk of doubles. */
+export const CHUNK_BITS = 16;
+export const CHUNK_SIZE = 1 << CHUNK_BITS;
+export const CHUNK_MASK = CHUNK_SIZE - 1;
+
+export class Int32Column {
+  readonly chunks: Int32Array[] = [];
+  private current = new Int32Array(0);
+  private fill = CHUNK_SIZE;
+  length = 0;
+
+  push(value: number): void {
+    if (this.fill === CHUNK_SIZE) {
+      this.current = new Int32Array(CHUNK_SIZE);
+      this.chunks.push(this.current);
+      this.fill = 0;
+    }
+    this.current[this.fill++] = value;
+    this.length++;
+  }
+
+  get(index: number): number {
+    return this.chunks[index >>> CHUNK_BITS]![index & CHUNK_MASK]!;
+  }
+
+  /** The values in one array (allocated once the appending is over). */
+  toArray(): Int32Array {
+    const out = new Int32Array(this.length);
+    this.chunks.forEach((chunk, c) =>
+      out.set(chunk.subarray(0, Math.min(CHUNK_SIZE, this.length - c * CHUNK_SIZE)), c * CHUNK_SIZE),
+    );
+    return out;
+  }
+}
+
+export class Float64Column {
+  readonly chunks: Float64Array[] = [];
+  private current = new Float64Array(0);
+  private fill = CHUNK_SIZE;
+  length = 0;
+
+  push(value: number): void {
+    if (this.fill === CHUNK_SIZE) {
+      this.current = new Float64Array(CHUNK_SIZE);
+      this.chunks.push(this.current);
+      this.fill = 0;
+    }
+    this.current[this.fill++] = value;
+    this.length++;
+  }
+
+  get(index: number): number {
+    return this.chunks[index >>> CHUNK_BITS]![index & CHUNK_MASK]!;
+  }
+
+  /** The values in one array (allocated once the appending is over). */
+  toArray(): Float64Array {
+    const out = new Float64Array(this.length);
+    this.chunks.forEach((chunk, c) =>
+      out.set(chunk.subarray(0, Math.min(CHUNK_SIZE, this.length - c * CHUNK_SIZE)), c * CHUNK_SIZE),
+    );
+    return out;
+  }
+}
+
+/**
+ * Call after allocating large typed arrays and before reading batches (see the top of this file). While
+ * young ArrayBuffers own 32 MiB or more, the first buffers allocated during the first batch would each cost
+ * a minor collection; two tiny allocations here take those collections (which promote the new arrays) while
+ * no batch is alive, and cost nothing otherwise. Then a few turns of the event loop let V8 finish a major
+ * collection that the new external memory may have started, on its own task rather than during the batch.
+ */
+export async function settleHeap(): Promise<void> {
+  for (let i = 0; i < 2; i++) settled.push(new ArrayBuffer(8));
+  settled.length = 0;
+  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const settled: ArrayBuffer[] = [];
