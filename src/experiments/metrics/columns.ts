@@ -22,15 +22,20 @@ export const CHUNK_BITS = 16;
 export const CHUNK_SIZE = 1 << CHUNK_BITS;
 export const CHUNK_MASK = CHUNK_SIZE - 1;
 
-export class Int32Column {
-  readonly chunks: Int32Array[] = [];
-  private current = new Int32Array(0);
+/** A column of one typed-array kind; `Int32Column` and `Float64Column` name the two the analysis uses. */
+class Column<A extends Int32Array | Float64Array> {
+  readonly chunks: A[] = [];
+  private current: A;
   private fill = CHUNK_SIZE;
   length = 0;
 
+  constructor(private readonly allocate: (length: number) => A) {
+    this.current = allocate(0);
+  }
+
   push(value: number): void {
     if (this.fill === CHUNK_SIZE) {
-      this.current = new Int32Array(CHUNK_SIZE);
+      this.current = this.allocate(CHUNK_SIZE);
       this.chunks.push(this.current);
       this.fill = 0;
     }
@@ -43,8 +48,8 @@ export class Int32Column {
   }
 
   /** The values in one array (allocated once the appending is over). */
-  toArray(): Int32Array {
-    const out = new Int32Array(this.length);
+  toArray(): A {
+    const out = this.allocate(this.length);
     this.chunks.forEach((chunk, c) =>
       out.set(chunk.subarray(0, Math.min(CHUNK_SIZE, this.length - c * CHUNK_SIZE)), c * CHUNK_SIZE),
     );
@@ -52,33 +57,15 @@ export class Int32Column {
   }
 }
 
-export class Float64Column {
-  readonly chunks: Float64Array[] = [];
-  private current = new Float64Array(0);
-  private fill = CHUNK_SIZE;
-  length = 0;
-
-  push(value: number): void {
-    if (this.fill === CHUNK_SIZE) {
-      this.current = new Float64Array(CHUNK_SIZE);
-      this.chunks.push(this.current);
-      this.fill = 0;
-    }
-    this.current[this.fill++] = value;
-    this.length++;
+export class Int32Column extends Column<Int32Array> {
+  constructor() {
+    super((length) => new Int32Array(length));
   }
+}
 
-  get(index: number): number {
-    return this.chunks[index >>> CHUNK_BITS]![index & CHUNK_MASK]!;
-  }
-
-  /** The values in one array (allocated once the appending is over). */
-  toArray(): Float64Array {
-    const out = new Float64Array(this.length);
-    this.chunks.forEach((chunk, c) =>
-      out.set(chunk.subarray(0, Math.min(CHUNK_SIZE, this.length - c * CHUNK_SIZE)), c * CHUNK_SIZE),
-    );
-    return out;
+export class Float64Column extends Column<Float64Array> {
+  constructor() {
+    super((length) => new Float64Array(length));
   }
 }
 
