@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -10,6 +11,8 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly maxMs: number;
+  /** Each request's latency by its index, and when (epoch ms) the first was due: for tracing stalls. */
+  readonly timeline?: { readonly startedAtMs: number; readonly latencies: Float64Array };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -29,6 +32,7 @@ export async function openLoopLoad(options: {
   readonly seconds: number;
   readonly path: (index: number) => string;
   readonly maxSockets?: number;
+  readonly keepTimeline?: boolean;
 }): Promise<LoadResult> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
@@ -80,5 +84,30 @@ export async function openLoopLoad(options: {
     p99Ms: percentile(sorted, 99),
     p999Ms: percentile(sorted, 99.9),
     maxMs: sorted[sorted.length - 1] ?? NaN,
+    ...(options.keepTimeline
+      ? { timeline: { startedAtMs: performance.timeOrigin + started, latencies } }
+      : {}),
   };
+}
+
+/** The machine's CPU time counters from `/proc/stat` (all CPUs, in clock ticks). */
+export interface CpuTicks {
+  readonly total: number;
+  readonly steal: number;
+}
+
+export function cpuTicks(): CpuTicks {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9);
+  const ticks = fields.map(Number);
+  return { total: ticks.reduce((a, b) => a + b, 0), steal: ticks[7] ?? 0 };
+}
+
+/**
+ * The share of CPU time the hypervisor gave to others between two readings (`st` in `vmstat`), in percent.
+ * This machine is a virtual one: at 10–20% steal a virtual CPU is taken away for milliseconds at a time, and
+ * a run's p99 moves by as much as anything the code does, so every timed run reports it.
+ */
+export function stealPercent(before: CpuTicks, after: CpuTicks): number {
+  const total = after.total - before.total;
+  return total > 0 ? Math.round((1000 * (after.steal - before.steal)) / total) / 10 : 0;
 }

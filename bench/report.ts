@@ -91,19 +91,55 @@ function simpleSection(title: string, recorded: Recorded, rows: [string, unknown
 /** Renders `bench/RESULTS.md` from the kept benchmark results; only what was measured is shown. */
 /** Diversity and freshness settings side by side, against the plain list (`bench/diversity.ts`). */
 /** The serve bench's side-by-side build, when it measured one (`ATTUNE_BENCH_BASELINE_CLI`). */
-function baselineRows(baseline: Json | undefined): [string, unknown, string][] {
+function baselineRows(line: Json): [string, unknown, string][] {
+  const baseline = line['baseline'] as Json | undefined;
   if (baseline === undefined) return [];
   const rules = baseline['with_rules'] as Json | undefined;
+  const paired = line['paired'] as Json | undefined;
+  const difference = (key: string): string => {
+    const comparison = paired?.[key] as Json | undefined;
+    const pairs = comparison?.['pairs'];
+    if (!Array.isArray(pairs)) return '';
+    const each = pairs.map((pair) => num((pair as Json)['p99_difference_ms'], 2)).join(', ');
+    return `${num(comparison?.['median_p99_difference_ms'], 2)} (pairs: ${each})`;
+  };
   return [
-    ['baseline build, measured the same way right after', String(baseline['cli']), ''],
+    [
+      paired === undefined
+        ? 'baseline build, measured the same way right after'
+        : 'baseline build, served beside this one, runs alternating',
+      String(baseline['cli']),
+      '',
+    ],
     [
       'baseline median p99 / p50 / p99.9 (ms)',
       `${num(baseline['median_p99_ms'], 2)} / ${num(baseline['median_p50_ms'], 2)} / ${num(baseline['median_p999_ms'], 2)}`,
-      'no regression',
+      '',
     ],
     ['baseline with rules: median p99 (ms)', rules?.['median_p99_ms'], ''],
     ['baseline median server RSS (MB)', baseline['median_rss_mb'], ''],
+    ['p99 this build − baseline, run by run, median (ms)', difference('plain'), 'no regression (≤ 0)'],
+    ['the same with rules and diversity (ms)', difference('with_rules'), 'no regression (≤ 0)'],
+    [
+      'two experiments running − baseline plain beside (ms)',
+      difference('with_two_experiments_vs_baseline_plain'),
+      '',
+    ],
   ];
+}
+
+/** Each run's p99 with the CPU share the hypervisor took during it, e.g. "4.10 (st 2.1%)". */
+function runsWithSteal(part: Json | undefined): string {
+  const runs = part?.['runs'];
+  if (!Array.isArray(runs)) return '';
+  return runs
+    .map((run) => {
+      const r = run as Json;
+      return r['stealPct'] === undefined
+        ? num(r['p99Ms'], 2)
+        : `${num(r['p99Ms'], 2)} (st ${String(r['stealPct'])}%)`;
+    })
+    .join(', ');
 }
 
 function paritySection(recorded: Recorded): string[] {
@@ -348,11 +384,20 @@ function calibrationSection(recorded: Recorded): string[] {
     `| ${target} | ${expected} | ${measured} | ${verdict(ok)} |`;
 
   const aa = part('aa');
+  // The pooled rate, then each replication's (runs before replications existed have none).
+  const replicated = (line: Json): string => {
+    const each = line['replication_fprs'];
+    if (!Array.isArray(each)) return rate(line, line['tests']);
+    return (
+      `${rate(line, line['tests'])}; ${each.length} replications of ${String(aa?.['tests_per_replication'])}: ` +
+      `${each.map((value) => num(value)).join(', ')} (${String(line['replications_in_band'])} in the band)`
+    );
+  };
   const aaRows = results(aa).map((line) =>
     row(
       `A/A at α = 0.05, ${String(aa?.['users_per_arm'])} users/arm: ${String(line['test'])}`,
       String(line['target']).replace('fpr ', 'FPR ').replace('<=', '≤'),
-      rate(line, line['tests']),
+      replicated(line),
       line['ok'],
     ),
   );
@@ -680,7 +725,18 @@ export function renderResults(dir: string): string {
           (serveLine['with_two_experiments'] as Json | undefined)?.['median_p50_ms'],
           '',
         ],
-        ...baselineRows(serveLine['baseline'] as Json | undefined),
+        ['p99 of each run (ms), with the CPU steal during it', runsWithSteal(serveLine), ''],
+        [
+          'with rules and diversity: each run',
+          runsWithSteal(serveLine['with_rules'] as Json | undefined),
+          '',
+        ],
+        [
+          'with two experiments: each run',
+          runsWithSteal(serveLine['with_two_experiments'] as Json | undefined),
+          '',
+        ],
+        ...baselineRows(serveLine),
       ]),
       '',
     );
@@ -702,7 +758,7 @@ export function renderResults(dir: string): string {
           '≤ 5 ms',
         ],
         ['median server RSS (MB)', fixedLine['median_rss_mb'], '< 300 MB'],
-        ...baselineRows(fixedLine['baseline'] as Json | undefined),
+        ...baselineRows(fixedLine),
       ]),
       '',
     );

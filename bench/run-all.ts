@@ -34,8 +34,6 @@ const ALL = [
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'user-state': ['--expose-gc', '--max-old-space-size=8192'],
-  // A larger young generation: the analysis allocates ten million short-lived events (helper measured 1–2 s less).
-  'experiment-analysis': ['--max-semi-space-size=64'],
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];
 const resultsDir = join(ROOT, 'bench/results');

@@ -188,6 +188,60 @@ describe('ExperimentRegistry', () => {
     }
   });
 
+  it('logs an exposure the full backlog dropped on the user’s next request, not never', async () => {
+    // The store's exposure writes wait for a gate: the backlog fills, as with a disk that fell behind.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const real = store;
+    const slow = new Proxy(real, {
+      get(target, name) {
+        if (name === 'appendExposures') {
+          return async (batch: Parameters<Store['appendExposures']>[0]) => {
+            await gate;
+            return real.appendExposures(batch);
+          };
+        }
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    let dropped = 0;
+    const experiments = await ExperimentRegistry.open(slow, {
+      holdout: 0,
+      metricNames: () => BUILT_IN_METRIC_NAMES,
+      exposureFlushMs: 5,
+      maxExposureBacklog: 512,
+      onError: (error) => {
+        throw error;
+      },
+      onDrop: (count) => (dropped += count),
+      now: () => clock,
+    });
+    await experiments.create(twoArms('e', { traffic: 1 }));
+    await experiments.start('e');
+    const users = Array.from({ length: 600 }, (_, i) => `u${i}`);
+    const exposeAll = (at: number) => {
+      for (const user of users) {
+        const plan = experiments.plan(user, null);
+        if (plan.kind === 'personalized') experiments.expose(user, plan, plan.assignments, at);
+      }
+    };
+    exposeAll(clock);
+    expect(dropped).toBe(600 - 512);
+    open();
+    await experiments.flush();
+    exposeAll(clock + 1);
+    await experiments.flush();
+    expect(dropped).toBe(600 - 512);
+    const counts = await store.countExposures('e');
+    expect((counts['control'] ?? 0) + (counts['ease'] ?? 0)).toBe(600);
+    const firstAt = new Map<string, number>();
+    for await (const batch of store.scanExposures('e')) for (const e of batch) firstAt.set(e.userId, e.at);
+    // The first 512 at their first request; the dropped ones at the request that logged them.
+    expect(firstAt.get('u0')).toBe(clock);
+    expect(firstAt.get('u599')).toBe(clock + 1);
+  });
+
   it('logs a client-side exposure under the user’s own variant, never the client’s word', async () => {
     const experiments = await registry();
     await experiments.create(twoArms('e', { traffic: 1 }));

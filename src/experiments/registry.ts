@@ -26,6 +26,8 @@ export interface ExperimentRegistryOptions {
   readonly rememberExposures?: number;
   readonly onError: (error: unknown) => void;
   readonly onDrop?: (count: number) => void;
+  /** Exposures queued for the store at most (`BatchLog`'s `maxBacklog`); beyond, they are dropped and counted. */
+  readonly maxExposureBacklog?: number;
   readonly now?: () => EpochMs;
 }
 
@@ -61,6 +63,7 @@ export class ExperimentRegistry {
       flushMs: options.exposureFlushMs,
       onError: options.onError,
       ...(options.onDrop ? { onDrop: options.onDrop } : {}),
+      ...(options.maxExposureBacklog === undefined ? {} : { maxBacklog: options.maxExposureBacklog }),
     });
     this.exposed = new LruMap(options.rememberExposures ?? 200_000);
   }
@@ -221,8 +224,9 @@ export class ExperimentRegistry {
   private log(experiment: string, userId: string, variant: string, at: EpochMs): void {
     const key = `${experiment}\u0000${userId}`;
     if (this.exposed.get(key)) return;
-    this.exposed.set(key, true);
-    this.exposures.record({ experiment, userId, variant, at });
+    // Remembered only once queued: an exposure the full backlog dropped is logged on the user's next
+    // request instead of never (at that request's time: a later first exposure, not a lost user).
+    if (this.exposures.record({ experiment, userId, variant, at })) this.exposed.set(key, true);
   }
 
   private context(salt: string): DefinitionContext {

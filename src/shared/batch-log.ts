@@ -41,15 +41,17 @@ export class BatchLog<T> {
     return this.backlog;
   }
 
-  record(record: T): void {
+  /** Queues a record; false when the backlog is full and it was dropped (and counted). */
+  record(record: T): boolean {
     if (this.backlog >= this.maxBacklog) {
       this.options.onDrop?.(1);
-      return;
+      return false;
     }
     this.backlog++;
     this.pending.push(record);
     if (this.pending.length >= this.maxPending) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
+    return true;
   }
 
   /** Writes everything recorded so far; resolves when it is stored. */

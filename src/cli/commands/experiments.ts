@@ -1,7 +1,7 @@
 import {
   ExperimentRegistry,
   MetricCatalog,
-  reportFromStore,
+  reportInWorker,
   type ExperimentReport,
 } from '../../experiments/index.js';
 import { openStore } from '../../store/index.js';
@@ -60,7 +60,7 @@ export async function listExperiments(options: ExperimentsCommandOptions): Promi
 /** `attune experiments report ID`: the analysis as a terminal table, or one JSON object with `--json`. */
 export async function reportExperiment(id: string, options: ExperimentsCommandOptions): Promise<void> {
   const config = cliEngineConfig(options.dataDir);
-  const report = await reportFromStore({
+  const report = await reportInWorker({
     storeUrl: config.storeUrl,
     id,
     holdout: config.holdout,
