@@ -789,12 +789,19 @@ export function renderResults(dir: string): string {
           ['exposed users', analysisLine['users'], '1,000,000'],
           ['events', analysisLine['events'], '10,000,000'],
           ['seconds (four built-in metrics, one pass)', analysisLine['seconds'], '< 10 s'],
+          [
+            'each run (s)',
+            Array.isArray(analysisLine['runs_seconds']) ? analysisLine['runs_seconds'].join(', ') : undefined,
+            '',
+          ],
+          ['thread', analysisLine['thread'], ''],
           ['RSS (MB)', analysisLine['rss_mb'], ''],
         ],
       ),
       '',
     );
   }
+  out.push(...tabularSections(dir, names));
   const stats = names.has('stats') ? load(dir, 'stats') : null;
   if (stats && stats.lines.length > 0) out.push(...statsSection(stats), '');
   const calibration = names.has('experiment-calibration') ? load(dir, 'experiment-calibration') : null;
@@ -824,4 +831,75 @@ export function renderResults(dir: string): string {
     '',
   );
   return `${out.join('\n')}\n`;
+}
+
+/** k-means against scikit-learn and the churn models against scikit-learn and XGBoost (issue 10). */
+function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const kmeans = names.has('kmeans') ? load(dir, 'kmeans') : null;
+  const kmeansLine = kmeans?.lines[0];
+  if (kmeans && kmeansLine) {
+    const telco = kmeansLine['telco'] as Json | undefined;
+    const part = (key: string) => telco?.[key] as Json | undefined;
+    const blobs = kmeansLine['blobs'] as Json | undefined;
+    const side = (key: string) => blobs?.[key] as Json | undefined;
+    out.push(
+      ...simpleSection('k-means: Telco numeric columns and 100,000 × 16 blobs (`bench/kmeans.ts`)', kmeans, [
+        [
+          'Telco, k = 8, one initialisation: median inertia / 3398.16 over 10 seeds',
+          part('nInit1')?.['medianRatio'],
+          '≤ 1.01',
+        ],
+        ['seeds within 1.01 (of 10)', part('nInit1')?.['withinTarget'], ''],
+        [
+          'scikit-learn, one initialisation, same 10 seeds: median ratio',
+          part('sklearnNInit1')?.['medianRatio'],
+          '',
+        ],
+        ['Telco, best of 10 initialisations: inertia ratio', part('bestOf10')?.['ratio'], '≤ 1.01'],
+        ['blobs k = 32: seconds (ours)', side('ours')?.['seconds'], ''],
+        ['blobs k = 32: seconds (scikit-learn, same run)', side('sklearn')?.['seconds'], ''],
+        ['ratio ours / scikit-learn', blobs?.['secondsRatio'], '≤ 1.5'],
+      ]),
+      '',
+    );
+  }
+  const churn = names.has('churn-table') ? load(dir, 'churn-table') : null;
+  const churnLine = churn?.lines[0];
+  if (churn && churnLine) {
+    const models = (churnLine['models'] as Json[] | undefined) ?? [];
+    const model = (name: string) => models.find((m) => m['model'] === name);
+    const gbdt = churnLine['gbdt'] as Json | undefined;
+    const xgboost = gbdt?.['xgboost_side_by_side'] as Json | undefined;
+    const sklearn = churnLine['sklearn'] as Json | undefined;
+    out.push(
+      ...simpleSection(
+        'Churn: Telco customer table (`bench/churn-table.ts`, `attune churn evaluate`)',
+        churn,
+        [
+          [
+            'logistic regression: test AUC',
+            model('logreg')?.['auc'],
+            '≥ 0.8399 (scikit-learn 0.8419 − 0.002)',
+          ],
+          ['logistic regression: log loss', model('logreg')?.['logloss'], 'scikit-learn 0.4206'],
+          [
+            'logistic regression: train s (median) / scikit-learn same run',
+            `${num(churnLine['logreg_train_s_median'], 4)} / ${num(sklearn?.['train_s'], 4)}`,
+            '',
+          ],
+          ['trees: test AUC', model('gbdt')?.['auc'], '≥ 0.8313 (XGBoost 0.8343 − 0.003)'],
+          ['trees: log loss', model('gbdt')?.['logloss'], '≤ 0.4452 (1.02 × XGBoost 0.4365)'],
+          [
+            'trees: train s (median) / XGBoost same run',
+            `${num(gbdt?.['train_s_median'], 4)} / ${num(xgboost?.['train_s'], 4)}`,
+            '',
+          ],
+          ['trees: time ratio ours / XGBoost', xgboost?.['time_ratio'], '≤ 1.5'],
+        ],
+      ),
+      '',
+    );
+  }
+  return out;
 }

@@ -30,6 +30,8 @@ const ALL = [
   'experiment-analysis',
   'experiment-calibration',
   'simulate',
+  'kmeans',
+  'churn-table',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { datasetFormats, type DatasetFormat } from '../evaluation/index.js';
+import { churnEvaluate } from './commands/churn.js';
 import { demo } from './commands/demo.js';
 import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
 import { importFile } from './commands/import.js';
 import { serve } from './commands/serve.js';
+import { segmentsEvaluate, SEGMENTS_DEFAULTS } from './commands/segments.js';
 import { simulate } from './commands/simulate.js';
 import {
   confidenceLevel,
@@ -210,6 +212,26 @@ program
     },
   );
 
+const segments = program
+  .command('segments')
+  .description('customer segments: k-means on the numeric columns of a customer table');
+segments
+  .command('evaluate')
+  .description("cluster a CSV's numeric columns (rows with a blank left out); one JSON line")
+  .requiredOption('--input <path>', 'customer CSV with a header line')
+  .requiredOption('--k <n>', 'number of clusters', positiveInt('--k'))
+  .option('--standardize', 'z-score each column (population standard deviation) first', false)
+  .option('--seed <n>', 'random seed of k-means++', positiveInt('--seed'), SEGMENTS_DEFAULTS.seed)
+  .option(
+    '--n-init <n>',
+    'initialisations; the lowest inertia is kept',
+    positiveInt('--n-init'),
+    SEGMENTS_DEFAULTS.nInit,
+  )
+  .action(async (opts: { input: string; k: number; standardize: boolean; seed: number; nInit: number }) => {
+    await segmentsEvaluate(opts);
+  });
+
 const experiments = program
   .command('experiments')
   .description('experiments and the global holdout: list them, report their lift');
@@ -229,6 +251,22 @@ experiments
   .option('--json', 'one JSON object on stdout instead of the table', false)
   .action(async (id: string, opts: { dataDir?: string; json: boolean }) => {
     await reportExperiment(id, { dataDir: opts.dataDir, json: opts.json });
+  });
+
+const churn = program.command('churn').description('churn prediction from a customer table');
+churn
+  .command('evaluate')
+  .description('train the churn models on a CSV table and score them on held-out rows; JSON lines on stdout')
+  .requiredOption('--table <path>', 'customer table: CSV with a header line, one row per customer')
+  .requiredOption('--label <column>', 'the churn column: Yes/No, true/false or 1/0')
+  .option('--drop <columns>', 'comma-separated columns to leave out, e.g. an identifier')
+  .option(
+    '--test-rows <path>',
+    '0-based data-row indices to test on, one per line (default: stratified 80/20)',
+  )
+  .option('--seed <n>', 'seed of the stratified split', positiveInt('--seed'), 42)
+  .action(async (opts: { table: string; label: string; drop?: string; testRows?: string; seed: number }) => {
+    await churnEvaluate(opts);
   });
 
 program.parseAsync().catch((error: unknown) => {

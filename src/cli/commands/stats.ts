@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   analyzeExperiment,
   CsvInputError,
@@ -8,6 +7,7 @@ import {
   VARIANT_NAME,
   type MetricKind,
 } from '../../experiments/stats/index.js';
+import { readInputFile } from '../input-file.js';
 
 /** What `main.ts` declares the command's options with. */
 export { DEFAULT_SEQUENTIAL_TUNING_N, METRIC_KINDS, type MetricKind } from '../../experiments/stats/index.js';
@@ -72,15 +72,7 @@ function naming<T>(input: string, work: () => T): T {
  */
 export async function stats(options: StatsCommandOptions): Promise<void> {
   const weights = parseWeights(options.weights);
-  let text: string;
-  try {
-    text = await readFile(options.input, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `cannot read ${options.input}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
+  const text = await readInputFile(options.input);
   const analysis = naming(options.input, () =>
     analyzeExperiment(parseExperimentCsv(text, options.kind), {
       weights,

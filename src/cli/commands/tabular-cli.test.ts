@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `attune churn evaluate` and `attune segments evaluate` as a user runs them: the compiled CLI (`npm test`
+ * builds it first) on small generated customer tables.
+ */
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'attune-tabular-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function attune(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+/**
+ * 600 customers: churn is likely on a monthly contract with short tenure; `id` is an identifier,
+ * `charges` numeric text with blanks, `region` a category that carries no signal.
+ */
+function customers(): string {
+  const lines = ['id,contract,tenure,charges,region,Churn'];
+  for (let i = 0; i < 600; i++) {
+    const monthly = i % 3 !== 0;
+    const tenure = (i * 7919) % 72;
+    const risk = (monthly ? 0.5 : -1.5) - tenure / 24 + (((i * 104_729) % 100) / 100 - 0.5) * 1.5;
+    const charges = i % 50 === 7 ? '' : (20 + ((i * 31) % 90)).toFixed(2);
+    lines.push(
+      `C-${i},${monthly ? 'Month-to-month' : '"One year, paid"'},${tenure},${charges},${['north', 'south'][i % 2]},${risk > 0 ? 'Yes' : 'No'}`,
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+describe('attune churn evaluate', () => {
+  it('prints one JSON line per model, both well above chance on a planted signal', async () => {
+    const table = file('customers.csv', customers());
+    const { stdout, code } = await attune([
+      'churn',
+      'evaluate',
+      '--table',
+      table,
+      '--label',
+      'Churn',
+      '--drop',
+      'id',
+    ]);
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { model: string; auc: number; logloss: number; train_s: number });
+    expect(lines.map((line) => line.model)).toEqual(['logreg', 'gbdt']);
+    for (const line of lines) {
+      expect(line.auc).toBeGreaterThan(0.85);
+      expect(line.logloss).toBeLessThan(Math.log(2));
+    }
+  });
+
+  it('names the column when the label is missing, and the row of a bad label', async () => {
+    const table = file('customers-2.csv', customers());
+    const missing = await attune(['churn', 'evaluate', '--table', table, '--label', 'Churned']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Churned/);
+    const bad = file('bad-label.csv', customers().replace(/,Yes\r\n/, ',Maybe\r\n'));
+    const refused = await attune(['churn', 'evaluate', '--table', bad, '--label', 'Churn', '--drop', 'id']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Maybe/);
+    expect(refused.stderr).toMatch(/row/);
+  });
+});
+
+describe('attune segments evaluate', () => {
+  it('clusters the numeric columns of planted groups, leaving text columns and blank rows out', async () => {
+    // Three tight, far-apart groups in (spend, visits), a text column, and one row with a blank.
+    const lines = ['name,spend,visits'];
+    const centres = [
+      [10, 1],
+      [200, 30],
+      [500, 5],
+    ] as const;
+    const groups: [number, number][][] = [[], [], []];
+    for (let i = 0; i < 90; i++) {
+      const [spend, visits] = centres[i % 3]!;
+      const point: [number, number] = [spend + (i % 5) * 0.1, visits + (i % 7) * 0.1];
+      groups[i % 3]!.push(point);
+      lines.push(`c${i},${point[0]},${point[1]}`);
+    }
+    lines.push('blank,,3');
+    // The planted partition's inertia, from each group's own mean: k-means must find exactly it.
+    let expected = 0;
+    for (const group of groups) {
+      const mean = [0, 1].map((c) => group.reduce((sum, p) => sum + p[c]!, 0) / group.length);
+      for (const p of group) expected += (p[0] - mean[0]!) ** 2 + (p[1] - mean[1]!) ** 2;
+    }
+    const input = file('groups.csv', `${lines.join('\n')}\n`);
+    const { stdout, code } = await attune([
+      'segments',
+      'evaluate',
+      '--input',
+      input,
+      '--k',
+      '3',
+      '--n-init',
+      '4',
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { inertia: number; rows: number; columns: string[]; k: number };
+    expect(result).toMatchObject({ rows: 90, columns: ['spend', 'visits'], k: 3 });
+    expect(result.inertia).toBeCloseTo(expected, 9);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Boosting objectives: what a tree fits is the per-row gradient and hessian of the loss at the current
+ * margins (second-order boosting, as XGBoost). An objective sees whole arrays rather than one row at a
+ * time so that objectives over groups of rows (LambdaRank over a query's items) fit the same interface.
+ */
+export interface GbdtObjective {
+  /** Stored with a model to find the objective again (`objectiveByName`). */
+  readonly name: GbdtObjectiveName;
+  /** The margin every prediction starts from before any tree. */
+  baseScore(labels: Float64Array): number;
+  /** Fills grad[i], hess[i] with the loss's first and second derivatives at margins[i]. */
+  gradients(labels: Float64Array, margins: Float64Array, grad: Float64Array, hess: Float64Array): void;
+  /** Mean loss over the rows: the training curve and the early-stopping criterion. */
+  loss(labels: Float64Array, margins: Float64Array): number;
+  /** A margin on the prediction scale (a probability for binary log loss). */
+  transform(margin: number): number;
+  /** Throws if a label is not valid for this objective. */
+  checkLabels(labels: Float64Array): void;
+}
+
+export type GbdtObjectiveName = 'binary:logistic' | 'reg:squarederror';
+
+/** Hessians are floored so that a confidently right leaf cannot make H + λ collapse numerically. */
+const MIN_HESSIAN = 1e-16;
+
+const sigmoid = (m: number): number => 1 / (1 + Math.exp(-m));
+
+/** log(1 + e^x) without overflow for large x. */
+const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+
+/** Binary log loss on a logit margin; labels in [0, 1] (soft labels are allowed). */
+export const binaryLogistic: GbdtObjective = {
+  name: 'binary:logistic',
+  baseScore(labels) {
+    // The log-odds of the mean label: the best constant margin. Clamped so an all-0 or all-1 training
+    // set gives a large finite margin rather than ±Infinity.
+    const mean = meanOf(labels);
+    const p = Math.min(1 - 1e-7, Math.max(1e-7, mean));
+    return Math.log(p / (1 - p));
+  },
+  gradients(labels, margins, grad, hess) {
+    for (let i = 0; i < labels.length; i++) {
+      const p = sigmoid(margins[i]!);
+      grad[i] = p - labels[i]!;
+      const h = p * (1 - p);
+      hess[i] = h > MIN_HESSIAN ? h : MIN_HESSIAN;
+    }
+  },
+  loss(labels, margins) {
+    // -[y log p + (1 - y) log(1 - p)] = softplus(m) - y m, stable for any margin.
+    let sum = 0;
+    for (let i = 0; i < labels.length; i++) sum += softplus(margins[i]!) - labels[i]! * margins[i]!;
+    return labels.length === 0 ? 0 : sum / labels.length;
+  },
+  transform: sigmoid,
+  checkLabels(labels) {
+    for (let i = 0; i < labels.length; i++) {
+      const y = labels[i]!;
+      if (!(y >= 0 && y <= 1))
+        throw new RangeError(`binary:logistic: label ${y} at row ${i} is not in [0, 1]`);
+    }
+  },
+};
+
+/** Squared error ½(m - y)²: gradient m - y, hessian 1, so leaves are shrunk means of residuals. */
+export const squaredError: GbdtObjective = {
+  name: 'reg:squarederror',
+  baseScore: meanOf,
+  gradients(labels, margins, grad, hess) {
+    for (let i = 0; i < labels.length; i++) {
+      grad[i] = margins[i]! - labels[i]!;
+      hess[i] = 1;
+    }
+  },
+  loss(labels, margins) {
+    let sum = 0;
+    for (let i = 0; i < labels.length; i++) {
+      const e = margins[i]! - labels[i]!;
+      sum += e * e;
+    }
+    // Reported as the mean squared error (not halved), the figure people compare.
+    return labels.length === 0 ? 0 : sum / labels.length;
+  },
+  transform: (m) => m,
+  checkLabels(labels) {
+    for (let i = 0; i < labels.length; i++) {
+      if (!Number.isFinite(labels[i]!))
+        throw new RangeError(`reg:squarederror: label at row ${i} is not finite`);
+    }
+  },
+};
+
+export function objectiveByName(name: string): GbdtObjective {
+  if (name === binaryLogistic.name) return binaryLogistic;
+  if (name === squaredError.name) return squaredError;
+  throw new RangeError(`unknown GBDT objective '${name}'`);
+}
+
+function meanOf(values: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length === 0 ? 0 : sum / values.length;
+}

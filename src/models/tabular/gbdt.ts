@@ -1,0 +1,270 @@
+import { binFeatures, MAX_BINS, thresholdOf } from './gbdt-binning.js';
+import { addLeafValues, GbdtModel, type GbdtNodes } from './gbdt-model.js';
+import { binaryLogistic, squaredError, type GbdtObjective } from './gbdt-objective.js';
+import { TreeGrower, type GrownTree } from './gbdt-tree.js';
+
+export { GbdtModel, type GbdtModelJson, type GbdtNodes } from './gbdt-model.js';
+export { binaryLogistic, objectiveByName, squaredError, type GbdtObjective } from './gbdt-objective.js';
+export { shapContributions } from './gbdt-shap.js';
+
+/**
+ * Gradient-boosted decision trees, histogram-based (XGBoost's `hist`, LightGBM): features are binned
+ * once, trees grow depth-wise on gradient/hessian histograms, and the result is a flat, serialisable
+ * ensemble that predicts on raw features.
+ */
+
+/** Rows of a tabular set: row-major n × d features (NaN = missing) and one label per row. */
+export interface GbdtDataset {
+  readonly features: Float64Array;
+  readonly labels: Float64Array;
+  readonly nRows: number;
+  readonly nFeatures: number;
+}
+
+export interface GbdtParams {
+  /** 'binary' (log loss on a logit), 'regression' (squared error), or any objective. */
+  readonly objective: 'binary' | 'regression' | GbdtObjective;
+  readonly nTrees: number;
+  readonly learningRate: number;
+  readonly maxDepth: number;
+  /** λ: L2 penalty on leaf weights. */
+  readonly lambda: number;
+  /** γ: least loss reduction for a split. */
+  readonly gamma: number;
+  readonly minChildWeight: number;
+  /** Value bins per feature, at most 255 (a missing bin comes on top). */
+  readonly maxBins: number;
+  /** With a validation set: stop after this many trees without a better validation loss (0 = never). */
+  readonly earlyStoppingRounds: number;
+}
+
+export const defaultGbdtParams: GbdtParams = {
+  objective: 'binary',
+  nTrees: 100,
+  learningRate: 0.1,
+  maxDepth: 6,
+  lambda: 1,
+  gamma: 0,
+  minChildWeight: 1,
+  maxBins: MAX_BINS,
+  earlyStoppingRounds: 0,
+};
+
+export interface GbdtTraining {
+  /** The model, cut back to the best iteration when early stopping ran. */
+  readonly model: GbdtModel;
+  /**
+   * Mean training loss after each tree (index t: after t + 1 trees). Computed on first read (replaying
+   * the trees over a copy of the training rows, which gives the training margins exactly), so callers
+   * that only want the model do not pay a loss evaluation per tree.
+   */
+  readonly trainLoss: Float64Array;
+  /** Mean validation loss after each tree, when a validation set was given. */
+  readonly validLoss?: Float64Array;
+  /** Number of trees kept: the best validation iteration, or all trees grown. */
+  readonly bestTreeCount: number;
+}
+
+export function trainGbdt(
+  train: GbdtDataset,
+  params: Partial<GbdtParams> = {},
+  validation?: GbdtDataset,
+): GbdtTraining {
+  const p: GbdtParams = { ...defaultGbdtParams, ...params };
+  checkParams(p);
+  checkDataset(train, 'train');
+  if (validation) {
+    checkDataset(validation, 'validation');
+    if (validation.nFeatures !== train.nFeatures) {
+      throw new RangeError(
+        `trainGbdt: validation has ${validation.nFeatures} features, train ${train.nFeatures}`,
+      );
+    }
+  }
+  const objective = objectiveOf(p.objective);
+  objective.checkLabels(train.labels);
+  if (validation) objective.checkLabels(validation.labels);
+
+  const { nRows: n, nFeatures: d, labels } = train;
+  const bins = binFeatures(train.features, n, d, p.maxBins);
+  const grower = new TreeGrower(bins, p);
+  const baseScore = objective.baseScore(labels);
+  const ensemble = new EnsembleBuilder();
+
+  const margins = new Float64Array(n).fill(baseScore);
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const validMargins = validation ? new Float64Array(validation.nRows).fill(baseScore) : undefined;
+  const validLoss = validation ? new Float64Array(p.nTrees) : undefined;
+  let bestLoss = Infinity;
+  let bestTreeCount = 0;
+  let grown = 0;
+
+  for (let t = 0; t < p.nTrees; t++) {
+    objective.gradients(labels, margins, grad, hess);
+    const tree = grower.grow(grad, hess);
+    grower.addLeafValues(margins);
+    ensemble.add(tree, (node) => thresholdOf(bins, tree.feature[node]!, tree.bin[node]!));
+    grown = t + 1;
+
+    if (validation && validMargins && validLoss) {
+      ensemble.addLastTreeTo(validation.features, validation.nRows, d, validMargins);
+      const loss = objective.loss(validation.labels, validMargins);
+      validLoss[t] = loss;
+      if (loss < bestLoss) {
+        bestLoss = loss;
+        bestTreeCount = grown;
+      } else if (p.earlyStoppingRounds > 0 && grown - bestTreeCount >= p.earlyStoppingRounds) {
+        break;
+      }
+    }
+  }
+
+  const stopEarly = validation !== undefined && p.earlyStoppingRounds > 0;
+  const kept = stopEarly ? bestTreeCount : grown;
+  const full = new GbdtModel(objective, baseScore, d, ensemble.nodes());
+  const replay = { features: train.features.slice(), labels: labels.slice(), nRows: n, nFeatures: d };
+  let trainLoss: Float64Array | undefined;
+  return {
+    model: full.truncated(kept),
+    get trainLoss(): Float64Array {
+      trainLoss ??= replayTrainLoss(full, replay);
+      return trainLoss;
+    },
+    ...(validLoss ? { validLoss: validLoss.slice(0, grown) } : {}),
+    bestTreeCount: kept,
+  };
+}
+
+/**
+ * The training loss after each tree: the margins start at the base score and take each tree's leaf
+ * values in turn, as in training (prediction on raw values reaches the same leaves as the bins did),
+ * so every figure equals the one training would have computed.
+ */
+function replayTrainLoss(model: GbdtModel, data: GbdtDataset): Float64Array {
+  const { features, labels, nRows: n, nFeatures: d } = data;
+  const margins = new Float64Array(n).fill(model.baseScore);
+  const out = new Float64Array(model.treeCount);
+  for (let t = 0; t < model.treeCount; t++) {
+    model.addTree(t, features, n, d, margins);
+    out[t] = model.objective.loss(labels, margins);
+  }
+  return out;
+}
+
+/**
+ * Appends grown trees into growable flat arrays (doubling), converting each split's bin into its real
+ * threshold. Also walks the newest tree over raw rows, for the validation margins.
+ */
+class EnsembleBuilder {
+  private treeStart: number[] = [0];
+  private size = 0;
+  private feature = new Int32Array(64);
+  private threshold = new Float64Array(64);
+  private defaultLeft = new Uint8Array(64);
+  private left = new Int32Array(64);
+  private right = new Int32Array(64);
+  private value = new Float64Array(64);
+  private gain = new Float64Array(64);
+  private cover = new Float64Array(64);
+
+  add(tree: GrownTree, thresholdAt: (node: number) => number): void {
+    const count = tree.nodeCount;
+    this.reserve(this.size + count);
+    const at = this.size;
+    this.feature.set(tree.feature.subarray(0, count), at);
+    this.defaultLeft.set(tree.defaultLeft.subarray(0, count), at);
+    this.left.set(tree.left.subarray(0, count), at);
+    this.right.set(tree.right.subarray(0, count), at);
+    this.value.set(tree.value.subarray(0, count), at);
+    this.gain.set(tree.gain.subarray(0, count), at);
+    this.cover.set(tree.cover.subarray(0, count), at);
+    for (let i = 0; i < count; i++) this.threshold[at + i] = tree.feature[i]! >= 0 ? thresholdAt(i) : 0;
+    this.size += count;
+    this.treeStart.push(this.size);
+  }
+
+  addLastTreeTo(features: Float64Array, n: number, d: number, out: Float64Array): void {
+    const nodes = {
+      feature: this.feature,
+      threshold: this.threshold,
+      defaultLeft: this.defaultLeft,
+      left: this.left,
+      right: this.right,
+      value: this.value,
+    };
+    addLeafValues(nodes, this.treeStart[this.treeStart.length - 2]!, features, n, d, out);
+  }
+
+  nodes(): GbdtNodes {
+    const end = this.size;
+    return {
+      treeStart: Int32Array.from(this.treeStart),
+      feature: this.feature.slice(0, end),
+      threshold: this.threshold.slice(0, end),
+      defaultLeft: this.defaultLeft.slice(0, end),
+      left: this.left.slice(0, end),
+      right: this.right.slice(0, end),
+      value: this.value.slice(0, end),
+      gain: this.gain.slice(0, end),
+      cover: this.cover.slice(0, end),
+    };
+  }
+
+  private reserve(capacity: number): void {
+    if (capacity <= this.feature.length) return;
+    let next = this.feature.length;
+    while (next < capacity) next *= 2;
+    const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(next);
+      b.set(a);
+      return b;
+    };
+    this.feature = grow(this.feature, (k) => new Int32Array(k));
+    this.threshold = grow(this.threshold, (k) => new Float64Array(k));
+    this.defaultLeft = grow(this.defaultLeft, (k) => new Uint8Array(k));
+    this.left = grow(this.left, (k) => new Int32Array(k));
+    this.right = grow(this.right, (k) => new Int32Array(k));
+    this.value = grow(this.value, (k) => new Float64Array(k));
+    this.gain = grow(this.gain, (k) => new Float64Array(k));
+    this.cover = grow(this.cover, (k) => new Float64Array(k));
+  }
+}
+
+function objectiveOf(o: GbdtParams['objective']): GbdtObjective {
+  if (o === 'binary') return binaryLogistic;
+  if (o === 'regression') return squaredError;
+  return o;
+}
+
+function checkParams(p: GbdtParams): void {
+  const fail = (name: string, rule: string, value: number): never => {
+    throw new RangeError(`trainGbdt: ${name} must be ${rule}, got ${value}`);
+  };
+  if (!Number.isInteger(p.nTrees) || p.nTrees < 1) fail('nTrees', 'a positive integer', p.nTrees);
+  if (!Number.isInteger(p.maxDepth) || p.maxDepth < 1 || p.maxDepth > 16) {
+    fail('maxDepth', 'an integer in [1, 16]', p.maxDepth);
+  }
+  if (!(p.learningRate > 0 && p.learningRate <= 1)) fail('learningRate', 'in (0, 1]', p.learningRate);
+  if (!(p.lambda >= 0 && Number.isFinite(p.lambda))) fail('lambda', 'finite and ≥ 0', p.lambda);
+  if (!(p.gamma >= 0 && Number.isFinite(p.gamma))) fail('gamma', 'finite and ≥ 0', p.gamma);
+  if (!(p.minChildWeight >= 0 && Number.isFinite(p.minChildWeight))) {
+    fail('minChildWeight', 'finite and ≥ 0', p.minChildWeight);
+  }
+  if (!Number.isInteger(p.earlyStoppingRounds) || p.earlyStoppingRounds < 0) {
+    fail('earlyStoppingRounds', 'a non-negative integer', p.earlyStoppingRounds);
+  }
+}
+
+function checkDataset(data: GbdtDataset, name: string): void {
+  const { nRows, nFeatures } = data;
+  if (!Number.isInteger(nRows) || nRows < 1 || !Number.isInteger(nFeatures) || nFeatures < 1) {
+    throw new RangeError(`trainGbdt: ${name} needs at least one row and one feature`);
+  }
+  if (data.features.length !== nRows * nFeatures) {
+    throw new RangeError(`trainGbdt: ${name} has ${data.features.length} values for ${nRows} × ${nFeatures}`);
+  }
+  if (data.labels.length !== nRows) {
+    throw new RangeError(`trainGbdt: ${name} has ${data.labels.length} labels for ${nRows} rows`);
+  }
+}
