@@ -11,8 +11,6 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly maxMs: number;
-  /** Each request's latency by its index, and when (epoch ms) the first was due: for tracing stalls. */
-  readonly timeline?: { readonly startedAtMs: number; readonly latencies: Float64Array };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -32,7 +30,6 @@ export async function openLoopLoad(options: {
   readonly seconds: number;
   readonly path: (index: number) => string;
   readonly maxSockets?: number;
-  readonly keepTimeline?: boolean;
 }): Promise<LoadResult> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
@@ -84,9 +81,6 @@ export async function openLoopLoad(options: {
     p99Ms: percentile(sorted, 99),
     p999Ms: percentile(sorted, 99.9),
     maxMs: sorted[sorted.length - 1] ?? NaN,
-    ...(options.keepTimeline
-      ? { timeline: { startedAtMs: performance.timeOrigin + started, latencies } }
-      : {}),
   };
 }
 

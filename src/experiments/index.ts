@@ -10,7 +10,7 @@ export {
 } from './definition.js';
 export { hashPoint } from './hash.js';
 export { MetricCatalog } from './metric-catalog.js';
-export { ANALYSIS_RESOURCE_LIMITS, reportFromStore, reportInWorker, type ReportJob } from './report-job.js';
+export { ANALYSIS_RESOURCE_LIMITS, reportInWorker, type ReportJob } from './report-job.js';
 export {
   experimentReport,
   holdoutSubject,
