@@ -10,6 +10,11 @@
  * v with cuts[b - 1] < v ≤ cuts[b] (the last value bin holds everything above the last cut). A split
  * "bins ≤ b go left" is therefore exactly "v ≤ cuts[b] goes left", so a trained tree can store the cut
  * as a real threshold and predict on raw features with the same outcome as on the bins.
+ *
+ * A categorical feature (integer codes ≥ 0, NaN = missing) gets one bin per category instead, in
+ * ascending code order. With more categories than `maxBins`, the `maxBins − 1` most frequent keep a bin
+ * and the rest share a last "other" bin, which a split never sends left: at prediction time a category
+ * outside a split's set goes right, so the rare and the unseen categories take the same side.
  */
 
 /** At most 255 value bins, so the missing bin (code = binCount) still fits a byte. */
@@ -22,7 +27,11 @@ export interface FeatureBins {
   readonly codes: Uint8Array;
   /** Value bins per feature (≥ 1); the feature's missing code equals this count. */
   readonly binCount: Int32Array;
-  /** Feature f's cuts are `cuts[cutStart[f] .. cutStart[f + 1])`, ascending; binCount[f] - 1 of them. */
+  /**
+   * Feature f's cuts are `cuts[cutStart[f] .. cutStart[f + 1])`: for a numeric feature binCount[f] − 1
+   * ascending thresholds; for a categorical one binCount[f] entries, the category code of each bin
+   * (−1 for the "other" bin).
+   */
   readonly cutStart: Int32Array;
   readonly cuts: Float64Array;
   /**
@@ -30,6 +39,16 @@ export interface FeatureBins {
    * `histStart[nFeatures]` is the total number of slots.
    */
   readonly histStart: Int32Array;
+  /** 1 where the feature is categorical. */
+  readonly categorical: Uint8Array;
+}
+
+/** Category codes must be small non-negative integers: a split's set is a bitset over the codes. */
+export const MAX_CATEGORY = 2 ** 24 - 1;
+
+/** The category code of a categorical feature's value bin, or −1 for its "other" bin. */
+export function categoryOf(bins: FeatureBins, feature: number, bin: number): number {
+  return bins.cuts[bins.cutStart[feature]! + bin]!;
 }
 
 /** The real-valued threshold of the split "value bins ≤ bin go left" on feature f. */
@@ -46,6 +65,7 @@ export function binFeatures(
   nRows: number,
   nFeatures: number,
   maxBins: number = MAX_BINS,
+  categoricalFeatures: readonly number[] = [],
 ): FeatureBins {
   if (features.length !== nRows * nFeatures) {
     throw new RangeError(`binFeatures: ${features.length} values for ${nRows} × ${nFeatures}`);
@@ -59,9 +79,28 @@ export function binFeatures(
   const histStart = new Int32Array(nFeatures + 1);
   const featureCuts: Float64Array[] = [];
   const column = new Float64Array(nRows);
+  const categorical = new Uint8Array(nFeatures);
+  for (const f of categoricalFeatures) {
+    if (!Number.isInteger(f) || f < 0 || f >= nFeatures) {
+      throw new RangeError(`binFeatures: categorical feature ${f} is not one of the ${nFeatures} features`);
+    }
+    categorical[f] = 1;
+  }
 
   for (let f = 0; f < nFeatures; f++) {
+    if (categorical[f] === 1) {
+      const categories = binCategories(features, nRows, nFeatures, f, maxBins, codes);
+      featureCuts.push(categories);
+      binCount[f] = categories.length;
+      cutStart[f + 1] = cutStart[f]! + categories.length;
+      histStart[f + 1] = histStart[f]! + categories.length + 1;
+      continue;
+    }
     let present = 0;
+    // Distinct values while there are at most maxBins of them: then the cuts are every neighbour
+    // midpoint (what cutsOf gives), found by sorting the few distinct values instead of every row
+    // (one-hot and small integer columns, most of a customer table).
+    let distinct: Set<number> | null = new Set<number>();
     for (let r = 0; r < nRows; r++) {
       const v = features[r * nFeatures + f]!;
       if (v !== v) continue;
@@ -69,9 +108,15 @@ export function binFeatures(
         throw new RangeError(`binFeatures: infinite value at row ${r}, feature ${f}`);
       }
       column[present++] = v;
+      if (distinct !== null && !distinct.has(v)) {
+        distinct.add(v);
+        if (distinct.size > maxBins) distinct = null;
+      }
     }
-    const sorted = column.subarray(0, present).sort();
-    const cuts = cutsOf(sorted, maxBins);
+    const cuts =
+      distinct !== null
+        ? cutsOf(Float64Array.from(distinct).sort(), maxBins)
+        : cutsOf(column.subarray(0, present).sort(), maxBins);
     featureCuts.push(cuts);
     binCount[f] = cuts.length + 1;
     cutStart[f + 1] = cutStart[f]! + cuts.length;
@@ -87,7 +132,53 @@ export function binFeatures(
 
   const cuts = new Float64Array(cutStart[nFeatures]!);
   featureCuts.forEach((c, f) => cuts.set(c, cutStart[f]!));
-  return { nRows, nFeatures, codes, binCount, cutStart, cuts, histStart };
+  return { nRows, nFeatures, codes, binCount, cutStart, cuts, histStart, categorical };
+}
+
+/**
+ * Writes categorical feature f's bin codes into `codes` and returns each value bin's category code
+ * (−1 for the "other" bin). Codes must be integers in [0, MAX_CATEGORY].
+ */
+function binCategories(
+  features: Float64Array,
+  nRows: number,
+  nFeatures: number,
+  f: number,
+  maxBins: number,
+  codes: Uint8Array,
+): Float64Array {
+  const counts = new Map<number, number>();
+  for (let r = 0; r < nRows; r++) {
+    const v = features[r * nFeatures + f]!;
+    if (v !== v) continue;
+    if (!Number.isInteger(v) || v < 0 || v > MAX_CATEGORY) {
+      throw new RangeError(
+        `binFeatures: categorical feature ${f} has ${v} at row ${r}; codes must be integers in [0, ${MAX_CATEGORY}]`,
+      );
+    }
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  let kept = [...counts.keys()];
+  const overflow = kept.length > maxBins;
+  if (overflow) {
+    // The most frequent keep their own bin (ties to the lower code, so binning is deterministic).
+    kept.sort((a, b) => counts.get(b)! - counts.get(a)! || a - b);
+    kept = kept.slice(0, maxBins - 1);
+  }
+  kept.sort((a, b) => a - b);
+  const binOfCategory = new Map(kept.map((c, b) => [c, b]));
+  const valueBins = kept.length + (overflow ? 1 : 0);
+  // A feature with no present value still gets one (empty) value bin, as a constant numeric one does.
+  const categories = new Float64Array(Math.max(1, valueBins)).fill(-1);
+  categories.set(kept);
+  const other = kept.length;
+  const missingCode = categories.length;
+  const out = f * nRows;
+  for (let r = 0; r < nRows; r++) {
+    const v = features[r * nFeatures + f]!;
+    codes[out + r] = v !== v ? missingCode : (binOfCategory.get(v) ?? other);
+  }
+  return categories;
 }
 
 /**

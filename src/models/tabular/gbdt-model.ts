@@ -4,7 +4,9 @@ import { objectiveByName, type GbdtObjective, type GbdtObjectiveName } from './g
  * A trained tree ensemble in flat typed arrays, one entry per node of all trees back to back. Tree t's
  * nodes are `treeStart[t] .. treeStart[t + 1])`, its root first; child indices are local to the tree.
  * Splits hold real thresholds (v ≤ threshold goes left, NaN follows defaultLeft), so prediction runs
- * on raw features, not bins.
+ * on raw features, not bins. A categorical split instead holds a set of category codes that go left
+ * (LightGBM's bitsets): split k's set is bits `catBits[catBoundaries[k] .. catBoundaries[k + 1])`, code c
+ * being bit c % 32 of word c / 32; any other value goes right, NaN follows defaultLeft.
  */
 export interface GbdtNodes {
   readonly treeStart: Int32Array;
@@ -20,12 +22,23 @@ export interface GbdtNodes {
   readonly gain: Float64Array;
   /** Hessian sum of the training rows through the node. */
   readonly cover: Float64Array;
+  /** The node's categorical split index k, or −1 (a numeric split or a leaf). */
+  readonly catSplit: Int32Array;
+  /** One more entry than categorical splits: split k's words are catBoundaries[k] .. [k + 1]. */
+  readonly catBoundaries: Int32Array;
+  readonly catBits: Uint32Array;
 }
+
+/**
+ * The version of the serialised forms (JSON and bytes). 2 added categorical splits; version 1 models
+ * (numeric splits only) are still read.
+ */
+export const GBDT_FORMAT_VERSION = 2;
 
 /** The JSON form: plain number arrays, so it can be stored with a model version as it is. */
 export interface GbdtModelJson {
   readonly format: 'attune-gbdt';
-  readonly version: 1;
+  readonly version: 1 | 2;
   readonly objective: GbdtObjectiveName;
   readonly baseScore: number;
   readonly nFeatures: number;
@@ -38,6 +51,10 @@ export interface GbdtModelJson {
   readonly value: number[];
   readonly gain: number[];
   readonly cover: number[];
+  /** From version 2 (absent: no categorical splits). */
+  readonly catSplit?: number[];
+  readonly catBoundaries?: number[];
+  readonly catBits?: number[];
 }
 
 export class GbdtModel {
@@ -90,8 +107,11 @@ export class GbdtModel {
   /** The model with its first `count` trees only (early stopping keeps the best iteration). */
   truncated(count: number): GbdtModel {
     if (count >= this.treeCount) return this;
-    const { treeStart } = this.nodes;
+    const { treeStart, catSplit, catBoundaries } = this.nodes;
     const end = treeStart[count]!;
+    // Categorical splits are numbered in node order, so the kept trees use a prefix of them.
+    let splits = 0;
+    for (let i = 0; i < end; i++) splits = Math.max(splits, catSplit[i]! + 1);
     const nodes: GbdtNodes = {
       treeStart: treeStart.slice(0, count + 1),
       feature: this.nodes.feature.slice(0, end),
@@ -102,6 +122,9 @@ export class GbdtModel {
       value: this.nodes.value.slice(0, end),
       gain: this.nodes.gain.slice(0, end),
       cover: this.nodes.cover.slice(0, end),
+      catSplit: catSplit.slice(0, end),
+      catBoundaries: catBoundaries.slice(0, splits + 1),
+      catBits: this.nodes.catBits.slice(0, catBoundaries[splits]!),
     };
     return new GbdtModel(this.objective, this.baseScore, this.nFeatures, nodes);
   }
@@ -110,7 +133,7 @@ export class GbdtModel {
     const n = this.nodes;
     return {
       format: 'attune-gbdt',
-      version: 1,
+      version: GBDT_FORMAT_VERSION,
       objective: this.objective.name,
       baseScore: this.baseScore,
       nFeatures: this.nFeatures,
@@ -123,12 +146,15 @@ export class GbdtModel {
       value: Array.from(n.value),
       gain: Array.from(n.gain),
       cover: Array.from(n.cover),
+      catSplit: Array.from(n.catSplit),
+      catBoundaries: Array.from(n.catBoundaries),
+      catBits: Array.from(n.catBits),
     };
   }
 
   /** Reads `toJSON`'s form back, checking the structure so a corrupt model cannot loop or read past ends. */
   static fromJSON(json: GbdtModelJson): GbdtModel {
-    if (json.format !== 'attune-gbdt' || json.version !== 1) {
+    if (json.format !== 'attune-gbdt' || (json.version !== 1 && json.version !== 2)) {
       throw new RangeError(
         `GbdtModel.fromJSON: unsupported format ${String(json.format)} v${String(json.version)}`,
       );
@@ -143,8 +169,11 @@ export class GbdtModel {
       value: Float64Array.from(json.value),
       gain: Float64Array.from(json.gain),
       cover: Float64Array.from(json.cover),
+      catSplit: json.catSplit ? Int32Array.from(json.catSplit) : new Int32Array(json.feature.length).fill(-1),
+      catBoundaries: Int32Array.from(json.catBoundaries ?? [0]),
+      catBits: Uint32Array.from(json.catBits ?? []),
     };
-    checkNodes(nodes, json.nFeatures);
+    checkNodes(nodes, json.nFeatures, 'GbdtModel.fromJSON');
     return new GbdtModel(objectiveByName(json.objective), json.baseScore, json.nFeatures, nodes);
   }
 
@@ -157,12 +186,16 @@ export class GbdtModel {
   }
 }
 
-/** Every array the same length, trees contiguous, features in range, children strictly after parents. */
-function checkNodes(nodes: GbdtNodes, nFeatures: number): void {
+/**
+ * Every array the same length, trees contiguous, features in range, children strictly after parents,
+ * categorical sets in range: what a decoder checks so a corrupt model cannot loop or read past ends.
+ */
+export function checkNodes(nodes: GbdtNodes, nFeatures: number, caller: string): void {
   const total = nodes.feature.length;
   const fail = (why: string): never => {
-    throw new RangeError(`GbdtModel.fromJSON: ${why}`);
+    throw new RangeError(`${caller}: ${why}`);
   };
+  if (!Number.isInteger(nFeatures) || nFeatures < 1) fail(`${nFeatures} features`);
   for (const a of [
     nodes.threshold,
     nodes.defaultLeft,
@@ -171,8 +204,22 @@ function checkNodes(nodes: GbdtNodes, nFeatures: number): void {
     nodes.value,
     nodes.gain,
     nodes.cover,
+    nodes.catSplit,
   ]) {
     if (a.length !== total) fail('node arrays differ in length');
+  }
+  const { catBoundaries, catBits, catSplit } = nodes;
+  const splits = catBoundaries.length - 1;
+  if (splits < 0 || catBoundaries[0] !== 0 || catBoundaries[splits] !== catBits.length) {
+    fail('categorical boundaries do not cover the bits');
+  }
+  for (let k = 0; k < splits; k++) {
+    if (catBoundaries[k + 1]! < catBoundaries[k]!) fail(`categorical split ${k} has negative size`);
+  }
+  for (let i = 0; i < total; i++) {
+    const k = catSplit[i]!;
+    if (k < -1 || k >= splits || (k >= 0 && nodes.feature[i]! < 0))
+      fail(`node ${i} has categorical split ${k}`);
   }
   const { treeStart } = nodes;
   if (treeStart.length < 1 || treeStart[0] !== 0 || treeStart[treeStart.length - 1] !== total) {
@@ -196,7 +243,33 @@ function checkNodes(nodes: GbdtNodes, nFeatures: number): void {
 }
 
 /** What walking a tree reads of the node arrays (a model's, or those of the trees still being grown). */
-type WalkedNodes = Pick<GbdtNodes, 'feature' | 'threshold' | 'defaultLeft' | 'left' | 'right' | 'value'>;
+export type WalkedNodes = Pick<
+  GbdtNodes,
+  | 'feature'
+  | 'threshold'
+  | 'defaultLeft'
+  | 'left'
+  | 'right'
+  | 'value'
+  | 'catSplit'
+  | 'catBoundaries'
+  | 'catBits'
+>;
+
+/**
+ * Whether value v of the node's split feature goes left: NaN takes the default side; a numeric split
+ * sends v ≤ threshold left; a categorical one sends v left when it is a code in the split's set (any
+ * other value, an unseen category or a non-integer, goes right). Prediction and TreeSHAP share it.
+ */
+export function goesLeft(nodes: WalkedNodes, at: number, v: number): boolean {
+  if (v !== v) return nodes.defaultLeft[at] === 1;
+  const k = nodes.catSplit[at]!;
+  if (k < 0) return v <= nodes.threshold[at]!;
+  const from = nodes.catBoundaries[k]!;
+  const words = nodes.catBoundaries[k + 1]! - from;
+  if (!(v >= 0 && v < 32 * words) || v !== Math.floor(v)) return false;
+  return ((nodes.catBits[from + (v >>> 5)]! >>> (v & 31)) & 1) === 1;
+}
 
 /**
  * Adds the leaf value of the tree whose root is node `base` for each of n row-major rows to `out`: a
@@ -210,13 +283,14 @@ export function addLeafValues(
   d: number,
   out: Float64Array,
 ): void {
-  const { feature, threshold, defaultLeft, left, right, value } = nodes;
+  const { feature, threshold, catSplit, left, right, value } = nodes;
   for (let i = 0, row = 0; i < n; i++, row += d) {
     let node = base;
     let f = feature[node]!;
     while (f >= 0) {
       const v = features[row + f]!;
-      const goLeft = v !== v ? defaultLeft[node] === 1 : v <= threshold[node]!;
+      // The common case (a present value at a numeric split) inline; the rest in goesLeft.
+      const goLeft = v === v && catSplit[node]! < 0 ? v <= threshold[node]! : goesLeft(nodes, node, v);
       node = base + (goLeft ? left[node]! : right[node]!);
       f = feature[node]!;
     }

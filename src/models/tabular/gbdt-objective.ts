@@ -1,3 +1,5 @@
+import { lambdaRank } from './gbdt-rank.js';
+
 /**
  * Boosting objectives: what a tree fits is the per-row gradient and hessian of the loss at the current
  * margins (second-order boosting, as XGBoost). An objective sees whole arrays rather than one row at a
@@ -8,17 +10,31 @@ export interface GbdtObjective {
   readonly name: GbdtObjectiveName;
   /** The margin every prediction starts from before any tree. */
   baseScore(labels: Float64Array): number;
-  /** Fills grad[i], hess[i] with the loss's first and second derivatives at margins[i]. */
-  gradients(labels: Float64Array, margins: Float64Array, grad: Float64Array, hess: Float64Array): void;
-  /** Mean loss over the rows: the training curve and the early-stopping criterion. */
-  loss(labels: Float64Array, margins: Float64Array): number;
+  /**
+   * Fills grad[i], hess[i] with the loss's first and second derivatives at margins[i]. `groups` (query
+   * sizes, see `GbdtDataset.group`) is given when the data has queries; pointwise objectives ignore it.
+   */
+  gradients(
+    labels: Float64Array,
+    margins: Float64Array,
+    grad: Float64Array,
+    hess: Float64Array,
+    groups?: Int32Array,
+  ): void;
+  /**
+   * Mean loss over the rows (lower is better): the training curve and the early-stopping criterion. For
+   * a ranking objective, 1 − mean NDCG@k over the queries.
+   */
+  loss(labels: Float64Array, margins: Float64Array, groups?: Int32Array): number;
+  /** True when the objective needs query groups on every data set it sees. */
+  readonly needsGroups?: boolean;
   /** A margin on the prediction scale (a probability for binary log loss). */
   transform(margin: number): number;
   /** Throws if a label is not valid for this objective. */
   checkLabels(labels: Float64Array): void;
 }
 
-export type GbdtObjectiveName = 'binary:logistic' | 'reg:squarederror';
+export type GbdtObjectiveName = 'binary:logistic' | 'reg:squarederror' | 'rank:ndcg';
 
 /** Hessians are floored so that a confidently right leaf cannot make H + λ collapse numerically. */
 const MIN_HESSIAN = 1e-16;
@@ -93,6 +109,8 @@ export const squaredError: GbdtObjective = {
 export function objectiveByName(name: string): GbdtObjective {
   if (name === binaryLogistic.name) return binaryLogistic;
   if (name === squaredError.name) return squaredError;
+  // A stored ranker only needs the objective's transform (the identity); the training options are moot.
+  if (name === 'rank:ndcg') return lambdaRank();
   throw new RangeError(`unknown GBDT objective '${name}'`);
 }
 

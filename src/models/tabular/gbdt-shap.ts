@@ -1,4 +1,4 @@
-import type { GbdtModel, GbdtNodes } from './gbdt-model.js';
+import { goesLeft, type GbdtModel, type GbdtNodes } from './gbdt-model.js';
 
 /**
  * Per-prediction feature contributions by path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2,
@@ -122,8 +122,8 @@ class PathWalker {
       return;
     }
 
-    const v = this.x[split]!;
-    const goLeft = v !== v ? nodes.defaultLeft[at] === 1 : v <= nodes.threshold[at]!;
+    // The row's path: a categorical split sends its set left, like prediction (`goesLeft`).
+    const goLeft = goesLeft(nodes, at, this.x[split]!);
     const hot = goLeft ? nodes.left[at]! : nodes.right[at]!;
     const cold = goLeft ? nodes.right[at]! : nodes.left[at]!;
     const cover = nodes.cover[at]!;

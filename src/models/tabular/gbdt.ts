@@ -1,10 +1,14 @@
-import { binFeatures, MAX_BINS, thresholdOf } from './gbdt-binning.js';
+import { binFeatures, categoryOf, MAX_BINS, thresholdOf, type FeatureBins } from './gbdt-binning.js';
 import { addLeafValues, GbdtModel, type GbdtNodes } from './gbdt-model.js';
 import { binaryLogistic, squaredError, type GbdtObjective } from './gbdt-objective.js';
+import { lambdaRank } from './gbdt-rank.js';
 import { TreeGrower, type GrownTree } from './gbdt-tree.js';
+import { checkGroups } from './metrics.js';
 
-export { GbdtModel, type GbdtModelJson, type GbdtNodes } from './gbdt-model.js';
+export { decodeGbdtModel, encodeGbdtModel } from './gbdt-codec.js';
+export { GBDT_FORMAT_VERSION, GbdtModel, type GbdtModelJson, type GbdtNodes } from './gbdt-model.js';
 export { binaryLogistic, objectiveByName, squaredError, type GbdtObjective } from './gbdt-objective.js';
+export { groupsFromQueryIds, lambdaRank, type LambdaRankOptions } from './gbdt-rank.js';
 export { shapContributions } from './gbdt-shap.js';
 
 /**
@@ -19,11 +23,20 @@ export interface GbdtDataset {
   readonly labels: Float64Array;
   readonly nRows: number;
   readonly nFeatures: number;
+  /**
+   * Query sizes for ranking (XGBoost's `set_group`, LightGBM's `group`): query q is the next
+   * `group[q]` rows, so a query's rows are consecutive (`groupsFromQueryIds` turns a query id per row
+   * into sizes). Required by the 'rank' objective, ignored by the others.
+   */
+  readonly group?: Int32Array;
 }
 
 export interface GbdtParams {
-  /** 'binary' (log loss on a logit), 'regression' (squared error), or any objective. */
-  readonly objective: 'binary' | 'regression' | GbdtObjective;
+  /**
+   * 'binary' (log loss on a logit), 'regression' (squared error), 'rank' (LambdaRank for NDCG over
+   * the data's query groups, `rankTruncation` and `rankEvalAt`), or any objective.
+   */
+  readonly objective: 'binary' | 'regression' | 'rank' | GbdtObjective;
   readonly nTrees: number;
   readonly learningRate: number;
   readonly maxDepth: number;
@@ -34,8 +47,28 @@ export interface GbdtParams {
   readonly minChildWeight: number;
   /** Value bins per feature, at most 255 (a missing bin comes on top). */
   readonly maxBins: number;
-  /** With a validation set: stop after this many trees without a better validation loss (0 = never). */
+  /**
+   * With a validation set: stop after this many trees without a better validation loss (0 = never).
+   * For 'rank' the loss is 1 − NDCG@rankEvalAt, so this stops on validation NDCG@k.
+   */
   readonly earlyStoppingRounds: number;
+  /** 'rank': pairs count only when the better-placed row is in the top this many (LightGBM's 30). */
+  readonly rankTruncation: number;
+  /** 'rank': the k of the NDCG@k reported as loss and used for early stopping. */
+  readonly rankEvalAt: number;
+  /**
+   * Features holding category codes (integers ≥ 0, NaN = missing), split by category sets rather than
+   * thresholds (LightGBM's `categorical_feature`).
+   */
+  readonly categoricalFeatures: readonly number[];
+  /** Categorical: with at most this many categories in a node, try each against the rest. */
+  readonly maxCatToOnehot: number;
+  /** Categorical: at most this many categories on the left of a split. */
+  readonly maxCatThreshold: number;
+  /** Categorical: smoothing added to a category's hessian sum when ordering categories. */
+  readonly catSmooth: number;
+  /** Categorical: a category with fewer rows in a node is not put on the left of a sorted split. */
+  readonly minDataPerCategory: number;
 }
 
 export const defaultGbdtParams: GbdtParams = {
@@ -48,6 +81,14 @@ export const defaultGbdtParams: GbdtParams = {
   minChildWeight: 1,
   maxBins: MAX_BINS,
   earlyStoppingRounds: 0,
+  rankTruncation: 30,
+  rankEvalAt: 10,
+  categoricalFeatures: [],
+  // LightGBM's defaults (max_cat_to_onehot, max_cat_threshold, cat_smooth, min_data_per_group).
+  maxCatToOnehot: 4,
+  maxCatThreshold: 32,
+  catSmooth: 10,
+  minDataPerCategory: 100,
 };
 
 export interface GbdtTraining {
@@ -70,23 +111,9 @@ export function trainGbdt(
   params: Partial<GbdtParams> = {},
   validation?: GbdtDataset,
 ): GbdtTraining {
-  const p: GbdtParams = { ...defaultGbdtParams, ...params };
-  checkParams(p);
-  checkDataset(train, 'train');
-  if (validation) {
-    checkDataset(validation, 'validation');
-    if (validation.nFeatures !== train.nFeatures) {
-      throw new RangeError(
-        `trainGbdt: validation has ${validation.nFeatures} features, train ${train.nFeatures}`,
-      );
-    }
-  }
-  const objective = objectiveOf(p.objective);
-  objective.checkLabels(train.labels);
-  if (validation) objective.checkLabels(validation.labels);
-
-  const { nRows: n, nFeatures: d, labels } = train;
-  const bins = binFeatures(train.features, n, d, p.maxBins);
+  const { p, objective } = checkGbdtInputs(train, params, validation);
+  const { nRows: n, nFeatures: d, labels, group } = train;
+  const bins = binFeatures(train.features, n, d, p.maxBins, p.categoricalFeatures);
   const grower = new TreeGrower(bins, p);
   const baseScore = objective.baseScore(labels);
   const ensemble = new EnsembleBuilder();
@@ -101,15 +128,15 @@ export function trainGbdt(
   let grown = 0;
 
   for (let t = 0; t < p.nTrees; t++) {
-    objective.gradients(labels, margins, grad, hess);
+    objective.gradients(labels, margins, grad, hess, group);
     const tree = grower.grow(grad, hess);
     grower.addLeafValues(margins);
-    ensemble.add(tree, (node) => thresholdOf(bins, tree.feature[node]!, tree.bin[node]!));
+    ensemble.add(tree, bins);
     grown = t + 1;
 
     if (validation && validMargins && validLoss) {
       ensemble.addLastTreeTo(validation.features, validation.nRows, d, validMargins);
-      const loss = objective.loss(validation.labels, validMargins);
+      const loss = objective.loss(validation.labels, validMargins, validation.group);
       validLoss[t] = loss;
       if (loss < bestLoss) {
         bestLoss = loss;
@@ -123,7 +150,13 @@ export function trainGbdt(
   const stopEarly = validation !== undefined && p.earlyStoppingRounds > 0;
   const kept = stopEarly ? bestTreeCount : grown;
   const full = new GbdtModel(objective, baseScore, d, ensemble.nodes());
-  const replay = { features: train.features.slice(), labels: labels.slice(), nRows: n, nFeatures: d };
+  const replay: GbdtDataset = {
+    features: train.features.slice(),
+    labels: labels.slice(),
+    nRows: n,
+    nFeatures: d,
+    ...(group ? { group: group.slice() } : {}),
+  };
   let trainLoss: Float64Array | undefined;
   return {
     model: full.truncated(kept),
@@ -142,19 +175,20 @@ export function trainGbdt(
  * so every figure equals the one training would have computed.
  */
 function replayTrainLoss(model: GbdtModel, data: GbdtDataset): Float64Array {
-  const { features, labels, nRows: n, nFeatures: d } = data;
+  const { features, labels, nRows: n, nFeatures: d, group } = data;
   const margins = new Float64Array(n).fill(model.baseScore);
   const out = new Float64Array(model.treeCount);
   for (let t = 0; t < model.treeCount; t++) {
     model.addTree(t, features, n, d, margins);
-    out[t] = model.objective.loss(labels, margins);
+    out[t] = model.objective.loss(labels, margins, group);
   }
   return out;
 }
 
 /**
  * Appends grown trees into growable flat arrays (doubling), converting each split's bin into its real
- * threshold. Also walks the newest tree over raw rows, for the validation margins.
+ * threshold, or a categorical split's bins into its bitset of category codes. Also walks the newest
+ * tree over raw rows, for the validation margins.
  */
 class EnsembleBuilder {
   private treeStart: number[] = [0];
@@ -167,8 +201,11 @@ class EnsembleBuilder {
   private value = new Float64Array(64);
   private gain = new Float64Array(64);
   private cover = new Float64Array(64);
+  private catSplit = new Int32Array(64);
+  private catBoundaries: number[] = [0];
+  private catBits: number[] = [];
 
-  add(tree: GrownTree, thresholdAt: (node: number) => number): void {
+  add(tree: GrownTree, bins: FeatureBins): void {
     const count = tree.nodeCount;
     this.reserve(this.size + count);
     const at = this.size;
@@ -179,7 +216,25 @@ class EnsembleBuilder {
     this.value.set(tree.value.subarray(0, count), at);
     this.gain.set(tree.gain.subarray(0, count), at);
     this.cover.set(tree.cover.subarray(0, count), at);
-    for (let i = 0; i < count; i++) this.threshold[at + i] = tree.feature[i]! >= 0 ? thresholdAt(i) : 0;
+    for (let i = 0; i < count; i++) {
+      const f = tree.feature[i]!;
+      const catLeft = tree.catLeft[i];
+      this.catSplit[at + i] = -1;
+      this.threshold[at + i] = 0;
+      if (f < 0) continue;
+      if (!catLeft) {
+        this.threshold[at + i] = thresholdOf(bins, f, tree.bin[i]!);
+        continue;
+      }
+      const codes: number[] = [];
+      for (let b = 0; b < catLeft.length; b++) if (catLeft[b] === 1) codes.push(categoryOf(bins, f, b));
+      const words = (Math.max(...codes) >>> 5) + 1;
+      const from = this.catBits.length;
+      for (let w = 0; w < words; w++) this.catBits.push(0);
+      for (const c of codes) this.catBits[from + (c >>> 5)]! |= 1 << (c & 31);
+      this.catSplit[at + i] = this.catBoundaries.length - 1;
+      this.catBoundaries.push(this.catBits.length);
+    }
     this.size += count;
     this.treeStart.push(this.size);
   }
@@ -192,6 +247,9 @@ class EnsembleBuilder {
       left: this.left,
       right: this.right,
       value: this.value,
+      catSplit: this.catSplit,
+      catBoundaries: Int32Array.from(this.catBoundaries),
+      catBits: Uint32Array.from(this.catBits),
     };
     addLeafValues(nodes, this.treeStart[this.treeStart.length - 2]!, features, n, d, out);
   }
@@ -208,6 +266,9 @@ class EnsembleBuilder {
       value: this.value.slice(0, end),
       gain: this.gain.slice(0, end),
       cover: this.cover.slice(0, end),
+      catSplit: this.catSplit.slice(0, end),
+      catBoundaries: Int32Array.from(this.catBoundaries),
+      catBits: Uint32Array.from(this.catBits),
     };
   }
 
@@ -228,13 +289,57 @@ class EnsembleBuilder {
     this.value = grow(this.value, (k) => new Float64Array(k));
     this.gain = grow(this.gain, (k) => new Float64Array(k));
     this.cover = grow(this.cover, (k) => new Float64Array(k));
+    this.catSplit = grow(this.catSplit, (k) => new Int32Array(k));
   }
 }
 
-function objectiveOf(o: GbdtParams['objective']): GbdtObjective {
+function objectiveOf(p: GbdtParams): GbdtObjective {
+  const o = p.objective;
   if (o === 'binary') return binaryLogistic;
   if (o === 'regression') return squaredError;
+  if (o === 'rank') return lambdaRank({ truncation: p.rankTruncation, evalAt: p.rankEvalAt });
   return o;
+}
+
+/**
+ * The checks `trainGbdt` makes before any work (also run on the calling thread by
+ * `trainGbdtInWorker`, so bad input fails there, with the same errors): the parameters with their
+ * defaults, the data sets' shapes, labels and query groups.
+ */
+export function checkGbdtInputs(
+  train: GbdtDataset,
+  params: Partial<GbdtParams>,
+  validation?: GbdtDataset,
+): { p: GbdtParams; objective: GbdtObjective } {
+  const p: GbdtParams = { ...defaultGbdtParams, ...params };
+  checkParams(p);
+  checkDataset(train, 'train');
+  if (validation) {
+    checkDataset(validation, 'validation');
+    if (validation.nFeatures !== train.nFeatures) {
+      throw new RangeError(
+        `trainGbdt: validation has ${validation.nFeatures} features, train ${train.nFeatures}`,
+      );
+    }
+  }
+  const objective = objectiveOf(p);
+  objective.checkLabels(train.labels);
+  if (validation) objective.checkLabels(validation.labels);
+  if (objective.needsGroups === true) {
+    for (const [name, data] of [['train', train] as const, ['validation', validation] as const]) {
+      if (!data) continue;
+      if (!data.group) throw new RangeError(`trainGbdt: ${objective.name} needs ${name}.group (query sizes)`);
+      checkGroups(data.group, data.nRows);
+    }
+  }
+  for (const f of p.categoricalFeatures) {
+    if (!Number.isInteger(f) || f < 0 || f >= train.nFeatures) {
+      throw new RangeError(
+        `trainGbdt: categorical feature ${f} is not one of the ${train.nFeatures} features`,
+      );
+    }
+  }
+  return { p, objective };
 }
 
 function checkParams(p: GbdtParams): void {
@@ -253,6 +358,16 @@ function checkParams(p: GbdtParams): void {
   }
   if (!Number.isInteger(p.earlyStoppingRounds) || p.earlyStoppingRounds < 0) {
     fail('earlyStoppingRounds', 'a non-negative integer', p.earlyStoppingRounds);
+  }
+  for (const [name, value] of [
+    ['maxCatToOnehot', p.maxCatToOnehot],
+    ['maxCatThreshold', p.maxCatThreshold],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) fail(name, 'a positive integer', value);
+  }
+  if (!(p.catSmooth >= 0 && Number.isFinite(p.catSmooth))) fail('catSmooth', 'finite and ≥ 0', p.catSmooth);
+  if (!(p.minDataPerCategory >= 0 && Number.isFinite(p.minDataPerCategory))) {
+    fail('minDataPerCategory', 'finite and ≥ 0', p.minDataPerCategory);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Learners on feature tables (rows × features, row-major Float64Array, NaN = missing): the linear
- * baseline, gradient-boosted trees, and the metrics they are judged by. Churn uses them now; ranking and
- * decision points will.
+ * baseline, gradient-boosted trees (binary, regression and LambdaRank objectives, categorical features,
+ * training on a worker thread, a versioned JSON and byte form), and the metrics they are judged by.
+ * Churn uses them now; ranking and decision points will.
  */
 export {
   applyStandardization,
@@ -18,8 +19,13 @@ export {
 } from './logistic.js';
 export {
   binaryLogistic,
+  decodeGbdtModel,
   defaultGbdtParams,
+  encodeGbdtModel,
+  GBDT_FORMAT_VERSION,
   GbdtModel,
+  groupsFromQueryIds,
+  lambdaRank,
   objectiveByName,
   shapContributions,
   squaredError,
@@ -30,5 +36,12 @@ export {
   type GbdtObjective,
   type GbdtParams,
   type GbdtTraining,
+  type LambdaRankOptions,
 } from './gbdt.js';
-export { brierScore, LOG_LOSS_EPSILON, logLoss, rocAuc } from './metrics.js';
+export {
+  trainGbdtInWorker,
+  type GbdtWorkerOptions,
+  type GbdtWorkerParams,
+  type GbdtWorkerTraining,
+} from './gbdt-worker.js';
+export { brierScore, LOG_LOSS_EPSILON, logLoss, ndcgAt, rocAuc } from './metrics.js';

@@ -75,3 +75,57 @@ export function brierScore(labels: ArrayLike<number>, probabilities: ArrayLike<n
   }
   return total / labels.length;
 }
+
+/**
+ * Mean NDCG@k over queries, as LightGBM's and XGBoost's `ndcg@k`: gain 2^rel − 1, discount
+ * 1 / log2(position + 2) for 0-based positions, each query's DCG@k over its ideal DCG@k. `groups` holds
+ * query sizes: query q is the next `groups[q]` rows. Rows are ranked by descending score, ties in the
+ * given row order. A query with no relevant row (ideal DCG 0) counts as 1, as both libraries count it.
+ */
+export function ndcgAt(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  groups: ArrayLike<number>,
+  k: number,
+): number {
+  checkInputs(labels, scores);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`ndcgAt: k must be a positive integer, got ${k}`);
+  checkGroups(groups, labels.length);
+  let largest = 0;
+  for (let q = 0; q < groups.length; q++) largest = Math.max(largest, groups[q]!);
+  const order = new Int32Array(largest);
+  const ideal = new Float64Array(largest);
+  let total = 0;
+  for (let q = 0, start = 0; q < groups.length; start += groups[q]!, q++) {
+    const size = groups[q]!;
+    const top = Math.min(k, size);
+    for (let i = 0; i < size; i++) {
+      order[i] = start + i;
+      ideal[i] = labels[start + i]!;
+    }
+    const ranked = order.subarray(0, size).sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const best = ideal.subarray(0, size).sort().reverse();
+    let dcg = 0;
+    let idcg = 0;
+    for (let i = 0; i < top; i++) {
+      const discount = 1 / Math.log2(i + 2);
+      dcg += (2 ** labels[ranked[i]!]! - 1) * discount;
+      idcg += (2 ** best[i]! - 1) * discount;
+    }
+    total += idcg > 0 ? dcg / idcg : 1;
+  }
+  return total / groups.length;
+}
+
+/** Query sizes: positive integers that add up to the number of rows. */
+export function checkGroups(groups: ArrayLike<number>, rows: number): void {
+  let sum = 0;
+  for (let q = 0; q < groups.length; q++) {
+    const size = groups[q]!;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`query ${q} has size ${size}: sizes must be positive integers`);
+    }
+    sum += size;
+  }
+  if (sum !== rows) throw new RangeError(`query sizes add up to ${sum}, not the ${rows} rows`);
+}
