@@ -13,9 +13,13 @@
  *    Times are only comparable side by side in one run, so when `python3 -c 'import sklearn'` works (or
  *    the system's /usr/bin/python3, when a pyenv python3 shadows it) the same matrix goes to scikit-learn
  *    through a temporary file and both are timed here; otherwise the ratio is skipped with a message on
- *    stderr. scikit-learn's Lloyd uses BLAS and OpenMP (both cores); ours is one thread, and prunes
- *    distances with Elkan's bounds instead. The two land in different local optima, so iteration counts
- *    differ: seconds per iteration are reported beside the totals.
+ *    stderr. scikit-learn's Lloyd uses BLAS and OpenMP (both cores); ours prunes distances with Elkan's
+ *    bounds instead, and shares the assignment step between threads on every core (kmeans-threads.ts).
+ *    Its helper threads are started before the timed fit, as scikit-learn's OpenMP pool is there at once,
+ *    and their start is reported apart (`helpersStartSeconds`: long under tsx, which each thread loads;
+ *    a fit never waits for them, it runs alone until they join). The fit on one thread is reported
+ *    beside it (`oneThread`; the same result bit for bit). The two libraries land in different local
+ *    optima, so iteration counts differ: seconds per iteration are reported beside the totals.
  *
  *   node --import tsx bench/kmeans.ts
  *
@@ -24,10 +28,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
-import { kmeans, numericMatrix } from '../src/segments/index.js';
+import { kmeans, numericMatrix, startKmeansHelpers } from '../src/segments/index.js';
 import { parseCsv } from '../src/shared/csv.js';
 import { pythonWith } from './python.js';
 import { SHARED } from './server.js';
@@ -165,13 +170,24 @@ function sklearnFits(
   }
 }
 
-function blobsCase(): Record<string, unknown> {
+async function blobsCase(): Promise<Record<string, unknown>> {
   const { n, d, k } = BLOBS;
   const data = blobs();
-  progress(`blobs ${n} × ${d}, k = ${k}: ours`);
-  const start = performance.now();
-  const result = kmeans(data, n, d, { k, seed: SEED, nInit: 1 });
+  const threads = availableParallelism();
+  progress(`blobs ${n} × ${d}, k = ${k}: ours, one thread`);
+  let start = performance.now();
+  const single = kmeans(data, n, d, { k, seed: SEED, nInit: 1, threads: 1 });
+  const oneThread = (performance.now() - start) / 1000;
+  progress(`starting ${threads - 1} helper thread(s)`);
+  start = performance.now();
+  const helpers = await startKmeansHelpers(threads);
+  const helpersStartSeconds = (performance.now() - start) / 1000;
+  progress(`ours, ${threads} threads`);
+  start = performance.now();
+  const result = kmeans(data, n, d, { k, seed: SEED, nInit: 1, threads });
   const ours: Fit = { seconds: (performance.now() - start) / 1000, ...result };
+  const sameAsOneThread =
+    result.inertia === single.inertia && result.labels.every((label, i) => label === single.labels[i]);
   progress('blobs: scikit-learn');
   const sklearn = sklearnFits(data, n, d, k, [SEED]);
   const theirs = sklearn?.fits[0];
@@ -185,7 +201,13 @@ function blobsCase(): Record<string, unknown> {
     n,
     d,
     k,
-    ours: summary(ours),
+    ours: {
+      ...summary(ours),
+      threads: result.threads,
+      helpers,
+      helpersStartSeconds: round(helpersStartSeconds),
+    },
+    oneThread: { seconds: round(oneThread), sameResult: sameAsOneThread },
     ...(theirs === undefined
       ? { sklearn: null, secondsRatio: null }
       : {
@@ -203,5 +225,5 @@ function blobsCase(): Record<string, unknown> {
 if (PYTHON === undefined) progress('no python3 imports sklearn: the scikit-learn side is skipped');
 progress('telco');
 const telcoLine = telco();
-const blobsLine = blobsCase();
+const blobsLine = await blobsCase();
 process.stdout.write(`${JSON.stringify({ bench: BENCH, telco: telcoLine, blobs: blobsLine })}\n`);

@@ -3,9 +3,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import { adminRoutes } from './admin.js';
 import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
+import { churnRoutes } from './churn.js';
 import { handleError } from './errors.js';
 import { eventRoutes } from './events.js';
 import { experimentRoutes } from './experiments.js';
+import { featureRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
 import { recommendationRoutes } from './recommendations.js';
@@ -68,5 +70,7 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(rulesRoutes, { engine });
   void app.register(adminRoutes, { engine });
   void app.register(experimentRoutes, { engine });
+  void app.register(featureRoutes, { engine });
+  void app.register(churnRoutes, { engine });
   return app;
 }

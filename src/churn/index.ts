@@ -108,3 +108,49 @@ export function evaluateChurnModel(model: ChurnModel, table: PreparedTable): Chu
     train_s: trainSeconds,
   };
 }
+
+// --- churn from the engine's events -------------------------------------------------------------------
+export {
+  BAND_QUANTILES,
+  CHURN_ARTIFACT,
+  ChurnArtifactError,
+  ChurnScorer,
+  decodeChurnArtifact,
+  encodeChurnArtifact,
+  riskBand,
+  type ChurnArtifactData,
+  type ChurnDriver,
+  type ChurnScore,
+  type RiskBand,
+  type RiskBands,
+} from './artifact.js';
+export { columnMeanings, describeValue, driverText, type ColumnMeaning } from './drivers.js';
+export { churnContributions, churnMargins, churnProbabilities, type ChurnModelFit } from './event-models.js';
+export {
+  DAY_MS,
+  LabelCollector,
+  churnRate,
+  churnTable,
+  validationCuts,
+  type ChurnCut,
+  type ChurnTable,
+  type EventScan,
+} from './events.js';
+export {
+  loadChurnScorer,
+  scoreStore,
+  storeItems,
+  trainChurn,
+  validateStore,
+  type ChurnModelChoice,
+  type StoreChurnOptions,
+  type UserChurnScore,
+} from './from-store.js';
+export { ServedChurnModel } from './serving.js';
+export {
+  reportLine,
+  validateOverTime,
+  type ChurnModelReport,
+  type TableSummary,
+  type TimeValidation,
+} from './validation.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { engineConfig, type EngineConfig } from '../engine/index.js';
 import { parseFeedbackConfig } from '../events/index.js';
+import { FeatureSet, loadFeatureDefinitions } from '../features/index.js';
 import { storeUrl } from './options.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -36,6 +37,7 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  * - `ATTUNE_HOLDOUT` (0.05): the share of users in the global holdout, who never get personalization
  *   (popularity under the same rules); `0` turns it off.
+ * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
  */
 export function cliEngineConfig(
   dataDirOption: string | undefined,
@@ -77,5 +79,8 @@ export function cliEngineConfig(
   const feedbackFile = env['ATTUNE_FEEDBACK_FILE'];
   if (feedbackFile !== undefined)
     fromEnv.feedback = parseFeedbackConfig(JSON.parse(readFileSync(feedbackFile, 'utf8')));
+  const featuresFile = env['ATTUNE_FEATURES'];
+  if (featuresFile !== undefined)
+    fromEnv.features = new FeatureSet(loadFeatureDefinitions(featuresFile), featuresFile);
   return engineConfig(storeUrl(dataDirOption), { ...fromEnv, ...overrides });
 }

@@ -1,13 +1,28 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { datasetFormats, type DatasetFormat } from '../evaluation/index.js';
-import { churnEvaluate } from './commands/churn.js';
+import {
+  churnEvaluate,
+  churnEvaluateEvents,
+  churnScore,
+  churnTrain,
+  DEFAULT_CHURN_WINDOW_DAYS,
+  type EventChurnCliOptions,
+} from './commands/churn.js';
+import type { ChurnModelChoice } from '../churn/index.js';
 import { demo } from './commands/demo.js';
 import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
+import { featuresExport } from './commands/features.js';
 import { importFile } from './commands/import.js';
 import { serve } from './commands/serve.js';
-import { segmentsEvaluate, SEGMENTS_DEFAULTS } from './commands/segments.js';
+import {
+  positiveNumber,
+  SEGMENT_ALGORITHMS,
+  segmentsEvaluate,
+  SEGMENTS_DEFAULTS,
+  type SegmentAlgorithm,
+} from './commands/segments.js';
 import { simulate } from './commands/simulate.js';
 import {
   confidenceLevel,
@@ -106,6 +121,7 @@ program
   .option('--k <n>', 'cut-off for the metrics', positiveInt('--k'), 20)
   .option('--no-tune', 'skip hyper-parameter search on the validation split (with --auto: defaults only)')
   .option('--auto', 'choose the best model or blend on validation among --models; one JSON line', false)
+  .option('--no-rerank', 'with --auto: do not try the two-stage model (candidates re-ranked by trees)')
   .option(
     '--choice <json>',
     'evaluate exactly this model or blend, e.g. what GET /v1/models says serves: {"model": …, "params": {…}}',
@@ -118,6 +134,7 @@ program
       k: number;
       tune: boolean;
       auto: boolean;
+      rerank: boolean;
       choice?: string;
     }) => {
       const models = opts.models
@@ -131,6 +148,7 @@ program
         k: opts.k,
         tune: opts.tune,
         auto: opts.auto,
+        rerank: opts.rerank,
         ...(opts.choice === undefined ? {} : { choice: opts.choice }),
       });
     },
@@ -214,12 +232,21 @@ program
 
 const segments = program
   .command('segments')
-  .description('customer segments: k-means on the numeric columns of a customer table');
+  .description('customer segments: k-means or DBSCAN on the numeric columns of a customer table');
 segments
   .command('evaluate')
   .description("cluster a CSV's numeric columns (rows with a blank left out); one JSON line")
   .requiredOption('--input <path>', 'customer CSV with a header line')
-  .requiredOption('--k <n>', 'number of clusters', positiveInt('--k'))
+  .addOption(
+    new Option('--algorithm <name>', 'clustering algorithm').choices(SEGMENT_ALGORITHMS).default('kmeans'),
+  )
+  .option('--k <n>', 'number of clusters (k-means; required there)', positiveInt('--k'))
+  .option('--eps <x>', 'DBSCAN radius (default: the knee of the k-distance curve)', positiveNumber('--eps'))
+  .option(
+    '--min-samples <n>',
+    'DBSCAN: rows within eps, itself included, of a core row (default 5)',
+    positiveInt('--min-samples'),
+  )
   .option('--standardize', 'z-score each column (population standard deviation) first', false)
   .option('--seed <n>', 'random seed of k-means++', positiveInt('--seed'), SEGMENTS_DEFAULTS.seed)
   .option(
@@ -228,9 +255,20 @@ segments
     positiveInt('--n-init'),
     SEGMENTS_DEFAULTS.nInit,
   )
-  .action(async (opts: { input: string; k: number; standardize: boolean; seed: number; nInit: number }) => {
-    await segmentsEvaluate(opts);
-  });
+  .action(
+    async (opts: {
+      input: string;
+      algorithm: SegmentAlgorithm;
+      k?: number;
+      standardize: boolean;
+      seed: number;
+      nInit: number;
+      eps?: number;
+      minSamples?: number;
+    }) => {
+      await segmentsEvaluate(opts);
+    },
+  );
 
 const experiments = program
   .command('experiments')
@@ -253,21 +291,96 @@ experiments
     await reportExperiment(id, { dataDir: opts.dataDir, json: opts.json });
   });
 
-const churn = program.command('churn').description('churn prediction from a customer table');
+const churn = program
+  .command('churn')
+  .description("churn prediction: from the store's events (train, evaluate, score) or a customer table");
+const churnEventOptions = (command: Command) =>
+  command
+    .addOption(dataDirOption())
+    .option(
+      '--window <days>',
+      'inactivity window: churned = no activity for this many days after the cutoff',
+      positiveInt('--window'),
+      DEFAULT_CHURN_WINDOW_DAYS,
+    )
+    .option('--cutoff <time>', 'the latest labelled cut (ISO 8601 or epoch ms; default now − window)')
+    .option('--events <names>', 'comma-separated event names that count as activity (default: any event)')
+    .option('--now <time>', 'the time to treat as now, for a historic log (default: the system clock)');
+churnEventOptions(
+  churn
+    .command('evaluate')
+    .description(
+      "time-based validation on the store's events (logreg, gbdt, recency-only), or with --table a CSV " +
+        'customer table; JSON lines on stdout',
+    )
+    .option('--table <path>', 'customer table: CSV with a header line, one row per customer')
+    .option('--label <column>', 'with --table: the churn column, Yes/No, true/false or 1/0')
+    .option('--drop <columns>', 'with --table: comma-separated columns to leave out, e.g. an identifier')
+    .option(
+      '--test-rows <path>',
+      'with --table: 0-based data-row indices to test on, one per line (default: stratified 80/20)',
+    )
+    .option('--seed <n>', 'with --table: seed of the stratified split', positiveInt('--seed'), 42),
+).action(
+  async (
+    opts: {
+      table?: string;
+      label?: string;
+      drop?: string;
+      testRows?: string;
+      seed: number;
+    } & EventChurnCliOptions,
+    command: Command,
+  ) => {
+    if (opts.table === undefined) {
+      await churnEvaluateEvents(opts);
+      return;
+    }
+    if (opts.label === undefined) command.error("error: required option '--label <column>' not specified");
+    await churnEvaluate({ ...opts, table: opts.table, label: opts.label });
+  },
+);
+churnEventOptions(
+  churn
+    .command('train')
+    .description("train and store a churn model on the store's events (a new `churn` version); JSON")
+    .addOption(
+      new Option('--model <name>', 'the model to store; auto: the better validation AUC')
+        .choices(['auto', 'logreg', 'gbdt'])
+        .default('auto'),
+    ),
+).action(async (opts: EventChurnCliOptions & { model: ChurnModelChoice }) => {
+  await churnTrain(opts);
+});
 churn
-  .command('evaluate')
-  .description('train the churn models on a CSV table and score them on held-out rows; JSON lines on stdout')
-  .requiredOption('--table <path>', 'customer table: CSV with a header line, one row per customer')
-  .requiredOption('--label <column>', 'the churn column: Yes/No, true/false or 1/0')
-  .option('--drop <columns>', 'comma-separated columns to leave out, e.g. an identifier')
-  .option(
-    '--test-rows <path>',
-    '0-based data-row indices to test on, one per line (default: stratified 80/20)',
-  )
-  .option('--seed <n>', 'seed of the stratified split', positiveInt('--seed'), 42)
-  .action(async (opts: { table: string; label: string; drop?: string; testRows?: string; seed: number }) => {
-    await churnEvaluate(opts);
+  .command('score')
+  .description('score users at now with the stored churn model; CSV user_id,probability,risk_band,top_driver')
+  .addOption(dataDirOption())
+  .option('--user <id>', 'only this user')
+  .option('--out <file>', 'write the CSV here (default: stdout)')
+  .option('--now <time>', 'the time to score at (default: the system clock)')
+  .action(async (opts: { dataDir?: string; user?: string; out?: string; now?: string }) => {
+    await churnScore(opts);
   });
+
+const features = program
+  .command('features')
+  .description('the feature store: training tables from the events');
+features
+  .command('export')
+  .description(
+    'a CSV training table, point-in-time correct: each row from the events with timestamp < its time',
+  )
+  .option('--at <time>', 'one row per user seen before this time (ISO 8601 or epoch ms)')
+  .option('--rows <file>', 'a CSV of user_id,timestamp[,item_id]: each row at its own timestamp')
+  .option('--out <file>', 'where to write the CSV (default: stdout)')
+  .option('--definitions <file>', 'feature definitions (default: $ATTUNE_FEATURES, else built-in)')
+  .addOption(dataDirOption())
+  .action(
+    async (opts: { at?: string; rows?: string; out?: string; definitions?: string; dataDir?: string }) => {
+      await featuresExport(opts);
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,4 +1,5 @@
 import { defaultFeedbackConfig, type FeedbackConfig } from '../events/index.js';
+import { FeatureSet } from '../features/index.js';
 import { defaultParams, type ModelName, type ModelParamsByName } from '../models/index.js';
 import { defaultSessionConfig, type SessionConfig } from '../recommendations/session.js';
 import { DEFAULT_SCORING_BUDGET_MS } from '../training/index.js';
@@ -67,6 +68,17 @@ export interface EngineConfig {
    * what personalization adds. Default 0.05; 0 turns it off (`ATTUNE_HOLDOUT`).
    */
   readonly holdout: number;
+  /**
+   * The feature store's definitions (`features/`), validated and compiled: the built-in ones unless a file
+   * is given (`ATTUNE_FEATURES`). Served by `GET /v1/features/definitions`.
+   */
+  readonly features: FeatureSet;
+  /**
+   * Bytes of online feature state kept in memory (`features/online.ts`): three quarters for users (their
+   * lifetime summaries and events within the longest window), a quarter for items. A user or item not held
+   * is read from the store on its next request.
+   */
+  readonly featureCacheBytes: number;
 }
 
 export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
@@ -96,6 +108,8 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   impressionFlushMs: 50,
   session: defaultSessionConfig,
   holdout: 0.05,
+  features: new FeatureSet(),
+  featureCacheBytes: 128 * 1024 * 1024,
 };
 
 export function engineConfig(storeUrl: string, overrides: Partial<EngineConfig> = {}): EngineConfig {

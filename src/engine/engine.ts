@@ -32,6 +32,8 @@ import {
   type ExperimentReport,
   type ServingPlan,
 } from '../experiments/index.js';
+import { OnlineFeatures, type FeatureRow } from '../features/index.js';
+import { ServedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
@@ -135,6 +137,10 @@ export class Engine {
   /** This engine as a holder of the training lease. */
   private readonly trainer: string;
   private readonly histories: UserHistories;
+  /** Online feature values of active users and items, kept current by every committed event. */
+  private readonly features: OnlineFeatures;
+  /** The newest churn model `attune churn train` stored; polled like the bundle. */
+  private readonly churnModel: ServedChurnModel;
   private readonly profileSettings: ProfileSettings;
   /**
    * Stored users (traits) by id, `null` for ids with no stored row, so that serving a user nobody has
@@ -177,6 +183,17 @@ export class Engine {
       config.historyCacheBytes,
     );
     this.users = new LruMap(config.userCacheUsers);
+    this.features = new OnlineFeatures(
+      store,
+      config.features,
+      (itemId) => catalog.get(itemId),
+      config.featureCacheBytes,
+      now,
+    );
+    this.churnModel = new ServedChurnModel(store, (version, error) => {
+      metrics.errors.inc({ where: 'churn-load' });
+      logger.error({ err: error, version }, `churn model version ${version} cannot be loaded; not retried`);
+    });
     this.impressions = new ImpressionLog(store, {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
@@ -225,6 +242,7 @@ export class Engine {
       clock,
     );
     await engine.refreshBundle();
+    await engine.refreshChurnModel();
     engine.startSchedule();
     return engine;
   }
@@ -245,6 +263,7 @@ export class Engine {
       }
     }
     this.histories.record(events, result.positions);
+    this.features.record(events, result.positions);
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
     return result;
@@ -252,6 +271,68 @@ export class Engine {
 
   userEvents(userId: string, limit: number): Promise<TrackedEvent[]> {
     return this.store.userEvents(userId, { limit });
+  }
+
+  // --- features -----------------------------------------------------------------------------------
+
+  /**
+   * A user's online features now (from the events with timestamp < now). With `itemId`, also that item's
+   * features and the user-item pair's, at the same time. Unknown: a user with no events and no stored
+   * traits; an item neither in the catalog nor in recent events.
+   */
+  async userFeatures(
+    userId: string,
+    itemId?: string,
+  ): Promise<
+    | {
+        readonly at: number;
+        readonly user: FeatureRow;
+        readonly item?: FeatureRow;
+        readonly pair?: FeatureRow;
+      }
+    | { readonly unknown: 'user' | 'item' }
+  > {
+    if (itemId === undefined) {
+      const { row, known, at } = await this.features.user(userId);
+      if (!known && (await this.cachedUser(userId)) === null) return { unknown: 'user' };
+      return { at, user: row };
+    }
+    const { at, known, itemKnown, user, item, pair } = await this.features.userWithItem(userId, itemId);
+    if (!known && (await this.cachedUser(userId)) === null) return { unknown: 'user' };
+    if (!itemKnown && !this.catalog.has(itemId)) return { unknown: 'item' };
+    return { at, user, item, pair };
+  }
+
+  /** An item's online features now, or null for an item neither in the catalog nor in recent events. */
+  async itemFeatures(itemId: string): Promise<{ at: number; item: FeatureRow } | null> {
+    const { row, known, at } = await this.features.item(itemId);
+    if (!known && !this.catalog.has(itemId)) return null;
+    return { at, item: row };
+  }
+
+  // --- churn --------------------------------------------------------------------------------------
+
+  /** Loads the newest stored churn model if it is newer than the serving one (see `ServedChurnModel`). */
+  async refreshChurnModel(): Promise<void> {
+    await this.churnModel.refresh();
+  }
+
+  /**
+   * A user's churn risk now: the serving churn model on the user's online features at the engine's clock.
+   * `unknown`: no churn model is trained, or the user has no events and no stored traits.
+   */
+  async userChurn(
+    userId: string,
+  ): Promise<
+    | { readonly at: number; readonly score: ChurnScore; readonly model: ChurnScorer }
+    | { readonly unknown: 'model' | 'user' }
+  > {
+    const model = this.churnModel.current;
+    if (model === null) return { unknown: 'model' };
+    const features = await this.userFeatures(userId);
+    if ('unknown' in features) return { unknown: 'user' };
+    const row = model.rowFrom(features.user.columns.numeric, features.user.numbers);
+    return { at: features.at, score: model.score(row), model };
   }
 
   // --- catalog ------------------------------------------------------------------------------------
@@ -644,6 +725,10 @@ export class Engine {
         this.experiments.refresh().catch((error: unknown) => {
           this.metrics.errors.inc({ where: 'experiments-poll' });
           this.logger.error({ err: error }, 'reading experiments failed');
+        });
+        this.refreshChurnModel().catch((error: unknown) => {
+          this.metrics.errors.inc({ where: 'churn-poll' });
+          this.logger.error({ err: error }, 'looking for new churn model versions failed');
         });
         if (this.currentRun) return;
         this.refreshBundle().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { addZScored, type BlendableName, type BlendComponent } from '../models/blend.js';
+import { addZScored, blendOf, type BlendableName, type BlendComponent } from '../models/blend.js';
 import { withRecency } from '../models/recency.js';
 import type {
   CsrMatrix,
@@ -63,6 +63,11 @@ export interface Selection {
   readonly fallback: string | null;
   readonly validationUsers: number;
   readonly validationPairs: number;
+  /**
+   * The chosen model or blend as fitted on the selection set's fit part, when `keepChosenModel` asked for
+   * it: what a later stage validated on the same split (the two-stage re-ranker) builds on without a refit.
+   */
+  readonly fitted?: Recommender;
 }
 
 export interface SelectOptions {
@@ -102,6 +107,8 @@ export interface SelectOptions {
    * Tests pass a clock that only their fake models advance, so each cost is known exactly.
    */
   readonly clock?: () => number;
+  /** Keep the chosen model, fitted on the selection set, in `Selection.fitted` (default false). */
+  readonly keepChosenModel?: boolean;
 }
 
 const DEFAULT_K = 20;
@@ -219,6 +226,7 @@ export async function selectModel(whole: SelectionSet, options: SelectOptions): 
   }
   let chosen: Choice = top.choice;
   let chosenNdcg = top.ndcg;
+  let fitted: Recommender = top.model;
   const blend = searchBlend(bests, set, k, {
     maxComponents: options.maxBlendComponents ?? 5,
     budgetMs: options.scoringBudgetMs ?? Infinity,
@@ -235,6 +243,7 @@ export async function selectModel(whole: SelectionSet, options: SelectOptions): 
     if (blend.ndcg > blend.baseline + 1e-6) {
       chosen = { model: 'blend', params: { components: blend.components } };
       chosenNdcg = blend.ndcg;
+      fitted = blendOf(blend.parts);
     }
   }
   log(`selection: chose ${chosen.model} (val ndcg@${k}=${chosenNdcg.toFixed(6)})`);
@@ -246,6 +255,7 @@ export async function selectModel(whole: SelectionSet, options: SelectOptions): 
     seconds: elapsed(started),
     fallback: null,
     ...base,
+    ...(options.keepChosenModel === true ? { fitted } : {}),
   };
 }
 
@@ -327,6 +337,8 @@ function blendJson(components: readonly BlendComponent[]): JsonValue {
 
 interface BlendResult {
   readonly components: readonly BlendComponent[];
+  /** The fitted models behind `components`, with the same weights. */
+  readonly parts: readonly { readonly model: Recommender; readonly weight: number }[];
   readonly ndcg: number;
   /** The best single model's ndcg on the same users, for a like-for-like comparison. */
   readonly baseline: number;
@@ -422,13 +434,23 @@ function searchBlend(
   const components = parts
     .map((part, j): BlendComponent => ({ ...part.choice, weight: chosen.weights[j]! }) as BlendComponent)
     .filter((c) => c.weight > 0);
+  const fittedParts = parts
+    .map((part, j) => ({ model: part.model, weight: chosen.weights[j]! }))
+    .filter((p) => p.weight > 0);
   log(
     `blend: ${components.map((c) => `${c.model}×${c.weight}`).join(' + ')} val ndcg@${k}=${chosen.ndcg.toFixed(6)}` +
       ` coverage@${k}=${chosen.coverage.toFixed(4)}` +
       ` (best single ${baseline.toFixed(6)}; ${anchors.length} anchor${anchors.length === 1 ? '' : 's'}` +
       `${sampled ? `, ${users.length} sampled users` : ''})`,
   );
-  return { components, ndcg: chosen.ndcg, baseline, sampled, seconds: elapsed(started) };
+  return {
+    components,
+    parts: fittedParts,
+    ndcg: chosen.ndcg,
+    baseline,
+    sampled,
+    seconds: elapsed(started),
+  };
 }
 
 /** One model's scores for each user, z-scored over the items the user has not interacted with. */

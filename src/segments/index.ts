@@ -1,4 +1,25 @@
-/** Customer segments: k-means on the numeric columns of a customer table. */
+/** Customer segments: k-means and DBSCAN on the numeric columns of a customer table, described in words. */
+export { adjustedRandIndex } from './ari.js';
+export {
+  dbscan,
+  DBSCAN_DEFAULTS,
+  kDistances,
+  kneeIndex,
+  suggestEps,
+  type DbscanOptions,
+  type DbscanResult,
+  type EpsSuggestion,
+} from './dbscan.js';
+export {
+  describeSegments,
+  DESCRIBE_DEFAULTS,
+  type DescribeOptions,
+  type FeatureEffect,
+  type FeatureLabel,
+  type FeaturePhrase,
+  type LabelMap,
+  type SegmentDescription,
+} from './describe.js';
 export {
   chooseK,
   kmeans,
@@ -10,4 +31,6 @@ export {
   type KMeansResult,
   type KScore,
 } from './kmeans.js';
+export { startKmeansHelpers } from './kmeans-threads.js';
+export { radiusIndex, type RadiusIndex } from './spatial.js';
 export { numericMatrix, standardizeColumns, type NumericMatrix, type NumericMatrixOptions } from './table.js';

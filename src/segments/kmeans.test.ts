@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../demo/random.js';
 import { chooseK, kmeans, silhouetteScore } from './kmeans.js';
+import { leaveChunksToHelpers, startKmeansHelpers } from './kmeans-threads.js';
 
 /** `clusters` Gaussian blobs (sd 1) around centres 30 apart on a grid: separated beyond any doubt. */
 function plantedBlobs(clusters: number, perCluster: number, d: number, seed: number) {
@@ -208,5 +209,28 @@ describe('chooseK', () => {
     const data = Float64Array.from([0, 1, 4]);
     expect(() => chooseK(data, 3, 1, [1], 1)).toThrow(/^kRange /);
     expect(() => chooseK(data, 3, 1, [], 1)).toThrow(/^kRange /);
+  });
+});
+
+describe('kmeans on helper threads', () => {
+  it('gives the same centres, labels and inertia, bit for bit, on one thread and on two', async () => {
+    expect(await startKmeansHelpers(2)).toBe(1);
+    const { data, n, d } = plantedBlobs(6, 700, 5, 23);
+    for (const maxPerCentreBounds of [1 << 24, 0]) {
+      const options = { k: 12, seed: 8, nInit: 2, maxPerCentreBounds };
+      const one = kmeans(data, n, d, { ...options, threads: 1 });
+      expect(one.threads).toBe(1);
+      // First with every chunk left to the helper, then shared as it comes.
+      const before = leaveChunksToHelpers(true);
+      const helperOnly = kmeans(data, n, d, { ...options, threads: 2 });
+      expect(leaveChunksToHelpers(false) - before).toBeGreaterThanOrEqual(8 * (one.iterations + 1));
+      const shared = kmeans(data, n, d, { ...options, threads: 2 });
+      for (const two of [helperOnly, shared]) {
+        expect(two.iterations).toBe(one.iterations);
+        expect(two.labels).toEqual(one.labels);
+        expect([...two.centers]).toEqual([...one.centers]);
+        expect(two.inertia).toBe(one.inertia);
+      }
+    }
   });
 });

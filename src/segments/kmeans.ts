@@ -5,7 +5,10 @@
  * mean column variance), several initialisations keeping the lowest inertia. Randomness comes from the
  * project's seeded generator: the same seed gives the same segments on every machine.
  */
+import { availableParallelism } from 'node:os';
 import { deriveSeed, Rng } from '../demo/random.js';
+import { ASSIGN_CHUNKS, assignChunk, squaredDistance, type AssignBuffers } from './kmeans-assign.js';
+import { assignTeam } from './kmeans-threads.js';
 
 export interface KMeansOptions {
   /** Clusters, 1 ≤ k ≤ n. */
@@ -21,6 +24,12 @@ export interface KMeansOptions {
    * less memory, more distances. The default keeps Elkan's bounds under 128 MB.
    */
   readonly maxPerCentreBounds?: number;
+  /**
+   * Threads sharing the assignment step, the calling one included (at most 8). Default: every core for
+   * n × k ≥ 2^18 (100,000 × 16 with k = 32 is 3.2M), else 1, where starting a helper costs more than it
+   * saves. The result is the same, bit for bit, for any number of threads.
+   */
+  readonly threads?: number;
 }
 
 export interface KMeansResult {
@@ -32,7 +41,12 @@ export interface KMeansResult {
   readonly inertia: number;
   /** Lloyd iterations of the kept initialisation. */
   readonly iterations: number;
+  /** The most threads that took part in one assignment step (helpers join once they have started). */
+  readonly threads: number;
 }
+
+/** n × k from which the assignment step is shared between threads by default. */
+const PARALLEL_WORK = 1 << 18;
 
 /** scikit-learn's defaults, except the seed (its streams are not ours anyway). */
 export const KMEANS_DEFAULTS = {
@@ -78,35 +92,6 @@ function meanColumnVariance(data: Float64Array, n: number, d: number): number {
     total += squares / n;
   }
   return total / d;
-}
-
-/**
- * Squared distance between row `row` of `a` and row `other` of `b`, both of width d. Four partial sums:
- * independent chains the CPU can overlap (about 1.4× faster at d = 16 than one running sum).
- */
-function squaredDistance(a: Float64Array, row: number, b: Float64Array, other: number, d: number): number {
-  const at = row * d;
-  const bt = other * d;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let j = 0;
-  for (; j + 3 < d; j += 4) {
-    const e0 = a[at + j]! - b[bt + j]!;
-    const e1 = a[at + j + 1]! - b[bt + j + 1]!;
-    const e2 = a[at + j + 2]! - b[bt + j + 2]!;
-    const e3 = a[at + j + 3]! - b[bt + j + 3]!;
-    s0 += e0 * e0;
-    s1 += e1 * e1;
-    s2 += e2 * e2;
-    s3 += e3 * e3;
-  }
-  for (; j < d; j++) {
-    const e = a[at + j]! - b[bt + j]!;
-    s0 += e * e;
-  }
-  return s0 + s1 + s2 + s3;
 }
 
 /**
@@ -234,53 +219,77 @@ function firstAbove(cumulative: Float64Array, r: number): number {
   return lo;
 }
 
-/** Buffers one fit reuses across iterations and initialisations: nothing is allocated per row. */
-interface Workspace {
-  /** An upper bound on each row's distance to its centre. */
-  readonly upper: Float64Array;
-  /**
-   * n × k lower bounds on each row's distance to each centre (Elkan), or empty when they would take too
-   * much memory. Stored lazily: a bound is kept plus its centre's `drift` when it was set, so that moving
-   * the centres costs k additions instead of n × k subtractions.
-   */
-  readonly lower: Float64Array;
-  /** A lower bound on each row's distance to every centre but its own (Hamerly), plus `drift[k]` when set. */
-  readonly nearestOther: Float64Array;
-  /** How far each centre has moved in all, and at [k] the sum over iterations of the largest move. */
-  readonly drift: Float64Array;
-  /** k × k: half the distance between two centres. */
-  readonly halfCentreDistances: Float64Array;
-  /** Half the distance from each centre to its nearest other centre. */
-  readonly halfGap: Float64Array;
-  /** k × (k − 1): for each centre, the other centres from nearest to farthest (ties by index). */
-  readonly neighbours: Int32Array;
+/**
+ * Buffers one fit reuses across iterations and initialisations: nothing is allocated per row. The
+ * assignment step's (kmeans-assign.ts) sit on SharedArrayBuffers when helper threads share it.
+ */
+interface Workspace extends AssignBuffers {
   /** How far each centre moved in the last update. */
   readonly moved: Float64Array;
   /** Per cluster, the sum of its rows: summed afresh in the first iteration, then moved row by row. */
   readonly sums: Float64Array;
   readonly counts: Int32Array;
+  /** Whether helper threads share the assignment step. */
+  readonly threaded: boolean;
+  /** The most threads seen in one step. */
+  threads: number;
+  /** No initialisation has run yet: the bounds are the zeros of new memory. */
+  fresh: boolean;
 }
 
-function workspace(n: number, d: number, k: number, maxPerCentreBounds: number): Workspace {
+function workspace(
+  data: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  maxPerCentreBounds: number,
+  threaded: boolean,
+): Workspace {
+  // Shared memory only when threads share it: plain buffers otherwise (no copy of the data).
+  const float64 = (length: number): Float64Array =>
+    threaded ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+  const int32 = (length: number): Int32Array =>
+    threaded ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length);
+  let rows = data;
+  // Helpers read the rows from shared memory: a copy unless they are there already (numericMatrix).
+  if (threaded && !(data.buffer instanceof SharedArrayBuffer)) {
+    rows = float64(n * d);
+    rows.set(data);
+  }
   return {
-    upper: new Float64Array(n),
-    lower: new Float64Array(n * k <= maxPerCentreBounds ? n * k : 0),
-    nearestOther: new Float64Array(n),
-    drift: new Float64Array(k + 1),
-    halfCentreDistances: new Float64Array(k * k),
-    halfGap: new Float64Array(k),
-    neighbours: new Int32Array(k * Math.max(k - 1, 0)),
+    data: rows,
+    centers: float64(k * d),
+    labels: int32(n),
+    upper: float64(n),
+    lower: float64(n * k <= maxPerCentreBounds ? n * k : 0),
+    nearestOther: float64(n),
+    drift: float64(k + 1),
+    halfCentreDistances: float64(k * k),
+    halfGap: float64(k),
+    neighbours: int32(k * Math.max(k - 1, 0)),
+    sumsDelta: float64(ASSIGN_CHUNKS * k * d),
+    countsDelta: int32(ASSIGN_CHUNKS * k),
+    changed: int32(ASSIGN_CHUNKS),
     moved: new Float64Array(k),
     sums: new Float64Array(k * d),
     counts: new Int32Array(k),
+    threaded,
+    threads: 1,
+    fresh: true,
   };
 }
 
 /** Bounds that prove nothing (every lower bound ≤ 0, no upper bound): the next assignment scans all. */
 function resetBounds(work: Workspace): void {
   work.upper.fill(Infinity);
-  work.lower.fill(0);
-  work.nearestOther.fill(0);
+  // New memory is zero already. Filling it anyway would touch every page of the n × k bounds first
+  // (about 70 ms for 25 MB here, page faults, not the fill); left to the assignment step, the faults
+  // fall to whichever thread first writes a chunk's rows.
+  if (!work.fresh) {
+    work.lower.fill(0);
+    work.nearestOther.fill(0);
+  }
+  work.fresh = false;
   work.drift.fill(0);
 }
 
@@ -318,18 +327,10 @@ function measureCentres(centers: Float64Array, k: number, d: number, work: Works
 }
 
 /**
- * Assigns each row to its nearest centre, returning how many labels changed. The result is Lloyd's
- * assignment (up to exact ties), but most distances are never computed: by the triangle inequality a
- * centre c cannot beat the row's own centre a when the distance to a is at most a lower bound on the
- * distance to c, or at most half the distance between a and c. First Hamerly's test (one bound for all
- * other centres) settles about half the rows; for the rest, Elkan's per-centre bounds rule out most
- * centres, visited nearest to the row's centre first so that the scan stops at the first centre too far
- * to compete (about 3.6 centres visited per scanned row instead of 31). On 100,000 × 16 with k = 32 this
- * computes 1–3% of the n × k distances after the first few iterations: brute force in plain JavaScript
- * was about 20× slower than scikit-learn's BLAS on two threads (bench/kmeans.ts).
- *
- * With `moveSums`, a row that changes cluster is moved between the clusters' `sums` and `counts` here,
- * so that the update step need not sum all rows again.
+ * Assigns each row to its nearest centre (kmeans-assign.ts, chunk by chunk, on helper threads too when
+ * the workspace is threaded), returning how many labels changed. With `moveSums`, the rows that change
+ * cluster move the clusters' `sums` and `counts`: each chunk's deltas are added in chunk order, so the
+ * sums do not depend on which thread did which chunk.
  */
 function assign(
   data: Float64Array,
@@ -337,88 +338,27 @@ function assign(
   d: number,
   centers: Float64Array,
   k: number,
-  labels: Int32Array,
   work: Workspace,
   moveSums: boolean,
 ): number {
-  measureCentres(centers, k, d, work);
-  const { sums, counts } = work;
-  const { upper, lower, nearestOther, drift, halfCentreDistances, halfGap, neighbours } = work;
-  const perCentre = lower.length > 0;
-  const mostDrift = drift[k]!;
+  if (data !== work.data) throw new Error('assign: the workspace holds another matrix');
+  work.centers.set(centers);
+  measureCentres(work.centers, k, d, work);
+  if (work.threaded) {
+    work.threads = Math.max(work.threads, assignTeam().run(work, n, d, k, moveSums));
+  } else {
+    for (let chunk = 0; chunk < ASSIGN_CHUNKS; chunk++) assignChunk(work, n, d, k, chunk, moveSums);
+  }
   let changed = 0;
-  for (let i = 0; i < n; i++) {
-    const was = labels[i]!;
-    const bound = Math.max(halfGap[was]!, nearestOther[i]! - mostDrift);
-    if (upper[i]! <= bound) continue;
-    let distance = Math.sqrt(squaredDistance(data, i, centers, was, d));
-    upper[i] = distance;
-    if (distance <= bound) continue;
-    let own = was;
-    let other = Infinity;
-    if (perCentre) {
-      const bounds = i * k;
-      lower[bounds + own] = distance + drift[own]!;
-      // The other centres from the nearest to `was` outwards: d(x, c) ≥ 2 half(was, c) − d(x, was), so
-      // once that reaches the best distance so far it does for every centre after, and the scan stops.
-      const toWas = distance;
-      const from = was * (k - 1);
-      for (let slot = from, end = from + k - 1; slot < end; slot++) {
-        const c = neighbours[slot]!;
-        const beyond = 2 * halfCentreDistances[was * k + c]! - toWas;
-        if (beyond >= distance) {
-          other = Math.min(other, beyond);
-          break;
-        }
-        if (c === own) continue;
-        const known = lower[bounds + c]! - drift[c]!;
-        const half = halfCentreDistances[own * k + c]!;
-        if (distance <= known || distance <= half) {
-          // Also a bound for Hamerly's test: d(x, c) ≥ d(own, c) − d(x, own), and d(x, own) is exact.
-          other = Math.min(other, Math.max(known, 2 * half - distance));
-          continue;
-        }
-        const candidate = Math.sqrt(squaredDistance(data, i, centers, c, d));
-        lower[bounds + c] = candidate + drift[c]!;
-        if (candidate < distance) {
-          other = Math.min(other, distance);
-          own = c;
-          distance = candidate;
-        } else {
-          other = Math.min(other, candidate);
-        }
-      }
-    } else {
-      let nearest = Infinity;
-      for (let c = 0; c < k; c++) {
-        const candidate = squaredDistance(data, i, centers, c, d);
-        if (candidate < nearest) {
-          other = nearest;
-          nearest = candidate;
-          own = c;
-        } else if (candidate < other) {
-          other = candidate;
-        }
-      }
-      distance = Math.sqrt(nearest);
-      other = Math.sqrt(other);
+  for (let chunk = 0; chunk < ASSIGN_CHUNKS; chunk++) changed += work.changed[chunk]!;
+  if (moveSums) {
+    const { sums, counts, sumsDelta, countsDelta } = work;
+    for (let chunk = 0; chunk < ASSIGN_CHUNKS; chunk++) {
+      for (let c = 0; c < k; c++) counts[c]! += countsDelta[chunk * k + c]!;
+      for (let at = 0, from = chunk * k * d; at < k * d; at++) sums[at]! += sumsDelta[from + at]!;
     }
-    upper[i] = distance;
-    nearestOther[i] = other + mostDrift;
-    if (own !== was) {
-      labels[i] = own;
-      changed++;
-      if (moveSums) {
-        // The row leaves cluster `was` for `own`: the update step's sums follow it (see `lloyd`).
-        const row = i * d;
-        const from = was * d;
-        const to = own * d;
-        if (--counts[was]! === 0) sums.fill(0, from, from + d);
-        else for (let j = 0; j < d; j++) sums[from + j]! -= data[row + j]!;
-        counts[own]!++;
-        for (let j = 0; j < d; j++) sums[to + j]! += data[row + j]!;
-      }
-    }
+    // An emptied cluster's sum is exactly 0, not what rounding leaves of adding and removing its rows.
+    for (let c = 0; c < k; c++) if (counts[c] === 0) sums.fill(0, c * d, c * d + d);
   }
   return changed;
 }
@@ -525,7 +465,6 @@ function loosenBounds(n: number, k: number, labels: Int32Array, work: Workspace)
 
 /** One initialisation: seed, then Lloyd iterations. */
 function lloyd(
-  data: Float64Array,
   n: number,
   d: number,
   k: number,
@@ -533,18 +472,19 @@ function lloyd(
   tolerance: number,
   rng: Rng,
   work: Workspace,
-): KMeansResult {
+): Omit<KMeansResult, 'threads'> {
+  const { data, labels } = work;
   let centers = seedCenters(data, n, d, k, rng);
   let next: Float64Array = new Float64Array(k * d);
   // Every row starts in cluster 0 with bounds that prove nothing: the first assignment scans them all.
-  const labels = new Int32Array(n);
+  labels.fill(0);
   resetBounds(work);
   let iterations = 0;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     // The sums are computed afresh once; afterwards only the rows that change cluster move them (about
     // 0.4 s of 2.5 on 100,000 × 16 with k = 32, bench/kmeans.ts), at the price of rounding that differs
     // from a fresh sum in the last bits.
-    const changed = assign(data, n, d, centers, k, labels, work, iteration > 0);
+    const changed = assign(data, n, d, centers, k, work, iteration > 0);
     if (iteration === 0) sumClusters(data, n, d, labels, work);
     relocateEmptyClusters(data, n, d, centers, k, labels, work);
     let shift = 0;
@@ -568,8 +508,9 @@ function lloyd(
     if ((iteration > 0 && changed === 0) || shift <= tolerance) break;
   }
   // The labels are those of the centres before the last update: assign once more to match the final ones.
-  assign(data, n, d, centers, k, labels, work, false);
-  return { centers, labels, inertia: inertiaOf(data, n, d, centers, labels), iterations };
+  assign(data, n, d, centers, k, work, false);
+  // A copy: the workspace's labels are the next initialisation's.
+  return { centers, labels: labels.slice(), inertia: inertiaOf(data, n, d, centers, labels), iterations };
 }
 
 /** Clusters the n × d matrix `data` into `options.k` clusters; throws a RangeError on bad input. */
@@ -588,15 +529,24 @@ export function kmeans(data: Float64Array, n: number, d: number, options: KMeans
     throw new RangeError(`tolerance must be a non-negative number, got ${tolerance}`);
   }
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
-  const work = workspace(n, d, k, options.maxPerCentreBounds ?? KMEANS_DEFAULTS.maxPerCentreBounds);
+  const threads = options.threads ?? (n * k >= PARALLEL_WORK ? availableParallelism() : 1);
+  positiveInteger('threads', threads);
+  const helpers = Math.min(threads, ASSIGN_CHUNKS) - 1;
+  const maxPerCentreBounds = options.maxPerCentreBounds ?? KMEANS_DEFAULTS.maxPerCentreBounds;
+  const work = workspace(data, n, d, k, maxPerCentreBounds, helpers > 0);
+  if (helpers > 0) {
+    // Started now, they join the assignment steps once running; seeding meanwhile runs here.
+    assignTeam().ensure(helpers);
+    assignTeam().share(work);
+  }
   const scaledTolerance = tolerance * meanColumnVariance(data, n, d);
-  let best: KMeansResult | undefined;
+  let best: Omit<KMeansResult, 'threads'> | undefined;
   for (let init = 0; init < nInit; init++) {
     const rng = new Rng(deriveSeed(seed, 'kmeans', init));
-    const result = lloyd(data, n, d, k, maxIterations, scaledTolerance, rng, work);
+    const result = lloyd(n, d, k, maxIterations, scaledTolerance, rng, work);
     if (best === undefined || result.inertia < best.inertia) best = result;
   }
-  return best!;
+  return { ...best!, threads: work.threads };
 }
 
 /**

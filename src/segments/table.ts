@@ -7,7 +7,7 @@ import type { CsvTable } from '../shared/csv.js';
 export interface NumericMatrix {
   /** The numeric columns' names, in the table's order. */
   readonly columns: readonly string[];
-  /** rows × columns.length, row-major. */
+  /** rows × columns.length, row-major, on a SharedArrayBuffer. */
   readonly data: Float64Array;
   readonly rows: number;
   /** Rows left out for a blank in some numeric column. */
@@ -47,7 +47,8 @@ export function numericMatrix(table: CsvTable, options: NumericMatrixOptions = {
   }
   const complete = table.rows.filter((row) => numeric.every((column) => !isBlank(row[column]!)));
   const d = numeric.length;
-  const data = new Float64Array(complete.length * d);
+  // On shared memory, so that k-means' helper threads read it without a copy (kmeans-threads.ts).
+  const data = new Float64Array(new SharedArrayBuffer(complete.length * d * 8));
   complete.forEach((row, i) => numeric.forEach((column, j) => (data[i * d + j] = Number(row[column]))));
   if (options.standardize === true) standardizeColumns(data, complete.length, d);
   return {

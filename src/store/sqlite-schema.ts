@@ -115,10 +115,23 @@ const V3 = `
   ) WITHOUT ROWID;
 `;
 
+/**
+ * An item's events by time, for the feature store's item windows (`Store.itemEvents`). Partial: events
+ * about no item are never asked for, and `item_id = ?` implies NOT NULL so the index still serves.
+ */
+const V4 = `
+  CREATE INDEX events_item_ts ON events (item_id, ts DESC, seq DESC) WHERE item_id IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
   { version: 3, description: 'experiments, exposures', up: (db) => db.exec(V3) },
+  {
+    version: 4,
+    description: "events by item and time (the feature store's item windows)",
+    up: (db) => db.exec(V4),
+  },
 ];
 
 /** The schema version this build writes and understands. */

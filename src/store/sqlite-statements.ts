@@ -46,6 +46,9 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
+    itemEvents: db.prepare<[itemId: string, since: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
+    ),
     scanEvents: db.prepare<[afterSeq: number, throughSeq: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     ),

@@ -298,6 +298,14 @@ export class SqliteStore implements Store {
     return statements.userEvents.all(userId, since, limit).map(eventFromRow);
   }
 
+  async itemEvents(itemId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
+    const { statements } = this.#connection();
+    const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
+    assertCount('limit', limit, 0);
+    const since = options.since ?? Number.MIN_SAFE_INTEGER;
+    return statements.itemEvents.all(itemId, since, limit).map(eventFromRow);
+  }
+
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
     const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
     assertCount('batchSize', batchSize, 1);

@@ -351,6 +351,27 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe('itemEvents', () => {
+      it("returns an item's events newest first, honouring since (inclusive) and limit", async () => {
+        await store.appendEvents(
+          [
+            event({ eventId: 'a', itemId: 'i1', timestamp: T0 }),
+            event({ eventId: 'b', itemId: 'i1', userId: 'u2', timestamp: T0 + 2 * MINUTE }),
+            event({ eventId: 'other-item', itemId: 'i2', timestamp: T0 + MINUTE }),
+            event({ eventId: 'no-item', itemId: null, timestamp: T0 + MINUTE }),
+          ],
+          { createMissingItems: false },
+        );
+        await store.appendEvents([event({ eventId: 'late', itemId: 'i1', timestamp: T0 + MINUTE })], {
+          createMissingItems: false,
+        });
+        expect(ids(await store.itemEvents('i1'))).toEqual(['b', 'late', 'a']);
+        expect(ids(await store.itemEvents('i1', { since: T0 + MINUTE }))).toEqual(['b', 'late']);
+        expect(ids(await store.itemEvents('i1', { limit: 1 }))).toEqual(['b']);
+        expect(await store.itemEvents('nothing')).toEqual([]);
+      });
+    });
+
     describe('scanEvents', () => {
       it('streams every event in insertion order, in batches of the asked size', async () => {
         // Timestamps run backwards, so an order by time would show.

@@ -29,6 +29,11 @@ export interface Store {
   /** A user's events, newest first (by timestamp, then insertion order). */
   userEvents(userId: string, options?: UserEventsOptions): Promise<TrackedEvent[]>;
   /**
+   * An item's events, newest first (by timestamp, then insertion order), as `userEvents` for a user: the
+   * feature store reads an item's recent window from it on a cache miss (SQLite keeps an index for it).
+   */
+  itemEvents(itemId: string, options?: UserEventsOptions): Promise<TrackedEvent[]>;
+  /**
    * Streams every event in insertion order, in batches, for training and batch jobs. A cursor, not one
    * giant array: the event log can be larger than memory. Without `throughSeq` the scan also yields events
    * committed while it runs; with it, exactly the events up to that position.

@@ -1,12 +1,24 @@
+import { writeFileSync } from 'node:fs';
 import {
   CHURN_MODELS,
+  DAY_MS,
   evaluateChurnModel,
+  loadChurnScorer,
   parseRowList,
   prepareTable,
+  reportLine,
+  scoreStore,
   TableInputError,
+  trainChurn,
+  validateStore,
+  type ChurnModelChoice,
   type PreparedTable,
+  type StoreChurnOptions,
 } from '../../churn/index.js';
+import { parseTime, type FeatureSet } from '../../features/index.js';
 import { CsvError, parseCsv } from '../../shared/csv.js';
+import { openStore, type Store } from '../../store/index.js';
+import { cliEngineConfig } from '../config.js';
 import { readInputFile } from '../input-file.js';
 
 export interface ChurnEvaluateOptions {
@@ -67,5 +79,125 @@ export async function churnEvaluate(options: ChurnEvaluateOptions): Promise<void
   for (const model of CHURN_MODELS) {
     const result = evaluateChurnModel(model, table);
     process.stdout.write(`${JSON.stringify({ ...result, train_s: Number(result.train_s.toFixed(4)) })}\n`);
+  }
+}
+
+// --- churn from the store's events --------------------------------------------------------------------
+
+/** The options `attune churn train|evaluate|score` share (evaluate without `--table`). */
+export interface EventChurnCliOptions {
+  readonly dataDir?: string;
+  /** The inactivity window in days. */
+  readonly window: number;
+  /** The evaluation cut (train: the final model's cut); default now − window. */
+  readonly cutoff?: string;
+  /** Comma-separated event names that count as activity; default any event. */
+  readonly events?: string;
+  /** The time to treat as now (ISO 8601 or epoch ms); default the system clock. */
+  readonly now?: string;
+}
+
+export const DEFAULT_CHURN_WINDOW_DAYS = 30;
+
+function storeOptions(options: EventChurnCliOptions): StoreChurnOptions {
+  const now = options.now === undefined ? Date.now() : parseTime(options.now, '--now');
+  const names = parseColumnList(options.events);
+  return {
+    now,
+    windowMs: options.window * DAY_MS,
+    events: names.length === 0 ? null : names,
+    ...(options.cutoff === undefined ? {} : { cutoff: parseTime(options.cutoff, '--cutoff') }),
+  };
+}
+
+async function withStore<T>(
+  dataDir: string | undefined,
+  readonly: boolean,
+  work: (store: Store, set: FeatureSet) => Promise<T>,
+): Promise<T> {
+  const config = cliEngineConfig(dataDir);
+  const store = await openStore(config.storeUrl, { readonly });
+  try {
+    return await work(store, config.features);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `attune churn evaluate` without `--table`: logistic regression, GBDT and the recency-only baseline
+ * fitted one window before the cutoff and judged at it; one JSON line per model.
+ */
+export async function churnEvaluateEvents(options: EventChurnCliOptions): Promise<void> {
+  const { validation } = await withStore(options.dataDir, true, (store, set) =>
+    validateStore(store, set, storeOptions(options)),
+  );
+  const cuts = {
+    train_cutoff: validation.train.cutoff,
+    eval_cutoff: validation.evaluation.cutoff,
+    window_days: validation.evaluation.window_days,
+    n_train: validation.train.users,
+    n_eval: validation.evaluation.users,
+    churn_rate: Number(validation.evaluation.churn_rate.toFixed(4)),
+  };
+  for (const report of validation.reports) process.stdout.write(`${reportLine(report, cuts)}\n`);
+}
+
+/** `attune churn train`: validates, fits the final model and stores it as a new `churn` version. */
+export async function churnTrain(
+  options: EventChurnCliOptions & { readonly model: ChurnModelChoice },
+): Promise<void> {
+  const { version, data } = await withStore(options.dataDir, false, (store, set) =>
+    trainChurn(store, set, { ...storeOptions(options), model: options.model }),
+  );
+  process.stdout.write(
+    `${JSON.stringify({
+      version,
+      model: data.model.kind,
+      trained_at: new Date(data.trainedAt).toISOString(),
+      cutoff: new Date(data.cutoff).toISOString(),
+      window_days: data.windowMs / DAY_MS,
+      events: data.events,
+      users: data.trainRows,
+      churn_rate: Number(data.churnRate.toFixed(4)),
+      bands: data.bands,
+      evaluation: data.evaluation.reports,
+    })}\n`,
+  );
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * `attune churn score`: every user with an event before now (or one `--user`) scored with the newest
+ * stored model, as CSV (`user_id,probability,risk_band,top_driver`) on stdout or into `--out`.
+ */
+export async function churnScore(
+  options: Pick<EventChurnCliOptions, 'dataDir' | 'now'> & { readonly user?: string; readonly out?: string },
+): Promise<void> {
+  const now = options.now === undefined ? Date.now() : parseTime(options.now, '--now');
+  const scores = await withStore(options.dataDir, true, async (store, set) => {
+    const scorer = await loadChurnScorer(store);
+    if (scorer === null) throw new Error('no churn model is trained yet: run `attune churn train` first');
+    return scoreStore(store, set, scorer, now, options.user);
+  });
+  if (options.user !== undefined && scores.length === 0) {
+    throw new Error(`no user "${options.user}" with events before ${new Date(now).toISOString()}`);
+  }
+  const lines = ['user_id,probability,risk_band,top_driver'];
+  for (const s of scores) {
+    lines.push(
+      [csvField(s.userId), s.probability.toFixed(6), s.riskBand, csvField(s.drivers[0]?.text ?? '')].join(
+        ',',
+      ),
+    );
+  }
+  const text = `${lines.join('\n')}\n`;
+  if (options.out === undefined) process.stdout.write(text);
+  else {
+    writeFileSync(options.out, text);
+    process.stderr.write(`attune: wrote ${scores.length} scores to ${options.out}\n`);
   }
 }

@@ -23,6 +23,8 @@ export interface EvaluateCommandOptions {
   readonly tune: boolean;
   /** Select the model or blend on validation (one output line) instead of evaluating `models`. */
   readonly auto?: boolean;
+  /** With `auto`: try the two-stage model (candidates re-ranked by trees) as one more candidate (default). */
+  readonly rerank?: boolean;
   /** Evaluate exactly this model or blend with these parameters (one output line), untuned. */
   readonly choice?: string;
 }
@@ -55,6 +57,7 @@ export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
         // Untuned: every model at its defaults, read without recency weighting.
         ...(options.tune ? {} : { grids: untunedGrids(defaultParams), recency: [null] }),
         threads: Math.min(2, availableParallelism()),
+        rerank: options.rerank ?? true,
         onLog: (message) => process.stderr.write(`${message}\n`),
       },
       { fit: fitRecommender, defaults: defaultParams },

@@ -127,3 +127,86 @@ describe('attune segments evaluate', () => {
     expect(result.inertia).toBeCloseTo(expected, 9);
   });
 });
+
+describe('attune segments evaluate --algorithm dbscan', () => {
+  /**
+   * Three groups of 25 customers on 5 × 5 lattices of step 0.5 (each row has 2 to 4 others 0.5 away, so
+   * every row is core at eps 1 with 4 samples), five loners far from everything, a text column and a row
+   * with a blank.
+   */
+  function lattices(): string {
+    const lines = ['name,spend,visits'];
+    const centres = [
+      [0, 0],
+      [40, 0],
+      [0, 40],
+    ] as const;
+    for (const [x, y] of centres) {
+      for (let i = 0; i < 25; i++)
+        lines.push(`c${lines.length},${x + (i % 5) * 0.5},${y + Math.floor(i / 5) * 0.5}`);
+    }
+    for (const [x, y] of [
+      [100, 100],
+      [-100, 100],
+      [100, -100],
+      [-100, -100],
+      [20, 20],
+    ] as const) {
+      lines.push(`loner${lines.length},${x},${y}`);
+    }
+    lines.push('blank,,3');
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('prints clusters, noise, core rows and seconds at the given eps', async () => {
+    const input = file('lattices.csv', lattices());
+    const args = ['segments', 'evaluate', '--input', input, '--algorithm', 'dbscan'];
+    const { stdout, code } = await attune([...args, '--eps', '1', '--min-samples', '4']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({ clusters: 3, noise: 5, core: 75, eps: 1, minSamples: 4, rows: 80 });
+    expect(result['seconds']).toBeGreaterThanOrEqual(0);
+    expect(result).not.toHaveProperty('suggestedEps');
+    // Below the lattice step every row has only itself within eps: all noise.
+    const tight = JSON.parse(
+      (await attune([...args, '--eps', '0.3', '--min-samples', '4'])).stdout,
+    ) as object;
+    expect(tight).toMatchObject({ clusters: 0, noise: 80, core: 0 });
+  });
+
+  it('suggests eps from the k-distance curve when --eps is left out', async () => {
+    const input = file('lattices-2.csv', lattices());
+    const args = ['segments', 'evaluate', '--input', input, '--algorithm', 'dbscan', '--min-samples', '4'];
+    const { stdout, code } = await attune(args);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as {
+      eps: number;
+      suggestedEps: number;
+      clusters: number;
+      noise: number;
+    };
+    // The lattices' 4-distances are 0.5 and 0.5·√2 (corners); the loners' are tens: the knee is a corner's.
+    expect(result.suggestedEps).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(result.eps).toBe(result.suggestedEps);
+    expect(result).toMatchObject({ clusters: 3, noise: 5 });
+  });
+
+  it("refuses the other algorithm's options, and keeps k-means' output as it was", async () => {
+    const input = file('lattices-3.csv', lattices());
+    const base = ['segments', 'evaluate', '--input', input];
+    const withK = await attune([...base, '--algorithm', 'dbscan', '--k', '3']);
+    expect(withK.code).toBe(1);
+    expect(withK.stderr).toMatch(/--k applies to --algorithm kmeans/);
+    const withoutK = await attune(base);
+    expect(withoutK.code).toBe(1);
+    expect(withoutK.stderr).toMatch(/--k is required/);
+    const epsWithKmeans = await attune([...base, '--k', '3', '--eps', '1']);
+    expect(epsWithKmeans.code).toBe(1);
+    expect(epsWithKmeans.stderr).toMatch(/--eps/);
+    const unknown = await attune([...base, '--algorithm', 'hdbscan']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/hdbscan/);
+    const kmeansLine = JSON.parse((await attune([...base, '--k', '3'])).stdout) as object;
+    expect(Object.keys(kmeansLine)).toEqual(['inertia', 'iterations', 'seconds', 'k', 'rows', 'columns']);
+  });
+});

@@ -44,4 +44,12 @@ export {
   type GbdtWorkerParams,
   type GbdtWorkerTraining,
 } from './gbdt-worker.js';
-export { brierScore, LOG_LOSS_EPSILON, logLoss, ndcgAt, rocAuc } from './metrics.js';
+export {
+  averagePrecision,
+  brierScore,
+  expectedCalibrationError,
+  LOG_LOSS_EPSILON,
+  logLoss,
+  ndcgAt,
+  rocAuc,
+} from './metrics.js';

@@ -129,3 +129,59 @@ export function checkGroups(groups: ArrayLike<number>, rows: number): void {
   }
   if (sum !== rows) throw new RangeError(`query sizes add up to ${sum}, not the ${rows} rows`);
 }
+
+/**
+ * Average precision (PR-AUC as scikit-learn's `average_precision_score`): Σ (Rₖ − Rₖ₋₁)·Pₖ over the
+ * distinct score thresholds, highest first, tied scores entering together. Needs at least one positive.
+ */
+export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
+  checkInputs(labels, scores);
+  const n = labels.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i] === 1 ? 1 : 0;
+  if (positives === 0) throw new Error('average precision needs a positive among the labels');
+  let truePositives = 0;
+  let total = 0;
+  let start = 0;
+  while (start < n) {
+    let end = start;
+    let gained = 0;
+    while (end < n && scores[order[end]!] === scores[order[start]!]) {
+      gained += labels[order[end]!] === 1 ? 1 : 0;
+      end++;
+    }
+    truePositives += gained;
+    // Recall rises by gained / positives at this threshold, where precision is truePositives / end.
+    total += (gained / positives) * (truePositives / end);
+    start = end;
+  }
+  return total;
+}
+
+/**
+ * Expected calibration error: the row-weighted mean of |mean probability − observed rate| over `bins`
+ * equal-width probability bins (Guo et al. 2017; 10 bins, the usual choice). 0 is perfectly calibrated.
+ */
+export function expectedCalibrationError(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  bins = 10,
+): number {
+  checkInputs(labels, probabilities);
+  if (!(Number.isInteger(bins) && bins > 0))
+    throw new RangeError(`bins must be a positive integer, got ${bins}`);
+  const predicted = new Float64Array(bins);
+  const observed = new Float64Array(bins);
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < labels.length; i++) {
+    const p = probabilities[i]!;
+    const bin = Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
+    predicted[bin]! += p;
+    observed[bin]! += labels[i]!;
+    counts[bin]!++;
+  }
+  let total = 0;
+  for (let b = 0; b < bins; b++) total += Math.abs(predicted[b]! - observed[b]!);
+  return total / labels.length;
+}

@@ -1,0 +1,66 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../engine/index.js';
+import { rowToJson } from '../features/index.js';
+import { errorBody } from './errors.js';
+import { IdSchema } from './url-params.js';
+
+export interface FeatureRoutesOptions {
+  readonly engine: Engine;
+}
+
+const Params = Type.Object({ id: IdSchema });
+
+/**
+ * The feature store's online values and its definitions. Values are as of the engine's clock (`at`): from
+ * exactly the events with timestamp < at, as `attune features export` computes them for training.
+ */
+export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = async (app, { engine }) => {
+  app.get('/v1/features/definitions', async () => engine.config.features.toJson());
+
+  app.get(
+    '/v1/users/:id/features',
+    {
+      schema: {
+        params: Params,
+        // With item_id: also the item's features and the user-item pair's, all at the same time.
+        querystring: Type.Object({ item_id: Type.Optional(IdSchema) }),
+      },
+    },
+    async (request, reply) => {
+      const userId = request.params.id;
+      const itemId = request.query.item_id;
+      const result = await engine.userFeatures(userId, itemId);
+      if ('unknown' in result) {
+        const message =
+          result.unknown === 'user'
+            ? `no user "${userId}": no events and no stored traits`
+            : `no item "${itemId}": not in the catalog and no recent events`;
+        return reply.status(404).send(errorBody('not_found', message));
+      }
+      return {
+        user_id: userId,
+        at: new Date(result.at).toISOString(),
+        features: rowToJson(result.user),
+        ...(itemId !== undefined && result.item && result.pair
+          ? {
+              item_id: itemId,
+              item_features: rowToJson(result.item),
+              user_item_features: rowToJson(result.pair),
+            }
+          : {}),
+      };
+    },
+  );
+
+  app.get('/v1/items/:id/features', { schema: { params: Params } }, async (request, reply) => {
+    const itemId = request.params.id;
+    const result = await engine.itemFeatures(itemId);
+    if (result === null) {
+      return reply
+        .status(404)
+        .send(errorBody('not_found', `no item "${itemId}": not in the catalog and no recent events`));
+    }
+    return { item_id: itemId, at: new Date(result.at).toISOString(), features: rowToJson(result.item) };
+  });
+};

@@ -1,0 +1,162 @@
+import type { Item } from '../catalog/index.js';
+import { featuresAt, userFeatureTable, type FeatureSet, type ItemLookup } from '../features/index.js';
+import type { Store } from '../store/index.js';
+import {
+  BAND_QUANTILES,
+  CHURN_ARTIFACT,
+  CHURN_FORMAT_VERSION,
+  ChurnScorer,
+  decodeChurnArtifact,
+  encodeChurnArtifact,
+  quantile,
+  type ChurnArtifactData,
+  type ChurnScore,
+} from './artifact.js';
+import { columnMeanings } from './drivers.js';
+import { churnProbabilities, tunedGbdt, tunedLogistic, type ChurnModelFit } from './event-models.js';
+import { churnRate, churnTable, validationCuts, type ChurnCut, type ChurnTable } from './events.js';
+import { reportLine, rowsOf, validateOverTime, type TimeValidation } from './validation.js';
+
+/**
+ * Churn on a store's events: the time-based validation `attune churn evaluate` prints, the artifact
+ * `attune churn train` saves, and the scores `attune churn score` writes. Each table is one scan of the
+ * log through a position fixed at the start, so events arriving meanwhile change nothing.
+ */
+
+export type ChurnModelChoice = 'auto' | 'logreg' | 'gbdt';
+
+export interface StoreChurnOptions {
+  /** The time the labels must have ended by and scores are at. */
+  readonly now: number;
+  readonly windowMs: number;
+  /** Names that count as coming back; null: any event. */
+  readonly events: readonly string[] | null;
+  /** The evaluation cut (default now − window); training cuts one window earlier. */
+  readonly cutoff?: number;
+}
+
+/** The catalog as features read it (categories, prices), read once. */
+export async function storeItems(store: Store): Promise<ItemLookup> {
+  const catalog = new Map<string, Item>();
+  for await (const batch of store.scanItems()) for (const item of batch) catalog.set(item.id, item);
+  return (itemId) => catalog.get(itemId);
+}
+
+async function tablesAt(store: Store, set: FeatureSet, cuts: readonly ChurnCut[]): Promise<ChurnTable[]> {
+  const items = await storeItems(store);
+  const throughSeq = await store.lastEventSeq();
+  const tables: ChurnTable[] = [];
+  for (const cut of cuts) tables.push(await churnTable(set, store.scanEvents({ throughSeq }), cut, items));
+  return tables;
+}
+
+/** The three models fitted one window before the cutoff and judged at it. */
+export async function validateStore(
+  store: Store,
+  set: FeatureSet,
+  options: StoreChurnOptions,
+): Promise<{ readonly validation: TimeValidation; readonly latest: ChurnTable }> {
+  const cuts = validationCuts(options.now, options.windowMs, options.events, options.cutoff);
+  const [train, evaluation] = await tablesAt(store, set, [cuts.train, cuts.evaluation]);
+  return { validation: validateOverTime(train!, evaluation!), latest: evaluation! };
+}
+
+/**
+ * Validates, then fits the final model on the latest labelled cut (features before `now − window`,
+ * labels over the last window) so it scores users at now, and saves it as a new `churn` version. `auto`
+ * keeps the model with the higher validation AUC. Returns the version and what was stored.
+ */
+export async function trainChurn(
+  store: Store,
+  set: FeatureSet,
+  options: StoreChurnOptions & { readonly model?: ChurnModelChoice },
+): Promise<{ readonly version: number; readonly data: ChurnArtifactData }> {
+  const { validation, latest } = await validateStore(store, set, options);
+  const byName = new Map(validation.reports.map((r) => [r.model, r]));
+  const auc = (name: 'logreg' | 'gbdt') => byName.get(name)?.auc ?? Number.NaN;
+  const choice = options.model ?? 'auto';
+  const chosen = choice !== 'auto' ? choice : auc('gbdt') > auc('logreg') ? 'gbdt' : 'logreg';
+  const rows = rowsOf(latest);
+  const model: ChurnModelFit =
+    chosen === 'gbdt' ? tunedGbdt(latest.ids, rows).fit : tunedLogistic(latest.ids, rows);
+  const fitted = churnProbabilities(model, latest.x);
+  const data: ChurnArtifactData = {
+    format: CHURN_FORMAT_VERSION,
+    trainedAt: options.now,
+    cutoff: latest.cut.cutoff,
+    windowMs: latest.cut.windowMs,
+    events: latest.cut.events,
+    columns: columnMeanings(set),
+    model,
+    bands: { medium: quantile(fitted, BAND_QUANTILES.medium), high: quantile(fitted, BAND_QUANTILES.high) },
+    calibration: byName.get(chosen)?.calibration ?? [],
+    evaluation: {
+      reports: validation.reports.map((r) => ({
+        ...(JSON.parse(reportLine(r)) as Record<string, unknown>),
+        params: r.params,
+      })),
+      train: validation.train,
+      evaluation: validation.evaluation,
+    },
+    trainRows: latest.ids.length,
+    churnRate: churnRate(latest),
+  };
+  if (data.columns.map((c) => c.column).join('\n') !== latest.columns.join('\n')) {
+    throw new Error('the feature definitions changed while training; run it again');
+  }
+  const version = await store.saveArtifact({
+    name: CHURN_ARTIFACT,
+    createdAt: Date.now(),
+    meta: {
+      model: chosen,
+      cutoff: new Date(data.cutoff).toISOString(),
+      window_days: data.windowMs / 86_400_000,
+      events: data.events === null ? null : [...data.events],
+      trained_at: new Date(data.trainedAt).toISOString(),
+    },
+    payload: encodeChurnArtifact(data),
+  });
+  return { version, data };
+}
+
+/** The newest stored churn model, or null when none was trained. */
+export async function loadChurnScorer(store: Store): Promise<ChurnScorer | null> {
+  const artifact = await store.loadArtifact(CHURN_ARTIFACT);
+  if (artifact === null) return null;
+  return new ChurnScorer(decodeChurnArtifact(artifact.payload), artifact.version);
+}
+
+export interface UserChurnScore extends ChurnScore {
+  readonly userId: string;
+}
+
+/**
+ * Every user with an event before `now` (or only `userId`), scored at `now` with the stored model: the
+ * features the batch store computes at `now`, which equal the online ones at the same time.
+ */
+export async function scoreStore(
+  store: Store,
+  set: FeatureSet,
+  scorer: ChurnScorer,
+  now: number,
+  userId?: string,
+): Promise<UserChurnScore[]> {
+  const items = await storeItems(store);
+  if (userId !== undefined) {
+    const events = await store.userEvents(userId, { limit: Number.MAX_SAFE_INTEGER });
+    if (!events.some((e) => e.timestamp < now)) return [];
+    const row = featuresAt(set, 'user', events, now, items);
+    return [{ userId, ...scorer.score(scorer.rowFrom(row.columns.numeric, row.numbers)) }];
+  }
+  const table = await userFeatureTable(
+    set,
+    store.scanEvents({ throughSeq: await store.lastEventSeq() }),
+    now,
+    items,
+  );
+  const width = table.columns.length;
+  return table.ids.map((id, r) => ({
+    userId: id,
+    ...scorer.score(scorer.rowFrom(table.columns, table.values.subarray(r * width, (r + 1) * width))),
+  }));
+}

@@ -1,0 +1,159 @@
+import type { AggregateState, ColumnSink, PairItem } from './aggregators.js';
+import type { FeatureEvent } from './feature-event.js';
+import type { AccumulatorPlan, EntityColumns } from './feature-set.js';
+
+/** Rough bytes of one buffered event (the object, its arrays, the buffer slot); only bounds caches. */
+const BYTES_PER_EVENT = 240;
+const OVERHEAD_BYTES = 400;
+
+/** Values of one entity's columns at one time: numbers (NaN for missing) and labels (null for none). */
+export interface FeatureRow {
+  readonly columns: EntityColumns;
+  readonly numbers: Float64Array;
+  readonly labels: (string | null)[];
+}
+
+/**
+ * The one place feature values are computed, online and in batch alike: the events of one user (or one
+ * item), folded so that the value at any time `t` it may still be asked about is a function of exactly the
+ * events with timestamp < t.
+ *
+ * Events within the plan's span of the newest time asked about are kept one by one in a buffer sorted by
+ * timestamp (windows are read from it exactly). Older ones are retired into each lifetime aggregate's
+ * summary, whose folds are order-free (counts, integer sums, min, max, value counts), so an event may
+ * arrive in any order, late ones included: one older than the horizon goes straight into the summaries,
+ * one inside it is inserted at its place. A value at `t` is then summary ⊕ buffered events before `t` for
+ * lifetime aggregates, and the buffered events in [t − window, t) for the others.
+ *
+ * The one limit: after `advance(now)`, times before `now` minus the span cannot be asked about any more
+ * (their windows' events may have been retired). Online reads move forward with the clock; batch replays
+ * read in time order.
+ */
+export class FeatureAccumulator {
+  #buffer: FeatureEvent[] = [];
+  /** Buffered events start here; those before were retired (compacted away from time to time). */
+  #head = 0;
+  /** Events with timestamp < horizon are in the summaries only. */
+  #horizon = -Infinity;
+  readonly #summaries: (AggregateState | null)[];
+  /** Events ever added, future-dated ones included. */
+  #added = 0;
+
+  constructor(readonly plan: AccumulatorPlan) {
+    this.#summaries = plan.aggregators.map((a) => (a.spanMs === null ? a.create(Number.NaN) : null));
+  }
+
+  /** How many events were added (any timestamp): zero means nobody has heard of this user or item. */
+  get eventCount(): number {
+    return this.#added;
+  }
+
+  /** The earliest time that can still be read. */
+  get readableFrom(): number {
+    return this.#horizon + this.plan.spanMs;
+  }
+
+  get bytes(): number {
+    let bytes = OVERHEAD_BYTES + (this.#buffer.length - this.#head) * BYTES_PER_EVENT;
+    for (const summary of this.#summaries) if (summary !== null) bytes += summary.bytes;
+    return bytes;
+  }
+
+  /** Folds one event in, whatever its timestamp and whatever was added before it. */
+  add(event: FeatureEvent): void {
+    this.#added++;
+    if (event.timestamp < this.#horizon) {
+      this.#summarise(event);
+      return;
+    }
+    const buffer = this.#buffer;
+    const last = buffer[buffer.length - 1];
+    if (last === undefined || last.timestamp <= event.timestamp || buffer.length === this.#head) {
+      buffer.push(event);
+      return;
+    }
+    // A late event: after every buffered one with the same or an earlier timestamp.
+    buffer.splice(this.#upperBound(event.timestamp), 0, event);
+  }
+
+  /**
+   * Declares that nothing before `now` minus the span will be read again, retiring older buffered events
+   * into the summaries. Never moves back.
+   */
+  advance(now: number): void {
+    const horizon = now - this.plan.spanMs;
+    if (!(horizon > this.#horizon)) return;
+    this.#horizon = horizon;
+    const buffer = this.#buffer;
+    let head = this.#head;
+    while (head < buffer.length && buffer[head]!.timestamp < horizon) this.#summarise(buffer[head++]!);
+    this.#head = head;
+    if (head > 64 && head * 2 > buffer.length) {
+      this.#buffer = buffer.slice(head);
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * The entity's values at `t`: from exactly the events with timestamp < t. `pair` is the item for
+   * user-item columns. Throws when `t` is before what was retired (`readableFrom`).
+   */
+  read(columns: EntityColumns, t: number, pair: PairItem | null = null): FeatureRow {
+    if (t < this.readableFrom) {
+      throw new RangeError(
+        `features at ${new Date(t).toISOString()} cannot be read: events before ` +
+          `${new Date(this.#horizon).toISOString()} were summarised`,
+      );
+    }
+    const sink: FeatureRow = {
+      columns,
+      numbers: new Float64Array(columns.numeric.length),
+      labels: columns.labels.map(() => null),
+    };
+    const end = this.#lowerBound(t);
+    for (const slot of columns.slots) {
+      const aggregator = this.plan.aggregators[slot.aggregator]!;
+      const summary = this.#summaries[slot.aggregator] ?? null;
+      const state = summary === null ? aggregator.create(t) : summary.clone();
+      const from = aggregator.spanMs === null ? this.#head : this.#lowerBound(t - aggregator.spanMs);
+      for (let k = from; k < end; k++) {
+        const event = this.#buffer[k]!;
+        if (aggregator.accepts(event, pair)) state.add(event);
+      }
+      state.write(t, pair, sink satisfies ColumnSink, slot.numberAt, slot.labelAt);
+    }
+    return sink;
+  }
+
+  #summarise(event: FeatureEvent): void {
+    this.plan.aggregators.forEach((aggregator, k) => {
+      const summary = this.#summaries[k];
+      // Lifetime aggregates never filter by the pair's item (validation keeps those windowed).
+      if (summary && aggregator.accepts(event, null)) summary.add(event);
+    });
+  }
+
+  /** First buffered index with timestamp ≥ t. */
+  #lowerBound(t: number): number {
+    let lo = this.#head;
+    let hi = this.#buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#buffer[mid]!.timestamp < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First buffered index with timestamp > t. */
+  #upperBound(t: number): number {
+    let lo = this.#head;
+    let hi = this.#buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#buffer[mid]!.timestamp <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

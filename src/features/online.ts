@@ -1,0 +1,228 @@
+import type { TrackedEvent } from '../events/index.js';
+import type { Clock } from '../shared/clock.js';
+import { LruMap } from '../shared/lru.js';
+import type { Store } from '../store/index.js';
+import { FeatureAccumulator, type FeatureRow } from './accumulator.js';
+import { pairItem } from './batch.js';
+import type { EventReader, FeatureEvent, ItemLookup } from './feature-event.js';
+import type { AccumulatorPlan, FeatureSet } from './feature-set.js';
+
+/** Every event a load reads: `userEvents` and `itemEvents` take a limit, and a load wants them all. */
+const ALL = Number.MAX_SAFE_INTEGER;
+
+/** A load under way and the events committed for its key meanwhile. */
+interface Loading {
+  readonly promise: Promise<FeatureAccumulator>;
+  readonly pending: FeatureEvent[];
+}
+
+/**
+ * Accumulators of one entity (users or items), bounded in bytes, loaded from the store on a miss and kept
+ * up to date by every committed event. A load reads what the accumulator needs: a user's whole history
+ * (lifetime aggregates; once per load, as `UserHistories` reads a user's totals), an item's events within
+ * the longest item window (item features are windowed). Events committed while a load reads are applied
+ * after it unless the read already saw them (same event id: ids are unique in the store).
+ */
+class AccumulatorCache {
+  readonly #cache: LruMap<string, FeatureAccumulator>;
+  readonly #loading = new Map<string, Loading>();
+
+  constructor(
+    capacityBytes: number,
+    private readonly plan: AccumulatorPlan,
+    private readonly reader: EventReader,
+    private readonly read: (key: string, now: number) => Promise<TrackedEvent[]>,
+  ) {
+    this.#cache = new LruMap(capacityBytes, (accumulator) => accumulator.bytes);
+  }
+
+  get stats(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.#cache.size, bytes: this.#cache.weight };
+  }
+
+  /** Where an event for `key` goes: the cached accumulator, a load's pending list, or nowhere (not held). */
+  target(key: string): FeatureAccumulator | FeatureEvent[] | undefined {
+    return this.#cache.peek(key) ?? this.#loading.get(key)?.pending;
+  }
+
+  /** Re-weighs an accumulator after events changed it. */
+  touched(key: string, accumulator: FeatureAccumulator): void {
+    this.#cache.replace(key, accumulator);
+  }
+
+  get(key: string, now: number): Promise<FeatureAccumulator> {
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let loading = this.#loading.get(key);
+    if (loading === undefined) {
+      const pending: FeatureEvent[] = [];
+      loading = { pending, promise: this.#load(key, now, pending) };
+      this.#loading.set(key, loading);
+    }
+    return loading.promise;
+  }
+
+  forget(key: string): void {
+    this.#cache.delete(key);
+  }
+
+  async #load(key: string, now: number, pending: FeatureEvent[]): Promise<FeatureAccumulator> {
+    try {
+      const events = await this.read(key, now);
+      const accumulator = new FeatureAccumulator(this.plan);
+      accumulator.advance(now);
+      for (const event of events) accumulator.add(this.reader.read(event));
+      if (pending.length > 0) {
+        const seen = new Set(events.map((e) => e.eventId));
+        for (const event of pending) if (!seen.has(event.eventId)) accumulator.add(event);
+      }
+      this.#cache.set(key, accumulator);
+      return accumulator;
+    } finally {
+      this.#loading.delete(key);
+    }
+  }
+}
+
+/**
+ * Online feature values: every active user's and item's accumulator in memory, updated by each committed
+ * event (`record`, called once per append like `UserHistories.record`) and read at the engine's clock
+ * with the same rule as batch: a value at `now` is computed from exactly the events with timestamp < now.
+ * An event stamped in the future counts once its time has come; a late one counts in every window its
+ * timestamp falls in. Never scans the log: a miss reads one user's events, or one item's recent ones.
+ *
+ * Exact while every append goes through this process (as the history cache; see ARCHITECTURE.md).
+ * Bounded in bytes: three quarters for users, a quarter for items.
+ */
+export class OnlineFeatures {
+  readonly #users: AccumulatorCache;
+  readonly #items: AccumulatorCache;
+  readonly #reader: EventReader;
+  /** The latest time read or recorded at: reads never go back (an accumulator cannot). */
+  #now = -Infinity;
+
+  constructor(
+    store: Store,
+    readonly set: FeatureSet,
+    private readonly items: ItemLookup,
+    capacityBytes: number,
+    private readonly clock: Clock,
+  ) {
+    this.#reader = set.eventReader(items);
+    const userBytes = Math.max(1, Math.floor(capacityBytes * 0.75));
+    this.#users = new AccumulatorCache(userBytes, set.userPlan, this.#reader, (userId) =>
+      store.userEvents(userId, { limit: ALL }),
+    );
+    this.#items = new AccumulatorCache(
+      Math.max(1, capacityBytes - userBytes),
+      set.itemPlan,
+      this.#reader,
+      (itemId, now) => store.itemEvents(itemId, { since: now - set.itemPlan.spanMs, limit: ALL }),
+    );
+  }
+
+  get stats(): { readonly users: number; readonly items: number; readonly bytes: number } {
+    const users = this.#users.stats;
+    const items = this.#items.stats;
+    return { users: users.entries, items: items.entries, bytes: users.bytes + items.bytes };
+  }
+
+  /** The engine's time, never earlier than a time already used. */
+  now(): number {
+    this.#now = Math.max(this.#now, this.clock());
+    return this.#now;
+  }
+
+  /**
+   * Folds newly committed events into the accumulators held for their users and items. `positions` is
+   * the store's answer for the same events: duplicates (`null`) were not committed now and change nothing.
+   * Users and items neither cached nor loading are left alone: their next load reads the events.
+   */
+  record(events: readonly TrackedEvent[], positions: readonly (number | null)[]): void {
+    const now = this.now();
+    const touchedUsers = new Map<string, FeatureAccumulator>();
+    const touchedItems = new Map<string, FeatureAccumulator>();
+    events.forEach((event, index) => {
+      const position = positions[index];
+      if (position === null || position === undefined) return;
+      const user = this.#users.target(event.userId);
+      const item = event.itemId === null ? undefined : this.#items.target(event.itemId);
+      if (user === undefined && item === undefined) return;
+      const featureEvent = this.#reader.read(event);
+      if (user instanceof FeatureAccumulator) {
+        user.add(featureEvent);
+        touchedUsers.set(event.userId, user);
+      } else user?.push(featureEvent);
+      if (item instanceof FeatureAccumulator) {
+        item.add(featureEvent);
+        touchedItems.set(featureEvent.itemId ?? '', item);
+      } else item?.push(featureEvent);
+    });
+    for (const [userId, accumulator] of touchedUsers) {
+      accumulator.advance(now);
+      this.#users.touched(userId, accumulator);
+    }
+    for (const [itemId, accumulator] of touchedItems) {
+      accumulator.advance(now);
+      this.#items.touched(itemId, accumulator);
+    }
+  }
+
+  /** A user's features now; `known` is false when the store has no event of theirs. */
+  async user(
+    userId: string,
+  ): Promise<{ readonly row: FeatureRow; readonly known: boolean; readonly at: number }> {
+    const now = this.now();
+    const accumulator = await this.#users.get(userId, now);
+    const at = this.#advanced(accumulator);
+    return { row: accumulator.read(this.set.user, at), known: accumulator.eventCount > 0, at };
+  }
+
+  /** A user's, an item's and their pair's features, all at one time. */
+  async userWithItem(
+    userId: string,
+    itemId: string,
+  ): Promise<{
+    readonly at: number;
+    readonly known: boolean;
+    readonly itemKnown: boolean;
+    readonly user: FeatureRow;
+    readonly item: FeatureRow;
+    readonly pair: FeatureRow;
+  }> {
+    const now = this.now();
+    const [user, item] = await Promise.all([this.#users.get(userId, now), this.#items.get(itemId, now)]);
+    const at = this.#advanced(user);
+    item.advance(at);
+    return {
+      at,
+      known: user.eventCount > 0,
+      itemKnown: item.eventCount > 0,
+      user: user.read(this.set.user, at),
+      item: item.read(this.set.item, at),
+      pair: user.read(this.set.userItem, at, pairItem(itemId, this.items)),
+    };
+  }
+
+  /** An item's features now; `known` is false when it had no event within the longest item window. */
+  async item(
+    itemId: string,
+  ): Promise<{ readonly row: FeatureRow; readonly known: boolean; readonly at: number }> {
+    const now = this.now();
+    const accumulator = await this.#items.get(itemId, now);
+    const at = this.#advanced(accumulator);
+    return { row: accumulator.read(this.set.item, at), known: accumulator.eventCount > 0, at };
+  }
+
+  /** Drops what is held for a user (after an erasure, say); the next read loads it again. */
+  forgetUser(userId: string): void {
+    this.#users.forget(userId);
+  }
+
+  /** Moves an accumulator to the current time (a load may have awaited while the clock moved). */
+  #advanced(accumulator: FeatureAccumulator): number {
+    const at = this.now();
+    accumulator.advance(at);
+    return at;
+  }
+}

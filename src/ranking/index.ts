@@ -1,0 +1,46 @@
+/**
+ * Learning to rank: a two-stage model (candidates from a recommender, re-ranked by gradient-boosted trees
+ * over named features of the interactions the recommender was fitted on). Offline, `attune evaluate
+ * --auto` validates it as one more candidate (`validateTwoStage`) and ranks the test split with it
+ * (`rerankTopK`) when validation chose it.
+ */
+export { FeatureTable } from './feature-table.js';
+export {
+  DEFAULT_CANDIDATES,
+  GENERATOR_COLUMNS,
+  generateCandidates,
+  type CandidateLists,
+} from './candidates.js';
+export { interactionStats, type InteractionStats, type StatsOptions } from './interaction-stats.js';
+export { addInteractionFeatures, INTERACTION_FEATURES, type FeatureOptions } from './features.js';
+export {
+  lambdarank,
+  pointwise,
+  rankObjectives,
+  type RankObjective,
+  type RankObjectiveName,
+  type RankerTreeParams,
+  type RankingRows,
+} from './objective.js';
+export {
+  defaultRankerParams,
+  gainImportances,
+  labelLists,
+  listNdcg,
+  scoreRows,
+  TooFewListsError,
+  trainRanker,
+  type HeldOutRows,
+  type LabelledLists,
+  type RankerParams,
+  type TrainedRanker,
+} from './ranker.js';
+export {
+  rankingLists,
+  rerankTopK,
+  validateTwoStage,
+  type RankedLists,
+  type TwoStageOptions,
+  type TwoStageTrial,
+  type TwoStageValidation,
+} from './two-stage.js';
