@@ -20,7 +20,10 @@ export interface RiskBands {
   readonly high: number;
 }
 
-/** Where the bands fall among the final training rows' predictions: the riskiest 20% high, next 30% medium. */
+/**
+ * Where the bands fall among the predictions for the users at the final model's newest training cutoff
+ * (one row per user, not the stacked rows): the riskiest 20% high, next 30% medium.
+ */
 export const BAND_QUANTILES = { medium: 0.5, high: 0.8 } as const;
 
 export interface ChurnArtifactData {

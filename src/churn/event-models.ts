@@ -5,8 +5,10 @@ import {
   shapContributions,
   sigmoid,
   trainGbdt,
+  type GbdtDataset,
   type GbdtModel,
   type GbdtParams,
+  type GbdtWorkerParams,
 } from '../models/tabular/index.js';
 
 /**
@@ -61,7 +63,7 @@ export const GBDT_GRID: readonly Partial<GbdtParams>[] = [
   { maxDepth: 4, minChildWeight: 200, lambda: 10 },
   { maxDepth: 6, minChildWeight: 400, lambda: 10 },
 ];
-const GBDT_BASE: Partial<GbdtParams> = { objective: 'binary', learningRate: 0.02, nTrees: 2000 };
+const GBDT_BASE: GbdtWorkerParams = { objective: 'binary', learningRate: 0.02, nTrees: 2000 };
 const EARLY_STOPPING_ROUNDS = 50;
 /** Share of the training rows held out to tune on. */
 const TUNING_SHARE = 0.2;
@@ -137,16 +139,10 @@ export function fitGbdtChurn(
   params: Partial<GbdtParams>,
   validation?: LabelledRows,
 ): { readonly fit: GbdtChurnModel; readonly trees: number } {
-  const asDataset = (r: LabelledRows) => ({
-    features: r.x,
-    labels: Float64Array.from(r.y),
-    nRows: r.y.length,
-    nFeatures: r.cols,
-  });
   const training = trainGbdt(
-    asDataset(rows),
+    gbdtDataset(rows),
     { ...GBDT_BASE, ...params, ...(validation ? { earlyStoppingRounds: EARLY_STOPPING_ROUNDS } : {}) },
-    validation ? asDataset(validation) : undefined,
+    validation ? gbdtDataset(validation) : undefined,
   );
   return { fit: { kind: 'gbdt', model: training.model }, trees: training.bestTreeCount };
 }
@@ -234,26 +230,49 @@ export function tunedLogistic(ids: readonly string[], rows: LabelledRows): Logis
 }
 
 /**
- * The trees with depth and leaf size chosen on the tuning split, each setting stopped early there; the
- * final model is refitted on every row with the chosen setting and its number of trees.
+ * The trees' setting chosen on the tuning split: each of `GBDT_GRID` (with the monotone constraints, when
+ * given) stopped early there, the one with the lowest tuning log loss kept with its number of trees.
+ * `chosen` is what tuning picked (for reports); `final` is everything the final fit on all rows takes,
+ * plain data a worker thread can receive (`trainGbdtInWorker`).
  */
-export function tunedGbdt(
+export function chooseGbdtParams(
   ids: readonly string[],
   rows: LabelledRows,
-): { readonly fit: GbdtChurnModel; readonly params: Partial<GbdtParams> } {
+  monotone?: Int8Array,
+): { readonly chosen: Partial<GbdtParams>; readonly final: GbdtWorkerParams } {
   const { fit, tune } = tuningSplit(ids, rows);
+  const constrained = monotone === undefined ? {} : { monotone };
   let best: { params: Partial<GbdtParams>; loss: number } = {
     params: { ...GBDT_GRID[1]!, nTrees: 200 },
     loss: Infinity,
   };
   if (bothClasses(fit.y) && bothClasses(tune.y)) {
     for (const setting of GBDT_GRID) {
-      const { fit: model, trees } = fitGbdtChurn(fit, setting, tune);
+      const { fit: model, trees } = fitGbdtChurn(fit, { ...setting, ...constrained }, tune);
       const loss = logLoss(tune.y, churnProbabilities(model, tune.x));
       if (loss < best.loss) best = { params: { ...setting, nTrees: Math.max(1, trees) }, loss };
     }
   }
-  return { fit: fitGbdtChurn(rows, best.params).fit, params: best.params };
+  const { objective: _objective, ...chosen } = best.params;
+  return { chosen: best.params, final: { ...GBDT_BASE, ...chosen, ...constrained } };
+}
+
+/**
+ * The trees with depth and leaf size chosen on the tuning split (`chooseGbdtParams`), refitted on every
+ * row with the chosen setting and its number of trees.
+ */
+export function tunedGbdt(
+  ids: readonly string[],
+  rows: LabelledRows,
+  monotone?: Int8Array,
+): { readonly fit: GbdtChurnModel; readonly params: Partial<GbdtParams> } {
+  const { chosen, final } = chooseGbdtParams(ids, rows, monotone);
+  return { fit: fitGbdtChurn(rows, final).fit, params: chosen };
+}
+
+/** `LabelledRows` as the trees' data set. */
+export function gbdtDataset(rows: LabelledRows): GbdtDataset {
+  return { features: rows.x, labels: Float64Array.from(rows.y), nRows: rows.y.length, nFeatures: rows.cols };
 }
 
 /**

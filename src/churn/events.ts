@@ -33,6 +33,8 @@ export interface ChurnTable {
   readonly y: Uint8Array;
   /** Days from each user's last event (any name) to the cutoff: the recency-only baseline's score. */
   readonly recencyDays: Float64Array;
+  /** A stacked table's cutoffs, newest first (`stackChurnTables`); absent for one cutoff's table. */
+  readonly cutoffs?: readonly number[];
 }
 
 /** Events in batches, as `Store.scanEvents` yields them; a table reads one fresh scan. */
@@ -154,4 +156,84 @@ export function validationCuts(
     );
   }
   return { train: { ...evaluation, cutoff: cutoff - windowMs }, evaluation };
+}
+
+/**
+ * How far back training stacks cutoffs: one every `STACK_STEP_DAYS` from the newest training cutoff, at
+ * most `MAX_STACKED_CUTS` of them, while the users active before a cutoff still include both outcomes.
+ */
+export const STACK_STEP_DAYS = 30;
+export const MAX_STACKED_CUTS = 12;
+
+/**
+ * The training cutoffs stacked below `newest`: newest first, every `stepMs` back, at most `max`. Each
+ * keeps `newest`'s window and events, so its labels end before `newest`'s do and were known as early.
+ */
+export function stackedCuts(
+  newest: ChurnCut,
+  stepMs: number = STACK_STEP_DAYS * DAY_MS,
+  max = MAX_STACKED_CUTS,
+): ChurnCut[] {
+  checkCut(newest);
+  if (!(stepMs > 0) || !Number.isInteger(max) || max < 1)
+    throw new RangeError('stackedCuts: step and count must be positive');
+  return Array.from({ length: max }, (_, k) => ({ ...newest, cutoff: newest.cutoff - k * stepMs }));
+}
+
+/**
+ * One training table from several cutoffs' tables (same columns): every (user, cutoff) pair a row with
+ * the features before that cutoff and the label of its window. A single cutoff shows one moment of the
+ * users' lives; in a cohort that ages together (CDNOW: every customer's first purchase in Q1 1997) a
+ * later cutoff shows longer inactivity and tenure than any row of it. Stacking earlier cutoffs puts the
+ * same users at many ages in the table, so the model learns how risk moves with time since the last
+ * event rather than one snapshot's pattern. Rows of one user stay together in `tuningSplit` (it splits
+ * by id), so tuning never sees a user it fits. `cut` is the newest table's; empty tables are left out.
+ */
+export function stackChurnTables(tables: readonly ChurnTable[]): ChurnTable {
+  const kept = tables.filter((t) => t.ids.length > 0);
+  const newest = kept[0] ?? tables[0];
+  if (newest === undefined) throw new RangeError('stackChurnTables: no table');
+  if (kept.length <= 1) return newest;
+  const width = newest.columns.length;
+  for (const t of kept) {
+    if (t.columns.join('\n') !== newest.columns.join('\n'))
+      throw new Error('stacked churn tables have different columns');
+  }
+  const n = kept.reduce((sum, t) => sum + t.ids.length, 0);
+  const x = new Float64Array(n * width);
+  const y = new Uint8Array(n);
+  const recencyDays = new Float64Array(n);
+  const ids: string[] = [];
+  let at = 0;
+  for (const t of kept) {
+    x.set(t.x, at * width);
+    y.set(t.y, at);
+    recencyDays.set(t.recencyDays, at);
+    for (const id of t.ids) ids.push(id);
+    at += t.ids.length;
+  }
+  const cutoffs = kept.map((t) => t.cut.cutoff);
+  return { cut: newest.cut, ids, columns: newest.columns, x, y, recencyDays, cutoffs };
+}
+
+/**
+ * The stacked training table below `newest` (`stackedCuts`), one fresh scan per cutoff; `scan` gives a
+ * new scan of the same events each call (a store's `scanEvents` through a fixed position). Also the
+ * newest cutoff's own table: the users as they are at one moment (what risk bands are cut on).
+ */
+export async function stackedChurnTable(
+  set: FeatureSet,
+  scan: () => EventScan,
+  newest: ChurnCut,
+  items: ItemLookup,
+  cuts: readonly ChurnCut[] = stackedCuts(newest),
+): Promise<{ readonly stacked: ChurnTable; readonly newest: ChurnTable }> {
+  const tables: ChurnTable[] = [];
+  for (const cut of cuts) {
+    const table = await churnTable(set, scan(), cut, items);
+    // Further back, fewer users were active yet: stop at the first cutoff with nobody before it.
+    if (table.ids.length === 0 && tables.length > 0) break;
+    tables.push(table);
+  }
+  return { stacked: stackChurnTables(tables), newest: tables[0]! };
 }

@@ -1,5 +1,6 @@
 import type { Item } from '../catalog/index.js';
 import { featuresAt, userFeatureTable, type FeatureSet, type ItemLookup } from '../features/index.js';
+import { trainGbdtInWorker } from '../models/tabular/index.js';
 import type { Store } from '../store/index.js';
 import {
   BAND_QUANTILES,
@@ -13,8 +14,22 @@ import {
   type ChurnScore,
 } from './artifact.js';
 import { columnMeanings } from './drivers.js';
-import { churnProbabilities, tunedGbdt, tunedLogistic, type ChurnModelFit } from './event-models.js';
-import { churnRate, churnTable, validationCuts, type ChurnCut, type ChurnTable } from './events.js';
+import { churnMonotone } from './constraints.js';
+import {
+  chooseGbdtParams,
+  churnProbabilities,
+  gbdtDataset,
+  tunedLogistic,
+  type ChurnModelFit,
+} from './event-models.js';
+import {
+  churnRate,
+  churnTable,
+  stackedChurnTable,
+  validationCuts,
+  type ChurnCut,
+  type ChurnTable,
+} from './events.js';
 import { reportLine, rowsOf, validateOverTime, type TimeValidation } from './validation.js';
 
 /**
@@ -42,23 +57,49 @@ export async function storeItems(store: Store): Promise<ItemLookup> {
   return (itemId) => catalog.get(itemId);
 }
 
-async function tablesAt(store: Store, set: FeatureSet, cuts: readonly ChurnCut[]): Promise<ChurnTable[]> {
-  const items = await storeItems(store);
-  const throughSeq = await store.lastEventSeq();
-  const tables: ChurnTable[] = [];
-  for (const cut of cuts) tables.push(await churnTable(set, store.scanEvents({ throughSeq }), cut, items));
-  return tables;
+/**
+ * The training table stacked below the `train` cut (`stackedChurnTable`: a cutoff every 30 days back,
+ * at most 12) and the single table at the `evaluation` cut, each cutoff one scan of the log through one
+ * position (validateStore fixes it).
+ */
+async function tablesAt(
+  store: Store,
+  set: FeatureSet,
+  cuts: { readonly train: ChurnCut; readonly evaluation: ChurnCut },
+  items: ItemLookup,
+  throughSeq: number,
+): Promise<{ readonly train: ChurnTable; readonly evaluation: ChurnTable }> {
+  const scan = () => store.scanEvents({ throughSeq });
+  return {
+    train: (await stackedChurnTable(set, scan, cuts.train, items)).stacked,
+    evaluation: await churnTable(set, scan(), cuts.evaluation, items),
+  };
 }
 
-/** The three models fitted one window before the cutoff and judged at it. */
+/** What validation read: the log through `throughSeq`, the catalog as `items`; the latest labelled cut. */
+export interface StoreValidation {
+  readonly validation: TimeValidation;
+  readonly latest: ChurnCut;
+  readonly throughSeq: number;
+  readonly items: ItemLookup;
+}
+
+/**
+ * The three models fitted on the cutoffs stacked below one window before the cutoff and judged at it;
+ * the trees under the churn constraints of the set's columns (`churnMonotone`).
+ */
 export async function validateStore(
   store: Store,
   set: FeatureSet,
   options: StoreChurnOptions,
-): Promise<{ readonly validation: TimeValidation; readonly latest: ChurnTable }> {
+): Promise<StoreValidation> {
   const cuts = validationCuts(options.now, options.windowMs, options.events, options.cutoff);
-  const [train, evaluation] = await tablesAt(store, set, [cuts.train, cuts.evaluation]);
-  return { validation: validateOverTime(train!, evaluation!), latest: evaluation! };
+  const items = await storeItems(store);
+  const throughSeq = await store.lastEventSeq();
+  const { train, evaluation } = await tablesAt(store, set, cuts, items, throughSeq);
+  const monotone = churnMonotone(columnMeanings(set), options.events);
+  const validation = validateOverTime(train, evaluation, { monotone });
+  return { validation, latest: cuts.evaluation, throughSeq, items };
 }
 
 /**
@@ -71,15 +112,31 @@ export async function trainChurn(
   set: FeatureSet,
   options: StoreChurnOptions & { readonly model?: ChurnModelChoice },
 ): Promise<{ readonly version: number; readonly data: ChurnArtifactData }> {
-  const { validation, latest } = await validateStore(store, set, options);
+  const { validation, latest: latestCut, throughSeq, items } = await validateStore(store, set, options);
   const byName = new Map(validation.reports.map((r) => [r.model, r]));
   const auc = (name: 'logreg' | 'gbdt') => byName.get(name)?.auc ?? Number.NaN;
   const choice = options.model ?? 'auto';
   const chosen = choice !== 'auto' ? choice : auc('gbdt') > auc('logreg') ? 'gbdt' : 'logreg';
+  // The final model learns from the cutoffs stacked below the latest labelled one, as validation did.
+  // Same log position and catalog as validation, so both saw the same events.
+  const { stacked: latest, newest } = await stackedChurnTable(
+    set,
+    () => store.scanEvents({ throughSeq }),
+    latestCut,
+    items,
+  );
   const rows = rowsOf(latest);
-  const model: ChurnModelFit =
-    chosen === 'gbdt' ? tunedGbdt(latest.ids, rows).fit : tunedLogistic(latest.ids, rows);
-  const fitted = churnProbabilities(model, latest.x);
+  let model: ChurnModelFit;
+  if (chosen === 'gbdt') {
+    // Tuning fits are short (early stopped on a fifth of the rows); the final fit on every row, the
+    // longest, runs on a worker thread so the process stays responsive.
+    const { final } = chooseGbdtParams(latest.ids, rows, churnMonotone(columnMeanings(set), options.events));
+    model = { kind: 'gbdt', model: (await trainGbdtInWorker(gbdtDataset(rows), final)).model };
+  } else {
+    model = tunedLogistic(latest.ids, rows);
+  }
+  // Bands are cut on the users at one moment (the latest cutoff), as scoring at now will see them.
+  const fitted = churnProbabilities(model, newest.x);
   const data: ChurnArtifactData = {
     format: CHURN_FORMAT_VERSION,
     trainedAt: options.now,

@@ -124,13 +124,19 @@ export {
   type RiskBand,
   type RiskBands,
 } from './artifact.js';
+export { churnMonotone } from './constraints.js';
 export { columnMeanings, describeValue, driverText, type ColumnMeaning } from './drivers.js';
 export { churnContributions, churnMargins, churnProbabilities, type ChurnModelFit } from './event-models.js';
 export {
   DAY_MS,
   LabelCollector,
+  MAX_STACKED_CUTS,
+  STACK_STEP_DAYS,
   churnRate,
   churnTable,
+  stackChurnTables,
+  stackedChurnTable,
+  stackedCuts,
   validationCuts,
   type ChurnCut,
   type ChurnTable,
@@ -144,6 +150,7 @@ export {
   validateStore,
   type ChurnModelChoice,
   type StoreChurnOptions,
+  type StoreValidation,
   type UserChurnScore,
 } from './from-store.js';
 export { ServedChurnModel } from './serving.js';
@@ -153,4 +160,5 @@ export {
   type ChurnModelReport,
   type TableSummary,
   type TimeValidation,
+  type TimeValidationOptions,
 } from './validation.js';

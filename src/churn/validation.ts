@@ -59,8 +59,12 @@ export interface TimeValidation {
 export interface TableSummary {
   readonly cutoff: string;
   readonly window_days: number;
+  /** Rows: one per user, or per (user, cutoff) pair in a stacked table. */
   readonly users: number;
   readonly churn_rate: number;
+  /** A stacked table's number of cutoffs and its earliest (the newest is `cutoff`). */
+  readonly stacked_cutoffs?: number;
+  readonly earliest_cutoff?: string;
 }
 
 export function summarize(table: ChurnTable): TableSummary {
@@ -69,6 +73,12 @@ export function summarize(table: ChurnTable): TableSummary {
     window_days: table.cut.windowMs / 86_400_000,
     users: table.ids.length,
     churn_rate: churnRate(table),
+    ...(table.cutoffs === undefined
+      ? {}
+      : {
+          stacked_cutoffs: table.cutoffs.length,
+          earliest_cutoff: new Date(Math.min(...table.cutoffs)).toISOString(),
+        }),
   };
 }
 
@@ -129,8 +139,20 @@ function numericParams(params: Partial<GbdtParams>): Record<string, number> {
   return out;
 }
 
-/** Fits the three models on `train` and judges them on `evaluation` (same columns). */
-export function validateOverTime(train: ChurnTable, evaluation: ChurnTable): TimeValidation {
+export interface TimeValidationOptions {
+  /** The trees' monotone constraints, one per column (`churnMonotone`); none when absent. */
+  readonly monotone?: Int8Array;
+}
+
+/**
+ * Fits the three models on `train` (one cutoff's table or a stack of several, `stackChurnTables`) and
+ * judges them on `evaluation` (same columns).
+ */
+export function validateOverTime(
+  train: ChurnTable,
+  evaluation: ChurnTable,
+  options: TimeValidationOptions = {},
+): TimeValidation {
   requireBothClasses(train, 'training');
   requireBothClasses(evaluation, 'evaluation');
   if (train.columns.join('\n') !== evaluation.columns.join('\n')) {
@@ -138,7 +160,7 @@ export function validateOverTime(train: ChurnTable, evaluation: ChurnTable): Tim
   }
   const rows = rowsOf(train);
   const logreg = timed(() => tunedLogistic(train.ids, rows));
-  const gbdt = timed(() => tunedGbdt(train.ids, rows));
+  const gbdt = timed(() => tunedGbdt(train.ids, rows, options.monotone));
   const recency = timed(() => fitRecencyBaseline(train.recencyDays, train.y));
 
   const probabilities = (fit: ChurnModelFit) => churnProbabilities(fit, evaluation.x);
@@ -149,7 +171,10 @@ export function validateOverTime(train: ChurnTable, evaluation: ChurnTable): Tim
   return {
     reports: [
       judge('logreg', y, logregP, logregP, logreg.seconds, { c: logreg.value.c }),
-      judge('gbdt', y, gbdtP, gbdtP, gbdt.seconds, numericParams(gbdt.value.params)),
+      judge('gbdt', y, gbdtP, gbdtP, gbdt.seconds, {
+        ...numericParams(gbdt.value.params),
+        monotone_columns: options.monotone?.reduce((k, c) => k + (c === 0 ? 0 : 1), 0) ?? 0,
+      }),
       // Ranked by the raw days since the last event: the baseline as stated, whatever its fitted slope.
       judge('recency', y, recencyP, evaluation.recencyDays, recency.seconds, {}),
     ],

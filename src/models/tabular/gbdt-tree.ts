@@ -21,6 +21,11 @@ export interface TreeParams {
   readonly catSmooth: number;
   /** A category with fewer rows in the node stays on the right of a sorted-category split. */
   readonly minDataPerCategory: number;
+  /**
+   * Per feature +1 (the prediction may only rise with it), −1 (only fall) or 0 (free); empty: no
+   * constraint on any feature. Checked by `trainGbdt` (length, values, not on a categorical feature).
+   */
+  readonly monotone: Int8Array | readonly number[];
 }
 
 /**
@@ -91,6 +96,18 @@ export class TreeGrower {
   private readonly sumG: Float64Array;
   private readonly sumH: Float64Array;
   private readonly hist: Int32Array;
+  /**
+   * With monotone constraints: the bounds each node's weight (unshrunk, −G / (H + λ)) is clamped to.
+   * A constrained split caps its left subtree and floors its right one (or the reverse for −1) at the
+   * midpoint of its two children's weights, and every node inherits its parent's bounds, so no leaf on
+   * the "lower" side of a constrained split can exceed any leaf on its "higher" side: the whole tree,
+   * and so the ensemble, is monotone in that feature (XGBoost's and LightGBM's basic method). Null
+   * (and the bounded arithmetic skipped) when no feature is constrained, so unconstrained training is
+   * bit-identical to what it was before constraints existed.
+   */
+  private readonly monotone: Int8Array | null;
+  private readonly lower: Float64Array;
+  private readonly upper: Float64Array;
   private readonly frontier: Int32Array;
   private readonly nextFrontier: Int32Array;
 
@@ -162,6 +179,10 @@ export class TreeGrower {
     this.sumG = new Float64Array(maxNodes);
     this.sumH = new Float64Array(maxNodes);
     this.hist = new Int32Array(maxNodes);
+    const monotone = Int8Array.from(params.monotone);
+    this.monotone = monotone.some((c) => c !== 0) ? monotone : null;
+    this.lower = new Float64Array(this.monotone === null ? 0 : maxNodes);
+    this.upper = new Float64Array(this.monotone === null ? 0 : maxNodes);
     this.frontier = new Int32Array(2 ** params.maxDepth);
     this.nextFrontier = new Int32Array(2 ** params.maxDepth);
     this.tree = {
@@ -187,6 +208,10 @@ export class TreeGrower {
     tree.catLeft.length = 0;
 
     const root = this.newNode(0, n);
+    if (this.monotone !== null) {
+      this.lower[root] = -Infinity;
+      this.upper[root] = Infinity;
+    }
     this.hist[root] = this.acquireHist();
     this.buildHist(root, grad, hess);
 
@@ -257,8 +282,10 @@ export class TreeGrower {
     tree.right[node] = -1;
     tree.gain[node] = 0;
     tree.cover[node] = h;
-    // XGBoost's optimal weight -G / (H + λ), shrunk by the learning rate.
-    tree.value[node] = (-this.sumG[node]! / (h + params.lambda)) * params.learningRate;
+    // XGBoost's optimal weight -G / (H + λ) (within the node's bounds when constrained), shrunk by the
+    // learning rate.
+    const w = -this.sumG[node]! / (h + params.lambda);
+    tree.value[node] = (this.monotone === null ? w : this.bounded(node, w)) * params.learningRate;
     if (this.hist[node]! >= 0) {
       this.releaseHist(this.hist[node]!);
       this.hist[node] = -1;
@@ -346,6 +373,9 @@ export class TreeGrower {
    * one. Gain is XGBoost's loss change G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ); a split must beat γ
    * and leave each child a hessian sum of at least minChildWeight. Ties keep the lower feature, then
    * the first candidate scanned, so the result is deterministic. Returns false when no split qualifies.
+   * With monotone constraints every weight is clamped to the node's bounds and scored as XGBoost does
+   * then (`scoreGiven`), and a split on a constrained feature whose children's weights go the wrong way
+   * is rejected.
    */
   private findSplit(node: number): boolean {
     const { lambda, gamma, minChildWeight } = this.params;
@@ -354,7 +384,11 @@ export class TreeGrower {
     const G = this.sumG[node]!;
     const H = this.sumH[node]!;
     if (H < 2 * minChildWeight) return false;
-    const parentScore = (G * G) / (H + lambda);
+    const monotone = this.monotone;
+    const parentScore =
+      monotone === null
+        ? (G * G) / (H + lambda)
+        : scoreGiven(G, H, lambda, this.bounded(node, -G / (H + lambda)));
     let best = gamma > 0 ? gamma : 0;
     const before = best;
     this.splitFeature = -1;
@@ -362,9 +396,10 @@ export class TreeGrower {
       const nb = binCount[f]!;
       if (nb < 2) continue;
       if (categorical[f] === 1) {
-        best = this.findCategoricalSplit(f, h, G, H, parentScore, best);
+        best = this.findCategoricalSplit(node, f, h, G, H, parentScore, best);
         continue;
       }
+      const c = monotone === null ? 0 : monotone[f]!;
       const base = STRIDE * histStart[f]!;
       const missing = base + STRIDE * nb;
       const gMissing = h[missing]!;
@@ -382,7 +417,10 @@ export class TreeGrower {
         const hr = H - hl;
         if (hl >= minChildWeight && hr >= minChildWeight) {
           const gr = G - gl;
-          const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+          const gain =
+            monotone === null
+              ? (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore
+              : this.boundedScore(node, c, gl, hl, gr, hr) - parentScore;
           if (gain > best) {
             best = gain;
             this.splitFeature = f;
@@ -400,7 +438,10 @@ export class TreeGrower {
         if (hlm >= minChildWeight && hrm >= minChildWeight) {
           const glm = gl + gMissing;
           const grm = G - glm;
-          const gain = (glm * glm) / (hlm + lambda) + (grm * grm) / (hrm + lambda) - parentScore;
+          const gain =
+            monotone === null
+              ? (glm * glm) / (hlm + lambda) + (grm * grm) / (hrm + lambda) - parentScore
+              : this.boundedScore(node, c, glm, hlm, grm, hrm) - parentScore;
           if (gain > best) {
             best = gain;
             this.splitFeature = f;
@@ -425,6 +466,7 @@ export class TreeGrower {
    * rather than 2^k. The "other" bin and the rarer categories stay right. Returns the new best gain.
    */
   private findCategoricalSplit(
+    node: number,
     f: number,
     h: Float64Array,
     G: number,
@@ -465,7 +507,10 @@ export class TreeGrower {
         const rh = H - lh;
         if (lh < minChildWeight || rh < minChildWeight) continue;
         const r = G - l;
-        const gain = (l * l) / (lh + lambda) + (r * r) / (rh + lambda) - parentScore;
+        const gain =
+          this.monotone === null
+            ? (l * l) / (lh + lambda) + (r * r) / (rh + lambda) - parentScore
+            : this.boundedScore(node, 0, l, lh, r, rh) - parentScore;
         if (!(gain > best)) continue;
         best = gain;
         this.splitFeature = f;
@@ -553,6 +598,7 @@ export class TreeGrower {
     this.sumH[left] = this.splitLeftH;
     this.sumG[right] = this.sumG[node]! - this.splitLeftG;
     this.sumH[right] = this.sumH[node]! - this.splitLeftH;
+    if (this.monotone !== null) this.boundChildren(node, this.monotone[f]!, left, right);
 
     tree.feature[node] = f;
     tree.bin[node] = bin;
@@ -566,6 +612,49 @@ export class TreeGrower {
     return [left, right];
   }
 
+  /** A weight clamped to the node's bounds (only called with monotone constraints). */
+  private bounded(node: number, w: number): number {
+    return Math.min(Math.max(w, this.lower[node]!), this.upper[node]!);
+  }
+
+  /**
+   * The two children's score under the node's bounds (their weights clamped), or −∞ when constraint
+   * `c` is broken: +1 needs the left (lower values) weight ≤ the right one, −1 the reverse.
+   */
+  private boundedScore(node: number, c: number, gl: number, hl: number, gr: number, hr: number): number {
+    const { lambda } = this.params;
+    const wl = this.bounded(node, -gl / (hl + lambda));
+    const wr = this.bounded(node, -gr / (hr + lambda));
+    if ((c > 0 && wl > wr) || (c < 0 && wl < wr)) return -Infinity;
+    return scoreGiven(gl, hl, lambda, wl) + scoreGiven(gr, hr, lambda, wr);
+  }
+
+  /**
+   * The children inherit the node's bounds; a split on a constrained feature also splits the range at
+   * the midpoint of the children's weights, so everything below the left child stays on its side of
+   * everything below the right child whatever later splits (on any feature) do.
+   */
+  private boundChildren(node: number, c: number, left: number, right: number): void {
+    const { lambda } = this.params;
+    const lo = this.lower[node]!;
+    const hi = this.upper[node]!;
+    this.lower[left] = lo;
+    this.upper[left] = hi;
+    this.lower[right] = lo;
+    this.upper[right] = hi;
+    if (c === 0) return;
+    const wl = this.bounded(node, -this.sumG[left]! / (this.sumH[left]! + lambda));
+    const wr = this.bounded(node, -this.sumG[right]! / (this.sumH[right]! + lambda));
+    const mid = (wl + wr) / 2;
+    if (c > 0) {
+      this.upper[left] = mid;
+      this.lower[right] = mid;
+    } else {
+      this.lower[left] = mid;
+      this.upper[right] = mid;
+    }
+  }
+
   private acquireHist(): number {
     const free = this.freeHists.pop();
     if (free !== undefined) return free;
@@ -576,6 +665,15 @@ export class TreeGrower {
   private releaseHist(id: number): void {
     this.freeHists.push(id);
   }
+}
+
+/**
+ * The loss reduction of giving rows with gradient sum g and hessian sum h the weight w:
+ * −(2gw + (h + λ)w²), XGBoost's `CalcGainGivenWeight`; at the unbounded optimum w = −g / (h + λ) it is
+ * g² / (h + λ), the usual score.
+ */
+function scoreGiven(g: number, h: number, lambda: number, w: number): number {
+  return -(2 * g * w + (h + lambda) * w * w);
 }
 
 function subtract(into: Float64Array, minus: Float64Array, length: number): void {

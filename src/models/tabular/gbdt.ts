@@ -69,6 +69,15 @@ export interface GbdtParams {
   readonly catSmooth: number;
   /** Categorical: a category with fewer rows in a node is not put on the left of a sorted split. */
   readonly minDataPerCategory: number;
+  /**
+   * Monotone constraints (XGBoost's `monotone_constraints`): one entry per feature, +1 for a prediction
+   * that never falls as the feature rises (the others held), −1 for one that never rises, 0 for none;
+   * empty (the default) constrains nothing. Splits that break a direction are rejected and leaf weights
+   * are bounded by their ancestors' constrained splits, so the model is monotone on every input (missing
+   * values follow their default side and are no point on the feature's axis). Not on a categorical
+   * feature. Training only: the model predicts as any other.
+   */
+  readonly monotone: Int8Array | readonly number[];
 }
 
 export const defaultGbdtParams: GbdtParams = {
@@ -89,6 +98,7 @@ export const defaultGbdtParams: GbdtParams = {
   maxCatThreshold: 32,
   catSmooth: 10,
   minDataPerCategory: 100,
+  monotone: [],
 };
 
 export interface GbdtTraining {
@@ -339,7 +349,26 @@ export function checkGbdtInputs(
       );
     }
   }
+  checkMonotone(p, train.nFeatures);
   return { p, objective };
+}
+
+function checkMonotone(p: GbdtParams, nFeatures: number): void {
+  const { monotone } = p;
+  if (monotone.length === 0) return;
+  if (monotone.length !== nFeatures) {
+    throw new RangeError(`trainGbdt: monotone has ${monotone.length} entries for ${nFeatures} features`);
+  }
+  for (let f = 0; f < nFeatures; f++) {
+    const c = monotone[f]!;
+    if (c !== -1 && c !== 0 && c !== 1) {
+      throw new RangeError(`trainGbdt: monotone[${f}] must be -1, 0 or 1, got ${c}`);
+    }
+    // A category code has no order for a direction to follow.
+    if (c !== 0 && p.categoricalFeatures.includes(f)) {
+      throw new RangeError(`trainGbdt: feature ${f} is categorical and cannot be monotone`);
+    }
+  }
 }
 
 function checkParams(p: GbdtParams): void {
