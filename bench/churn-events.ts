@@ -33,14 +33,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   DAY_MS,
+  churnColumns,
   churnMonotone,
   churnTable,
-  columnMeanings,
   reportLine,
   stackedChurnTable,
+  stackedCuts,
   validateOverTime,
   type ChurnCut,
   type EventScan,
+  type TimeValidation,
 } from '../src/churn/index.js';
 import type { TrackedEvent } from '../src/events/index.js';
 import { FeatureSet, parseFeatureDefinitions } from '../src/features/index.js';
@@ -51,18 +53,38 @@ const DATA = join(SHARED, 'data/cdnow/CDNOW_master.txt');
 /**
  * Features for a purchase log, as a data scientist would declare them in the feature store: RFM (recency,
  * frequency, monetary) and purchases and spend over recent windows. Chosen on a validation cut inside the
- * training period (train 1997-07-02, judge 1997-10-01), never on an evaluation cut: tenure and windows
+ * training period (train 1997-07-02, judge 1997-10-01), never on an evaluation cut: raw tenure and windows
  * of 180 days or more did not help there (in one cohort, tenure mostly tells the cutoff apart).
  */
-const DEFINITIONS = {
-  user: [
-    { name: 'recency_days', kind: 'recency', event: 'purchased' },
-    { name: 'frequency', kind: 'frequency', event: 'purchased' },
-    { name: 'monetary', kind: 'monetary', event: 'purchased' },
-    { name: 'purchases', kind: 'count', event: 'purchased', windows: ['30d', '90d'] },
-    { name: 'spend', kind: 'sum', event: 'purchased', property: 'value', windows: ['90d'] },
-  ],
-};
+const RFM = [
+  { name: 'recency_days', kind: 'recency', event: 'purchased' },
+  { name: 'frequency', kind: 'frequency', event: 'purchased' },
+  { name: 'monetary', kind: 'monetary', event: 'purchased' },
+  { name: 'purchases', kind: 'count', event: 'purchased', windows: ['30d', '90d'] },
+  { name: 'spend', kind: 'sum', event: 'purchased', property: 'value', windows: ['90d'] },
+];
+
+/** Days since the first purchase: the input the derived ratios need (`churnColumns`). */
+const TENURE = { name: 'tenure_days', kind: 'tenure', event: 'purchased' };
+
+/** A feature set and whether churn adds its derived ratios (`recency_over_gap`, …) to it. */
+interface Variant {
+  readonly name: string;
+  readonly definitions: { readonly user: readonly Record<string, unknown>[] };
+  readonly derived: boolean;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'rfm', definitions: { user: RFM }, derived: false },
+  { name: 'rfm+tenure', definitions: { user: [...RFM, TENURE] }, derived: false },
+  { name: 'rfm+tenure+derived', definitions: { user: [...RFM, TENURE] }, derived: true },
+];
+
+/**
+ * The variant the two settings run: the one `--validate` ranked first on the in-period cuts (mean of the
+ * trees' AUC over both; see `validate`), never chosen on an evaluation cut.
+ */
+const ADOPTED = 'rfm+tenure+derived';
 
 function readCdnow(): TrackedEvent[] {
   const events: TrackedEvent[] = [];
@@ -105,8 +127,111 @@ const DEFAULT_SETTINGS: readonly Setting[] = [
   { windowDays: 180, trainCutoff: '1997-07-05', evalCutoff: '1998-01-01' },
 ];
 
+/**
+ * `--validate`: cuts inside the 90-day setting's training period (every label known by 1997-12-30, before
+ * the evaluation cutoff 1998-04-01), where feature choices are made. (a) is one window ahead; (b) is two
+ * windows ahead, the same gap as the setting's own train and evaluation cutoffs (1997-10-01, 1998-04-01).
+ */
+const VALIDATION_SETTINGS: readonly Setting[] = [
+  { windowDays: 90, trainCutoff: '1997-07-03', evalCutoff: '1997-10-01' },
+  { windowDays: 90, trainCutoff: '1997-04-02', evalCutoff: '1997-10-01' },
+];
+
 /** The day after the log's last (1998-06-30): a window must end by it. */
 const DATA_END = Date.UTC(1998, 6, 1);
+
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** One setting, one variant: the stacked training table, the evaluation table, the three models. */
+async function runSetting(
+  events: readonly TrackedEvent[],
+  variant: Variant,
+  setting: Setting,
+): Promise<{ readonly result: TimeValidation; readonly stated: Record<string, unknown> }> {
+  const set = new FeatureSet(parseFeatureDefinitions(variant.definitions, 'bench/churn-events.ts'), 'bench');
+  const noItems = () => undefined;
+  const windowMs = setting.windowDays * DAY_MS;
+  const cut = (date: string): ChurnCut => ({
+    cutoff: Date.parse(`${date}T00:00:00Z`),
+    windowMs,
+    events: ['purchased'],
+  });
+  const trainCut = cut(setting.trainCutoff);
+  const evalCut = cut(setting.evalCutoff);
+  if (trainCut.cutoff + windowMs > evalCut.cutoff)
+    throw new Error('the training window must end by the evaluation cutoff');
+  if (evalCut.cutoff + windowMs > DATA_END) throw new Error('the evaluation window must end by 1998-07-01');
+  const options = { derived: variant.derived };
+  const { stacked: train } = await stackedChurnTable(
+    set,
+    () => scanOf(events),
+    trainCut,
+    noItems,
+    stackedCuts(trainCut),
+    options,
+  );
+  const evaluation = await churnTable(set, scanOf(events), evalCut, noItems, options);
+  const columns = churnColumns(set, ['purchased'], options);
+  const monotone = churnMonotone(columns, ['purchased']);
+  const result = validateOverTime(train, evaluation, { monotone });
+  const stated = {
+    features: variant.name,
+    window_days: setting.windowDays,
+    train_cutoff: day(trainCut.cutoff),
+    train_labels_until: day(trainCut.cutoff + windowMs),
+    eval_cutoff: day(evalCut.cutoff),
+    eval_labels_until: day(evalCut.cutoff + windowMs),
+    train_cutoffs: result.train.stacked_cutoffs ?? 1,
+    train_earliest_cutoff: result.train.earliest_cutoff?.slice(0, 10) ?? day(trainCut.cutoff),
+    n_train: result.train.users,
+    train_churn_rate: Number(result.train.churn_rate.toFixed(4)),
+    n_eval: result.evaluation.users,
+    eval_churn_rate: Number(result.evaluation.churn_rate.toFixed(4)),
+    columns: columns.length,
+    monotone: Object.fromEntries(columns.map((c, j) => [c.column, monotone[j]])),
+  };
+  return { result, stated };
+}
+
+const aucOf = (result: TimeValidation, name: string) =>
+  result.reports.find((r) => r.model === name)?.auc ?? Number.NaN;
+
+/**
+ * Every variant on the in-period validation cuts; one line per model, then one per variant with the mean
+ * AUCs over the cuts. The rule: the variant with the highest mean trees' AUC is the one to adopt (ties to
+ * the earlier, simpler variant), stated in the last line.
+ */
+async function validate(events: readonly TrackedEvent[]): Promise<void> {
+  const means: { variant: string; gbdt: number; logreg: number; recency: number }[] = [];
+  for (const variant of VARIANTS) {
+    const sums = { gbdt: 0, logreg: 0, recency: 0 };
+    for (const setting of VALIDATION_SETTINGS) {
+      const { result, stated } = await runSetting(events, variant, setting);
+      for (const report of result.reports) {
+        const { monotone: _monotone, ...short } = stated;
+        process.stdout.write(
+          `${reportLine(report, { bench: 'churn-events', validate: true, ...short, params: report.params })}\n`,
+        );
+      }
+      for (const model of ['gbdt', 'logreg', 'recency'] as const) sums[model] += aucOf(result, model);
+    }
+    const k = VALIDATION_SETTINGS.length;
+    const mean = (v: number) => Number((v / k).toFixed(4));
+    means.push({
+      variant: variant.name,
+      gbdt: mean(sums.gbdt),
+      logreg: mean(sums.logreg),
+      recency: mean(sums.recency),
+    });
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'churn-events', validate: true, summary: true, features: variant.name, mean_auc: means.at(-1) })}\n`,
+    );
+  }
+  const best = means.reduce((a, b) => (b.gbdt > a.gbdt ? b : a));
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'churn-events', validate: true, choose: best.variant, adopted: ADOPTED, rule: 'highest mean gbdt AUC over the in-period cuts' })}\n`,
+  );
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -114,8 +239,15 @@ async function main(): Promise<void> {
       window: { type: 'string' },
       'train-cutoff': { type: 'string' },
       'eval-cutoff': { type: 'string' },
+      features: { type: 'string' },
+      validate: { type: 'boolean' },
     },
   });
+  const events = readCdnow();
+  if (values.validate === true) {
+    await validate(events);
+    return;
+  }
   const settings: readonly Setting[] =
     values.window !== undefined && values['train-cutoff'] !== undefined && values['eval-cutoff'] !== undefined
       ? [
@@ -126,56 +258,30 @@ async function main(): Promise<void> {
           },
         ]
       : DEFAULT_SETTINGS;
-  const events = readCdnow();
+  const variantName = values.features ?? ADOPTED;
+  const variant = VARIANTS.find((v) => v.name === variantName);
+  if (variant === undefined) {
+    throw new Error(`--features: one of ${VARIANTS.map((v) => v.name).join(', ')}, got ${variantName}`);
+  }
   const customers = new Set(events.map((e) => e.userId)).size;
-  const set = new FeatureSet(parseFeatureDefinitions(DEFINITIONS, 'bench/churn-events.ts'), 'bench');
-  const noItems = () => undefined;
 
   for (const setting of settings) {
-    const windowMs = setting.windowDays * DAY_MS;
-    const cut = (date: string): ChurnCut => ({
-      cutoff: Date.parse(`${date}T00:00:00Z`),
-      windowMs,
-      events: ['purchased'],
-    });
-    const trainCut = cut(setting.trainCutoff);
-    const evalCut = cut(setting.evalCutoff);
-    if (trainCut.cutoff + windowMs > evalCut.cutoff)
-      throw new Error('the training window must end by the evaluation cutoff');
-    if (evalCut.cutoff + windowMs > DATA_END) throw new Error('the evaluation window must end by 1998-07-01');
-    const { stacked: train } = await stackedChurnTable(set, () => scanOf(events), trainCut, noItems);
-    const evaluation = await churnTable(set, scanOf(events), evalCut, noItems);
-    const monotone = churnMonotone(columnMeanings(set), ['purchased']);
-    const result = validateOverTime(train, evaluation, { monotone });
-    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-    const stated = {
-      window_days: setting.windowDays,
-      train_cutoff: day(trainCut.cutoff),
-      train_labels_until: day(trainCut.cutoff + windowMs),
-      eval_cutoff: day(evalCut.cutoff),
-      eval_labels_until: day(evalCut.cutoff + windowMs),
-      train_cutoffs: result.train.stacked_cutoffs ?? 1,
-      train_earliest_cutoff: result.train.earliest_cutoff?.slice(0, 10) ?? day(trainCut.cutoff),
-      n_train: result.train.users,
-      train_churn_rate: Number(result.train.churn_rate.toFixed(4)),
-      n_eval: result.evaluation.users,
-      eval_churn_rate: Number(result.evaluation.churn_rate.toFixed(4)),
-    };
+    const { result, stated } = await runSetting(events, variant, setting);
+    const { monotone, ...short } = stated;
     for (const report of result.reports) {
       process.stdout.write(
-        `${reportLine(report, { bench: 'churn-events', ...stated, params: report.params })}\n`,
+        `${reportLine(report, { bench: 'churn-events', ...short, params: report.params })}\n`,
       );
     }
-    const auc = (name: string) => result.reports.find((r) => r.model === name)?.auc ?? Number.NaN;
+    const auc = (name: string) => aucOf(result, name);
     process.stdout.write(
       `${JSON.stringify({
         bench: 'churn-events',
         summary: true,
-        ...stated,
+        ...short,
         customers,
         events: events.length,
-        features: train.columns.length,
-        monotone: Object.fromEntries(train.columns.map((c, j) => [c, monotone[j]])),
+        monotone,
         gbdt_auc_minus_logreg: Number((auc('gbdt') - auc('logreg')).toFixed(4)),
         gbdt_auc_minus_recency: Number((auc('gbdt') - auc('recency')).toFixed(4)),
         target_met: auc('gbdt') >= auc('logreg') && auc('gbdt') > auc('recency'),

@@ -10,8 +10,10 @@ import { experimentRoutes } from './experiments.js';
 import { featureRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
+import { rankRoutes } from './rank.js';
 import { recommendationRoutes } from './recommendations.js';
 import { rulesRoutes } from './rules.js';
+import { segmentRoutes } from './segments.js';
 import { assertPathParamsKnown, checkUrlParams, ROUTER_MAX_PARAM_LENGTH } from './url-params.js';
 import { userRoutes } from './users.js';
 
@@ -67,10 +69,12 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(itemRoutes, { engine });
   void app.register(userRoutes, { engine });
   void app.register(recommendationRoutes, { engine });
+  void app.register(rankRoutes, { engine });
   void app.register(rulesRoutes, { engine });
   void app.register(adminRoutes, { engine });
   void app.register(experimentRoutes, { engine });
   void app.register(featureRoutes, { engine });
   void app.register(churnRoutes, { engine });
+  void app.register(segmentRoutes, { engine });
   return app;
 }

@@ -125,7 +125,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
       // Filters, rules and the preset compile together (`recommendations/rules.ts`; equal ones are
       // compiled once and shared); the request's own diversity and session settings go on top.
       const rules = withServingOptions(
-        await requestRules(engine, preset, query),
+        await requestRules(engine, preset, query, query.user_id),
         servingSpecFromQuery(query),
       );
       const result = await engine.recommend({

@@ -13,6 +13,7 @@ import {
   type Rules,
   type RulesSpec,
   type StoredPreset,
+  withSegmentRules,
 } from '../recommendations/index.js';
 import { illFormedMessage, illFormedPath } from './encoding.js';
 import { errorBody } from './errors.js';
@@ -29,6 +30,7 @@ export const rulesFields = {
   bury: strings('`<expr>[:<factor>]`: lower matching items (factor 0..1, default 0.5; or `-x`).'),
   pin: strings('`<item_id>:<slot>`: the item at that 0-based slot.'),
   exclude: strings('Item ids never to show (comma lists allowed).'),
+  segment: strings("`<segment_id>:<preset>`: add the preset's rules when the user is in that segment."),
   reshow: Type.Optional(
     Type.String({
       minLength: 1,
@@ -87,6 +89,7 @@ export function rulesSpecFromQuery(query: Partial<Static<typeof presetBody>>): R
     ...(query.bury ? { bury: query.bury } : {}),
     ...(query.pin ? { pin: query.pin } : {}),
     ...(query.exclude ? { exclude: query.exclude } : {}),
+    ...(query.segment ? { segment: query.segment } : {}),
     ...(query.reshow !== undefined ? { reshow: query.reshow } : {}),
     ...(query.diversity !== undefined ? { diversity: query.diversity } : {}),
     ...(query.freshness !== undefined ? { freshness: query.freshness } : {}),
@@ -112,20 +115,28 @@ export class UnknownPresetError extends RulesError {
 }
 
 /**
- * A request's rules: its preset (if any) extended by its own parameters, compiled once. `null` when the
- * request has none, so the serving path stays as it was.
+ * A request's rules: its preset (if any) extended by its own parameters, then by the presets its
+ * `segment` entries name for the user's segment, compiled once. `null` when the request has none, so the
+ * serving path stays as it was.
  */
 export async function requestRules(
   engine: Engine,
   presetName: string | undefined,
   query: Partial<Static<typeof presetBody>>,
+  userId?: string,
 ): Promise<Rules | null> {
+  const presets = presetsFor(engine.store);
   let spec = rulesSpecFromQuery(query);
   if (presetName !== undefined) {
-    const preset = await presetsFor(engine.store).get(presetName);
+    const preset = await presets.get(presetName);
     if (!preset) throw new UnknownPresetError(presetName);
     spec = mergeRulesSpecs(preset.rules, spec);
   }
+  spec = await withSegmentRules(
+    spec,
+    async () => (userId === undefined ? null : engine.segmentOf(userId)),
+    (name) => presets.get(name),
+  );
   if (Object.keys(spec).length === 0) return null;
   return compileRules(spec);
 }

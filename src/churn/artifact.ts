@@ -1,4 +1,5 @@
 import { decodeGbdtModel, encodeGbdtModel, sigmoid, type CalibrationBin } from '../models/tabular/index.js';
+import { modelRowMapper } from './derived.js';
 import { driverText, type ColumnMeaning } from './drivers.js';
 import { churnContributions, churnMargins, type ChurnModelFit } from './event-models.js';
 import type { TableSummary } from './validation.js';
@@ -10,7 +11,12 @@ import type { TableSummary } from './validation.js';
  * validation, the calibration table). The payload is JSON; the trees travel as their versioned bytes.
  */
 export const CHURN_ARTIFACT = 'churn';
-export const CHURN_FORMAT_VERSION = 1;
+/**
+ * 2: columns may be derived (`derived.ts`). A build reading format 1 only would read a derived column as
+ * missing and score silently wrong, so the format moved; format 1 (feature columns only) still reads.
+ */
+export const CHURN_FORMAT_VERSION = 2;
+const READABLE_FORMATS: readonly number[] = [1, CHURN_FORMAT_VERSION];
 
 export type RiskBand = 'low' | 'medium' | 'high';
 
@@ -108,9 +114,9 @@ export function decodeChurnArtifact(payload: Uint8Array): ChurnArtifactData {
   } catch (error) {
     throw new ChurnArtifactError('the churn artifact is not JSON', { cause: error });
   }
-  if (parsed.format !== CHURN_FORMAT_VERSION) {
+  if (!READABLE_FORMATS.includes(parsed.format)) {
     throw new ChurnArtifactError(
-      `churn artifact format ${String(parsed.format)}, this build reads ${CHURN_FORMAT_VERSION}`,
+      `churn artifact format ${String(parsed.format)}, this build reads ${READABLE_FORMATS.join(' and ')}`,
     );
   }
   try {
@@ -158,15 +164,13 @@ export class ChurnScorer {
   }
 
   /**
-   * The model's input from values by name: the artifact's columns in its order, NaN where the current
-   * definitions lack one (a renamed feature reads as missing rather than failing every request).
+   * The model's input from a feature row by name: the artifact's columns in its order, derived ones
+   * computed from their inputs by the very function training tables use (`modelRowMapper`), NaN where the
+   * current definitions lack a column (a renamed feature reads as missing rather than failing every
+   * request).
    */
   rowFrom(columns: readonly string[], values: Float64Array): Float64Array {
-    const at = new Map(columns.map((name, k) => [name, k]));
-    return Float64Array.from(this.data.columns, (meaning) => {
-      const k = at.get(meaning.column);
-      return k === undefined ? Number.NaN : (values[k] ?? Number.NaN);
-    });
+    return modelRowMapper(this.data.columns, columns)(values);
   }
 
   /** Probabilities of many rows (row-major, the artifact's columns). */

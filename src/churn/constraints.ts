@@ -6,8 +6,13 @@ import type { ColumnMeaning } from './drivers.js';
  * (its events among the cut's qualifying events; any event when the cut counts every event), so that
  * - more days since that activity (`recency`) never lowers the risk: +1;
  * - more of that activity (`frequency`, `count`) never raises it: −1.
+ * - longer than usual since that activity (the derived `recency_over_gap`) never lowers it: +1 — being more
+ *   overdue against one's own rhythm is the same signal as recency, scaled per user.
  * Everything else is left free: spend, order value, tenure, shares and other events' counts can go either
- * way (a long-tenured customer may be loyal or fading; a support-ticket count may raise risk).
+ * way (a long-tenured customer may be loyal or fading; a support-ticket count may raise risk), and so do
+ * the other derived ratios: a high share of tenure spent silent is either a lapsed customer or a new one
+ * who bought once on day one, and a purchase rate per 30 days of tenure is high both for steady buyers and
+ * for one-day customers whose tenure is short.
  *
  * Why constrain at all: a tree is flat beyond the values it was trained on and follows noise between
  * them, while a later cutoff shows users inactive for longer than any training row (one cohort ages
@@ -24,6 +29,7 @@ export function churnMonotone(
   };
   return Int8Array.from(columns, (meaning) => {
     if (!counts(meaning.events)) return 0;
+    if (meaning.kind === 'derived') return meaning.derived === 'recency_over_gap' ? 1 : 0;
     if (meaning.kind === 'recency') return 1;
     if (meaning.kind === 'frequency' || meaning.kind === 'count') return -1;
     return 0;

@@ -4,7 +4,7 @@ import type { FeatureKind, FeatureSet } from '../features/index.js';
  * What a feature column means, kept in the churn artifact beside the model so that a driver can be said in
  * words ("no purchase for 94 days") even if the engine's definitions change later.
  */
-export interface ColumnMeaning {
+export interface FeatureColumnMeaning {
   readonly column: string;
   readonly kind: FeatureKind;
   /** The definition's name (the column is it, or it plus a suffix). */
@@ -16,9 +16,35 @@ export interface ColumnMeaning {
   readonly property: string | null;
 }
 
+/** The churn-side ratios of `derived.ts`. */
+export type DerivedKind = 'recency_over_tenure' | 'frequency_per_30d' | 'recency_over_gap';
+
+/**
+ * A column churn computes from feature columns (`derived.ts`): stored with the names of its inputs, so
+ * serving computes it from the same feature columns training did.
+ */
+export interface DerivedColumnMeaning {
+  readonly column: string;
+  readonly kind: 'derived';
+  readonly name: string;
+  /** The activity its inputs count; null: every event. */
+  readonly events: readonly string[] | null;
+  readonly window: 'lifetime';
+  readonly property: null;
+  readonly derived: DerivedKind;
+  /** Feature columns read; null where the kind needs none. */
+  readonly inputs: {
+    readonly recency: string | null;
+    readonly frequency: string | null;
+    readonly tenure: string | null;
+  };
+}
+
+export type ColumnMeaning = FeatureColumnMeaning | DerivedColumnMeaning;
+
 /** The meanings of a feature set's numeric user columns, in vector order. */
-export function columnMeanings(set: FeatureSet): ColumnMeaning[] {
-  const out: ColumnMeaning[] = [];
+export function columnMeanings(set: FeatureSet): FeatureColumnMeaning[] {
+  const out: FeatureColumnMeaning[] = [];
   for (const slot of set.user.slots) {
     const aggregator = set.userPlan.aggregators[slot.aggregator]!;
     const { definition } = aggregator;
@@ -65,6 +91,25 @@ function formatNumber(value: number): string {
 
 const within = (window: string) => (window === 'lifetime' ? 'in total' : `in the last ${window}`);
 
+/** A derived ratio in words: "3.2× longer than usual since the last purchase". */
+function describeDerived(meaning: DerivedColumnMeaning, value: number): string {
+  const one = eventWord(meaning.events, false);
+  const many = eventWord(meaning.events, true);
+  switch (meaning.derived) {
+    case 'recency_over_gap':
+      if (Number.isNaN(value)) return `no usual gap between ${many} yet`;
+      return value >= 1
+        ? `${formatNumber(value)}× longer than usual since the last ${one}`
+        : `${formatNumber(value)}× the usual gap since the last ${one} (not yet due)`;
+    case 'recency_over_tenure':
+      if (Number.isNaN(value)) return 'no history yet';
+      return `silent for ${Math.round(value * 100)}% of the time since the first ${one}`;
+    case 'frequency_per_30d':
+      if (Number.isNaN(value)) return 'no history yet';
+      return `${formatNumber(value)} ${many} per 30 days since the first`;
+  }
+}
+
 /** The feature's value in words, without its effect. */
 export function describeValue(meaning: ColumnMeaning, value: number): string {
   const missing = Number.isNaN(value);
@@ -90,6 +135,8 @@ export function describeValue(meaning: ColumnMeaning, value: number): string {
       return `${v} spent ${within(meaning.window)}`;
     case 'distinct_sessions':
       return `${v} sessions ${within(meaning.window)}`;
+    case 'derived':
+      return describeDerived(meaning, value);
     default:
       return `${meaning.column} is ${missing ? 'missing' : v}`;
   }

@@ -1,5 +1,6 @@
 import type { TrackedEvent } from '../events/index.js';
 import { userFeatureTable, type FeatureSet, type ItemLookup } from '../features/index.js';
+import { churnColumns, modelRows, type ChurnColumnOptions } from './derived.js';
 
 /**
  * Churn from the engine's events: who was active before a cutoff, who came back within a window after it,
@@ -25,7 +26,7 @@ export interface ChurnTable {
   readonly cut: ChurnCut;
   /** Row r is `ids[r]`. */
   readonly ids: readonly string[];
-  /** The feature store's numeric user columns. */
+  /** The churn model's columns (`churnColumns`): the feature store's numeric user columns, then the derived. */
   readonly columns: readonly string[];
   /** Row-major ids.length × columns.length; NaN is missing. */
   readonly x: Float64Array;
@@ -100,15 +101,17 @@ async function* tapped(scan: EventScan, see: (event: TrackedEvent) => void): Eve
 
 /**
  * The churn table at a cut from one pass over a scan of the events (any order): the feature store's
- * `userFeatureTable` at the cutoff (which skips every event at or after it) and the labels beside it.
- * The caller makes sure the window has ended in the data (`cutoff + window ≤ now`), or every user in it
- * looks churned.
+ * `userFeatureTable` at the cutoff (which skips every event at or after it), mapped to the churn model's
+ * columns (`churnColumns`, `modelRows`: the derived ratios computed as serving computes them), and the
+ * labels beside it. The caller makes sure the window has ended in the data (`cutoff + window ≤ now`), or
+ * every user in it looks churned.
  */
 export async function churnTable(
   set: FeatureSet,
   scan: EventScan,
   cut: ChurnCut,
   items: ItemLookup,
+  options: ChurnColumnOptions = {},
 ): Promise<ChurnTable> {
   const labels = new LabelCollector(cut);
   const table = await userFeatureTable(
@@ -125,7 +128,9 @@ export async function churnTable(
     y[r] = labels.label(id) ?? 0;
     recencyDays[r] = labels.recencyDays(id);
   });
-  return { cut, ids: table.ids, columns: table.columns, x: table.values, y, recencyDays };
+  const meanings = churnColumns(set, cut.events, options);
+  const x = modelRows(meanings, table.columns, table.values, n);
+  return { cut, ids: table.ids, columns: meanings.map((m) => m.column), x, y, recencyDays };
 }
 
 /** The share of churned rows. */
@@ -227,10 +232,11 @@ export async function stackedChurnTable(
   newest: ChurnCut,
   items: ItemLookup,
   cuts: readonly ChurnCut[] = stackedCuts(newest),
+  options: ChurnColumnOptions = {},
 ): Promise<{ readonly stacked: ChurnTable; readonly newest: ChurnTable }> {
   const tables: ChurnTable[] = [];
   for (const cut of cuts) {
-    const table = await churnTable(set, scan(), cut, items);
+    const table = await churnTable(set, scan(), cut, items, options);
     // Further back, fewer users were active yet: stop at the first cutoff with nobody before it.
     if (table.ids.length === 0 && tables.length > 0) break;
     tables.push(table);

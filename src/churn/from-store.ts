@@ -13,8 +13,8 @@ import {
   type ChurnArtifactData,
   type ChurnScore,
 } from './artifact.js';
-import { columnMeanings } from './drivers.js';
 import { churnMonotone } from './constraints.js';
+import { churnColumns } from './derived.js';
 import {
   chooseGbdtParams,
   churnProbabilities,
@@ -85,8 +85,9 @@ export interface StoreValidation {
 }
 
 /**
- * The three models fitted on the cutoffs stacked below one window before the cutoff and judged at it;
- * the trees under the churn constraints of the set's columns (`churnMonotone`).
+ * The three models fitted on the cutoffs stacked below one window before the cutoff and judged at it,
+ * on the set's columns and the derived ratios (`churnColumns`); the trees under the churn constraints
+ * (`churnMonotone`).
  */
 export async function validateStore(
   store: Store,
@@ -97,7 +98,7 @@ export async function validateStore(
   const items = await storeItems(store);
   const throughSeq = await store.lastEventSeq();
   const { train, evaluation } = await tablesAt(store, set, cuts, items, throughSeq);
-  const monotone = churnMonotone(columnMeanings(set), options.events);
+  const monotone = churnMonotone(churnColumns(set, options.events), options.events);
   const validation = validateOverTime(train, evaluation, { monotone });
   return { validation, latest: cuts.evaluation, throughSeq, items };
 }
@@ -130,7 +131,8 @@ export async function trainChurn(
   if (chosen === 'gbdt') {
     // Tuning fits are short (early stopped on a fifth of the rows); the final fit on every row, the
     // longest, runs on a worker thread so the process stays responsive.
-    const { final } = chooseGbdtParams(latest.ids, rows, churnMonotone(columnMeanings(set), options.events));
+    const monotone = churnMonotone(churnColumns(set, options.events), options.events);
+    const { final } = chooseGbdtParams(latest.ids, rows, monotone);
     model = { kind: 'gbdt', model: (await trainGbdtInWorker(gbdtDataset(rows), final)).model };
   } else {
     model = tunedLogistic(latest.ids, rows);
@@ -143,7 +145,8 @@ export async function trainChurn(
     cutoff: latest.cut.cutoff,
     windowMs: latest.cut.windowMs,
     events: latest.cut.events,
-    columns: columnMeanings(set),
+    // The derived columns travel with their inputs' names, so serving computes them as training did.
+    columns: churnColumns(set, options.events),
     model,
     bands: { medium: quantile(fitted, BAND_QUANTILES.medium), high: quantile(fitted, BAND_QUANTILES.high) },
     calibration: byName.get(chosen)?.calibration ?? [],

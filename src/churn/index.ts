@@ -125,7 +125,24 @@ export {
   type RiskBands,
 } from './artifact.js';
 export { churnMonotone } from './constraints.js';
-export { columnMeanings, describeValue, driverText, type ColumnMeaning } from './drivers.js';
+export {
+  DERIVED_KINDS,
+  churnColumns,
+  derivedMeanings,
+  derivedValue,
+  modelRowMapper,
+  modelRows,
+  type ChurnColumnOptions,
+} from './derived.js';
+export {
+  columnMeanings,
+  describeValue,
+  driverText,
+  type ColumnMeaning,
+  type DerivedColumnMeaning,
+  type DerivedKind,
+  type FeatureColumnMeaning,
+} from './drivers.js';
 export { churnContributions, churnMargins, churnProbabilities, type ChurnModelFit } from './event-models.js';
 export {
   DAY_MS,

@@ -20,9 +20,12 @@ import {
   positiveNumber,
   SEGMENT_ALGORITHMS,
   segmentsEvaluate,
+  segmentsTrain,
   SEGMENTS_DEFAULTS,
   type SegmentAlgorithm,
+  type SegmentsTrainOptions,
 } from './commands/segments.js';
+import { SEGMENT_TRAINING_DEFAULTS } from '../segments/index.js';
 import { simulate } from './commands/simulate.js';
 import {
   confidenceLevel,
@@ -232,7 +235,9 @@ program
 
 const segments = program
   .command('segments')
-  .description('customer segments: k-means or DBSCAN on the numeric columns of a customer table');
+  .description(
+    "customer segments: the store's users (train) or a customer table's numeric columns (evaluate)",
+  );
 segments
   .command('evaluate')
   .description("cluster a CSV's numeric columns (rows with a blank left out); one JSON line")
@@ -269,6 +274,38 @@ segments
       await segmentsEvaluate(opts);
     },
   );
+
+segments
+  .command('train')
+  .description("segment the store's users on their behavioural features; stores a new `segments` version")
+  .addOption(dataDirOption())
+  .addOption(
+    new Option('--algorithm <name>', 'clustering algorithm').choices(SEGMENT_ALGORITHMS).default('kmeans'),
+  )
+  .option(
+    '--k <n>',
+    'number of segments (k-means; default: the best silhouette over --k-range)',
+    positiveInt('--k'),
+  )
+  .option('--k-range <low..high>', 'k-means: the k tried when --k is not given (default 2..10)')
+  .option('--eps <x>', 'DBSCAN radius (default: the knee of the k-distance curve)', positiveNumber('--eps'))
+  .option(
+    '--min-samples <n>',
+    'DBSCAN: users within eps of a core user (default 2 × columns)',
+    positiveInt('--min-samples'),
+  )
+  .option('--features <a,b,...>', 'feature columns to cluster (default: the behavioural subset, see README)')
+  .option('--at <time>', 'the time features are read at, ISO 8601 or epoch ms (default now)')
+  .option('--seed <n>', 'random seed of k-means++', positiveInt('--seed'), SEGMENTS_DEFAULTS.seed)
+  .option(
+    '--n-init <n>',
+    'k-means initialisations per k',
+    positiveInt('--n-init'),
+    SEGMENT_TRAINING_DEFAULTS.nInit,
+  )
+  .action(async (opts: SegmentsTrainOptions) => {
+    await segmentsTrain(opts);
+  });
 
 const experiments = program
   .command('experiments')

@@ -28,12 +28,14 @@ import {
   HOLDOUT,
   MetricCatalog,
   reportInWorker,
+  SEGMENT_TRAIT,
   type Assignment,
   type ExperimentReport,
   type ServingPlan,
 } from '../experiments/index.js';
 import { OnlineFeatures, type FeatureRow } from '../features/index.js';
 import { ServedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
+import { ServedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
@@ -53,6 +55,7 @@ import {
 } from '../training/index.js';
 import type { EngineConfig } from './config.js';
 import { EngineMetrics } from './metrics.js';
+import { rankItems, type RankResult } from '../ranking/rank-items.js';
 
 export interface RecommendOptions {
   readonly userId: string;
@@ -141,6 +144,8 @@ export class Engine {
   private readonly features: OnlineFeatures;
   /** The newest churn model `attune churn train` stored; polled like the bundle. */
   private readonly churnModel: ServedChurnModel;
+  /** The newest segmentation `attune segments train` stored; polled like the bundle. */
+  private readonly segmentModel: ServedSegments;
   private readonly profileSettings: ProfileSettings;
   /**
    * Stored users (traits) by id, `null` for ids with no stored row, so that serving a user nobody has
@@ -194,6 +199,10 @@ export class Engine {
       metrics.errors.inc({ where: 'churn-load' });
       logger.error({ err: error, version }, `churn model version ${version} cannot be loaded; not retried`);
     });
+    this.segmentModel = new ServedSegments(store, (version, error) => {
+      metrics.errors.inc({ where: 'segments-load' });
+      logger.error({ err: error, version }, `segments version ${version} cannot be loaded; not retried`);
+    });
     this.impressions = new ImpressionLog(store, {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
@@ -243,6 +252,7 @@ export class Engine {
     );
     await engine.refreshBundle();
     await engine.refreshChurnModel();
+    await engine.refreshSegments();
     engine.startSchedule();
     return engine;
   }
@@ -335,6 +345,41 @@ export class Engine {
     return { at: features.at, score: model.score(row), model };
   }
 
+  // --- segments -----------------------------------------------------------------------------------
+
+  /** Loads the newest stored segmentation if it is newer than the serving one (see `ServedSegments`). */
+  async refreshSegments(): Promise<void> {
+    await this.segmentModel.refresh();
+  }
+
+  /** The serving segmentation, or null before `attune segments train` stored one. */
+  get segments(): SegmentModel | null {
+    return this.segmentModel.current;
+  }
+
+  /**
+   * A user's segment now: the serving segmentation on the user's online features at the engine's clock.
+   * `unknown`: no segmentation is trained, or the user has no events and no stored traits.
+   */
+  async userSegment(
+    userId: string,
+  ): Promise<
+    | { readonly at: number; readonly assignment: SegmentAssignment; readonly model: SegmentModel }
+    | { readonly unknown: 'model' | 'user' }
+  > {
+    const model = this.segmentModel.current;
+    if (model === null) return { unknown: 'model' };
+    const features = await this.userFeatures(userId);
+    if ('unknown' in features) return { unknown: 'user' };
+    return { at: features.at, assignment: model.assign(model.vector(features.user)), model };
+  }
+
+  /** The id of the user's segment now, or null without a segmentation or for an unknown user. */
+  async segmentOf(userId: string): Promise<string | null> {
+    const placed = await this.userSegment(userId);
+    return 'unknown' in placed ? null : placed.assignment.segment.id;
+  }
+
   // --- catalog ------------------------------------------------------------------------------------
 
   /** Stores items whole; one sent without `created_at` keeps the stored item's creation time. */
@@ -418,7 +463,11 @@ export class Engine {
 
   /** The user's traits when a running experiment's audience needs them (a cached read), else null. */
   private async audienceTraits(userId: string): Promise<ScalarRecord | null> {
-    return this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
+    const traits = this.experiments.needsTraits ? ((await this.cachedUser(userId))?.traits ?? null) : null;
+    // The pseudo-trait `segment` costs a feature read and a placement: only when an audience names it.
+    if (!this.experiments.needsSegment) return traits;
+    const segment = await this.segmentOf(userId);
+    return segment === null ? traits : { ...traits, [SEGMENT_TRAIT]: segment };
   }
 
   /**
@@ -490,6 +539,12 @@ export class Engine {
   /** The models of the serving bundle. */
   modelNames(): ModelName[] {
     return this.bundle ? [...this.bundle.models.keys()] : [];
+  }
+
+  /** The given items in the re-ranker's order for the user (`POST /v1/rank`); logs no impression. */
+  async rank(userId: string, itemIds: readonly string[]): Promise<RankResult> {
+    const { profile, bundle } = await this.profileOf(userId);
+    return rankItems(bundle, profile.model, itemIds, this.now());
   }
 
   /** The evidence behind one item's score for one user (the explain endpoint); logs no impression. */
@@ -725,6 +780,10 @@ export class Engine {
         this.experiments.refresh().catch((error: unknown) => {
           this.metrics.errors.inc({ where: 'experiments-poll' });
           this.logger.error({ err: error }, 'reading experiments failed');
+        });
+        this.refreshSegments().catch((error: unknown) => {
+          this.metrics.errors.inc({ where: 'segments-poll' });
+          this.logger.error({ err: error }, 'looking for new segments versions failed');
         });
         this.refreshChurnModel().catch((error: unknown) => {
           this.metrics.errors.inc({ where: 'churn-poll' });

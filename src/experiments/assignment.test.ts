@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Assigner, matchesAudience, variantAt } from './assignment.js';
+import { Assigner, matchesAudience, SEGMENT_TRAIT, variantAt } from './assignment.js';
 import { hashPoint } from './hash.js';
 import type { Experiment, Variant } from './types.js';
 
@@ -198,6 +198,18 @@ describe('Assigner', () => {
     expect([...assigner.assignments('u1', { plan: 'pro' })]).toHaveLength(1);
     expect([...assigner.assignments('u1', { plan: 'free' })]).toHaveLength(0);
     expect([...assigner.assignments('u1', null)]).toHaveLength(0);
+    expect(assigner.needsSegment).toBe(false);
+  });
+
+  it('needs the user’s segment only when a running audience names the `segment` pseudo-trait', () => {
+    const bySegment = { audience: [{ trait: SEGMENT_TRAIT, op: 'eq' as const, value: 'seg-2' }] };
+    expect(new Assigner([experiment('e', bySegment)], NO_HOLDOUT).needsSegment).toBe(true);
+    expect(new Assigner([experiment('e', { ...bySegment, status: 'draft' })], NO_HOLDOUT).needsSegment).toBe(
+      false,
+    );
+    const assigner = new Assigner([experiment('e', bySegment)], NO_HOLDOUT);
+    expect([...assigner.assignments('u1', { segment: 'seg-2' })]).toHaveLength(1);
+    expect([...assigner.assignments('u1', { segment: 'seg-1' })]).toHaveLength(0);
   });
 });
 

@@ -9,6 +9,12 @@ import type {
   VariantTreatment,
 } from './types.js';
 
+/**
+ * The audience trait that is the user's current segment (`attune segments train`), not a stored trait:
+ * serving adds it to the traits it matches, over a stored trait of the same name.
+ */
+export const SEGMENT_TRAIT = 'segment';
+
 const NOBODY_ASSIGNED: ServingPlan = { kind: 'personalized', assignments: [], treatment: {} };
 
 /** Salts of the two hashes every placement uses; an experiment's own salt seeds the variant hash. */
@@ -81,6 +87,11 @@ export class Assigner {
   private readonly layers: ReadonlyMap<string, readonly Experiment[]>;
   /** Whether any running experiment filters on traits (only then must serving read the user's traits). */
   readonly needsTraits: boolean;
+  /**
+   * Whether any running experiment's audience names the pseudo-trait `segment` (only then must serving
+   * place the user in a segment, from their online features).
+   */
+  readonly needsSegment: boolean;
 
   constructor(
     running: readonly Experiment[],
@@ -97,6 +108,9 @@ export class Assigner {
     }
     this.layers = layers;
     this.needsTraits = running.some((e) => e.status === 'running' && e.audience.length > 0);
+    this.needsSegment = running.some(
+      (e) => e.status === 'running' && e.audience.some((c) => c.trait === SEGMENT_TRAIT),
+    );
   }
 
   get experimentCount(): number {

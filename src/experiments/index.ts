@@ -1,4 +1,4 @@
-export { Assigner, matchesAudience, variantAt, type HoldoutSettings } from './assignment.js';
+export { Assigner, matchesAudience, SEGMENT_TRAIT, variantAt, type HoldoutSettings } from './assignment.js';
 export {
   BUILT_IN_METRIC_NAMES,
   DEFAULT_GUARDRAILS,

@@ -147,6 +147,11 @@ export class ExperimentRegistry {
     return this.assigner.needsTraits;
   }
 
+  /** Whether placing users needs their segment (some running experiment's audience names `segment`). */
+  get needsSegment(): boolean {
+    return this.assigner.needsSegment;
+  }
+
   /** What to serve the user's recommendations with. */
   plan(userId: string, traits: ScalarRecord | null): ServingPlan {
     return this.assigner.plan(userId, traits);

@@ -30,7 +30,10 @@ export interface Variant {
 /** What an experiment governs. Decision points join later as `{ kind: 'decision', point }`. */
 export type ExperimentTarget = { readonly kind: 'recommendations' };
 
-/** Who may enter: every condition must hold on the user's stored traits (a user without traits fails). */
+/**
+ * Who may enter: every condition must hold on the user's stored traits (a user without traits fails).
+ * The trait `segment` is the user's current segment id (`seg-2`, `unsegmented`), placed at request time.
+ */
 export interface AudienceCondition {
   readonly trait: string;
   readonly op: 'eq' | 'neq' | 'in' | 'gt' | 'gte' | 'lt' | 'lte' | 'exists';

@@ -1,6 +1,7 @@
 import type { CsrMatrix, Recommender, TrainingInput, UserProfile } from '../models/types.js';
 import type { CandidateLists } from './candidates.js';
 import { FeatureTable } from './feature-table.js';
+import type { ItemCategories, LoggedList } from './train-reranker.js';
 
 /** Test fixtures: hand-built logs, fake generators and lists (no shared data). */
 
@@ -66,4 +67,80 @@ export function listsOf(users: readonly number[], lists: readonly (readonly numb
     items: Int32Array.from(lists.flat()),
     table: new FeatureTable(offsets[users.length]!),
   };
+}
+
+/** A deterministic stream in [0, 1) (mulberry32): fixtures without Math.random. */
+export function stream(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A planted shop log: users, their early history, served lists and what followed. */
+export interface PlantedLog {
+  readonly input: TrainingInput;
+  readonly lists: LoggedList[];
+  readonly categories: ItemCategories;
+  /** Each user's favourite category (item i is in category i % 3). */
+  readonly favourite: Int32Array;
+}
+
+/**
+ * `nUsers` users, 60 items in 3 categories (item i in i % 3). Each user has a favourite category and an
+ * early history of 6 items, 4 of them in it. Lists of 10, in an order of random generator scores that know
+ * nothing of categories, are served over 20 days; the user looks at position k with chance `exam^k` and
+ * clicks a looked-at item with chance `click(favourite?)`.
+ */
+export function plantedLog(
+  nUsers: number,
+  listsPerUser: number,
+  exam: number,
+  click: (inFavourite: boolean) => number,
+  seed = 1,
+): PlantedLog {
+  const nItems = 60;
+  const random = stream(seed);
+  const favourite = Int32Array.from({ length: nUsers }, () => Math.floor(random() * 3));
+  const rows: Row[] = [];
+  for (let u = 0; u < nUsers; u++) {
+    const taken = new Set<number>();
+    while (taken.size < 6) {
+      const inFav = taken.size < 4;
+      const c = inFav ? favourite[u]! : (favourite[u]! + 1 + Math.floor(random() * 2)) % 3;
+      taken.add(c + 3 * Math.floor(random() * 20));
+    }
+    for (const item of taken) rows.push([u, item, random() * 5]);
+  }
+  const input = { ...inputOf(rows, nUsers, nItems), now: 5 * DAY };
+  const lists: LoggedList[] = [];
+  for (let l = 0; l < listsPerUser; l++) {
+    for (let u = 0; u < nUsers; u++) {
+      const at = (6 + (14 * (l * nUsers + u)) / (listsPerUser * nUsers)) * DAY;
+      const scores = Array.from({ length: nItems }, () => random());
+      const shown = Array.from({ length: nItems }, (_, i) => i)
+        .sort((a, b) => scores[b]! - scores[a]!)
+        .slice(0, 10);
+      const grades = shown.map((item, k) =>
+        random() < exam ** k && random() < click(item % 3 === favourite[u]) ? 1 : 0,
+      );
+      lists.push({
+        user: u,
+        at,
+        items: Int32Array.from(shown),
+        positions: Int32Array.from(shown, (_, k) => k),
+        scores: Float64Array.from(shown, (i) => scores[i]!),
+        grades: Float64Array.from(grades),
+      });
+    }
+  }
+  const categories = {
+    itemCategory: Int32Array.from({ length: nItems }, (_, i) => i % 3),
+    categories: ['a', 'b', 'c'],
+  };
+  return { input, lists, categories, favourite };
 }

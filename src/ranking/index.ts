@@ -44,3 +44,15 @@ export {
   type TwoStageTrial,
   type TwoStageValidation,
 } from './two-stage.js';
+export { DEFAULT_RERANK_TOP, Reranker, type RerankerInfo } from './reranker.js';
+export { RERANK_FEATURES, rerankFeatures, type ItemSnapshot, type RerankUser } from './rerank-features.js';
+export { positionBias, type PositionBias } from './position-bias.js';
+export {
+  trainFromCandidateLists,
+  trainFromLoggedLists,
+  type ItemCategories,
+  type LoggedList,
+  type RerankTraining,
+} from './train-reranker.js';
+export { itemCategoriesFromStore, loggedListsFromStore, outcomeGrade } from './logged-from-store.js';
+export { MAX_RANK_ITEMS, rankItems, type RankResult } from './rank-items.js';

@@ -322,7 +322,10 @@ export const diversityStage: Stage = {
     if ((lambda <= 0 && max <= 0) || context.candidates.length <= 1) return;
     const { catalog } = context;
     // After boosts, buries or freshness the pool's order, not the model's scores, is the relevance.
-    const reordered = rules !== undefined && (rules.adjustments.length > 0 || rules.freshness > 0);
+    // So is the re-ranker's order (`rerank-stage.ts`), which the model's scores no longer follow.
+    const reordered =
+      (rules !== undefined && (rules.adjustments.length > 0 || rules.freshness > 0)) ||
+      context.candidates.some((c) => c.reranked === true);
     const caps: CategoryCaps | undefined = max > 0 ? { max, exempt: pinnedIds(context) } : undefined;
     context.candidates = diversify(
       context.candidates,

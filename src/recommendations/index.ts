@@ -37,6 +37,7 @@ export {
 } from './rules.js';
 export { explainRecommendation, type ExplainResult, type ResolvedExplanation } from './explain.js';
 export { presetsFor, RulePresets, PRESET_KEY_PREFIX, type StoredPreset } from './rules-presets.js';
+export { segmentRules, withSegmentRules, type SegmentRule } from './rules-segments.js';
 export { similarItems, type SimilarRequest, type SimilarResult } from './similar.js';
 export { defaultStages } from './stages.js';
 export type {

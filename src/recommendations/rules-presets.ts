@@ -2,6 +2,7 @@ import { LruMap } from '../shared/lru.js';
 import type { JsonValue } from '../shared/types.js';
 import type { Store } from '../store/index.js';
 import { compileRules, type RulesSpec } from './rules.js';
+import { segmentRules } from './rules-segments.js';
 
 /** Presets live in the store's metadata under this prefix (the store has no table of its own for them). */
 export const PRESET_KEY_PREFIX = 'rules.preset:';
@@ -29,6 +30,7 @@ export class RulePresets {
   /** Validates (throws RulesError) and stores the preset. */
   async put(name: string, rules: RulesSpec, now: number): Promise<StoredPreset> {
     compileRules(rules);
+    segmentRules(rules.segment);
     const preset: StoredPreset = { name, rules, updatedAt: now };
     await this.store.setMeta(PRESET_KEY_PREFIX + name, toJson(preset));
     this.#cache.set(name, preset);
@@ -73,7 +75,7 @@ function toJson(preset: StoredPreset): JsonValue {
   return { name: preset.name, rules, updated_at: preset.updatedAt };
 }
 
-const LIST_KEYS = ['filter', 'category', 'boost', 'bury', 'pin', 'exclude'] as const;
+const LIST_KEYS = ['filter', 'category', 'boost', 'bury', 'pin', 'exclude', 'segment'] as const;
 const NUMBER_KEYS = ['max_per_category', 'session_weight', 'session_items'] as const;
 
 /** Reads a stored preset back; anything not shaped as written (a tombstone, a foreign value) is absent. */

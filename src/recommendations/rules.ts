@@ -31,6 +31,8 @@ import type { SessionOverride } from './session.js';
  * - `freshness=0..1`: boost for new items by `createdAt` age (0 = off, the default).
  * - `session_weight=0..5`, `session_items=1..50`: this request's session blend (`session.ts`), instead of
  *   the engine's configured weight and number of session items; `session_weight=0` turns it off.
+ * - `segment=<segment_id>:<preset>` (repeatable): the preset's rules are added when the requesting user is
+ *   in that segment (`rules-segments.ts` resolves them before compiling; compiling ignores them).
  *
  * The multi-word keys are spelt as in the query (snake_case), because a preset body is a spec as written.
  */
@@ -47,6 +49,7 @@ export interface RulesSpec {
   readonly max_per_category?: number;
   readonly session_weight?: number;
   readonly session_items?: number;
+  readonly segment?: readonly string[];
 }
 
 /** When an item the user already had may be shown again. */
@@ -278,6 +281,9 @@ export function mergeRulesSpecs(preset: RulesSpec, request: RulesSpec): RulesSpe
     bury: list(preset.bury, request.bury),
     pin: [...presetPins, ...requestPins],
     exclude: list(preset.exclude, request.exclude),
+    ...(preset.segment !== undefined || request.segment !== undefined
+      ? { segment: list(preset.segment, request.segment) }
+      : {}),
     ...(reshow !== undefined ? { reshow } : {}),
     ...(diversity !== undefined ? { diversity } : {}),
     ...(freshness !== undefined ? { freshness } : {}),

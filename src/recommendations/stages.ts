@@ -1,7 +1,7 @@
 import { matchesItem } from '../catalog/index.js';
 import { topK, type Recommender, type UserProfile } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
-import type { Candidate, CatalogView, PipelineContext, Stage } from './types.js';
+import type { Candidate, CatalogView, PipelineContext, Reason, Stage } from './types.js';
 import { diversityStage } from './diversity.js';
 import { filterMask } from './filter-mask.js';
 import { LruMap } from '../shared/lru.js';
@@ -18,6 +18,7 @@ import {
 } from './rules-stage.js';
 import { explainSessionItems, sessionItems } from './session.js';
 import { coldStart } from './cold-start.js';
+import { rerankStage } from './rerank-stage.js';
 
 /** Why the primary model did not serve a user in the global holdout (the reply's `fallback`). */
 export const HOLDOUT_FALLBACK = 'holdout';
@@ -254,10 +255,18 @@ export const explainItems: Stage = {
     context.items = context.candidates.map((candidate) => ({
       itemId: candidate.itemId,
       score: candidate.score,
-      reason: ruleReason(context, candidate) ?? reasonFor(context, candidate, recent),
+      reason:
+        ruleReason(context, candidate) ?? rerankedReason(candidate, reasonFor(context, candidate, recent)),
     }));
   },
 };
+
+/** A re-ranked item's reason says that the re-ranker, not the model's score, placed it. */
+function rerankedReason(candidate: Candidate, reason: Reason): Reason {
+  return candidate.reranked === true
+    ? { ...reason, text: `${reason.text} (ordered by the re-ranker)` }
+    : reason;
+}
 
 /** The default recommendation pipeline, in order. Later capabilities insert their stages here. */
 export const defaultStages: readonly Stage[] = [
@@ -268,6 +277,7 @@ export const defaultStages: readonly Stage[] = [
   coldStart,
   sessionItems,
   selectCandidates,
+  rerankStage(),
   ruleScore,
   diversityStage,
   placePins,

@@ -74,6 +74,8 @@ export interface Candidate {
   readonly source: Recommender | null;
   /** Set when a rule, not the model, is why the item is in the list; its reason then says so. */
   readonly rule?: 'pinned' | 'boosted' | 'fresh';
+  /** Set when the bundle's re-ranker, not the model's score, placed it (`rerank-stage.ts`). */
+  readonly reranked?: boolean;
 }
 
 /**

@@ -1,4 +1,7 @@
-/** Customer segments: k-means and DBSCAN on the numeric columns of a customer table, described in words. */
+/**
+ * Customer segments: k-means and DBSCAN on the numeric columns of a customer table, described in words;
+ * and the segments of the engine's users on their behavioural features, stored, served and placed.
+ */
 export { adjustedRandIndex } from './ari.js';
 export {
   dbscan,
@@ -34,3 +37,26 @@ export {
 export { startKmeansHelpers } from './kmeans-threads.js';
 export { radiusIndex, type RadiusIndex } from './spatial.js';
 export { numericMatrix, standardizeColumns, type NumericMatrix, type NumericMatrixOptions } from './table.js';
+export { defaultColumns, namedColumns, type ColumnSource, type SegmentColumn } from './behavior.js';
+export {
+  SEGMENTS_ARTIFACT,
+  SEGMENTS_FORMAT_VERSION,
+  SegmentModel,
+  SegmentsArtifactError,
+  UNSEGMENTED,
+  decodeSegmentsArtifact,
+  encodeSegmentsArtifact,
+  type DistinguishingFeature,
+  type SegmentAssignment,
+  type SegmentsArtifactData,
+  type StoredSegment,
+} from './model.js';
+export {
+  SEGMENT_TRAINING_DEFAULTS,
+  SegmentTrainingError,
+  behaviouralMatrix,
+  trainSegmentsOnTable,
+  type SegmentTrainingOptions,
+} from './train.js';
+export { loadSegmentModel, trainSegments } from './from-store.js';
+export { ServedSegments } from './serving.js';

@@ -71,7 +71,7 @@ describe('ModelBundle encoding', () => {
       ['garbage', new TextEncoder().encode('not a bundle at all'), /bad magic/],
       ['truncated', good.subarray(0, 40), /truncated|not JSON/],
       ['newer container format', newerContainer, /unsupported artifact version 99/],
-      ['newer bundle format', encodeArtifacts([pop], header({ format: 3 })), /bundle format 3 is newer/],
+      ['newer bundle format', encodeArtifacts([pop], header({ format: 4 })), /bundle format 4 is newer/],
       [
         'unknown model',
         encodeArtifacts([{ ...pop, name: 'gbdt' as ModelName }], header({})),

@@ -9,6 +9,7 @@ import {
   type Recommender,
 } from '../models/index.js';
 import type { Trial } from '../evaluation/auto.js';
+import { Reranker, type RerankerInfo } from '../ranking/reranker.js';
 import type { JsonValue } from '../shared/types.js';
 
 /** The artifact name under which trained bundles are versioned in the store. */
@@ -46,6 +47,20 @@ export interface BundleInfo {
   readonly fitSeconds: Readonly<Partial<Record<ModelName, number>>>;
   /** What automatic selection tried and chose; absent when the primary model was fixed by configuration. */
   readonly selection?: SelectionRecord;
+  /**
+   * The re-ranker's training: what it learnt from and how it did against the generator's order on later
+   * lists, or why there is none. Absent in bundles from before re-rankers and in runs that did not try.
+   */
+  readonly reranking?: RerankingRecord;
+}
+
+/** A run's re-ranker attempt, as stored with the bundle (plain JSON). */
+export interface RerankingRecord {
+  /** True when the bundle carries the re-ranker (validation beat the generator's order). */
+  readonly chosen: boolean;
+  /** Why no re-ranker is served, or `null`. */
+  readonly skipped: string | null;
+  readonly info: RerankerInfo | null;
 }
 
 /** A training run's model selection, as stored with the bundle (plain JSON). */
@@ -68,9 +83,10 @@ export type TrainedInfo = Omit<BundleInfo, 'version'>;
 
 /**
  * The bundle's own format, inside the artifact container's. 1: the first; 2: `info.position` recorded and
- * `info.version` left to the store. A bundle from a newer format is refused rather than misread.
+ * `info.version` left to the store; 3: an optional re-ranker in the header (`reranker`; formats 1 and 2
+ * read as bundles without one). A bundle from a newer format is refused rather than misread.
  */
-const BUNDLE_FORMAT = 2;
+const BUNDLE_FORMAT = 3;
 
 interface BundleHeader {
   /** Absent in format 1. */
@@ -79,6 +95,8 @@ interface BundleHeader {
   readonly info: TrainedInfo & { readonly version?: number; readonly position?: number };
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
+  /** From format 3: the re-ranker's stored form (`Reranker.toJson`), absent when the bundle has none. */
+  readonly reranker?: JsonValue;
 }
 
 /** A bundle that cannot be served: unreadable bytes, a model this build does not know, a newer format. */
@@ -117,6 +135,8 @@ export class ModelBundle {
     readonly userIds: readonly string[],
     readonly itemIds: readonly string[],
     readonly models: ReadonlyMap<ModelName, Recommender>,
+    /** Re-orders the primary model's top candidates when validation chose it (`ranking/reranker.ts`). */
+    readonly reranker: Reranker | null = null,
   ) {
     this.userIndex = new Map(userIds.map((id, index) => [id, index]));
     this.itemIndex = new Map(itemIds.map((id, index) => [id, index]));
@@ -157,6 +177,7 @@ export class ModelBundle {
       info,
       userIds: this.userIds,
       itemIds: this.itemIds,
+      ...(this.reranker === null ? {} : { reranker: this.reranker.toJson() }),
     };
     const artifacts: ModelArtifact[] = [...this.models.values()].map((model) =>
       this.sharesComponents(model) ? sharedBlendArtifact(model) : model.toArtifact(),
@@ -171,7 +192,7 @@ export class ModelBundle {
   static decode(bytes: Uint8Array, version?: number): ModelBundle {
     try {
       const { artifacts, header } = decodeArtifacts(bytes);
-      const { info, userIds, itemIds } = checkHeader(header);
+      const { info, userIds, itemIds, reranker } = checkHeader(header);
       const models = new Map<ModelName, Recommender>();
       const shared: ModelArtifact[] = [];
       for (const artifact of artifacts) {
@@ -185,7 +206,8 @@ export class ModelBundle {
         position: info.position ?? 0,
         version: version ?? info.version ?? 0,
       };
-      return new ModelBundle(full, userIds, itemIds, models);
+      const ranker = reranker === undefined ? null : Reranker.fromJson(reranker, itemIds.length);
+      return new ModelBundle(full, userIds, itemIds, models, ranker);
     } catch (error) {
       if (error instanceof BundleDecodeError) throw error;
       const cause = error instanceof Error ? error.message : String(error);

@@ -29,6 +29,7 @@ import {
   type TrainedInfo,
 } from './bundle.js';
 import { buildTrainingSet } from './dataset.js';
+import { trainRerankerForRun } from './rerank.js';
 import { withSideFeatures } from './side.js';
 
 /** The part of the engine configuration a training run needs; plain data, so it crosses to a worker. */
@@ -54,6 +55,11 @@ export interface TrainingConfig {
    * runs, no cold start).
    */
   readonly hybrid?: boolean;
+  /**
+   * Train a re-ranker for the primary model's top candidates (`ranking/`), kept only when its validation
+   * beats the generator's order on later lists. Absent means true.
+   */
+  readonly rerank?: boolean;
   /**
    * Models to fit besides the ones serving needs, at their tuned (else configured) parameters: the models
    * running experiments' variants serve (`experiments/`). `blend` is served only when selection chose it.
@@ -165,11 +171,23 @@ export async function trainBundle(
     }
     models.set('blend', blendOf(parts));
   }
+  const primary = primaryOf(models, selection, config);
+  const reranking =
+    personal && config.rerank !== false
+      ? await trainRerankerForRun(
+          store,
+          set,
+          events.input,
+          models.get(primary) ?? null,
+          selection?.fitted ?? null,
+          onProgress,
+        )
+      : null;
   const trained: TrainedInfo = {
     trainedAt: Date.now(),
     position: set.position,
     cutoff: set.cutoff,
-    primary: primaryOf(models, selection, config),
+    primary,
     eventsRead: set.eventsRead,
     users: matrix.rows,
     items: matrix.cols,
@@ -182,10 +200,17 @@ export async function trainBundle(
         }),
     fitSeconds,
     ...(selection === null ? {} : { selection: selectionRecord(selection) }),
+    ...(reranking === null ? {} : { reranking: reranking.record }),
   };
   // The version is not known before the store saves the bytes (it allocates it atomically), so neither
   // the bytes nor the stored metadata carry one.
-  const payload = new ModelBundle({ ...trained, version: 0 }, set.userIds, set.itemIds, models).encode();
+  const payload = new ModelBundle(
+    { ...trained, version: 0 },
+    set.userIds,
+    set.itemIds,
+    models,
+    reranking?.reranker ?? null,
+  ).encode();
   const version = await store.saveArtifact({
     name: BUNDLE_ARTIFACT,
     createdAt: trained.trainedAt,
@@ -236,6 +261,8 @@ async function selectForTraining(
     fallback: { model: config.primaryModel, params: config.models[config.primaryModel] } as Choice,
     fitOptions,
     secondsPerModel: 20,
+    // The re-ranker's fallback (no logged lists yet) builds on the choice as fitted on the earlier part.
+    keepChosenModel: true,
     recency: RECENCY_GRID,
     // Serving pays the chosen scorer on every request, on one thread.
     scoringBudgetMs: config.scoringBudgetMs ?? DEFAULT_SCORING_BUDGET_MS,

@@ -8,8 +8,13 @@ import {
   suggestEps,
   type NumericMatrix,
 } from '../../segments/index.js';
+import { parseTime } from '../../features/index.js';
+import { trainSegments } from '../../segments/index.js';
 import { parseCsv } from '../../shared/csv.js';
+import { openStore } from '../../store/index.js';
+import { cliEngineConfig } from '../config.js';
 import { readInputFile } from '../input-file.js';
+import { parseColumnList } from './churn.js';
 
 export const SEGMENT_ALGORITHMS = ['kmeans', 'dbscan'] as const;
 export type SegmentAlgorithm = (typeof SEGMENT_ALGORITHMS)[number];
@@ -173,4 +178,110 @@ export async function segmentsEvaluate(options: SegmentsEvaluateOptions): Promis
     throw error;
   }
   process.stdout.write(`${JSON.stringify(evaluation)}\n`);
+}
+
+// --- segments of the store's users --------------------------------------------------------------------
+
+/** `attune segments train`'s options, as Commander parsed them. */
+export interface SegmentsTrainOptions {
+  readonly dataDir?: string;
+  readonly algorithm: SegmentAlgorithm;
+  readonly k?: number;
+  /** `2..10`. */
+  readonly kRange?: string;
+  readonly eps?: number;
+  readonly minSamples?: number;
+  /** Comma-separated feature columns; default the behavioural subset (README, "Segments"). */
+  readonly features?: string;
+  /** The time features are read at (ISO 8601 or epoch ms); default now. */
+  readonly at?: string;
+  readonly seed: number;
+  readonly nInit: number;
+}
+
+/** `--k-range 2..10` → [2, …, 10]. */
+export function parseKRange(text: string): number[] {
+  const match = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(text);
+  const low = Number(match?.[1]);
+  const high = Number(match?.[2]);
+  if (match === null || low < 2 || high < low || high > 100) {
+    throw new Error(`--k-range must be LOW..HIGH with 2 ≤ LOW ≤ HIGH ≤ 100, got "${text}"`);
+  }
+  return Array.from({ length: high - low + 1 }, (_, i) => low + i);
+}
+
+function checkTrainOptions(options: SegmentsTrainOptions): void {
+  if (options.algorithm === 'kmeans') {
+    if (options.k !== undefined && options.kRange !== undefined)
+      throw new Error('give --k or --k-range, not both');
+    if (options.k !== undefined && options.k < 2) throw new Error('--k must be at least 2');
+    if (options.eps !== undefined || options.minSamples !== undefined) {
+      throw new Error('--eps and --min-samples apply to --algorithm dbscan only');
+    }
+  } else if (options.k !== undefined || options.kRange !== undefined) {
+    throw new Error(
+      '--k and --k-range apply to --algorithm kmeans only; DBSCAN finds the number of clusters',
+    );
+  }
+}
+
+/**
+ * `attune segments train`: every user's behavioural features at `--at`, clustered and described, saved as
+ * a new `segments` version that a running engine picks up on its next poll; one JSON line on stdout.
+ */
+export async function segmentsTrain(options: SegmentsTrainOptions): Promise<void> {
+  checkTrainOptions(options);
+  const at = options.at === undefined ? Date.now() : parseTime(options.at, '--at');
+  const features = parseColumnList(options.features);
+  const config = cliEngineConfig(options.dataDir);
+  const store = await openStore(config.storeUrl);
+  let result: Awaited<ReturnType<typeof trainSegments>>;
+  try {
+    result = await trainSegments(store, config.features, at, {
+      algorithm: options.algorithm,
+      trainedAt: Date.now(),
+      seed: options.seed,
+      nInit: options.nInit,
+      ...(options.k === undefined ? {} : { k: options.k }),
+      ...(options.kRange === undefined ? {} : { kRange: parseKRange(options.kRange) }),
+      ...(options.eps === undefined ? {} : { eps: options.eps }),
+      ...(options.minSamples === undefined ? {} : { minSamples: options.minSamples }),
+      ...(features.length === 0 ? {} : { features }),
+    });
+  } finally {
+    await store.close();
+  }
+  const { version, data } = result;
+  const clustering = data.clustering;
+  process.stdout.write(
+    `${JSON.stringify({
+      version,
+      algorithm: clustering.algorithm,
+      at: new Date(data.at).toISOString(),
+      trained_at: new Date(data.trainedAt).toISOString(),
+      users: data.users,
+      silhouette: data.silhouette,
+      ...(clustering.algorithm === 'kmeans'
+        ? { k: clustering.k, inertia: clustering.inertia, k_scores: clustering.scores }
+        : {
+            eps: clustering.eps,
+            eps_suggested: clustering.epsSuggested,
+            min_samples: clustering.minSamples,
+            core_points: clustering.coreLabels.length,
+          }),
+      columns: data.columns.map((c) => c.name),
+      dropped: data.dropped,
+      segments: data.segments.map((s) => ({
+        id: s.id,
+        size: s.size,
+        share: Number(s.share.toFixed(4)),
+        description: s.description,
+        features: s.features.map((f) => ({
+          column: f.column,
+          direction: f.direction,
+          effect: Number(f.effect.toFixed(3)),
+        })),
+      })),
+    })}\n`,
+  );
 }

@@ -48,9 +48,13 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
   return {
     name: 'rank:ndcg',
     needsGroups: true,
+    // A row's weight scales the pairs in which it is the more relevant row: with inverse-propensity
+    // weights that is the unbiased pairwise estimate (Joachims et al. 2017; Agarwal et al. 2019), where
+    // a per-row scale would also push the less relevant row by the other row's weight.
+    weighsRows: true,
     // Scores are only compared within a query: the constant is irrelevant, 0 keeps margins readable.
     baseScore: () => 0,
-    gradients(labels, margins, grad, hess, groups) {
+    gradients(labels, margins, grad, hess, groups, weights) {
       const sizes = groupsOf(groups, labels.length);
       grad.fill(0);
       hess.fill(0);
@@ -85,8 +89,9 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
             const deltaNdcg =
               Math.abs((2 ** ya - 2 ** yb) * (discountA - 1 / Math.log2(j + 2))) * inverseMaxDcg;
             const rho = 1 / (1 + Math.exp(SIGMA * (margins[hi]! - margins[lo]!)));
-            const lambda = SIGMA * rho * deltaNdcg;
-            const h = SIGMA * SIGMA * rho * (1 - rho) * deltaNdcg;
+            const pairWeight = weights === undefined ? deltaNdcg : deltaNdcg * weights[hi]!;
+            const lambda = SIGMA * rho * pairWeight;
+            const h = SIGMA * SIGMA * rho * (1 - rho) * pairWeight;
             grad[hi]! -= lambda;
             grad[lo]! += lambda;
             hess[hi]! += h;
@@ -96,8 +101,14 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
       }
       for (let i = 0; i < hess.length; i++) if (hess[i]! < MIN_HESSIAN) hess[i] = MIN_HESSIAN;
     },
-    loss(labels, margins, groups) {
-      return 1 - ndcgAt(margins, labels, groupsOf(groups, labels.length), evalAt);
+    loss(labels, margins, groups, weights) {
+      const sizes = groupsOf(groups, labels.length);
+      return (
+        1 -
+        (weights === undefined
+          ? ndcgAt(margins, labels, sizes, evalAt)
+          : weightedNdcg(margins, labels, sizes, evalAt, weights))
+      );
     },
     transform: (m) => m,
     checkLabels(labels) {
@@ -109,6 +120,36 @@ export function lambdaRank(options: Partial<LambdaRankOptions> = {}): GbdtObject
       }
     },
   };
+}
+
+/**
+ * Mean NDCG@k with each row's gain (2^rel − 1) times its weight: with inverse-propensity weights, the
+ * debiased NDCG. Ties in row order; a query with no weighted gain counts as 1, as `ndcgAt` does.
+ */
+function weightedNdcg(
+  scores: Float64Array,
+  labels: Float64Array,
+  groups: Int32Array,
+  k: number,
+  weights: Float64Array,
+): number {
+  let total = 0;
+  for (let q = 0, start = 0; q < groups.length; start += groups[q]!, q++) {
+    const size = groups[q]!;
+    const rows = Int32Array.from({ length: size }, (_, i) => start + i);
+    const gainOf = (r: number): number => (2 ** labels[r]! - 1) * weights[r]!;
+    const ranked = rows.slice().sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const ideal = Float64Array.from(rows, gainOf).sort().reverse();
+    let dcg = 0;
+    let idcg = 0;
+    for (let i = 0; i < Math.min(k, size); i++) {
+      const discount = 1 / Math.log2(i + 2);
+      dcg += gainOf(ranked[i]!) * discount;
+      idcg += ideal[i]! * discount;
+    }
+    total += idcg > 0 ? dcg / idcg : 1;
+  }
+  return groups.length === 0 ? 0 : total / groups.length;
 }
 
 /**

@@ -29,6 +29,13 @@ export interface GbdtDataset {
    * into sizes). Required by the 'rank' objective, ignored by the others.
    */
   readonly group?: Int32Array;
+  /**
+   * Sample weights (finite, ≥ 0), one per row, as XGBoost's `weight`: a row of weight 2 counts as two
+   * equal rows in gradients, hessians (so in `minChildWeight` and leaf values), the base score and the
+   * reported loss; for 'rank' a row's weight scales the pairs it is the more relevant row of. Bins are
+   * still cut on the unweighted rows. Absent: every row weighs 1, by the unweighted code path.
+   */
+  readonly weight?: Float64Array;
 }
 
 export interface GbdtParams {
@@ -122,10 +129,10 @@ export function trainGbdt(
   validation?: GbdtDataset,
 ): GbdtTraining {
   const { p, objective } = checkGbdtInputs(train, params, validation);
-  const { nRows: n, nFeatures: d, labels, group } = train;
+  const { nRows: n, nFeatures: d, labels, group, weight } = train;
   const bins = binFeatures(train.features, n, d, p.maxBins, p.categoricalFeatures);
   const grower = new TreeGrower(bins, p);
-  const baseScore = objective.baseScore(labels);
+  const baseScore = weight === undefined ? objective.baseScore(labels) : objective.baseScore(labels, weight);
   const ensemble = new EnsembleBuilder();
 
   const margins = new Float64Array(n).fill(baseScore);
@@ -138,7 +145,15 @@ export function trainGbdt(
   let grown = 0;
 
   for (let t = 0; t < p.nTrees; t++) {
-    objective.gradients(labels, margins, grad, hess, group);
+    if (weight === undefined) objective.gradients(labels, margins, grad, hess, group);
+    else if (objective.weighsRows === true) objective.gradients(labels, margins, grad, hess, group, weight);
+    else {
+      objective.gradients(labels, margins, grad, hess, group);
+      for (let i = 0; i < n; i++) {
+        grad[i]! *= weight[i]!;
+        hess[i]! *= weight[i]!;
+      }
+    }
     const tree = grower.grow(grad, hess);
     grower.addLeafValues(margins);
     ensemble.add(tree, bins);
@@ -146,7 +161,7 @@ export function trainGbdt(
 
     if (validation && validMargins && validLoss) {
       ensemble.addLastTreeTo(validation.features, validation.nRows, d, validMargins);
-      const loss = objective.loss(validation.labels, validMargins, validation.group);
+      const loss = objective.loss(validation.labels, validMargins, validation.group, validation.weight);
       validLoss[t] = loss;
       if (loss < bestLoss) {
         bestLoss = loss;
@@ -166,6 +181,7 @@ export function trainGbdt(
     nRows: n,
     nFeatures: d,
     ...(group ? { group: group.slice() } : {}),
+    ...(weight ? { weight: weight.slice() } : {}),
   };
   let trainLoss: Float64Array | undefined;
   return {
@@ -185,12 +201,12 @@ export function trainGbdt(
  * so every figure equals the one training would have computed.
  */
 function replayTrainLoss(model: GbdtModel, data: GbdtDataset): Float64Array {
-  const { features, labels, nRows: n, nFeatures: d, group } = data;
+  const { features, labels, nRows: n, nFeatures: d, group, weight } = data;
   const margins = new Float64Array(n).fill(model.baseScore);
   const out = new Float64Array(model.treeCount);
   for (let t = 0; t < model.treeCount; t++) {
     model.addTree(t, features, n, d, margins);
-    out[t] = model.objective.loss(labels, margins, group);
+    out[t] = model.objective.loss(labels, margins, group, weight);
   }
   return out;
 }
@@ -410,5 +426,17 @@ function checkDataset(data: GbdtDataset, name: string): void {
   }
   if (data.labels.length !== nRows) {
     throw new RangeError(`trainGbdt: ${name} has ${data.labels.length} labels for ${nRows} rows`);
+  }
+  const { weight } = data;
+  if (weight !== undefined) {
+    if (weight.length !== nRows) {
+      throw new RangeError(`trainGbdt: ${name} has ${weight.length} weights for ${nRows} rows`);
+    }
+    for (let i = 0; i < nRows; i++) {
+      const w = weight[i]!;
+      if (!(w >= 0 && Number.isFinite(w))) {
+        throw new RangeError(`trainGbdt: ${name} weight ${w} at row ${i} is not finite and ≥ 0`);
+      }
+    }
   }
 }

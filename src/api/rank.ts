@@ -1,0 +1,76 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Engine } from '../engine/index.js';
+import { MAX_RANK_ITEMS } from '../ranking/rank-items.js';
+import { IdSchema } from './url-params.js';
+
+export interface RankRoutesOptions {
+  readonly engine: Engine;
+}
+
+const Body = Type.Object(
+  {
+    user_id: IdSchema,
+    items: Type.Array(IdSchema, { minItems: 1, maxItems: MAX_RANK_ITEMS }),
+    /** Request context (device, page, …): accepted for callers' logs; the current features do not read it. */
+    context: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Contribution = Type.Object({
+  feature: Type.String(),
+  /** `null` when the feature is missing for this user and item (no category, no history). */
+  value: Type.Union([Type.Number(), Type.Null()]),
+  contribution: Type.Number(),
+});
+
+const Reply = Type.Object({
+  user_id: Type.String(),
+  ranked_by: Type.String(),
+  model_version: Type.Union([Type.Number(), Type.Null()]),
+  base: Type.Number(),
+  note: Type.Union([Type.String(), Type.Null()]),
+  items: Type.Array(
+    Type.Object({
+      item_id: Type.String(),
+      score: Type.Number(),
+      reason: Type.String(),
+      contributions: Type.Array(Contribution),
+    }),
+  ),
+  unknown_items: Type.Array(Type.String()),
+});
+
+/**
+ * `POST /v1/rank`: the caller's candidates for a user in the re-ranker's order, each with its score and
+ * the features behind it (TreeSHAP: `base` plus every contribution is the score; `reason` names the three
+ * largest in words). Ids the bundle does not know are listed in `unknown_items`, not ranked. Without a
+ * re-ranker the primary model's score orders them and `note` says why.
+ */
+export const rankRoutes: FastifyPluginAsyncTypebox<RankRoutesOptions> = async (app, { engine }) => {
+  app.post('/v1/rank', { schema: { body: Body, response: { 200: Reply } } }, async (request) => {
+    const { user_id: userId, items } = request.body;
+    const result = await engine.rank(userId, items);
+    return {
+      user_id: userId,
+      ranked_by: result.rankedBy,
+      model_version: result.modelVersion,
+      base: result.base,
+      note: result.note,
+      items: result.items.map((item) => ({
+        item_id: item.itemId,
+        score: item.score,
+        reason: item.reason,
+        contributions: item.contributions.map((c) => ({
+          feature: c.feature,
+          value: Number.isFinite(c.value) ? c.value : null,
+          contribution: c.contribution,
+        })),
+      })),
+      unknown_items: [...result.unknown],
+    };
+  });
+};

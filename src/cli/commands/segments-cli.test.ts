@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `attune segments train` as a user runs it: the compiled CLI (`npm test` builds it first) on a small
+ * demo shop, which ends at 2026-11-01, so features are read then.
+ */
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'attune-segments-cli-'));
+const AT = ['--at', '2026-11-01T00:00:00Z'];
+const STORE = ['--data-dir', dir];
+
+async function attune(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+interface TrainSummary {
+  readonly version: number;
+  readonly algorithm: string;
+  readonly users: number;
+  readonly k?: number;
+  readonly k_scores?: { k: number; silhouette: number }[];
+  readonly eps?: number;
+  readonly eps_suggested?: boolean;
+  readonly silhouette: number | null;
+  readonly columns: string[];
+  readonly segments: { id: string; size: number; share: number; description: string }[];
+}
+
+beforeAll(async () => {
+  const demo = await attune(['demo', ...STORE, '--users', '200', '--items', '60', '--days', '30']);
+  expect(demo.code, demo.stderr).toBe(0);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('attune segments train', () => {
+  it('segments the demo shop’s users with k by silhouette and stores versions', async () => {
+    const first = await attune(['segments', 'train', ...STORE, ...AT, '--k-range', '2..6']);
+    expect(first.code, first.stderr).toBe(0);
+    const summary = JSON.parse(first.stdout) as TrainSummary;
+    expect(summary).toMatchObject({ version: 1, algorithm: 'kmeans' });
+    expect(summary.k_scores?.map((s) => s.k)).toEqual([2, 3, 4, 5, 6]);
+    const best = Math.max(...summary.k_scores!.map((s) => s.silhouette));
+    expect(summary.k_scores?.find((s) => s.k === summary.k)?.silhouette).toBe(best);
+    expect(summary.segments).toHaveLength(summary.k!);
+    expect(summary.segments.reduce((sum, s) => sum + s.size, 0)).toBe(summary.users);
+    expect(summary.users).toBeGreaterThan(150);
+    // The demo's shoppers differ by their favourite categories: some segment is named by one.
+    expect(summary.segments.some((s) => / of [a-z]+/.test(s.description))).toBe(true);
+    expect(summary.columns).toContain('recency_days');
+
+    const fixed = await attune([
+      'segments',
+      'train',
+      ...STORE,
+      ...AT,
+      '--k',
+      '3',
+      '--features',
+      'frequency,recency_days',
+    ]);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(JSON.parse(fixed.stdout)).toMatchObject({
+      version: 2,
+      k: 3,
+      columns: ['frequency', 'recency_days'],
+    });
+
+    const dense = await attune(['segments', 'train', ...STORE, ...AT, '--algorithm', 'dbscan']);
+    expect(dense.code, dense.stderr).toBe(0);
+    const dbscan = JSON.parse(dense.stdout) as TrainSummary;
+    expect(dbscan).toMatchObject({ version: 3, algorithm: 'dbscan', eps_suggested: true });
+    expect(dbscan.eps).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('refuses options of the other algorithm and unknown features', async () => {
+    const eps = await attune(['segments', 'train', ...STORE, '--eps', '0.5']);
+    expect(eps.code).toBe(1);
+    expect(eps.stderr).toMatch(/--eps and --min-samples apply to --algorithm dbscan only/);
+    const range = await attune(['segments', 'train', ...STORE, '--k-range', '5..2']);
+    expect(range.code).toBe(1);
+    expect(range.stderr).toMatch(/--k-range must be LOW..HIGH/);
+    const unknown = await attune(['segments', 'train', ...STORE, '--features', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no user feature "nope"/);
+  }, 60_000);
+});

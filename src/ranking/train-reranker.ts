@@ -1,0 +1,488 @@
+import { trainGbdt, type GbdtModel } from '../models/tabular/index.js';
+import type { Recommender, TrainingInput } from '../models/types.js';
+import { generateCandidates, rowProfile } from './candidates.js';
+import { emptySnapshot, itemTimesOf, setItemAt, snapshotAt, type ItemTimes } from './item-snapshot.js';
+import { positionBias, type PositionBias } from './position-bias.js';
+import {
+  meanOutcomeRate,
+  N_RERANK_FEATURES,
+  RERANK_FEATURES,
+  rerankFeatures,
+  type ItemSnapshot,
+} from './rerank-features.js';
+import { Reranker, type RerankerInfo } from './reranker.js';
+
+/**
+ * Training the servable re-ranker, from what the engine served (logged lists with positions and what
+ * followed) or, before anything was served, from the recommender's candidate lists against each user's
+ * next interactions. Either way the lists are cut in time order into a part the trees fit, a part that
+ * stops them early and a later part that judges them against the generator's own order: the re-ranker is
+ * kept only when it wins there by more than one standard error of the paired gain.
+ */
+
+/** One served list as training reads it: bundle indices, positions, logged scores, graded outcomes. */
+export interface LoggedList {
+  /** The user's bundle index (−1: a user the run's matrix does not hold). */
+  readonly user: number;
+  readonly at: number;
+  /** Bundle item indices of the shown items the bundle knows, in served order. */
+  readonly items: Int32Array;
+  /** Each item's served position (0 = top); gaps where an item the bundle lacks was shown. */
+  readonly positions: Int32Array;
+  /** The score each item was served with: the generator's, as serving reports it. */
+  readonly scores: Float64Array;
+  /** What followed: 0 nothing, 1 click, 2 add to cart, 3 purchase (the best outcome of the item). */
+  readonly grades: Float64Array;
+}
+
+/** The items' categories, in the bundle's item index order. */
+export interface ItemCategories {
+  readonly itemCategory: Int32Array;
+  readonly categories: readonly string[];
+}
+
+export interface RerankTrainingOptions {
+  /** The k of the ndcg@k that judges (default 10). */
+  readonly k?: number;
+  /** Fewer usable lists (with an outcome) than this and no re-ranker is trained (default 200). */
+  readonly minLists?: number;
+  /** A list's outcomes count toward items' click rates only this long after it was served (default 1 h). */
+  readonly outcomeDelayMs?: number;
+  readonly trees?: number;
+  /** Return the trained re-ranker even when validation did not choose it (tests and benches look at it). */
+  readonly keepUnchosen?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** What a training attempt found, chosen or not (the bundle records it either way). */
+export interface RerankTraining {
+  readonly reranker: Reranker | null;
+  readonly info: RerankerInfo | null;
+  /** Why no re-ranker was trained or kept, or `null` when one was. */
+  readonly skipped: string | null;
+}
+
+/** Rows of lists laid out for the trees: list q's rows are `offsets[q] .. offsets[q + 1]`. */
+interface ListRows {
+  readonly offsets: Int32Array;
+  readonly rows: Float64Array;
+  /** The regression target (graded outcome, inverse-propensity weighted for logged lists). */
+  readonly target: Float64Array;
+  /** The gain ndcg counts for the row: 2^grade − 1, weighted like the target. */
+  readonly gain: Float64Array;
+}
+
+const NOT_CHOSEN = 'validation did not beat the generator';
+
+const skipped = (why: string): RerankTraining => ({ reranker: null, info: null, skipped: why });
+
+/** From the log's served lists; `input` is the run's training input (bundle index space, with times). */
+export function trainFromLoggedLists(
+  lists: readonly LoggedList[],
+  input: TrainingInput,
+  categories: ItemCategories,
+  options: RerankTrainingOptions = {},
+): RerankTraining {
+  const log = options.log ?? (() => {});
+  const nItems = input.matrix.cols;
+  const sorted = lists.filter((l) => l.items.length >= 2).sort((a, b) => a.at - b.at);
+  const withOutcome = sorted.filter((l) => l.grades.some((g) => g > 0)).length;
+  if (withOutcome < (options.minLists ?? 200)) {
+    return skipped(`${withOutcome} logged lists with an outcome, fewer than ${options.minLists ?? 200}`);
+  }
+  const bias = positionBias(positionRows(sorted), nItems);
+  log(`re-ranker: position weights ${Array.from(bias.weights.slice(0, 10), (w) => w.toFixed(2)).join(' ')}`);
+  const times = itemTimesOf(input);
+  const data = loggedRows(sorted, input, times, categories, bias, options.outcomeDelayMs ?? 3_600_000);
+  const result = fitAndJudge(data, options, log);
+  if (result.skipped !== null) return skipped(result.skipped);
+
+  // The served snapshot: every interaction and every logged list the run read.
+  const shown = new Float64Array(nItems);
+  const outcomes = new Float64Array(nItems);
+  for (const list of sorted) addOutcomes(list, bias, shown, outcomes);
+  const snapshot = snapshotAt(
+    emptySnapshot(nItems, categories.itemCategory, categories.categories, shown, outcomes),
+    times,
+    input.now ?? 0,
+  );
+  const info: RerankerInfo = {
+    ...result.info,
+    source: 'impressions',
+    positionWeights: Array.from(bias.weights),
+  };
+  return result.chosen || options.keepUnchosen === true
+    ? {
+        reranker: new Reranker(result.model, snapshot, info),
+        info,
+        skipped: result.chosen ? null : NOT_CHOSEN,
+      }
+    : { reranker: null, info, skipped: NOT_CHOSEN };
+}
+
+/**
+ * From candidate lists: `generator` fitted on `fit` (the temporal cut's earlier part), `next` each user's
+ * held-out next items (rows by user), features from `fit` alone; the served snapshot from `full`.
+ */
+export function trainFromCandidateLists(
+  generator: Recommender,
+  fit: TrainingInput,
+  next: { readonly indptr: Int32Array; readonly items: Int32Array },
+  full: TrainingInput,
+  categories: ItemCategories,
+  options: RerankTrainingOptions & { readonly candidates?: number; readonly maxUsers?: number } = {},
+): RerankTraining {
+  const log = options.log ?? (() => {});
+  const users: number[] = [];
+  for (let u = 0; u + 1 < next.indptr.length; u++) if (next.indptr[u + 1]! > next.indptr[u]!) users.push(u);
+  const max = options.maxUsers ?? 2_000;
+  const picked =
+    users.length <= max
+      ? users
+      : Array.from({ length: max }, (_, j) => users[Math.floor((j * users.length) / max)]!);
+  if (picked.length < (options.minLists ?? 200)) {
+    return skipped(`${picked.length} users with next interactions, fewer than ${options.minLists ?? 200}`);
+  }
+  const lists = generateCandidates(generator, fit, Int32Array.from(picked), options.candidates ?? 100);
+  const nItems = full.matrix.cols;
+  const snapshot = snapshotAt(
+    emptySnapshot(nItems, categories.itemCategory, categories.categories),
+    itemTimesOf(fit),
+    fit.now ?? 0,
+  );
+  const d = N_RERANK_FEATURES;
+  const total = lists.items.length;
+  const rows = new Float64Array(total * d);
+  const target = new Float64Array(total);
+  const scores = lists.table.column('gen_score');
+  const mark = new Uint8Array(nItems);
+  for (let q = 0; q < lists.users.length; q++) {
+    const user = lists.users[q]!;
+    const from = lists.offsets[q]!;
+    const to = lists.offsets[q + 1]!;
+    const profile = rowProfile(fit, user);
+    rerankFeatures(
+      snapshot,
+      { items: profile.items, times: profile.times },
+      lists.items.subarray(from, to),
+      scores.subarray(from, to),
+      snapshot.now,
+      0,
+      rows.subarray(from * d, to * d),
+    );
+    for (let j = next.indptr[user]!; j < next.indptr[user + 1]!; j++) mark[next.items[j]!] = 1;
+    for (let r = from; r < to; r++) target[r] = mark[lists.items[r]!]!;
+    for (let j = next.indptr[user]!; j < next.indptr[user + 1]!; j++) mark[next.items[j]!] = 0;
+  }
+  const result = fitAndJudge({ offsets: lists.offsets, rows, target, gain: target }, options, log);
+  if (result.skipped !== null) return skipped(result.skipped);
+  const served = snapshotAt(
+    emptySnapshot(nItems, categories.itemCategory, categories.categories),
+    itemTimesOf(full),
+    full.now ?? 0,
+  );
+  const info: RerankerInfo = { ...result.info, source: 'candidates' };
+  return result.chosen || options.keepUnchosen === true
+    ? { reranker: new Reranker(result.model, served, info), info, skipped: result.chosen ? null : NOT_CHOSEN }
+    : { reranker: null, info, skipped: NOT_CHOSEN };
+}
+
+function positionRows(lists: readonly LoggedList[]) {
+  let n = 0;
+  for (const l of lists) n += l.items.length;
+  const item = new Int32Array(n);
+  const position = new Int32Array(n);
+  const clicked = new Uint8Array(n);
+  let at = 0;
+  for (const l of lists) {
+    for (let j = 0; j < l.items.length; j++, at++) {
+      item[at] = l.items[j]!;
+      position[at] = l.positions[j]!;
+      clicked[at] = l.grades[j]! > 0 ? 1 : 0;
+    }
+  }
+  return { item, position, clicked };
+}
+
+const weightAt = (bias: PositionBias, position: number): number =>
+  bias.weights[Math.min(position, bias.weights.length - 1)]!;
+
+/** A list's debiased clicks into the items' shown/outcome counts (the `item_ctr` feature's inputs). */
+function addOutcomes(
+  list: LoggedList,
+  bias: PositionBias,
+  shown: Float64Array,
+  outcomes: Float64Array,
+): void {
+  for (let j = 0; j < list.items.length; j++) {
+    const item = list.items[j]!;
+    shown[item]! += 1;
+    if (list.grades[j]! > 0) outcomes[item]! += weightAt(bias, list.positions[j]!);
+  }
+}
+
+/**
+ * Each logged list's rows, point in time: item values from interactions before the list was served, the
+ * user's history before it, click rates from lists whose outcomes were in before it.
+ */
+function loggedRows(
+  lists: readonly LoggedList[],
+  input: TrainingInput,
+  times: ItemTimes,
+  categories: ItemCategories,
+  bias: PositionBias,
+  outcomeDelayMs: number,
+): ListRows {
+  const nItems = input.matrix.cols;
+  const d = N_RERANK_FEATURES;
+  const offsets = new Int32Array(lists.length + 1);
+  lists.forEach((l, q) => (offsets[q + 1] = offsets[q]! + l.items.length));
+  const total = offsets[lists.length]!;
+  const rows = new Float64Array(total * d);
+  const target = new Float64Array(total);
+  const gain = new Float64Array(total);
+  const shown = new Float64Array(nItems);
+  const outcomes = new Float64Array(nItems);
+  const view = emptySnapshot(nItems, categories.itemCategory, categories.categories, shown, outcomes);
+  const { matrix } = input;
+  const userItems: number[] = [];
+  const userTimes: number[] = [];
+  let released = 0;
+  lists.forEach((list, q) => {
+    // Lists whose outcomes were complete before this one was served feed the click rates.
+    while (released < q && lists[released]!.at + outcomeDelayMs <= list.at) {
+      addOutcomes(lists[released]!, bias, shown, outcomes);
+      released++;
+    }
+    for (const item of list.items) setItemAt(view, times, item, list.at);
+    view.now = list.at;
+    userItems.length = 0;
+    userTimes.length = 0;
+    if (list.user >= 0 && list.user < matrix.rows && input.times !== undefined) {
+      for (let k = matrix.indptr[list.user]!; k < matrix.indptr[list.user + 1]!; k++) {
+        if (input.times[k]! >= list.at) continue;
+        userItems.push(matrix.indices[k]!);
+        userTimes.push(input.times[k]!);
+      }
+    }
+    const from = offsets[q]!;
+    const to = offsets[q + 1]!;
+    rerankFeatures(
+      view,
+      { items: Int32Array.from(userItems), times: Float64Array.from(userTimes) },
+      list.items,
+      list.scores,
+      list.at,
+      meanOutcomeRate(view),
+      rows.subarray(from * d, to * d),
+    );
+    for (let j = 0; j < list.items.length; j++) {
+      const w = weightAt(bias, list.positions[j]!);
+      target[from + j] = list.grades[j]! * w;
+      gain[from + j] = (2 ** list.grades[j]! - 1) * w;
+    }
+  });
+  return { offsets, rows, target, gain };
+}
+
+type Judged =
+  | { readonly skipped: string }
+  | {
+      readonly skipped: null;
+      readonly chosen: boolean;
+      readonly model: GbdtModel;
+      readonly info: Omit<RerankerInfo, 'source'>;
+    };
+
+/** Lists in time order: the first 60% fit, the next 20% stop early, the last 20% judge. */
+function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line: string) => void): Judged {
+  const nLists = data.offsets.length - 1;
+  const fitEnd = Math.floor(nLists * 0.6);
+  const stopEnd = Math.floor(nLists * 0.8);
+  const part = (from: number, to: number) => {
+    const a = data.offsets[from]!;
+    const b = data.offsets[to]!;
+    return {
+      features: data.rows.subarray(a * N_RERANK_FEATURES, b * N_RERANK_FEATURES),
+      labels: data.target.subarray(a, b),
+      nRows: b - a,
+      nFeatures: N_RERANK_FEATURES,
+    };
+  };
+  const fit = part(0, fitEnd);
+  const stop = part(fitEnd, stopEnd);
+  if (fit.nRows === 0 || stop.nRows === 0) return { skipped: 'too few lists to fit and stop early' };
+  const { model } = trainGbdt(
+    fit,
+    {
+      objective: 'regression',
+      nTrees: options.trees ?? 300,
+      learningRate: 0.05,
+      maxDepth: 3,
+      // Squared error's hessian is 1 per row: leaves of at least 20 rows.
+      minChildWeight: 20,
+      lambda: 1,
+      earlyStoppingRounds: 20,
+    },
+    stop,
+  );
+  const k = options.k ?? 10;
+  const judged = part(stopEnd, nLists);
+  const predicted = judged.nRows === 0 ? new Float64Array(0) : model.predictMargin(judged.features);
+  const base = data.offsets[stopEnd]!;
+  const diffs: number[] = [];
+  let sumModel = 0;
+  let sumGen = 0;
+  for (let q = stopEnd; q < nLists; q++) {
+    const from = data.offsets[q]!;
+    const to = data.offsets[q + 1]!;
+    const genRank = (r: number): number => data.rows[r * N_RERANK_FEATURES + 1]!;
+    const gen = ndcgOf(data.gain, from, to, k, (a, b) => genRank(a) - genRank(b));
+    if (Number.isNaN(gen)) continue;
+    const re = ndcgOf(data.gain, from, to, k, (a, b) => {
+      const x = predicted[a - base]!;
+      const y = predicted[b - base]!;
+      return y > x ? 1 : y < x ? -1 : genRank(a) - genRank(b);
+    });
+    sumModel += re;
+    sumGen += gen;
+    diffs.push(re - gen);
+  }
+  if (diffs.length < 2) return { skipped: 'no judged list has an outcome' };
+  const ndcg = sumModel / diffs.length;
+  const generatorNdcg = sumGen / diffs.length;
+  const gain = ndcg - generatorNdcg;
+  let squares = 0;
+  for (const x of diffs) squares += (x - gain) ** 2;
+  const gainStandardError = Math.sqrt(squares / (diffs.length - 1) / diffs.length);
+  const chosen = gain > 0 && gain > gainStandardError;
+  const gains = model.gainImportance();
+  let totalGain = 0;
+  for (const g of gains) totalGain += g;
+  const importances = RERANK_FEATURES.map((feature, f) => ({
+    feature,
+    gain: totalGain > 0 ? gains[f]! / totalGain : 0,
+  }))
+    .sort((a, b) => b.gain - a.gain)
+    .slice(0, 5);
+  log(
+    `re-ranker: ${fitEnd} lists fit, ${stopEnd - fitEnd} stop, ${diffs.length} judged; ndcg@${k} ` +
+      `${ndcg.toFixed(4)} vs generator ${generatorNdcg.toFixed(4)} (± ${gainStandardError.toFixed(4)}): ` +
+      `${chosen ? 'chosen' : 'not chosen'}, ${model.treeCount} trees`,
+  );
+  return {
+    skipped: null,
+    chosen,
+    model,
+    info: {
+      trainLists: fitEnd,
+      validationLists: diffs.length,
+      k,
+      ndcg,
+      generatorNdcg,
+      gainStandardError,
+      trees: model.treeCount,
+      importances,
+    },
+  };
+}
+
+/** ndcg@k of rows `from .. to` in the order `compare` gives (NaN when the list has no gain). */
+export function ndcgOf(
+  gain: Float64Array,
+  from: number,
+  to: number,
+  k: number,
+  compare: (a: number, b: number) => number,
+): number {
+  const order = Array.from({ length: to - from }, (_, j) => from + j).sort(compare);
+  const ideal = Array.from(gain.subarray(from, to)).sort((a, b) => b - a);
+  let dcg = 0;
+  let idcg = 0;
+  for (let r = 0; r < Math.min(k, order.length); r++) {
+    dcg += gain[order[r]!]! / Math.log2(r + 2);
+    idcg += ideal[r]! / Math.log2(r + 2);
+  }
+  return idcg > 0 ? dcg / idcg : NaN;
+}
+
+export type { ItemSnapshot };
+
+/** A re-ranker trained on earlier logged lists, judged on later ones (`bench/rerank.ts`). */
+export interface WindowJudgement {
+  readonly training: RerankTraining;
+  readonly lists: number;
+  /** Mean ndcg@k over the later lists with an outcome: re-ranked and in the generator's (score) order. */
+  readonly ndcg: number;
+  readonly generatorNdcg: number;
+  /** The same with gains weighted by inverse examination propensity (what an unbiased log would show). */
+  readonly ipsNdcg: number;
+  readonly ipsGeneratorNdcg: number;
+}
+
+/**
+ * Trains on `earlier` and ranks each of `later` by the result. Rows are point in time for both (each list's
+ * features from what came before it), so the later window is judged on features as fresh as a retrain at
+ * each list would give: an upper bound on a re-ranker whose snapshot is only as fresh as its bundle.
+ */
+export function judgeLaterWindow(
+  earlier: readonly LoggedList[],
+  later: readonly LoggedList[],
+  input: TrainingInput,
+  categories: ItemCategories,
+  options: RerankTrainingOptions = {},
+): WindowJudgement {
+  const training = trainFromLoggedLists(earlier, input, categories, { ...options, keepUnchosen: true });
+  const reranker = training.reranker;
+  const all = [...earlier, ...later].filter((l) => l.items.length >= 2).sort((a, b) => a.at - b.at);
+  const weights = training.info?.positionWeights ?? [1];
+  const bias: PositionBias = {
+    weights: Float64Array.from(weights),
+    relative: Float64Array.from(weights, (w) => 1 / w),
+  };
+  const rows = loggedRows(
+    all,
+    input,
+    itemTimesOf(input),
+    categories,
+    bias,
+    options.outcomeDelayMs ?? 3_600_000,
+  );
+  const laterFrom = later.length === 0 ? Infinity : Math.min(...later.map((l) => l.at));
+  const k = options.k ?? 10;
+  const sums = { ndcg: 0, gen: 0, ips: 0, ipsGen: 0, n: 0 };
+  all.forEach((list, q) => {
+    if (list.at < laterFrom || reranker === null) return;
+    const from = rows.offsets[q]!;
+    const to = rows.offsets[q + 1]!;
+    const predicted = reranker.model.predictMargin(
+      rows.rows.subarray(from * N_RERANK_FEATURES, to * N_RERANK_FEATURES),
+    );
+    const rawGain = Float64Array.from(list.grades, (g) => 2 ** g - 1);
+    const genRank = (r: number): number => rows.rows[r * N_RERANK_FEATURES + 1]!;
+    const byGen = (a: number, b: number) => genRank(a) - genRank(b);
+    const byModel = (a: number, b: number) => {
+      const x = predicted[a - from]!;
+      const y = predicted[b - from]!;
+      return y > x ? 1 : y < x ? -1 : genRank(a) - genRank(b);
+    };
+    const shifted = new Float64Array(to);
+    shifted.set(rawGain, from);
+    const gen = ndcgOf(shifted, from, to, k, byGen);
+    if (Number.isNaN(gen)) return;
+    sums.ndcg += ndcgOf(shifted, from, to, k, byModel);
+    sums.gen += gen;
+    sums.ips += ndcgOf(rows.gain, from, to, k, byModel);
+    sums.ipsGen += ndcgOf(rows.gain, from, to, k, byGen);
+    sums.n++;
+  });
+  const n = Math.max(1, sums.n);
+  return {
+    training,
+    lists: sums.n,
+    ndcg: sums.ndcg / n,
+    generatorNdcg: sums.gen / n,
+    ipsNdcg: sums.ips / n,
+    ipsGeneratorNdcg: sums.ipsGen / n,
+  };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { CatalogIndex, type Item } from '../catalog/index.js';
+import { GbdtModel } from '../models/tabular/index.js';
+import { emptySnapshot } from '../ranking/item-snapshot.js';
+import { N_RERANK_FEATURES, RERANK_FEATURES } from '../ranking/rerank-features.js';
+import { Reranker } from '../ranking/reranker.js';
+import { ModelBundle } from '../training/bundle.js';
+import { fixedBundle, profileOf } from '../../test/fixed-scores.js';
+import { runPipeline } from './pipeline.js';
+import { compileRules } from './rules.js';
+import { defaultStages } from './stages.js';
+
+const NOW = 1_700_000_000_000;
+const N_ITEMS = 40;
+const itemIds = Array.from({ length: N_ITEMS }, (_, i) => `i${i}`);
+const items: Item[] = itemIds.map((id, i) => ({
+  id,
+  categories: [i % 2 === 0 ? 'even' : 'odd'],
+  tags: [],
+  price: null,
+  available: true,
+  createdAt: NOW - 100 * 86_400_000,
+  expiresAt: null,
+  attributes: {},
+  updatedAt: NOW,
+}));
+// The model ranks i0 first, i39 last.
+const scores = itemIds.map((_, i) => 1 - i / N_ITEMS);
+
+/**
+ * A one-stump re-ranker: +1 for items nobody took (`item_log_count` ≤ 0.5), 0 otherwise. The snapshot
+ * gives counts to items 0..29 only, so it puts i30..i39 (the model's last) first.
+ */
+function stumpBundle(): ModelBundle {
+  const base = fixedBundle(itemIds, scores, NOW);
+  const f = RERANK_FEATURES.indexOf('item_log_count');
+  const model = GbdtModel.fromJSON({
+    format: 'attune-gbdt',
+    version: 2,
+    objective: 'reg:squarederror',
+    baseScore: 0,
+    nFeatures: N_RERANK_FEATURES,
+    treeStart: [0, 3],
+    feature: [f, -1, -1],
+    threshold: [0.5, 0, 0],
+    defaultLeft: [1, 0, 0],
+    left: [1, -1, -1],
+    right: [2, -1, -1],
+    value: [0, 1, 0],
+    gain: [1, 0, 0],
+    cover: [40, 10, 30],
+  });
+  const snapshot = emptySnapshot(N_ITEMS, new Int32Array(N_ITEMS).fill(-1), []);
+  for (let i = 0; i < 30; i++) snapshot.itemCount[i] = 5;
+  snapshot.now = NOW;
+  const info = {
+    source: 'impressions' as const,
+    trainLists: 0,
+    validationLists: 0,
+    k: 10,
+    ndcg: 0,
+    generatorNdcg: 0,
+    gainStandardError: 0,
+    trees: 1,
+    importances: [],
+  };
+  return new ModelBundle(
+    base.info,
+    base.userIds,
+    base.itemIds,
+    base.models,
+    new Reranker(model, snapshot, info),
+  );
+}
+
+const request = (rules?: ReturnType<typeof compileRules>) => ({
+  requestId: 'r',
+  userId: 'u',
+  n: 5,
+  excludeSeen: true,
+  filter: null,
+  now: NOW,
+  ...(rules ? { rules } : {}),
+});
+
+describe('re-rank stage', () => {
+  const catalog = new CatalogIndex(items);
+
+  it('orders the model’s candidates by the re-ranker, keeps the model’s scores and says so', () => {
+    const bundle = stumpBundle();
+    const result = runPipeline(defaultStages, request(), profileOf(bundle), bundle, catalog);
+    expect(result.items.map((i) => i.itemId)).toEqual(['i30', 'i31', 'i32', 'i33', 'i34']);
+    expect(result.items[0]!.score).toBeCloseTo(scores[30]!, 6);
+    expect(result.items[0]!.reason.text).toMatch(/ordered by the re-ranker/);
+    // The same bundle without a re-ranker serves the model's order.
+    const plain = fixedBundle(itemIds, scores, NOW);
+    const served = runPipeline(defaultStages, request(), profileOf(plain), plain, catalog);
+    expect(served.items.map((i) => i.itemId)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+  });
+
+  it('leaves rules and pins in force after it', () => {
+    const bundle = stumpBundle();
+    const rules = compileRules({ pin: ['i5:1'], exclude: ['i31'], max_per_category: 2 });
+    const result = runPipeline(defaultStages, request(rules), profileOf(bundle), bundle, catalog);
+    const ids = result.items.map((i) => i.itemId);
+    expect(ids[1]).toBe('i5');
+    expect(ids).not.toContain('i31');
+    const evens = ids.filter((id) => Number(id.slice(1)) % 2 === 0 && id !== 'i5');
+    expect(evens.length).toBeLessThanOrEqual(2);
+    expect(ids[0]).toBe('i30');
+  });
+});
