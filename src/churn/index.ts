@@ -170,7 +170,7 @@ export {
   type StoreValidation,
   type UserChurnScore,
 } from './from-store.js';
-export { ServedChurnModel } from './serving.js';
+export { servedChurnModel } from './serving.js';
 export {
   reportLine,
   validateOverTime,

@@ -34,12 +34,12 @@ import {
   type ServingPlan,
 } from '../experiments/index.js';
 import { OnlineFeatures, type FeatureRow } from '../features/index.js';
-import { ServedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
-import { ServedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
+import { servedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
+import { servedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import { openStore, type ArtifactInfo, type Store } from '../store/index.js';
+import { openStore, ServedArtifact, type ArtifactInfo, type Store } from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
   BundleDecodeError,
@@ -143,9 +143,9 @@ export class Engine {
   /** Online feature values of active users and items, kept current by every committed event. */
   private readonly features: OnlineFeatures;
   /** The newest churn model `attune churn train` stored; polled like the bundle. */
-  private readonly churnModel: ServedChurnModel;
+  private readonly churnModel: ServedArtifact<ChurnScorer>;
   /** The newest segmentation `attune segments train` stored; polled like the bundle. */
-  private readonly segmentModel: ServedSegments;
+  private readonly segmentModel: ServedArtifact<SegmentModel>;
   private readonly profileSettings: ProfileSettings;
   /**
    * Stored users (traits) by id, `null` for ids with no stored row, so that serving a user nobody has
@@ -195,11 +195,11 @@ export class Engine {
       config.featureCacheBytes,
       now,
     );
-    this.churnModel = new ServedChurnModel(store, (version, error) => {
+    this.churnModel = servedChurnModel(store, (version, error) => {
       metrics.errors.inc({ where: 'churn-load' });
       logger.error({ err: error, version }, `churn model version ${version} cannot be loaded; not retried`);
     });
-    this.segmentModel = new ServedSegments(store, (version, error) => {
+    this.segmentModel = servedSegments(store, (version, error) => {
       metrics.errors.inc({ where: 'segments-load' });
       logger.error({ err: error, version }, `segments version ${version} cannot be loaded; not retried`);
     });
@@ -322,7 +322,7 @@ export class Engine {
 
   // --- churn --------------------------------------------------------------------------------------
 
-  /** Loads the newest stored churn model if it is newer than the serving one (see `ServedChurnModel`). */
+  /** Loads the newest stored churn model if it is newer than the serving one (see `ServedArtifact`). */
   async refreshChurnModel(): Promise<void> {
     await this.churnModel.refresh();
   }
@@ -347,7 +347,7 @@ export class Engine {
 
   // --- segments -----------------------------------------------------------------------------------
 
-  /** Loads the newest stored segmentation if it is newer than the serving one (see `ServedSegments`). */
+  /** Loads the newest stored segmentation if it is newer than the serving one (see `ServedArtifact`). */
   async refreshSegments(): Promise<void> {
     await this.segmentModel.refresh();
   }

@@ -139,7 +139,7 @@ export function describeSegments(
       size,
       share: size / n,
       features: named.map((candidate) => candidate.feature),
-      text: compose(
+      text: composePhrases(
         named.map((candidate) => candidate.parts),
         options.noun ?? DESCRIBE_DEFAULTS.noun,
       ),
@@ -162,7 +162,7 @@ function phraseWords(phrase: FeaturePhrase): string {
  * One noun phrase from the parts (words before the noun in order of distinctiveness, the most distinctive
  * feature's noun, words after), then the asides after commas. Without any part, the asides alone.
  */
-function compose(phrases: readonly FeaturePhrase[], defaultNoun: string): string {
+export function composePhrases(phrases: readonly FeaturePhrase[], defaultNoun: string): string {
   const before: string[] = [];
   const after: string[] = [];
   const asides: string[] = [];

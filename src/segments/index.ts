@@ -59,4 +59,4 @@ export {
   type SegmentTrainingOptions,
 } from './train.js';
 export { loadSegmentModel, trainSegments } from './from-store.js';
-export { ServedSegments } from './serving.js';
+export { servedSegments } from './serving.js';

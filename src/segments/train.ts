@@ -16,7 +16,13 @@ import {
   type SegmentColumn,
 } from './behavior.js';
 import { dbscan, suggestEps } from './dbscan.js';
-import { DESCRIBE_DEFAULTS, describeSegments, type FeatureEffect, type FeaturePhrase } from './describe.js';
+import {
+  composePhrases,
+  DESCRIBE_DEFAULTS,
+  describeSegments,
+  type FeatureEffect,
+  type FeaturePhrase,
+} from './describe.js';
 import { chooseK, kmeans, silhouetteScore, type KScore } from './kmeans.js';
 import {
   SEGMENTS_FORMAT_VERSION,
@@ -341,34 +347,15 @@ function describe(matrix: Matrix, n: number, labels: Int32Array): StoredSegment[
  * "frequent mobile buyers", not "mobile frequent buyers".
  */
 export function composeDescription(phrases: readonly FeaturePhrase[]): string {
-  const ordered = [
-    ...phrases.filter((p) => typeof p !== 'string' && p.noun !== undefined),
-    ...phrases.filter((p) => typeof p === 'string' || p.noun === undefined),
-  ];
-  const before: string[] = [];
-  const after: string[] = [];
-  const asides: string[] = [];
-  let noun: string | undefined;
-  for (const phrase of ordered) {
-    if (typeof phrase === 'string') {
-      asides.push(phrase);
-      continue;
-    }
-    if (phrase.before !== undefined) before.push(phrase.before);
-    if (phrase.after !== undefined) after.push(phrase.after);
-    noun ??= phrase.noun;
-  }
-  const hasHead = before.length + after.length > 0 || noun !== undefined;
-  const head = hasHead ? [...before, noun ?? DESCRIBE_DEFAULTS.noun, ...after].join(' ') : undefined;
-  const text = [...(head === undefined ? [] : [head]), ...asides].join(', ');
-  return text === '' ? 'typical on every feature' : text;
+  const ordered = [...phrases.filter(hasNoun), ...phrases.filter((p) => !hasNoun(p))];
+  return composePhrases(ordered, DESCRIBE_DEFAULTS.noun);
 }
 
-/** Per label, each column's mean in the segment and in the rest. */
 function hasNoun(phrase: FeaturePhrase): boolean {
   return typeof phrase !== 'string' && phrase.noun !== undefined;
 }
 
+/** Per label, each column's mean in the segment and in the rest. */
 function segmentMeans(
   raw: Float64Array,
   n: number,

@@ -18,6 +18,7 @@ export type {
   UserItemTotal,
 } from './types.js';
 export { StoreClosedError, StoreReadonlyError, StoreSchemaError } from './errors.js';
+export { ServedArtifact } from './served-artifact.js';
 export {
   DATABASE_FILE,
   SqliteStore,

@@ -1,31 +1,19 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBuiltCli } from '../run-built-cli.js';
 
 /**
  * `attune churn train|evaluate|score` on the store's events as a user runs them: the compiled CLI (`npm
  * test` builds it first) on a small demo shop, whose planted lapses give churn to learn. The shop ends at
  * 2026-11-01, so every command is told that is now.
  */
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'attune-churn-cli-'));
 const NOW = ['--now', '2026-11-01T00:00:00Z'];
 const STORE = ['--data-dir', dir];
 
-async function attune(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const attune = (args: readonly string[]) => runBuiltCli(args);
 
 interface ReportLine {
   readonly model: string;

@@ -1,17 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBuiltCli } from '../run-built-cli.js';
 
 /**
  * `attune churn evaluate` and `attune segments evaluate` as a user runs them: the compiled CLI (`npm test`
  * builds it first) on small generated customer tables.
  */
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'attune-tabular-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,15 +17,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-async function attune(args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+const attune = (args: readonly string[]) => runBuiltCli(args);
 
 /**
  * 600 customers: churn is likely on a monthly contract with short tenure; `id` is an identifier,
