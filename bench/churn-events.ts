@@ -15,6 +15,11 @@
  * training period (newest training cutoff 1997-07-03 or 1997-04-02, judged at 1997-10-01, labels to
  * 1997-12-30), never on an evaluation cut; the 180-day window leaves no such cut in its training period.
  *
+ * Features: RFM and recent windows from the feature store, a purchase tenure, and the churn-side ratios
+ * computed from them (`churnColumns`: recency over tenure, purchases per 30 days of tenure, recency over
+ * the usual gap between purchases), by the same function serving uses. `--validate` runs every feature
+ * variant on the two in-period cuts and states which has the highest mean trees' AUC; `ADOPTED` is it.
+ *
  * Two settings, each with its cutoffs stated in the output:
  * - 90-day window: train at 1997-10-01 and the cutoffs stacked below it (labels to 1997-12-30), evaluate
  *   at 1998-04-01 (labels to 1998-06-30);
@@ -25,8 +30,11 @@
  * Target (issue 10): the trees' AUC at or above logistic regression's and above the recency-only one.
  *
  *   node --import tsx bench/churn-events.ts [--window DAYS --train-cutoff DATE --eval-cutoff DATE]
+ *     [--features rfm|rfm+tenure|rfm+tenure+derived]
+ *   node --import tsx bench/churn-events.ts --validate
  *
- * Prints one JSON line per model and setting, then one summary line per setting.
+ * Prints one JSON line per model and setting, then one summary line per setting (`--validate`: one per
+ * variant with its mean AUCs over the cuts, then the choice).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,8 +89,10 @@ const VARIANTS: readonly Variant[] = [
 ];
 
 /**
- * The variant the two settings run: the one `--validate` ranked first on the in-period cuts (mean of the
- * trees' AUC over both; see `validate`), never chosen on an evaluation cut.
+ * The variant the two settings run: the one `--validate` ranked first on the in-period cuts (mean trees'
+ * AUC over both, never an evaluation cut). Measured: rfm 0.7733 (cut a 0.7767, b 0.7698), rfm+tenure
+ * 0.7732, rfm+tenure+derived 0.7757 (a 0.7762, b 0.7751); logistic regression 0.7748 / 0.7753 / 0.7748.
+ * With the ratios the trees are above logistic regression on both cuts; without, below on the mean.
  */
 const ADOPTED = 'rfm+tenure+derived';
 

@@ -857,9 +857,71 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
           '',
         ],
         ['Telco, best of 10 initialisations: inertia ratio', part('bestOf10')?.['ratio'], '≤ 1.01'],
-        ['blobs k = 32: seconds (ours)', side('ours')?.['seconds'], ''],
+        ['blobs k = 32: seconds (ours, two threads)', side('ours')?.['seconds'], ''],
+        ['blobs k = 32: seconds (ours, one thread)', side('oneThread')?.['seconds'], ''],
+        [
+          'helper threads start, before the timed fit (a server starts them once)',
+          side('ours')?.['helpersStartSeconds'],
+          '',
+        ],
         ['blobs k = 32: seconds (scikit-learn, same run)', side('sklearn')?.['seconds'], ''],
         ['ratio ours / scikit-learn', blobs?.['secondsRatio'], '≤ 1.5'],
+      ]),
+      '',
+    );
+  }
+  const features = names.has('features') ? load(dir, 'features') : null;
+  if (features) {
+    const line = (measure: string, held?: string) =>
+      features.lines.find(
+        (l) => l['measure'] === measure && (held === undefined || l['features_held'] === held),
+      );
+    const update = line('update');
+    out.push(
+      ...simpleSection('Feature store: online updates and ingestion (`bench/features.ts`)', features, [
+        [
+          `online update per event (${String(update?.['users'])} users, ${String(update?.['items'])} items held, ${String(update?.['events'])} events)`,
+          `${num(update?.['us_per_event'], 2)} µs`,
+          '< 50 µs',
+        ],
+        ['memory held by the online features', `${String(update?.['held_mb'])} MB`, ''],
+        [
+          'POST /v1/events (in process, 500 per request): every user and item held',
+          `${String(line('ingest', 'all users and items')?.['events_per_s'])} events/s`,
+          '≥ 30,000',
+        ],
+        [
+          'POST /v1/events: nothing held (features load on first read)',
+          `${String(line('ingest', 'none')?.['events_per_s'])} events/s`,
+          '≥ 30,000',
+        ],
+      ]),
+      '',
+    );
+  }
+  const dbscan = names.has('dbscan') ? load(dir, 'dbscan') : null;
+  const dl = dbscan?.lines[0];
+  if (dbscan && dl) {
+    const ours = dl['ours'] as Json | undefined;
+    const sk = dl['sklearn'] as Json | undefined;
+    out.push(
+      ...simpleSection('DBSCAN: 100,000 points in 2-D, blobs and noise (`bench/dbscan.ts`)', dbscan, [
+        [
+          'eps (knee of the k-distance curve) / min_samples',
+          `${num(dl['eps'], 4)} / ${String(dl['minSamples'])}`,
+          '',
+        ],
+        ['seconds (ours)', ours?.['seconds'], '< 2'],
+        ['seconds (scikit-learn, same run)', sk?.['seconds'], ''],
+        ['ratio ours / scikit-learn', dl['secondsRatio'], ''],
+        [
+          'clusters / noise / core (ours)',
+          `${String(ours?.['clusters'])} / ${String(ours?.['noise'])} / ${String(ours?.['core'])}`,
+          `scikit-learn: ${String(sk?.['clusters'])} / ${String(sk?.['noise'])} / ${String(sk?.['core'])}`,
+        ],
+        ['core sets equal', String(dl['coreEqual']), 'true'],
+        ['adjusted Rand index on core points', dl['ariCore'], '1.0'],
+        ['every label equal (border and noise too)', String(dl['labelsEqual']), ''],
       ]),
       '',
     );

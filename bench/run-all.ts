@@ -32,6 +32,9 @@ const ALL = [
   'simulate',
   'kmeans',
   'churn-table',
+  'features',
+  'dbscan',
+  'churn-events',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
