@@ -899,6 +899,36 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const churnEvents = names.has('churn-events') ? load(dir, 'churn-events') : null;
+  if (churnEvents) {
+    const models = churnEvents.lines.filter((l) => typeof l['model'] === 'string' && l['validate'] !== true);
+    const summaries = churnEvents.lines.filter((l) => l['summary'] === true && l['validate'] !== true);
+    out.push(
+      `## Churn from events: CDNOW purchase log (\`bench/churn-events.ts\`; measured ${churnEvents.measured_at})`,
+      '',
+      'Churned = no purchase in [cutoff, cutoff + window). Features from the feature store before each cutoff;',
+      'training rows stacked over cutoffs every 30 days up to the training cutoff; tuned on a split of the training',
+      "users; judged at the later cutoff. Target: the trees' AUC ≥ logistic regression's and > recency-only.",
+      '',
+      '| window | train cutoffs (labels until) | eval cutoff (labels until) | churn rate train / eval | model | AUC | PR-AUC | Brier | log loss | ECE | train s |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...models.map(
+        (m) =>
+          `| ${String(m['window_days'])} d | ${String(m['train_earliest_cutoff'])} … ${String(m['train_cutoff'])} ` +
+          `(${String(m['train_labels_until'])}) | ${String(m['eval_cutoff'])} (${String(m['eval_labels_until'])}) | ` +
+          `${num(m['train_churn_rate'], 3)} / ${num(m['eval_churn_rate'], 3)} | ${String(m['model'])} | ` +
+          `${num(m['auc'])} | ${num(m['pr_auc'])} | ${num(m['brier'])} | ${num(m['logloss'])} | ${num(m['ece'])} | ` +
+          `${num(m['train_s'], 2)} |`,
+      ),
+      '',
+      ...summaries.map(
+        (l) =>
+          `- ${String(l['window_days'])}-day window: trees − logistic AUC ${String(l['gbdt_auc_minus_logreg'])}, ` +
+          `trees − recency ${String(l['gbdt_auc_minus_recency'])}; target met: ${String(l['target_met'])}.`,
+      ),
+      '',
+    );
+  }
   const dbscan = names.has('dbscan') ? load(dir, 'dbscan') : null;
   const dl = dbscan?.lines[0];
   if (dbscan && dl) {

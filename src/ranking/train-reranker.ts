@@ -1,4 +1,4 @@
-import { trainGbdt, type GbdtModel } from '../models/tabular/index.js';
+import { trainGbdt, type GbdtDataset, type GbdtModel, type GbdtParams } from '../models/tabular/index.js';
 import type { Recommender, TrainingInput } from '../models/types.js';
 import { generateCandidates, rowProfile } from './candidates.js';
 import { emptySnapshot, itemTimesOf, setItemAt, snapshotAt, type ItemTimes } from './item-snapshot.js';
@@ -49,10 +49,28 @@ export interface RerankTrainingOptions {
   /** A list's outcomes count toward items' click rates only this long after it was served (default 1 h). */
   readonly outcomeDelayMs?: number;
   readonly trees?: number;
+  /**
+   * What the trees fit (default 'regression'). 'regression': squared error on the IPS-scaled grade,
+   * unbiased for relevance (Joachims et al. 2017) but noisy (a click at position 9 is a target of 4.5).
+   * 'binary': log loss on "any outcome", each row weighted by its inverse propensity; 'rank': LambdaRank
+   * on the grades, each row's weight on the pairs it wins. Both score better on the (debiased) validation
+   * lists but neither is unbiased: a weight on every row rescales positions without removing the
+   * examination curve from the labels, and LambdaRank's pairs only form against unclicked rows, which
+   * sit lower more often; on a log where position alone drives clicks both learn position through
+   * `gen_rank` (reranker.test.ts), which on 200 re-ranked candidates would prop up the generator's order.
+   */
+  readonly objective?: RerankObjective;
+  /**
+   * After validation chose the tree count, refit on every list (the validation lists are the newest,
+   * the ones most like what serving will see) with that many trees (default true).
+   */
+  readonly refitOnAll?: boolean;
   /** Return the trained re-ranker even when validation did not choose it (tests and benches look at it). */
   readonly keepUnchosen?: boolean;
   readonly log?: (line: string) => void;
 }
+
+export type RerankObjective = 'rank' | 'binary' | 'regression';
 
 /** What a training attempt found, chosen or not (the bundle records it either way). */
 export interface RerankTraining {
@@ -68,6 +86,9 @@ interface ListRows {
   readonly rows: Float64Array;
   /** The regression target (graded outcome, inverse-propensity weighted for logged lists). */
   readonly target: Float64Array;
+  /** The graded outcome as logged (0..3) and its inverse-propensity weight (1 for candidate lists). */
+  readonly grades: Float64Array;
+  readonly weights: Float64Array;
   /** The gain ndcg counts for the row: 2^grade − 1, weighted like the target. */
   readonly gain: Float64Array;
 }
@@ -174,7 +195,18 @@ export function trainFromCandidateLists(
     for (let r = from; r < to; r++) target[r] = mark[lists.items[r]!]!;
     for (let j = next.indptr[user]!; j < next.indptr[user + 1]!; j++) mark[next.items[j]!] = 0;
   }
-  const result = fitAndJudge({ offsets: lists.offsets, rows, target, gain: target }, options, log);
+  const result = fitAndJudge(
+    {
+      offsets: lists.offsets,
+      rows,
+      target,
+      gain: target,
+      grades: target,
+      weights: new Float64Array(total).fill(1),
+    },
+    options,
+    log,
+  );
   if (result.skipped !== null) return skipped(result.skipped);
   const served = snapshotAt(
     emptySnapshot(nItems, categories.itemCategory, categories.categories),
@@ -241,6 +273,8 @@ function loggedRows(
   const rows = new Float64Array(total * d);
   const target = new Float64Array(total);
   const gain = new Float64Array(total);
+  const grades = new Float64Array(total);
+  const weights = new Float64Array(total);
   const shown = new Float64Array(nItems);
   const outcomes = new Float64Array(nItems);
   const view = emptySnapshot(nItems, categories.itemCategory, categories.categories, shown, outcomes);
@@ -280,9 +314,11 @@ function loggedRows(
       const w = weightAt(bias, list.positions[j]!);
       target[from + j] = list.grades[j]! * w;
       gain[from + j] = (2 ** list.grades[j]! - 1) * w;
+      grades[from + j] = list.grades[j]!;
+      weights[from + j] = w;
     }
   });
-  return { offsets, rows, target, gain };
+  return { offsets, rows, target, gain, grades, weights };
 }
 
 type Judged =
@@ -294,40 +330,52 @@ type Judged =
       readonly info: Omit<RerankerInfo, 'source'>;
     };
 
+/** The trees' data set for lists `from .. to` under `objective` (labels, weights, query groups). */
+function partOf(data: ListRows, objective: RerankObjective, from: number, to: number): GbdtDataset {
+  const a = data.offsets[from]!;
+  const b = data.offsets[to]!;
+  const grades = data.grades.subarray(a, b);
+  const base = {
+    features: data.rows.subarray(a * N_RERANK_FEATURES, b * N_RERANK_FEATURES),
+    nRows: b - a,
+    nFeatures: N_RERANK_FEATURES,
+  };
+  if (objective === 'regression') return { ...base, labels: data.target.subarray(a, b) };
+  const weight = data.weights.subarray(a, b);
+  if (objective === 'binary') return { ...base, labels: grades.map((g) => (g > 0 ? 1 : 0)), weight };
+  const group = new Int32Array(to - from);
+  for (let q = from; q < to; q++) group[q - from] = data.offsets[q + 1]! - data.offsets[q]!;
+  return { ...base, labels: grades, weight, group };
+}
+
+function paramsFor(objective: RerankObjective, trees: number): Partial<GbdtParams> {
+  const shared = { nTrees: trees, learningRate: 0.05, maxDepth: 3, lambda: 1, earlyStoppingRounds: 30 };
+  switch (objective) {
+    // Squared error's hessian is 1 per row: leaves of at least 20 rows.
+    case 'regression':
+      return { ...shared, objective: 'regression', minChildWeight: 20 };
+    // Log loss's hessian is p(1 − p) ≈ 0.1 per row at a 10% outcome rate: leaves of some 50 rows.
+    case 'binary':
+      return { ...shared, objective: 'binary', minChildWeight: 5 };
+    // LambdaRank's hessians are small pair sums; lists of 10 with one or two outcomes.
+    case 'rank':
+      return { ...shared, objective: 'rank', minChildWeight: 1, rankEvalAt: 10, rankTruncation: 10 };
+  }
+}
+
 /** Lists in time order: the first 60% fit, the next 20% stop early, the last 20% judge. */
 function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line: string) => void): Judged {
   const nLists = data.offsets.length - 1;
   const fitEnd = Math.floor(nLists * 0.6);
   const stopEnd = Math.floor(nLists * 0.8);
-  const part = (from: number, to: number) => {
-    const a = data.offsets[from]!;
-    const b = data.offsets[to]!;
-    return {
-      features: data.rows.subarray(a * N_RERANK_FEATURES, b * N_RERANK_FEATURES),
-      labels: data.target.subarray(a, b),
-      nRows: b - a,
-      nFeatures: N_RERANK_FEATURES,
-    };
-  };
-  const fit = part(0, fitEnd);
-  const stop = part(fitEnd, stopEnd);
+  const objective = options.objective ?? 'regression';
+  const fit = partOf(data, objective, 0, fitEnd);
+  const stop = partOf(data, objective, fitEnd, stopEnd);
   if (fit.nRows === 0 || stop.nRows === 0) return { skipped: 'too few lists to fit and stop early' };
-  const { model } = trainGbdt(
-    fit,
-    {
-      objective: 'regression',
-      nTrees: options.trees ?? 300,
-      learningRate: 0.05,
-      maxDepth: 3,
-      // Squared error's hessian is 1 per row: leaves of at least 20 rows.
-      minChildWeight: 20,
-      lambda: 1,
-      earlyStoppingRounds: 20,
-    },
-    stop,
-  );
+  const params = paramsFor(objective, options.trees ?? 300);
+  const { model } = trainGbdt(fit, params, stop);
   const k = options.k ?? 10;
-  const judged = part(stopEnd, nLists);
+  const judged = partOf(data, objective, stopEnd, nLists);
   const predicted = judged.nRows === 0 ? new Float64Array(0) : model.predictMargin(judged.features);
   const base = data.offsets[stopEnd]!;
   const diffs: number[] = [];
@@ -356,7 +404,18 @@ function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line:
   for (const x of diffs) squares += (x - gain) ** 2;
   const gainStandardError = Math.sqrt(squares / (diffs.length - 1) / diffs.length);
   const chosen = gain > 0 && gain > gainStandardError;
-  const gains = model.gainImportance();
+  // The judged lists are the newest: once they have measured the model, the served one learns from them
+  // too, with the tree count early stopping chose (a refit's own early stopping would need lists it then
+  // could not learn from).
+  const served =
+    options.refitOnAll === false || model.treeCount === 0
+      ? model
+      : trainGbdt(partOf(data, objective, 0, nLists), {
+          ...params,
+          nTrees: model.treeCount,
+          earlyStoppingRounds: 0,
+        }).model;
+  const gains = served.gainImportance();
   let totalGain = 0;
   for (const g of gains) totalGain += g;
   const importances = RERANK_FEATURES.map((feature, f) => ({
@@ -368,12 +427,12 @@ function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line:
   log(
     `re-ranker: ${fitEnd} lists fit, ${stopEnd - fitEnd} stop, ${diffs.length} judged; ndcg@${k} ` +
       `${ndcg.toFixed(4)} vs generator ${generatorNdcg.toFixed(4)} (± ${gainStandardError.toFixed(4)}): ` +
-      `${chosen ? 'chosen' : 'not chosen'}, ${model.treeCount} trees`,
+      `${chosen ? 'chosen' : 'not chosen'}, ${model.treeCount} trees (${objective})`,
   );
   return {
     skipped: null,
     chosen,
-    model,
+    model: served,
     info: {
       trainLists: fitEnd,
       validationLists: diffs.length,
