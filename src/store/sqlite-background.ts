@@ -30,6 +30,14 @@ export class BackgroundWriter {
     this.worker.on('exit', () => fail(new Error('the store background thread has stopped')));
   }
 
+  /**
+   * Whether the thread is alive to do its periodic work (checkpoints, indexing events by item). When it
+   * has died the store does that work inline instead.
+   */
+  get running(): boolean {
+    return this.failure === null;
+  }
+
   /** Resolves once the rows are committed by the background thread. */
   write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);

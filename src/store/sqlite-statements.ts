@@ -18,9 +18,14 @@ import type {
   UserParams,
   UserRow,
 } from './rows.js';
+import { ITEM_EVENTS_THROUGH_KEY } from './sqlite-schema.js';
 
 const EVENT_COLUMNS =
   'seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id';
+/** The same columns qualified by the alias `e`, for joins. */
+const EVENT_COLUMNS_OF_E = EVENT_COLUMNS.split(', ')
+  .map((column) => `e.${column}`)
+  .join(', ');
 const ITEM_COLUMNS = 'id, categories, tags, price, available, created_at, expires_at, attributes, updated_at';
 const IMPRESSION_COLUMNS = 'request_id, user_id, created_at, surface, model, model_version, fallback, items';
 
@@ -46,8 +51,36 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
-    itemEvents: db.prepare<[itemId: string, since: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
+    // An item's window in two parts (sqlite-item-events.ts): what item_events covers, then the log beyond it.
+    // CROSS JOIN fixes the loop order: a reverse range of item_events' key, then each event by its rowid.
+    itemEventsIndexed: db.prepare<
+      [itemId: string, since: number, throughSeq: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS_OF_E} FROM item_events AS x CROSS JOIN events AS e ON e.seq = x.seq
+       WHERE x.item_id = ? AND x.ts >= ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
+    ),
+    // A rowid range: the events appended since the last catch-up (one background tick's worth normally; more
+    // while the thread is behind, e.g. under sustained peak ingestion, which makes this scan longer).
+    itemEventsTail: db.prepare<[afterSeq: number, itemId: string, since: number, limit: number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND item_id = ? AND ts >= ?
+       ORDER BY ts DESC, seq DESC LIMIT ?`,
+    ),
+    // How far item_events goes and how far the log goes; 0 for either when there is nothing yet.
+    itemEventsPosition: db.prepare<[], { readonly through: number; readonly last: number }>(
+      `SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}'), 0)
+                AS through,
+              coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS last`,
+    ),
+    // In key order, so the B-tree is walked item by item, each leaf dirtied once per chunk.
+    indexItemEvents: db.prepare<[afterSeq: number, throughSeq: number]>(
+      `INSERT INTO item_events (item_id, ts, seq)
+       SELECT item_id, ts, seq FROM events WHERE seq > ? AND seq <= ? AND item_id IS NOT NULL
+       ORDER BY item_id, ts, seq`,
+    ),
+    setItemEventsThrough: db.prepare<[json: string]>(
+      `INSERT INTO meta (key, value) VALUES ('${ITEM_EVENTS_THROUGH_KEY}', ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
     ),
     scanEvents: db.prepare<[afterSeq: number, throughSeq: number, limit: number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,

@@ -1,16 +1,32 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import type { TrackedEvent } from '../events/types.js';
 import { StoreReadonlyError, StoreSchemaError } from './errors.js';
-import { DATABASE_FILE, openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite.js';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './sqlite-schema.js';
+import {
+  DATABASE_FILE,
+  INLINE_ITEM_INDEX_BEHIND,
+  openSqliteStore,
+  type SqliteStore,
+  type SqliteStoreOptions,
+} from './sqlite.js';
+import { itemEventsCatchUp } from './sqlite-item-events.js';
+import {
+  ITEM_EVENTS_THROUGH_KEY,
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  migrate,
+  readSchemaVersion,
+} from './sqlite-schema.js';
+import { prepareStatements } from './sqlite-statements.js';
 import { describeStoreContract, event, item } from './store.contract.js';
 
 /**
@@ -49,6 +65,7 @@ const SQLITE_MODULE = new URL('./sqlite.ts', import.meta.url).href;
 
 const tempDirs: string[] = [];
 const opened: SqliteStore[] = [];
+const rawConnections: Database.Database[] = [];
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'attune-store-'));
@@ -63,11 +80,91 @@ function track(store: SqliteStore): SqliteStore {
 }
 
 afterEach(async () => {
+  for (const db of rawConnections.splice(0)) db.close();
   for (const store of opened.splice(0)) await store.close();
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describeStoreContract('sqlite', async () => openSqliteStore({ dataDir: join(tempDir(), 'data') }));
+
+/** A store whose background thread is alive but never runs its timer: nothing indexes events by item. */
+function openWithoutCatchUp(options: SqliteStoreOptions): SqliteStore {
+  return track(openWithCheckpointEvery(2 ** 30, options));
+}
+
+/** A second, raw connection to a store's file, closed by the shared afterEach. */
+function rawConnection(dataDir: string, options: Database.Options = {}): Database.Database {
+  const db = new Database(join(dataDir, DATABASE_FILE), options);
+  db.pragma('busy_timeout = 5000');
+  rawConnections.push(db);
+  return db;
+}
+
+/**
+ * The log read directly, as `itemEvents` did with V4's index: the reference the derived index must match.
+ * Also reports the index's state: its rows, its mark and the log position.
+ */
+function logReader(dataDir: string) {
+  const db = rawConnection(dataDir, { readonly: true });
+  const reference = db
+    .prepare<[string, number, number], string>(
+      'SELECT event_id FROM events WHERE item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
+    )
+    .pluck();
+  const state = db.prepare<[], { rows: number; through: number; last: number; withItem: number }>(
+    `SELECT (SELECT count(*) FROM item_events) AS rows,
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}') AS through,
+            coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS last,
+            (SELECT count(*) FROM events WHERE item_id IS NOT NULL) AS withItem`,
+  );
+  return {
+    reference: (itemId: string, since = Number.MIN_SAFE_INTEGER, limit = 100) =>
+      reference.all(itemId, since, limit),
+    state: () => state.get(),
+  };
+}
+
+/** Catches `item_events` up from a connection of its own, in chunks of `chunk` log positions. */
+function catchUpFrom(dataDir: string, chunk: number): number {
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  try {
+    db.pragma('busy_timeout = 5000');
+    return itemEventsCatchUp(db, prepareStatements(db), chunk)();
+  } finally {
+    db.close();
+  }
+}
+
+const T = Date.UTC(2025, 0, 1);
+const ITEMS = ['i0', 'i1', 'i2', 'i3', 'i4'];
+
+/** Events over five items (and some about none), with timestamps out of order and tied across batches. */
+function itemStream(prefix: string, count: number): TrackedEvent[] {
+  return Array.from({ length: count }, (_, i) =>
+    event({
+      eventId: `${prefix}${i}`,
+      itemId: i % 7 === 6 ? null : ITEMS[i % ITEMS.length]!,
+      userId: `u${i % 3}`,
+      timestamp: T + ((i * 37) % 11) * 1000,
+    }),
+  );
+}
+
+const eventIds = (list: readonly TrackedEvent[]): string[] => list.map((e) => e.eventId);
+
+/** `itemEvents` against the log read directly, over items, `since` bounds (ties included) and limits. */
+async function expectItemEventsExact(store: SqliteStore, log: ReturnType<typeof logReader>): Promise<void> {
+  for (const itemId of [...ITEMS, 'nothing']) {
+    for (const since of [undefined, T + 3000, T + 10_000, T + 11_000]) {
+      for (const limit of [undefined, 0, 1, 4, 1000]) {
+        const got = eventIds(await store.itemEvents(itemId, { since, limit }));
+        expect(got, `itemEvents(${itemId}, since ${since}, limit ${limit})`).toEqual(
+          log.reference(itemId, since, limit),
+        );
+      }
+    }
+  }
+}
 
 describe('SqliteStore', () => {
   it('creates the data directory and keeps data across close and reopen', async () => {
@@ -339,11 +436,250 @@ describe('SqliteStore', () => {
     });
   });
 
+  describe('the item index (item_events, filled after the commit)', () => {
+    it('is not written by the acknowledged append: the commit leaves item_events and its mark alone', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir });
+      const log = logReader(dataDir);
+      await store.appendEvents(itemStream('a', 300), { createMissingItems: true });
+      await store.appendEvents(itemStream('b', 200), { createMissingItems: false });
+      expect(log.state()).toEqual({ rows: 0, through: 0, last: 500, withItem: 430 });
+    });
+
+    it('keeps itemEvents exact while the index lags behind the log', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      const log = logReader(dataDir);
+      await store.appendEvents(itemStream('a', 150), { createMissingItems: false });
+      await store.appendEvents(itemStream('b', 80), { createMissingItems: false });
+      expect(log.state()?.rows).toBe(0);
+      expect(log.reference('i1', Number.MIN_SAFE_INTEGER, 1000)).toHaveLength(38);
+      await expectItemEventsExact(store, log);
+    });
+
+    it('keeps itemEvents exact once caught up, in chunks, and with a new tail after that', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      const log = logReader(dataDir);
+      await store.appendEvents(itemStream('a', 200), { createMissingItems: false });
+      expect(catchUpFrom(dataDir, 7)).toBe(200);
+      expect(log.state()).toEqual({ rows: 172, through: 200, last: 200, withItem: 172 });
+      await expectItemEventsExact(store, log);
+      // Indexed part and tail together; the tail's timestamps interleave with the indexed ones.
+      await store.appendEvents(itemStream('b', 90), { createMissingItems: false });
+      expect(log.state()?.through).toBe(200);
+      await expectItemEventsExact(store, log);
+      expect(catchUpFrom(dataDir, 1000)).toBe(90);
+      expect(catchUpFrom(dataDir, 1000)).toBe(0);
+      expect(log.state()).toEqual({ rows: 250, through: 290, last: 290, withItem: 250 });
+      await expectItemEventsExact(store, log);
+    });
+
+    it('agrees with the log through any interleaving of appends and catch-ups', async () => {
+      type Step =
+        | { readonly kind: 'append'; readonly events: readonly { item: number | null; ts: number }[] }
+        | { readonly kind: 'catchUp'; readonly chunk: number };
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        fc.record({
+          kind: fc.constant('append' as const),
+          events: fc.array(
+            fc.record({
+              item: fc.option(fc.integer({ min: 0, max: 2 })),
+              ts: fc.integer({ min: 0, max: 4 }),
+            }),
+            { minLength: 1, maxLength: 12 },
+          ),
+        }),
+        fc.record({ kind: fc.constant('catchUp' as const), chunk: fc.integer({ min: 1, max: 10 }) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+          const dataDir = tempDir();
+          // No background thread, and far fewer events than make this writer catch up by itself.
+          const store = track(
+            openSqliteStore({ dataDir, backgroundCheckpoints: false, synchronous: 'NORMAL' }),
+          );
+          const log = logReader(dataDir);
+          let next = 0;
+          for (const current of steps) {
+            if (current.kind === 'catchUp') catchUpFrom(dataDir, current.chunk);
+            else {
+              const batch = current.events.map(({ item: index, ts }) =>
+                event({
+                  eventId: `e${next++}`,
+                  itemId: index === null ? null : `i${index}`,
+                  timestamp: T + ts,
+                }),
+              );
+              await store.appendEvents(batch, { createMissingItems: false });
+            }
+            for (const itemId of ['i0', 'i1', 'i2']) {
+              for (const [since, limit] of [
+                [undefined, undefined],
+                [T + 2, 1000],
+                [T + 1, 3],
+                [undefined, 1],
+              ] as const) {
+                expect(eventIds(await store.itemEvents(itemId, { since, limit }))).toEqual(
+                  log.reference(itemId, since, limit),
+                );
+              }
+            }
+          }
+          await store.close();
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    it('is caught up by the background thread on its timer', async () => {
+      const dataDir = tempDir();
+      const store = track(openWithCheckpointEvery(20, { dataDir, synchronous: 'NORMAL' }));
+      const log = logReader(dataDir);
+      await store.appendEvents(itemStream('a', 700), { createMissingItems: false });
+      // The bound only turns a thread that never catches up into a failure instead of a hang.
+      for (let waited = 0; log.state()?.through !== 700 && waited < 20_000; waited += 20) {
+        await new Promise((tick) => setTimeout(tick, 20));
+      }
+      expect(log.state()).toEqual({ rows: 600, through: 700, last: 700, withItem: 600 });
+      await expectItemEventsExact(store, log);
+    });
+
+    it('is caught up after the commits of a writer without the background thread', async () => {
+      const dataDir = tempDir();
+      const store = track(openSqliteStore({ dataDir, backgroundCheckpoints: false, synchronous: 'NORMAL' }));
+      const log = logReader(dataDir);
+      const all = itemStream('a', INLINE_ITEM_INDEX_BEHIND);
+      await store.appendEvents(all.slice(0, -1), { createMissingItems: false });
+      expect(log.state()?.through).toBe(0);
+      await store.appendEvents(all.slice(-1), { createMissingItems: false });
+      const withItem = all.filter((e) => e.itemId !== null).length;
+      expect(log.state()).toEqual({
+        rows: withItem,
+        through: INLINE_ITEM_INDEX_BEHIND,
+        last: INLINE_ITEM_INDEX_BEHIND,
+        withItem,
+      });
+      await expectItemEventsExact(store, log);
+    });
+
+    it("is filled from the stored events when a V4 database is upgraded, and V4's index is dropped", async () => {
+      const dataDir = tempDir();
+      mkdirSync(dataDir, { recursive: true });
+      const old = new Database(join(dataDir, DATABASE_FILE));
+      try {
+        old.pragma('journal_mode = WAL');
+        expect(migrate(old, MIGRATIONS.slice(0, 4))).toBe(4);
+        const insert = old.prepare<[string, string | null, number]>(
+          `INSERT INTO events (event_id, name, user_id, item_id, ts, received_at, context, properties)
+           VALUES (?, 'product_viewed', 'u1', ?, ?, 0, '{}', '{}')`,
+        );
+        old.transaction(() => {
+          for (const e of itemStream('v4-', 400)) insert.run(e.eventId, e.itemId, e.timestamp);
+        })();
+        const indexes = old.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_item_ts'`).all();
+        expect(indexes).toHaveLength(1);
+      } finally {
+        old.close();
+      }
+
+      const store = openWithoutCatchUp({ dataDir });
+      expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
+      const log = logReader(dataDir);
+      expect(log.state()).toEqual({ rows: 343, through: 400, last: 400, withItem: 343 });
+      const db = rawConnection(dataDir, { readonly: true });
+      expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_item_ts'`).all()).toEqual([]);
+      await expectItemEventsExact(store, log);
+      // New events beyond the backfill are the tail until something catches up.
+      await store.appendEvents(itemStream('new-', 60), { createMissingItems: false });
+      expect(log.state()?.through).toBe(400);
+      await expectItemEventsExact(store, log);
+    });
+
+    it('starts empty with its mark at 0 on a new database', () => {
+      const dataDir = tempDir();
+      openWithoutCatchUp({ dataDir });
+      expect(logReader(dataDir).state()).toEqual({ rows: 0, through: 0, last: 0, withItem: 0 });
+    });
+
+    it('gives a reader on another thread each event once while the index catches up', async () => {
+      const dataDir = tempDir();
+      // The thread catches up every few milliseconds, so the reader's snapshots fall before, between and
+      // after catch-ups: an event read from both parts, or from neither, would show as a duplicate or a gap.
+      const writer = track(openWithCheckpointEvery(5, { dataDir, synchronous: 'NORMAL' }));
+      await writer.appendEvents([event({ eventId: 'seed', itemId: 'hot', timestamp: T })], {
+        createMissingItems: false,
+      });
+      const target = 40 * 125;
+      const worker = new Worker(
+        `
+        const { parentPort, workerData } = require('node:worker_threads');
+        (async () => {
+          (await import('tsx/esm/api')).register();
+          const { openSqliteStore } = await import(workerData.module);
+          const store = openSqliteStore({ dataDir: workerData.dataDir, readonly: true });
+          parentPort.postMessage('ready');
+          const reads = [];
+          while (true) {
+            const seq = await store.lastEventSeq();
+            const got = await store.itemEvents('hot', { limit: Number.MAX_SAFE_INTEGER });
+            const ids = got.map((e) => e.eventId);
+            const ordered = got.every((e, i) => i === 0 || got[i - 1].timestamp >= e.timestamp);
+            reads.push([seq, ids.length, new Set(ids).size, ordered]);
+            if (ids.length >= workerData.target) break;
+          }
+          await store.close();
+          parentPort.postMessage(reads);
+        })();
+        `,
+        { eval: true, workerData: { module: SQLITE_MODULE, dataDir, target } },
+      );
+      const ready = new Promise<void>((resolveReady, reject) => {
+        worker.once('message', () => resolveReady());
+        worker.once('error', reject);
+      });
+      await ready;
+      const result = new Promise<[number, number, number, boolean][]>((resolvePromise, reject) => {
+        worker.once('message', resolvePromise);
+        worker.once('error', reject);
+      });
+      let done = false;
+      void result.finally(() => (done = true)).catch(() => undefined);
+      // Every second event of the stream is about 'hot' (ties and late timestamps included).
+      for (let batch = 0; !done && batch < 2000; batch++) {
+        const events = Array.from({ length: 250 }, (_, i) =>
+          event({
+            eventId: `w${batch}-${i}`,
+            itemId: i % 2 === 0 ? 'hot' : 'cold',
+            timestamp: T + ((batch * 250 + i) % 97),
+          }),
+        );
+        await writer.appendEvents(events, { createMissingItems: false });
+        await new Promise((tick) => setTimeout(tick, 1));
+      }
+      const reads = await result;
+      await worker.terminate();
+
+      expect(reads.length).toBeGreaterThan(2);
+      for (const [index, [seq, length, distinct, ordered]] of reads.entries()) {
+        expect(distinct).toBe(length);
+        expect(ordered).toBe(true);
+        // 'seed' (seq 1), then every even seq: at least what the position read just before promised.
+        expect(length).toBeGreaterThanOrEqual(1 + Math.floor(seq / 2));
+        expect(length).toBeGreaterThanOrEqual(reads[index - 1]?.[1] ?? 0);
+      }
+      expect(reads.at(-1)?.[1]).toBeGreaterThanOrEqual(target);
+    });
+  });
+
   describe('schema', () => {
     it('records the schema version and protects it from setMeta', async () => {
       const store = track(openSqliteStore({ dataDir: tempDir() }));
       expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
       await expect(store.setMeta('schema_version', 99)).rejects.toThrow(/managed by the store/);
+      // The item index's mark is the store's too: moving it would hide events from itemEvents.
+      await expect(store.setMeta(ITEM_EVENTS_THROUGH_KEY, 10 ** 9)).rejects.toThrow(/managed by the store/);
+      expect(await store.getMeta(ITEM_EVENTS_THROUGH_KEY)).toBe(0);
     });
 
     it('applies later migrations to an existing database, once', async () => {
@@ -415,6 +751,28 @@ describe('SqliteStore', () => {
         expect(plan('SELECT * FROM events WHERE request_id = ? ORDER BY seq', 'r')).toMatch(
           /USING INDEX events_request/,
         );
+        // An item's window: a range of item_events' key in its order, each event by rowid; then the tail,
+        // a rowid range of events.
+        const indexed = plan(
+          `SELECT e.* FROM item_events AS x CROSS JOIN events AS e ON e.seq = x.seq
+           WHERE x.item_id = ? AND x.ts >= ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
+          'i',
+          0,
+          10,
+          10,
+        );
+        expect(indexed).toMatch(/SEARCH x USING PRIMARY KEY \(item_id=\? AND ts>\?\)/);
+        expect(indexed).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+        expect(indexed).not.toMatch(/TEMP B-TREE/);
+        expect(
+          plan(
+            'SELECT * FROM events WHERE seq > ? AND item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
+            0,
+            'i',
+            0,
+            10,
+          ),
+        ).toMatch(/SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/);
       } finally {
         db.close();
       }

@@ -15,6 +15,7 @@ import {
   artifactParams,
   eventFromRow,
   eventParams,
+  type EventRow,
   experimentFromRow,
   exposureFromRow,
   exposureParams,
@@ -28,8 +29,14 @@ import {
   userItemFromRow,
   userParams,
 } from './rows.js';
-import { SCHEMA_VERSION_KEY, assertReadableSchema, migrate } from './sqlite-schema.js';
+import {
+  ITEM_EVENTS_THROUGH_KEY,
+  SCHEMA_VERSION_KEY,
+  assertReadableSchema,
+  migrate,
+} from './sqlite-schema.js';
 import { BackgroundWriter } from './sqlite-background.js';
+import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
   AppendOptions,
@@ -64,9 +71,9 @@ export interface SqliteStoreOptions {
   /** How long a statement waits for another connection's lock before failing (default 5 s). */
   readonly busyTimeoutMs?: number;
   /**
-   * Checkpoint the WAL from a background thread instead of inside commits (default: true for the main
-   * read-write store). Secondary writers (the training worker) leave it off and checkpoint inline, off the
-   * serving thread anyway.
+   * Checkpoint the WAL and index new events by item (`item_events`) from a background thread instead of
+   * inside or after commits (default: true for the main read-write store). Secondary writers (the training
+   * worker) leave it off and do both inline, off the serving thread anyway.
    */
   readonly backgroundCheckpoints?: boolean;
 }
@@ -100,11 +107,21 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
  * Every event dirties about two random index leaf pages (user index, event-id index), and each dirty page
  * is written whole to the WAL and fsynced: with 4 KiB pages a batch of 500 wrote ~4 MB. 2 KiB pages halve
  * that; measured ~33.5k events/s against ~30k at 4 KiB (bench/ingest.ts, 3 runs each). Rows stay well
- * inside a page, so no overflow pages.
+ * inside a page, so no overflow pages. The same arithmetic is why the item index is not a third index on
+ * `events`: as one (schema V4) it dirtied a third random leaf per event inside the acknowledged commit and
+ * cost ~22% of ingestion. It is the derived table `item_events` instead, filled after the commit by the
+ * background thread (schema V5, `sqlite-item-events.ts`).
  */
 const PAGE_SIZE = 2048;
-/** How often the background thread checkpoints the WAL. */
+/** How often the background thread indexes new events by item and checkpoints the WAL. */
 const CHECKPOINT_INTERVAL_MS = 500;
+/**
+ * A writer without the background thread indexes new events by item itself once this many log positions
+ * are unindexed, after the commit that crossed it (never inside it). Until then `itemEvents` reads them
+ * from the log's tail, a rowid range this short costs well under a millisecond; a larger mark would make
+ * that scan longer, a smaller one would add a transaction (and its fsync) to more of its appends.
+ */
+export const INLINE_ITEM_INDEX_BEHIND = 1_000;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 
 /**
@@ -167,6 +184,8 @@ interface Open {
   readonly putItems: (items: readonly Item[]) => void;
   readonly appendImpressions: (impressions: readonly Impression[]) => void;
   readonly appendExposures: (exposures: readonly Exposure[]) => void;
+  readonly itemEvents: (itemId: string, since: number, limit: number) => EventRow[];
+  readonly catchUpItemEvents: () => number;
 }
 
 /** An `appendEvents` call waiting for the next group commit. */
@@ -236,6 +255,8 @@ export class SqliteStore implements Store {
       appendExposures: db.transaction((exposures: readonly Exposure[]) => {
         for (const exposure of exposures) statements.insertExposure.run(...exposureParams(exposure));
       }).immediate,
+      itemEvents: itemEventsReader(db, statements),
+      catchUpItemEvents: itemEventsCatchUp(db, statements),
     };
   }
 
@@ -284,6 +305,22 @@ export class SqliteStore implements Store {
         }
       }
     }
+    this.#indexItemsInline(open);
+  }
+
+  /**
+   * Without a (live) background thread nothing else indexes new events by item, so this writer does, in
+   * its own transactions after the appends committed: the appends are acknowledged already and do not
+   * wait for it. Reads stay exact either way; this only keeps the tail they scan short. A failure (another
+   * connection holding the write lock past busy_timeout) is left for the next commit to retry.
+   */
+  #indexItemsInline(open: Open): void {
+    if (this.background?.running) return;
+    try {
+      if (itemEventsBehind(open.statements) >= INLINE_ITEM_INDEX_BEHIND) open.catchUpItemEvents();
+    } catch {
+      // Nothing depends on the index being current.
+    }
   }
 
   async userItems(userId: string): Promise<UserItemTotal[]> {
@@ -298,12 +335,13 @@ export class SqliteStore implements Store {
     return statements.userEvents.all(userId, since, limit).map(eventFromRow);
   }
 
+  /** `item_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-item-events.ts`). */
   async itemEvents(itemId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
-    const { statements } = this.#connection();
+    const open = this.#connection();
     const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
     assertCount('limit', limit, 0);
     const since = options.since ?? Number.MIN_SAFE_INTEGER;
-    return statements.itemEvents.all(itemId, since, limit).map(eventFromRow);
+    return open.itemEvents(itemId, since, limit).map(eventFromRow);
   }
 
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
@@ -520,8 +558,8 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: JsonValue): Promise<void> {
     const { statements } = this.#writable('set metadata');
-    if (key === SCHEMA_VERSION_KEY) {
-      throw new Error(`The meta key "${key}" is managed by the store's migrations and cannot be set`);
+    if (key === SCHEMA_VERSION_KEY || key === ITEM_EVENTS_THROUGH_KEY) {
+      throw new Error(`The meta key "${key}" is managed by the store and cannot be set`);
     }
     statements.setMeta.run(key, JSON.stringify(value));
   }
