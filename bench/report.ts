@@ -929,6 +929,38 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const rerank = names.has('rerank') ? load(dir, 'rerank') : null;
+  if (rerank) {
+    const quality = rerank.lines.find((l) => l['bench'] === 'rerank-quality');
+    const cost = rerank.lines.find((l) => l['bench'] === 'rerank-cost');
+    out.push(
+      ...simpleSection(
+        `Re-ranker on the demo shop's logged lists (\`bench/rerank.ts\`: ${String(quality?.['users'])} shoppers, ${String(quality?.['days'])} simulated days, the last ${String(quality?.['test_days'])} judged)`,
+        rerank,
+        [
+          [
+            'lists trained on / judged (with an outcome)',
+            `${String(quality?.['train_lists'])} / ${String(quality?.['test_lists_with_outcome'])}`,
+            '',
+          ],
+          [
+            'ndcg@10 re-ranked / generator order (raw outcomes)',
+            `${num(quality?.['ndcg10_reranked'])} / ${num(quality?.['ndcg10_generator'])}`,
+            '',
+          ],
+          ['lift', quality?.['lift'], '≥ 0.10'],
+          ['lift on position-debiased outcomes', quality?.['ips_lift'], ''],
+          ['kept by the training-side validation', String(quality?.['chosen_by_validation']), ''],
+          [
+            `re-rank of ${String(cost?.['candidates'])} candidates, ${String(cost?.['trees'])} trees: p50 / p99 ms per call`,
+            `${num(cost?.['p50_ms'], 3)} / ${num(cost?.['p99_ms'], 3)}`,
+            'p99 < 2 ms',
+          ],
+        ],
+      ),
+      '',
+    );
+  }
   const dbscan = names.has('dbscan') ? load(dir, 'dbscan') : null;
   const dl = dbscan?.lines[0];
   if (dbscan && dl) {

@@ -35,6 +35,7 @@ const ALL = [
   'features',
   'dbscan',
   'churn-events',
+  'rerank',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
