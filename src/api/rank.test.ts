@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { call, ingest, openTestApp, type TestApp } from '../../test/helpers.js';
 import type { Engine } from '../engine/index.js';
-import { fitRecommender, type ModelName, type Recommender } from '../models/index.js';
 import { DAY, plantedLog } from '../ranking/fixtures.js';
 import { rankItems } from '../ranking/rank-items.js';
 import { trainFromLoggedLists } from '../ranking/train-reranker.js';
-import { ModelBundle } from '../training/bundle.js';
+import { popularityBundle } from '../training/bundle-fixture.js';
 import { rankRoutes } from './rank.js';
 
 interface RankReply {
@@ -61,7 +60,6 @@ describe('POST /v1/rank with a trained re-ranker', () => {
   // The planted log: clicks follow each user's favourite category, which the generator's scores lack.
   const planted = plantedLog(300, 6, 0.85, (fav) => (fav ? 0.5 : 0.05));
   const { reranker } = trainFromLoggedLists(planted.lists, planted.input, planted.categories);
-  const ids = (n: number, p: string) => Array.from({ length: n }, (_, j) => `${p}${j}`);
   const user = 11;
   const { matrix, times } = planted.input;
   const slice = (from: number, to: number) => ({
@@ -76,21 +74,7 @@ describe('POST /v1/rank with a trained re-ranker', () => {
   };
   let app: FastifyInstance;
   beforeAll(async () => {
-    const popularity = await fitRecommender('popularity', planted.input, { halfLifeDays: null });
-    const info = {
-      version: 4,
-      trainedAt: 1,
-      position: 1,
-      cutoff: 1,
-      primary: 'popularity' as const,
-      eventsRead: 0,
-      users: 300,
-      items: 60,
-      interactions: 0,
-      fitSeconds: {},
-    };
-    const models = new Map<ModelName, Recommender>([['popularity', popularity]]);
-    const bundle = new ModelBundle(info, ids(300, 'u'), ids(60, 'i'), models, reranker);
+    const bundle = await popularityBundle(planted.input, reranker);
     // The route's one dependency: the engine's rank, here over a bundle holding the trained re-ranker.
     const engine = {
       rank: (_userId: string, itemIds: readonly string[]) =>

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitRecommender, type ModelName, type Recommender } from '../models/index.js';
-import { ModelBundle } from '../training/bundle.js';
+import { popularityBundle } from '../training/bundle-fixture.js';
 import { DAY, plantedLog } from './fixtures.js';
 import { rankItems } from './rank-items.js';
 import { trainFromLoggedLists } from './train-reranker.js';
@@ -8,21 +7,8 @@ import { trainFromLoggedLists } from './train-reranker.js';
 describe('rankItems (POST /v1/rank)', async () => {
   const planted = plantedLog(300, 6, 0.85, (fav) => (fav ? 0.5 : 0.05));
   const { reranker } = trainFromLoggedLists(planted.lists, planted.input, planted.categories);
-  const popularity = await fitRecommender('popularity', planted.input, { halfLifeDays: null });
-  const models = new Map<ModelName, Recommender>([['popularity', popularity]]);
-  const info = {
-    version: 4,
-    trainedAt: 1,
-    position: 1,
-    cutoff: 1,
-    primary: 'popularity' as const,
-    eventsRead: 0,
-    users: 300,
-    items: 60,
-    interactions: 0,
-    fitSeconds: {},
-  };
-  const ids = (n: number, p: string) => Array.from({ length: n }, (_, j) => `${p}${j}`);
+  const withReranker = await popularityBundle(planted.input, reranker);
+  const withoutReranker = await popularityBundle(planted.input);
   const user = 11;
   const { matrix, times } = planted.input;
   const profile = {
@@ -35,8 +21,7 @@ describe('rankItems (POST /v1/rank)', async () => {
   const asked = ['i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'nope', 'i7'];
 
   it('ranks by the re-ranker, with reasons whose contributions and base sum to the score', () => {
-    const bundle = new ModelBundle(info, ids(300, 'u'), ids(60, 'i'), models, reranker);
-    const result = rankItems(bundle, profile, asked, 21 * DAY);
+    const result = rankItems(withReranker, profile, asked, 21 * DAY);
     expect(result.rankedBy).toBe('reranker');
     expect(result.unknown).toEqual(['nope']);
     expect(result.items).toHaveLength(7);
@@ -53,13 +38,12 @@ describe('rankItems (POST /v1/rank)', async () => {
   });
 
   it('without a re-ranker ranks by the model and says so', () => {
-    const bundle = new ModelBundle(info, ids(300, 'u'), ids(60, 'i'), models);
-    const result = rankItems(bundle, profile, asked, 21 * DAY);
+    const result = rankItems(withoutReranker, profile, asked, 21 * DAY);
     expect(result.rankedBy).toBe('popularity');
     expect(result.note).toMatch(/no re-ranker/);
     expect(result.unknown).toEqual(['nope']);
     const all = new Float32Array(60);
-    popularity.score(profile, all);
+    withoutReranker.models.get('popularity')!.score(profile, all);
     expect(result.items.map((i) => i.score)).toEqual(
       asked
         .filter((id) => id !== 'nope')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitRecommender, type ModelName, type Recommender } from '../models/index.js';
 import { ModelBundle } from '../training/bundle.js';
+import { popularityBundle } from '../training/bundle-fixture.js';
 import { DAY, plantedLog } from './fixtures.js';
 import { positionBias } from './position-bias.js';
 import { trainFromLoggedLists } from './train-reranker.js';
@@ -117,22 +117,7 @@ describe('re-ranker trained on logged lists', () => {
 
   it('round-trips through a bundle with bit-identical scores; older bundles read without one', async () => {
     const { reranker } = trainFromLoggedLists(planted.lists, planted.input, planted.categories);
-    const popularity = await fitRecommender('popularity', planted.input, { halfLifeDays: null });
-    const models = new Map<ModelName, Recommender>([['popularity', popularity]]);
-    const info = {
-      version: 0,
-      trainedAt: 1,
-      position: 1,
-      cutoff: 1,
-      primary: 'popularity' as const,
-      eventsRead: 0,
-      users: 300,
-      items: 60,
-      interactions: 0,
-      fitSeconds: {},
-    };
-    const ids = (n: number, p: string) => Array.from({ length: n }, (_, j) => `${p}${j}`);
-    const bundle = new ModelBundle(info, ids(300, 'u'), ids(60, 'i'), models, reranker);
+    const bundle = await popularityBundle(planted.input, reranker, 0);
     const decoded = ModelBundle.decode(bundle.encode(), 3);
     expect(decoded.reranker).not.toBeNull();
     for (const list of planted.lists.slice(0, 50)) {
@@ -141,7 +126,7 @@ describe('re-ranker trained on logged lists', () => {
       const b = decoded.reranker!.score(user, list.items, list.scores, list.at);
       expect(Array.from(b)).toEqual(Array.from(a));
     }
-    const plain = ModelBundle.decode(new ModelBundle(info, ids(300, 'u'), ids(60, 'i'), models).encode());
+    const plain = ModelBundle.decode((await popularityBundle(planted.input, null, 0)).encode());
     expect(plain.reranker).toBeNull();
   });
 });
