@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
-import { errorBody } from './errors.js';
+import { errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface ChurnRoutesOptions {
@@ -24,9 +24,7 @@ export const churnRoutes: FastifyPluginAsyncTypebox<ChurnRoutesOptions> = async 
         ? reply
             .status(404)
             .send(errorBody('no_churn_model', 'no churn model is trained yet: run `attune churn train`'))
-        : reply
-            .status(404)
-            .send(errorBody('not_found', `no user "${userId}": no events and no stored traits`));
+        : reply.status(404).send(unknownUserBody(userId));
     }
     const { score, model, at } = result;
     return {

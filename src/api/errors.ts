@@ -22,6 +22,11 @@ const CODES: Readonly<Record<number, string>> = {
  * Turns Fastify's own errors (schema validation, body parsing, size limit) into the error shape with a
  * message naming what was wrong; anything unexpected is logged and answered without internals.
  */
+/** The 404 of the per-user routes (features, churn, segment): nothing is known of this user. */
+export function unknownUserBody(userId: string): ErrorBody {
+  return errorBody('not_found', `no user "${userId}": no events and no stored traits`);
+}
+
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.validation) {
     const where = error.validationContext ?? 'request';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
 import { rowToJson } from '../features/index.js';
-import { errorBody } from './errors.js';
+import { errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface FeatureRoutesOptions {
@@ -32,11 +32,13 @@ export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = as
       const itemId = request.query.item_id;
       const result = await engine.userFeatures(userId, itemId);
       if ('unknown' in result) {
-        const message =
-          result.unknown === 'user'
-            ? `no user "${userId}": no events and no stored traits`
-            : `no item "${itemId}": not in the catalog and no recent events`;
-        return reply.status(404).send(errorBody('not_found', message));
+        return reply
+          .status(404)
+          .send(
+            result.unknown === 'user'
+              ? unknownUserBody(userId)
+              : errorBody('not_found', `no item "${itemId}": not in the catalog and no recent events`),
+          );
       }
       return {
         user_id: userId,

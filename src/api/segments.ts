@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../engine/index.js';
 import type { SegmentModel } from '../segments/index.js';
-import { errorBody } from './errors.js';
+import { errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface SegmentRoutesOptions {
@@ -59,9 +59,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRoutesOptions> = as
     if ('unknown' in result) {
       return result.unknown === 'model'
         ? reply.status(404).send(NO_MODEL)
-        : reply
-            .status(404)
-            .send(errorBody('not_found', `no user "${userId}": no events and no stored traits`));
+        : reply.status(404).send(unknownUserBody(userId));
     }
     const { assignment, model, at } = result;
     return {
