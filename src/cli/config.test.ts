@@ -22,4 +22,10 @@ describe('cliEngineConfig', () => {
         /ATTUNE_SCORING_BUDGET_MS/,
       );
   });
+
+  it('fits the re-ranker unless ATTUNE_RERANK turns it off', () => {
+    expect(cliEngineConfig(undefined, {}, {}).rerank).toBe(true);
+    expect(cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'off' }).rerank).toBe(false);
+    expect(() => cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'sometimes' })).toThrow(/ATTUNE_RERANK/);
+  });
 });

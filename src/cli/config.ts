@@ -37,6 +37,8 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  * - `ATTUNE_HOLDOUT` (0.05): the share of users in the global holdout, who never get personalization
  *   (popularity under the same rules); `0` turns it off.
+ * - `ATTUNE_RERANK` (on): each training run also fits a re-ranker of the serving model's top candidates,
+ *   kept only when validation says it helps; `off` never fits one.
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
  */
 export function cliEngineConfig(
@@ -47,6 +49,8 @@ export function cliEngineConfig(
   const fromEnv: { -readonly [K in keyof EngineConfig]?: EngineConfig[K] } = {};
   const create = flag(env, 'ATTUNE_CREATE_MISSING_ITEMS');
   if (create !== undefined) fromEnv.createMissingItems = create;
+  const rerank = flag(env, 'ATTUNE_RERANK');
+  if (rerank !== undefined) fromEnv.rerank = rerank;
   const interval = milliseconds(env, 'ATTUNE_RETRAIN_INTERVAL_MS');
   if (interval !== undefined) fromEnv.retrainIntervalMs = interval;
   const primary = env['ATTUNE_PRIMARY_MODEL'];

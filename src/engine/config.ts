@@ -34,6 +34,12 @@ export interface EngineConfig {
    * Default true; false trains as before (no hybrid, event items only).
    */
   readonly coldStart: boolean;
+  /**
+   * Each training run also fits a re-ranker for the serving model's top candidates (`ranking/`), kept in the
+   * bundle only when its validation beats the model's own order on later lists. Default true; false
+   * (`ATTUNE_RERANK=off`) serves the model's order without one.
+   */
+  readonly rerank: boolean;
   /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
   readonly retrainIntervalMs: number | null;
   /** Look for bundle versions trained by another process this often (ms); `null` never looks. */
@@ -99,6 +105,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
     hybrid: { ...defaultParams.hybrid, epochs: 10 },
   },
   coldStart: true,
+  rerank: true,
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
   trainingLeaseMs: 60_000,

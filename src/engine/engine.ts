@@ -176,6 +176,7 @@ export class Engine {
       scoringBudgetMs: config.scoringBudgetMs,
       models: config.models,
       hybrid: config.coldStart,
+      rerank: config.rerank,
     });
     this.profileSettings = { feedback: config.feedback, session: config.session };
     this.histories = new UserHistories(

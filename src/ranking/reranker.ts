@@ -1,7 +1,9 @@
 import {
+  compileGbdt,
   decodeGbdtModel,
   encodeGbdtModel,
   shapContributions,
+  type CompiledGbdt,
   type GbdtModel,
 } from '../models/tabular/index.js';
 import type { JsonValue } from '../shared/types.js';
@@ -45,6 +47,8 @@ export interface RerankerInfo {
 export class Reranker {
   readonly features: readonly string[] = RERANK_FEATURES;
   private readonly meanRate: number;
+  /** The trees in the request path's layout (null: they do not fit it; the linked walk scores). */
+  private readonly compiled: CompiledGbdt | null;
   private buffer = new Float64Array(0);
 
   constructor(
@@ -56,6 +60,7 @@ export class Reranker {
       throw new RangeError(`Reranker: trees read ${model.nFeatures} features, expected ${N_RERANK_FEATURES}`);
     }
     this.meanRate = meanOutcomeRate(snapshot);
+    this.compiled = compileGbdt(model);
   }
 
   /** The feature rows of the candidates (a view of a reused buffer: valid until the next call). */
@@ -70,7 +75,11 @@ export class Reranker {
   /** The re-ranker's score for each candidate (higher first); `scores` are the generator's. */
   score(user: RerankUser, candidates: Int32Array, scores: ArrayLike<number>, now: number): Float64Array {
     if (candidates.length === 0) return new Float64Array(0);
-    return this.model.predictMargin(this.rows(user, candidates, scores, now));
+    const rows = this.rows(user, candidates, scores, now);
+    if (this.compiled === null) return this.model.predictMargin(rows);
+    const out = new Float64Array(candidates.length);
+    this.compiled.predictMarginInto(rows, out);
+    return out;
   }
 
   /**

@@ -3,14 +3,30 @@ import { cachedEvidence } from './evidence-cache.js';
 import type { Candidate, PipelineContext, Reason } from './types.js';
 
 /** "viewed", "bought", … from an event name, for reasons; names are matched loosely on purpose. */
-function phrase(eventName: string, itemId: string): string {
+function verbOf(eventName: string): string {
   const name = eventName.toLowerCase();
-  if (/purchas|order|bought|checkout/.test(name)) return `Because you bought ${itemId}`;
-  if (/cart/.test(name)) return `Because you added ${itemId} to your cart`;
-  if (/wish/.test(name)) return `Because you saved ${itemId}`;
-  if (/rat|review/.test(name)) return `Because you rated ${itemId}`;
-  if (/view|click|open/.test(name)) return `Because you viewed ${itemId}`;
-  return `Because you liked ${itemId}`;
+  if (/purchas|order|bought|checkout/.test(name)) return 'bought';
+  if (/cart/.test(name)) return 'added';
+  if (/wish/.test(name)) return 'saved';
+  if (/rat|review/.test(name)) return 'rated';
+  if (/view|click|open/.test(name)) return 'viewed';
+  return 'liked';
+}
+
+/**
+ * Verbs by event name, so a list's twenty reasons do not each lower-case and match the name again. Event
+ * names are a small vocabulary; a bound keeps a client inventing names per event from growing it.
+ */
+const verbs = new Map<string, string>();
+const MAX_VERBS = 1_000;
+
+function phrase(eventName: string, itemId: string): string {
+  let verb = verbs.get(eventName);
+  if (verb === undefined) {
+    verb = verbOf(eventName);
+    if (verbs.size < MAX_VERBS) verbs.set(eventName, verb);
+  }
+  return verb === 'added' ? `Because you added ${itemId} to your cart` : `Because you ${verb} ${itemId}`;
 }
 
 /** The reason for one candidate, from the evidence of the model that put it forward. */

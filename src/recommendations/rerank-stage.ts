@@ -15,18 +15,40 @@ import type { Candidate, PipelineContext, Stage } from './types.js';
 /** Buffers reused by every request (the pipeline runs synchronously; nothing keeps them past a request). */
 const scratch = { items: new Int32Array(0), scores: new Float64Array(0), order: new Int32Array(0) };
 
+/**
+ * Whether the re-ranker re-orders this request's candidates: the bundle has one, and the primary model
+ * scored. Selection asks, to take the model's best items as deep as the re-ranker reads in one pass.
+ */
+export function reranks(context: PipelineContext): boolean {
+  const { bundle, model } = context;
+  return (
+    bundle !== null &&
+    bundle.reranker !== null &&
+    model !== null &&
+    context.scores !== null &&
+    context.excluded !== null &&
+    context.fallback === null &&
+    model === bundle.model(bundle.info.primary)
+  );
+}
+
 export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
   return {
     name: 'rerank',
     run(context: PipelineContext) {
-      const { bundle, model, scores, excluded, profile, request } = context;
-      const reranker = bundle?.reranker ?? null;
-      if (reranker === null || !bundle || !model || !scores || !excluded || context.fallback !== null) return;
-      if (model !== bundle.model(bundle.info.primary)) return;
+      if (!reranks(context)) return;
+      const { model, scores, excluded, profile, request } = context;
+      const bundle = context.bundle!;
+      const reranker = bundle.reranker!;
       const fromModel = context.candidates.filter((c) => c.source === model && c.rule === undefined);
       if (fromModel.length === 0) return;
-      const best = topK(scores, Math.max(top, fromModel.length), excluded);
-      const n = best.length;
+      const depth = Math.max(top, fromModel.length);
+      // Selection's list when it looked deep enough (a prefix of a longer top-k is the shorter one).
+      const best =
+        context.modelBest !== undefined && context.modelBest.length >= depth
+          ? context.modelBest
+          : topK(scores!, depth, excluded!);
+      const n = Math.min(best.length, depth);
       if (scratch.items.length < n) {
         scratch.items = new Int32Array(n);
         scratch.scores = new Float64Array(n);
@@ -56,7 +78,7 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
           itemId: bundle.itemIds[index]!,
           index,
           score: genScores[j]!,
-          source: model,
+          source: model!,
           reranked: true,
         });
       }

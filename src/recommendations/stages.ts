@@ -18,7 +18,8 @@ import {
 } from './rules-stage.js';
 import { explainSessionItems, sessionItems } from './session.js';
 import { coldStart } from './cold-start.js';
-import { rerankStage } from './rerank-stage.js';
+import { reranks, rerankStage } from './rerank-stage.js';
+import { DEFAULT_RERANK_TOP } from '../ranking/reranker.js';
 
 /** Why the primary model did not serve a user in the global holdout (the reply's `fallback`). */
 export const HOLDOUT_FALLBACK = 'holdout';
@@ -201,9 +202,15 @@ export const selectCandidates: Stage = {
     };
     if (bundle && context.model && context.scores && context.excluded) {
       const model = context.model;
-      const best = topK(context.scores, pool, context.excluded);
-      const list: Candidate[] = new Array<Candidate>(best.length);
-      for (let k = 0; k < best.length; k++) {
+      const best = topK(
+        context.scores,
+        reranks(context) ? Math.max(pool, DEFAULT_RERANK_TOP) : pool,
+        context.excluded,
+      );
+      context.modelBest = best;
+      const size = Math.min(best.length, pool);
+      const list: Candidate[] = new Array<Candidate>(size);
+      for (let k = 0; k < size; k++) {
         const { index, score } = best[k]!;
         list[k] = { itemId: bundle.itemIds[index]!, index, score, source: model };
       }

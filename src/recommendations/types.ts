@@ -1,5 +1,5 @@
 import type { Item, ItemFilter } from '../catalog/index.js';
-import type { ModelName, Recommender } from '../models/index.js';
+import type { ModelName, Recommender, ScoredIndex } from '../models/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import type { SessionBoost } from './session.js';
@@ -94,6 +94,11 @@ export interface PipelineContext {
   scores: Float32Array | null;
   /** Bundle items excluded from this request (1 = excluded). */
   excluded: Uint8Array | null;
+  /**
+   * The model's best allowed items, best first, as deep as the stages after selection need (the
+   * re-ranker's depth when one will run, else the candidate pool's); set by selection.
+   */
+  modelBest?: readonly ScoredIndex[];
   /** Selected candidates, best first; may be longer than `n` until a stage trims it. */
   candidates: Candidate[];
   /** The final list, with reasons. */

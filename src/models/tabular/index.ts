@@ -38,6 +38,7 @@ export {
   type GbdtTraining,
   type LambdaRankOptions,
 } from './gbdt.js';
+export { compileGbdt, MAX_COMPILED_LEAVES, type CompiledGbdt } from './gbdt-compiled.js';
 export {
   trainGbdtInWorker,
   type GbdtWorkerOptions,
