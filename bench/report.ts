@@ -741,6 +741,52 @@ export function renderResults(dir: string): string {
       '',
     );
   }
+  // The serve bench with this build's re-ranker beside the same build trained without one
+  // (`ATTUNE_BENCH_BASELINE_ENV=ATTUNE_RERANK=off`), runs alternating.
+  const rerankServe = names.has('serve-rerank') ? load(dir, 'serve-rerank') : null;
+  const rerankLine = rerankServe?.lines[0];
+  if (rerankServe && rerankLine) {
+    const off = rerankLine['baseline'] as Json | undefined;
+    const paired = rerankLine['paired'] as Json | undefined;
+    const part = (line: Json | undefined, key: string, field: string) =>
+      (line?.[key] as Json | undefined)?.[field];
+    const pairs = (key: string): string => {
+      const comparison = paired?.[key] as Json | undefined;
+      const each = comparison?.['pairs'];
+      if (!Array.isArray(each)) return '';
+      const list = each.map((pair) => num((pair as Json)['p99_difference_ms'], 2)).join(', ');
+      return `${num(comparison?.['median_p99_difference_ms'], 2)} (pairs: ${list})`;
+    };
+    out.push(
+      ...simpleSection(
+        'Serving with and without the re-ranker (top 200 re-ranked), MovieLens 100K model, 1,000 requests/s',
+        rerankServe,
+        [
+          ['served', String(rerankLine['model']), ''],
+          [
+            'with the re-ranker: median p99 / p50 (ms)',
+            `${num(rerankLine['median_p99_ms'], 2)} / ${num(rerankLine['median_p50_ms'], 2)}`,
+            '',
+          ],
+          [
+            'without (ATTUNE_RERANK=off): median p99 / p50 (ms)',
+            `${num(off?.['median_p99_ms'], 2)} / ${num(off?.['median_p50_ms'], 2)}`,
+            '',
+          ],
+          ['p99 with − without, run by run, median (ms)', pairs('plain'), '< 2 ms'],
+          ['the same with rules and diversity (ms)', pairs('with_rules'), '< 2 ms'],
+          [
+            'with rules: median p99 with / without (ms)',
+            `${num(part(rerankLine, 'with_rules', 'median_p99_ms'), 2)} / ${num(part(off, 'with_rules', 'median_p99_ms'), 2)}`,
+            '',
+          ],
+          ['each run with the re-ranker (p99, steal)', runsWithSteal(rerankLine), ''],
+          ['each run without', runsWithSteal(off), ''],
+        ],
+      ),
+      '',
+    );
+  }
   // The serve bench run with one fixed model for both builds (`ATTUNE_SELECTION=fixed ATTUNE_PRIMARY_MODEL=als
   // node --import tsx bench/serve.ts`): the serving path compared like for like, whatever selection picks.
   const fixed = names.has('serve-fixed-als') ? load(dir, 'serve-fixed-als') : null;

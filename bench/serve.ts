@@ -13,6 +13,10 @@
  * Then two experiments are started (two layers; one variant serves another model) and the plain load is
  * measured again (`with_two_experiments`; issue 9: p99 ≤ 5 ms).
  *
+ * `ATTUNE_BENCH_BASELINE_ENV='ATTUNE_RERANK=off'` (space-separated assignments) trains and serves the baseline
+ * with that environment: this build without its re-ranker beside itself with it, say (issue 10: re-ranking
+ * 200 candidates adds under 2 ms p99). Without `ATTUNE_BENCH_BASELINE_CLI` the baseline is this build.
+ *
  * `ATTUNE_BENCH_BASELINE_CLI=/path/to/dist/cli/main.js` serves another build (an earlier commit, say) beside
  * this one, and the two are measured run by run in turn (`baseline`, `paired`; see `interleaved`). Every run
  * reports the CPU the hypervisor stole meanwhile (`stealPct`): on this virtual machine it decides a p99 more
@@ -147,6 +151,8 @@ async function startTwoExperiments(server: RunningServer): Promise<void> {
 /** A build imported, trained and serving, warmed up, ready to be measured. */
 interface PreparedBuild {
   readonly cli: string;
+  /** The environment it was trained and served with, beyond the bench's own. */
+  readonly env: Record<string, string>;
   readonly server: RunningServer;
   readonly primaryModel: string;
   readonly chosen: unknown;
@@ -154,15 +160,15 @@ interface PreparedBuild {
 }
 
 /** Imports, trains and serves with the build at `cli`, and warms it up. */
-async function prepareBuild(cli: string): Promise<PreparedBuild> {
+async function prepareBuild(cli: string, env: Record<string, string> = {}): Promise<PreparedBuild> {
   const dataDir = tempDataDir('serve');
   const heavyFile = join(dataDir, 'heavy.jsonl');
   writeFileSync(heavyFile, heavyEvents());
-  await runCli(['import', '--format', 'ml100k', join(SHARED, 'data/ml-100k/u.data')], dataDir, {}, cli);
-  await runCli(['import', '--format', 'jsonl', heavyFile], dataDir, {}, cli);
-  await runCli(['train'], dataDir, {}, cli);
+  await runCli(['import', '--format', 'ml100k', join(SHARED, 'data/ml-100k/u.data')], dataDir, env, cli);
+  await runCli(['import', '--format', 'jsonl', heavyFile], dataDir, env, cli);
+  await runCli(['train'], dataDir, env, cli);
 
-  const server = await startServer(dataDir, {}, [], cli);
+  const server = await startServer(dataDir, env, [], cli);
   try {
     await loadCatalog(server);
     // Half the heavy users act once more after training: their profiles hold feedback the model lacks.
@@ -185,6 +191,7 @@ async function prepareBuild(cli: string): Promise<PreparedBuild> {
     const warmup = await openLoopLoad({ url: server.url, rate: RATE, seconds: 5, path: plain });
     return {
       cli,
+      env,
       server,
       primaryModel: health.primary_model ?? 'unknown',
       chosen: models.serving?.selection?.chosen ?? null,
@@ -227,14 +234,28 @@ function paired(current: readonly Run[], baseline: readonly Run[]) {
 const describe = (build: PreparedBuild) => ({
   model: `ml-100k + ${HEAVY_USERS} users of ${HEAVY_EVENTS} events on ${HEAVY_ITEMS} movies each, serving ${build.primaryModel} (default engine configuration)`,
   cli: build.cli,
+  env: build.env,
   chosen: build.chosen,
   warmup: build.warmup,
 });
 
 // Another build (an earlier commit's dist/cli/main.js, say), measured side by side in the same session.
 const baselineCli = process.env['ATTUNE_BENCH_BASELINE_CLI'];
+const baselineEnv = Object.fromEntries(
+  (process.env['ATTUNE_BENCH_BASELINE_ENV'] ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((assignment) => {
+      const at = assignment.indexOf('=');
+      if (at < 1) throw new Error(`ATTUNE_BENCH_BASELINE_ENV: "${assignment}" is not NAME=value`);
+      return [assignment.slice(0, at), assignment.slice(at + 1)];
+    }),
+);
 const current = await prepareBuild(CLI);
-const baseline = baselineCli === undefined ? null : await prepareBuild(baselineCli);
+const baseline =
+  baselineCli === undefined && Object.keys(baselineEnv).length === 0
+    ? null
+    : await prepareBuild(baselineCli ?? CLI, baselineEnv);
 try {
   const builds = baseline === null ? [current] : [current, baseline];
   const [plainCurrent, plainBaseline] = await interleaved(

@@ -83,6 +83,12 @@ describe('health, metrics and model versions', () => {
       model: 'als',
       params: t.engine.config.models.als,
     });
+    // The run tried a re-ranker: either it serves, with what validation measured, or the reason it does not.
+    const reranking = (listed.serving as unknown as { reranking: Record<string, unknown> | null }).reranking;
+    expect(reranking).not.toBeNull();
+    if (reranking!['chosen'] === true)
+      expect(reranking!['info']).toMatchObject({ trees: expect.any(Number) });
+    else expect(reranking!['skipped']).toEqual(expect.stringMatching(/\w/));
     expect(listed.versions.map((v) => v.version)).toEqual([1]);
     expect(listed.versions[0]!.bytes).toBeGreaterThan(0);
     expect(await metric('attune_model_version')).toBe(1);

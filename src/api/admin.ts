@@ -23,6 +23,9 @@ export function bundleJson(info: BundleInfo) {
     fit_seconds: info.fitSeconds,
     // What automatic selection tried and chose for this version; null when the model was fixed by config.
     selection: info.selection ?? null,
+    // Whether this version re-ranks the model's top candidates, what validation measured, or why not; null
+    // when the run did not try (ATTUNE_RERANK=off, or a version trained before re-rankers existed).
+    reranking: info.reranking ?? null,
   };
 }
 
