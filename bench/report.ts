@@ -128,6 +128,13 @@ function baselineRows(line: Json): [string, unknown, string][] {
   ];
 }
 
+/** " (bootstrap SE 0.0011; trees below in 72% of 200 resamples)" from churn-events' summary, or nothing. */
+function bootstrapNote(bootstrap: Json | undefined): string {
+  if (bootstrap === undefined) return '';
+  const below = Math.round(100 * Number(bootstrap['share_gbdt_below_logreg']));
+  return ` (bootstrap SE of the gap ${num(bootstrap['gbdt_minus_logreg_se'])}; trees below in ${below}% of ${String(bootstrap['rounds'])} resamples of the evaluation users)`;
+}
+
 /** Each run's p99 with the CPU share the hypervisor took during it, e.g. "4.10 (st 2.1%)". */
 function runsWithSteal(part: Json | undefined): string {
   const runs = part?.['runs'];
@@ -969,8 +976,9 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
       ...summaries.map(
         (l) =>
-          `- ${String(l['window_days'])}-day window: trees − logistic AUC ${String(l['gbdt_auc_minus_logreg'])}, ` +
-          `trees − recency ${String(l['gbdt_auc_minus_recency'])}; target met: ${String(l['target_met'])}.`,
+          `- ${String(l['window_days'])}-day window: trees − logistic AUC ${String(l['gbdt_auc_minus_logreg'])}` +
+          bootstrapNote(l['bootstrap'] as Json | undefined) +
+          `, trees − recency ${String(l['gbdt_auc_minus_recency'])}; target met: ${String(l['target_met'])}.`,
       ),
       '',
     );
@@ -1031,6 +1039,80 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
         ['adjusted Rand index on core points', dl['ariCore'], '1.0'],
         ['every label equal (border and noise too)', String(dl['labelsEqual']), ''],
       ]),
+      '',
+    );
+  }
+  const bandits = names.has('bandits') ? load(dir, 'bandits') : null;
+  const bl = bandits?.lines[0];
+  if (bandits && bl) {
+    const env = bl['environment'] as Json | undefined;
+    const learners = (bl['learners'] as Json[] | undefined) ?? [];
+    const eps = learners.find((l) => l['learner'] === 'epsilon-greedy');
+    out.push(
+      ...simpleSection(
+        `Contextual bandits: ${String(env?.['actions'])} actions, ${String(env?.['features'])} context features, ${String(env?.['decisions'])} decisions (\`bench/bandits.ts\`, seeds ${JSON.stringify(bl['reported_seeds'])}, parameters tuned on other seeds)`,
+        bandits,
+        [
+          ['reward model', String(env?.['reward']), ''],
+          [
+            'a uniformly random policy: last 2,000 decisions / optimal',
+            bl['random_policy_tail_ratio_median'],
+            '',
+          ],
+          ...learners.flatMap((l): [string, unknown, string][] => [
+            [
+              `${String(l['learner'])}: last 2,000 decisions' reward / optimal (median)`,
+              l['tail_ratio_median'],
+              l['learner'] === 'linucb' || l['learner'] === 'thompson' ? '≥ 0.90' : '',
+            ],
+            [
+              `${String(l['learner'])}: cumulative regret (median)`,
+              l['cumulative_regret_median'],
+              (l['learner'] === 'linucb' || l['learner'] === 'thompson') && eps !== undefined
+                ? `< epsilon-greedy's ${String(eps['cumulative_regret_median'])}`
+                : '',
+            ],
+            [
+              `${String(l['learner'])}: µs per choice (median / p99), per update (median)`,
+              `${num(l['choose_us_median'], 1)} / ${num(l['choose_us_p99'], 1)}, ${num(l['update_us_median'], 1)}`,
+              '',
+            ],
+          ]),
+          ['1-minute load average during the run', bl['load_average_1m'], 'quiet: < 1'],
+        ],
+      ),
+      '',
+    );
+  }
+  const ope = names.has('ope') ? load(dir, 'ope') : null;
+  const ol = ope?.lines[0];
+  if (ope && ol) {
+    const policies = (ol['policies'] as Record<string, Json> | undefined) ?? {};
+    const estimators = ['ips', 'snips', 'dr'] as const;
+    out.push(
+      ...simpleSection(
+        `Off-policy evaluation: ${String(ol['repetitions'])} repetitions of ${String(ol['rows'])} uniform-random logged decisions (\`bench/ope.ts\`)`,
+        ope,
+        [
+          ...Object.entries(policies).flatMap(([name, policy]): [string, unknown, string][] => [
+            [`${name}: true value`, policy['true_value'], ''],
+            ...estimators.map((e): [string, unknown, string] => {
+              const cell = policy[e] as Json | undefined;
+              return [
+                `${name}, ${e}: 95% interval coverage (mean width)`,
+                `${num(cell?.['coverage'], 3)} (${num(cell?.['mean_ci_width'], 4)})`,
+                '0.93–0.97',
+              ];
+            }),
+          ]),
+          ['narrowest intervals on average', String(ol['narrowest']), 'dr'],
+          [
+            'every cell in 0.93–0.97',
+            String((ol['target'] as Json | undefined)?.['every_cell_in_band']),
+            'true',
+          ],
+        ],
+      ),
       '',
     );
   }

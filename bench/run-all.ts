@@ -37,6 +37,8 @@ const ALL = [
   'dbscan',
   'churn-events',
   'rerank',
+  'bandits',
+  'ope',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -10,6 +10,7 @@ import {
   type EventChurnCliOptions,
 } from './commands/churn.js';
 import type { ChurnModelChoice } from '../churn/index.js';
+import { decisionsEvaluate } from './commands/decisions.js';
 import { demo } from './commands/demo.js';
 import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
@@ -418,6 +419,25 @@ features
       await featuresExport(opts);
     },
   );
+
+const decisions = program
+  .command('decisions')
+  .description('contextual-bandit decisions: what a candidate policy would have earned on logged decisions');
+decisions
+  .command('evaluate')
+  .description(
+    "estimate a candidate policy's value from logged decisions: IPS, SNIPS and doubly robust, 95% intervals",
+  )
+  .argument('[point]', 'a decision point of the engine, evaluated on its own log (not built yet)')
+  .option(
+    '--logs <file>',
+    'CSV of decisions logged elsewhere: action, reward, propensity[, position, timestamp], context columns',
+  )
+  .option('--policy <file>', 'the candidate, JSON: fixed probabilities (optionally by position) or a learner')
+  .option('--json', 'one JSON object on stdout instead of the table', false)
+  .action(async (point: string | undefined, opts: { logs?: string; policy?: string; json: boolean }) => {
+    await decisionsEvaluate({ point, ...opts });
+  });
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -25,7 +25,8 @@ describe('parseCsv', () => {
     expect(() => parseCsv('a,b\n1,2\n3\n')).toThrow(
       new CsvError(3, 'expected 2 fields as in the header, got 1'),
     );
-    expect(() => parseCsv('a,b\n1,"2\n')).toThrow(/line 3: a quoted field is not closed/);
+    // The line where the record with the open quote starts, not where the input ran out.
+    expect(() => parseCsv('a,b\n1,"2\n')).toThrow(/line 2: a quoted field is not closed/);
     expect(() => parseCsv('a,b\n"1"x,2\n')).toThrow(/line 2: a closing quote must end its field/);
     expect(() => parseCsv('')).toThrow(/line 1: empty input/);
   });

@@ -13,76 +13,116 @@ export class CsvError extends Error {
   constructor(
     /** 1-based line of the input where the problem is. */
     readonly line: number,
-    message: string,
+    /** The problem without its line. */
+    readonly detail: string,
   ) {
-    super(`line ${line}: ${message}`);
+    super(`line ${line}: ${detail}`);
     this.name = 'CsvError';
   }
 }
 
-/** Every record of the text, fields unquoted; an empty last line is not a record. */
-export function parseCsvRecords(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let fieldStart = true;
-  while (at < text.length) {
-    const c = text[at]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[at + 1] === '"') {
-          field += '"';
-          at += 2;
-          continue;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/**
+ * The records of the text one at a time (a decision log of millions of rows is read without holding every
+ * record): `next()` reads the next one into `fields` and sets `line` to the line it starts on. Throws
+ * `CsvError` on a quoted field left open or a closing quote followed by more of its field.
+ */
+export class CsvRecordReader {
+  readonly fields: string[] = [];
+  line = 0;
+  private at: number;
+  private nextLine = 1;
+  private readonly delimiter: number;
+
+  constructor(
+    private readonly text: string,
+    delimiter: ',' | '\t' | ';' = ',',
+  ) {
+    this.at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    this.delimiter = delimiter.charCodeAt(0);
+  }
+
+  next(): boolean {
+    const text = this.text;
+    const end = text.length;
+    if (this.at >= end) return false;
+    this.fields.length = 0;
+    this.line = this.nextLine;
+    let at = this.at;
+    for (;;) {
+      if (text.charCodeAt(at) === QUOTE) {
+        let value = '';
+        let from = at + 1;
+        for (;;) {
+          const close = text.indexOf('"', from);
+          if (close < 0) throw new CsvError(this.line, 'a quoted field is not closed');
+          value += text.slice(from, close);
+          if (text.charCodeAt(close + 1) === QUOTE) {
+            value += '"';
+            from = close + 2;
+            continue;
+          }
+          for (let i = at; i < close; i++) if (text.charCodeAt(i) === LF) this.nextLine++;
+          at = close + 1;
+          break;
         }
-        quoted = false;
+        const c = at < end ? text.charCodeAt(at) : -1;
+        if (c !== -1 && c !== this.delimiter && c !== LF && c !== CR) {
+          throw new CsvError(this.nextLine, 'a closing quote must end its field');
+        }
+        this.fields.push(value);
+      } else {
+        let stop = at;
+        while (stop < end) {
+          const c = text.charCodeAt(stop);
+          if (c === this.delimiter || c === LF || c === CR) break;
+          stop++;
+        }
+        this.fields.push(text.slice(at, stop));
+        at = stop;
+      }
+      if (at >= end) break;
+      const c = text.charCodeAt(at);
+      if (c === this.delimiter) {
         at++;
-        const next = text[at];
-        if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-          throw new CsvError(line, 'a closing quote must end its field');
+        if (at >= end) {
+          this.fields.push('');
+          break;
         }
         continue;
       }
-      if (c === '\n') line++;
-      field += c;
-      at++;
-      continue;
+      at += c === CR && text.charCodeAt(at + 1) === LF ? 2 : 1;
+      this.nextLine++;
+      break;
     }
-    if (c === '"' && fieldStart) {
-      quoted = true;
-      fieldStart = false;
-      at++;
-      continue;
-    }
-    if (c === ',') {
-      record.push(field);
-      field = '';
-      fieldStart = true;
-      at++;
-      continue;
-    }
-    if (c === '\n' || c === '\r') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      fieldStart = true;
-      at += c === '\r' && text[at + 1] === '\n' ? 2 : 1;
-      line++;
-      continue;
-    }
-    field += c;
-    fieldStart = false;
-    at++;
+    this.at = at;
+    return true;
   }
-  if (quoted) throw new CsvError(line, 'a quoted field is not closed');
-  if (!fieldStart || field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
+}
+
+/** The delimiter of the header line: the most frequent of comma, tab and semicolon outside quotes. */
+export function detectDelimiter(text: string): ',' | '\t' | ';' {
+  const counts = { ',': 0, '\t': 0, ';': 0 };
+  let quoted = false;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) break;
+    else if (!quoted && (c === ',' || c === '\t' || c === ';')) counts[c]++;
   }
+  if (counts['\t'] > counts[','] && counts['\t'] >= counts[';']) return '\t';
+  if (counts[';'] > counts[',']) return ';';
+  return ',';
+}
+
+/** Every record of the text, fields unquoted; an empty last line is not a record. */
+export function parseCsvRecords(text: string): string[][] {
+  const reader = new CsvRecordReader(text);
+  const records: string[][] = [];
+  while (reader.next()) records.push([...reader.fields]);
   return records;
 }
 

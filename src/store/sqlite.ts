@@ -36,6 +36,7 @@ import {
   migrate,
 } from './sqlite-schema.js';
 import { BackgroundWriter } from './sqlite-background.js';
+import { CACHE_KIB } from './sqlite-cache.js';
 import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import type {
@@ -89,13 +90,6 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_USER_EVENTS_LIMIT = 100;
 const DEFAULT_EVENT_BATCH = 10_000;
 const DEFAULT_ITEM_BATCH = 1_000;
-/**
- * Every event touches a random leaf page of the user index (and of the event-id index when ids are random
- * UUIDs), so a batch of 500 dirties 550–1,150 pages (measured). SQLite's 2 MiB default cache cannot hold
- * the indexes' hot pages and re-reads them from the OS on every batch; 64 MiB (a cap, filled as used)
- * keeps them.
- */
-const CACHE_KIB = 64 * 1024;
 /**
  * For the same reason a batch appends 2–5 MB to the WAL. With the default checkpoint threshold (1,000 pages)
  * nearly every commit would also run a checkpoint, copying those pages into the database file and, under

@@ -1,0 +1,6 @@
+/**
+ * Decisions: contextual-bandit decision points. `ope/` estimates a candidate policy's value from logged
+ * decisions (IPS, SNIPS, doubly robust, with intervals); `learners/` holds the bandit learners it replays.
+ */
+export * from './ope/index.js';
+export * from './learners/index.js';
