@@ -1116,6 +1116,29 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const notify = names.has('notify') ? load(dir, 'notify') : null;
+  const nl = notify?.lines[0];
+  if (notify && nl) {
+    out.push(
+      ...simpleSection(
+        'Notification timing: MovieLens 100K rating times, hour of week in UTC (`bench/notify.ts`, `attune notify evaluate`)',
+        notify,
+        [
+          ['users judged (history before their last week)', nl['users_judged'], ''],
+          ["top 3 hours contain the next activity hour: the user's model", nl['hit_rate'], ''],
+          ["the population's top 3 hours (plain counts)", nl['population_hit_rate'], ''],
+          ['ratio', nl['ratio'], '≥ 1.5'],
+          [
+            'against the population smoothed as the model smooths it',
+            `${num(nl['spread_population_hit_rate'], 4)} (ratio ${num(nl['ratio_vs_spread_population'], 3)})`,
+            '',
+          ],
+          ['parameters chosen', String(nl['chosen_by']), ''],
+        ],
+      ),
+      '',
+    );
+  }
   const churn = names.has('churn-table') ? load(dir, 'churn-table') : null;
   const churnLine = churn?.lines[0];
   if (churn && churnLine) {

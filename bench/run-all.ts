@@ -39,6 +39,7 @@ const ALL = [
   'rerank',
   'bandits',
   'ope',
+  'notify',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -10,6 +10,7 @@ import { experimentRoutes } from './experiments.js';
 import { featureRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
+import { notifyRoutes } from './notify.js';
 import { rankRoutes } from './rank.js';
 import { recommendationRoutes } from './recommendations.js';
 import { rulesRoutes } from './rules.js';
@@ -76,5 +77,6 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(featureRoutes, { engine });
   void app.register(churnRoutes, { engine });
   void app.register(segmentRoutes, { engine });
+  void app.register(notifyRoutes, { engine });
   return app;
 }

@@ -16,6 +16,7 @@ import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
 import { featuresExport } from './commands/features.js';
 import { importFile } from './commands/import.js';
+import { notifyEvaluate } from './commands/notify.js';
 import { serve } from './commands/serve.js';
 import {
   positiveNumber,
@@ -419,6 +420,19 @@ features
       await featuresExport(opts);
     },
   );
+
+const notify = program
+  .command('notify')
+  .description('notification timing: when to reach each user, replayed on a log');
+notify
+  .command('evaluate')
+  .description("does each user's top 3 hours of week hold their next activity after their last week's start")
+  .requiredOption('--input <path>', 'interactions or events file')
+  .addOption(formatOption())
+  .option('--json', 'one JSON object on stdout instead of the summary', false)
+  .action(async (opts: { input: string; format: DatasetFormat; json: boolean }) => {
+    await notifyEvaluate(opts);
+  });
 
 const decisions = program
   .command('decisions')

@@ -4,3 +4,4 @@
  */
 export * from './ope/index.js';
 export * from './learners/index.js';
+export * from './notify/index.js';

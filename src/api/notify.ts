@@ -1,0 +1,100 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  DEFAULT_SEND_POLICY,
+  describeHour,
+  NotificationTiming,
+  populationInWorker,
+  UnknownTimeZoneError,
+  zoneOffsetMinutes,
+} from '../decisions/notify/index.js';
+import type { Engine } from '../engine/index.js';
+import { errorBody, unknownUserBody } from './errors.js';
+import { IdSchema } from './url-params.js';
+
+export interface NotifyRoutesOptions {
+  readonly engine: Engine;
+}
+
+const Params = Type.Object({ id: IdSchema });
+
+const Hour = Type.Integer({ minimum: 0, maximum: 23 });
+
+const Query = Type.Object({
+  /** The user's IANA time zone; its offset now (daylight saving included) shifts the hours. */
+  tz: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Or the offset from UTC in minutes (east positive). Default: UTC. */
+  utc_offset: Type.Optional(Type.Integer({ minimum: -840, maximum: 840 })),
+  quiet_start: Type.Optional(Hour),
+  quiet_end: Type.Optional(Hour),
+  max_per_day: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  max_per_week: Type.Optional(Type.Integer({ minimum: 1, maximum: 700 })),
+});
+
+/**
+ * When to reach a user: their three best hours of the week in local time, with the expected share of
+ * their activity in each, and whether to send now under the caps, quiet hours and fatigue rules
+ * (`decisions/notify/policy.ts`). The population behind the prior is built by a scan of the event log on
+ * the first request and refreshed hourly (`NotificationTiming`).
+ */
+export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = async (app, { engine }) => {
+  const timing = new NotificationTiming(engine.store, engine.now, populationInWorker(engine.config.storeUrl));
+
+  app.get(
+    '/v1/users/:id/notification-time',
+    { schema: { params: Params, querystring: Query } },
+    async (request, reply) => {
+      const userId = request.params.id;
+      const { tz, utc_offset: utcOffset } = request.query;
+      if (tz !== undefined && utcOffset !== undefined) {
+        return reply
+          .status(400)
+          .send(errorBody('invalid_request', 'query fields "tz" and "utc_offset": give one, not both'));
+      }
+      let offset = utcOffset ?? 0;
+      if (tz !== undefined) {
+        try {
+          offset = zoneOffsetMinutes(tz, engine.now());
+        } catch (error) {
+          if (!(error instanceof UnknownTimeZoneError)) throw error;
+          return reply.status(400).send(errorBody('invalid_request', `query field "tz": ${error.message}`));
+        }
+      }
+      const policy = {
+        ...DEFAULT_SEND_POLICY,
+        ...(request.query.quiet_start === undefined ? {} : { quietStart: request.query.quiet_start }),
+        ...(request.query.quiet_end === undefined ? {} : { quietEnd: request.query.quiet_end }),
+        ...(request.query.max_per_day === undefined ? {} : { maxPerDay: request.query.max_per_day }),
+        ...(request.query.max_per_week === undefined ? {} : { maxPerWeek: request.query.max_per_week }),
+      };
+      const answer = await timing.answer(userId, offset, policy);
+      if (answer === null) return reply.status(404).send(unknownUserBody(userId));
+      return {
+        user_id: userId,
+        timezone: tz ?? formatOffset(offset),
+        best_hours: answer.bestHours.map((h) => ({
+          hour_of_week: h.hourOfWeek,
+          ...describeHour(h.hourOfWeek),
+          expected_engagement: h.share,
+        })),
+        send_now: {
+          send: answer.sendNow.send,
+          reason: answer.sendNow.reason,
+          message: answer.sendNow.message,
+        },
+        based_on: {
+          user_events: answer.userEvents,
+          prior_strength: answer.params.priorStrength,
+        },
+      };
+    },
+  );
+};
+
+/** `UTC`, `UTC+05:30`, `UTC-08:00`. */
+function formatOffset(minutes: number): string {
+  if (minutes === 0) return 'UTC';
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
