@@ -7,7 +7,6 @@ import {
   activeHourStarts,
   bestHours,
   hourCounts,
-  populationShares,
   userShares,
   type HourModelParams,
 } from './model.js';
