@@ -11,6 +11,7 @@ import {
   type DailyMoments,
   type ExposedUser,
   type MetricDefinition,
+  type LogReader,
   type MetricResult,
 } from './metrics/index.js';
 import {
@@ -147,11 +148,30 @@ const STATS_CONTROL = 'control';
  * the event log for every metric, then the statistics per metric with CUPED where the pre-period helps,
  * the sample-ratio check, always-valid intervals for the verdicts, Holm and Benjamini–Hochberg across
  * every treatment and metric, and daily cumulative series.
+ *
+ * `reader`: a reader thread on the same store (`reportFromStore` starts one), which then reads the served
+ * lists and the event log instead of `store`, while this thread reads the exposures and analyses; it is
+ * closed when the report ends, whether or not it got as far as the analysis. Without one, `store`'s scans
+ * are read in this thread.
  */
 export async function experimentReport(
   store: Store,
   subject: ReportSubject,
   now: EpochMs,
+  reader?: LogReader,
+): Promise<ExperimentReport> {
+  try {
+    return await reportOf(store, subject, now, reader);
+  } finally {
+    reader?.close();
+  }
+}
+
+async function reportOf(
+  store: Store,
+  subject: ReportSubject,
+  now: EpochMs,
+  reader: LogReader | undefined,
 ): Promise<ExperimentReport> {
   const control = subject.variants.find((v) => v.control);
   if (control === undefined) throw new Error(`experiment "${subject.id}" has no control`);
@@ -172,13 +192,17 @@ export async function experimentReport(
     if (!roles.has(m.name)) definitions.push(m);
     roles.set(m.name, 'guardrail');
   }
-  const computed = await computeMetrics({
-    exposures,
-    events: store.scanEvents(),
-    impressions: store.scanImpressions(),
-    metrics: definitions,
-    now,
-  });
+  const computed = await computeMetrics(
+    reader === undefined
+      ? {
+          exposures,
+          events: store.scanEvents(),
+          impressions: store.scanImpressions(),
+          metrics: definitions,
+          now,
+        }
+      : { exposures, events: reader, metrics: definitions, now },
+  );
 
   const toStats = (name: string) => (name === control.name ? STATS_CONTROL : name);
   const fromStats = (name: string) => (name === STATS_CONTROL ? control.name : name);

@@ -1,6 +1,7 @@
 /**
- * Append-only columns of numbers in fixed-size chunks of typed arrays, and `settleHeap`: how the analysis
- * allocates memory while it reads the store's batches without making V8 pretenure the store's objects.
+ * Append-only columns of numbers in fixed-size chunks of typed arrays, `settleHeap` and
+ * `collectYoungGeneration`: how a thread that reads the store's batches allocates memory and starts a read
+ * without making V8 pretenure the store's objects.
  *
  * V8 decides to allocate the objects of an allocation site (say, where the store builds an event) directly
  * in the old generation ("pretenuring") when, at a garbage collection, 85% or more of the objects made there
@@ -15,6 +16,13 @@
  * V8 runs a minor collection before allocating any ArrayBuffer while young ArrayBuffers own 32 MiB or more
  * (`Heap::AllocateExternalBackingStore`). Chunks grow external memory in small steps, never copy, and give
  * V8 time to promote each chunk before the young ones add up to that.
+ *
+ * The first collection of a read is the other hazard: V8 pretenures a site for good at once when the young
+ * generation is at its largest, and a first collection that falls in the first batch finds all the site's
+ * objects alive — a chance of one batch in a young generation's worth of allocation (about one run in
+ * fifteen for the events of a reader thread whose young generation had grown reading the served lists).
+ * A collection just before the first batch (`collectYoungGeneration`) puts the next one a young
+ * generation's worth of allocation later: many batches, most of them dead.
  */
 
 /** Entries per chunk (a power of two): 64 Ki, at most half a MiB per chunk of doubles. */
@@ -41,6 +49,24 @@ class Column<A extends Int32Array | Float64Array> {
     }
     this.current[this.fill++] = value;
     this.length++;
+  }
+
+  /** `values[from]` to `values[to − 1]`, in order: `push` of each, without a call per value. */
+  pushRange(values: ArrayLike<number>, from: number, to: number): void {
+    while (from < to) {
+      if (this.fill === CHUNK_SIZE) {
+        this.current = this.allocate(CHUNK_SIZE);
+        this.chunks.push(this.current);
+        this.fill = 0;
+      }
+      const n = Math.min(to - from, CHUNK_SIZE - this.fill);
+      const current = this.current;
+      const fill = this.fill;
+      for (let i = 0; i < n; i++) current[fill + i] = values[from + i]!;
+      this.fill += n;
+      this.length += n;
+      from += n;
+    }
   }
 
   get(index: number): number {
@@ -83,3 +109,19 @@ export async function settleHeap(): Promise<void> {
 }
 
 const settled: ArrayBuffer[] = [];
+
+/**
+ * Call just before reading batches from allocation sites the thread has not read from yet (see the top of
+ * this file): runs a minor collection now, while no batch is alive, then lets a major collection that it
+ * may start finish (`settleHeap`). V8 runs a minor collection before allocating an ArrayBuffer while young
+ * ArrayBuffers own 32 MiB or more: a buffer of that size dropped at once makes `settleHeap`'s tiny ones run
+ * it (the large one costs an address-space reservation: it is never written).
+ */
+export async function collectYoungGeneration(): Promise<void> {
+  settled.push(new ArrayBuffer(YOUNG_BUFFERS_LIMIT));
+  settled.length = 0;
+  await settleHeap();
+}
+
+/** `2 × DefaultMaxSemiSpaceSize` on 64-bit V8, whatever the thread's own limits. */
+const YOUNG_BUFFERS_LIMIT = 32 << 20;

@@ -16,15 +16,21 @@ import {
 } from './definitions.js';
 import { indexExposures, type ExposedPopulation, type ExposedUser } from './exposures.js';
 import {
+  HAS_ITEM,
+  HAS_REQUEST,
+  LocalColumns,
+  type ColumnFeed,
+  type ColumnJob,
+  type EventColumns,
+} from './log-columns.js';
+import { LogReader } from './log-reader.js';
+import {
   compilePlan,
   SOURCE_CLICKS,
   SOURCE_SERVED_LISTS,
-  VALUE_ONE,
-  VALUE_REVENUE,
   type CompiledMetric,
   type Part,
   type Plan,
-  type Routes,
 } from './plan.js';
 import {
   dayOf,
@@ -37,6 +43,7 @@ import {
 } from './series.js';
 import {
   indexServedLists,
+  keysOf,
   linkByRequest,
   LINKED_OUTSIDE,
   LIST_WIDTH,
@@ -45,15 +52,21 @@ import {
   type BatchSource,
   type ServedListIndex,
 } from './served-lists.js';
-import { INDEX_WORD, lastSecondHashOf } from './string-index.js';
-import { propertyValueOf, revenueOf } from './values.js';
+import { INDEX_WORD, randomSeed } from './string-index.js';
 
 export interface ComputeMetricsInput {
   /** First exposure per user (a later repeat of a user is ignored; two variants for one user throw). */
   readonly exposures: Iterable<ExposedUser>;
-  /** The event log in batches, as `Store.scanEvents` yields it. Read once. */
-  readonly events: BatchSource<TrackedEvent>;
-  /** The served lists (impression log); required when a metric reads clicks or served lists. Read once, first. */
+  /**
+   * The event log in batches, as `Store.scanEvents` yields it; or a reader thread that reads the log and
+   * converts it to columns (`LogReader`: the served lists too), so that reading and analysing take one
+   * core each. Read once; a `LogReader` is closed when the analysis ends.
+   */
+  readonly events: BatchSource<TrackedEvent> | LogReader;
+  /**
+   * The served lists (impression log); required when a metric reads clicks or served lists, unless the
+   * events are a `LogReader` (which reads them itself). Read once, first.
+   */
   readonly impressions?: BatchSource<Impression>;
   readonly metrics: readonly MetricDefinition[];
   /**
@@ -136,14 +149,39 @@ export interface ExperimentMetrics {
  * before the exposure as the measured day is after it; for a ratio, its numerator and denominator alike
  * (a ratio's delta-method CUPED uses both). It is always complete: it lies before the exposure.
  *
- * Cost per event: one cached lookup of its name (which metrics can count it), one lookup of its user in a
- * seeded open-addressing table (`StringIndex`: at a million users a V8 `Map` was 3–4× slower), then only
- * the metrics the name routes to, each a few comparisons and a typed-array update; nothing is allocated per
- * event. Memory: two doubles per user per selection (post and pre), the user table (~32 B per user), the
- * kept lists (~24 B each, plus 8 B per item of lists near the exposure) and the series records (14 B per
- * post-exposure match of a count, sum, conversion or ratio).
+ * Cost per event, in two halves (`log-columns.ts`): what depends on the event alone — one cached lookup of
+ * its name (which metrics can count it), their filters and values, the hashes of its user id (and of a
+ * click's request and item ids) — then what depends on the exposed users: one lookup of its user in a
+ * seeded open-addressing table (`StringIndex`: at a million users a V8 `Map` was 3–4× slower) by those
+ * hashes, and for each metric the name routes to a few comparisons and a typed-array update; nothing is
+ * allocated per event. Given a `LogReader`, the first half runs in the reader thread while this one runs
+ * the second (and indexes the exposures while the reader converts the served lists); given batches, both
+ * run here, a batch at a time. Memory: two doubles per user per selection (post and pre), the user table
+ * (~32 B per user), the kept lists (~24 B each, plus 8 B per item of lists near the exposure), the series
+ * records (14 B per post-exposure match of a count, sum, conversion or ratio), and the batches in
+ * columns: one at a time here, at most 64 MiB from a reader.
  */
 export async function computeMetrics(input: ComputeMetricsInput): Promise<ExperimentMetrics> {
+  return analyse(input, false);
+}
+
+/**
+ * `computeMetrics` as if two exposed users shared both hashes of their ids, so that users are told apart by
+ * their id strings (`StringIndex.comparesKeys`), a case random seeds practically never produce: for tests.
+ */
+export function computeMetricsComparingKeys(input: ComputeMetricsInput): Promise<ExperimentMetrics> {
+  return analyse(input, true);
+}
+
+async function analyse(input: ComputeMetricsInput, compareKeys: boolean): Promise<ExperimentMetrics> {
+  try {
+    return await analyseLog(input, compareKeys);
+  } finally {
+    if (input.events instanceof LogReader) input.events.close();
+  }
+}
+
+async function analyseLog(input: ComputeMetricsInput, compareKeys: boolean): Promise<ExperimentMetrics> {
   const { now } = input;
   const validation = validateMetricDefinitions(input.metrics);
   if (!validation.ok) {
@@ -158,25 +196,47 @@ export async function computeMetrics(input: ComputeMetricsInput): Promise<Experi
     throw new RangeError('seriesOrigin must be a finite time');
   }
 
-  const population = indexExposures(input.exposures, now);
+  const plan = compilePlan(validation.definitions);
+  const job: ColumnJob = {
+    metrics: validation.definitions,
+    now,
+    userSeeds: [randomSeed(), randomSeed()],
+    listSeeds: [randomSeed(), randomSeed()],
+    lists: plan.needsServedLists,
+    keys: false,
+  };
+  const log = input.events;
+  let feed: ColumnFeed;
+  if (log instanceof LogReader) {
+    if (input.impressions !== undefined) {
+      throw new TypeError('impressions are read by the log reader: give them to it, not to computeMetrics');
+    }
+    // Started before the exposures are indexed: the reader converts the served lists meanwhile.
+    feed = log.start(job);
+  } else {
+    if (plan.needsServedLists && input.impressions === undefined) {
+      throw new TypeError('impressions are required: a metric reads clicks or served lists');
+    }
+    feed = new LocalColumns(job, log, input.impressions ?? []);
+  }
+
+  const population = indexExposures(input.exposures, now, job.userSeeds);
+  if (compareKeys) population.users.compareKeys();
+  if (population.users.comparesKeys) feed.compareKeys();
   const users = population.firstAt.length;
   const frame = seriesFrame(population.firstAt, now, input.seriesOrigin, maxDays);
-  const plan = compilePlan(validation.definitions);
 
   let lists: ServedListIndex | null = null;
   if (plan.needsServedLists) {
-    if (input.impressions === undefined) {
-      throw new TypeError('impressions are required: a metric reads clicks or served lists');
-    }
     await settleHeap();
-    lists = await indexServedLists(input.impressions, population, now, plan.reach);
+    lists = await indexServedLists(feed.lists(), population, now, plan.reach, job.listSeeds);
   }
   // The per-user sums (two arrays per part, 8 B per user each) only now, not before the served lists are
   // read: allocated just before a read of batches, they would make V8 collect garbage during its first
   // batch (see `settleHeap`).
   plan.allocate(users);
   if (lists !== null) countServedLists(plan, lists, population, frame);
-  const events = await scanEvents(input.events, plan, population, frame, lists, now);
+  const events = await scanEvents(feed.events(), plan, population, frame, lists);
   for (const metric of plan.metrics) {
     if (!metric.indicator) continue;
     for (const part of metric.parts) {
@@ -228,19 +288,16 @@ function countServedLists(
   }
 }
 
-const NOT_COUNTED = -1;
-const TO_FIND = -2;
 /** Events per batch the pass has room for before it allocates more (stores yield batches of 10,000). */
 const SCRATCH = 16_384;
 
-/** The one pass over the events; returns how many were read. */
+/** The one pass over the events, in columns (`EventColumns`); returns how many were read. */
 async function scanEvents(
-  source: BatchSource<TrackedEvent>,
+  source: AsyncIterable<EventColumns>,
   plan: Plan,
   population: ExposedPopulation,
   frame: SeriesFrame,
   lists: ServedListIndex | null,
-  now: EpochMs,
 ): Promise<number> {
   const { users, firstAt } = population;
   const table = users.table; // complete: no key is added from here on
@@ -249,52 +306,33 @@ async function scanEvents(
   const parts = plan.parts;
   const reach = plan.reach;
   let scanned = 0;
-  // Per event of the batch: its routes and time, its user's hashes, its user and first exposure.
-  const routesAt: Routes[] = [];
-  let timeAt = new Float64Array(SCRATCH);
-  let hashAt = new Int32Array(SCRATCH);
-  let secondHashAt = new Int32Array(SCRATCH);
-  let lengthAt = new Int32Array(SCRATCH);
+  // Per event of the batch: its user (-1: not exposed) and their first exposure.
   let userAt = new Int32Array(SCRATCH);
   let firstAtOf = new Float64Array(SCRATCH);
   // Everything the pass needs before its first batch is allocated: see `settleHeap`.
   await settleHeap();
   for await (const batch of source) {
-    const n = batch.length;
-    scanned += n;
+    scanned += batch.read;
+    const n = batch.count;
     if (userAt.length < n) {
-      timeAt = new Float64Array(n);
-      hashAt = new Int32Array(n);
-      secondHashAt = new Int32Array(n);
-      lengthAt = new Int32Array(n);
       userAt = new Int32Array(n);
       firstAtOf = new Float64Array(n);
     }
-    // Who each event is about and when they were first exposed, in three short loops rather than one: the
-    // iterations of the second and third do not wait on each other and read nothing but typed arrays, so
-    // their cache misses (a slot of the user table, then a user's exposure, at random among a million)
-    // overlap instead of queueing.
-    for (let i = 0; i < n; i++) {
-      const event = batch[i]!;
-      const routes = plan.routesFor(event.name);
-      routesAt[i] = routes;
-      const at = event.timestamp;
-      timeAt[i] = at;
-      const counted = routes.length > 0 && at < now;
-      userAt[i] = counted ? TO_FIND : NOT_COUNTED;
-      if (counted) {
-        const userId = event.userId;
-        hashAt[i] = users.hash(userId);
-        secondHashAt[i] = lastSecondHashOf();
-        lengthAt[i] = userId.length;
+    const { time, user: userWords, routeEnd, routes, values, link, flags } = batch;
+    // Who each event is about and when they were first exposed, in short loops rather than one: their
+    // iterations do not wait on each other and read nothing but typed arrays, so their cache misses (a slot
+    // of the user table, then a user's exposure, at random among a million) overlap instead of queueing.
+    if (byHashes) {
+      for (let i = 0; i < n; i++) {
+        const slot = users.locateHashed(userWords[3 * i]!, userWords[3 * i + 1]!, userWords[3 * i + 2]!);
+        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
       }
-    }
-    for (let i = 0; i < n; i++) {
-      if (userAt[i] !== TO_FIND) continue;
-      const slot = byHashes
-        ? users.locateHashed(hashAt[i]!, secondHashAt[i]!, lengthAt[i]!)
-        : users.locate(batch[i]!.userId, hashAt[i]!, secondHashAt[i]!);
-      userAt[i] = slot < 0 ? NOT_COUNTED : table[slot + INDEX_WORD]! - 1;
+    } else {
+      const ids = keysOf(batch.userIds);
+      for (let i = 0; i < n; i++) {
+        const slot = users.locate(ids[i]!, userWords[3 * i]!, userWords[3 * i + 1]!);
+        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+      }
     }
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
@@ -303,43 +341,42 @@ async function scanEvents(
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
       if (user < 0) continue;
-      const at = timeAt[i]!;
+      const at = time[i]!;
       const first = firstAtOf[i]!;
       const since = at - first;
       if (since >= reach || since < -reach) continue;
-      const event = batch[i]!;
-      const routes = routesAt[i]!;
-      for (let r = 0; r < routes.length; r++) {
+      const flag = flags[i]!;
+      for (let r = i === 0 ? 0 : routeEnd[i - 1]!; r < routeEnd[i]!; r++) {
         const route = routes[r]!;
         const part = parts[route >> 1]!;
         let post: boolean;
         if (since >= part.start && since < part.end) post = true;
         else if (since >= -part.end && since < -part.start) post = false;
         else continue;
-        if (!matchesFilter(part, event)) continue;
         if (part.source === SOURCE_CLICKS) {
           // A click names its list by request id; without one, only a click by name on an item can count
           // (checked before reading the user's lists, which most events on this route never need).
-          const requestId = event.requestId;
-          const byName = (route & 1) !== 0 && event.itemId !== null;
-          if (requestId === null && !byName) continue;
+          const byRequest = (flag & HAS_REQUEST) !== 0;
+          const byName = (route & 1) !== 0 && (flag & HAS_ITEM) !== 0;
+          if (!byRequest && !byName) continue;
           const windowStart = post ? first + part.start : first - part.end;
           const windowEnd = post ? first + part.end : first - part.start;
           const from = userStart[user]!;
           const to = userStart[user + 1]!;
-          const link =
-            requestId === null
-              ? NOT_LINKED
-              : linkByRequest(lists!, from, to, requestId, windowStart, windowEnd);
-          if (link === LINKED_OUTSIDE) continue;
-          if (link === NOT_LINKED) {
+          const linked = byRequest
+            ? linkByRequest(lists!, from, to, link[4 * i]!, link[4 * i + 1]!, windowStart, windowEnd)
+            : NOT_LINKED;
+          if (linked === LINKED_OUTSIDE) continue;
+          if (linked === NOT_LINKED) {
             // Only a click by name, on an item of a list served to the user earlier in the window.
             if (!byName) continue;
-            if (!servedItemBetween(lists!, from, to, event.itemId!, windowStart, at)) continue;
+            if (!servedItemBetween(lists!, from, to, link[4 * i + 2]!, link[4 * i + 3]!, windowStart, at)) {
+              continue;
+            }
           }
         }
-        const value = valueOf(part, event);
-        if (value === 0) continue;
+        // Filtered out and zero-valued entries are not in the batch (see `log-columns.ts`).
+        const value = values[r]!;
         if (post) {
           part.post[user]! += value;
           // The day since the user's entry, from the exposure time already at hand (not `entryDay[user]`).
@@ -351,20 +388,6 @@ async function scanEvents(
     }
   }
   return scanned;
-}
-
-function matchesFilter(part: Part, event: TrackedEvent): boolean {
-  const keys = part.whereKeys;
-  for (let k = 0; k < keys.length; k++) {
-    if (event.properties[keys[k]!] !== part.whereValues[k]) return false;
-  }
-  return true;
-}
-
-function valueOf(part: Part, event: TrackedEvent): number {
-  if (part.valueKind === VALUE_ONE) return 1;
-  if (part.valueKind === VALUE_REVENUE) return revenueOf(event.properties);
-  return propertyValueOf(event.properties, part.property);
 }
 
 function toIndicator(values: Float64Array): void {

@@ -1,5 +1,5 @@
 import type { EpochMs } from '../../shared/types.js';
-import { lastSecondHashOf, StringIndex } from './string-index.js';
+import { lastSecondHashOf, StringIndex, type HashSeeds } from './string-index.js';
 
 /** A user's first exposure to an experiment: the variant they saw and when they first saw it. */
 export interface ExposedUser {
@@ -41,10 +41,15 @@ export interface ExposedPopulation {
 /**
  * Indexes exposures. A user given more than once keeps the earliest time, so a later exposure never resets
  * their windows; a user given under two variants throws `ExposureConflictError`. Users whose first exposure
- * is not before `now` belong to no variant.
+ * is not before `now` belong to no variant. `seeds`: the user table's (see `StringIndex`), random when not
+ * given.
  */
-export function indexExposures(exposures: Iterable<ExposedUser>, now: EpochMs): ExposedPopulation {
-  const users = new StringIndex(Array.isArray(exposures) ? exposures.length : 1024);
+export function indexExposures(
+  exposures: Iterable<ExposedUser>,
+  now: EpochMs,
+  seeds?: HashSeeds,
+): ExposedPopulation {
+  const users = new StringIndex(Array.isArray(exposures) ? exposures.length : 1024, seeds);
   const times: number[] = [];
   const variantOf: number[] = [];
   const variantIds = new Map<string, number>();

@@ -50,6 +50,7 @@ export {
   type SumValue,
 } from './definitions.js';
 export { ExposureConflictError, type ExposedUser } from './exposures.js';
+export { LogReader, serveLog, type LogScans, type ReaderStats } from './log-reader.js';
 export { momentsOf, productIndex, productOf, type Moments } from './moments.js';
 export { DEFAULT_SERIES_DAYS, MAX_SERIES_DAYS, type DailyMoments } from './series.js';
 export type { BatchSource } from './served-lists.js';

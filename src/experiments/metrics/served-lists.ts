@@ -1,8 +1,8 @@
-import type { Impression } from '../../recommendations/impression.js';
 import type { EpochMs } from '../../shared/types.js';
 import { CHUNK_BITS, CHUNK_MASK, Float64Column, Int32Column } from './columns.js';
 import type { ExposedPopulation } from './exposures.js';
-import { hashString, INDEX_WORD, lastSecondHashOf, randomSeed } from './string-index.js';
+import type { ListColumns } from './log-columns.js';
+import { INDEX_WORD, type HashSeeds } from './string-index.js';
 
 /** Batches of records, as `Store.scanEvents` yields them; a plain array of batches works too. */
 export type BatchSource<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]>;
@@ -49,14 +49,17 @@ export const LIST_WIDTH = 3;
 const REQUEST_WORD = 2;
 const ITEMS_WORD = 4;
 
-/** Reads the lists served before `now` to exposed users; `reach`: how far from exposure a window extends. */
+/**
+ * Reads the lists served before `now` to exposed users, from their columns (`ListColumns`, hashed with
+ * `seeds`); `reach`: how far from exposure a window extends.
+ */
 export async function indexServedLists(
-  source: BatchSource<Impression>,
+  source: AsyncIterable<ListColumns>,
   population: ExposedPopulation,
   now: EpochMs,
   reach: number,
+  seeds: HashSeeds,
 ): Promise<ServedListIndex> {
-  const seeds = [randomSeed(), randomSeed()] as const;
   const { users, firstAt } = population;
   const table = users.table;
   // In the order read: each list's user, time, request id hashes (two entries), and where its item hashes
@@ -66,53 +69,41 @@ export async function indexServedLists(
   const readRequest = new Int32Column();
   const readItemStart = new Int32Column();
   const readItems = new Int32Column();
-  // Per list of a batch: its user's hashes, then its user (-1: not counted).
-  let hashAt = new Int32Array(SCRATCH);
-  let secondHashAt = new Int32Array(SCRATCH);
-  let lengthAt = new Int32Array(SCRATCH);
+  // Per list of a batch: its user (-1: not counted).
   let userAt = new Int32Array(SCRATCH);
   const byHashes = !users.comparesKeys;
   for await (const batch of source) {
-    const n = batch.length;
-    if (userAt.length < n) {
-      hashAt = new Int32Array(n);
-      secondHashAt = new Int32Array(n);
-      lengthAt = new Int32Array(n);
-      userAt = new Int32Array(n);
-    }
-    // As the pass over the events does: hash every user id, then look them all up in a loop of
-    // independent iterations (their cache misses overlap), then read the lists.
-    for (let i = 0; i < n; i++) {
-      const userId = batch[i]!.userId;
-      hashAt[i] = users.hash(userId);
-      secondHashAt[i] = lastSecondHashOf();
-      lengthAt[i] = userId.length;
-    }
-    for (let i = 0; i < n; i++) {
-      const slot = byHashes
-        ? users.locateHashed(hashAt[i]!, secondHashAt[i]!, lengthAt[i]!)
-        : users.locate(batch[i]!.userId, hashAt[i]!, secondHashAt[i]!);
-      userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+    const n = batch.count;
+    if (userAt.length < n) userAt = new Int32Array(n);
+    const { time, user: userWords, request, itemEnd, items } = batch;
+    // As the pass over the events does: look every user up in a loop of independent iterations (their
+    // cache misses overlap), then read the lists.
+    if (byHashes) {
+      for (let i = 0; i < n; i++) {
+        const slot = users.locateHashed(userWords[3 * i]!, userWords[3 * i + 1]!, userWords[3 * i + 2]!);
+        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+      }
+    } else {
+      const ids = keysOf(batch.userIds);
+      for (let i = 0; i < n; i++) {
+        const slot = users.locate(ids[i]!, userWords[3 * i]!, userWords[3 * i + 1]!);
+        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+      }
     }
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
       if (user < 0) continue;
-      const impression = batch[i]!;
-      const at = impression.createdAt;
+      const at = time[i]!;
       if (!(at < now)) continue;
       const first = firstAt[user]!;
       if (first === Infinity) continue; // not exposed as of now
       readUser.push(user);
       readAt.push(at);
-      readRequest.push(hashString(impression.requestId, seeds[0], seeds[1]));
-      readRequest.push(lastSecondHashOf());
+      readRequest.push(request[2 * i]!);
+      readRequest.push(request[2 * i + 1]!);
       readItemStart.push(readItems.length);
       if (at >= first - reach && at < first + reach) {
-        const items = impression.items;
-        for (let k = 0; k < items.length; k++) {
-          readItems.push(hashString(items[k]!.itemId, seeds[0], seeds[1]));
-          readItems.push(lastSecondHashOf());
-        }
+        readItems.pushRange(items, i === 0 ? 0 : 2 * itemEnd[i - 1]!, 2 * itemEnd[i]!);
       }
     }
   }
@@ -163,26 +154,32 @@ export async function indexServedLists(
 /** Lists per batch the reading has room for before it allocates more (stores yield batches of 10,000). */
 const SCRATCH = 16_384;
 
+/** A batch's user ids, which the analysis asked for (`ColumnFeed.compareKeys`) before reading any batch. */
+export function keysOf(userIds: readonly string[] | null): readonly string[] {
+  if (userIds === null) throw new Error('a batch without user ids, read while the user table compares them');
+  return userIds;
+}
+
 /** What a request id says about a click in a window. */
 export const NOT_LINKED = -1;
 export const LINKED_OUTSIDE = 0;
 export const LINKED_INSIDE = 1;
 
 /**
- * Whether `requestId` names one of the lists at positions `[start, end)` (one user's): `LINKED_INSIDE` when
- * one so named was served in `[from, to)`, `LINKED_OUTSIDE` when only others, `NOT_LINKED` when none.
+ * Whether the request id of hashes `hash`, `second` (the index's `seeds`) names one of the lists at
+ * positions `[start, end)` (one user's): `LINKED_INSIDE` when one so named was served in `[from, to)`,
+ * `LINKED_OUTSIDE` when only others, `NOT_LINKED` when none.
  */
 export function linkByRequest(
   index: ServedListIndex,
   start: number,
   end: number,
-  requestId: string,
+  hash: number,
+  second: number,
   from: EpochMs,
   to: EpochMs,
 ): number {
   if (start === end) return NOT_LINKED;
-  const hash = hashString(requestId, index.seeds[0], index.seeds[1]);
-  const second = lastSecondHashOf();
   const lists = index.lists;
   const words = index.listWords;
   let link = NOT_LINKED;
@@ -196,12 +193,16 @@ export function linkByRequest(
   return link;
 }
 
-/** Whether a list at positions `[start, end)` (one user's) served in `[from, to]` holds `itemId`. */
+/**
+ * Whether a list at positions `[start, end)` (one user's) served in `[from, to]` holds the item of hashes
+ * `hash`, `second` (the index's `seeds`).
+ */
 export function servedItemBetween(
   index: ServedListIndex,
   start: number,
   end: number,
-  itemId: string,
+  hash: number,
+  second: number,
   from: EpochMs,
   to: EpochMs,
 ): boolean {
@@ -209,8 +210,6 @@ export function servedItemBetween(
   let p = start;
   while (p < end && lists[p * LIST_WIDTH]! < from) p++;
   if (p === end || lists[p * LIST_WIDTH]! > to) return false;
-  const hash = hashString(itemId, index.seeds[0], index.seeds[1]);
-  const second = lastSecondHashOf();
   const words = index.listWords;
   const items = index.items;
   for (; p < end && lists[p * LIST_WIDTH]! <= to; p++) {

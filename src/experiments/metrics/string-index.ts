@@ -18,17 +18,22 @@ export class StringIndex {
   /** Per slot: `[hash, second hash, length, index + 1]`; index + 1 = 0 marks an empty slot. */
   private slots: Int32Array;
   private mask: number;
-  private readonly seed = randomSeed();
-  private readonly secondSeed = randomSeed();
+  private readonly seed: number;
+  private readonly secondSeed: number;
   /** Set once two different members share both hashes; lookups then compare strings. */
   private verify = false;
   readonly keys: string[] = [];
 
-  constructor(expected = 16) {
+  /**
+   * `seeds`: the hashes' seeds, random when not given. Given when another thread hashes the keys it looks
+   * up (the analysis's reader thread, `log-reader.ts`): the seeds are still random, only chosen before.
+   */
+  constructor(expected = 16, seeds: HashSeeds = [randomSeed(), randomSeed()]) {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2; // load at most one half: probes stay short
     this.slots = new Int32Array(capacity * SLOT);
     this.mask = capacity - 1;
+    [this.seed, this.secondSeed] = seeds;
   }
 
   get size(): number {
@@ -71,6 +76,15 @@ export class StringIndex {
    */
   get comparesKeys(): boolean {
     return this.verify;
+  }
+
+  /**
+   * Compare key strings on every lookup from now on, as if two members shared both hashes: for tests of
+   * the paths that must then tell users apart by their id strings, a case random seeds practically never
+   * produce.
+   */
+  compareKeys(): void {
+    this.verify = true;
   }
 
   /**
@@ -159,6 +173,9 @@ export class StringIndex {
 const SLOT = 4;
 /** The word of a slot holding its key's index + 1 (0: the slot is empty). */
 export const INDEX_WORD = 3;
+
+/** The two seeds of a pair of hashes (`hashString`). */
+export type HashSeeds = readonly [number, number];
 
 export function randomSeed(): number {
   return (Math.random() * 0x1_0000_0000) | 0;

@@ -24,8 +24,8 @@ export interface SyntheticLog {
   /** An analysis time after every event. */
   readonly now: EpochMs;
   exposures(): Iterable<ExposedUser>;
-  /** The served lists in batches of `batchSize`. */
-  impressions(): Iterable<Impression[]>;
+  /** The served lists in batches of `batchSize` (the option's, unless given). */
+  impressions(batchSize?: number): Iterable<Impression[]>;
   /** The events in batches of `batchSize`, in generation order. */
   events(): Iterable<TrackedEvent[]>;
 }
@@ -60,13 +60,7 @@ export function syntheticLog(options: SyntheticOptions): SyntheticLog {
   const catalog = options.catalog ?? 50_000;
   const perList = options.itemsPerList ?? 8;
   const pick = (n: number) => Math.floor(random() * n);
-
-  const treatment = new Uint8Array(users);
-  const firstAt = new Float64Array(users);
-  for (let u = 0; u < users; u++) {
-    treatment[u] = random() < 0.5 ? 0 : 1;
-    firstAt[u] = SYNTHETIC_START + pick(14 * DAY_MS);
-  }
+  const { treatment, firstAt } = drawExposures(users, random);
 
   const listStart = new Int32Array(users + 1);
   for (let u = 0; u < users; u++) listStart[u + 1] = listStart[u]! + pick(4);
@@ -142,9 +136,9 @@ export function syntheticLog(options: SyntheticOptions): SyntheticLog {
     }
   };
 
-  function* batches<T>(count: number, make: (index: number) => T): Iterable<T[]> {
-    for (let start = 0; start < count; start += batchSize) {
-      const end = Math.min(count, start + batchSize);
+  function* batches<T>(count: number, make: (index: number) => T, size = batchSize): Iterable<T[]> {
+    for (let start = 0; start < count; start += size) {
+      const end = Math.min(count, start + size);
       const batch = new Array<T>(end - start);
       for (let i = start; i < end; i++) batch[i - start] = make(i);
       yield batch;
@@ -155,33 +149,29 @@ export function syntheticLog(options: SyntheticOptions): SyntheticLog {
     users,
     eventCount: events,
     servedListCount: lists,
-    now: SYNTHETIC_START + 45 * DAY_MS,
-    *exposures() {
-      for (let u = 0; u < users; u++) {
-        yield {
-          userId: `u${u}`,
-          variant: treatment[u] === 1 ? 'treatment' : 'control',
-          firstAt: firstAt[u]!,
-        };
-      }
-    },
-    impressions: () =>
-      batches(lists, (list): Impression => {
-        const items: ImpressionItem[] = [];
-        for (let k = 0; k < perList; k++) {
-          items.push({ itemId: `i${listItems[list * perList + k]!}`, position: k, score: 1 - k / perList });
-        }
-        return {
-          requestId: `r${list}`,
-          userId: `u${listUser[list]!}`,
-          createdAt: listAt[list]!,
-          surface: 'recommendations',
-          model: 'als',
-          modelVersion: 1,
-          fallback: false,
-          items,
-        };
-      }),
+    now: SYNTHETIC_NOW,
+    exposures: () => exposuresOf(treatment, firstAt),
+    impressions: (size?: number) =>
+      batches(
+        lists,
+        (list): Impression => {
+          const items: ImpressionItem[] = [];
+          for (let k = 0; k < perList; k++) {
+            items.push({ itemId: `i${listItems[list * perList + k]!}`, position: k, score: 1 - k / perList });
+          }
+          return {
+            requestId: `r${list}`,
+            userId: `u${listUser[list]!}`,
+            createdAt: listAt[list]!,
+            surface: 'recommendations',
+            model: 'als',
+            modelVersion: 1,
+            fallback: false,
+            items,
+          };
+        },
+        size,
+      ),
     events: () =>
       batches(events, (e): TrackedEvent => {
         const properties = propertiesOf(e);
@@ -199,4 +189,34 @@ export function syntheticLog(options: SyntheticOptions): SyntheticLog {
         };
       }),
   };
+}
+
+const SYNTHETIC_NOW: EpochMs = SYNTHETIC_START + 45 * DAY_MS;
+
+/**
+ * The exposures of `syntheticLog(options)` alone, without generating its log: the same users, variants and
+ * times (the log draws them first). For an analysis in one thread whose log is generated in another.
+ */
+export function syntheticExposures(
+  options: SyntheticOptions,
+): Pick<SyntheticLog, 'users' | 'now' | 'exposures'> {
+  const { treatment, firstAt } = drawExposures(options.users, mulberry32(options.seed ?? 1));
+  return { users: options.users, now: SYNTHETIC_NOW, exposures: () => exposuresOf(treatment, firstAt) };
+}
+
+function drawExposures(users: number, random: () => number) {
+  const treatment = new Uint8Array(users);
+  const firstAt = new Float64Array(users);
+  for (let u = 0; u < users; u++) {
+    treatment[u] = random() < 0.5 ? 0 : 1;
+    firstAt[u] = SYNTHETIC_START + Math.floor(random() * (14 * DAY_MS));
+  }
+  return { treatment, firstAt };
+}
+
+/** Fresh objects with fresh id strings on every read, as a store's scan makes them. */
+function* exposuresOf(treatment: Uint8Array, firstAt: Float64Array): Iterable<ExposedUser> {
+  for (let u = 0; u < treatment.length; u++) {
+    yield { userId: `u${u}`, variant: treatment[u] === 1 ? 'treatment' : 'control', firstAt: firstAt[u]! };
+  }
 }
