@@ -1,5 +1,6 @@
-import { topK } from '../models/index.js';
-import { DEFAULT_RERANK_TOP } from '../ranking/reranker.js';
+import { topK, type Recommender } from '../models/index.js';
+import { DEFAULT_RERANK_TOP, type Reranker } from '../ranking/reranker.js';
+import type { ModelBundle } from '../training/index.js';
 import type { Candidate, PipelineContext, Stage } from './types.js';
 
 /**
@@ -15,11 +16,19 @@ import type { Candidate, PipelineContext, Stage } from './types.js';
 /** Buffers reused by every request (the pipeline runs synchronously; nothing keeps them past a request). */
 const scratch = { items: new Int32Array(0), scores: new Float64Array(0), order: new Int32Array(0) };
 
+/** A request the re-ranker re-orders: what it reads is there. */
+type Reranking = PipelineContext & {
+  readonly bundle: ModelBundle & { readonly reranker: Reranker };
+  readonly model: Recommender;
+  readonly scores: Float32Array;
+  readonly excluded: Uint8Array;
+};
+
 /**
  * Whether the re-ranker re-orders this request's candidates: the bundle has one, and the primary model
  * scored. Selection asks, to take the model's best items as deep as the re-ranker reads in one pass.
  */
-export function reranks(context: PipelineContext): boolean {
+export function reranks(context: PipelineContext): context is Reranking {
   const { bundle, model } = context;
   return (
     bundle !== null &&
@@ -37,9 +46,8 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
     name: 'rerank',
     run(context: PipelineContext) {
       if (!reranks(context)) return;
-      const { model, scores, excluded, profile, request } = context;
-      const bundle = context.bundle!;
-      const reranker = bundle.reranker!;
+      const { bundle, model, scores, excluded, profile, request } = context;
+      const reranker = bundle.reranker;
       const fromModel = context.candidates.filter((c) => c.source === model && c.rule === undefined);
       if (fromModel.length === 0) return;
       const depth = Math.max(top, fromModel.length);
@@ -47,7 +55,7 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
       const best =
         context.modelBest !== undefined && context.modelBest.length >= depth
           ? context.modelBest
-          : topK(scores!, depth, excluded!);
+          : topK(scores, depth, excluded);
       const n = Math.min(best.length, depth);
       if (scratch.items.length < n) {
         scratch.items = new Int32Array(n);
@@ -78,7 +86,7 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
           itemId: bundle.itemIds[index]!,
           index,
           score: genScores[j]!,
-          source: model!,
+          source: model,
           reranked: true,
         });
       }

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ExposureParams, ImpressionParams } from './rows.js';
-import { CACHE_KIB } from './sqlite-cache.js';
 import { itemEventsCatchUp } from './sqlite-item-events.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 
@@ -63,8 +62,6 @@ function connection(): NonNullable<typeof open> {
   // The logs are not acknowledged writes, and the item index is derived (a lost catch-up loses its mark
   // with it, in the same commit, and is redone): a process crash still keeps what WAL holds.
   db.pragma('synchronous = NORMAL');
-  // The catch-up writes a leaf of item_events per item each tick: cached, not re-read from the OS.
-  db.pragma(`cache_size = -${CACHE_KIB}`);
   const statements: Statements = prepareStatements(db);
   const insertImpressions = db.transaction((rows: readonly ImpressionParams[]) => {
     for (const row of rows) statements.insertImpression.run(...row);

@@ -3,13 +3,7 @@ import type { Store } from '../../store/types.js';
 import { isActivity } from './evaluate.js';
 import type { PopulationSource } from './population.js';
 import { localHourOfWeek } from './hours.js';
-import {
-  activeHourStarts,
-  bestHours,
-  hourCounts,
-  userShares,
-  type HourModelParams,
-} from './model.js';
+import { activeHourStarts, bestHours, hourCounts, userShares, type HourModelParams } from './model.js';
 import { DEFAULT_SEND_POLICY, shouldSendNow, type SendDecision, type SendPolicy } from './policy.js';
 
 const HOUR_MS = 3_600_000;
