@@ -14,6 +14,7 @@
  */
 import type { EncodedContext } from './features.js';
 import type { DecisionLog } from './log.js';
+import { mulberry32 } from '../../models/random.js';
 
 export const DEFAULT_FOLDS = 2;
 /** Penalties tried, as multiples of the mean diagonal of the centred Gram matrix. */
@@ -35,23 +36,11 @@ export interface RewardModelOptions {
   readonly sharedSlopes?: boolean;
 }
 
-/** mulberry32, for the split into folds only. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random split of `rows` into `folds` folds whose sizes differ by at most one. */
 export function randomFolds(rows: number, folds: number, seed: number): Uint8Array {
   const order = new Int32Array(rows);
   for (let i = 0; i < rows; i++) order[i] = i;
-  const next = random(seed);
+  const next = mulberry32(seed);
   for (let i = rows - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     const t = order[i]!;

@@ -14,7 +14,7 @@ import {
   type RetentionMetric,
   type SumMetric,
 } from './definitions.js';
-import { indexExposures, type ExposedPopulation, type ExposedUser } from './exposures.js';
+import { indexExposures, locateUsers, type ExposedPopulation, type ExposedUser } from './exposures.js';
 import {
   HAS_ITEM,
   HAS_REQUEST,
@@ -43,7 +43,6 @@ import {
 } from './series.js';
 import {
   indexServedLists,
-  keysOf,
   linkByRequest,
   LINKED_OUTSIDE,
   LIST_WIDTH,
@@ -52,7 +51,7 @@ import {
   type BatchSource,
   type ServedListIndex,
 } from './served-lists.js';
-import { INDEX_WORD, randomSeed } from './string-index.js';
+import { randomSeed } from './string-index.js';
 
 export interface ComputeMetricsInput {
   /** First exposure per user (a later repeat of a user is ignored; two variants for one user throw). */
@@ -299,9 +298,7 @@ async function scanEvents(
   frame: SeriesFrame,
   lists: ServedListIndex | null,
 ): Promise<number> {
-  const { users, firstAt } = population;
-  const table = users.table; // complete: no key is added from here on
-  const byHashes = !users.comparesKeys;
+  const { firstAt } = population;
   const userStart = lists?.userStart ?? new Int32Array(firstAt.length + 1);
   const parts = plan.parts;
   const reach = plan.reach;
@@ -322,18 +319,7 @@ async function scanEvents(
     // Who each event is about and when they were first exposed, in short loops rather than one: their
     // iterations do not wait on each other and read nothing but typed arrays, so their cache misses (a slot
     // of the user table, then a user's exposure, at random among a million) overlap instead of queueing.
-    if (byHashes) {
-      for (let i = 0; i < n; i++) {
-        const slot = users.locateHashed(userWords[3 * i]!, userWords[3 * i + 1]!, userWords[3 * i + 2]!);
-        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
-      }
-    } else {
-      const ids = keysOf(batch.userIds);
-      for (let i = 0; i < n; i++) {
-        const slot = users.locate(ids[i]!, userWords[3 * i]!, userWords[3 * i + 1]!);
-        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
-      }
-    }
+    locateUsers(population, userWords, batch.userIds, n, userAt);
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
       if (user >= 0) firstAtOf[i] = firstAt[user]!;

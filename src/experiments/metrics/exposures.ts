@@ -1,5 +1,5 @@
 import type { EpochMs } from '../../shared/types.js';
-import { lastSecondHashOf, StringIndex, type HashSeeds } from './string-index.js';
+import { INDEX_WORD, lastSecondHashOf, StringIndex, type HashSeeds } from './string-index.js';
 
 /** A user's first exposure to an experiment: the variant they saw and when they first saw it. */
 export interface ExposedUser {
@@ -134,4 +134,33 @@ const BLOCK = 4096;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The population index (−1: not exposed) of each of `n` users given by their hashes (three words each:
+ * two seeded hashes and the id's length), as the reader's columns carry them, into `out`. When the table
+ * compares keys (two exposed ids share both hashes), `userIds` must hold the ids. One loop of independent
+ * iterations: the lookups' cache misses, at random among a million users, overlap instead of queueing.
+ */
+export function locateUsers(
+  population: ExposedPopulation,
+  words: Int32Array,
+  userIds: readonly string[] | null,
+  n: number,
+  out: Int32Array,
+): void {
+  const { users } = population;
+  const table = users.table;
+  if (!users.comparesKeys) {
+    for (let i = 0; i < n; i++) {
+      const slot = users.locateHashed(words[3 * i]!, words[3 * i + 1]!, words[3 * i + 2]!);
+      out[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+    }
+    return;
+  }
+  if (userIds === null) throw new Error('a batch without user ids, read while the user table compares them');
+  for (let i = 0; i < n; i++) {
+    const slot = users.locate(userIds[i]!, words[3 * i]!, words[3 * i + 1]!);
+    out[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
+  }
 }

@@ -1,8 +1,8 @@
 import type { EpochMs } from '../../shared/types.js';
 import { CHUNK_BITS, CHUNK_MASK, Float64Column, Int32Column } from './columns.js';
-import type { ExposedPopulation } from './exposures.js';
+import { locateUsers, type ExposedPopulation } from './exposures.js';
 import type { ListColumns } from './log-columns.js';
-import { INDEX_WORD, type HashSeeds } from './string-index.js';
+import type { HashSeeds } from './string-index.js';
 
 /** Batches of records, as `Store.scanEvents` yields them; a plain array of batches works too. */
 export type BatchSource<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]>;
@@ -60,8 +60,7 @@ export async function indexServedLists(
   reach: number,
   seeds: HashSeeds,
 ): Promise<ServedListIndex> {
-  const { users, firstAt } = population;
-  const table = users.table;
+  const { firstAt } = population;
   // In the order read: each list's user, time, request id hashes (two entries), and where its item hashes
   // (two entries each) start.
   const readUser = new Int32Column();
@@ -71,25 +70,13 @@ export async function indexServedLists(
   const readItems = new Int32Column();
   // Per list of a batch: its user (-1: not counted).
   let userAt = new Int32Array(SCRATCH);
-  const byHashes = !users.comparesKeys;
   for await (const batch of source) {
     const n = batch.count;
     if (userAt.length < n) userAt = new Int32Array(n);
     const { time, user: userWords, request, itemEnd, items } = batch;
     // As the pass over the events does: look every user up in a loop of independent iterations (their
     // cache misses overlap), then read the lists.
-    if (byHashes) {
-      for (let i = 0; i < n; i++) {
-        const slot = users.locateHashed(userWords[3 * i]!, userWords[3 * i + 1]!, userWords[3 * i + 2]!);
-        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
-      }
-    } else {
-      const ids = keysOf(batch.userIds);
-      for (let i = 0; i < n; i++) {
-        const slot = users.locate(ids[i]!, userWords[3 * i]!, userWords[3 * i + 1]!);
-        userAt[i] = slot < 0 ? -1 : table[slot + INDEX_WORD]! - 1;
-      }
-    }
+    locateUsers(population, userWords, batch.userIds, n, userAt);
     for (let i = 0; i < n; i++) {
       const user = userAt[i]!;
       if (user < 0) continue;
@@ -153,12 +140,6 @@ export async function indexServedLists(
 
 /** Lists per batch the reading has room for before it allocates more (stores yield batches of 10,000). */
 const SCRATCH = 16_384;
-
-/** A batch's user ids, which the analysis asked for (`ColumnFeed.compareKeys`) before reading any batch. */
-export function keysOf(userIds: readonly string[] | null): readonly string[] {
-  if (userIds === null) throw new Error('a batch without user ids, read while the user table compares them');
-  return userIds;
-}
 
 /** What a request id says about a click in a window. */
 export const NOT_LINKED = -1;
