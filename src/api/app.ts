@@ -4,6 +4,7 @@ import type { Engine } from '../engine/index.js';
 import { adminRoutes } from './admin.js';
 import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
 import { churnRoutes } from './churn.js';
+import { decisionRoutes } from './decisions.js';
 import { handleError } from './errors.js';
 import { eventRoutes } from './events.js';
 import { experimentRoutes } from './experiments.js';
@@ -78,5 +79,6 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(churnRoutes, { engine });
   void app.register(segmentRoutes, { engine });
   void app.register(notifyRoutes, { engine });
+  void app.register(decisionRoutes, { engine });
   return app;
 }

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/index.js';
 import { FieldError, formatTime, readId, readTime } from '../events/index.js';
 import {
   ExperimentError,
+  targetText,
   type Assignment,
   type AudienceCondition,
   type Experiment,
@@ -29,6 +30,7 @@ const VariantSchema = Type.Object(
     model: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     preset: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     config: Type.Optional(Type.Unknown()),
+    policy: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -95,7 +97,7 @@ export function experimentJson(experiment: Experiment, exposures?: Record<string
     name: experiment.name,
     description: experiment.description,
     status: experiment.status,
-    target: experiment.target.kind,
+    target: targetText(experiment.target),
     layer: experiment.layer,
     traffic: experiment.traffic,
     layer_range: [experiment.slice.start, experiment.slice.start + experiment.traffic],
@@ -106,6 +108,7 @@ export function experimentJson(experiment: Experiment, exposures?: Record<string
       ...(v.treatment.model === undefined ? {} : { model: v.treatment.model }),
       ...(v.treatment.preset === undefined ? {} : { preset: v.treatment.preset }),
       ...(v.treatment.config === undefined ? {} : { config: v.treatment.config }),
+      ...(v.treatment.policy === undefined ? {} : { policy: v.treatment.policy }),
       ...(exposures === undefined ? {} : { exposed_users: exposures[v.name] ?? 0 }),
     })),
     audience: experiment.audience,
@@ -126,6 +129,7 @@ export function assignmentJson(assignment: Assignment) {
     control: assignment.control,
     ...(assignment.treatment.model === undefined ? {} : { model: assignment.treatment.model }),
     ...(assignment.treatment.preset === undefined ? {} : { preset: assignment.treatment.preset }),
+    ...(assignment.treatment.policy === undefined ? {} : { policy: assignment.treatment.policy }),
     config: assignment.treatment.config ?? null,
   };
 }

@@ -442,16 +442,22 @@ decisions
   .description(
     "estimate a candidate policy's value from logged decisions: IPS, SNIPS and doubly robust, 95% intervals",
   )
-  .argument('[point]', 'a decision point of the engine, evaluated on its own log (not built yet)')
+  .argument('[point]', 'a decision point of the engine, evaluated on its own log')
+  .addOption(dataDirOption())
   .option(
     '--logs <file>',
     'CSV of decisions logged elsewhere: action, reward, propensity[, position, timestamp], context columns',
   )
   .option('--policy <file>', 'the candidate, JSON: fixed probabilities (optionally by position) or a learner')
   .option('--json', 'one JSON object on stdout instead of the table', false)
-  .action(async (point: string | undefined, opts: { logs?: string; policy?: string; json: boolean }) => {
-    await decisionsEvaluate({ point, ...opts });
-  });
+  .action(
+    async (
+      point: string | undefined,
+      opts: { logs?: string; policy?: string; json: boolean; dataDir?: string },
+    ) => {
+      await decisionsEvaluate({ point, ...opts });
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -5,3 +5,4 @@
 export * from './ope/index.js';
 export * from './learners/index.js';
 export * from './notify/index.js';
+export * from './points/index.js';

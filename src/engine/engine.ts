@@ -56,6 +56,7 @@ import {
 import type { EngineConfig } from './config.js';
 import { EngineMetrics } from './metrics.js';
 import { rankItems, type RankResult } from '../ranking/rank-items.js';
+import { DecisionPoints, type DecisionEnvironment } from '../decisions/index.js';
 
 export interface RecommendOptions {
   readonly userId: string;
@@ -152,6 +153,9 @@ export class Engine {
    * described costs one read, not one per request. Kept exact by `putUser`.
    */
   private readonly users: LruMap<string, User | null>;
+
+  /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
+  #decisions: DecisionPoints | null = null;
 
   private constructor(
     readonly config: EngineConfig,
@@ -254,6 +258,7 @@ export class Engine {
     await engine.refreshBundle();
     await engine.refreshChurnModel();
     await engine.refreshSegments();
+    engine.#decisions = await DecisionPoints.open(engine.decisionEnvironment());
     engine.startSchedule();
     return engine;
   }
@@ -275,6 +280,9 @@ export class Engine {
     }
     this.histories.record(events, result.positions);
     this.features.record(events, result.positions);
+    this.#decisions?.observeEvents(
+      result.duplicates.length === 0 ? events : events.filter((_, i) => result.positions[i] !== null),
+    );
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
     return result;
@@ -450,6 +458,45 @@ export class Engine {
    */
   async servingPlan(userId: string): Promise<ServingPlan> {
     return this.experiments.plan(userId, await this.audienceTraits(userId));
+  }
+
+  // --- decision points ----------------------------------------------------------------------------
+
+  get decisions(): DecisionPoints {
+    if (this.#decisions === null) throw new Error('the engine is not open');
+    return this.#decisions;
+  }
+
+  /** What decision points read of the engine: user facts, experiment arms, the clock, the store. */
+  private decisionEnvironment(): DecisionEnvironment {
+    return {
+      store: this.store,
+      now: this.now,
+      userFeatureColumns: this.features.set.user.numeric,
+      flushMs: this.config.impressionFlushMs,
+      userInputs: async (userId, needs) => {
+        const [traits, segment, user] = await Promise.all([
+          needs.traits ? this.cachedUser(userId).then((u) => u?.traits ?? null) : null,
+          needs.segment ? this.segmentOf(userId) : null,
+          needs.user ? this.features.user(userId) : null,
+        ]);
+        return {
+          traits,
+          segment,
+          user: user === null ? null : { columns: user.row.columns.numeric, numbers: user.row.numbers },
+        };
+      },
+      arm: async (userId, point, at) => {
+        const arm = this.experiments.decisionArm(userId, point, await this.audienceTraits(userId), at);
+        if (arm.kind !== 'experiment') return arm;
+        const { experiment, variant, treatment } = arm.assignment;
+        return { kind: 'experiment', experiment, variant, policy: treatment.policy ?? 'learner' };
+      },
+      onError: (where, error) => {
+        this.metrics.errors.inc({ where });
+        this.logger.error({ err: error }, `${where} failed`);
+      },
+    };
   }
 
   /** The running experiments the user is in (client-side variants), and whether they are held out. */
@@ -848,6 +895,7 @@ export class Engine {
     // Free the lease now rather than at its expiry: a run still in its worker saves under a version of
     // its own and cannot collide with the next trainer's.
     await this.lease?.release();
+    await this.#decisions?.close();
     await this.impressions.flush();
     await this.experiments.flush();
     await this.store.close();

@@ -71,6 +71,12 @@ function matches(condition: AudienceCondition, value: ScalarRecord[string] | und
   }
 }
 
+/** Where a user stands at one decision point (see `Assigner.decisionArm`). */
+export type DecisionArmPlan =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'holdout' }
+  | { readonly kind: 'experiment'; readonly assignment: Assignment };
+
 /** The global holdout: users whose point under `salt` falls below `share` never get personalization. */
 export interface HoldoutSettings {
   /** In [0, 1); 0 turns the holdout off. */
@@ -126,7 +132,10 @@ export class Assigner {
   /** What serving does for the user's recommendations: hold out, or personalize (in a variant or not). */
   plan(userId: string, traits: ScalarRecord | null): ServingPlan {
     if (this.isHeldOut(userId)) return { kind: 'holdout' };
-    const assignments = [...this.assignments(userId, traits)];
+    const assignments: Assignment[] = [];
+    for (const placed of this.placements(userId, traits)) {
+      if (placed.experiment.target.kind === 'recommendations') assignments.push(placed.assignment);
+    }
     if (assignments.length === 0) return NOBODY_ASSIGNED;
     let model: VariantTreatment['model'];
     let preset: VariantTreatment['preset'];
@@ -141,8 +150,30 @@ export class Assigner {
     return { kind: 'personalized', assignments, treatment };
   }
 
+  /**
+   * The user's arm at one decision point: held out, in the variant of a running experiment that targets the
+   * point (the first layer by name, if several do), or in none.
+   */
+  decisionArm(userId: string, traits: ScalarRecord | null, point: string): DecisionArmPlan {
+    if (this.isHeldOut(userId)) return { kind: 'holdout' };
+    for (const placed of this.placements(userId, traits)) {
+      const target = placed.experiment.target;
+      if (target.kind === 'decision' && target.point === point) {
+        return { kind: 'experiment', assignment: placed.assignment };
+      }
+    }
+    return { kind: 'none' };
+  }
+
   /** Every running experiment the user is in, one per layer at most; none for a held-out user. */
   *assignments(userId: string, traits: ScalarRecord | null): Generator<Assignment> {
+    for (const placed of this.placements(userId, traits)) yield placed.assignment;
+  }
+
+  private *placements(
+    userId: string,
+    traits: ScalarRecord | null,
+  ): Generator<{ readonly experiment: Experiment; readonly assignment: Assignment }> {
     if (this.isHeldOut(userId)) return;
     for (const [layer, experiments] of this.layers) {
       const point = hashPoint(layerSalt(layer), userId);
@@ -150,10 +181,13 @@ export class Assigner {
       if (experiment === undefined || !matchesAudience(experiment.audience, traits)) continue;
       const variant = variantAt(experiment.variants, hashPoint(experiment.salt, userId));
       yield {
-        experiment: experiment.id,
-        variant: variant.name,
-        control: variant.control,
-        treatment: variant.treatment,
+        experiment,
+        assignment: {
+          experiment: experiment.id,
+          variant: variant.name,
+          control: variant.control,
+          treatment: variant.treatment,
+        },
       };
     }
   }

@@ -1,7 +1,15 @@
 import { MODEL_NAMES, type ModelName } from '../models/index.js';
 import { BUILT_IN_METRICS } from './metrics/index.js';
 import type { EpochMs, JsonValue, Scalar } from '../shared/types.js';
-import { HOLDOUT, type AudienceCondition, type Experiment, type Variant } from './types.js';
+import {
+  DECISION_VARIANT_POLICIES,
+  HOLDOUT,
+  type AudienceCondition,
+  type DecisionVariantPolicy,
+  type Experiment,
+  type ExperimentTarget,
+  type Variant,
+} from './types.js';
 
 /** Why an experiment change was refused; `status` is what the HTTP layer answers with. */
 export class ExperimentError extends Error {
@@ -27,6 +35,8 @@ export interface VariantInput {
   readonly model?: string;
   readonly preset?: string;
   readonly config?: JsonValue;
+  /** Decision targets: `learner`, `default` or `uniform`. */
+  readonly policy?: string;
 }
 
 /** What creating an experiment takes; absent fields get the defaults named on each. */
@@ -35,7 +45,7 @@ export interface ExperimentInput {
   /** Default: the id. */
   readonly name?: string;
   readonly description?: string;
-  /** Only `recommendations` today. */
+  /** `recommendations` (the default) or `decision:<point>`. */
   readonly target?: string;
   /** Default `default`. */
   readonly layer?: string;
@@ -96,13 +106,7 @@ export function newExperiment(input: ExperimentInput, context: DefinitionContext
     throw invalid('id', 'must be 1-64 characters of a-z, 0-9, "-" and "_", starting with a letter or digit');
   }
   if (input.id === HOLDOUT) throw invalid('id', `"${HOLDOUT}" is the global holdout's name`);
-  const target = input.target ?? 'recommendations';
-  if (target !== 'recommendations') {
-    throw invalid(
-      'target',
-      `must be "recommendations" (decision points come later), not ${JSON.stringify(target)}`,
-    );
-  }
+  const target = experimentTarget(input.target ?? 'recommendations');
   const layer = input.layer ?? 'default';
   if (!ID_PATTERN.test(layer)) throw invalid('layer', 'must be 1-64 characters of a-z, 0-9, "-" and "_"');
   const experiment: Experiment = {
@@ -110,11 +114,11 @@ export function newExperiment(input: ExperimentInput, context: DefinitionContext
     name: input.name ?? input.id,
     description: input.description ?? '',
     status: 'draft',
-    target: { kind: 'recommendations' },
+    target,
     layer,
     traffic: traffic(input.traffic ?? 1),
     slice: { start: 0 },
-    variants: variants(input.variants),
+    variants: variants(input.variants, target),
     audience: audience(input.audience ?? []),
     metrics: metricNames('metrics', input.metrics ?? DEFAULT_METRICS, context.metrics),
     guardrails: metricNames('guardrails', input.guardrails ?? DEFAULT_GUARDRAILS, context.metrics),
@@ -146,7 +150,7 @@ export function updatedExperiment(
   }
   let nextVariants = current.variants;
   if (update.variants !== undefined) {
-    nextVariants = variants(update.variants);
+    nextVariants = variants(update.variants, current.target);
     if (current.status === 'running') assertSameArms(current.variants, nextVariants);
   }
   return {
@@ -194,7 +198,26 @@ function traffic(value: number): number {
   return value;
 }
 
-function variants(inputs: readonly VariantInput[]): Variant[] {
+const DECISION_TARGET = /^decision:([a-z0-9][a-z0-9_-]{0,63})$/;
+
+function experimentTarget(text: string): ExperimentTarget {
+  if (text === 'recommendations') return { kind: 'recommendations' };
+  const point = DECISION_TARGET.exec(text)?.[1];
+  if (point === undefined) {
+    throw invalid(
+      'target',
+      `must be "recommendations" or "decision:<point id>", not ${JSON.stringify(text)}`,
+    );
+  }
+  return { kind: 'decision', point };
+}
+
+/** How a target is written in requests and replies. */
+export function targetText(target: ExperimentTarget): string {
+  return target.kind === 'recommendations' ? 'recommendations' : `decision:${target.point}`;
+}
+
+function variants(inputs: readonly VariantInput[], target: ExperimentTarget): Variant[] {
   if (inputs.length < 2) throw invalid('variants', 'an experiment needs at least two variants');
   if (inputs.length > 20) throw invalid('variants', 'at most 20 variants');
   const names = new Set<string>();
@@ -216,11 +239,29 @@ function variants(inputs: readonly VariantInput[]): Variant[] {
         );
       }
     }
+    let policy: DecisionVariantPolicy | undefined;
+    if (target.kind === 'decision') {
+      if (input.model !== undefined || input.preset !== undefined) {
+        throw invalid(
+          `${at}.${input.model !== undefined ? 'model' : 'preset'}`,
+          'applies to recommendations, not a decision point',
+        );
+      }
+      if (input.policy !== undefined) {
+        policy = DECISION_VARIANT_POLICIES.find((name) => name === input.policy);
+        if (policy === undefined) {
+          throw invalid(`${at}.policy`, `must be one of ${DECISION_VARIANT_POLICIES.join(', ')}`);
+        }
+      }
+    } else if (input.policy !== undefined) {
+      throw invalid(`${at}.policy`, 'applies to a decision point target ("target": "decision:<point>")');
+    }
     return {
       name: input.name,
       weight,
       control: input.control ?? false,
       treatment: {
+        ...(policy === undefined ? {} : { policy }),
         ...(model === undefined ? {} : { model }),
         ...(input.preset === undefined ? {} : { preset: input.preset }),
         ...(input.config === undefined ? {} : { config: input.config }),

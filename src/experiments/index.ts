@@ -1,9 +1,17 @@
-export { Assigner, matchesAudience, SEGMENT_TRAIT, variantAt, type HoldoutSettings } from './assignment.js';
+export {
+  Assigner,
+  matchesAudience,
+  SEGMENT_TRAIT,
+  variantAt,
+  type DecisionArmPlan,
+  type HoldoutSettings,
+} from './assignment.js';
 export {
   BUILT_IN_METRIC_NAMES,
   DEFAULT_GUARDRAILS,
   DEFAULT_METRICS,
   ExperimentError,
+  targetText,
   type ExperimentInput,
   type ExperimentUpdate,
   type VariantInput,
@@ -23,11 +31,14 @@ export {
 } from './report.js';
 export { ExperimentRegistry, type ExperimentRegistryOptions } from './registry.js';
 export {
+  DECISION_VARIANT_POLICIES,
   HOLDOUT,
   type Assignment,
+  type DecisionVariantPolicy,
   type AudienceCondition,
   type Experiment,
   type ExperimentStatus,
+  type ExperimentTarget,
   type Exposure,
   type ServingPlan,
   type Variant,

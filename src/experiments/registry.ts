@@ -4,7 +4,7 @@ import { BatchLog } from '../shared/batch-log.js';
 import { LruMap } from '../shared/lru.js';
 import type { EpochMs, JsonValue, ScalarRecord } from '../shared/types.js';
 import type { Store } from '../store/index.js';
-import { Assigner } from './assignment.js';
+import { Assigner, type DecisionArmPlan } from './assignment.js';
 import {
   ExperimentError,
   newExperiment,
@@ -175,6 +175,18 @@ export class ExperimentRegistry {
     if (this.options.holdout > 0)
       this.log(HOLDOUT, userId, plan.kind === 'holdout' ? HOLDOUT : 'personalized', at);
     for (const assignment of served) this.log(assignment.experiment, userId, assignment.variant, at);
+  }
+
+  /**
+   * The user's arm at a decision point, logged as exposed: the global holdout's arm (when the holdout is on)
+   * and the variant of the running experiment that targets the point, if the user is in one.
+   */
+  decisionArm(userId: string, point: string, traits: ScalarRecord | null, at: EpochMs): DecisionArmPlan {
+    const arm = this.assigner.decisionArm(userId, traits, point);
+    if (this.options.holdout > 0)
+      this.log(HOLDOUT, userId, arm.kind === 'holdout' ? HOLDOUT : 'personalized', at);
+    if (arm.kind === 'experiment') this.log(arm.assignment.experiment, userId, arm.assignment.variant, at);
+    return arm;
   }
 
   /**

@@ -16,7 +16,15 @@ export interface VariantTreatment {
   readonly preset?: string;
   /** Anything the client renders differently (client-side variants): returned by assignment, never read. */
   readonly config?: JsonValue;
+  /**
+   * Who chooses at the decision point an experiment targets: its learner, its default action, or uniformly
+   * at random (unbiased logging for later evaluation). Absent: the learner. Decision targets only.
+   */
+  readonly policy?: DecisionVariantPolicy;
 }
+
+export const DECISION_VARIANT_POLICIES = ['learner', 'default', 'uniform'] as const;
+export type DecisionVariantPolicy = (typeof DECISION_VARIANT_POLICIES)[number];
 
 export interface Variant {
   /** `[a-z0-9_]+`, unique within the experiment. */
@@ -27,8 +35,9 @@ export interface Variant {
   readonly treatment: VariantTreatment;
 }
 
-/** What an experiment governs. Decision points join later as `{ kind: 'decision', point }`. */
-export type ExperimentTarget = { readonly kind: 'recommendations' };
+/** What an experiment governs: the recommendations, or one decision point (`decision:<point>`). */
+export type ExperimentTarget =
+  { readonly kind: 'recommendations' } | { readonly kind: 'decision'; readonly point: string };
 
 /**
  * Who may enter: every condition must hold on the user's stored traits (a user without traits fails).

@@ -13,6 +13,7 @@ export type {
   ScanOptions,
   Store,
   StoredArtifact,
+  StoredDocument,
   StoredExperiment,
   UserEventsOptions,
   UserItemTotal,

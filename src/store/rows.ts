@@ -1,4 +1,12 @@
+import { endianness } from 'node:os';
+
 import type { Item, User } from '../catalog/types.js';
+import type {
+  DecisionOutcome,
+  DecisionPolicy,
+  LoggedDecision,
+  OutcomeSource,
+} from '../decisions/points/log-types.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression, ImpressionItem } from '../recommendations/impression.js';
@@ -8,7 +16,7 @@ import type {
   Lease,
   NewArtifact,
   StoredArtifact,
-  StoredExperiment,
+  StoredDocument,
   UserItemTotal,
 } from './types.js';
 
@@ -231,14 +239,135 @@ export function exposureFromRow(row: ExposureRow): Exposure {
   return { experiment: row.experiment, userId: row.user_id, variant: row.variant, at: row.at };
 }
 
-export interface ExperimentRow {
+/** A definition stored as a document with a revision: an experiment or a decision point. */
+export interface DocumentRow {
   readonly id: string;
   readonly revision: number;
   readonly body: string;
 }
 
-export function experimentFromRow(row: ExperimentRow): StoredExperiment {
+export function documentFromRow(row: DocumentRow): StoredDocument {
   return { id: row.id, revision: row.revision, body: parseJson<JsonValue>(row.body) };
+}
+
+export interface DecisionRow {
+  readonly id: string;
+  readonly point: string;
+  readonly user_id: string;
+  readonly at: number;
+  readonly context: string;
+  readonly features: Buffer;
+  readonly offered: string;
+  readonly probabilities: string;
+  readonly action: string;
+  readonly propensity: number;
+  readonly policy: string;
+  readonly experiment: string | null;
+  readonly deadline: number;
+  readonly reward: number | null;
+  readonly outcome_at: number | null;
+  readonly outcome_source: string | null;
+}
+
+export type DecisionParams = [
+  id: string,
+  point: string,
+  userId: string,
+  at: number,
+  context: string,
+  features: Buffer,
+  offered: string,
+  probabilities: string,
+  action: string,
+  propensity: number,
+  policy: string,
+  experiment: string | null,
+  deadline: number,
+  ...OutcomeParams,
+];
+
+/** The outcome columns in order (reward, outcome_at, outcome_source): all null while the decision is open. */
+export type OutcomeParams = [reward: number | null, at: number | null, source: string | null];
+
+export function outcomeParams(outcome: DecisionOutcome | null): OutcomeParams {
+  return outcome === null ? [null, null, null] : [outcome.reward, outcome.at, outcome.source];
+}
+
+export function decisionParams(decision: LoggedDecision): DecisionParams {
+  return [
+    decision.id,
+    decision.point,
+    decision.userId,
+    decision.at,
+    JSON.stringify(decision.context),
+    featuresBlob(decision.features),
+    JSON.stringify(decision.offered),
+    JSON.stringify(decision.probabilities),
+    decision.action,
+    decision.propensity,
+    decision.policy,
+    // Only the declared fields, as for impressions.
+    decision.experiment === null
+      ? null
+      : JSON.stringify({ id: decision.experiment.id, variant: decision.experiment.variant }),
+    decision.deadline,
+    ...outcomeParams(decision.outcome),
+  ];
+}
+
+export function decisionFromRow(row: DecisionRow): LoggedDecision {
+  return {
+    id: row.id,
+    point: row.point,
+    userId: row.user_id,
+    at: row.at,
+    context: parseJson<Record<string, JsonValue>>(row.context),
+    features: featuresFromBlob(row.features),
+    offered: parseJson<string[]>(row.offered),
+    probabilities: parseJson<number[]>(row.probabilities),
+    action: row.action,
+    propensity: row.propensity,
+    policy: row.policy as DecisionPolicy,
+    experiment: row.experiment === null ? null : parseJson<{ id: string; variant: string }>(row.experiment),
+    deadline: row.deadline,
+    outcome: outcomeFromRow(row),
+  };
+}
+
+export function outcomeFromRow(
+  row: Pick<DecisionRow, 'reward' | 'outcome_at' | 'outcome_source'>,
+): DecisionOutcome | null {
+  const { reward, outcome_at: at, outcome_source: source } = row;
+  if (source === null) return null;
+  // The three are written together (`outcomeParams`); anything else is a damaged row.
+  if (reward === null || at === null)
+    throw new Error('A stored decision has an outcome source but no reward');
+  return { reward, at, source: source as OutcomeSource };
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+const FLOAT64_BYTES = 8;
+
+/**
+ * A feature row as the bytes of little-endian float64s, bit for bit (-0, subnormals and infinities
+ * included). On a little-endian machine a view of the array's own bytes, which SQLite copies while binding.
+ */
+export function featuresBlob(features: Float64Array): Buffer {
+  if (LITTLE_ENDIAN) return Buffer.from(features.buffer, features.byteOffset, features.byteLength);
+  const bytes = Buffer.alloc(features.byteLength);
+  features.forEach((value, index) => bytes.writeDoubleLE(value, index * FLOAT64_BYTES));
+  return bytes;
+}
+
+/** The inverse of `featuresBlob`, into an array of its own (the driver's Buffer may be an unaligned slice). */
+export function featuresFromBlob(blob: Buffer): Float64Array {
+  if (blob.byteLength % FLOAT64_BYTES !== 0) {
+    throw new Error(`A stored feature row has ${blob.byteLength} bytes, not a whole number of float64s`);
+  }
+  const features = new Float64Array(blob.byteLength / FLOAT64_BYTES);
+  if (LITTLE_ENDIAN) new Uint8Array(features.buffer).set(blob);
+  else for (let i = 0; i < features.length; i++) features[i] = blob.readDoubleLE(i * FLOAT64_BYTES);
+  return features;
 }
 
 export interface ArtifactInfoRow {

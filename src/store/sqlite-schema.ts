@@ -164,6 +164,45 @@ const V5 = `
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 `;
 
+/**
+ * Decision points (definitions as documents with a revision, like experiments) and the decision log: one
+ * row per decision, appended at ~1,000/s and closed (its outcome set) at about the same rate. `seq` is the
+ * rowid, so append order is the B-tree's order; `id` is what reward calls name. The outcome columns are
+ * NULL while the decision is open (`outcome_source IS NULL` is the test). Two indexes besides `id`'s:
+ * (point, seq) serves a point's scan, its stats and its deletion; the partial deadline index holds only
+ * open decisions, so the sweep for expired ones stays a short range however many closed rows the log
+ * has, and closing a decision removes its entry instead of rewriting it.
+ */
+const V6 = `
+  CREATE TABLE decision_points (
+    id       TEXT    PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    body     TEXT    NOT NULL -- JSON
+  );
+
+  CREATE TABLE decisions (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    point          TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    at             INTEGER NOT NULL, -- epoch ms
+    context        TEXT    NOT NULL, -- JSON object
+    features       BLOB    NOT NULL, -- little-endian float64s
+    offered        TEXT    NOT NULL, -- JSON array of strings
+    probabilities  TEXT    NOT NULL, -- JSON array of numbers
+    action         TEXT    NOT NULL,
+    propensity     REAL    NOT NULL,
+    policy         TEXT    NOT NULL,
+    experiment     TEXT,             -- JSON { id, variant } or NULL
+    deadline       INTEGER NOT NULL, -- epoch ms
+    reward         REAL,             -- the outcome: all three NULL while open
+    outcome_at     INTEGER,          -- epoch ms
+    outcome_source TEXT
+  );
+  CREATE INDEX decisions_point_seq ON decisions (point, seq);
+  CREATE INDEX decisions_open_deadline ON decisions (deadline) WHERE outcome_source IS NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
@@ -178,6 +217,7 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'item windows from a table indexed after the commit instead of an index on events',
     up: (db) => db.exec(V5),
   },
+  { version: 6, description: 'decision points and the decision log', up: (db) => db.exec(V6) },
 ];
 
 /** The schema version this build writes and understands. */

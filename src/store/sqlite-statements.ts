@@ -4,9 +4,11 @@ import type {
   ArtifactInfoRow,
   ArtifactParams,
   ArtifactRow,
+  DecisionParams,
+  DecisionRow,
+  DocumentRow,
   EventParams,
   EventRow,
-  ExperimentRow,
   ExposureParams,
   ExposureRow,
   ImpressionParams,
@@ -14,6 +16,7 @@ import type {
   ItemParams,
   ItemRow,
   LeaseRow,
+  OutcomeParams,
   UserItemRow,
   UserParams,
   UserRow,
@@ -28,6 +31,32 @@ const EVENT_COLUMNS_OF_E = EVENT_COLUMNS.split(', ')
   .join(', ');
 const ITEM_COLUMNS = 'id, categories, tags, price, available, created_at, expires_at, attributes, updated_at';
 const IMPRESSION_COLUMNS = 'request_id, user_id, created_at, surface, model, model_version, fallback, items';
+/** In the order of `DecisionParams`. */
+const DECISION_COLUMNS =
+  'id, point, user_id, at, context, features, offered, probabilities, action, propensity, policy, ' +
+  'experiment, deadline, reward, outcome_at, outcome_source';
+
+/** The tables of definitions stored as documents with a revision. */
+export type DocumentTable = 'experiments' | 'decision_points';
+
+/**
+ * One table of documents under compare-and-set: create refuses an existing id (changes === 0), update
+ * replaces only the revision the writer read.
+ */
+function documentStatements(db: BetterSqlite3.Database, table: DocumentTable) {
+  return {
+    get: db.prepare<[id: string], DocumentRow>(`SELECT id, revision, body FROM ${table} WHERE id = ?`),
+    list: db.prepare<[], DocumentRow>(`SELECT id, revision, body FROM ${table} ORDER BY id`),
+    insert: db.prepare<[id: string, revision: number, body: string]>(
+      `INSERT OR IGNORE INTO ${table} (id, revision, body) VALUES (?, ?, ?)`,
+    ),
+    update: db.prepare<[revision: number, body: string, id: string, expected: number]>(
+      `UPDATE ${table} SET revision = ?, body = ? WHERE id = ? AND revision = ?`,
+    ),
+  };
+}
+
+export type DocumentStatements = ReturnType<typeof documentStatements>;
 
 /** Every statement the store runs, prepared once per connection: preparing costs more than a small query. */
 export function prepareStatements(db: BetterSqlite3.Database) {
@@ -146,17 +175,36 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       'SELECT variant, count(*) AS users FROM exposures WHERE experiment = ? GROUP BY variant',
     ),
 
-    getExperiment: db.prepare<[id: string], ExperimentRow>(
-      'SELECT id, revision, body FROM experiments WHERE id = ?',
+    experiments: documentStatements(db, 'experiments'),
+    decisionPoints: documentStatements(db, 'decision_points'),
+
+    // A plain INSERT: a repeated decision id is an error (it fails the whole batch), not a duplicate to skip.
+    insertDecision: db.prepare<DecisionParams>(
+      `INSERT INTO decisions (${DECISION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    listExperiments: db.prepare<[], ExperimentRow>('SELECT id, revision, body FROM experiments ORDER BY id'),
-    insertExperiment: db.prepare<[id: string, revision: number, body: string]>(
-      'INSERT OR IGNORE INTO experiments (id, revision, body) VALUES (?, ?, ?)',
+    getDecision: db.prepare<[id: string], DecisionRow>(
+      `SELECT ${DECISION_COLUMNS} FROM decisions WHERE id = ?`,
     ),
-    // Compare-and-set: only the revision the writer read may be replaced.
-    updateExperiment: db.prepare<[revision: number, body: string, id: string, expected: number]>(
-      'UPDATE experiments SET revision = ?, body = ? WHERE id = ? AND revision = ?',
+    // Sets the outcome only of an open decision: one statement, so of two racing closes exactly one matches.
+    closeDecision: db.prepare<[...OutcomeParams, id: string], DecisionRow>(
+      `UPDATE decisions SET reward = ?, outcome_at = ?, outcome_source = ? WHERE id = ? AND outcome_source IS NULL
+       RETURNING ${DECISION_COLUMNS}`,
     ),
+    // The partial index decisions_open_deadline, in its order (deadline, then rowid).
+    expiredDecisions: db.prepare<[before: number, limit: number], DecisionRow>(
+      `SELECT ${DECISION_COLUMNS} FROM decisions WHERE outcome_source IS NULL AND deadline < ?
+       ORDER BY deadline, seq LIMIT ?`,
+    ),
+    scanDecisions: db.prepare<
+      [point: string, afterSeq: number, limit: number],
+      DecisionRow & { seq: number }
+    >(`SELECT seq, ${DECISION_COLUMNS} FROM decisions WHERE point = ? AND seq > ? ORDER BY seq LIMIT ?`),
+    decisionStats: db.prepare<[point: string], { decisions: number; closed: number; reward_sum: number }>(
+      `SELECT count(*) AS decisions, count(outcome_source) AS closed, total(reward) AS reward_sum
+       FROM decisions WHERE point = ?`,
+    ),
+    deletePointDecisions: db.prepare<[point: string]>('DELETE FROM decisions WHERE point = ?'),
+    deleteDecisionPoint: db.prepare<[id: string]>('DELETE FROM decision_points WHERE id = ?'),
 
     // The version is chosen inside the insert (one write transaction), so no other writer can take it
     // between reading the highest version and writing the next.

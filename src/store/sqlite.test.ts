@@ -27,7 +27,7 @@ import {
   readSchemaVersion,
 } from './sqlite-schema.js';
 import { prepareStatements } from './sqlite-statements.js';
-import { describeStoreContract, event, item } from './store.contract.js';
+import { decision, describeStoreContract, event, item } from './store.contract.js';
 
 /**
  * The background thread's checkpoint interval, as the next store opened will get it: `null` keeps the
@@ -98,6 +98,29 @@ function rawConnection(dataDir: string, options: Database.Options = {}): Databas
   db.pragma('busy_timeout = 5000');
   rawConnections.push(db);
   return db;
+}
+
+/** A database in `dataDir` as a build at schema `version` left it, with `fill` run on it, then closed. */
+function databaseAt(dataDir: string, version: number, fill: (db: Database.Database) => void): void {
+  mkdirSync(dataDir, { recursive: true });
+  const old = new Database(join(dataDir, DATABASE_FILE));
+  try {
+    old.pragma('journal_mode = WAL');
+    expect(migrate(old, MIGRATIONS.slice(0, version))).toBe(version);
+    fill(old);
+  } finally {
+    old.close();
+  }
+}
+
+/** `EXPLAIN QUERY PLAN` of a statement on `db`, its steps' details one per line. */
+function queryPlan(db: Database.Database) {
+  return (sql: string, ...params: unknown[]): string =>
+    db
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => row.detail)
+      .join('\n');
 }
 
 /**
@@ -293,6 +316,29 @@ describe('SqliteStore', () => {
       await expect(reader.putItems([item({ id: 'x' })])).rejects.toThrow(/read-only/);
       await expect(reader.setMeta('k', 1)).rejects.toThrow(StoreReadonlyError);
       expect(await writer.countEvents()).toBe(3);
+    });
+
+    it('read the decision log and refuse to write it or its points', async () => {
+      const dataDir = tempDir();
+      const writer = track(openSqliteStore({ dataDir }));
+      await writer.saveDecisionPoint({ id: 'p', revision: 1, body: {} }, null);
+      await writer.appendDecisions([decision({ id: 'd', point: 'p', deadline: 10 })]);
+      const reader = track(openSqliteStore({ dataDir, readonly: true }));
+      expect((await reader.getDecision('d'))?.point).toBe('p');
+      expect((await reader.getDecisionPoint('p'))?.revision).toBe(1);
+      expect((await reader.expiredDecisions(11, 10)).map((d) => d.id)).toEqual(['d']);
+      expect(await reader.decisionStats('p')).toEqual({ decisions: 1, closed: 0, rewardSum: 0 });
+
+      const outcome = { reward: 1, at: 5, source: 'explicit' } as const;
+      await expect(reader.saveDecisionPoint({ id: 'q', revision: 1, body: {} }, null)).rejects.toThrow(
+        StoreReadonlyError,
+      );
+      await expect(reader.deleteDecisionPoint('p')).rejects.toThrow(StoreReadonlyError);
+      await expect(reader.appendDecisions([decision({ id: 'e' })])).rejects.toThrow(StoreReadonlyError);
+      await expect(reader.appendDecisions([])).rejects.toThrow(StoreReadonlyError);
+      await expect(reader.closeDecisions([{ id: 'd', outcome }])).rejects.toThrow(StoreReadonlyError);
+      expect(await writer.getDecision('d')).toEqual(decision({ id: 'd', point: 'p', deadline: 10 }));
+      expect(await writer.getDecisionPoint('p')).not.toBeNull();
     });
 
     it('need an existing database and do not create one', () => {
@@ -565,11 +611,7 @@ describe('SqliteStore', () => {
 
     it("is filled from the stored events when a V4 database is upgraded, and V4's index is dropped", async () => {
       const dataDir = tempDir();
-      mkdirSync(dataDir, { recursive: true });
-      const old = new Database(join(dataDir, DATABASE_FILE));
-      try {
-        old.pragma('journal_mode = WAL');
-        expect(migrate(old, MIGRATIONS.slice(0, 4))).toBe(4);
+      databaseAt(dataDir, 4, (old) => {
         const insert = old.prepare<[string, string | null, number]>(
           `INSERT INTO events (event_id, name, user_id, item_id, ts, received_at, context, properties)
            VALUES (?, 'product_viewed', 'u1', ?, ?, 0, '{}', '{}')`,
@@ -579,9 +621,7 @@ describe('SqliteStore', () => {
         })();
         const indexes = old.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_item_ts'`).all();
         expect(indexes).toHaveLength(1);
-      } finally {
-        old.close();
-      }
+      });
 
       const store = openWithoutCatchUp({ dataDir });
       expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
@@ -734,12 +774,7 @@ describe('SqliteStore', () => {
       track(openSqliteStore({ dataDir }));
       const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
       try {
-        const plan = (sql: string, ...params: unknown[]) =>
-          db
-            .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
-            .all(...params)
-            .map((row) => row.detail)
-            .join('\n');
+        const plan = queryPlan(db);
         const history = plan(
           'SELECT * FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
           'u',
@@ -777,6 +812,44 @@ describe('SqliteStore', () => {
         db.close();
       }
     });
+  });
+
+  it('serves the decision log from its indexes: expiry from open decisions only, scans in order', () => {
+    const dataDir = tempDir();
+    track(openSqliteStore({ dataDir }));
+    const db = rawConnection(dataDir, { readonly: true });
+    const statements = prepareStatements(db);
+    const plan = queryPlan(db);
+    // The statements the store runs, as prepared: a change to their text is checked here too.
+    const expired = plan(statements.expiredDecisions.source, 0, 10);
+    expect(expired).toMatch(/USING INDEX decisions_open_deadline \(deadline<\?\)/);
+    expect(expired).not.toMatch(/TEMP B-TREE/);
+    const scan = plan(statements.scanDecisions.source, 'p', 0, 10);
+    expect(scan).toMatch(/USING INDEX decisions_point_seq \(point=\? AND seq>\?\)/);
+    expect(scan).not.toMatch(/TEMP B-TREE/);
+    expect(plan(statements.decisionStats.source, 'p')).toMatch(
+      /USING INDEX decisions_point_seq \(point=\?\)/,
+    );
+    expect(plan(statements.deletePointDecisions.source, 'p')).toMatch(/decisions_point_seq \(point=\?\)/);
+    expect(plan(statements.getDecision.source, 'd')).toMatch(
+      /USING INDEX sqlite_autoindex_decisions_1 \(id=\?\)/,
+    );
+    expect(plan(statements.closeDecision.source, 1, 2, 'explicit', 'd')).toMatch(
+      /USING INDEX sqlite_autoindex_decisions_1 \(id=\?\)/,
+    );
+  });
+
+  it('adds the decision tables to a V5 database, keeping its data', async () => {
+    const dataDir = tempDir();
+    databaseAt(dataDir, 5, (old) => {
+      old.prepare(`INSERT INTO experiments (id, revision, body) VALUES ('e', 4, '{"kept":true}')`).run();
+    });
+    const store = track(openSqliteStore({ dataDir }));
+    expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
+    expect(await store.getExperiment('e')).toEqual({ id: 'e', revision: 4, body: { kept: true } });
+    expect(await store.listDecisionPoints()).toEqual([]);
+    await store.appendDecisions([decision({ id: 'd' })]);
+    expect(await store.getDecision('d')).toEqual(decision({ id: 'd' }));
   });
 
   it('keeps every acknowledged batch, whole, when the process is killed with SIGKILL', async () => {

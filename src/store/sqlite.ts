@@ -4,6 +4,12 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { Item, User } from '../catalog/types.js';
+import type {
+  CloseResult,
+  DecisionClose,
+  DecisionLogStats,
+  LoggedDecision,
+} from '../decisions/points/log-types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
@@ -13,10 +19,12 @@ import {
   artifactFromRow,
   artifactInfoFromRow,
   artifactParams,
+  decisionFromRow,
+  decisionParams,
+  documentFromRow,
   eventFromRow,
   eventParams,
   type EventRow,
-  experimentFromRow,
   exposureFromRow,
   exposureParams,
   impressionFromRow,
@@ -24,6 +32,8 @@ import {
   itemFromRow,
   itemParams,
   leaseFromRow,
+  outcomeFromRow,
+  outcomeParams,
   parseJson,
   userFromRow,
   userItemFromRow,
@@ -38,7 +48,7 @@ import {
 import { BackgroundWriter } from './sqlite-background.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { prepareStatements, type DocumentStatements, type Statements } from './sqlite-statements.js';
 import type {
   AppendOptions,
   ArtifactInfo,
@@ -49,6 +59,7 @@ import type {
   ScanOptions,
   Store,
   StoredArtifact,
+  StoredDocument,
   StoredExperiment,
   UserEventsOptions,
   UserItemTotal,
@@ -178,6 +189,9 @@ interface Open {
   readonly putItems: (items: readonly Item[]) => void;
   readonly appendImpressions: (impressions: readonly Impression[]) => void;
   readonly appendExposures: (exposures: readonly Exposure[]) => void;
+  readonly deleteDecisionPoint: (id: string) => boolean;
+  readonly appendDecisions: (decisions: readonly LoggedDecision[]) => void;
+  readonly closeDecisions: (closes: readonly DecisionClose[]) => CloseResult[];
   readonly itemEvents: (itemId: string, since: number, limit: number) => EventRow[];
   readonly catchUpItemEvents: () => number;
 }
@@ -249,6 +263,18 @@ export class SqliteStore implements Store {
       appendExposures: db.transaction((exposures: readonly Exposure[]) => {
         for (const exposure of exposures) statements.insertExposure.run(...exposureParams(exposure));
       }).immediate,
+      // The decision log is written here, on the serving thread's connection, not by the background thread:
+      // see appendDecisions.
+      deleteDecisionPoint: db.transaction((id: string): boolean => {
+        statements.deletePointDecisions.run(id);
+        return statements.deleteDecisionPoint.run(id).changes > 0;
+      }).immediate,
+      appendDecisions: db.transaction((decisions: readonly LoggedDecision[]) => {
+        for (const decision of decisions) statements.insertDecision.run(...decisionParams(decision));
+      }).immediate,
+      closeDecisions: db.transaction((closes: readonly DecisionClose[]) =>
+        closes.map((close) => closeInTransaction(statements, close)),
+      ).immediate,
       itemEvents: itemEventsReader(db, statements),
       catchUpItemEvents: itemEventsCatchUp(db, statements),
     };
@@ -440,39 +466,31 @@ export class SqliteStore implements Store {
     return row ? impressionFromRow(row) : null;
   }
 
-  async *scanImpressions(options: { readonly batchSize?: number } = {}): AsyncGenerator<Impression[]> {
-    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
-    assertCount('batchSize', batchSize, 1);
-    let after = 0;
-    while (true) {
-      const rows = this.#connection().statements.scanImpressions.all(after, batchSize);
-      const last = rows.at(-1);
-      if (!last) return;
-      after = last.row;
-      yield rows.map(impressionFromRow);
-      if (rows.length < batchSize) return;
-    }
+  scanImpressions(options: { readonly batchSize?: number } = {}): AsyncGenerator<Impression[]> {
+    return keysetScan(options, {
+      start: 0,
+      fetch: (after, limit) => this.#connection().statements.scanImpressions.all(after, limit),
+      keyOf: (row) => row.row,
+      map: impressionFromRow,
+    });
   }
 
   // --- experiments --------------------------------------------------------------------------------
 
   async saveExperiment(experiment: StoredExperiment, expectedRevision: number | null): Promise<boolean> {
-    const { statements } = this.#writable('save an experiment');
-    const body = JSON.stringify(experiment.body);
-    const result =
-      expectedRevision === null
-        ? statements.insertExperiment.run(experiment.id, experiment.revision, body)
-        : statements.updateExperiment.run(experiment.revision, body, experiment.id, expectedRevision);
-    return result.changes > 0;
+    return saveDocument(
+      this.#writable('save an experiment').statements.experiments,
+      experiment,
+      expectedRevision,
+    );
   }
 
   async getExperiment(id: string): Promise<StoredExperiment | null> {
-    const row = this.#connection().statements.getExperiment.get(id);
-    return row ? experimentFromRow(row) : null;
+    return getDocument(this.#connection().statements.experiments, id);
   }
 
   async listExperiments(): Promise<StoredExperiment[]> {
-    return this.#connection().statements.listExperiments.all().map(experimentFromRow);
+    return this.#connection().statements.experiments.list.all().map(documentFromRow);
   }
 
   async appendExposures(exposures: readonly Exposure[]): Promise<void> {
@@ -482,21 +500,16 @@ export class SqliteStore implements Store {
     open.appendExposures(exposures);
   }
 
-  async *scanExposures(
+  scanExposures(
     experiment: string,
     options: { readonly batchSize?: number } = {},
   ): AsyncGenerator<Exposure[]> {
-    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
-    assertCount('batchSize', batchSize, 1);
-    let after = '';
-    while (true) {
-      const rows = this.#connection().statements.scanExposures.all(experiment, after, batchSize);
-      const last = rows.at(-1);
-      if (!last) return;
-      after = last.user_id;
-      yield rows.map(exposureFromRow);
-      if (rows.length < batchSize) return;
-    }
+    return keysetScan(options, {
+      start: '',
+      fetch: (after, limit) => this.#connection().statements.scanExposures.all(experiment, after, limit),
+      keyOf: (row) => row.user_id,
+      map: exposureFromRow,
+    });
   }
 
   async countExposures(experiment: string): Promise<Record<string, number>> {
@@ -504,6 +517,73 @@ export class SqliteStore implements Store {
     for (const row of this.#connection().statements.countExposures.all(experiment))
       counts[row.variant] = row.users;
     return counts;
+  }
+
+  // --- decision points ----------------------------------------------------------------------------
+
+  async saveDecisionPoint(point: StoredDocument, expectedRevision: number | null): Promise<boolean> {
+    const { statements } = this.#writable('save a decision point');
+    return saveDocument(statements.decisionPoints, point, expectedRevision);
+  }
+
+  async getDecisionPoint(id: string): Promise<StoredDocument | null> {
+    return getDocument(this.#connection().statements.decisionPoints, id);
+  }
+
+  async listDecisionPoints(): Promise<StoredDocument[]> {
+    return this.#connection().statements.decisionPoints.list.all().map(documentFromRow);
+  }
+
+  async deleteDecisionPoint(id: string): Promise<boolean> {
+    return this.#writable('delete a decision point').deleteDecisionPoint(id);
+  }
+
+  // --- decision log -------------------------------------------------------------------------------
+
+  /**
+   * On this connection, in one IMMEDIATE transaction per call, like closeDecisions: each call commits before
+   * it returns, so appends and closes apply in the order they were called, a close always finds the
+   * decisions appended before it, and its results come straight back. The background thread (which writes
+   * impressions) would take the commit's fsync off this thread, but it answers only "done", runs behind
+   * reads made here, and would have to carry both appends and closes to keep their order.
+   */
+  async appendDecisions(decisions: readonly LoggedDecision[]): Promise<void> {
+    const open = this.#writable('append decisions');
+    if (decisions.length > 0) open.appendDecisions(decisions);
+  }
+
+  async getDecision(id: string): Promise<LoggedDecision | null> {
+    const row = this.#connection().statements.getDecision.get(id);
+    return row ? decisionFromRow(row) : null;
+  }
+
+  async closeDecisions(closes: readonly DecisionClose[]): Promise<CloseResult[]> {
+    const open = this.#writable('close decisions');
+    return closes.length === 0 ? [] : open.closeDecisions(closes);
+  }
+
+  async expiredDecisions(before: number, limit: number): Promise<LoggedDecision[]> {
+    const { statements } = this.#connection();
+    assertCount('limit', limit, 0);
+    return statements.expiredDecisions.all(before, limit).map(decisionFromRow);
+  }
+
+  /** Keyset pagination on the rowid through the (point, seq) index: append order, no temp sort. */
+  scanDecisions(
+    point: string,
+    options: { readonly batchSize?: number } = {},
+  ): AsyncGenerator<LoggedDecision[]> {
+    return keysetScan(options, {
+      start: 0,
+      fetch: (after, limit) => this.#connection().statements.scanDecisions.all(point, after, limit),
+      keyOf: (row) => row.seq,
+      map: decisionFromRow,
+    });
+  }
+
+  async decisionStats(point: string): Promise<DecisionLogStats> {
+    const row = this.#connection().statements.decisionStats.get(point);
+    return { decisions: row?.decisions ?? 0, closed: row?.closed ?? 0, rewardSum: row?.reward_sum ?? 0 };
   }
 
   // --- model artifacts ----------------------------------------------------------------------------
@@ -626,6 +706,70 @@ function appendInTransaction(
     }
   }
   return { stored, duplicates, createdItems, positions };
+}
+
+/** How `keysetScan` reads one log: a page of rows after a key, each row's key, and the row as returned. */
+interface KeysetPages<Row, Key, T> {
+  /** Below every key. */
+  readonly start: Key;
+  /** At most `limit` rows with keys above `after`, in key order. */
+  readonly fetch: (after: Key, limit: number) => Row[];
+  readonly keyOf: (row: Row) => Key;
+  readonly map: (row: Row) => T;
+}
+
+/**
+ * A log in batches by keyset pagination: no read transaction is held between batches, so writes continue
+ * (and the WAL can checkpoint) during a long scan. `fetch` looks the connection up per batch, so a scan
+ * outlived by close() fails with a clear error on its next batch. A short batch is the last.
+ */
+async function* keysetScan<Row, Key, T>(
+  options: { readonly batchSize?: number },
+  pages: KeysetPages<Row, Key, T>,
+): AsyncGenerator<T[]> {
+  const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+  assertCount('batchSize', batchSize, 1);
+  let after = pages.start;
+  while (true) {
+    const rows = pages.fetch(after, batchSize);
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    after = pages.keyOf(last);
+    yield rows.map(pages.map);
+    if (rows.length < batchSize) return;
+  }
+}
+
+/**
+ * One close inside the batch's transaction. The conditional UPDATE decides: a row changed means this close
+ * set the outcome; otherwise the decision either had one already (an earlier close, possibly earlier in
+ * this batch) or does not exist.
+ */
+function closeInTransaction(statements: Statements, close: DecisionClose): CloseResult {
+  const recorded = statements.closeDecision.get(...outcomeParams(close.outcome), close.id);
+  if (recorded) return { status: 'recorded', decision: decisionFromRow(recorded) };
+  const existing = statements.getDecision.get(close.id);
+  const outcome = existing ? outcomeFromRow(existing) : null;
+  return outcome ? { status: 'closed', outcome } : { status: 'unknown' };
+}
+
+/** Compare-and-set on a document table (experiments, decision points): see `Store.saveExperiment`. */
+function saveDocument(
+  statements: DocumentStatements,
+  document: StoredDocument,
+  expectedRevision: number | null,
+): boolean {
+  const body = JSON.stringify(document.body);
+  const result =
+    expectedRevision === null
+      ? statements.insert.run(document.id, document.revision, body)
+      : statements.update.run(document.revision, body, document.id, expectedRevision);
+  return result.changes > 0;
+}
+
+function getDocument(statements: DocumentStatements, id: string): StoredDocument | null {
+  const row = statements.get.get(id);
+  return row ? documentFromRow(row) : null;
 }
 
 /** Limits and batch sizes end up in LIMIT clauses, where SQLite reads a negative value as "no limit". */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Item, User } from '../catalog/types.js';
+import type { DecisionOutcome, LoggedDecision } from '../decisions/points/log-types.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
@@ -85,6 +86,31 @@ async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[][]> {
 }
 
 const ids = (list: readonly TrackedEvent[]): string[] => list.map((e) => e.eventId);
+
+export function decision(overrides: Partial<LoggedDecision> & { readonly id: string }): LoggedDecision {
+  return {
+    point: 'checkout-offer',
+    userId: 'u1',
+    at: T0,
+    context: { device: 'mobile' },
+    features: new Float64Array([1, 0.5, -2]),
+    offered: ['none', 'discount', 'shipping'],
+    probabilities: [0.2, 0.5, 0.3],
+    action: 'discount',
+    propensity: 0.5,
+    policy: 'learner',
+    experiment: null,
+    deadline: T0 + 60 * MINUTE,
+    outcome: null,
+    ...overrides,
+  };
+}
+
+/** The bytes of a feature row: what "bit for bit" compares (`toEqual` on numbers would let -0 pass as 0). */
+const featureBytes = (features: Float64Array): number[] =>
+  Array.from(new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+
+const decisionIds = (list: readonly LoggedDecision[]): string[] => list.map((d) => d.id);
 
 export function describeStoreContract(name: string, open: () => Promise<Store>): void {
   describe(`Store contract: ${name}`, () => {
@@ -689,6 +715,327 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(scanned).toHaveLength(25);
         expect(new Set(scanned.map((e) => e.userId)).size).toBe(25);
         expect(await store.countExposures('e1')).toEqual({ a: 9, b: 16 });
+      });
+    });
+
+    describe('decision points', () => {
+      it('creates once and updates only the revision the writer read', async () => {
+        const first = { id: 'checkout', revision: 1, body: { actions: ['a', 'b'], rewardWindowMs: 3600 } };
+        expect(await store.saveDecisionPoint(first, null)).toBe(true);
+        expect(await store.saveDecisionPoint({ ...first, body: { other: true } }, null)).toBe(false);
+        expect(await store.getDecisionPoint('checkout')).toEqual(first);
+        const second = { id: 'checkout', revision: 2, body: { actions: ['a', 'b', 'c'] } };
+        expect(await store.saveDecisionPoint(second, 1)).toBe(true);
+        // A writer that read revision 1 lost the race: refused, the newer body stays.
+        expect(await store.saveDecisionPoint({ id: 'checkout', revision: 2, body: 'stale' }, 1)).toBe(false);
+        // An update of a point that does not exist creates nothing.
+        expect(await store.saveDecisionPoint({ id: 'ghost', revision: 2, body: {} }, 1)).toBe(false);
+        expect(await store.getDecisionPoint('checkout')).toEqual(second);
+        expect(await store.getDecisionPoint('ghost')).toBeNull();
+        // Experiments are another namespace: the same id there is unaffected.
+        expect(await store.getExperiment('checkout')).toBeNull();
+      });
+
+      it('lists decision points by id', async () => {
+        for (const id of ['b', 'a', 'c'])
+          await store.saveDecisionPoint({ id, revision: 1, body: { id } }, null);
+        expect(await store.listDecisionPoints()).toEqual([
+          { id: 'a', revision: 1, body: { id: 'a' } },
+          { id: 'b', revision: 1, body: { id: 'b' } },
+          { id: 'c', revision: 1, body: { id: 'c' } },
+        ]);
+        expect(await store.listExperiments()).toEqual([]);
+      });
+
+      it("deletes the definition and the point's log, and nothing else", async () => {
+        await store.saveDecisionPoint({ id: 'p', revision: 3, body: {} }, null);
+        await store.saveDecisionPoint({ id: 'other', revision: 1, body: {} }, null);
+        await store.appendDecisions([
+          decision({ id: 'd1', point: 'p' }),
+          decision({ id: 'd2', point: 'p' }),
+          decision({ id: 'o1', point: 'other' }),
+        ]);
+        await store.closeDecisions([{ id: 'd1', outcome: { reward: 1, at: T0 + 1, source: 'explicit' } }]);
+
+        expect(await store.deleteDecisionPoint('p')).toBe(true);
+        expect(await store.getDecisionPoint('p')).toBeNull();
+        expect(await store.getDecision('d1')).toBeNull();
+        expect(await store.getDecision('d2')).toBeNull();
+        expect(await collect(store.scanDecisions('p'))).toEqual([]);
+        expect(await store.decisionStats('p')).toEqual({ decisions: 0, closed: 0, rewardSum: 0 });
+        // The open decision went with it: nothing left to expire.
+        expect(decisionIds(await store.expiredDecisions(T0 + 1000 * MINUTE, 10))).toEqual(['o1']);
+        expect((await store.listDecisionPoints()).map((p) => p.id)).toEqual(['other']);
+        expect((await store.getDecision('o1'))?.point).toBe('other');
+        expect(await store.deleteDecisionPoint('p')).toBe(false);
+        expect(await store.deleteDecisionPoint('never')).toBe(false);
+
+        // Created again under the same id it starts from an empty log, and a decision id can be reused.
+        expect(await store.saveDecisionPoint({ id: 'p', revision: 1, body: {} }, null)).toBe(true);
+        await store.appendDecisions([decision({ id: 'd1', point: 'p' })]);
+        expect(await store.decisionStats('p')).toEqual({ decisions: 1, closed: 0, rewardSum: 0 });
+      });
+
+      it("deletes a point's log even when its definition is gone, and says the definition did not exist", async () => {
+        await store.appendDecisions([decision({ id: 'stray', point: 'p' })]);
+        expect(await store.deleteDecisionPoint('p')).toBe(false);
+        expect(await store.getDecision('stray')).toBeNull();
+      });
+    });
+
+    describe('decision log', () => {
+      const outcome = (reward: number, at = T0 + MINUTE, source: DecisionOutcome['source'] = 'explicit') => ({
+        reward,
+        at,
+        source,
+      });
+
+      it('returns appended decisions as they were, with feature rows bit for bit', async () => {
+        const values = [
+          0.1,
+          -0,
+          0,
+          1e-300,
+          5e-324,
+          1.7976931348623157e308,
+          -123456789.125,
+          Infinity,
+          -Infinity,
+        ];
+        // A view into a larger buffer, at an offset: only the viewed values belong to the decision.
+        const backing = new Float64Array([99, ...values, 99]);
+        const rich = decision({
+          id: 'rich',
+          userId: 'user "quoted" 日本',
+          at: T0 + 7,
+          context: {
+            device: 'ios',
+            nested: { list: [1, 'two', null, { deep: true }], empty: {} },
+            ...TRICKY_SCALARS,
+          },
+          features: backing.subarray(1, 1 + values.length),
+          offered: ['a', 'b', 'c', 'd'],
+          probabilities: [0.1, 0.2, 0.3, 0.4],
+          action: 'c',
+          propensity: 0.3,
+          policy: 'uniform',
+          experiment: { id: 'exp-7', variant: 'treatment' },
+          deadline: T0 + 30 * MINUTE,
+        });
+        const plain = decision({
+          id: 'plain',
+          features: new Float64Array(0),
+          context: {},
+          policy: 'default',
+        });
+        await store.appendDecisions([rich, plain]);
+
+        const got = await store.getDecision('rich');
+        expect(got).toEqual({ ...rich, features: new Float64Array(values) });
+        expect(got!.features).toBeInstanceOf(Float64Array);
+        expect(featureBytes(got!.features)).toEqual(featureBytes(new Float64Array(values)));
+        expect(Object.is(got!.features[1], -0)).toBe(true);
+        expect(got!.features[3]).toBe(1e-300);
+        expect(got!.context).toEqual(rich.context);
+        for (const [key, value] of Object.entries(TRICKY_SCALARS))
+          expect(Object.is(got!.context[key], value), key).toBe(true);
+
+        const gotPlain = await store.getDecision('plain');
+        expect(gotPlain).toEqual(plain);
+        expect(gotPlain!.features).toHaveLength(0);
+        expect(gotPlain!.outcome).toBeNull();
+        expect(await store.getDecision('missing')).toBeNull();
+      });
+
+      it('rejects a repeated decision id and stores none of its batch', async () => {
+        await store.appendDecisions([decision({ id: 'a' })]);
+        await expect(store.appendDecisions([decision({ id: 'b' }), decision({ id: 'a' })])).rejects.toThrow();
+        await expect(
+          store.appendDecisions([decision({ id: 'c' }), decision({ id: 'c', action: 'none' })]),
+        ).rejects.toThrow();
+        expect(await store.getDecision('b')).toBeNull();
+        expect(await store.getDecision('c')).toBeNull();
+        expect(await store.getDecision('a')).toEqual(decision({ id: 'a' }));
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 1,
+          closed: 0,
+          rewardSum: 0,
+        });
+        // Nothing was left open behind the failures.
+        await store.appendDecisions([decision({ id: 'b' })]);
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 2,
+          closed: 0,
+          rewardSum: 0,
+        });
+      });
+
+      it('accepts empty batches', async () => {
+        await store.appendDecisions([]);
+        expect(await store.closeDecisions([])).toEqual([]);
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 0,
+          closed: 0,
+          rewardSum: 0,
+        });
+      });
+
+      it('says per close, in order, whether it recorded, found an outcome already, or knew no decision', async () => {
+        const open1 = decision({ id: 'open1' });
+        const open2 = decision({ id: 'open2', point: 'other', action: 'none', propensity: 0.2 });
+        await store.appendDecisions([open1, open2, decision({ id: 'done' })]);
+        await store.closeDecisions([{ id: 'done', outcome: outcome(0, T0 + 2, 'timeout') }]);
+
+        const results = await store.closeDecisions([
+          { id: 'done', outcome: outcome(1) },
+          { id: 'open1', outcome: outcome(0.75, T0 + 5, 'event') },
+          { id: 'nope', outcome: outcome(1) },
+          { id: 'open1', outcome: outcome(0.25, T0 + 6, 'explicit') },
+          { id: 'open2', outcome: outcome(-1.5, T0 + 9, 'explicit') },
+        ]);
+        expect(results).toEqual([
+          { status: 'closed', outcome: outcome(0, T0 + 2, 'timeout') },
+          { status: 'recorded', decision: { ...open1, outcome: outcome(0.75, T0 + 5, 'event') } },
+          { status: 'unknown' },
+          // The same id again in the batch: the first close took it.
+          { status: 'closed', outcome: outcome(0.75, T0 + 5, 'event') },
+          { status: 'recorded', decision: { ...open2, outcome: outcome(-1.5, T0 + 9, 'explicit') } },
+        ]);
+        expect((await store.getDecision('open1'))?.outcome).toEqual(outcome(0.75, T0 + 5, 'event'));
+        expect((await store.getDecision('done'))?.outcome).toEqual(outcome(0, T0 + 2, 'timeout'));
+        expect(await store.getDecision('nope')).toBeNull();
+      });
+
+      it('keeps the first outcome when a decision is closed again later', async () => {
+        await store.appendDecisions([decision({ id: 'd' })]);
+        const [first] = await store.closeDecisions([{ id: 'd', outcome: outcome(0, T0 + 3, 'timeout') }]);
+        expect(first?.status).toBe('recorded');
+        const [second] = await store.closeDecisions([{ id: 'd', outcome: outcome(1, T0 + 4, 'explicit') }]);
+        expect(second).toEqual({ status: 'closed', outcome: outcome(0, T0 + 3, 'timeout') });
+        expect(await store.getDecision('d')).toEqual(
+          decision({ id: 'd', outcome: outcome(0, T0 + 3, 'timeout') }),
+        );
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 1,
+          closed: 1,
+          rewardSum: 0,
+        });
+      });
+
+      it('records exactly one of several concurrent closes of one decision', async () => {
+        await store.appendDecisions([decision({ id: 'd' })]);
+        const results = await Promise.all(
+          [1, 2, 3, 4].map((reward) => store.closeDecisions([{ id: 'd', outcome: outcome(reward) }])),
+        );
+        const recorded = results.flat().filter((r) => r.status === 'recorded');
+        expect(recorded).toHaveLength(1);
+        const kept = (await store.getDecision('d'))?.outcome;
+        expect(recorded[0]!.status === 'recorded' && recorded[0]!.decision.outcome).toEqual(kept);
+        for (const result of results.flat())
+          if (result.status !== 'recorded') expect(result).toEqual({ status: 'closed', outcome: kept });
+      });
+
+      it('applies appends and closes in the order they were issued, without awaiting in between', async () => {
+        const append = store.appendDecisions([decision({ id: 'd' })]);
+        const close = store.closeDecisions([{ id: 'd', outcome: outcome(1) }]);
+        const reappend = store.appendDecisions([decision({ id: 'e' })]);
+        const closeBoth = store.closeDecisions([
+          { id: 'e', outcome: outcome(0.5) },
+          { id: 'd', outcome: outcome(0) },
+        ]);
+        await append;
+        await reappend;
+        expect((await close).map((r) => r.status)).toEqual(['recorded']);
+        expect((await closeBoth).map((r) => r.status)).toEqual(['recorded', 'closed']);
+      });
+
+      it('lists expired open decisions, earliest deadline first, at most limit', async () => {
+        await store.appendDecisions([
+          decision({ id: 'd30', deadline: T0 + 30 }),
+          decision({ id: 'd10', deadline: T0 + 10, point: 'other' }),
+          decision({ id: 'd50', deadline: T0 + 50 }),
+          decision({ id: 'closed20', deadline: T0 + 20 }),
+          decision({ id: 'd40', deadline: T0 + 40 }),
+          decision({ id: 'at60', deadline: T0 + 60 }),
+          decision({ id: 'later', deadline: T0 + 90 }),
+        ]);
+        await store.closeDecisions([{ id: 'closed20', outcome: outcome(1) }]);
+
+        // Strictly before: a deadline equal to `before` has not ended yet.
+        expect(decisionIds(await store.expiredDecisions(T0 + 60, 100))).toEqual(['d10', 'd30', 'd40', 'd50']);
+        expect(decisionIds(await store.expiredDecisions(T0 + 60, 2))).toEqual(['d10', 'd30']);
+        expect(await store.expiredDecisions(T0 + 60, 0)).toEqual([]);
+        expect(await store.expiredDecisions(T0 + 10, 100)).toEqual([]);
+        const [first] = await store.expiredDecisions(T0 + 11, 1);
+        expect(first).toEqual(decision({ id: 'd10', deadline: T0 + 10, point: 'other' }));
+
+        // Closing them (as the engine does with the default reward) takes them off the list.
+        await store.closeDecisions([
+          { id: 'd10', outcome: outcome(0, T0 + 61, 'timeout') },
+          { id: 'd30', outcome: outcome(0, T0 + 61, 'timeout') },
+        ]);
+        expect(decisionIds(await store.expiredDecisions(T0 + 1000, 100))).toEqual([
+          'd40',
+          'd50',
+          'at60',
+          'later',
+        ]);
+      });
+
+      it("scans a point's decisions in append order, across batch boundaries", async () => {
+        // Ids out of alphabetical order and deadlines out of order: the scan follows neither.
+        const mine = Array.from({ length: 11 }, (_, i) =>
+          decision({
+            id: `z${10 - i}`,
+            userId: `u${i}`,
+            deadline: T0 + (i % 3) * MINUTE,
+            features: new Float64Array([i, -i]),
+          }),
+        );
+        await store.appendDecisions(mine.slice(0, 5));
+        await store.appendDecisions([decision({ id: 'other1', point: 'other' })]);
+        await store.appendDecisions(mine.slice(5, 9));
+        await store.appendDecisions([decision({ id: 'other2', point: 'other' })]);
+        await store.appendDecisions(mine.slice(9));
+        await store.closeDecisions([{ id: 'z7', outcome: outcome(1) }]);
+
+        const batches = await collect(store.scanDecisions('checkout-offer', { batchSize: 4 }));
+        expect(batches.map((batch) => batch.length)).toEqual([4, 4, 3]);
+        const scanned = batches.flat();
+        expect(decisionIds(scanned)).toEqual(decisionIds(mine));
+        expect(scanned[3]).toEqual({ ...mine[3], outcome: outcome(1) });
+        expect(scanned[10]).toEqual(mine[10]);
+        expect(decisionIds((await collect(store.scanDecisions('other'))).flat())).toEqual([
+          'other1',
+          'other2',
+        ]);
+        // A batch size that divides the log: full batches and no empty one after them.
+        const even = await collect(store.scanDecisions('checkout-offer', { batchSize: 11 }));
+        expect(even.map((batch) => batch.length)).toEqual([11]);
+        expect(await collect(store.scanDecisions('none'))).toEqual([]);
+      });
+
+      it('counts decisions, closed ones and their rewards per point', async () => {
+        await store.appendDecisions([
+          decision({ id: 'a' }),
+          decision({ id: 'b' }),
+          decision({ id: 'c' }),
+          decision({ id: 'd' }),
+          decision({ id: 'x', point: 'other' }),
+        ]);
+        await store.closeDecisions([
+          { id: 'a', outcome: outcome(1) },
+          { id: 'b', outcome: outcome(0.25, T0 + 2, 'event') },
+          { id: 'c', outcome: outcome(-0.5, T0 + 3, 'timeout') },
+          { id: 'x', outcome: outcome(8) },
+        ]);
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 4,
+          closed: 3,
+          rewardSum: 0.75,
+        });
+        expect(await store.decisionStats('other')).toEqual({ decisions: 1, closed: 1, rewardSum: 8 });
+        expect(await store.decisionStats('none')).toEqual({ decisions: 0, closed: 0, rewardSum: 0 });
       });
     });
 

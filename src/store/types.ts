@@ -1,4 +1,10 @@
 import type { Item, User } from '../catalog/types.js';
+import type {
+  CloseResult,
+  DecisionClose,
+  DecisionLogStats,
+  LoggedDecision,
+} from '../decisions/points/log-types.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
@@ -93,6 +99,45 @@ export interface Store {
   /** Exposed users per variant. */
   countExposures(experiment: string): Promise<Record<string, number>>;
 
+  // --- decision points ----------------------------------------------------------------------------
+  /**
+   * Stores a decision point's definition (a JSON document; `decisions/` owns its shape) under
+   * compare-and-set, exactly as `saveExperiment`: null creates (false if the id exists), a revision
+   * replaces exactly that revision (false if someone else wrote first).
+   */
+  saveDecisionPoint(point: StoredDocument, expectedRevision: number | null): Promise<boolean>;
+  getDecisionPoint(id: string): Promise<StoredDocument | null>;
+  /** Every decision point, ordered by id. */
+  listDecisionPoints(): Promise<StoredDocument[]>;
+  /**
+   * Deletes the definition and the point's whole decision log, atomically, so that a point created later
+   * under the same id starts from an empty log. Returns whether the definition existed.
+   */
+  deleteDecisionPoint(id: string): Promise<boolean>;
+
+  // --- decision log -------------------------------------------------------------------------------
+  /**
+   * Appends decisions (ids unique; a repeated id is an error), atomically. Features are kept bit for bit.
+   * Appends and closes issued by one caller apply in the order it issued them.
+   */
+  appendDecisions(decisions: readonly LoggedDecision[]): Promise<void>;
+  getDecision(id: string): Promise<LoggedDecision | null>;
+  /**
+   * Sets the outcome of each decision that has none, in one transaction, and says per close (same order)
+   * what happened: `recorded` (with the decision as it now stands), `closed` (it already had an outcome,
+   * which is returned and kept), `unknown` (no such decision). Atomic per decision across connections and
+   * processes: of two closes racing for one decision exactly one is `recorded`.
+   */
+  closeDecisions(closes: readonly DecisionClose[]): Promise<CloseResult[]>;
+  /**
+   * Open decisions (no outcome) whose reward window ended before `before`, earliest deadline first, at most
+   * `limit`: what the engine closes with the default reward.
+   */
+  expiredDecisions(before: EpochMs, limit: number): Promise<LoggedDecision[]>;
+  /** A point's decisions in the order they were appended, in batches (for off-policy evaluation). */
+  scanDecisions(point: string, options?: { readonly batchSize?: number }): AsyncIterable<LoggedDecision[]>;
+  decisionStats(point: string): Promise<DecisionLogStats>;
+
   // --- model artifacts ----------------------------------------------------------------------------
   /**
    * Saves the artifact as a new version of its name and returns that version: one more than the highest
@@ -130,12 +175,18 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** An experiment's definition as stored: the store keeps the document, `experiments/` gives it meaning. */
-export interface StoredExperiment {
+/**
+ * A definition stored as a document with a revision (experiments, decision points): the store keeps the
+ * document, the owning folder gives it meaning.
+ */
+export interface StoredDocument {
   readonly id: string;
   readonly revision: number;
   readonly body: JsonValue;
 }
+
+/** An experiment's definition as stored. */
+export type StoredExperiment = StoredDocument;
 
 /** A user's events on one item under one name, summed: what serving reads of a whole history. */
 export interface UserItemTotal {

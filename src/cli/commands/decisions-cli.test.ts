@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Engine, engineConfig } from '../../engine/index.js';
 import { runBuiltCli } from '../run-built-cli.js';
 import type { DecisionsEvaluateJson } from './decisions.js';
 
@@ -92,18 +93,65 @@ describe.concurrent(
       expect(stderr).toBe(`attune: ${policy}: probabilities: the probabilities sum to 0.9, not 1\n`);
     });
 
-    it('says decision points are not built yet, and what --logs needs', async () => {
+    it('names an unknown decision point, and what --logs needs', async () => {
+      const store = join(dir, 'empty-store');
+      await (await Engine.open(engineConfig(`sqlite:${store}`, { retrainIntervalMs: null }))).close();
       const [point, noPolicy, missing] = await Promise.all([
-        evaluate('homepage-banner'),
+        evaluate('homepage-banner', '--data-dir', store),
         evaluate('--logs', SMALL),
         evaluate('--logs', join(dir, 'missing.csv'), '--policy', FIXED),
       ]);
       expect(point.code).toBe(1);
-      expect(point.stderr).toMatch(
-        /^attune: decision points are not built yet.*--logs FILE\.csv --policy POLICY\.json\n$/,
-      );
+      expect(point.stderr).toBe('attune: no decision point "homepage-banner" in this store\n');
       expect(noPolicy.stderr).toBe('attune: --logs needs the candidate policy: --policy POLICY.json\n');
       expect(missing.stderr).toMatch(/^attune: cannot read .*missing\.csv/);
     });
   },
 );
+
+describe('attune decisions evaluate POINT', () => {
+  it("estimates the default, uniform and the replayed learner from the point's own log", async () => {
+    const store = join(dir, 'point-store');
+    const engine = await Engine.open(
+      engineConfig(`sqlite:${store}`, { retrainIntervalMs: null, holdout: 0 }),
+    );
+    await engine.decisions.create({
+      id: 'banner',
+      actions: [{ id: 'a' }, { id: 'b' }],
+      features: [{ source: 'context', name: 'x', type: 'number' }],
+      learner: { kind: 'epsilon_greedy', epsilon: 0.5, seed: 7 },
+      default_action: 'a',
+    });
+    // b always pays 1, a never: the default's value is 0 whatever the estimator.
+    for (let i = 0; i < 400; i++) {
+      const d = await engine.decisions.decide('banner', {
+        userId: `u${i % 50}`,
+        context: { x: (i % 7) / 7 },
+        available: null,
+        limits: {},
+      });
+      await engine.decisions.reward('banner', d.id, d.action.id === 'b' ? 1 : 0);
+    }
+    await engine.close();
+
+    const { code, stdout, stderr } = await evaluate('banner', '--data-dir', store, '--json');
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as {
+      point: string;
+      skipped: number;
+      policies: DecisionsEvaluateJson[];
+    };
+    expect(result.point).toBe('banner');
+    expect(result.policies.map((p) => p.policy)).toEqual([
+      'default (a)',
+      'uniform',
+      'epsilon_greedy (replayed)',
+    ]);
+    const [defaultPolicy, uniform, learner] = result.policies;
+    expect(defaultPolicy!.rows).toBe(400);
+    expect(defaultPolicy!.estimators.snips.estimate).toBe(0);
+    // Half of uniform's choices are b: its true value is 0.5 (the estimate carries the log's noise).
+    expect(Math.abs(uniform!.estimators.snips.estimate! - 0.5)).toBeLessThan(0.1);
+    expect(learner!.estimators.snips.estimate!).toBeGreaterThan(0.6);
+  });
+});

@@ -1,4 +1,7 @@
 import {
+  defaultCandidates,
+  pointDecisionLog,
+  type DecisionPoint,
   DecisionLogError,
   evaluatePolicySpec,
   parseDecisionLogCsv,
@@ -8,12 +11,17 @@ import {
   type Estimate,
   type OffPolicyEvaluation,
 } from '../../decisions/index.js';
+import { readFileSync } from 'node:fs';
+import { openStore } from '../../store/index.js';
+import { cliEngineConfig } from '../config.js';
 import { readInputFile } from '../input-file.js';
 import { formatTable } from '../table.js';
 
 export interface DecisionsEvaluateOptions {
-  /** A decision point of the engine, whose own log is evaluated (not built yet). */
+  /** A decision point of the engine, whose own log is evaluated. */
   readonly point?: string;
+  /** The store holding the point (default: $ATTUNE_DATA_DIR or ./.attune). */
+  readonly dataDir?: string;
   /** A CSV of decisions logged elsewhere. */
   readonly logs?: string;
   /** The candidate policy's JSON file. */
@@ -113,15 +121,10 @@ export async function decisionsEvaluate(options: DecisionsEvaluateOptions): Prom
   if (options.point !== undefined && options.logs !== undefined) {
     throw new Error('give a decision point or --logs FILE.csv, not both');
   }
-  if (options.point !== undefined) {
-    throw new Error(
-      `decision points are not built yet, so "${options.point}" has no log to evaluate; ` +
-        'evaluate decisions logged elsewhere with --logs FILE.csv --policy POLICY.json',
-    );
-  }
+  if (options.point !== undefined) return evaluatePoint(options.point, options);
   if (options.logs === undefined) {
     throw new Error(
-      'give the logged decisions with --logs FILE.csv (and the candidate with --policy POLICY.json)',
+      'give a decision point, or the logged decisions with --logs FILE.csv (and the candidate with --policy POLICY.json)',
     );
   }
   if (options.policy === undefined)
@@ -139,4 +142,47 @@ export async function decisionsEvaluate(options: DecisionsEvaluateOptions): Prom
       ? `${JSON.stringify(evaluationJson(evaluation, spec.type))}\n`
       : formatEvaluation(evaluation, spec.type),
   );
+}
+
+/**
+ * `attune decisions evaluate POINT [--policy POLICY.json]`: the same estimates from the engine's own log
+ * of the point's closed decisions; without a policy file, of the default action, uniform choice and the
+ * point's learner replayed.
+ */
+async function evaluatePoint(id: string, options: DecisionsEvaluateOptions): Promise<void> {
+  const store = await openStore(cliEngineConfig(options.dataDir).storeUrl, { readonly: true });
+  try {
+    const stored = await store.getDecisionPoint(id);
+    if (stored === null) throw new Error(`no decision point "${id}" in this store`);
+    const point = stored.body as unknown as DecisionPoint;
+    const candidates =
+      options.policy === undefined
+        ? defaultCandidates(point)
+        : [
+            {
+              name: '',
+              spec: naming(options.policy, () => parsePolicyJson(readFileSync(options.policy!, 'utf8'))),
+            },
+          ].map((c) => ({ ...c, name: c.spec.type }));
+    const { log, skipped } = await pointDecisionLog(store, point);
+    const prepared = prepareDecisionLog(log);
+    const results = candidates.map((candidate) => ({
+      name: candidate.name,
+      evaluation: evaluatePolicySpec(prepared, candidate.spec),
+    }));
+    if (options.json) {
+      const policies = results.map((r) => evaluationJson(r.evaluation, r.name));
+      const body =
+        options.policy === undefined
+          ? { point: id, skipped, policies }
+          : { point: id, skipped, ...policies[0] };
+      process.stdout.write(`${JSON.stringify(body)}\n`);
+      return;
+    }
+    const note = skipped > 0 ? ` (${skipped} decisions made under an earlier feature row left out)` : '';
+    process.stdout.write(`decision point ${id}: ${log.rows} closed decisions${note}\n\n`);
+    for (const r of results) process.stdout.write(`${formatEvaluation(r.evaluation, r.name)}\n`);
+  } finally {
+    await store.close();
+  }
 }

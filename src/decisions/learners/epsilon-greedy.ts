@@ -31,8 +31,10 @@ export class EpsilonGreedy extends LinearLearner {
 
   protected writeDistribution(features: Float64Array, out: Float64Array): void {
     this.writeScores(features, this.means);
+    this.excludeDisallowed(this.means);
     argmaxShares(this.means, out, 1 - this.epsilon);
-    const uniform = this.epsilon / this.actions;
-    for (let a = 0; a < this.actions; a++) out[a] = out[a]! + uniform;
+    const uniform = this.epsilon / this.allowedCount;
+    const allowed = this.allowed;
+    for (let a = 0; a < this.actions; a++) if (allowed === null || allowed[a]) out[a] = out[a]! + uniform;
   }
 }

@@ -32,6 +32,13 @@ export abstract class LinearLearner implements Learner {
   readonly random: LearnerRandom;
   /** `choose`'s distribution when the caller passes none. */
   private readonly chosen: Float64Array;
+  /**
+   * The actions the distribution being written may put mass on (1) or not (0); null: all. Set only for the
+   * duration of one `probabilities` call, so the subclasses' `writeDistribution` reads it without a parameter.
+   */
+  protected allowed: Uint8Array | null = null;
+  /** How many actions `allowed` lets through. */
+  protected allowedCount = 0;
 
   protected constructor(options: CommonLearnerOptions, withFactor: boolean) {
     const actions = checkInteger(options.actions, 'actions', 1);
@@ -85,20 +92,28 @@ export abstract class LinearLearner implements Learner {
     return target;
   }
 
-  probabilities(features: Float64Array, out?: Float64Array): Float64Array {
+  probabilities(features: Float64Array, out?: Float64Array, allowed?: Uint8Array): Float64Array {
     this.checkFeatures(features);
     const target = this.output(out);
-    this.writeDistribution(features, target);
+    this.allowedCount = allowed === undefined ? this.actions : this.checkAllowed(allowed);
+    this.allowed = allowed ?? null;
+    try {
+      this.writeDistribution(features, target);
+    } finally {
+      this.allowed = null;
+    }
     const floor = this.floor;
     if (floor > 0) {
-      const uniform = floor / this.actions;
-      for (let a = 0; a < this.actions; a++) target[a] = (1 - floor) * target[a]! + uniform;
+      const uniform = floor / this.allowedCount;
+      for (let a = 0; a < this.actions; a++) {
+        target[a] = allowed === undefined || allowed[a] ? (1 - floor) * target[a]! + uniform : 0;
+      }
     }
     return target;
   }
 
-  choose(features: Float64Array, out?: Float64Array): number {
-    const distribution = this.probabilities(features, out ?? this.chosen);
+  choose(features: Float64Array, out?: Float64Array, allowed?: Uint8Array): number {
+    const distribution = this.probabilities(features, out ?? this.chosen, allowed);
     let r = this.random.next();
     for (let a = 0; a < this.actions; a++) {
       r -= distribution[a]!;
@@ -152,6 +167,13 @@ export abstract class LinearLearner implements Learner {
   /** The policy's distribution before the floor into `out`. */
   protected abstract writeDistribution(features: Float64Array, out: Float64Array): void;
 
+  /** Sets the scores of actions `allowed` excludes to −∞, so that no maximum can fall on them. */
+  protected excludeDisallowed(scores: Float64Array): void {
+    const allowed = this.allowed;
+    if (allowed === null) return;
+    for (let a = 0; a < scores.length; a++) if (!allowed[a]) scores[a] = -Infinity;
+  }
+
   protected modelOf(action: number): number {
     return this.layout === 'disjoint' ? action : 0;
   }
@@ -166,6 +188,16 @@ export abstract class LinearLearner implements Learner {
       throw new RangeError(`out: expected ${this.actions} entries (one per action), got ${out.length}`);
     }
     return out;
+  }
+
+  private checkAllowed(allowed: Uint8Array): number {
+    if (allowed.length !== this.actions) {
+      throw new RangeError(`allowed: expected ${this.actions} flags (one per action), got ${allowed.length}`);
+    }
+    let count = 0;
+    for (let a = 0; a < allowed.length; a++) if (allowed[a]) count++;
+    if (count === 0) throw new RangeError('allowed: at least one action must be allowed');
+    return count;
   }
 
   private checkFeatures(features: Float64Array): void {

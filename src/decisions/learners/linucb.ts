@@ -38,6 +38,7 @@ export class LinUcb extends LinearLearner {
 
   protected writeDistribution(features: Float64Array, out: Float64Array): void {
     this.writeScores(features, this.bounds);
+    this.excludeDisallowed(this.bounds);
     argmaxShares(this.bounds, out, 1);
   }
 }

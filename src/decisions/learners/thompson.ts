@@ -72,6 +72,7 @@ export class LinearThompson extends LinearLearner {
     for (let k = 0; k < this.samples; k++) {
       if (this.layout === 'disjoint') this.disjointDraw(draws);
       else this.sharedDraw(features, draws);
+      this.excludeDisallowed(draws);
       let best = -Infinity;
       let ties = 0;
       for (let a = 0; a < draws.length; a++) {

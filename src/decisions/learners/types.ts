@@ -56,8 +56,13 @@ export interface Learner extends Policy {
   /**
    * Deterministic for LinUCB and epsilon-greedy. For Thompson sampling it is the share of K posterior
    * draws each action wins (plus the floor), so it is itself random and advances the random stream.
+   *
+   * With `allowed` (one flag per action), only the allowed actions get mass: the policy as if the others
+   * did not exist (its maximum among the allowed, its exploration and floor spread over them).
    */
-  probabilities(features: Float64Array, out?: Float64Array): Float64Array;
+  probabilities(features: Float64Array, out?: Float64Array, allowed?: Uint8Array): Float64Array;
+  /** `Policy.choose` among the `allowed` actions. */
+  choose(features: Float64Array, out?: Float64Array, allowed?: Uint8Array): number;
   /** The whole state, versioned and JSON-safe; `learnerFromJSON` restores it bit for bit. */
   toJSON(): LearnerState;
 }
