@@ -3,8 +3,6 @@ import { Type } from '@sinclair/typebox';
 import {
   DEFAULT_SEND_POLICY,
   describeHour,
-  NotificationTiming,
-  populationInWorker,
   UnknownTimeZoneError,
   zoneOffsetMinutes,
 } from '../decisions/notify/index.js';
@@ -35,11 +33,9 @@ const Query = Type.Object({
  * When to reach a user: their three best hours of the week in local time, with the expected share of
  * their activity in each, and whether to send now under the caps, quiet hours and fatigue rules
  * (`decisions/notify/policy.ts`). The population behind the prior is built by a scan of the event log on
- * the first request and refreshed hourly (`NotificationTiming`).
+ * the first request and refreshed hourly (`Engine.notifications`).
  */
 export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = async (app, { engine }) => {
-  const timing = new NotificationTiming(engine.store, engine.now, populationInWorker(engine.config.storeUrl));
-
   app.get(
     '/v1/users/:id/notification-time',
     { schema: { params: Params, querystring: Query } },
@@ -67,7 +63,7 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = asyn
         ...(request.query.max_per_day === undefined ? {} : { maxPerDay: request.query.max_per_day }),
         ...(request.query.max_per_week === undefined ? {} : { maxPerWeek: request.query.max_per_week }),
       };
-      const answer = await timing.answer(userId, offset, policy);
+      const answer = await engine.notifications.answer(userId, offset, policy);
       if (answer === null) return reply.status(404).send(unknownUserBody(userId));
       return {
         user_id: userId,

@@ -56,7 +56,12 @@ import {
 import type { EngineConfig } from './config.js';
 import { EngineMetrics } from './metrics.js';
 import { rankItems, type RankResult } from '../ranking/rank-items.js';
-import { DecisionPoints, type DecisionEnvironment } from '../decisions/index.js';
+import {
+  DecisionPoints,
+  NotificationTiming,
+  populationInWorker,
+  type DecisionEnvironment,
+} from '../decisions/index.js';
 
 export interface RecommendOptions {
   readonly userId: string;
@@ -154,6 +159,11 @@ export class Engine {
    */
   private readonly users: LruMap<string, User | null>;
 
+  /**
+   * When to reach each user (`GET /v1/users/:id/notification-time`): the population prior is built on a
+   * worker thread with its own store connection on first use, and refreshed hourly.
+   */
+  readonly notifications: NotificationTiming;
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
 
@@ -208,6 +218,7 @@ export class Engine {
       metrics.errors.inc({ where: 'segments-load' });
       logger.error({ err: error, version }, `segments version ${version} cannot be loaded; not retried`);
     });
+    this.notifications = new NotificationTiming(store, now, populationInWorker(config.storeUrl));
     this.impressions = new ImpressionLog(store, {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
