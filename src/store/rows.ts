@@ -2,6 +2,7 @@ import { endianness } from 'node:os';
 
 import type { Item, User } from '../catalog/types.js';
 import type {
+  DecisionClose,
   DecisionOutcome,
   DecisionPolicy,
   LoggedDecision,
@@ -275,7 +276,8 @@ export type DecisionParams = [
   userId: string,
   at: number,
   context: string,
-  features: Buffer,
+  /** A Buffer on this thread; a Uint8Array once it crossed to the background thread. */
+  features: Uint8Array,
   offered: string,
   probabilities: string,
   action: string,
@@ -452,4 +454,23 @@ export function ownedBytes(buffer: Buffer): Uint8Array {
 /** Stored JSON is only ever written by this module, so its shape is known. */
 export function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
+}
+
+/** One close of the serving path's decision log: the outcome, then the decision's id. */
+export type DecisionCloseParams = [...OutcomeParams, id: string];
+
+/** A batch of the serving path's decision log, as rows: appends, then closes (`Store.writeDecisionLog`). */
+export interface DecisionLogRows {
+  readonly appends: readonly DecisionParams[];
+  readonly closes: readonly DecisionCloseParams[];
+}
+
+export function decisionLogRows(
+  appends: readonly LoggedDecision[],
+  closes: readonly DecisionClose[],
+): DecisionLogRows {
+  return {
+    appends: appends.map(decisionParams),
+    closes: closes.map((close): DecisionCloseParams => [...outcomeParams(close.outcome), close.id]),
+  };
 }

@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ExposureParams, ImpressionParams } from './rows.js';
+import type { DecisionLogRows, ExposureParams, ImpressionParams } from './rows.js';
 import { itemEventsCatchUp } from './sqlite-item-events.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { prepareStatements, writeDecisionLogRows, type Statements } from './sqlite-statements.js';
 
 /**
- * The SQLite store's background writer: WAL checkpoints, the item index (`item_events`) and the impression and
- * exposure logs, on a connection of its own, so the serving thread neither copies the WAL back into the
+ * The SQLite store's background writer: WAL checkpoints, the item index (`item_events`) and the impression,
+ * exposure and decision logs, on a connection of its own, so the serving thread neither copies the WAL back into the
  * database nor waits on the disk for a log write. A checkpoint run inline stalled requests for tens of
  * milliseconds; even run on another thread, it stalled the serving thread's own impression commits on the
  * file system. Checkpoints are PASSIVE: they never block writers or readers, they do what they can.
@@ -23,6 +23,7 @@ export interface BackgroundJob {
 export interface BackgroundRows {
   readonly impressions: readonly ImpressionParams[];
   readonly exposures: readonly ExposureParams[];
+  readonly decisions: DecisionLogRows;
 }
 
 export type BackgroundRequest =
@@ -51,6 +52,7 @@ let open: {
   readonly db: Database.Database;
   readonly insertImpressions: (rows: readonly ImpressionParams[]) => void;
   readonly insertExposures: (rows: readonly ExposureParams[]) => void;
+  readonly writeDecisions: (rows: DecisionLogRows) => void;
   readonly catchUpItemEvents: () => number;
 } | null = null;
 let stopped = false;
@@ -69,7 +71,16 @@ function connection(): NonNullable<typeof open> {
   const insertExposures = db.transaction((rows: readonly ExposureParams[]) => {
     for (const row of rows) statements.insertExposure.run(...row);
   }).immediate;
-  open = { db, insertImpressions, insertExposures, catchUpItemEvents: itemEventsCatchUp(db, statements) };
+  const writeDecisions = db.transaction((rows: DecisionLogRows) =>
+    writeDecisionLogRows(statements, rows),
+  ).immediate;
+  open = {
+    db,
+    insertImpressions,
+    insertExposures,
+    writeDecisions,
+    catchUpItemEvents: itemEventsCatchUp(db, statements),
+  };
   return open;
 }
 
@@ -103,7 +114,8 @@ port?.on('message', (request: BackgroundRequest) => {
   try {
     const writer = connection();
     if (request.table === 'impressions') writer.insertImpressions(request.rows);
-    else writer.insertExposures(request.rows);
+    else if (request.table === 'exposures') writer.insertExposures(request.rows);
+    else writer.writeDecisions(request.rows);
     port.postMessage({ type: 'done', id: request.id } satisfies BackgroundReply);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

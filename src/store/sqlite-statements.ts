@@ -4,6 +4,8 @@ import type {
   ArtifactInfoRow,
   ArtifactParams,
   ArtifactRow,
+  DecisionCloseParams,
+  DecisionLogRows,
   DecisionParams,
   DecisionRow,
   DocumentRow,
@@ -190,6 +192,10 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `UPDATE decisions SET reward = ?, outcome_at = ?, outcome_source = ? WHERE id = ? AND outcome_source IS NULL
        RETURNING ${DECISION_COLUMNS}`,
     ),
+    // closeDecision without reading the row back: the serving path's queued closes need no answer.
+    closeOpenDecision: db.prepare<DecisionCloseParams>(
+      'UPDATE decisions SET reward = ?, outcome_at = ?, outcome_source = ? WHERE id = ? AND outcome_source IS NULL',
+    ),
     // The partial index decisions_open_deadline, in its order (deadline, then rowid).
     expiredDecisions: db.prepare<[before: number, limit: number], DecisionRow>(
       `SELECT ${DECISION_COLUMNS} FROM decisions WHERE outcome_source IS NULL AND deadline < ?
@@ -252,3 +258,19 @@ export function prepareStatements(db: BetterSqlite3.Database) {
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * Applies a batch of the serving path's decision log in the caller's transaction: the appends, then the
+ * closes (so a close finds a decision appended in the same batch); a close of a decision that has an outcome
+ * changes nothing. Features arrive as any byte view (a Buffer here, a Uint8Array across a thread).
+ */
+export function writeDecisionLogRows(statements: Statements, rows: DecisionLogRows): void {
+  for (const params of rows.appends) {
+    const blob = params[5];
+    const features = Buffer.isBuffer(blob)
+      ? blob
+      : Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    statements.insertDecision.run(...(params.map((v, i) => (i === 5 ? features : v)) as DecisionParams));
+  }
+  for (const params of rows.closes) statements.closeOpenDecision.run(...params);
+}

@@ -20,10 +20,12 @@ import {
   artifactInfoFromRow,
   artifactParams,
   decisionFromRow,
+  decisionLogRows,
   decisionParams,
   documentFromRow,
   eventFromRow,
   eventParams,
+  type DecisionLogRows,
   type EventRow,
   exposureFromRow,
   exposureParams,
@@ -48,7 +50,12 @@ import {
 import { BackgroundWriter } from './sqlite-background.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
-import { prepareStatements, type DocumentStatements, type Statements } from './sqlite-statements.js';
+import {
+  prepareStatements,
+  writeDecisionLogRows,
+  type DocumentStatements,
+  type Statements,
+} from './sqlite-statements.js';
 import type {
   AppendOptions,
   ArtifactInfo,
@@ -192,6 +199,7 @@ interface Open {
   readonly deleteDecisionPoint: (id: string) => boolean;
   readonly appendDecisions: (decisions: readonly LoggedDecision[]) => void;
   readonly closeDecisions: (closes: readonly DecisionClose[]) => CloseResult[];
+  readonly writeDecisionLog: (rows: DecisionLogRows) => void;
   readonly itemEvents: (itemId: string, since: number, limit: number) => EventRow[];
   readonly catchUpItemEvents: () => number;
 }
@@ -275,6 +283,8 @@ export class SqliteStore implements Store {
       closeDecisions: db.transaction((closes: readonly DecisionClose[]) =>
         closes.map((close) => closeInTransaction(statements, close)),
       ).immediate,
+      writeDecisionLog: db.transaction((rows: DecisionLogRows) => writeDecisionLogRows(statements, rows))
+        .immediate,
       itemEvents: itemEventsReader(db, statements),
       catchUpItemEvents: itemEventsCatchUp(db, statements),
     };
@@ -550,6 +560,21 @@ export class SqliteStore implements Store {
   async appendDecisions(decisions: readonly LoggedDecision[]): Promise<void> {
     const open = this.#writable('append decisions');
     if (decisions.length > 0) open.appendDecisions(decisions);
+  }
+
+  /**
+   * The serving path's queue, on the background thread when this connection has one (like impressions): the
+   * commit's fsync stays off the serving thread. One transaction per batch, appends before closes.
+   */
+  async writeDecisionLog(
+    appends: readonly LoggedDecision[],
+    closes: readonly DecisionClose[],
+  ): Promise<void> {
+    const open = this.#writable('write the decision log');
+    if (appends.length === 0 && closes.length === 0) return;
+    const rows = decisionLogRows(appends, closes);
+    if (this.background) return this.background.write('decisions', rows);
+    open.writeDecisionLog(rows);
   }
 
   async getDecision(id: string): Promise<LoggedDecision | null> {

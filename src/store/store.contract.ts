@@ -790,6 +790,36 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         source,
       });
 
+      it("writes the serving path's batches: appends before closes, a closed decision left as it was", async () => {
+        await store.appendDecisions([decision({ id: 'old' })]);
+        await store.closeDecisions([{ id: 'old', outcome: outcome(7) }]);
+        const features = new Float64Array([-0, 0.1, 3]);
+        // The close of `new` comes in the same batch as its append; the close of `old` finds it closed.
+        const writes = [
+          store.writeDecisionLog(
+            [decision({ id: 'new', features }), decision({ id: 'other' })],
+            [
+              { id: 'new', outcome: outcome(2, T0 + 2 * MINUTE, 'event') },
+              { id: 'old', outcome: outcome(9) },
+              { id: 'nobody', outcome: outcome(1) },
+            ],
+          ),
+          // Not awaited in between: a later batch still applies after the earlier one.
+          store.writeDecisionLog([], [{ id: 'other', outcome: outcome(0, T0 + 3 * MINUTE, 'timeout') }]),
+        ];
+        await Promise.all(writes);
+        expect((await store.getDecision('new'))?.outcome).toEqual(outcome(2, T0 + 2 * MINUTE, 'event'));
+        expect(featureBytes((await store.getDecision('new'))!.features)).toEqual(featureBytes(features));
+        expect((await store.getDecision('old'))?.outcome).toEqual(outcome(7));
+        expect((await store.getDecision('other'))?.outcome).toEqual(outcome(0, T0 + 3 * MINUTE, 'timeout'));
+        expect(await store.getDecision('nobody')).toBeNull();
+        expect(await store.decisionStats('checkout-offer')).toEqual({
+          decisions: 3,
+          closed: 3,
+          rewardSum: 9,
+        });
+      });
+
       it('returns appended decisions as they were, with feature rows bit for bit', async () => {
         const values = [
           0.1,

@@ -121,6 +121,12 @@ export interface Store {
    * Appends and closes issued by one caller apply in the order it issued them.
    */
   appendDecisions(decisions: readonly LoggedDecision[]): Promise<void>;
+  /**
+   * The serving path's queue: appends, then closes, committed together, with no answer per close (a close
+   * of a decision that has an outcome changes nothing). A backend may write it off the serving thread;
+   * successive calls apply in call order, and a read issued after the promise resolves sees the batch.
+   */
+  writeDecisionLog(appends: readonly LoggedDecision[], closes: readonly DecisionClose[]): Promise<void>;
   getDecision(id: string): Promise<LoggedDecision | null>;
   /**
    * Sets the outcome of each decision that has none, in one transaction, and says per close (same order)
