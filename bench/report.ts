@@ -1084,6 +1084,84 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const decide = names.has('decide') ? load(dir, 'decide') : null;
+  const dp = decide?.lines[0];
+  if (decide && dp) {
+    const learners = (dp['learners'] as Json[] | undefined) ?? [];
+    const runs = (l: Json): Json[] => (l['runs'] as Json[] | undefined) ?? [];
+    out.push(
+      ...simpleSection(
+        `Decision points over HTTP: POST /v1/decisions at ${String(dp['target_rate'])}/s, rewards at the same rate, ${String(dp['actions'])} actions × ${String(dp['features'])} features (\`bench/decide.ts\`, runs of ${String(dp['seconds_per_run'])} s: ${String(dp['runs_per_learner'])} per learner${dp['smoke'] === true ? '; **smoke run, not a measurement**' : ''})`,
+        decide,
+        [
+          [
+            'setting',
+            `${String(dp['users'])} users, rewards ${JSON.stringify(dp['reward_delay_ms'])} ms after each reply; ${String(dp['world'])}`,
+            '',
+          ],
+          ...learners.flatMap((l): [string, unknown, string][] => {
+            const name = String(l['learner']);
+            const status = l['final_status'] as Json | undefined;
+            return [
+              [
+                `${name}: decide median p99 (ms)`,
+                l['median_decide_p99_ms'],
+                `≤ ${String(pick(dp, 'targets', 'decide_p99_ms'))} ms`,
+              ],
+              [
+                `${name}: decide p50 / p90 / p99.9 / max (ms, medians over runs)`,
+                `${num(l['median_decide_p50_ms'], 2)} / ${num(l['median_decide_p90_ms'], 2)} / ${num(l['median_decide_p999_ms'], 2)} / ${num(l['median_decide_max_ms'], 2)}`,
+                '',
+              ],
+              [
+                `${name}: reward p50 / p90 / p99 / max (ms)`,
+                `${num(l['median_reward_p50_ms'], 2)} / ${num(l['median_reward_p90_ms'], 2)} / ${num(l['median_reward_p99_ms'], 2)} / ${num(l['median_reward_max_ms'], 2)}`,
+                '',
+              ],
+              [
+                `${name}: errors (any reply but 200), decide / reward`,
+                `${String(l['decide_errors'])} / ${String(l['reward_errors'])} (${JSON.stringify(l['decide_statuses'])}, ${JSON.stringify(l['reward_statuses'])})`,
+                '0',
+              ],
+              [
+                `${name}: achieved decide / reward rate (/s)`,
+                `${String(l['median_decide_rate'])} / ${String(l['median_reward_rate'])}`,
+                '',
+              ],
+              [
+                `${name}: server RSS median / at the end (MB)`,
+                `${String(l['median_rss_mb'])} / ${String(l['final_rss_mb'])}`,
+                '',
+              ],
+              [
+                `${name}: server CPU µs per decision with its reward; server / generator % of a core`,
+                `${String(l['median_server_cpu_us_per_decision'])}; ${String(l['median_server_cpu_pct'])} / ${String(l['median_client_cpu_pct'])}`,
+                '',
+              ],
+              [
+                `${name}: learner updates at the end / rewards recorded`,
+                `${String(status?.['learnerUpdates'])} / ${String(l['rewards_recorded'])}`,
+                'equal',
+              ],
+              [
+                `${name}: chosen actions' expected reward / the best's (uniform choice)`,
+                `${num(l['median_learning_ratio'], 3)} (${num(l['uniform_ratio'], 3)})`,
+                '',
+              ],
+              [
+                `${name}: decide p99 of each run (ms), with the CPU steal during it`,
+                runs(l)
+                  .map((r) => `${num(pick(r, 'decide', 'p99Ms'), 2)} (st ${String(r['stealPct'])}%)`)
+                  .join(', '),
+                '',
+              ],
+            ];
+          }),
+        ],
+      ),
+      '',
+    );
+  }
   const ope = names.has('ope') ? load(dir, 'ope') : null;
   const ol = ope?.lines[0];
   if (ope && ol) {

@@ -40,6 +40,7 @@ const ALL = [
   'bandits',
   'ope',
   'notify',
+  'decide',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -1,0 +1,525 @@
+/**
+ * Decision points over HTTP, against the decisions issue's target: "Decide p99 ≤ 5 ms at 1,000 requests/s
+ * with 20 actions and 30 features, rewards arriving at the same rate."
+ *
+ * Setup, per learner (LinUCB, then linear Thompson sampling as a second variant): `attune serve` in its own
+ * process on a fresh store (`server.ts`), and one decision point created through `POST /v1/decision-points`:
+ * 20 actions (`a00`…`a19`), 29 numeric context features `x0`…`x28` (with the encoder's constant, a row of
+ * 30), the disjoint layout, an explicit reward with a 10-minute window, and the learner's hyper-parameters
+ * as `bench/bandits.ts` tuned them (LinUCB α = 0.8, Thompson v = 0.1 with K = 100 draws), with a 5% floor
+ * of uniform exploration, as a point logged for later evaluation would have.
+ *
+ * The world is `bench/bandits.ts`'s (seed 1): expected reward μ_a(x) = c_a + w_a·x with c_a ~ U(0.2, 0.4),
+ * w_a ~ N(0, 0.15²·I), x ~ N(0, I/29) (sent rounded to 4 decimals, and μ computed from what was sent);
+ * the reward posted is μ_a(x) + N(0, 0.2²) for the action the server chose. So the learner learns something
+ * real while it is timed, and each run reports how close its choices came to the best action's (`learning`).
+ *
+ * Load, open loop (as `load.ts`, whose GET-only generator this extends to two POST streams): decisions are
+ * due at a fixed 1,000/s whatever the server does (`POST /v1/decisions/bench`, a user drawn from a pool of
+ * 10,000, a fresh context); each decision that succeeds makes its reward due 50–200 ms (uniform) after its
+ * reply (`POST /v1/decisions/bench/reward`), so rewards arrive at the same rate. Every latency counts from
+ * when its request was due, not when it was sent (no coordinated omission), decide and reward apart; any
+ * reply but 200 is an error, counted by status. Bodies are serialised before the clock starts. A 5 s
+ * warm-up at the same load precedes the runs (reported as `warmup`); then `RUNS` runs of 20 s, the two
+ * learners' servers alternating run by run so that both meet the same machine (see `serve.ts`). After each
+ * run: the server's RSS, the CPU the hypervisor stole during the run, the server's CPU time per decision
+ * (its reward included) and the generator's share of a core (other load moves these less than latency), and
+ * the point's status (the learner's updates must equal the rewards recorded: every reward is learned at
+ * once). A request is sent once it is due, never before (`load.ts` may send one an interval early).
+ *
+ *   npm run bench -- decide
+ *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
+ *     node --import tsx bench/decide.ts          # a smoke run (flagged "smoke": true in the output)
+ *
+ * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one learner only. Prints one JSON object.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { deriveSeed, Rng } from '../src/demo/index.js';
+import { cpuTicks, stealPercent, type LoadResult } from './load.js';
+import { median, startServer, tempDataDir, type RunningServer } from './server.js';
+
+const envNumber = (name: string, fallback: number): number => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!(n > 0)) throw new Error(`${name}: expected a positive number, got "${value}"`);
+  return n;
+};
+
+const RATE = 1_000;
+const SECONDS = envNumber('ATTUNE_BENCH_DECIDE_SECONDS', 20);
+const RUNS = Math.round(envNumber('ATTUNE_BENCH_DECIDE_RUNS', 5));
+const WARMUP_SECONDS = envNumber('ATTUNE_BENCH_DECIDE_WARMUP', 5);
+const USERS = 10_000;
+const ACTIONS = 20;
+/** Context fields x0…x28; the encoder puts a constant first, so the learner's row has 30 numbers. */
+const CONTEXT = 29;
+const FEATURES = CONTEXT + 1;
+const NOISE = 0.2;
+const BASE = [0.2, 0.4] as const;
+const WEIGHT_SD = 0.15;
+const WORLD_SEED = 1;
+const REWARD_DELAY_MS = [50, 200] as const;
+const POINT = 'bench';
+const MAX_SOCKETS = 64;
+const TARGET_P99_MS = 5;
+
+const LEARNERS: Readonly<Record<string, Record<string, unknown>>> = {
+  linucb: { kind: 'linucb', alpha: 0.8, floor: 0.05 },
+  thompson: { kind: 'thompson', scale: 0.1, floor: 0.05 },
+};
+const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson')
+  .split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
+for (const name of chosenLearners) {
+  if (LEARNERS[name] === undefined)
+    throw new Error(`ATTUNE_BENCH_DECIDE_LEARNERS: unknown learner "${name}"`);
+}
+
+const actionId = (a: number): string => `a${String(a).padStart(2, '0')}`;
+const actionIndex = new Map(Array.from({ length: ACTIONS }, (_, a) => [actionId(a), a]));
+
+/** The bandits bench's world: per action, c_a then w_a (FEATURES numbers each). */
+function worldWeights(): Float64Array {
+  const rng = new Rng(deriveSeed(WORLD_SEED, 'world'));
+  const weights = new Float64Array(ACTIONS * FEATURES);
+  for (let a = 0; a < ACTIONS; a++) {
+    weights[a * FEATURES] = rng.uniform(BASE[0], BASE[1]);
+    for (let i = 1; i < FEATURES; i++) weights[a * FEATURES + i] = WEIGHT_SD * rng.normal();
+  }
+  return weights;
+}
+const WEIGHTS = worldWeights();
+
+function definition(learner: Record<string, unknown>) {
+  return {
+    id: POINT,
+    actions: Array.from({ length: ACTIONS }, (_, a) => ({ id: actionId(a) })),
+    features: Array.from({ length: CONTEXT }, (_, i) => ({
+      source: 'context',
+      name: `x${i}`,
+      type: 'number',
+    })),
+    layout: 'disjoint',
+    learner,
+    reward: { source: 'explicit', window: '10m' },
+  };
+}
+
+/** One stream's latencies (from when each request was due) and outcomes. */
+interface StreamResult extends LoadResult {
+  /** Replies by status (`error`: no reply, the connection failed). */
+  readonly statuses: Record<string, number>;
+}
+
+class Stream {
+  private readonly latencies: Float64Array;
+  private count = 0;
+  ok = 0;
+  sent = 0;
+  readonly statuses: Record<string, number> = {};
+  firstDue = Infinity;
+  lastDone = -Infinity;
+
+  constructor(capacity: number) {
+    this.latencies = new Float64Array(capacity);
+  }
+
+  get done(): number {
+    return this.count;
+  }
+
+  record(due: number, now: number, status: number | 'error'): void {
+    this.latencies[this.count++] = now - due;
+    if (due < this.firstDue) this.firstDue = due;
+    if (now > this.lastDone) this.lastDone = now;
+    const key = String(status);
+    this.statuses[key] = (this.statuses[key] ?? 0) + 1;
+    if (status === 200) this.ok++;
+  }
+
+  result(): StreamResult {
+    const sorted = this.latencies.slice(0, this.count).sort();
+    const at = (p: number): number =>
+      sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+    const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+    const seconds = (this.lastDone - this.firstDue) / 1000;
+    return {
+      sent: this.sent,
+      ok: this.ok,
+      failed: this.sent - this.ok,
+      achievedRate: this.count > 0 ? Math.round(this.count / seconds) : 0,
+      p50Ms: round(at(50)),
+      p90Ms: round(at(90)),
+      p99Ms: round(at(99)),
+      p999Ms: round(at(99.9)),
+      maxMs: round(sorted[sorted.length - 1] ?? NaN),
+      statuses: this.statuses,
+    };
+  }
+}
+
+/** POSTs a JSON body; `done` gets the status (or `error`) and the reply's text when `keepBody`. */
+function post(
+  agent: Agent,
+  target: URL,
+  path: string,
+  body: string,
+  keepBody: boolean,
+  done: (status: number | 'error', text: string) => void,
+): void {
+  const req = request(
+    {
+      host: target.hostname,
+      port: target.port,
+      path,
+      agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    },
+    (res) => {
+      let text = '';
+      if (keepBody) {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+      } else res.resume();
+      res.on('end', () => done(res.statusCode ?? 0, text));
+    },
+  );
+  req.on('error', () => done('error', ''));
+  req.end(body);
+}
+
+/** How the chosen actions did against the best and a random choice on the same contexts. */
+interface Learning {
+  /** Mean μ of the chosen actions / mean μ of the best actions (the bandits bench's ratio). */
+  readonly ratio: number;
+  /** The same for a uniformly random choice: what no learning gets. */
+  readonly uniformRatio: number;
+  /** Share of decisions that chose a best action. */
+  readonly optimalShare: number;
+}
+
+interface Phase {
+  readonly decide: StreamResult;
+  readonly reward: StreamResult;
+  readonly learning: Learning;
+  readonly rssMb: number;
+  readonly stealPct: number;
+  /**
+   * CPU time the server spent per decision (its reward's included), in µs, and its share of one core over
+   * the phase: a figure other load on the machine moves much less than latency.
+   */
+  readonly serverCpuUsPerDecision: number;
+  readonly serverCpuPct: number;
+  /** The load generator's (this process's) share of one core: it must not be the bottleneck. */
+  readonly clientCpuPct: number;
+  /** `GET /v1/decision-points/bench` after the phase: the point's counts and the learner's updates. */
+  readonly status: PointCounts;
+}
+
+interface PointCounts {
+  readonly decisions: number;
+  readonly closed: number;
+  readonly open: number;
+  readonly learnerUpdates: number;
+  readonly learnerVersion: number;
+}
+
+/**
+ * One phase of open-loop load: `seconds` × RATE decisions, each successful one followed by its reward.
+ * Resolves when every decision and every reward has its reply.
+ */
+async function drive(
+  server: RunningServer,
+  label: string,
+  seconds: number,
+): Promise<Omit<Phase, 'rssMb' | 'status'>> {
+  const target = new URL(server.url);
+  const total = Math.round(RATE * seconds);
+  const intervalMs = 1000 / RATE;
+  const rng = new Rng(deriveSeed(WORLD_SEED, 'load', label));
+  // Everything a request needs is drawn and serialised before the clock starts.
+  const contexts = new Float64Array(total * FEATURES);
+  const noise = new Float64Array(total);
+  const delays = new Float64Array(total);
+  const bodies: string[] = new Array<string>(total);
+  const spread = 1 / Math.sqrt(CONTEXT);
+  for (let t = 0; t < total; t++) {
+    const context: Record<string, number> = {};
+    contexts[t * FEATURES] = 1;
+    for (let i = 0; i < CONTEXT; i++) {
+      const x = Math.round(spread * rng.normal() * 1e4) / 1e4;
+      contexts[t * FEATURES + 1 + i] = x;
+      context[`x${i}`] = x;
+    }
+    noise[t] = NOISE * rng.normal();
+    delays[t] = REWARD_DELAY_MS[0] + (REWARD_DELAY_MS[1] - REWARD_DELAY_MS[0]) * rng.next();
+    bodies[t] = JSON.stringify({ user_id: `user-${rng.int(0, USERS - 1)}`, context });
+  }
+  const mu = (t: number, a: number): number => {
+    let sum = 0;
+    for (let i = 0; i < FEATURES; i++) sum += WEIGHTS[a * FEATURES + i]! * contexts[t * FEATURES + i]!;
+    return sum;
+  };
+
+  const decideAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const rewardAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const decide = new Stream(total);
+  const reward = new Stream(total);
+  const rewardDue = new Float64Array(total);
+  const rewardBody: string[] = new Array<string>(total);
+  /** Rewards waiting to be due, by the millisecond (since the start) they fall due in. */
+  const buckets: (number[] | undefined)[] = [];
+  let rewardSlot = 0;
+  let rewardsScheduled = 0;
+  let chosenSum = 0;
+  let bestSum = 0;
+  let uniformSum = 0;
+  let optimal = 0;
+  let learned = 0;
+  const before = cpuTicks();
+  const serverBefore = processCpuMs(server);
+  const clientBefore = process.cpuUsage();
+  const started = performance.now();
+
+  await new Promise<void>((resolve) => {
+    let finished = false;
+    const check = (): void => {
+      if (!finished && decide.done === total && reward.done === rewardsScheduled) {
+        finished = true;
+        resolve();
+      }
+    };
+    const fireReward = (t: number): void => {
+      reward.sent++;
+      post(rewardAgent, target, `/v1/decisions/${POINT}/reward`, rewardBody[t]!, false, (status) => {
+        reward.record(rewardDue[t]!, performance.now(), status);
+        check();
+      });
+    };
+    const fireDecision = (t: number): void => {
+      const due = started + t * intervalMs;
+      decide.sent++;
+      post(decideAgent, target, `/v1/decisions/${POINT}`, bodies[t]!, true, (status, text) => {
+        const now = performance.now();
+        decide.record(due, now, status);
+        if (status === 200) {
+          const reply = JSON.parse(text) as { decision_id: string; action: { id: string } };
+          const a = actionIndex.get(reply.action.id);
+          if (a !== undefined) {
+            let best = -Infinity;
+            let all = 0;
+            for (let b = 0; b < ACTIONS; b++) {
+              const m = mu(t, b);
+              all += m;
+              if (m > best) best = m;
+            }
+            const chosen = mu(t, a);
+            chosenSum += chosen;
+            bestSum += best;
+            uniformSum += all / ACTIONS;
+            if (chosen === best) optimal++;
+            learned++;
+            const value = Math.round((chosen + noise[t]!) * 1e6) / 1e6;
+            rewardBody[t] = JSON.stringify({ decision_id: reply.decision_id, value });
+            rewardDue[t] = now + delays[t]!;
+            const slot = Math.floor(rewardDue[t]! - started);
+            (buckets[slot] ??= []).push(t);
+            rewardsScheduled++;
+          }
+        }
+        check();
+      });
+    };
+    const tick = (): void => {
+      const now = performance.now();
+      while (decide.sent < total && started + decide.sent * intervalMs <= now) fireDecision(decide.sent);
+      const slot = Math.floor(now - started);
+      for (; rewardSlot < slot; rewardSlot++) {
+        for (const t of buckets[rewardSlot] ?? []) fireReward(t);
+        buckets[rewardSlot] = undefined;
+      }
+      const current = buckets[slot];
+      if (current !== undefined) {
+        buckets[slot] = current.filter((t) => {
+          if (rewardDue[t]! > now) return true;
+          fireReward(t);
+          return false;
+        });
+      }
+      if (!finished) setTimeout(tick, 0);
+    };
+    tick();
+  });
+  const elapsedMs = performance.now() - started;
+  const serverCpuMs = processCpuMs(server) - serverBefore;
+  const client = process.cpuUsage(clientBefore);
+  decideAgent.destroy();
+  rewardAgent.destroy();
+  const stealPct = stealPercent(before, cpuTicks());
+  const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+  return {
+    decide: decide.result(),
+    reward: reward.result(),
+    learning: {
+      ratio: round(chosenSum / bestSum),
+      uniformRatio: round(uniformSum / bestSum),
+      optimalShare: learned > 0 ? round(optimal / learned) : NaN,
+    },
+    stealPct,
+    serverCpuUsPerDecision: Math.round((1000 * serverCpuMs) / total),
+    serverCpuPct: Math.round((100 * serverCpuMs) / elapsedMs),
+    clientCpuPct: Math.round((100 * (client.user + client.system)) / 1000 / elapsedMs),
+  };
+}
+
+/** User + system CPU time of the server process so far, in ms (`/proc/<pid>/stat`, clock ticks of 10 ms). */
+function processCpuMs(server: RunningServer): number {
+  const stat = readFileSync(`/proc/${server.process.pid}/stat`, 'utf8');
+  // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function pointCounts(server: RunningServer): Promise<PointCounts> {
+  const response = await fetch(`${server.url}/v1/decision-points/${POINT}`);
+  if (!response.ok) throw new Error(`reading the point failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as {
+    status: {
+      decisions: number;
+      closed: number;
+      open: number;
+      learner: { updates: number; version: number };
+    };
+  };
+  return {
+    decisions: body.status.decisions,
+    closed: body.status.closed,
+    open: body.status.open,
+    learnerUpdates: body.status.learner.updates,
+    learnerVersion: body.status.learner.version,
+  };
+}
+
+/** A learner's server, its point created on a fresh store, warmed up. */
+interface Variant {
+  readonly name: string;
+  readonly server: RunningServer;
+  readonly warmup: Phase;
+  readonly runs: Phase[];
+}
+
+async function measured(server: RunningServer, label: string, seconds: number): Promise<Phase> {
+  const phase = await drive(server, label, seconds);
+  return { ...phase, rssMb: Math.round(server.rssMb()), status: await pointCounts(server) };
+}
+
+async function prepare(name: string): Promise<Variant> {
+  const server = await startServer(tempDataDir(`decide-${name}`));
+  try {
+    const response = await fetch(`${server.url}/v1/decision-points`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(definition(LEARNERS[name]!)),
+    });
+    if (response.status !== 201) {
+      throw new Error(`creating the decision point failed: ${response.status} ${await response.text()}`);
+    }
+    process.stderr.write(`[decide] ${name}: warm-up ${WARMUP_SECONDS} s\n`);
+    const warmup = await measured(server, `${name}-warmup`, WARMUP_SECONDS);
+    return { name, server, warmup, runs: [] };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+function mergeStatuses(parts: readonly StreamResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of parts) {
+    for (const [status, count] of Object.entries(part.statuses)) out[status] = (out[status] ?? 0) + count;
+  }
+  return out;
+}
+
+function summary(variant: Variant) {
+  const runs = variant.runs;
+  const phases = [variant.warmup, ...runs];
+  const of = (stream: 'decide' | 'reward', key: keyof LoadResult): number =>
+    median(runs.map((r) => r[stream][key]));
+  const last = runs[runs.length - 1] ?? variant.warmup;
+  const rewardsRecorded = sum(phases.map((p) => p.reward.ok));
+  const decideP99 = of('decide', 'p99Ms');
+  return {
+    learner: variant.name,
+    definition: LEARNERS[variant.name],
+    median_decide_p99_ms: decideP99,
+    median_decide_p50_ms: of('decide', 'p50Ms'),
+    median_decide_p90_ms: of('decide', 'p90Ms'),
+    median_decide_p999_ms: of('decide', 'p999Ms'),
+    median_decide_max_ms: of('decide', 'maxMs'),
+    median_reward_p99_ms: of('reward', 'p99Ms'),
+    median_reward_p50_ms: of('reward', 'p50Ms'),
+    median_reward_p90_ms: of('reward', 'p90Ms'),
+    median_reward_max_ms: of('reward', 'maxMs'),
+    median_decide_rate: of('decide', 'achievedRate'),
+    median_reward_rate: of('reward', 'achievedRate'),
+    decide_errors: sum(runs.map((r) => r.decide.failed)),
+    reward_errors: sum(runs.map((r) => r.reward.failed)),
+    decide_statuses: mergeStatuses(runs.map((r) => r.decide)),
+    reward_statuses: mergeStatuses(runs.map((r) => r.reward)),
+    median_rss_mb: median(runs.map((r) => r.rssMb)),
+    final_rss_mb: last.rssMb,
+    median_steal_pct: median(runs.map((r) => r.stealPct)),
+    median_server_cpu_us_per_decision: median(runs.map((r) => r.serverCpuUsPerDecision)),
+    median_server_cpu_pct: median(runs.map((r) => r.serverCpuPct)),
+    median_client_cpu_pct: median(runs.map((r) => r.clientCpuPct)),
+    median_learning_ratio: median(runs.map((r) => r.learning.ratio)),
+    uniform_ratio: median(runs.map((r) => r.learning.uniformRatio)),
+    // Warm-up and runs together: every reward answered 200 must have been learned.
+    rewards_recorded: rewardsRecorded,
+    decisions_sent: sum(phases.map((p) => p.decide.sent)),
+    final_status: last.status,
+    updates_equal_rewards: last.status.learnerUpdates === rewardsRecorded,
+    decide_p99_target_met: decideP99 <= TARGET_P99_MS,
+    warmup: variant.warmup,
+    runs,
+  };
+}
+
+const variants: Variant[] = [];
+try {
+  for (const name of chosenLearners) variants.push(await prepare(name));
+  // Run by run in turn (linucb, thompson, linucb, …): both learners meet the same weather.
+  for (let i = 0; i < RUNS; i++) {
+    for (const variant of variants) {
+      process.stderr.write(`[decide] ${variant.name}: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
+      variant.runs.push(await measured(variant.server, `${variant.name}-run-${i}`, SECONDS));
+    }
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'decide',
+      smoke: SECONDS < 20 || RUNS < 3 || WARMUP_SECONDS < 5,
+      target_rate: RATE,
+      seconds_per_run: SECONDS,
+      runs_per_learner: RUNS,
+      warmup_seconds: WARMUP_SECONDS,
+      users: USERS,
+      actions: ACTIONS,
+      features: FEATURES,
+      context_fields: `x0…x${CONTEXT - 1} (numbers) after the constant`,
+      reward_delay_ms: REWARD_DELAY_MS,
+      world: `μ_a(x) = c_a + w_a·x, c_a ~ U(${BASE[0]}, ${BASE[1]}), w_a ~ N(0, ${WEIGHT_SD}²·I), x ~ N(0, I/${CONTEXT}); reward μ + N(0, ${NOISE}²); seed ${WORLD_SEED}`,
+      learners: variants.map(summary),
+      targets: { decide_p99_ms: TARGET_P99_MS },
+    }),
+  );
+} finally {
+  for (const variant of variants) await variant.server.stop();
+}
