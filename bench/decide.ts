@@ -225,7 +225,7 @@ interface PointCounts {
   readonly closed: number;
   readonly open: number;
   readonly learnerUpdates: number;
-  readonly learnerVersion: number;
+  readonly learnerSavedVersion: number;
 }
 
 /**
@@ -392,7 +392,7 @@ async function pointCounts(server: RunningServer): Promise<PointCounts> {
       decisions: number;
       closed: number;
       open: number;
-      learner: { updates: number; version: number };
+      learner: { updates: number; saved_version: number };
     };
   };
   return {
@@ -400,7 +400,7 @@ async function pointCounts(server: RunningServer): Promise<PointCounts> {
     closed: body.status.closed,
     open: body.status.open,
     learnerUpdates: body.status.learner.updates,
-    learnerVersion: body.status.learner.version,
+    learnerSavedVersion: body.status.learner.saved_version,
   };
 }
 

@@ -26,7 +26,7 @@ interface PointReply {
     decisions: number;
     closed: number;
     mean_reward: number | null;
-    learner: { kind: string; version: number; updates: number };
+    learner: { kind: string; updates: number; saved_version: number };
     apprentice: { rounds: number } | null;
     guardrail: { tripped: boolean; decisions: number } | null;
   };
@@ -313,7 +313,7 @@ describe('decision points over HTTP', () => {
     await open();
     const status = await call<PointReply>(app, 'GET', '/v1/decision-points/offer');
     expect(status.body.status?.learner.updates).toBe(60);
-    expect(status.body.status?.learner.version).toBeGreaterThanOrEqual(2);
+    expect(status.body.status?.learner.saved_version).toBeGreaterThanOrEqual(2);
     expect(status.body.status?.decisions).toBe(60);
   });
 });

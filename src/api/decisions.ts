@@ -70,7 +70,11 @@ function statusJson(status: PointStatus): { [key: string]: JsonValue } {
     closed: status.closed,
     open: status.open,
     mean_reward: status.meanReward,
-    learner: { ...status.learner },
+    learner: {
+      kind: status.learner.kind,
+      updates: status.learner.updates,
+      saved_version: status.learner.savedVersion,
+    },
     apprentice: apprentice && {
       rounds: apprentice.rounds,
       default_value: apprentice.defaultValue,

@@ -29,6 +29,7 @@ import {
 } from './commands/segments.js';
 import { SEGMENT_TRAINING_DEFAULTS } from '../segments/index.js';
 import { simulate } from './commands/simulate.js';
+import { simulateDecisions } from './commands/simulate-decisions.js';
 import {
   confidenceLevel,
   DEFAULT_SEQUENTIAL_TUNING_N,
@@ -163,7 +164,13 @@ program
   .command('simulate')
   .description(
     "drive the demo shop's users through the HTTP API over simulated days, with an experiment whose true " +
-      'effect is planted, and judge the reports against the truth',
+      'effect is planted, and judge the reports against the truth; or (--scenario decisions) drive new ' +
+      'users with hidden roles through the onboarding and offer decision points, against the optimal policy',
+  )
+  .addOption(
+    new Option('--scenario <name>', 'what to simulate')
+      .choices(['experiment', 'decisions'])
+      .default('experiment'),
   )
   .addOption(
     new Option(
@@ -171,9 +178,18 @@ program
       'an empty store, or one holding just this demo shop (default: a temporary one)',
     ),
   )
-  .option('--seed <n>', "seed of the shoppers' behaviour and of the assignment", positiveInt('--seed'), 1)
+  .option(
+    '--seed <n>',
+    "seed of the shoppers' (or new users') behaviour and of the assignment",
+    positiveInt('--seed'),
+    1,
+  )
   .option('--shop-seed <n>', 'seed of the demo shop', positiveInt('--shop-seed'), 1)
-  .option('--users <n>', "shoppers (the demo shop's users)", positiveInt('--users'), 5_000)
+  .option(
+    '--users <n>',
+    "shoppers (the demo shop's users; default 5000), or new users with decisions (default 10000)",
+    positiveInt('--users'),
+  )
   .option('--items <n>', 'catalog items', positiveInt('--items'), 500)
   .option('--history-days <n>', 'days of history before the simulation', positiveInt('--history-days'), 30)
   .option('--days <n>', 'simulated days of traffic', positiveInt('--days'), 14)
@@ -183,28 +199,44 @@ program
     fraction('--planted-lift'),
     0.1,
   )
+  .option('--window <n>', 'decisions: decisions per reported window', positiveInt('--window'), 2_000)
   .option(
     '--holdout <share>',
-    "the global holdout's share (default: $ATTUNE_HOLDOUT or 0.05)",
+    "the global holdout's share (default: $ATTUNE_HOLDOUT or 0.05; decisions: 0)",
     fraction('--holdout'),
   )
   .option('--concurrency <n>', 'requests in flight', positiveInt('--concurrency'), 16)
   .option('--json', 'one JSON object instead of tables', false)
   .action(
     async (opts: {
+      scenario: 'experiment' | 'decisions';
       dataDir?: string;
       seed: number;
       shopSeed: number;
-      users: number;
+      users?: number;
       items: number;
       historyDays: number;
       days: number;
       plantedLift: number;
+      window: number;
       holdout?: number;
       concurrency: number;
       json: boolean;
     }) => {
-      await simulate({ ...opts, dataDir: opts.dataDir, holdout: opts.holdout });
+      if (opts.scenario === 'decisions') {
+        await simulateDecisions({
+          dataDir: opts.dataDir,
+          seed: opts.seed,
+          users: opts.users ?? 10_000,
+          window: opts.window,
+          batch: 20,
+          concurrency: opts.concurrency,
+          holdout: opts.holdout,
+          json: opts.json,
+        });
+        return;
+      }
+      await simulate({ ...opts, users: opts.users ?? 5_000, dataDir: opts.dataDir, holdout: opts.holdout });
     },
   );
 

@@ -9,3 +9,15 @@ export { ApiClient } from './http.js';
 export { judge, type HoldoutMetric, type JudgedMetric, type Judgement } from './judge.js';
 export { experimentBody, trueLift, upsellScenario, type Scenario } from './scenario.js';
 export { BEHAVIOUR, population, type Population } from './shoppers.js';
+export {
+  DEFAULT_DECISION_LEARNERS,
+  DEMO_POINTS,
+  decisionPointBodies,
+  driveDecisions,
+  type DecisionDriveOptions,
+  type DecisionDriveOutcome,
+  type LearnerBody,
+  type PointOutcome,
+  type PointStatusJson,
+  type WindowReport,
+} from './decisions.js';

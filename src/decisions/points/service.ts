@@ -82,7 +82,8 @@ export interface PointStatus {
   readonly closed: number;
   readonly open: number;
   readonly meanReward: number | null;
-  readonly learner: { readonly kind: string; readonly version: number; readonly updates: number };
+  /** `savedVersion`: how many times the state was saved (it is saved every 20,000 rewards or 30 s). */
+  readonly learner: { readonly kind: string; readonly updates: number; readonly savedVersion: number };
   readonly apprentice: ApprenticeReport | null;
   readonly guardrail: GuardrailStatus | null;
 }
@@ -191,6 +192,8 @@ export class DecisionPoints {
 
   async status(id: string): Promise<PointStatus> {
     const live = this.live(id);
+    // Windows that ended are closed before counting, so that the status is current on any clock.
+    this.closeExpiredHeld(this.env.now());
     const stats = await this.env.store.decisionStats(id);
     let open = 0;
     for (const entry of this.open.values()) if (entry.decision.point === id) open++;
@@ -201,8 +204,8 @@ export class DecisionPoints {
       meanReward: stats.closed > 0 ? stats.rewardSum / stats.closed : null,
       learner: {
         kind: live.definition.learner.kind,
-        version: this.saved.get(id) ?? 0,
         updates: live.learner.updates,
+        savedVersion: this.saved.get(id) ?? 0,
       },
       apprentice: live.apprenticeReport,
       guardrail: live.guardrailStatus,
