@@ -207,6 +207,10 @@ interface Phase {
   readonly reward: StreamResult;
   readonly learning: Learning;
   readonly rssMb: number;
+  /** The server's garbage-collection pauses per second of the phase, ms by kind (minor, major, …). */
+  readonly gcMsPerSecond: Record<string, number>;
+  /** The server's event-loop delay over the phase (ms): p50, p90, p99, max. */
+  readonly loopDelayMs: Record<string, number>;
   readonly stealPct: number;
   /**
    * CPU time the server spent per decision (its reward's included), in µs, and its share of one core over
@@ -236,7 +240,7 @@ async function drive(
   server: RunningServer,
   label: string,
   seconds: number,
-): Promise<Omit<Phase, 'rssMb' | 'status'>> {
+): Promise<Omit<Phase, 'rssMb' | 'status' | 'gcMsPerSecond' | 'loopDelayMs'>> {
   const target = new URL(server.url);
   const total = Math.round(RATE * seconds);
   const intervalMs = 1000 / RATE;
@@ -412,13 +416,54 @@ interface Variant {
   readonly runs: Phase[];
 }
 
+/** The server's garbage-collection time so far by kind (ms), from its Prometheus histogram. */
+async function gcMs(server: RunningServer): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/^attune_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) {
+    out[match[1]!] = Number(match[2]) * 1000;
+  }
+  return out;
+}
+
+/** The server's event-loop delay (ms) since the last scrape: prom-client resets it on every scrape. */
+async function loopDelayMs(server: RunningServer): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/^attune_nodejs_eventloop_lag_(p50|p90|p99|max)_seconds (\S+)$/gm)) {
+    out[match[1]!] = Math.round(Number(match[2]) * 1e4) / 10;
+  }
+  return out;
+}
+
 async function measured(server: RunningServer, label: string, seconds: number): Promise<Phase> {
+  const before = await gcMs(server);
+  await loopDelayMs(server);
   const phase = await drive(server, label, seconds);
-  return { ...phase, rssMb: Math.round(server.rssMb()), status: await pointCounts(server) };
+  const loopDelay = await loopDelayMs(server);
+  const after = await gcMs(server);
+  const gcMsPerSecond = Object.fromEntries(
+    Object.entries(after).map(([kind, ms]) => [
+      kind,
+      Math.round(((ms - (before[kind] ?? 0)) / seconds) * 10) / 10,
+    ]),
+  );
+  return {
+    ...phase,
+    rssMb: Math.round(server.rssMb()),
+    gcMsPerSecond,
+    loopDelayMs: loopDelay,
+    status: await pointCounts(server),
+  };
 }
 
 async function prepare(name: string): Promise<Variant> {
-  const server = await startServer(tempDataDir(`decide-${name}`));
+  // ATTUNE_BENCH_SERVER_NODE_ARGS: flags for the server's node (a CPU profile: --cpu-prof --cpu-prof-dir=DIR).
+  const server = await startServer(
+    tempDataDir(`decide-${name}`),
+    {},
+    (process.env.ATTUNE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  );
   try {
     const response = await fetch(`${server.url}/v1/decision-points`, {
       method: 'POST',

@@ -78,6 +78,10 @@ export interface Decision {
 }
 
 export interface PointStatus {
+  /**
+   * Decisions logged and closed: the log's counts when this instance opened, plus what it logged and closed
+   * since (other instances' later decisions are in the log, not here).
+   */
   readonly decisions: number;
   readonly closed: number;
   readonly open: number;
@@ -104,11 +108,19 @@ interface OpenDecision {
 
 type LogOp = { readonly append: LoggedDecision } | { readonly close: DecisionClose };
 
-/** A point's held decisions in the order they were made: their deadlines come in the same order. */
+/**
+ * A point's held decisions in the order they were made: their deadlines come in the same order. Closed ones
+ * stay in it until the head passes them or it is compacted (`dead` of them): a decision, with its context
+ * and feature row, is some kilobytes, and most close long before their deadline.
+ */
 interface DeadlineQueue {
   items: OpenDecision[];
   head: number;
+  dead: number;
 }
+
+/** A queue is compacted once it holds more than this many closed decisions, and more closed than open. */
+const COMPACT_DEAD = 4_096;
 
 const SWEEP_BATCH = 1_000;
 /**
@@ -146,6 +158,8 @@ export class DecisionPoints {
   private readonly byUser = new Map<string, string[]>();
   private readonly closed = new LruMap<string, DecisionOutcome>(REMEMBER_CLOSED);
   private readonly deadlines = new Map<string, DeadlineQueue>();
+  /** Per point: decisions logged, closed, and Σ reward (the log's at open, plus this instance's since). */
+  private readonly counts = new Map<string, { decisions: number; closed: number; rewardSum: number }>();
   private readonly saved = new Map<string, number>();
   private readonly log: BatchLog<LogOp>;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -170,6 +184,8 @@ export class DecisionPoints {
       const point = stored.body as unknown as DecisionPoint;
       const state = await service.savedState(point);
       service.points.set(point.id, new LivePoint(point, state));
+      // Counted once here from the log, then kept by this instance: the status never scans the log.
+      service.counts.set(point.id, { ...(await env.store.decisionStats(point.id)) });
     }
     if (options.timers !== false) {
       service.timers.push(
@@ -194,7 +210,7 @@ export class DecisionPoints {
     const live = this.live(id);
     // Windows that ended are closed before counting, so that the status is current on any clock.
     this.closeExpiredHeld(this.env.now());
-    const stats = await this.env.store.decisionStats(id);
+    const stats = this.counts.get(id) ?? { decisions: 0, closed: 0, rewardSum: 0 };
     let open = 0;
     for (const entry of this.open.values()) if (entry.decision.point === id) open++;
     return {
@@ -219,6 +235,7 @@ export class DecisionPoints {
     }
     const live = new LivePoint(point);
     this.points.set(point.id, live);
+    this.counts.set(point.id, { decisions: 0, closed: 0, rewardSum: 0 });
     await this.save(live);
     return point;
   }
@@ -255,6 +272,7 @@ export class DecisionPoints {
     this.live(id);
     await this.log.flush();
     this.points.delete(id);
+    this.counts.delete(id);
     for (const [decisionId, entry] of this.open)
       if (entry.decision.point === id) this.open.delete(decisionId);
     await this.env.store.deleteDecisionPoint(id);
@@ -314,6 +332,8 @@ export class DecisionPoints {
       outcome: null,
     };
     this.log.record({ append: decision });
+    const counts = this.counts.get(pointId);
+    if (counts) counts.decisions++;
     this.hold(decision);
     return {
       id: decision.id,
@@ -358,8 +378,7 @@ export class DecisionPoints {
       { id: decisionId, outcome: { reward: value, at: now, source: 'explicit' } },
     ]);
     if (result?.status === 'recorded') {
-      this.learnFrom(result.decision, value);
-      this.closed.set(decisionId, result.decision.outcome!);
+      this.settle(result.decision, result.decision.outcome!);
       return { status: 'recorded', reward: value, decision: decisionId };
     }
     if (result?.status === 'closed') throw alreadyClosed(decisionId, result.outcome);
@@ -441,13 +460,13 @@ export class DecisionPoints {
 
   private hold(decision: LoggedDecision): void {
     if (this.open.size >= MAX_OPEN) {
-      const oldest = this.open.keys().next().value;
-      if (oldest !== undefined) this.open.delete(oldest);
+      const oldest = this.open.values().next().value;
+      if (oldest !== undefined) this.release(oldest.decision);
     }
     const entry: OpenDecision = { decision, sum: 0, hits: 0 };
     this.open.set(decision.id, entry);
     const queue = this.deadlines.get(decision.point);
-    if (queue === undefined) this.deadlines.set(decision.point, { items: [entry], head: 0 });
+    if (queue === undefined) this.deadlines.set(decision.point, { items: [entry], head: 0, dead: 0 });
     else queue.items.push(entry);
     const ids = this.byUser.get(decision.userId);
     if (ids === undefined) this.byUser.set(decision.userId, [decision.id]);
@@ -460,7 +479,9 @@ export class DecisionPoints {
   }
 
   private release(decision: LoggedDecision): void {
-    this.open.delete(decision.id);
+    if (!this.open.delete(decision.id)) return;
+    const queue = this.deadlines.get(decision.point);
+    if (queue !== undefined) queue.dead++;
     const ids = this.byUser.get(decision.userId);
     if (ids === undefined) return;
     const live = ids.filter((id) => this.open.has(id));
@@ -470,9 +491,19 @@ export class DecisionPoints {
 
   private closeHeld(held: OpenDecision, outcome: DecisionOutcome): void {
     this.release(held.decision);
-    this.closed.set(held.decision.id, outcome);
     this.log.record({ close: { id: held.decision.id, outcome } });
-    this.learnFrom(held.decision, outcome.reward);
+    this.settle(held.decision, outcome);
+  }
+
+  /** A decision's outcome is recorded: remember it (for duplicate replies), count it, learn from it. */
+  private settle(decision: LoggedDecision, outcome: DecisionOutcome): void {
+    this.closed.set(decision.id, outcome);
+    const counts = this.counts.get(decision.point);
+    if (counts) {
+      counts.closed++;
+      counts.rewardSum += outcome.reward;
+    }
+    this.learnFrom(decision, outcome.reward);
   }
 
   private learnFrom(decision: LoggedDecision, reward: number): void {
@@ -504,17 +535,28 @@ export class DecisionPoints {
       while (queue.head < items.length && items[queue.head]!.decision.deadline < now) {
         const held = items[queue.head++]!;
         // Closed already (a reward, an event) or evicted: nothing to do here.
-        if (this.open.get(held.decision.id) !== held) continue;
+        if (this.open.get(held.decision.id) !== held) {
+          queue.dead--;
+          continue;
+        }
         this.closeHeld(
           held,
           held.hits > 0
             ? { reward: held.sum, at: now, source: 'event' }
             : { reward, at: now, source: 'timeout' },
         );
+        // Released above, which counted it as dead; it has left the queue already.
+        queue.dead--;
       }
-      if (queue.head === items.length) this.deadlines.delete(point);
-      else if (queue.head > 1_024 && queue.head * 2 > items.length) {
-        queue.items = items.slice(queue.head);
+      if (queue.head === queue.items.length) this.deadlines.delete(point);
+      else if (queue.dead > COMPACT_DEAD && queue.dead * 2 > queue.items.length - queue.head) {
+        queue.items = queue.items
+          .slice(queue.head)
+          .filter((held) => this.open.get(held.decision.id) === held);
+        queue.head = 0;
+        queue.dead = 0;
+      } else if (queue.head > 1_024 && queue.head * 2 > queue.items.length) {
+        queue.items = queue.items.slice(queue.head);
         queue.head = 0;
       }
     }
@@ -548,9 +590,7 @@ export class DecisionPoints {
         results.forEach((result, i) => {
           const decision = expired[i]!;
           this.release(decision);
-          if (result.status !== 'recorded') return;
-          this.closed.set(decision.id, closes[i]!.outcome);
-          this.learnFrom(result.decision, closes[i]!.outcome.reward);
+          if (result.status === 'recorded') this.settle(result.decision, closes[i]!.outcome);
         });
         if (expired.length < SWEEP_BATCH) return;
       }
@@ -559,22 +599,18 @@ export class DecisionPoints {
     }
   }
 
-  /** Applies queued appends and closes in order, each run of one kind as one store call. */
-  private async writeOps(ops: readonly LogOp[]): Promise<void> {
-    let at = 0;
-    while (at < ops.length) {
-      if ('append' in ops[at]!) {
-        const run: LoggedDecision[] = [];
-        while (at < ops.length && 'append' in ops[at]!)
-          run.push((ops[at++] as { append: LoggedDecision }).append);
-        await this.env.store.appendDecisions(run);
-      } else {
-        const run: DecisionClose[] = [];
-        while (at < ops.length && 'close' in ops[at]!)
-          run.push((ops[at++] as { close: DecisionClose }).close);
-        await this.env.store.closeDecisions(run);
-      }
+  /**
+   * Writes a batch of the queue as one commit, appends before closes: a close can only follow its own
+   * decision's append (in this batch or an earlier one), so that order loses nothing.
+   */
+  private writeOps(ops: readonly LogOp[]): Promise<void> {
+    const appends: LoggedDecision[] = [];
+    const closes: DecisionClose[] = [];
+    for (const op of ops) {
+      if ('append' in op) appends.push(op.append);
+      else closes.push(op.close);
     }
+    return this.env.store.writeDecisionLog(appends, closes);
   }
 
   private async savedState(point: DecisionPoint): Promise<LivePointState | null> {
