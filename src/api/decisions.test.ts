@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, type ErrorReply } from '../../test/helpers.js';
 import { Engine, engineConfig } from '../engine/index.js';
+import type { TrackedEvent } from '../events/index.js';
 import { buildApp } from './index.js';
 
 interface DecisionReply {
@@ -36,6 +37,19 @@ type RewardReply = { status: string; decision_id: string; reward: number } & Par
 
 const START = Date.UTC(2026, 11, 1, 12);
 const MINUTE = 60_000;
+
+/** A purchase by the user `buyer`. */
+const purchase = (eventId: string, at: number, properties: { [key: string]: number }): TrackedEvent => ({
+  eventId,
+  name: 'purchased',
+  userId: 'buyer',
+  itemId: 'i1',
+  timestamp: at,
+  receivedAt: at,
+  context: {},
+  properties,
+  requestId: null,
+});
 
 const offerPoint = (extra: Record<string, unknown> = {}) => ({
   id: 'offer',
@@ -214,19 +228,7 @@ describe('decision points over HTTP', () => {
     const bought = (await decide({ user_id: 'buyer' })).body;
     const silent = (await decide({ user_id: 'idle' })).body;
     now += 5 * MINUTE;
-    await engine.appendEvents([
-      {
-        eventId: 'p1',
-        name: 'purchased',
-        userId: 'buyer',
-        itemId: 'i1',
-        timestamp: now,
-        receivedAt: now,
-        context: {},
-        properties: { value: 10 },
-        requestId: null,
-      },
-    ]);
+    await engine.appendEvents([purchase('p1', now, { value: 10 })]);
     expect((await reward(bought.decision_id, 1)).status).toBe(409);
     now += 31 * MINUTE;
     await engine.decisions.sweep();
@@ -250,19 +252,8 @@ describe('decision points over HTTP', () => {
       reward: { source: 'event', event: 'purchased', window: '1h', value: 'sum', property: 'revenue' },
     });
     const d = (await decide({ user_id: 'buyer' })).body;
-    const purchase = (id: string, revenue: number) => ({
-      eventId: id,
-      name: 'purchased',
-      userId: 'buyer',
-      itemId: 'i1',
-      timestamp: now,
-      receivedAt: now,
-      context: {},
-      properties: { revenue },
-      requestId: null,
-    });
     now += MINUTE;
-    await engine.appendEvents([purchase('a', 12), purchase('b', 8)]);
+    await engine.appendEvents([purchase('a', now, { revenue: 12 }), purchase('b', now, { revenue: 8 })]);
     now += 2 * 60 * MINUTE;
     await engine.decisions.sweep();
     expect((await engine.store.getDecision(d.decision_id))?.outcome).toMatchObject({
