@@ -211,6 +211,11 @@ interface Phase {
   readonly gcMsPerSecond: Record<string, number>;
   /** The server's event-loop delay over the phase (ms): p50, p90, p99, max. */
   readonly loopDelayMs: Record<string, number>;
+  /**
+   * Shares of the phase's decide requests the server itself answered within 1, 2, 5 and 10 ms (its
+   * request-duration histogram): what the server spends, apart from what the network and the machine add.
+   */
+  readonly serverTimeShares: Record<string, number>;
   readonly stealPct: number;
   /**
    * CPU time the server spent per decision (its reward's included), in µs, and its share of one core over
@@ -240,7 +245,7 @@ async function drive(
   server: RunningServer,
   label: string,
   seconds: number,
-): Promise<Omit<Phase, 'rssMb' | 'status' | 'gcMsPerSecond' | 'loopDelayMs'>> {
+): Promise<Omit<Phase, 'rssMb' | 'status' | 'gcMsPerSecond' | 'loopDelayMs' | 'serverTimeShares'>> {
   const target = new URL(server.url);
   const total = Math.round(RATE * seconds);
   const intervalMs = 1000 / RATE;
@@ -436,11 +441,43 @@ async function loopDelayMs(server: RunningServer): Promise<Record<string, number
   return out;
 }
 
+/**
+ * The server's own time for decide requests (from receiving to replying, its Prometheus histogram): the
+ * cumulative count per bucket bound, so that a phase's share within 2 and 5 ms is after − before.
+ */
+async function serverBuckets(server: RunningServer): Promise<Map<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const out = new Map<string, number>();
+  const pattern = /^attune_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
+  for (const match of text.matchAll(pattern)) {
+    const labels = match[1]!;
+    if (!labels.includes('method="POST"') || !labels.includes('route="/v1/decisions/:id"')) continue;
+    if (!labels.includes('status="200"')) continue;
+    const le = /le="([^"]+)"/.exec(labels)?.[1] ?? '';
+    out.set(le, Number(match[2]));
+  }
+  return out;
+}
+
+function serverShares(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const total = delta('+Inf');
+  const share = (le: string) => (total > 0 ? Math.round((delta(le) / total) * 1e4) / 1e4 : NaN);
+  return {
+    within_1ms: share('0.001'),
+    within_2ms: share('0.002'),
+    within_5ms: share('0.005'),
+    within_10ms: share('0.01'),
+  };
+}
+
 async function measured(server: RunningServer, label: string, seconds: number): Promise<Phase> {
+  const bucketsBefore = await serverBuckets(server);
   const before = await gcMs(server);
   await loopDelayMs(server);
   const phase = await drive(server, label, seconds);
   const loopDelay = await loopDelayMs(server);
+  const serverTime = serverShares(bucketsBefore, await serverBuckets(server));
   const after = await gcMs(server);
   const gcMsPerSecond = Object.fromEntries(
     Object.entries(after).map(([kind, ms]) => [
@@ -453,6 +490,7 @@ async function measured(server: RunningServer, label: string, seconds: number): 
     rssMb: Math.round(server.rssMb()),
     gcMsPerSecond,
     loopDelayMs: loopDelay,
+    serverTimeShares: serverTime,
     status: await pointCounts(server),
   };
 }
