@@ -156,6 +156,8 @@ interface PreparedBuild {
   readonly server: RunningServer;
   readonly primaryModel: string;
   readonly chosen: unknown;
+  /** Whether the serving version re-ranks (and what validation measured), as GET /v1/models says. */
+  readonly reranking: unknown;
   readonly warmup: LoadResult;
 }
 
@@ -186,7 +188,7 @@ async function prepareBuild(cli: string, env: Record<string, string> = {}): Prom
     const health = (await (await fetch(`${server.url}/health`)).json()) as { primary_model?: string };
     // What the retrain chose (default selection: 'auto', within the scoring budget).
     const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
-      serving?: { selection?: { chosen?: unknown } | null };
+      serving?: { selection?: { chosen?: unknown } | null; reranking?: unknown };
     };
     const warmup = await openLoopLoad({ url: server.url, rate: RATE, seconds: 5, path: plain });
     return {
@@ -195,6 +197,7 @@ async function prepareBuild(cli: string, env: Record<string, string> = {}): Prom
       server,
       primaryModel: health.primary_model ?? 'unknown',
       chosen: models.serving?.selection?.chosen ?? null,
+      reranking: models.serving?.reranking ?? null,
       warmup,
     };
   } catch (error) {
@@ -236,6 +239,7 @@ const describe = (build: PreparedBuild) => ({
   cli: build.cli,
   env: build.env,
   chosen: build.chosen,
+  reranking: build.reranking,
   warmup: build.warmup,
 });
 
