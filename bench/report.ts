@@ -771,6 +771,11 @@ export function renderResults(dir: string): string {
         [
           ['served', String(rerankLine['model']), ''],
           [
+            'did the trained version re-rank? (GET /v1/models serving.reranking)',
+            rerankingVerdict(rerankLine['reranking']),
+            'must be yes for the rows below to measure the re-ranker',
+          ],
+          [
             'with the re-ranker: median p99 / p50 (ms)',
             `${num(rerankLine['median_p99_ms'], 2)} / ${num(rerankLine['median_p50_ms'], 2)}`,
             '',
@@ -1255,4 +1260,13 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
     );
   }
   return out;
+}
+
+/** Whether a serve run's version re-ranked, from GET /v1/models `serving.reranking` (absent in older results). */
+function rerankingVerdict(value: unknown): string {
+  if (value === undefined) return 'not recorded';
+  if (value === null || typeof value !== 'object') return 'no (not tried)';
+  const reranking = value as { chosen?: unknown; skipped?: unknown };
+  if (reranking.chosen === true) return 'yes';
+  return `no (${typeof reranking.skipped === 'string' ? reranking.skipped : 'not chosen'})`;
 }

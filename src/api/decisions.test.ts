@@ -246,6 +246,22 @@ describe('decision points over HTTP', () => {
     expect(status.body.status?.learner.updates).toBe(2);
   });
 
+  it("gives one event to the user's latest open decision of every point it rewards", async () => {
+    const onPurchase = { source: 'event', event: 'purchased', window: '30m' };
+    await call(app, 'POST', '/v1/decision-points', { ...offerPoint(), reward: onPurchase });
+    await call(app, 'POST', '/v1/decision-points', { ...offerPoint({ id: 'banner' }), reward: onPurchase });
+    const older = (await decide({ user_id: 'buyer' })).body;
+    now += MINUTE;
+    const newer = (await decide({ user_id: 'buyer' })).body;
+    const banner = (await decide({ user_id: 'buyer' }, 'banner')).body;
+    now += MINUTE;
+    await engine.appendEvents([purchase('p2', now, { value: 1 })]);
+    await engine.decisions.flush();
+    expect((await engine.store.getDecision(newer.decision_id))?.outcome?.source).toBe('event');
+    expect((await engine.store.getDecision(banner.decision_id))?.outcome?.source).toBe('event');
+    expect((await engine.store.getDecision(older.decision_id))?.outcome).toBeNull();
+  });
+
   it('sums the reward property over the window when asked to', async () => {
     await call(app, 'POST', '/v1/decision-points', {
       ...offerPoint(),

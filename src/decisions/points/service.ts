@@ -396,20 +396,23 @@ export class DecisionPoints {
       const ids = this.byUser.get(event.userId);
       if (ids === undefined) continue;
       const name = normalizeEventName(event.name);
+      // Each point's latest matching decision takes the event: one per point, newest first.
+      const attributed: string[] = [];
       for (let i = ids.length - 1; i >= 0; i--) {
         const held = this.open.get(ids[i]!);
         if (held === undefined) continue;
         const decision = held.decision;
+        if (attributed.includes(decision.point)) continue;
         const reward = this.points.get(decision.point)?.definition.reward;
         if (reward?.source !== 'event' || normalizeEventName(reward.event) !== name) continue;
         if (event.timestamp < decision.at || event.timestamp > decision.deadline) continue;
+        attributed.push(decision.point);
         if (reward.value === 'once') this.closeHeld(held, { reward: 1, at: this.env.now(), source: 'event' });
         else {
           const value = reward.property === null ? undefined : event.properties[reward.property];
           held.sum += typeof value === 'number' && Number.isFinite(value) ? value : 0;
           held.hits++;
         }
-        break;
       }
     }
   }
