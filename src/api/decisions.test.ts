@@ -26,6 +26,7 @@ interface PointReply {
   readonly status?: {
     decisions: number;
     closed: number;
+    open: number;
     mean_reward: number | null;
     learner: { kind: string; updates: number; saved_version: number };
     apprentice: { rounds: number } | null;
@@ -227,6 +228,8 @@ describe('decision points over HTTP', () => {
     });
     const bought = (await decide({ user_id: 'buyer' })).body;
     const silent = (await decide({ user_id: 'idle' })).body;
+    const before = await call<PointReply>(app, 'GET', '/v1/decision-points/offer');
+    expect(before.body.status).toMatchObject({ decisions: 2, closed: 0, open: 2 });
     now += 5 * MINUTE;
     await engine.appendEvents([purchase('p1', now, { value: 10 })]);
     expect((await reward(bought.decision_id, 1)).status).toBe(409);
@@ -242,7 +245,7 @@ describe('decision points over HTTP', () => {
       source: 'timeout',
     });
     const status = await call<PointReply>(app, 'GET', '/v1/decision-points/offer');
-    expect(status.body.status).toMatchObject({ decisions: 2, closed: 2, mean_reward: 0.25 });
+    expect(status.body.status).toMatchObject({ decisions: 2, closed: 2, open: 0, mean_reward: 0.25 });
     expect(status.body.status?.learner.updates).toBe(2);
   });
 

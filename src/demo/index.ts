@@ -11,3 +11,20 @@ export {
 export { DEMO_EVENTS } from './sessions.js';
 export { toEventJson, toEventJsonLines, type EventJson } from './json.js';
 export { Rng, deriveSeed } from './random.js';
+export {
+  CHECKLISTS,
+  COMPLETION,
+  DISCOUNT_BOUNDS,
+  drawOffer,
+  drawRole,
+  expectedReward,
+  firstSession,
+  OFFERS,
+  optimalAction,
+  POINT_ACTIONS,
+  ROLES,
+  uniformValue,
+  type DemoPoint,
+  type PricedItem,
+  type Role,
+} from './roles.js';

@@ -7,7 +7,7 @@ import {
   runDecisionSimulation,
   type DecisionSimulationOutcome,
 } from '../cli/commands/simulate-decisions.js';
-import { ROLES } from '../demo/roles.js';
+import { ROLES } from '../demo/index.js';
 import { decisionPointBodies } from './decisions.js';
 
 /**

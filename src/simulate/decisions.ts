@@ -1,5 +1,6 @@
-import { deriveSeed, Rng } from '../demo/index.js';
 import {
+  deriveSeed,
+  Rng,
   CHECKLISTS,
   DISCOUNT_BOUNDS,
   drawOffer,
@@ -15,7 +16,7 @@ import {
   type DemoPoint,
   type PricedItem,
   type Role,
-} from '../demo/roles.js';
+} from '../demo/index.js';
 import type { EpochMs, JsonValue } from '../shared/types.js';
 import type { SimulatedClock } from './driver.js';
 import { inParallel, type ApiClient } from './http.js';

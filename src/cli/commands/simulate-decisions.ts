@@ -1,11 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../api/index.js';
-import { generateDemoShop } from '../../demo/index.js';
-import { POINT_ACTIONS, ROLES, type PricedItem } from '../../demo/roles.js';
-import { Engine } from '../../engine/index.js';
-import { defaultStages } from '../../recommendations/index.js';
+import { generateDemoShop, POINT_ACTIONS, ROLES, type DemoPoint, type PricedItem } from '../../demo/index.js';
 import {
   ApiClient,
   DEFAULT_DECISION_LEARNERS,
@@ -14,9 +10,7 @@ import {
   type DecisionDriveOutcome,
   type LearnerBody,
 } from '../../simulate/index.js';
-import type { DemoPoint } from '../../demo/roles.js';
-import { cliEngineConfig } from '../config.js';
-import { cliLogger } from '../logger.js';
+import { openSimulatedEngine } from '../simulated-engine.js';
 import { formatTable } from '../table.js';
 
 export interface SimulateDecisionsOptions {
@@ -77,17 +71,7 @@ export async function runDecisionSimulation(
   const learners = options.learners ?? DEFAULT_DECISION_LEARNERS;
   const catalog = demoCatalog();
   const clock = new SimulatedClock(Date.UTC(2026, 10, 2));
-  const config = cliEngineConfig(dataDir, {
-    retrainIntervalMs: null,
-    bundlePollMs: null,
-    holdout: options.holdout ?? 0,
-  });
-  const engine = await Engine.open(config, defaultStages, {
-    logger: cliLogger('warn'),
-    trainerName: 'attune simulate',
-    clock: clock.now,
-  });
-  const app = buildApp({ engine });
+  const { engine, app } = await openSimulatedEngine(dataDir, clock, options.holdout ?? 0);
   try {
     if ((await engine.store.countEvents()) > 0 || engine.decisions.list().length > 0)
       throw new Error(

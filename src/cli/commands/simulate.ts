@@ -1,11 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp } from '../../api/index.js';
 import { generateDemoShop } from '../../demo/index.js';
-import { Engine } from '../../engine/index.js';
 import type { ExperimentReport } from '../../experiments/index.js';
-import { defaultStages } from '../../recommendations/index.js';
 import {
   ApiClient,
   drive,
@@ -17,9 +14,8 @@ import {
   type DriveCounts,
   type Judgement,
 } from '../../simulate/index.js';
-import { cliEngineConfig } from '../config.js';
 import { loadDemoShop } from '../load.js';
-import { cliLogger } from '../logger.js';
+import { openSimulatedEngine } from '../simulated-engine.js';
 import { formatTable } from '../table.js';
 import { createProgress } from '../progress.js';
 
@@ -80,19 +76,8 @@ async function runSimulation(options: SimulateOptions, dataDir: string): Promise
     days: options.historyDays,
   });
   const clock = new SimulatedClock(shop.truth.end);
-  const config = cliEngineConfig(dataDir, {
-    // The model stays as trained on the history (profiles still update with every event); the simulated
-    // clock would make a wall-clock schedule meaningless anyway.
-    retrainIntervalMs: null,
-    bundlePollMs: null,
-    ...(options.holdout === undefined ? {} : { holdout: options.holdout }),
-  });
-  const engine = await Engine.open(config, defaultStages, {
-    logger: cliLogger('warn'),
-    trainerName: 'attune simulate',
-    clock: clock.now,
-  });
-  const app = buildApp({ engine });
+  // The model stays as trained on the history.
+  const { engine, app } = await openSimulatedEngine(dataDir, clock, options.holdout);
   try {
     const stored = await engine.store.countEvents();
     if (stored === 0) {

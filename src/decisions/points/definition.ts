@@ -513,7 +513,8 @@ export function learnerOptions(point: DecisionPoint, dimension: number): Learner
 
 /**
  * What a learner is trained for: the actions in order with their features, the feature row, the layout, the
- * learner settings. Two definitions with the same shape share a learner; any other change starts a new one.
+ * learner settings and the mode (an apprentice keeps other state). Two definitions with the same shape share
+ * a learner; any other change starts a new one.
  */
 export function learnerShape(point: DecisionPoint): string {
   return JSON.stringify([
@@ -521,6 +522,7 @@ export function learnerShape(point: DecisionPoint): string {
     point.features,
     point.layout,
     point.learner,
+    point.mode,
   ]);
 }
 

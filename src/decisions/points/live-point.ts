@@ -8,7 +8,7 @@ import {
   type ApprenticeReport,
   type Learner,
 } from '../learners/index.js';
-import { learnerOptions, type DecisionPoint } from './definition.js';
+import { learnerOptions, learnerShape, type DecisionPoint } from './definition.js';
 import { FeatureEncoder } from './encoder.js';
 import { Guardrail, type GuardrailStatus } from './guardrail.js';
 import type { DecisionPolicy } from './log-types.js';
@@ -30,8 +30,9 @@ export type RequestedPolicy = 'learner' | 'default' | 'uniform';
 export interface LivePointState {
   readonly format: 'attune.decision-point';
   readonly version: 1;
-  /** The definition revision the learner was built for (a later compatible revision keeps it). */
-  readonly revision: number;
+  /** `learnerShape` of the definition it was trained for: a state of another shape is not restored. */
+  readonly shape: string;
+  /** The learner's state, or the apprentice's (which holds the learner's) in apprentice mode. */
   readonly learner: JsonValue;
   readonly guardrail: { sums: number[]; tripped: boolean } | null;
 }
@@ -57,21 +58,20 @@ export class LivePoint {
   ) {
     this.encoder = new FeatureEncoder(definition);
     this.defaultIndex = definition.actions.findIndex((a) => a.id === definition.defaultAction);
-    if (saved === null) {
-      this.learner = createLearner(learnerOptions(definition, this.encoder.dimension));
+    // A saved state has this definition's shape (the service checks), so its mode is this one's.
+    if (definition.mode === 'apprentice') {
       this.apprentice =
-        definition.mode === 'apprentice'
-          ? new Apprentice(this.learner, { defaultAction: this.defaultIndex })
-          : null;
-    } else if (definition.mode === 'apprentice') {
-      this.apprentice = isApprenticeState(saved.learner)
-        ? apprenticeFromJSON(saved.learner)
-        : new Apprentice(learnerFromJSON(saved.learner), { defaultAction: this.defaultIndex });
+        saved === null
+          ? new Apprentice(createLearner(learnerOptions(definition, this.encoder.dimension)), {
+              defaultAction: this.defaultIndex,
+            })
+          : apprenticeFromJSON(saved.learner);
       this.learner = this.apprentice.learner;
     } else {
-      this.learner = learnerFromJSON(
-        isApprenticeState(saved.learner) ? saved.learner.learner : saved.learner,
-      );
+      this.learner =
+        saved === null
+          ? createLearner(learnerOptions(definition, this.encoder.dimension))
+          : learnerFromJSON(saved.learner);
       this.apprentice = null;
     }
     this.guardrail = definition.guardrails ? new Guardrail(definition.guardrails) : null;
@@ -142,18 +142,9 @@ export class LivePoint {
     return {
       format: 'attune.decision-point',
       version: 1,
-      revision: this.definition.revision,
+      shape: learnerShape(this.definition),
       learner: (this.apprentice ? this.apprentice.toJSON() : this.learner.toJSON()) as unknown as JsonValue,
       guardrail: this.guardrail?.toJSON() ?? null,
     };
   }
-}
-
-function isApprenticeState(value: JsonValue): value is JsonValue & { learner: JsonValue } {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    (value as { readonly [key: string]: JsonValue }).format === 'attune.apprentice'
-  );
 }

@@ -211,8 +211,9 @@ export class DecisionPoints {
     // Windows that ended are closed before counting, so that the status is current on any clock.
     this.closeExpiredHeld(this.env.now());
     const stats = this.counts.get(id) ?? { decisions: 0, closed: 0, rewardSum: 0 };
-    let open = 0;
-    for (const entry of this.open.values()) if (entry.decision.point === id) open++;
+    const queue = this.deadlines.get(id);
+    // Every held decision of the point is in its queue, beyond the head, and not among the dead.
+    const open = queue === undefined ? 0 : queue.items.length - queue.head - queue.dead;
     return {
       decisions: stats.decisions,
       closed: stats.closed,
@@ -260,8 +261,7 @@ export class DecisionPoints {
         'someone else changed the point meanwhile; read it again',
       );
     }
-    const learnerReset =
-      learnerShape(point) !== learnerShape(current.definition) || point.mode !== current.definition.mode;
+    const learnerReset = learnerShape(point) !== learnerShape(current.definition);
     const live = new LivePoint(point, learnerReset ? null : current.state());
     this.points.set(id, live);
     await this.save(live);
@@ -619,7 +619,7 @@ export class DecisionPoints {
   private async savedState(point: DecisionPoint): Promise<LivePointState | null> {
     const value = await this.env.store.getMeta(stateKey(point.id));
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-    const saved = value as unknown as LivePointState & { saveVersion?: number; shape?: string };
+    const saved = value as unknown as LivePointState & { saveVersion?: number };
     if (saved.format !== 'attune.decision-point' || saved.shape !== learnerShape(point)) return null;
     this.saved.set(point.id, saved.saveVersion ?? 0);
     return saved;
@@ -630,7 +630,7 @@ export class DecisionPoints {
     const version = (this.saved.get(id) ?? 0) + 1;
     live.unsaved = 0;
     this.saved.set(id, version);
-    const state = { ...live.state(), shape: learnerShape(live.definition), saveVersion: version };
+    const state = { ...live.state(), saveVersion: version };
     await this.env.store.setMeta(stateKey(id), state as unknown as JsonValue);
   }
 
