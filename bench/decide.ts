@@ -35,9 +35,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
 import { cpuTicks, stealPercent, type LoadResult } from './load.js';
-import { median, startServer, tempDataDir, type RunningServer } from './server.js';
+import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -177,7 +178,11 @@ function post(
       path,
       agent,
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: {
+        ...AUTH_HEADERS,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      },
     },
     (res) => {
       let text = '';
@@ -225,6 +230,11 @@ interface Phase {
   readonly serverCpuPct: number;
   /** The load generator's (this process's) share of one core: it must not be the bottleneck. */
   readonly clientCpuPct: number;
+  /**
+   * The load generator's own event-loop delay (ms, 1 ms resolution): p50, p99, max. A reply the generator
+   * reads late counts as latency, so this bounds what the generator itself adds to the p99.
+   */
+  readonly clientLoopDelayMs: Record<string, number>;
   /** `GET /v1/decision-points/bench` after the phase: the point's counts and the learner's updates. */
   readonly status: PointCounts;
 }
@@ -292,6 +302,8 @@ async function drive(
   const before = cpuTicks();
   const serverBefore = processCpuMs(server);
   const clientBefore = process.cpuUsage();
+  const clientLoop = monitorEventLoopDelay({ resolution: 1 });
+  clientLoop.enable();
   const started = performance.now();
 
   await new Promise<void>((resolve) => {
@@ -366,6 +378,8 @@ async function drive(
   const elapsedMs = performance.now() - started;
   const serverCpuMs = processCpuMs(server) - serverBefore;
   const client = process.cpuUsage(clientBefore);
+  clientLoop.disable();
+  const loopMs = (ns: number): number => Math.round(ns / 1e4) / 100;
   decideAgent.destroy();
   rewardAgent.destroy();
   const stealPct = stealPercent(before, cpuTicks());
@@ -382,6 +396,11 @@ async function drive(
     serverCpuUsPerDecision: Math.round((1000 * serverCpuMs) / total),
     serverCpuPct: Math.round((100 * serverCpuMs) / elapsedMs),
     clientCpuPct: Math.round((100 * (client.user + client.system)) / 1000 / elapsedMs),
+    clientLoopDelayMs: {
+      p50: loopMs(clientLoop.percentile(50)),
+      p99: loopMs(clientLoop.percentile(99)),
+      max: loopMs(clientLoop.max),
+    },
   };
 }
 
@@ -394,7 +413,7 @@ function processCpuMs(server: RunningServer): number {
 }
 
 async function pointCounts(server: RunningServer): Promise<PointCounts> {
-  const response = await fetch(`${server.url}/v1/decision-points/${POINT}`);
+  const response = await benchFetch(`${server.url}/v1/decision-points/${POINT}`);
   if (!response.ok) throw new Error(`reading the point failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as {
     status: {
@@ -423,7 +442,7 @@ interface Variant {
 
 /** The server's garbage-collection time so far by kind (ms), from its Prometheus histogram. */
 async function gcMs(server: RunningServer): Promise<Record<string, number>> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const match of text.matchAll(/^attune_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) {
     out[match[1]!] = Number(match[2]) * 1000;
@@ -433,7 +452,7 @@ async function gcMs(server: RunningServer): Promise<Record<string, number>> {
 
 /** The server's event-loop delay (ms) since the last scrape: prom-client resets it on every scrape. */
 async function loopDelayMs(server: RunningServer): Promise<Record<string, number>> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const match of text.matchAll(/^attune_nodejs_eventloop_lag_(p50|p90|p99|max)_seconds (\S+)$/gm)) {
     out[match[1]!] = Math.round(Number(match[2]) * 1e4) / 10;
@@ -446,7 +465,7 @@ async function loopDelayMs(server: RunningServer): Promise<Record<string, number
  * cumulative count per bucket bound, so that a phase's share within 2 and 5 ms is after − before.
  */
 async function serverBuckets(server: RunningServer): Promise<Map<string, number>> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out = new Map<string, number>();
   const pattern = /^attune_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
   for (const match of text.matchAll(pattern)) {
@@ -503,7 +522,7 @@ async function prepare(name: string): Promise<Variant> {
     (process.env.ATTUNE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
   );
   try {
-    const response = await fetch(`${server.url}/v1/decision-points`, {
+    const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(definition(LEARNERS[name]!)),

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { CLI, median, startServer, tempDataDir } from './server.js';
+import { AUTH_HEADERS, CLI, median, startServer, tempDataDir } from './server.js';
 
 const BATCH = 500;
 const SECONDS = 10;
@@ -50,7 +50,7 @@ async function run(cli: string): Promise<{ eventsPerSecond: number; p99Ms: numbe
       requests: [
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
           setupRequest: (request) => ({ ...request, body: payloads[next++ % payloads.length]! }),
         },
       ],

@@ -30,6 +30,8 @@ export async function openLoopLoad(options: {
   readonly seconds: number;
   readonly path: (index: number) => string;
   readonly maxSockets?: number;
+  /** Sent with every request (the bench key: `server.ts`'s `AUTH_HEADERS`). */
+  readonly headers?: Readonly<Record<string, string>>;
 }): Promise<LoadResult> {
   const target = new URL(options.url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
@@ -45,7 +47,14 @@ export async function openLoopLoad(options: {
     const fire = (index: number): void => {
       const due = started + index * intervalMs;
       const req = request(
-        { host: target.hostname, port: target.port, path: options.path(index), agent, method: 'GET' },
+        {
+          host: target.hostname,
+          port: target.port,
+          path: options.path(index),
+          agent,
+          method: 'GET',
+          headers: options.headers ?? {},
+        },
         (res) => {
           res.resume();
           res.on('end', () => {

@@ -30,7 +30,7 @@ import {
 } from '../src/evaluation/index.js';
 import { openStore } from '../src/store/index.js';
 import { BUNDLE_ARTIFACT, ModelBundle, buildTrainingSet } from '../src/training/index.js';
-import { runCli, SHARED, startServer, tempDataDir } from './server.js';
+import { benchFetch, runCli, SHARED, startServer, tempDataDir } from './server.js';
 
 const dataPath = process.argv[2] ?? join(SHARED, 'data/ml-100k/u.data');
 const K = 20;
@@ -80,7 +80,7 @@ async function servedLists(url: string): Promise<Map<string, string[]>> {
   for (let start = 0; start < users.length; start += 16) {
     await Promise.all(
       users.slice(start, start + 16).map(async (userId) => {
-        const response = await fetch(
+        const response = await benchFetch(
           `${url}/v1/recommendations?user_id=${encodeURIComponent(userId)}&n=${K}`,
         );
         if (!response.ok) throw new Error(`GET recommendations for ${userId}: ${response.status}`);
@@ -128,7 +128,7 @@ for (const engine of ENGINES) {
   let served: Map<string, string[]>;
   let chosen: { model: string; params: unknown };
   try {
-    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+    const models = (await (await benchFetch(`${server.url}/v1/models`)).json()) as {
       serving: { chosen: { model: string; params: unknown }; version: number };
     };
     chosen = models.serving.chosen;

@@ -748,7 +748,8 @@ export function renderResults(dir: string): string {
       '',
     );
   }
-  // The serve bench with this build's re-ranker beside the same build trained without one
+  // The serve bench with this build's re-ranker (`ATTUNE_BENCH_ENV=ATTUNE_RERANK=always`: kept whatever
+  // validation says, so that its cost is measured) beside the same build trained without one
   // (`ATTUNE_BENCH_BASELINE_ENV=ATTUNE_RERANK=off`), runs alternating.
   const rerankServe = names.has('serve-rerank') ? load(dir, 'serve-rerank') : null;
   const rerankLine = rerankServe?.lines[0];
@@ -886,6 +887,10 @@ export function renderResults(dir: string): string {
     '- Serving: `bench/serve.ts` imports and trains MovieLens 100K through the CLI, then drives the server with an',
     '  open-loop generator (`bench/load.ts`) at 1,000 requests/s over all 943 users; latency counts from when each',
     '  request was due. A 5 s warm-up at the same rate precedes the runs and is reported in the JSON as `warmup`.',
+    '- Keys: bench servers get `ATTUNE_ADMIN_KEY` and every bench request sends it (`bench/server.ts`), so serving',
+    '  is measured behind a key as deployed, not as the keyless loopback demo (results before 2026-12-04T04:40Z',
+    '  were measured without keys). `serve-rerank` trains with `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`,',
+    "  so the re-ranker's cost is measured whether or not validation keeps it.",
     '',
   );
   return `${out.join('\n')}\n`;
@@ -1266,7 +1271,8 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
 function rerankingVerdict(value: unknown): string {
   if (value === undefined) return 'not recorded';
   if (value === null || typeof value !== 'object') return 'no (not tried)';
-  const reranking = value as { chosen?: unknown; skipped?: unknown };
-  if (reranking.chosen === true) return 'yes';
+  const reranking = value as { chosen?: unknown; skipped?: unknown; forced?: unknown };
+  if (reranking.chosen === true)
+    return typeof reranking.forced === 'string' ? `yes (${reranking.forced})` : 'yes';
   return `no (${typeof reranking.skipped === 'string' ? reranking.skipped : 'not chosen'})`;
 }

@@ -52,7 +52,10 @@ const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
  */
 const VARIANTS: Readonly<Record<string, { readonly script: string; readonly env: Record<string, string> }>> =
   {
-    'serve-rerank': { script: 'serve', env: { ATTUNE_BENCH_BASELINE_ENV: 'ATTUNE_RERANK=off' } },
+    'serve-rerank': {
+      script: 'serve',
+      env: { ATTUNE_BENCH_ENV: 'ATTUNE_RERANK=always', ATTUNE_BENCH_BASELINE_ENV: 'ATTUNE_RERANK=off' },
+    },
   };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];
 const resultsDir = join(ROOT, 'bench/results');

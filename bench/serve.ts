@@ -14,8 +14,9 @@
  * measured again (`with_two_experiments`; issue 9: p99 ≤ 5 ms).
  *
  * `ATTUNE_BENCH_BASELINE_ENV='ATTUNE_RERANK=off'` (space-separated assignments) trains and serves the baseline
- * with that environment: this build without its re-ranker beside itself with it, say (issue 10: re-ranking
- * 200 candidates adds under 2 ms p99). Without `ATTUNE_BENCH_BASELINE_CLI` the baseline is this build.
+ * with that environment, and `ATTUNE_BENCH_ENV` this build: `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`
+ * measures what re-ranking 200 candidates costs whether or not validation would keep the re-ranker (issue
+ * 10: under 2 ms p99). Without `ATTUNE_BENCH_BASELINE_CLI` the baseline is this build.
  *
  * `ATTUNE_BENCH_BASELINE_CLI=/path/to/dist/cli/main.js` serves another build (an earlier commit, say) beside
  * this one, and the two are measured run by run in turn (`baseline`, `paired`; see `interleaved`). Every run
@@ -25,7 +26,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
-import { CLI, median, runCli, SHARED, startServer, tempDataDir, type RunningServer } from './server.js';
+import {
+  AUTH_HEADERS,
+  benchFetch,
+  CLI,
+  median,
+  runCli,
+  type RunningServer,
+  SHARED,
+  startServer,
+  tempDataDir,
+} from './server.js';
 
 const RATE = 1_000;
 const SECONDS = 20;
@@ -59,7 +70,7 @@ async function loadCatalog(server: RunningServer): Promise<void> {
       return { id: fields[0], categories: GENRES.filter((_, g) => flags[g] === '1') };
     });
   for (let start = 0; start < items.length; start += 1000) {
-    const response = await fetch(`${server.url}/v1/items`, {
+    const response = await benchFetch(`${server.url}/v1/items`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ items: items.slice(start, start + 1000) }),
@@ -73,7 +84,13 @@ type Run = LoadResult & { readonly rssMb: number; readonly stealPct: number };
 
 async function timedRun(server: RunningServer, path: (index: number) => string): Promise<Run> {
   const before = cpuTicks();
-  const result = await openLoopLoad({ url: server.url, rate: RATE, seconds: SECONDS, path });
+  const result = await openLoopLoad({
+    url: server.url,
+    rate: RATE,
+    seconds: SECONDS,
+    path,
+    headers: AUTH_HEADERS,
+  });
   return { ...result, rssMb: Math.round(server.rssMb()), stealPct: stealPercent(before, cpuTicks()) };
 }
 
@@ -139,7 +156,7 @@ async function startTwoExperiments(server: RunningServer): Promise<void> {
     },
   ];
   for (const body of bodies) {
-    const response = await fetch(`${server.url}/v1/experiments`, {
+    const response = await benchFetch(`${server.url}/v1/experiments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -179,18 +196,24 @@ async function prepareBuild(cli: string, env: Record<string, string> = {}): Prom
       user_id: heavyId(h),
       item_id: String(1 + h),
     }));
-    const posted = await fetch(`${server.url}/v1/events`, {
+    const posted = await benchFetch(`${server.url}/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ events: after }),
     });
     if (!posted.ok) throw new Error(`posting events failed: ${posted.status} ${await posted.text()}`);
-    const health = (await (await fetch(`${server.url}/health`)).json()) as { primary_model?: string };
+    const health = (await (await benchFetch(`${server.url}/health`)).json()) as { primary_model?: string };
     // What the retrain chose (default selection: 'auto', within the scoring budget).
-    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+    const models = (await (await benchFetch(`${server.url}/v1/models`)).json()) as {
       serving?: { selection?: { chosen?: unknown } | null; reranking?: unknown };
     };
-    const warmup = await openLoopLoad({ url: server.url, rate: RATE, seconds: 5, path: plain });
+    const warmup = await openLoopLoad({
+      url: server.url,
+      rate: RATE,
+      seconds: 5,
+      path: plain,
+      headers: AUTH_HEADERS,
+    });
     return {
       cli,
       env,
@@ -243,19 +266,24 @@ const describe = (build: PreparedBuild) => ({
   warmup: build.warmup,
 });
 
+/** `NAME=value` assignments, space-separated, from the bench variable `name`. */
+function assignments(name: string): Record<string, string> {
+  return Object.fromEntries(
+    (process.env[name] ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((assignment) => {
+        const at = assignment.indexOf('=');
+        if (at < 1) throw new Error(`${name}: "${assignment}" is not NAME=value`);
+        return [assignment.slice(0, at), assignment.slice(at + 1)];
+      }),
+  );
+}
+
 // Another build (an earlier commit's dist/cli/main.js, say), measured side by side in the same session.
 const baselineCli = process.env['ATTUNE_BENCH_BASELINE_CLI'];
-const baselineEnv = Object.fromEntries(
-  (process.env['ATTUNE_BENCH_BASELINE_ENV'] ?? '')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((assignment) => {
-      const at = assignment.indexOf('=');
-      if (at < 1) throw new Error(`ATTUNE_BENCH_BASELINE_ENV: "${assignment}" is not NAME=value`);
-      return [assignment.slice(0, at), assignment.slice(at + 1)];
-    }),
-);
-const current = await prepareBuild(CLI);
+const baselineEnv = assignments('ATTUNE_BENCH_BASELINE_ENV');
+const current = await prepareBuild(CLI, assignments('ATTUNE_BENCH_ENV'));
 const baseline =
   baselineCli === undefined && Object.keys(baselineEnv).length === 0
     ? null

@@ -1,12 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** The repository root, from which the compiled CLI runs. */
 export const ROOT = new URL('..', import.meta.url).pathname;
 /** The compiled CLI the benchmarks run. */
 export const CLI = join(ROOT, 'dist/cli/main.js');
+/**
+ * The key every bench server accepts (`ATTUNE_ADMIN_KEY`) and every bench request sends: serving is measured
+ * as deployed, behind a key, not as the keyless loopback demo. Builds before API keys ignore both.
+ */
+export const BENCH_KEY = 'attune-bench-admin-key-0123456789abcdef';
+export const AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${BENCH_KEY}` };
+
+/** `fetch` with the bench key. */
+export function benchFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...AUTH_HEADERS, ...(init.headers as Record<string, string>) } });
+}
+
 /** Data sets and reference numbers beside the checkout (never copied into it). */
 export const SHARED = join(ROOT, '..', 'shared');
 
@@ -58,10 +71,12 @@ export function startServer(
   cli = CLI,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
+    // ATTUNE_BENCH_SERVER_STDOUT=FILE keeps the server's stdout (a --trace-gc log, say) instead of dropping it.
+    const stdoutFile = process.env['ATTUNE_BENCH_SERVER_STDOUT'];
     const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0'], {
-      env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ...extraEnv },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+      env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ATTUNE_ADMIN_KEY: BENCH_KEY, ...extraEnv },
+      stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'a') : 'ignore', 'pipe'],
+    }) as ChildProcessByStdio<null, null, Readable>;
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
     child.stderr.on('data', (chunk: Buffer) => {

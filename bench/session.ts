@@ -37,7 +37,7 @@ import { HistoryTables, UserHistory, type HistorySettings } from '../src/recomme
 import { defaultStages } from '../src/recommendations/stages.js';
 import { ModelBundle } from '../src/training/index.js';
 import { openLoopLoad } from './load.js';
-import { median, runCli, startServer, tempDataDir } from './server.js';
+import { AUTH_HEADERS, benchFetch, median, runCli, startServer, tempDataDir } from './server.js';
 
 const args = process.argv.slice(2);
 const seed = Number(args[args.indexOf('--seed') + 1] ?? 1) || 1;
@@ -337,7 +337,7 @@ async function serving(): Promise<void> {
       })),
     );
     for (let b = 0; b < events.length; b += 1_000) {
-      const reply = await fetch(`${server.url}/v1/events`, {
+      const reply = await benchFetch(`${server.url}/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ events: events.slice(b, b + 1_000) }),
@@ -347,13 +347,21 @@ async function serving(): Promise<void> {
     const path = (index: number): string =>
       `/v1/recommendations?user_id=${encodeURIComponent(users[index % USERS]!)}&n=10`;
     // Proof the stage is live: the reasons name the just-viewed items.
-    const sample = (await (await fetch(`${server.url}${path(0)}`)).json()) as { items: { reason: string }[] };
+    const sample = (await (await benchFetch(`${server.url}${path(0)}`)).json()) as {
+      items: { reason: string }[];
+    };
     const sessionReasons = sample.items.filter((item) => item.reason.startsWith('Because you just')).length;
-    const warmup = await openLoopLoad({ url: server.url, rate: 1_000, seconds: 5, path });
+    const warmup = await openLoopLoad({
+      url: server.url,
+      rate: 1_000,
+      seconds: 5,
+      path,
+      headers: AUTH_HEADERS,
+    });
     const runs = [];
     for (let r = 0; r < 3; r++) {
       runs.push({
-        ...(await openLoopLoad({ url: server.url, rate: 1_000, seconds: 20, path })),
+        ...(await openLoopLoad({ url: server.url, rate: 1_000, seconds: 20, path, headers: AUTH_HEADERS })),
         rssMb: Math.round(server.rssMb()),
       });
     }

@@ -499,6 +499,25 @@ describe('bodies that are not valid UTF-8 are refused', () => {
   });
 });
 
+describe('bodies nested deeper than 32 levels are refused before they are parsed', () => {
+  it('on events, with the valid shape beside it untouched', async () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    const body = (depth: number) =>
+      utf8(`{"event":"product_viewed","user_id":"u-deep","item_id":"i1","properties":{"x":${deep(depth)}}}`);
+    const refused = await postBytes(t.app, 'POST', '/v1/events', body(40));
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body)).toEqual({
+      error: {
+        code: 'invalid_request',
+        message: 'the body nests arrays and objects deeper than 32 levels',
+      },
+    });
+    const hostile = await postBytes(t.app, 'POST', '/v1/events', utf8('['.repeat(500_000)));
+    expect(hostile.statusCode).toBe(400);
+    expect((await get<UserEventsReply>(t.app, '/v1/users/u-deep/events')).body.events).toEqual([]);
+  });
+});
+
 describe('URLs whose percent-encoding is not UTF-8 are refused, naming the parameter', () => {
   it.each([
     ['/v1/recommendations?user_id=%FF', 'query field "user_id" is not valid UTF-8'],

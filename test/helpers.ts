@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 
-import { buildApp } from '../src/api/index.js';
+import { buildApp, type HttpLimits } from '../src/api/index.js';
 import { Engine, engineConfig, type EngineConfig } from '../src/engine/index.js';
 
 // --- reply shapes (what the API returns, as the tests read it) ------------------------------------------
@@ -128,13 +128,17 @@ export interface TestApp {
  * An engine on a SQLite store in a temp dir (or in `dir`, to reopen one), no retrain schedule, and the
  * real Fastify app on it.
  */
-export async function openTestApp(overrides: Partial<EngineConfig> = {}, dir?: string): Promise<TestApp> {
+export async function openTestApp(
+  overrides: Partial<EngineConfig> = {},
+  dir?: string,
+  limits?: HttpLimits,
+): Promise<TestApp> {
   const dataDir = dir ?? (await mkdtemp(join(tmpdir(), 'attune-api-')));
   const engine = await Engine.open(
     // Tests pin the serving model ('fixed', ALS) unless they test selection: fast, and the model is known.
     engineConfig(`sqlite:${dataDir}`, { retrainIntervalMs: null, selection: 'fixed', ...overrides }),
   );
-  const app = buildApp({ engine });
+  const app = buildApp({ engine, ...(limits ? { limits } : {}) });
   await app.ready();
   return {
     app,

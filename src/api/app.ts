@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../engine/index.js';
+import { useAccessControl } from './access.js';
 import { adminRoutes } from './admin.js';
 import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
 import { churnRoutes } from './churn.js';
@@ -11,6 +12,8 @@ import { experimentRoutes } from './experiments.js';
 import { featureRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
+import { keyRoutes } from './keys.js';
+import { defaultHttpLimits, useLimits, type HttpLimits } from './limits.js';
 import { notifyRoutes } from './notify.js';
 import { rankRoutes } from './rank.js';
 import { recommendationRoutes } from './recommendations.js';
@@ -21,6 +24,8 @@ import { userRoutes } from './users.js';
 
 export interface AppOptions {
   readonly engine: Engine;
+  /** Rate limits, CORS origins, request timeout; `defaultHttpLimits` when absent. */
+  readonly limits?: HttpLimits;
   /** pino logger options, or false for none (tests, benchmarks). */
   readonly logger?: boolean | { readonly level: string };
 }
@@ -29,11 +34,16 @@ export interface AppOptions {
 export const BODY_LIMIT = 1024 * 1024;
 
 /** The HTTP API: a table of contents of its route plugins, each calling the engine. */
-export function buildApp({ engine, logger = false }: AppOptions): FastifyInstance {
+export function buildApp({
+  engine,
+  logger = false,
+  limits = defaultHttpLimits,
+}: AppOptions): FastifyInstance {
   const pathPatterns = new PathPatterns();
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
+    requestTimeout: limits.requestTimeoutMs,
     // Derived from the id and name rules (url-params.ts): every id a body may create fits a path.
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     frameworkErrors: routerErrorHandler(pathPatterns, ROUTER_MAX_PARAM_LENGTH),
@@ -46,6 +56,8 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
     pathPatterns.add(route.method, route.url);
   });
   useUtf8JsonParser(app);
+  useAccessControl(app, engine.access, engine.audit);
+  useLimits(app, limits);
   app.addHook('onRequest', checkQueryEncoding);
   app.addHook('preValidation', checkUrlParams);
 
@@ -80,5 +92,6 @@ export function buildApp({ engine, logger = false }: AppOptions): FastifyInstanc
   void app.register(segmentRoutes, { engine });
   void app.register(notifyRoutes, { engine });
   void app.register(decisionRoutes, { engine });
+  void app.register(keyRoutes, { engine });
   return app;
 }

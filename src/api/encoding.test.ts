@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { illFormedPath, PathPatterns, percentEncodingProblem, queryEncodingProblem } from './encoding.js';
+import {
+  illFormedPath,
+  jsonDeeperThan,
+  MAX_JSON_DEPTH,
+  PathPatterns,
+  percentEncodingProblem,
+  queryEncodingProblem,
+} from './encoding.js';
 
 describe('percentEncodingProblem', () => {
   it('passes text that decodes to UTF-8, and text without escapes', () => {
@@ -86,5 +93,22 @@ describe('illFormedPath', () => {
 
   it('is null for well-formed values of any shape', () => {
     expect(illFormedPath({ boost: ['é\ud83d\ude00'], n: 1, b: true, z: null, o: { k: ['v'] } })).toBeNull();
+  });
+});
+
+describe('jsonDeeperThan', () => {
+  const bytes = (text: string) => Buffer.from(text, 'utf8');
+  it('counts arrays and objects, not brackets inside strings or escaped quotes', () => {
+    expect(jsonDeeperThan(bytes('{"a":[{"b":1}]}'), 3)).toBe(false);
+    expect(jsonDeeperThan(bytes('{"a":[{"b":[1]}]}'), 3)).toBe(true);
+    expect(jsonDeeperThan(bytes('{"a":"[[[[[[\\"[[[[{{{{"}'), 1)).toBe(false);
+    expect(jsonDeeperThan(bytes('[]'.repeat(1000)), 1)).toBe(false);
+  });
+
+  it('stops a hostile body at the limit without reading it all', () => {
+    expect(jsonDeeperThan(bytes('['.repeat(1_000_000)), MAX_JSON_DEPTH)).toBe(true);
+    expect(
+      jsonDeeperThan(bytes(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`), MAX_JSON_DEPTH),
+    ).toBe(false);
   });
 });

@@ -20,8 +20,49 @@ export class BodyNotUtf8Error extends Error {
   }
 }
 
+/** The deepest nesting of arrays and objects a JSON body may have: events are 3 deep, definitions under 10. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The body nests deeper than `MAX_JSON_DEPTH`; answered as a 400 by the error handler (`statusCode`). */
+export class BodyTooDeepError extends Error {
+  readonly statusCode = 400;
+  constructor() {
+    super(`the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+    this.name = 'BodyTooDeepError';
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
 /**
- * Replaces Fastify's JSON body parser with one that refuses bytes that are not UTF-8 and otherwise parses
+ * Whether JSON text nests deeper than `max`, read from its bytes before parsing: a hostile body of a million
+ * `[` would otherwise cost the parser, and every walker after it, a recursion that deep. Brackets inside
+ * strings do not count. Malformed JSON is left to the parser to refuse.
+ */
+export function jsonDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
+/**
+ * Replaces Fastify's JSON body parser with one that refuses bytes that are not UTF-8, and bodies nested
+ * deeper than `MAX_JSON_DEPTH`, and otherwise parses
  * exactly as before (same prototype-poisoning rules, same errors for empty and malformed JSON). The body
  * size limit is enforced while reading, before this runs. Media type parameters such as
  * `charset=utf-8` are matched as before: Fastify compares the media type only.
@@ -35,6 +76,10 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     if (!isUtf8(body)) {
       done(new BodyNotUtf8Error(), undefined);
+      return;
+    }
+    if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
+      done(new BodyTooDeepError(), undefined);
       return;
     }
     parseJson(request, body.toString('utf8'), done);

@@ -16,6 +16,7 @@ const CODES: Readonly<Record<number, string>> = {
   405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  429: 'rate_limited',
 };
 
 /**

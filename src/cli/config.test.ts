@@ -24,8 +24,10 @@ describe('cliEngineConfig', () => {
   });
 
   it('fits the re-ranker unless ATTUNE_RERANK turns it off', () => {
-    expect(cliEngineConfig(undefined, {}, {}).rerank).toBe(true);
-    expect(cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'off' }).rerank).toBe(false);
+    expect(cliEngineConfig(undefined, {}, {}).rerank).toBe('auto');
+    expect(cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'on' }).rerank).toBe('auto');
+    expect(cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'always' }).rerank).toBe('always');
+    expect(cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'off' }).rerank).toBe('off');
     expect(() => cliEngineConfig(undefined, {}, { ATTUNE_RERANK: 'sometimes' })).toThrow(/ATTUNE_RERANK/);
   });
 });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { engineConfig, type EngineConfig } from '../engine/index.js';
 import { parseFeedbackConfig } from '../events/index.js';
 import { FeatureSet, loadFeatureDefinitions } from '../features/index.js';
+import { isScope } from '../access/index.js';
+import { defaultHttpLimits, type HttpLimits } from '../api/index.js';
+import type { RerankMode } from '../training/index.js';
 import { storeUrl } from './options.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -12,6 +15,15 @@ function flag(env: Env, name: string): boolean | undefined {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
   throw new Error(`${name} must be true or false, got "${value}"`);
+}
+
+function rerankMode(env: Env): RerankMode | undefined {
+  const value = env['ATTUNE_RERANK'];
+  if (value === undefined) return undefined;
+  if (/^(auto|1|true|yes|on)$/i.test(value)) return 'auto';
+  if (/^always$/i.test(value)) return 'always';
+  if (/^(0|false|no|off)$/i.test(value)) return 'off';
+  throw new Error(`ATTUNE_RERANK must be auto, always or off, got "${value}"`);
 }
 
 function milliseconds(env: Env, name: string): number | null | undefined {
@@ -37,8 +49,11 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  * - `ATTUNE_FEEDBACK_FILE`: a JSON file of event-name → feedback overrides (see `events/feedback.ts`).
  * - `ATTUNE_HOLDOUT` (0.05): the share of users in the global holdout, who never get personalization
  *   (popularity under the same rules); `0` turns it off.
- * - `ATTUNE_RERANK` (on): each training run also fits a re-ranker of the serving model's top candidates,
- *   kept only when validation says it helps; `off` never fits one.
+ * - `ATTUNE_RERANK` (`auto`; `on` means the same): each training run also fits a re-ranker of the serving
+ *   model's top candidates, kept only when validation says it helps; `always` keeps it whatever validation
+ *   says; `off` never fits one.
+ * - `ATTUNE_ADMIN_KEY`: an admin key (24 characters or more) that works without being stored: create the
+ *   first keys with it (`POST /v1/keys`). With neither it nor a stored key, the API answers loopback only.
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
  */
 export function cliEngineConfig(
@@ -49,7 +64,9 @@ export function cliEngineConfig(
   const fromEnv: { -readonly [K in keyof EngineConfig]?: EngineConfig[K] } = {};
   const create = flag(env, 'ATTUNE_CREATE_MISSING_ITEMS');
   if (create !== undefined) fromEnv.createMissingItems = create;
-  const rerank = flag(env, 'ATTUNE_RERANK');
+  const adminKey = env['ATTUNE_ADMIN_KEY'];
+  if (adminKey !== undefined && adminKey !== '') fromEnv.adminKey = adminKey;
+  const rerank = rerankMode(env);
   if (rerank !== undefined) fromEnv.rerank = rerank;
   const interval = milliseconds(env, 'ATTUNE_RETRAIN_INTERVAL_MS');
   if (interval !== undefined) fromEnv.retrainIntervalMs = interval;
@@ -87,4 +104,39 @@ export function cliEngineConfig(
   if (featuresFile !== undefined)
     fromEnv.features = new FeatureSet(loadFeatureDefinitions(featuresFile), featuresFile);
   return engineConfig(storeUrl(dataDirOption), { ...fromEnv, ...overrides });
+}
+
+/**
+ * The HTTP layer's limits from the environment (`api/limits.ts` has the defaults):
+ * - `ATTUNE_CORS_ORIGINS`: origins whose pages may call the API from a browser, comma-separated
+ *   (`https://shop.example,https://www.shop.example`); unset, no cross-origin call is allowed.
+ * - `ATTUNE_RATE_LIMITS`: requests per second per key by scope, `ingest=200,server=5000,admin=1000`
+ *   (any subset; an ingest key counts per key and client address).
+ * - `ATTUNE_REQUEST_TIMEOUT_MS` (10000): how long a client may take to send a request.
+ */
+export function cliHttpLimits(env: Env = process.env): HttpLimits {
+  const origins = (env['ATTUNE_CORS_ORIGINS'] ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new Error(`ATTUNE_CORS_ORIGINS: "${origin}" is not an origin such as https://shop.example`);
+    }
+  }
+  const perSecond = { ...defaultHttpLimits.requestsPerSecond };
+  for (const part of (env['ATTUNE_RATE_LIMITS'] ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const [scope, value] = part.split('=').map((s) => s.trim());
+    const limit = Number(value);
+    if (!isScope(scope) || !Number.isSafeInteger(limit) || limit < 1) {
+      throw new Error(`ATTUNE_RATE_LIMITS: "${part}" is not scope=requests per second, e.g. ingest=200`);
+    }
+    perSecond[scope] = limit;
+  }
+  const timeout = env['ATTUNE_REQUEST_TIMEOUT_MS'];
+  const timeoutMs = timeout === undefined ? defaultHttpLimits.requestTimeoutMs : Number(timeout);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
+    throw new Error(`ATTUNE_REQUEST_TIMEOUT_MS must be a positive number of milliseconds, got '${timeout}'`);
+  }
+  return { corsOrigins: origins, requestsPerSecond: perSecond, requestTimeoutMs: timeoutMs };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
+import { DEFAULT_APP, SCOPES, type Scope } from '../access/index.js';
 import { datasetFormats, type DatasetFormat } from '../evaluation/index.js';
 import {
   churnEvaluate,
@@ -16,6 +17,7 @@ import { evaluate } from './commands/evaluate.js';
 import { listExperiments, reportExperiment } from './commands/experiments.js';
 import { featuresExport } from './commands/features.js';
 import { importFile } from './commands/import.js';
+import { createKey, listKeys, revokeKey } from './commands/keys.js';
 import { notifyEvaluate } from './commands/notify.js';
 import { serve } from './commands/serve.js';
 import {
@@ -490,6 +492,49 @@ decisions
       await decisionsEvaluate({ point, ...opts });
     },
   );
+
+const keys = program
+  .command('keys')
+  .description(
+    'API keys: ingest (events only, safe in a browser), server (per-user reads), admin (everything)',
+  )
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ attune keys create --scope ingest --name "web shop"   # prints the key once
+  $ attune keys create --scope admin --json
+  $ attune keys list
+  $ attune keys revoke 3f9c0e2a7b1d4c55`,
+  );
+keys
+  .command('create')
+  .description('create a key and print it (only now: the store keeps its hash)')
+  .addOption(new Option('--scope <scope>', 'what the key may do').choices(SCOPES).makeOptionMandatory())
+  .option('--app <name>', 'the app whose data the key reaches', DEFAULT_APP)
+  .option('--name <text>', 'what the key is for, shown in lists and the audit log')
+  .addOption(dataDirOption())
+  .option('--json', 'one JSON object on stdout: the key and its record', false)
+  .action(async (opts: { scope: Scope; app: string; name?: string; dataDir?: string; json: boolean }) => {
+    await createKey(opts);
+  });
+keys
+  .command('list')
+  .description('every key: id, app, scope, name, when created and revoked (never the key itself)')
+  .addOption(dataDirOption())
+  .option('--json', 'one JSON object on stdout', false)
+  .action(async (opts: { dataDir?: string; json: boolean }) => {
+    await listKeys(opts);
+  });
+keys
+  .command('revoke')
+  .description('revoke a key: a running server refuses it within a second')
+  .argument('<id>', 'the key id (attune keys list)')
+  .addOption(dataDirOption())
+  .option('--json', 'the revoked key as one JSON object', false)
+  .action(async (id: string, opts: { dataDir?: string; json: boolean }) => {
+    await revokeKey(id, opts);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`attune: ${error instanceof Error ? error.message : String(error)}\n`);

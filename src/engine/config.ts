@@ -2,7 +2,7 @@ import { defaultFeedbackConfig, type FeedbackConfig } from '../events/index.js';
 import { FeatureSet } from '../features/index.js';
 import { defaultParams, type ModelName, type ModelParamsByName } from '../models/index.js';
 import { defaultSessionConfig, type SessionConfig } from '../recommendations/session.js';
-import { DEFAULT_SCORING_BUDGET_MS } from '../training/index.js';
+import { DEFAULT_SCORING_BUDGET_MS, type RerankMode } from '../training/index.js';
 
 /** Everything an engine instance is configured with. Built once at start-up; never mutated. */
 export interface EngineConfig {
@@ -35,11 +35,17 @@ export interface EngineConfig {
    */
   readonly coldStart: boolean;
   /**
-   * Each training run also fits a re-ranker for the serving model's top candidates (`ranking/`), kept in the
-   * bundle only when its validation beats the model's own order on later lists. Default true; false
-   * (`ATTUNE_RERANK=off`) serves the model's order without one.
+   * Each training run also fits a re-ranker for the serving model's top candidates (`ranking/`): `auto`
+   * (default) keeps it in the bundle only when its validation beats the model's own order on later lists;
+   * `always` keeps it whatever validation says (to put it against the plain order in an experiment, or to
+   * measure its cost); `off` (`ATTUNE_RERANK=off`) serves the model's order without one.
    */
-  readonly rerank: boolean;
+  readonly rerank: RerankMode;
+  /**
+   * `ATTUNE_ADMIN_KEY`: an admin key of the default app kept in the environment instead of the store, to
+   * create the first stored keys with. Null: none; with no stored key either, the API answers loopback only.
+   */
+  readonly adminKey: string | null;
   /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
   readonly retrainIntervalMs: number | null;
   /** Look for bundle versions trained by another process this often (ms); `null` never looks. */
@@ -105,7 +111,8 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
     hybrid: { ...defaultParams.hybrid, epochs: 10 },
   },
   coldStart: true,
-  rerank: true,
+  rerank: 'auto',
+  adminKey: null,
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
   trainingLeaseMs: 60_000,

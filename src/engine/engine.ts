@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
+import { AccessKeys, AuditLog } from '../access/index.js';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, TrackedEvent } from '../events/index.js';
@@ -166,6 +167,10 @@ export class Engine {
   readonly notifications: NotificationTiming;
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
+  /** API keys: who may call which routes (`access/`). */
+  readonly access: AccessKeys;
+  /** Admin actions: who did what, when (`access/`). */
+  readonly audit: AuditLog;
 
   private constructor(
     readonly config: EngineConfig,
@@ -182,6 +187,8 @@ export class Engine {
     /** The time as this engine sees it: receiving time of events, exposures, reports. */
     readonly now: Clock,
   ) {
+    this.access = new AccessKeys(store, { bootstrapAdminKey: config.adminKey, now });
+    this.audit = new AuditLog(store);
     this.trainer = trainerId(trainerName);
     this.runner = new TrainingRunner(config.storeUrl, {
       feedback: config.feedback,

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 
+import { isScope } from '../access/scopes.js';
 import type { Item, User } from '../catalog/types.js';
 import type {
   DecisionClose,
@@ -16,6 +17,7 @@ import type {
   ArtifactInfo,
   Lease,
   NewArtifact,
+  StoredApiKey,
   StoredArtifact,
   StoredDocument,
   UserItemTotal,
@@ -437,6 +439,51 @@ export interface LeaseRow {
 
 export function leaseFromRow(row: LeaseRow): Lease {
   return { name: row.name, holder: row.holder, acquiredAt: row.acquired_at, expiresAt: row.expires_at };
+}
+
+export interface ApiKeyRow {
+  readonly id: string;
+  readonly app: string;
+  readonly scope: string;
+  readonly name: string | null;
+  readonly hash: string;
+  readonly created_at: number;
+  readonly revoked_at: number | null;
+}
+
+export function apiKeyToRow(key: StoredApiKey): ApiKeyRow {
+  return {
+    id: key.id,
+    app: key.app,
+    scope: key.scope,
+    name: key.name,
+    hash: key.hash,
+    created_at: key.createdAt,
+    revoked_at: key.revokedAt,
+  };
+}
+
+export function apiKeyFromRow(row: ApiKeyRow): StoredApiKey {
+  if (!isScope(row.scope)) throw new Error(`api key ${row.id}: unknown scope "${row.scope}" in the store`);
+  return {
+    id: row.id,
+    app: row.app,
+    scope: row.scope,
+    name: row.name,
+    hash: row.hash,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly at: number;
+  readonly app: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  readonly status: number;
 }
 
 /**

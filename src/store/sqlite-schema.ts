@@ -203,6 +203,32 @@ const V6 = `
   CREATE INDEX decisions_open_deadline ON decisions (deadline) WHERE outcome_source IS NULL;
 `;
 
+/**
+ * API keys (only their SHA-256: `access/key-format.ts`) and the audit log of admin actions. The audit log
+ * names keys by id and resources by id, never a user: it must outlive an erasure without holding one.
+ */
+const V7 = `
+  CREATE TABLE api_keys (
+    id         TEXT    PRIMARY KEY,
+    app        TEXT    NOT NULL,
+    scope      TEXT    NOT NULL,
+    name       TEXT,
+    hash       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL, -- epoch ms
+    revoked_at INTEGER           -- epoch ms, NULL while the key works
+  );
+
+  CREATE TABLE audit_log (
+    seq    INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL, -- epoch ms
+    app    TEXT    NOT NULL,
+    actor  TEXT    NOT NULL,
+    action TEXT    NOT NULL,
+    target TEXT,
+    status INTEGER NOT NULL
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
@@ -218,6 +244,7 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) => db.exec(V5),
   },
   { version: 6, description: 'decision points and the decision log', up: (db) => db.exec(V6) },
+  { version: 7, description: 'API keys and the audit log', up: (db) => db.exec(V7) },
 ];
 
 /** The schema version this build writes and understands. */

@@ -1,6 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 import type {
+  ApiKeyRow,
+  AuditRow,
   ArtifactInfoRow,
   ArtifactParams,
   ArtifactRow,
@@ -31,6 +33,7 @@ const EVENT_COLUMNS =
 const EVENT_COLUMNS_OF_E = EVENT_COLUMNS.split(', ')
   .map((column) => `e.${column}`)
   .join(', ');
+const API_KEY_COLUMNS = 'id, app, scope, name, hash, created_at, revoked_at';
 const ITEM_COLUMNS = 'id, categories, tags, price, available, created_at, expires_at, attributes, updated_at';
 const IMPRESSION_COLUMNS = 'request_id, user_id, created_at, surface, model, model_version, fallback, items';
 /** In the order of `DecisionParams`. */
@@ -248,6 +251,25 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     ),
     releaseLease: db.prepare<[name: string, holder: string]>(
       'DELETE FROM leases WHERE name = ? AND holder = ?',
+    ),
+
+    insertApiKey: db.prepare<ApiKeyRow>(
+      `INSERT INTO api_keys (id, app, scope, name, hash, created_at, revoked_at)
+       VALUES (@id, @app, @scope, @name, @hash, @created_at, @revoked_at)`,
+    ),
+    getApiKey: db.prepare<[id: string], ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE id = ?`),
+    listApiKeys: db.prepare<[], ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`),
+    // A revoked key keeps its first revocation time.
+    revokeApiKey: db.prepare<[at: number, id: string], ApiKeyRow>(
+      `UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING ${API_KEY_COLUMNS}`,
+    ),
+    countApiKeys: db.prepare<[], number>('SELECT count(*) FROM api_keys').pluck(),
+    insertAudit: db.prepare<Omit<AuditRow, 'seq'>>(
+      `INSERT INTO audit_log (at, app, actor, action, target, status)
+       VALUES (@at, @app, @actor, @action, @target, @status)`,
+    ),
+    listAudit: db.prepare<[afterSeq: number, limit: number], AuditRow>(
+      'SELECT seq, at, app, actor, action, target, status FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
 
     getMeta: db.prepare<[key: string], string>('SELECT value FROM meta WHERE key = ?').pluck(),

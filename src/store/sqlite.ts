@@ -16,6 +16,8 @@ import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
+  apiKeyFromRow,
+  apiKeyToRow,
   artifactFromRow,
   artifactInfoFromRow,
   artifactParams,
@@ -59,13 +61,16 @@ import {
 import type {
   AppendOptions,
   ArtifactInfo,
+  AuditEntry,
   Lease,
   LeaseAttempt,
   ListOptions,
   NewArtifact,
   ScanOptions,
   Store,
+  StoredApiKey,
   StoredArtifact,
+  StoredAuditEntry,
   StoredDocument,
   StoredExperiment,
   UserEventsOptions,
@@ -646,6 +651,45 @@ export class SqliteStore implements Store {
 
   async releaseLease(name: string, holder: string): Promise<boolean> {
     return this.#writable('release a lease').statements.releaseLease.run(name, holder).changes > 0;
+  }
+
+  // --- access keys and the audit log -------------------------------------------------------------
+
+  async createApiKey(key: StoredApiKey): Promise<void> {
+    this.#writable('create an API key').statements.insertApiKey.run(apiKeyToRow(key));
+  }
+
+  async getApiKey(id: string): Promise<StoredApiKey | null> {
+    const row = this.#connection().statements.getApiKey.get(id);
+    return row ? apiKeyFromRow(row) : null;
+  }
+
+  async listApiKeys(): Promise<StoredApiKey[]> {
+    return this.#connection().statements.listApiKeys.all().map(apiKeyFromRow);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<StoredApiKey | null> {
+    const row = this.#writable('revoke an API key').statements.revokeApiKey.get(at, id);
+    return row ? apiKeyFromRow(row) : null;
+  }
+
+  async countApiKeys(): Promise<number> {
+    return this.#connection().statements.countApiKeys.get() ?? 0;
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    const { db, statements } = this.#writable('append to the audit log');
+    db.transaction(() => {
+      for (const entry of entries) statements.insertAudit.run(entry);
+    })();
+  }
+
+  async listAudit(options: {
+    readonly afterSeq?: number;
+    readonly limit: number;
+  }): Promise<StoredAuditEntry[]> {
+    assertCount('audit limit', options.limit, 1);
+    return this.#connection().statements.listAudit.all(options.afterSeq ?? 0, options.limit);
   }
 
   // --- metadata -----------------------------------------------------------------------------------

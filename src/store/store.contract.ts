@@ -6,7 +6,7 @@ import type { TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { StoreClosedError } from './errors.js';
-import type { NewArtifact, Store, StoredArtifact, UserItemTotal } from './types.js';
+import type { NewArtifact, Store, StoredApiKey, StoredArtifact, UserItemTotal } from './types.js';
 
 /*
  * The behaviour every `Store` backend must have, written once. A backend's test file calls
@@ -1066,6 +1066,67 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         });
         expect(await store.decisionStats('other')).toEqual({ decisions: 1, closed: 1, rewardSum: 8 });
         expect(await store.decisionStats('none')).toEqual({ decisions: 0, closed: 0, rewardSum: 0 });
+      });
+    });
+
+    describe('API keys', () => {
+      const key = (id: string, overrides: Partial<StoredApiKey> = {}): StoredApiKey => ({
+        id,
+        app: 'default',
+        scope: 'server',
+        name: null,
+        hash: 'ab'.repeat(32),
+        createdAt: T0,
+        revokedAt: null,
+        ...overrides,
+      });
+
+      it('stores, reads and lists keys oldest first; a repeated id is an error', async () => {
+        await store.createApiKey(
+          key('k2', { createdAt: T0 + 1, scope: 'ingest', name: 'web shop', app: 'shop' }),
+        );
+        await store.createApiKey(key('k1', { scope: 'admin' }));
+        expect(await store.getApiKey('k2')).toEqual(
+          key('k2', { createdAt: T0 + 1, scope: 'ingest', name: 'web shop', app: 'shop' }),
+        );
+        expect(await store.getApiKey('nope')).toBeNull();
+        expect((await store.listApiKeys()).map((k) => k.id)).toEqual(['k1', 'k2']);
+        await expect(store.createApiKey(key('k1'))).rejects.toThrow();
+        expect(await store.countApiKeys()).toBe(2);
+      });
+
+      it('revokes once: the first revocation time stays, and an unknown id is null', async () => {
+        await store.createApiKey(key('k1'));
+        expect(await store.revokeApiKey('k1', T0 + 10)).toEqual(key('k1', { revokedAt: T0 + 10 }));
+        expect((await store.revokeApiKey('k1', T0 + 20))?.revokedAt).toBe(T0 + 10);
+        expect(await store.revokeApiKey('nope', T0)).toBeNull();
+        expect(await store.countApiKeys()).toBe(1);
+        expect((await store.getApiKey('k1'))?.revokedAt).toBe(T0 + 10);
+      });
+    });
+
+    describe('audit log', () => {
+      it('numbers entries in append order and pages after a position', async () => {
+        const entry = (action: string, target: string | null) => ({
+          at: T0,
+          app: 'default',
+          actor: 'k1',
+          action,
+          target,
+          status: 200,
+        });
+        await store.appendAudit([entry('POST /v1/keys', 'k2'), entry('DELETE /v1/keys/:id', 'k2')]);
+        await store.appendAudit([entry('POST /v1/admin/train', null)]);
+        const all = await store.listAudit({ limit: 10 });
+        expect(all.map((e) => e.action)).toEqual([
+          'POST /v1/keys',
+          'DELETE /v1/keys/:id',
+          'POST /v1/admin/train',
+        ]);
+        expect(all[0]).toEqual({ seq: all[0]!.seq, ...entry('POST /v1/keys', 'k2') });
+        expect(all[1]!.seq).toBeGreaterThan(all[0]!.seq);
+        const rest = await store.listAudit({ afterSeq: all[0]!.seq, limit: 1 });
+        expect(rest.map((e) => e.action)).toEqual(['DELETE /v1/keys/:id']);
       });
     });
 

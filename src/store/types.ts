@@ -1,3 +1,4 @@
+import type { Scope } from '../access/scopes.js';
 import type { Item, User } from '../catalog/types.js';
 import type {
   CloseResult,
@@ -144,6 +145,21 @@ export interface Store {
   scanDecisions(point: string, options?: { readonly batchSize?: number }): AsyncIterable<LoggedDecision[]>;
   decisionStats(point: string): Promise<DecisionLogStats>;
 
+  // --- access keys and the audit log -------------------------------------------------------------
+  /** Stores a new API key (ids unique: a repeated id is an error). Only the key's hash is ever stored. */
+  createApiKey(key: StoredApiKey): Promise<void>;
+  getApiKey(id: string): Promise<StoredApiKey | null>;
+  /** Every key, revoked ones included, oldest first (then by id). */
+  listApiKeys(): Promise<StoredApiKey[]>;
+  /** Marks the key revoked at `at`. Returns the key as it now stands, or null when no key has this id. */
+  revokeApiKey(id: string, at: EpochMs): Promise<StoredApiKey | null>;
+  /** Keys ever created, revoked ones included (none at all is what lets the embedded demo run open). */
+  countApiKeys(): Promise<number>;
+  /** Appends to the audit log of admin actions; the store numbers entries in append order. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Audit entries after `afterSeq` (default 0), oldest first, at most `limit`. */
+  listAudit(options: { readonly afterSeq?: number; readonly limit: number }): Promise<StoredAuditEntry[]>;
+
   // --- model artifacts ----------------------------------------------------------------------------
   /**
    * Saves the artifact as a new version of its name and returns that version: one more than the highest
@@ -258,6 +274,37 @@ export interface StoredArtifact {
   readonly createdAt: EpochMs;
   readonly meta: JsonValue;
   readonly payload: Uint8Array;
+}
+
+/** An API key as stored: never the key itself, only its SHA-256 (`access/key-format.ts`). */
+export interface StoredApiKey {
+  readonly id: string;
+  /** The app (tenant) whose data the key reaches. */
+  readonly app: string;
+  readonly scope: Scope;
+  /** What the key is for, as its creator said (`web shop`, `CI`); null when unnamed. */
+  readonly name: string | null;
+  /** SHA-256 of the key, hex. */
+  readonly hash: string;
+  readonly createdAt: EpochMs;
+  readonly revokedAt: EpochMs | null;
+}
+
+/**
+ * One admin action: who (a key id, never a key), what (method and route pattern), on what (a resource id
+ * that is not personal data, or null), when, and how it ended (the HTTP status).
+ */
+export interface AuditEntry {
+  readonly at: EpochMs;
+  readonly app: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  readonly status: number;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  readonly seq: number;
 }
 
 /** A named lease (e.g. the training lease): who holds it, since when, and until when unless renewed. */

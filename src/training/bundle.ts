@@ -56,10 +56,12 @@ export interface BundleInfo {
 
 /** A run's re-ranker attempt, as stored with the bundle (plain JSON). */
 export interface RerankingRecord {
-  /** True when the bundle carries the re-ranker (validation beat the generator's order). */
+  /** True when the bundle carries the re-ranker (validation beat the generator's order, or it was forced). */
   readonly chosen: boolean;
   /** Why no re-ranker is served, or `null`. */
   readonly skipped: string | null;
+  /** Present when the re-ranker serves though validation did not choose it (`ATTUNE_RERANK=always`): why. */
+  readonly forced?: string;
   readonly info: RerankerInfo | null;
 }
 

@@ -19,6 +19,7 @@ export { TrainingRunner } from './runner.js';
 export {
   DEFAULT_SCORING_BUDGET_MS,
   trainBundle,
+  type RerankMode,
   type TrainingConfig,
   type TrainingProgress,
 } from './train.js';

@@ -25,15 +25,13 @@ export async function trainRerankerForRun(
   primary: Recommender | null,
   fittedOnCut: Recommender | null,
   onProgress: TrainingProgress,
-  log: (line: string) => void = () => {},
+  options: { readonly keepUnchosen?: boolean; readonly log?: (line: string) => void } = {},
 ): Promise<{ readonly record: RerankingRecord; readonly reranker: Reranker | null }> {
+  const { keepUnchosen = false, log = () => {} } = options;
   onProgress('training the re-ranker', 0, 1);
   const done = (result: RerankTraining) => {
     onProgress('training the re-ranker', 1, 1);
-    return {
-      record: { chosen: result.reranker !== null, skipped: result.skipped, info: result.info },
-      reranker: result.reranker,
-    };
+    return { record: rerankingRecord(result), reranker: result.reranker };
   };
   if (primary === null || primary.name === 'popularity') {
     return done({ reranker: null, info: null, skipped: 'no personal model to re-rank' });
@@ -44,7 +42,7 @@ export async function trainRerankerForRun(
     userIndex: new Map(set.userIds.map((id, index) => [id, index])),
     itemIndex: new Map(set.itemIds.map((id, index) => [id, index])),
   });
-  const fromLog = trainFromLoggedLists(lists, set.input, categories, { log });
+  const fromLog = trainFromLoggedLists(lists, set.input, categories, { log, keepUnchosen });
   // Enough logged lists decide, whichever way: the log is what serving will be judged on.
   if (fromLog.info !== null) return done(fromLog);
   if (fittedOnCut === null) return done(fromLog);
@@ -55,11 +53,25 @@ export async function trainRerankerForRun(
     { indptr: cut.validation.rows.indptr, items: cut.validation.rows.items },
     set.input,
     categories,
-    { log },
+    { log, keepUnchosen },
   );
   return done(
     fromCandidates.info === null && fromCandidates.skipped !== null
       ? { ...fromCandidates, skipped: `${fromLog.skipped}; ${fromCandidates.skipped}` }
       : fromCandidates,
   );
+}
+
+/**
+ * What the bundle records of a run's re-ranker. One kept though validation did not choose it
+ * (`ATTUNE_RERANK=always`) serves, so it is `chosen`, and `forced` says what validation found instead.
+ */
+export function rerankingRecord(result: RerankTraining): RerankingRecord {
+  const forced = result.reranker !== null && result.skipped !== null;
+  return {
+    chosen: result.reranker !== null,
+    skipped: forced ? null : result.skipped,
+    ...(forced ? { forced: `kept by ATTUNE_RERANK=always: ${result.skipped}` } : {}),
+    info: result.info,
+  };
 }

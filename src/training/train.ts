@@ -33,6 +33,13 @@ import { trainRerankerForRun } from './rerank.js';
 import { withSideFeatures } from './side.js';
 
 /** The part of the engine configuration a training run needs; plain data, so it crosses to a worker. */
+/**
+ * Training a re-ranker for the primary model's top candidates (`ranking/`): `auto` keeps it only when its
+ * validation beats the generator's order on later lists, `always` keeps it whatever validation says (the
+ * record says so), `off` trains none.
+ */
+export type RerankMode = 'auto' | 'always' | 'off';
+
 export interface TrainingConfig {
   readonly feedback: FeedbackConfig;
   readonly primaryModel: Exclude<ModelName, 'popularity'>;
@@ -55,11 +62,8 @@ export interface TrainingConfig {
    * runs, no cold start).
    */
   readonly hybrid?: boolean;
-  /**
-   * Train a re-ranker for the primary model's top candidates (`ranking/`), kept only when its validation
-   * beats the generator's order on later lists. Absent means true.
-   */
-  readonly rerank?: boolean;
+  /** Whether to train a re-ranker for the primary model's top candidates and when to keep it. Absent: `auto`. */
+  readonly rerank?: RerankMode;
   /**
    * Models to fit besides the ones serving needs, at their tuned (else configured) parameters: the models
    * running experiments' variants serve (`experiments/`). `blend` is served only when selection chose it.
@@ -172,8 +176,9 @@ export async function trainBundle(
     models.set('blend', blendOf(parts));
   }
   const primary = primaryOf(models, selection, config);
+  const rerank = config.rerank ?? 'auto';
   const reranking =
-    personal && config.rerank !== false
+    personal && rerank !== 'off'
       ? await trainRerankerForRun(
           store,
           set,
@@ -181,6 +186,7 @@ export async function trainBundle(
           models.get(primary) ?? null,
           selection?.fitted ?? null,
           onProgress,
+          { keepUnchosen: rerank === 'always' },
         )
       : null;
   const trained: TrainedInfo = {

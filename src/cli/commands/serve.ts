@@ -3,7 +3,7 @@ import { generateDemoShop } from '../../demo/index.js';
 import { Engine } from '../../engine/index.js';
 import { defaultStages } from '../../recommendations/index.js';
 import { TrainingLeaseHeldError } from '../../training/index.js';
-import { cliEngineConfig } from '../config.js';
+import { cliEngineConfig, cliHttpLimits } from '../config.js';
 import { loadDemoShop } from '../load.js';
 import { cliLogger } from '../logger.js';
 import { createProgress } from '../progress.js';
@@ -51,7 +51,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
   }
 
-  const app = buildApp({ engine, logger: { level: process.env['LOG_LEVEL'] ?? 'warn' } });
+  const app = buildApp({
+    engine,
+    logger: { level: process.env['LOG_LEVEL'] ?? 'warn' },
+    limits: cliHttpLimits(),
+  });
   const address = await app.listen({ port: options.port, host: options.host });
   const url = address.replace('0.0.0.0', '127.0.0.1');
   log(`Attune is serving at ${url}`);
@@ -62,7 +66,18 @@ export async function serve(options: ServeOptions): Promise<void> {
           'what personalization adds: attune experiments report holdout (ATTUNE_HOLDOUT=0 turns it off)'
       : '  global holdout: off (ATTUNE_HOLDOUT=0); set a share such as 0.05 to measure what personalization adds',
   );
-  log(`  try: curl '${url}/v1/recommendations?user_id=user-0001&n=5'`);
+  if (await engine.access.isOpen()) {
+    log(
+      '  API keys: none configured, so the API answers loopback clients only; create one with ' +
+        '`attune keys create --scope admin` (or set ATTUNE_ADMIN_KEY) to open it to others',
+    );
+    log(`  try: curl '${url}/v1/recommendations?user_id=user-0001&n=5'`);
+  } else {
+    log('  API keys: required on every route but /health (Authorization: Bearer <key>; attune keys list)');
+    log(
+      `  try: curl -H "Authorization: Bearer $ATTUNE_KEY" '${url}/v1/recommendations?user_id=user-0001&n=5'`,
+    );
+  }
   log(`       curl '${url}/health'`);
 
   let closing = false;

@@ -1,0 +1,203 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  credentialOf,
+  DEFAULT_APP,
+  grants,
+  type AccessKeys,
+  type AuditLog,
+  type Principal,
+  type RouteAccess,
+  type Scope,
+} from '../access/index.js';
+import { errorBody } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route requires, set from `ROUTE_ACCESS` when the route is added. */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** Who the request acts as; null on public routes and unmatched URLs. */
+    principal: Principal | null;
+  }
+}
+
+/**
+ * What every route requires, in one table a reviewer can read at once. A route missing here fails the
+ * server's start (`useAccessControl`), so no route is ever reachable by accident.
+ * - ingest: sending events and what a browser sends beside them (traits, client-side exposures);
+ * - server: what the product's backend asks per user (lists, decisions, scores) and the catalog it shows;
+ * - admin: changing the catalog, models, experiments, rules, decision points and keys, and reading a
+ *   person's data (their events, profile, served lists), which is also written to the audit log.
+ */
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /health': 'public',
+  // CORS preflights (only registered when ATTUNE_CORS_ORIGINS names origins): they carry no key by design.
+  'OPTIONS *': 'public',
+  'GET /metrics': 'server',
+
+  'POST /v1/events': 'ingest',
+  'PUT /v1/users/:id': 'ingest',
+  'POST /v1/exposures': 'ingest',
+
+  'GET /v1/recommendations': 'server',
+  'GET /v1/recommendations/explain': 'server',
+  'GET /v1/items/:id/similar': 'server',
+  'POST /v1/rank': 'server',
+  'GET /v1/items': 'server',
+  'GET /v1/items/:id': 'server',
+  'GET /v1/assignments': 'server',
+  'POST /v1/decisions/:id': 'server',
+  'POST /v1/decisions/:id/reward': 'server',
+  'GET /v1/features/definitions': 'server',
+  'GET /v1/users/:id/features': 'server',
+  'GET /v1/items/:id/features': 'server',
+  'GET /v1/users/:id/churn': 'server',
+  'GET /v1/users/:id/segment': 'server',
+  'GET /v1/users/:id/notification-time': 'server',
+  'GET /v1/segments': 'server',
+
+  'GET /v1/users/:id': 'admin',
+  'GET /v1/users/:id/events': 'admin',
+  'GET /v1/impressions/:request_id': 'admin',
+  'PUT /v1/items/:id': 'admin',
+  'POST /v1/items': 'admin',
+  'DELETE /v1/items/:id': 'admin',
+  'POST /v1/admin/train': 'admin',
+  'GET /v1/models': 'admin',
+  'PUT /v1/rules/:name': 'admin',
+  'GET /v1/rules/:name': 'admin',
+  'DELETE /v1/rules/:name': 'admin',
+  'POST /v1/experiments': 'admin',
+  'GET /v1/experiments': 'admin',
+  'GET /v1/experiments/:id': 'admin',
+  'PATCH /v1/experiments/:id': 'admin',
+  'POST /v1/experiments/:id/start': 'admin',
+  'POST /v1/experiments/:id/stop': 'admin',
+  'GET /v1/experiments/:id/results': 'admin',
+  'GET /v1/metrics': 'admin',
+  'PUT /v1/metrics/:name': 'admin',
+  'POST /v1/decision-points': 'admin',
+  'GET /v1/decision-points': 'admin',
+  'GET /v1/decision-points/:id': 'admin',
+  'PUT /v1/decision-points/:id': 'admin',
+  'DELETE /v1/decision-points/:id': 'admin',
+  'POST /v1/keys': 'admin',
+  'GET /v1/keys': 'admin',
+  'DELETE /v1/keys/:id': 'admin',
+  'GET /v1/audit': 'admin',
+};
+
+/** Admin reads of a person's data: audited like changes are. */
+const AUDITED_READS = new Set([
+  'GET /v1/users/:id',
+  'GET /v1/users/:id/events',
+  'GET /v1/impressions/:request_id',
+]);
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+function routeKey(method: string, url: string): string {
+  return `${method} ${url}`;
+}
+
+function unauthorized(reply: FastifyReply, message: string): FastifyReply {
+  return reply
+    .status(401)
+    .header('www-authenticate', 'Bearer realm="attune"')
+    .send(errorBody('unauthorized', message));
+}
+
+function keyHint(needed: Scope): string {
+  return needed === 'ingest'
+    ? 'send "Authorization: Bearer <key>" or the key as the HTTP Basic user name'
+    : 'send "Authorization: Bearer <key>"';
+}
+
+/**
+ * API keys on every route: each route's requirement comes from `ROUTE_ACCESS` (a route without one stops
+ * the server from starting); a request without a usable key is 401, one whose key lacks the scope 403, each
+ * saying which scope the route needs. With no key configured at all the engine runs open, but only to
+ * loopback clients. Admin changes and admin reads of personal data go to the audit log.
+ */
+export function useAccessControl(app: FastifyInstance, keys: AccessKeys, audit: AuditLog): void {
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const needed = new Set(
+      methods
+        .filter((method) => method !== 'HEAD')
+        .map((method) => ROUTE_ACCESS[routeKey(method, route.url)]),
+    );
+    // HEAD mirrors its GET.
+    if (methods.every((method) => method === 'HEAD')) needed.add(ROUTE_ACCESS[routeKey('GET', route.url)]);
+    const [access] = needed;
+    if (needed.size !== 1 || access === undefined) {
+      throw new Error(`route ${methods.join(',')} ${route.url} has no entry in ROUTE_ACCESS (api/access.ts)`);
+    }
+    route.config = { ...route.config, access };
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const needed = request.routeOptions.config.access;
+    // Unmatched URLs (404) reveal nothing; public routes need no key.
+    if (needed === undefined || needed === 'public') return;
+    const credential = credentialOf(request.headers.authorization);
+    if (credential === null) {
+      if (await keys.isOpen()) {
+        if (LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+          request.principal = { keyId: 'loopback', app: DEFAULT_APP, scope: 'admin' };
+          return;
+        }
+        return unauthorized(
+          reply,
+          'no API key is configured, so this engine answers loopback clients only: create one with ' +
+            '"attune keys create --scope admin" (or set ATTUNE_ADMIN_KEY) and send it',
+        );
+      }
+      return unauthorized(reply, `this route needs a key with the ${needed} scope: ${keyHint(needed)}`);
+    }
+    if (credential.kind === 'malformed') return unauthorized(reply, credential.reason);
+    const authentication = await keys.authenticate(credential.key);
+    if (!authentication.ok) return unauthorized(reply, authentication.reason);
+    const principal = authentication.principal;
+    if (credential.kind === 'basic' && principal.scope !== 'ingest') {
+      // A Basic user name travels where write keys do (browsers, apps); a secret key must not.
+      return unauthorized(reply, 'HTTP Basic carries ingest keys only; send server and admin keys as Bearer');
+    }
+    if (!grants(principal.scope, needed)) {
+      return reply
+        .status(403)
+        .send(
+          errorBody(
+            'forbidden',
+            `this route needs the ${needed} scope; key ${principal.keyId} has the ${principal.scope} scope`,
+          ),
+        );
+    }
+    request.principal = principal;
+  });
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = request.principal;
+    const route = request.routeOptions.url;
+    if (principal === null || route === undefined || request.routeOptions.config.access !== 'admin') return;
+    const action = routeKey(request.method, route);
+    if ((request.method === 'GET' || request.method === 'HEAD') && !AUDITED_READS.has(action)) return;
+    const id = (request.params as { id?: unknown } | undefined)?.id;
+    try {
+      await audit.record({
+        at: Date.now(),
+        app: principal.app,
+        actor: principal.keyId,
+        action,
+        // A user id is personal data: the audit log names other resources only.
+        target: typeof id === 'string' && !route.startsWith('/v1/users/') ? id : null,
+        status: reply.statusCode,
+      });
+    } catch (error) {
+      request.log.error({ err: error }, 'writing the audit log failed');
+    }
+  });
+}
