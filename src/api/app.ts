@@ -41,7 +41,19 @@ export function buildApp({
 }: AppOptions): FastifyInstance {
   const pathPatterns = new PathPatterns();
   const app = Fastify({
-    logger,
+    // Request logs name the method and URL, never the client's address: IP addresses are not kept anywhere.
+    logger:
+      logger === false
+        ? false
+        : {
+            ...(logger === true ? {} : logger),
+            serializers: {
+              req: (request: { method: string; url: string }) => ({
+                method: request.method,
+                url: request.url,
+              }),
+            },
+          },
     bodyLimit: BODY_LIMIT,
     requestTimeout: limits.requestTimeoutMs,
     // Derived from the id and name rules (url-params.ts): every id a body may create fits a path.

@@ -30,9 +30,9 @@ export function eventToJson(event: TrackedEvent) {
 export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { engine }) => {
   app.post('/v1/events', async (request, reply) => {
     const now = engine.now();
-    const validation = validateEventBatch(request.body, { now });
+    const validation = validateEventBatch(request.body, { now, redact: engine.redactPersonalData });
     if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
-    const { events, errors } = validation;
+    const { events, errors, redactions } = validation;
     engine.metrics.eventsRejected.inc(errors.length);
     const result =
       events.length > 0
@@ -43,6 +43,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       duplicates: result.duplicates.length,
       rejected: errors.length,
       errors,
+      // Events of users who gave no consent (`none`): acknowledged, not stored; absent when there were none.
+      ...('withheld' in result && result.withheld > 0 ? { withheld: result.withheld } : {}),
+      // Fields not stored as sent because they look like personal data; absent when there were none.
+      ...(redactions.length > 0 ? { redacted: redactions } : {}),
     };
     // Nothing usable at all is a client error; a partly valid batch is a success that lists its rejects.
     return reply.status(events.length === 0 ? 400 : 200).send(body);

@@ -144,6 +144,8 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         model_version: result.modelVersion,
         fallback: result.fallback,
         holdout: result.plan.holdout,
+        // The user's consent withheld personalization: this is the non-personalized list.
+        ...(result.plan.consent ? { consent: result.plan.consent } : {}),
         experiments: result.plan.experiments.map((e) => ({
           experiment: e.experiment,
           variant: e.variant,

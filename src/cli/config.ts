@@ -4,6 +4,7 @@ import { parseFeedbackConfig } from '../events/index.js';
 import { FeatureSet, loadFeatureDefinitions } from '../features/index.js';
 import { isScope } from '../access/index.js';
 import { defaultHttpLimits, type HttpLimits } from '../api/index.js';
+import { CONSENTS, isConsent } from '../privacy/index.js';
 import type { RerankMode } from '../training/index.js';
 import { storeUrl } from './options.js';
 
@@ -54,6 +55,10 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  *   says; `off` never fits one.
  * - `ATTUNE_ADMIN_KEY`: an admin key (24 characters or more) that works without being stored: create the
  *   first keys with it (`POST /v1/keys`). With neither it nor a stored key, the API answers loopback only.
+ * - `ATTUNE_CONTEXT_ALLOW`: event context and properties fields kept as sent though they look like personal
+ *   data (`email`, `context.lat`, comma-separated); IP addresses are never kept (`privacy/`).
+ * - `ATTUNE_DEFAULT_CONSENT` (`full`): the consent of users with none recorded (`analytics`: measured, never
+ *   personalized, until they consent; `none`: not even stored).
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
  */
 export function cliEngineConfig(
@@ -66,6 +71,18 @@ export function cliEngineConfig(
   if (create !== undefined) fromEnv.createMissingItems = create;
   const adminKey = env['ATTUNE_ADMIN_KEY'];
   if (adminKey !== undefined && adminKey !== '') fromEnv.adminKey = adminKey;
+  const allow = (env['ATTUNE_CONTEXT_ALLOW'] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (allow.length > 0) fromEnv.personalData = { allow: new Set(allow) };
+  const consent = env['ATTUNE_DEFAULT_CONSENT'];
+  if (consent !== undefined) {
+    if (!isConsent(consent)) {
+      throw new Error(`ATTUNE_DEFAULT_CONSENT must be one of ${CONSENTS.join(', ')}, got "${consent}"`);
+    }
+    fromEnv.defaultConsent = consent;
+  }
   const rerank = rerankMode(env);
   if (rerank !== undefined) fromEnv.rerank = rerank;
   const interval = milliseconds(env, 'ATTUNE_RETRAIN_INTERVAL_MS');

@@ -1,6 +1,7 @@
 import { defaultFeedbackConfig, type FeedbackConfig } from '../events/index.js';
 import { FeatureSet } from '../features/index.js';
 import { defaultParams, type ModelName, type ModelParamsByName } from '../models/index.js';
+import { DEFAULT_PERSONAL_DATA_POLICY, type Consent, type PersonalDataPolicy } from '../privacy/index.js';
 import { defaultSessionConfig, type SessionConfig } from '../recommendations/session.js';
 import { DEFAULT_SCORING_BUDGET_MS, type RerankMode } from '../training/index.js';
 
@@ -46,6 +47,17 @@ export interface EngineConfig {
    * create the first stored keys with. Null: none; with no stored key either, the API answers loopback only.
    */
   readonly adminKey: string | null;
+  /**
+   * What of an event's context and properties looks like personal data and is not stored as sent
+   * (`privacy/`): IP addresses never, e-mail addresses and phone numbers unless allowed, exact coordinates
+   * coarsened unless allowed (`ATTUNE_CONTEXT_ALLOW`).
+   */
+  readonly personalData: PersonalDataPolicy;
+  /**
+   * The consent of a user who has none recorded (`ATTUNE_DEFAULT_CONSENT`; `privacy/consent.ts`): `full` by
+   * default; `analytics` or `none` where personalization must be opted into.
+   */
+  readonly defaultConsent: Consent;
   /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
   readonly retrainIntervalMs: number | null;
   /** Look for bundle versions trained by another process this often (ms); `null` never looks. */
@@ -113,6 +125,8 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   coldStart: true,
   rerank: 'auto',
   adminKey: null,
+  personalData: DEFAULT_PERSONAL_DATA_POLICY,
+  defaultConsent: 'full',
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
   trainingLeaseMs: 60_000,

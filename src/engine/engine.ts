@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { AccessKeys, AuditLog } from '../access/index.js';
+import { personalizes, redactPersonalData, type Consent } from '../privacy/index.js';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
-import type { AppendResult, TrackedEvent } from '../events/index.js';
+import type { AppendResult, RecordRedactor, TrackedEvent } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
 import {
   buildProfile,
   defaultStages,
   ImpressionLog,
   UserHistories,
+  UserHistory,
   runPipeline,
   explainRecommendation,
   similarItems,
@@ -98,6 +100,8 @@ export interface SimilarOptions {
 /** What a reply says about the experiments behind a list. */
 export interface ServedPlan {
   readonly holdout: boolean;
+  /** Set when the user's consent withheld personalization (`analytics` or `none`): the list is not personal. */
+  readonly consent?: Consent;
   /** `served` false: the variant's model was not in the serving bundle yet, so the default served. */
   readonly experiments: readonly (Assignment & { readonly served: boolean })[];
 }
@@ -159,6 +163,8 @@ export class Engine {
    * described costs one read, not one per request. Kept exact by `putUser`.
    */
   private readonly users: LruMap<string, User | null>;
+  /** Users' recorded consent (null: none recorded, the default applies), as `users` caches traits. */
+  private readonly consents: LruMap<string, Consent | null>;
 
   /**
    * When to reach each user (`GET /v1/users/:id/notification-time`): the population prior is built on a
@@ -171,6 +177,9 @@ export class Engine {
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
   readonly audit: AuditLog;
+  /** What of an event's context and properties may be stored (`privacy/`, `config.personalData`). */
+  readonly redactPersonalData: RecordRedactor = (record, field) =>
+    redactPersonalData(record, field, this.config.personalData);
 
   private constructor(
     readonly config: EngineConfig,
@@ -198,6 +207,7 @@ export class Engine {
       models: config.models,
       hybrid: config.coldStart,
       rerank: config.rerank,
+      defaultConsent: config.defaultConsent,
     });
     this.profileSettings = { feedback: config.feedback, session: config.session };
     this.histories = new UserHistories(
@@ -210,6 +220,7 @@ export class Engine {
       config.historyCacheBytes,
     );
     this.users = new LruMap(config.userCacheUsers);
+    this.consents = new LruMap(config.userCacheUsers);
     this.features = new OnlineFeatures(
       store,
       config.features,
@@ -283,27 +294,82 @@ export class Engine {
 
   // --- events -------------------------------------------------------------------------------------
 
-  async appendEvents(events: readonly TrackedEvent[]): Promise<AppendResult> {
-    const result = await this.store.appendEvents(events, {
+  /**
+   * Stores the events of users whose consent allows it (`withheld` counts the others, dropped unstored), and
+   * keeps live state (histories, features, decision rewards) from users whose consent is `full` only.
+   * `positions` follow the stored events' order.
+   */
+  async appendEvents(events: readonly TrackedEvent[]): Promise<AppendResult & { readonly withheld: number }> {
+    const { stored, personal } = await this.byConsent(events);
+    const result = await this.store.appendEvents(stored, {
       createMissingItems: this.config.createMissingItems,
     });
     if (result.createdItems.length > 0) {
       const created = new Set(result.createdItems);
-      for (const event of events) {
+      for (const event of stored) {
         if (event.itemId !== null && created.has(event.itemId)) {
           created.delete(event.itemId);
           this.catalog.upsert(placeholderItem(event.itemId, event.timestamp));
         }
       }
     }
-    this.histories.record(events, result.positions);
-    this.features.record(events, result.positions);
+    const positions =
+      personal === stored ? result.positions : subsequencePositions(personal, stored, result.positions);
+    this.histories.record(personal, positions);
+    this.features.record(personal, positions);
     this.#decisions?.observeEvents(
-      result.duplicates.length === 0 ? events : events.filter((_, i) => result.positions[i] !== null),
+      positions.every((p) => p !== null) ? personal : personal.filter((_, i) => positions[i] !== null),
     );
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
-    return result;
+    this.metrics.eventsWithheld.inc(events.length - stored.length);
+    return { ...result, withheld: events.length - stored.length };
+  }
+
+  /**
+   * The events that may be stored, and of those the ones that may personalize (`privacy/consent.ts`); both
+   * the input itself when every user allows everything (the common case copies nothing).
+   */
+  private async byConsent(
+    events: readonly TrackedEvent[],
+  ): Promise<{ stored: readonly TrackedEvent[]; personal: readonly TrackedEvent[] }> {
+    let stored: TrackedEvent[] | null = null;
+    let personal: TrackedEvent[] | null = null;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const consent = await this.consentOf(event.userId);
+      if (consent === 'full' && stored === null) continue;
+      stored ??= events.slice(0, i);
+      personal ??= events.slice(0, i);
+      if (consent !== 'none') stored.push(event);
+      if (consent === 'full') personal.push(event);
+    }
+    return stored === null ? { stored: events, personal: events } : { stored, personal: personal! };
+  }
+
+  // --- consent ------------------------------------------------------------------------------------
+
+  /** The user's consent: recorded, else the configured default. Cached like users' traits. */
+  async consentOf(userId: string): Promise<Consent> {
+    let recorded = this.consents.get(userId);
+    if (recorded === undefined) {
+      recorded = await this.store.getConsent(userId);
+      // A `setConsent` that landed while this read was under way has the newer value.
+      if (!this.consents.has(userId)) this.consents.set(userId, recorded);
+      recorded = this.consents.peek(userId) ?? null;
+    }
+    return recorded ?? this.config.defaultConsent;
+  }
+
+  /**
+   * Records the user's consent. Withdrawing it (to `analytics` or `none`) takes effect on the next request
+   * and event: their list is no longer personalized and their later events no longer reach live state or
+   * training; what they did before stays stored until they are erased.
+   */
+  async setConsent(userId: string, consent: Consent): Promise<void> {
+    await this.store.setConsent(userId, consent, this.now());
+    this.consents.set(userId, consent);
+    if (!personalizes(consent)) this.histories.forget(userId);
   }
 
   userEvents(userId: string, limit: number): Promise<TrackedEvent[]> {
@@ -556,6 +622,8 @@ export class Engine {
   }
 
   async recommend(options: RecommendOptions): Promise<RecommendationResult & { readonly plan: ServedPlan }> {
+    const consent = await this.consentOf(options.userId);
+    if (!personalizes(consent)) return this.recommendWithheld(options, consent);
     const plan = options.plan ?? (await this.servingPlan(options.userId));
     const { profile, bundle } = await this.profileOf(options.userId);
     const model = plan.kind === 'personalized' ? plan.treatment.model : undefined;
@@ -588,6 +656,37 @@ export class Engine {
           plan.kind === 'holdout' ? [] : plan.assignments.map((a) => ({ ...a, served: served.includes(a) })),
       },
     };
+  }
+
+  /**
+   * The list of a user whose consent withholds personalization: the non-personalized baseline (popularity
+   * under the same rules, as the holdout gets) from an empty history, so nothing they did shapes it; not
+   * exposed to experiments (they receive no variant), and their impression is not logged.
+   */
+  private recommendWithheld(
+    options: RecommendOptions,
+    consent: Consent,
+  ): RecommendationResult & { readonly plan: ServedPlan } {
+    const bundle = this.bundle;
+    const profile = buildProfile(
+      options.userId,
+      UserHistory.empty(this.histories.tables),
+      bundle,
+      this.profileSettings,
+    );
+    const request = {
+      requestId: options.requestId ?? randomUUID(),
+      userId: options.userId,
+      n: Math.min(options.n, this.config.maxResults),
+      excludeSeen: false,
+      filter: options.filter,
+      now: this.now(),
+      ...(options.rules ? { rules: options.rules } : {}),
+      personalized: false,
+    };
+    const result = runPipeline(this.stages, request, profile, bundle, this.catalog);
+    this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
+    return { ...result, plan: { holdout: false, consent, experiments: [] } };
   }
 
   /** Whether the serving bundle was trained on the item. */
@@ -918,4 +1017,20 @@ export class Engine {
     await this.experiments.flush();
     await this.store.close();
   }
+}
+
+/** The positions of `part`'s events, `part` being a subsequence of `all` (same order), from `all`'s positions. */
+function subsequencePositions(
+  part: readonly TrackedEvent[],
+  all: readonly TrackedEvent[],
+  positions: readonly (number | null)[],
+): (number | null)[] {
+  const out: (number | null)[] = new Array<number | null>(part.length);
+  let j = 0;
+  for (let i = 0; i < part.length; i++) {
+    while (all[j] !== part[i]) j++;
+    out[i] = positions[j]!;
+    j++;
+  }
+  return out;
 }

@@ -16,6 +16,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsWithheld = new Counter({
+    name: 'attune_events_withheld_total',
+    help: 'Events not stored because their user gave no consent (consent "none").',
+    registers: [this.registry],
+  });
+
   readonly eventsRejected = new Counter({
     name: 'attune_events_rejected_total',
     help: 'Events rejected by validation.',

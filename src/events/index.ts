@@ -7,7 +7,14 @@ export {
   MAX_EVENTS_PER_REQUEST,
   validateEventBatch,
 } from './validate.js';
-export type { EventBatchValidation, EventError, EventValidationOptions, ValidEvent } from './validate.js';
+export type {
+  EventBatchValidation,
+  EventError,
+  EventRedaction,
+  EventValidationOptions,
+  RecordRedactor,
+  ValidEvent,
+} from './validate.js';
 export {
   defaultFeedbackConfig,
   FeedbackConfigError,

@@ -376,7 +376,7 @@ describe('validateEventBatch: batches', () => {
   });
 
   it('accepts an empty batch', () => {
-    expect(validateEventBatch({ events: [] }, OPTS)).toEqual({ events: [], errors: [] });
+    expect(validateEventBatch({ events: [] }, OPTS)).toEqual({ events: [], errors: [], redactions: [] });
   });
 
   it('gives a single-event body index 0', () => {

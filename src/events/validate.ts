@@ -26,8 +26,30 @@ export interface ValidEvent {
   readonly event: TrackedEvent;
 }
 
+/** A field of a valid event that was not stored as sent (`EventValidationOptions.redact`). */
+export interface EventRedaction {
+  readonly index: number;
+  readonly field: string;
+  readonly action: 'removed' | 'coarsened';
+  readonly reason: string;
+}
+
+/** What may be stored of a context or properties record, and what was removed or coarsened from it. */
+export type RecordRedactor = (
+  record: ScalarRecord,
+  field: 'context' | 'properties',
+) => {
+  readonly record: ScalarRecord;
+  readonly redactions: readonly Omit<EventRedaction, 'index'>[];
+};
+
 export type EventBatchValidation =
-  | { readonly events: ValidEvent[]; readonly errors: EventError[] }
+  | {
+      readonly events: ValidEvent[];
+      readonly errors: EventError[];
+      /** Fields of accepted events that were not stored as sent (personal data). */
+      readonly redactions: EventRedaction[];
+    }
   /** The body as a whole is unusable (not an object, `events` not an array, too many events). */
   | { readonly fatal: string };
 
@@ -40,6 +62,8 @@ export interface EventValidationOptions {
   readonly maxFutureMs?: number;
   /** Makes event ids for events sent without one (default `crypto.randomUUID`). */
   readonly generateId?: () => string;
+  /** Applied to each event's context and properties before they are kept (`privacy/`); none by default. */
+  readonly redact?: RecordRedactor;
 }
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
@@ -67,6 +91,8 @@ interface Settings {
   readonly latest: EpochMs;
   readonly futureText: string;
   readonly generateId: () => string;
+  readonly redact: RecordRedactor | null;
+  readonly redactions: EventRedaction[];
 }
 
 /**
@@ -81,6 +107,8 @@ export function validateEventBatch(body: unknown, opts: EventValidationOptions):
     latest: opts.now + maxFutureMs,
     futureText: `timestamp is more than ${describeDuration(maxFutureMs)} in the future`,
     generateId: opts.generateId ?? randomUUID,
+    redact: opts.redact ?? null,
+    redactions: [],
   };
   const events: ValidEvent[] = [];
   const errors: EventError[] = [];
@@ -90,7 +118,7 @@ export function validateEventBatch(body: unknown, opts: EventValidationOptions):
   }
   if (!Object.hasOwn(body, 'events')) {
     collect(body, 0, settings, events, errors);
-    return { events, errors };
+    return { events, errors, redactions: settings.redactions };
   }
   for (const key in body) {
     if (key !== 'events') return { fatal: `a batch body holds only "events"; unexpected field "${key}"` };
@@ -104,7 +132,7 @@ export function validateEventBatch(body: unknown, opts: EventValidationOptions):
   for (let index = 0; index < list.length; index++) {
     collect(list[index], index, settings, events, errors);
   }
-  return { events, errors };
+  return { events, errors, redactions: settings.redactions };
 }
 
 function collect(
@@ -115,8 +143,24 @@ function collect(
   errors: EventError[],
 ): void {
   const result = validateEvent(raw, settings);
-  if (result instanceof FieldError) errors.push({ index, field: result.field, message: result.message });
-  else events.push({ index, event: result });
+  if (result instanceof FieldError) {
+    errors.push({ index, field: result.field, message: result.message });
+    return;
+  }
+  const redact = settings.redact;
+  if (redact === null) {
+    events.push({ index, event: result });
+    return;
+  }
+  const context = redact(result.context, 'context');
+  const properties = redact(result.properties, 'properties');
+  for (const r of context.redactions) settings.redactions.push({ index, ...r });
+  for (const r of properties.redactions) settings.redactions.push({ index, ...r });
+  const unchanged = context.record === result.context && properties.record === result.properties;
+  events.push({
+    index,
+    event: unchanged ? result : { ...result, context: context.record, properties: properties.record },
+  });
 }
 
 /** Checks one event, stopping at the first problem; `null` counts as absent for optional fields. */

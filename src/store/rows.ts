@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 
 import { isScope } from '../access/scopes.js';
+import { isConsent, type Consent } from '../privacy/consent.js';
 import type { Item, User } from '../catalog/types.js';
 import type {
   DecisionClose,
@@ -439,6 +440,11 @@ export interface LeaseRow {
 
 export function leaseFromRow(row: LeaseRow): Lease {
   return { name: row.name, holder: row.holder, acquiredAt: row.acquired_at, expiresAt: row.expires_at };
+}
+
+export function consentFromRow(value: string): Consent {
+  if (!isConsent(value)) throw new Error(`unknown consent "${value}" in the store`);
+  return value;
 }
 
 export interface ApiKeyRow {

@@ -229,6 +229,15 @@ const V7 = `
   );
 `;
 
+/** Users' consent, apart from their traits: a traits update never touches it, an erasure removes it. */
+const V8 = `
+  CREATE TABLE consents (
+    user_id    TEXT    PRIMARY KEY,
+    consent    TEXT    NOT NULL, -- full | analytics | none
+    updated_at INTEGER NOT NULL  -- epoch ms
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
@@ -245,6 +254,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 6, description: 'decision points and the decision log', up: (db) => db.exec(V6) },
   { version: 7, description: 'API keys and the audit log', up: (db) => db.exec(V7) },
+  { version: 8, description: "users' consent", up: (db) => db.exec(V8) },
 ];
 
 /** The schema version this build writes and understands. */

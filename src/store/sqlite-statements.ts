@@ -253,6 +253,16 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       'DELETE FROM leases WHERE name = ? AND holder = ?',
     ),
 
+    setConsent: db.prepare<[userId: string, consent: string, at: number]>(
+      `INSERT INTO consents (user_id, consent, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at`,
+    ),
+    getConsent: db
+      .prepare<[userId: string], string>('SELECT consent FROM consents WHERE user_id = ?')
+      .pluck(),
+    listConsents: db.prepare<[except: string], { user_id: string; consent: string }>(
+      'SELECT user_id, consent FROM consents WHERE consent != ?',
+    ),
     insertApiKey: db.prepare<ApiKeyRow>(
       `INSERT INTO api_keys (id, app, scope, name, hash, created_at, revoked_at)
        VALUES (@id, @app, @scope, @name, @hash, @created_at, @revoked_at)`,

@@ -13,10 +13,12 @@ import type {
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
+import type { Consent } from '../privacy/consent.js';
 import type { JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
   apiKeyFromRow,
+  consentFromRow,
   apiKeyToRow,
   artifactFromRow,
   artifactInfoFromRow,
@@ -651,6 +653,25 @@ export class SqliteStore implements Store {
 
   async releaseLease(name: string, holder: string): Promise<boolean> {
     return this.#writable('release a lease').statements.releaseLease.run(name, holder).changes > 0;
+  }
+
+  // --- consent -----------------------------------------------------------------------------------
+
+  async setConsent(userId: string, consent: Consent, at: number): Promise<void> {
+    this.#writable('set consent').statements.setConsent.run(userId, consent, at);
+  }
+
+  async getConsent(userId: string): Promise<Consent | null> {
+    const value = this.#connection().statements.getConsent.get(userId);
+    return value === undefined ? null : consentFromRow(value);
+  }
+
+  async listConsents(except: Consent): Promise<Map<string, Consent>> {
+    const out = new Map<string, Consent>();
+    for (const row of this.#connection().statements.listConsents.iterate(except)) {
+      out.set(row.user_id, consentFromRow(row.consent));
+    }
+    return out;
   }
 
   // --- access keys and the audit log -------------------------------------------------------------

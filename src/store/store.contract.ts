@@ -1069,6 +1069,26 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe('consent', () => {
+      it('records, replaces and lists consents; an unrecorded user has none', async () => {
+        expect(await store.getConsent('u1')).toBeNull();
+        await store.setConsent('u1', 'analytics', T0);
+        await store.setConsent('u2', 'none', T0);
+        await store.setConsent('u3', 'full', T0);
+        expect(await store.getConsent('u1')).toBe('analytics');
+        await store.setConsent('u1', 'full', T0 + 1);
+        expect(await store.getConsent('u1')).toBe('full');
+        expect(await store.listConsents('full')).toEqual(new Map([['u2', 'none']]));
+        expect(await store.listConsents('analytics')).toEqual(
+          new Map([
+            ['u1', 'full'],
+            ['u2', 'none'],
+            ['u3', 'full'],
+          ]),
+        );
+      });
+    });
+
     describe('API keys', () => {
       const key = (id: string, overrides: Partial<StoredApiKey> = {}): StoredApiKey => ({
         id,

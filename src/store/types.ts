@@ -1,4 +1,5 @@
 import type { Scope } from '../access/scopes.js';
+import type { Consent } from '../privacy/consent.js';
 import type { Item, User } from '../catalog/types.js';
 import type {
   CloseResult,
@@ -144,6 +145,14 @@ export interface Store {
   /** A point's decisions in the order they were appended, in batches (for off-policy evaluation). */
   scanDecisions(point: string, options?: { readonly batchSize?: number }): AsyncIterable<LoggedDecision[]>;
   decisionStats(point: string): Promise<DecisionLogStats>;
+
+  // --- consent -----------------------------------------------------------------------------------
+  /** Records a user's consent (`privacy/consent.ts`), replacing what was recorded before. */
+  setConsent(userId: string, consent: Consent, at: EpochMs): Promise<void>;
+  /** The user's recorded consent, or null when none was recorded (the engine's default applies). */
+  getConsent(userId: string): Promise<Consent | null>;
+  /** Every recorded consent other than `except` (the default, which needs no list): for training runs. */
+  listConsents(except: Consent): Promise<Map<string, Consent>>;
 
   // --- access keys and the audit log -------------------------------------------------------------
   /** Stores a new API key (ids unique: a repeated id is an error). Only the key's hash is ever stored. */

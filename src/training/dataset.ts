@@ -68,7 +68,12 @@ function indexOf(ids: Map<string, number>, list: string[], id: string): number {
  * feedback subtracts), keeping the latest time. Pairs whose sum is not positive are left out. Events
  * committed during the read wait for the next run, so the set is exactly the log up to `position`.
  */
-export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): Promise<TrainingSet> {
+export async function buildTrainingSet(
+  store: Store,
+  feedback: FeedbackConfig,
+  /** Whether a user's events may be learned from (their consent, `privacy/consent.ts`); all when absent. */
+  personalizes: (userId: string) => boolean = () => true,
+): Promise<TrainingSet> {
   const cutoff = Date.now();
   const position = await store.lastEventSeq();
   const userIndex = new Map<string, number>();
@@ -80,7 +85,7 @@ export async function buildTrainingSet(store: Store, feedback: FeedbackConfig): 
   for await (const batch of store.scanEvents({ withItemOnly: true, throughSeq: position })) {
     for (const event of batch) {
       eventsRead += 1;
-      if (event.itemId === null) continue;
+      if (event.itemId === null || !personalizes(event.userId)) continue;
       const kind = feedbackOf(feedback, event);
       if (kind.kind !== 'positive' && kind.kind !== 'negative') continue;
       const weight = kind.kind === 'positive' ? kind.weight : -kind.weight;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { FeedbackConfig } from '../events/index.js';
+import { ConsentFilter, type Consent } from '../privacy/index.js';
 import { selectableModels } from '../evaluation/auto-evaluate.js';
 import {
   selectModel,
@@ -62,6 +63,8 @@ export interface TrainingConfig {
    * runs, no cold start).
    */
   readonly hybrid?: boolean;
+  /** The consent of users with none recorded: whose events training may learn from. Absent: `full`. */
+  readonly defaultConsent?: Consent;
   /** Whether to train a re-ranker for the primary model's top candidates and when to keep it. Absent: `auto`. */
   readonly rerank?: RerankMode;
   /**
@@ -92,7 +95,10 @@ export async function trainBundle(
   onProgress: TrainingProgress = () => {},
 ): Promise<BundleInfo> {
   onProgress('reading events', 0, 1);
-  const events = await buildTrainingSet(store, config.feedback);
+  // Users whose consent withholds personalization are not learned from; their events stay for measurement.
+  const defaultConsent = config.defaultConsent ?? 'full';
+  const consent = new ConsentFilter(defaultConsent, await store.listConsents(defaultConsent));
+  const events = await buildTrainingSet(store, config.feedback, (userId) => consent.personalizes(userId));
   onProgress('reading events', 1, 1);
   // Personalised models need someone to personalise for; an empty log still gets a (empty) popularity.
   const personal = events.input.matrix.data.length > 0;
