@@ -890,7 +890,8 @@ export function renderResults(dir: string): string {
     '- Keys: bench servers get `ATTUNE_ADMIN_KEY` and every bench request sends it (`bench/server.ts`), so serving',
     '  is measured behind a key as deployed, not as the keyless loopback demo (results before 2026-12-04T04:40Z',
     '  were measured without keys). `serve-rerank` trains with `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`,',
-    "  so the re-ranker's cost is measured whether or not validation keeps it.",
+    "  so the re-ranker's cost is measured whether or not validation keeps it. Rate limits are counted as",
+    '  always but set above any bench rate (`ATTUNE_RATE_LIMITS`, `bench/server.ts`).',
     '',
   );
   return `${out.join('\n')}\n`;

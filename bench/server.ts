@@ -14,6 +14,11 @@ export const CLI = join(ROOT, 'dist/cli/main.js');
  */
 export const BENCH_KEY = 'attune-bench-admin-key-0123456789abcdef';
 export const AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${BENCH_KEY}` };
+/**
+ * Bench servers count requests per key as any server does, but with limits above any bench's rate: one key
+ * sends decisions and rewards at 1,000/s each, and the default admin limit (1,000/s) would refuse half.
+ */
+const BENCH_RATE_LIMITS = 'ingest=1000000,server=1000000,admin=1000000';
 
 /** `fetch` with the bench key. */
 export function benchFetch(url: string, init: RequestInit = {}): Promise<Response> {
@@ -74,7 +79,13 @@ export function startServer(
     // ATTUNE_BENCH_SERVER_STDOUT=FILE keeps the server's stdout (a --trace-gc log, say) instead of dropping it.
     const stdoutFile = process.env['ATTUNE_BENCH_SERVER_STDOUT'];
     const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0'], {
-      env: { ...process.env, ATTUNE_DATA_DIR: dataDir, ATTUNE_ADMIN_KEY: BENCH_KEY, ...extraEnv },
+      env: {
+        ...process.env,
+        ATTUNE_DATA_DIR: dataDir,
+        ATTUNE_ADMIN_KEY: BENCH_KEY,
+        ATTUNE_RATE_LIMITS: BENCH_RATE_LIMITS,
+        ...extraEnv,
+      },
       stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'a') : 'ignore', 'pipe'],
     }) as ChildProcessByStdio<null, null, Readable>;
     let stderr = '';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultHttpLimits } from '../src/api/index.js';
+import { RateWindows } from '../src/api/limits.js';
 import { cliHttpLimits } from '../src/cli/config.js';
 import { call, openTestApp, type ErrorReply, type TestApp } from './helpers.js';
 
@@ -14,7 +15,7 @@ describe('HTTP limits', () => {
     for (const url of ['/health', '/v1/items', '/nowhere']) {
       const reply = await t.app.inject({ method: 'GET', url });
       expect(reply.headers['x-content-type-options'], url).toBe('nosniff');
-      expect(reply.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+      expect(reply.headers['x-frame-options'], url).toBe('DENY');
       expect(reply.headers['content-security-policy'], url).toMatch(/default-src 'none'/);
       expect(reply.headers['referrer-policy'], url).toBe('no-referrer');
       expect(reply.headers['x-powered-by'], url).toBeUndefined();
@@ -30,6 +31,9 @@ describe('HTTP limits', () => {
     for (let i = 0; i < 10; i++) expect((await call(t.app, 'GET', '/v1/items')).status).toBe(200);
     const one = (await t.engine.access.create({ scope: 'server' })).key;
     const other = (await t.engine.access.create({ scope: 'server' })).key;
+    // Counted in one-second windows: start the burst at the beginning of one, so it cannot straddle two.
+    const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+    await nextSecond();
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++)
       statuses.push((await call(t.app, 'GET', '/v1/items', undefined, bearer(one))).status);
@@ -51,6 +55,7 @@ describe('HTTP limits', () => {
         headers: { ...bearer(ingest), 'content-type': 'application/json' },
         payload: { event: 'product_viewed', user_id: 'u1', item_id: 'i1' },
       });
+    await nextSecond();
     const fromA = [];
     for (let i = 0; i < 4; i++) fromA.push((await post('198.51.100.1')).statusCode);
     expect(fromA).toEqual([200, 200, 200, 429]);
@@ -86,6 +91,18 @@ describe('HTTP limits', () => {
     });
     expect(reply.headers['access-control-allow-origin']).toBeUndefined();
     expect(t.app.server.requestTimeout).toBe(defaultHttpLimits.requestTimeoutMs);
+  });
+});
+
+describe('RateWindows', () => {
+  it('counts per key in one-second windows and says how long until the window ends', () => {
+    const windows = new RateWindows();
+    const t0 = 1_700_000_000_000; // a whole second
+    expect(windows.take('a', 2, t0)).toBeNull();
+    expect(windows.take('a', 2, t0 + 100)).toBeNull();
+    expect(windows.take('a', 2, t0 + 250)).toBe(750);
+    expect(windows.take('b', 2, t0 + 250)).toBeNull();
+    expect(windows.take('a', 2, t0 + 1000)).toBeNull();
   });
 });
 

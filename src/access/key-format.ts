@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isScope, type Scope } from './scopes.js';
 
 /**
@@ -26,9 +26,9 @@ export function parseKey(key: string): ParsedKey | null {
   return { scope: match[1], id: match[2]! };
 }
 
-/** What the store keeps of a key: its SHA-256, hex. */
+/** What the store keeps of a key: its SHA-256, hex (one-shot `crypto.hash`: checked on every request). */
 export function keyHash(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** Compares a presented key with a stored hash in time independent of where they differ. */

@@ -59,6 +59,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 
   'GET /v1/users/:id': 'admin',
   'GET /v1/users/:id/events': 'admin',
+  'GET /v1/users/:id/export': 'admin',
   'GET /v1/impressions/:request_id': 'admin',
   'PUT /v1/items/:id': 'admin',
   'POST /v1/items': 'admin',
@@ -91,6 +92,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 /** Admin reads of a person's data: audited like changes are. */
 const AUDITED_READS = new Set([
   'GET /v1/users/:id',
+  'GET /v1/users/:id/export',
   'GET /v1/users/:id/events',
   'GET /v1/impressions/:request_id',
 ]);

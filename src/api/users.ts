@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { userToJson, validateUser } from '../catalog/index.js';
-import type { Engine } from '../engine/index.js';
+import type { Engine, UserExport } from '../engine/index.js';
+import { rowToJson } from '../features/index.js';
+import { eventToJson } from './events.js';
+import { assignmentJson } from './experiments.js';
 import { CONSENTS, isConsent } from '../privacy/index.js';
 import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
@@ -42,6 +45,17 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     return { user: { ...userToJson(result.user), consent: await engine.consentOf(id) } };
   });
 
+  /** Everything held about the user, as one JSON document (an access request; admin, audited). */
+  app.get('/v1/users/:id/export', { schema: { params: UserParams } }, async (request, reply) => {
+    const held = await engine.exportUser(request.params.id);
+    if (held === null) {
+      return reply
+        .status(404)
+        .send(errorBody('not_found', `nothing is held about user "${request.params.id}"`));
+    }
+    return userExportJson(held);
+  });
+
   app.get('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
     const user = await engine.getUser(request.params.id);
     if (!user) return reply.status(404).send(errorBody('not_found', `no user "${request.params.id}"`));
@@ -60,4 +74,62 @@ function splitConsent(body: unknown): { consent: unknown; rest: Record<string, u
   const { consent, ...rest } = body as Record<string, unknown>;
   const others = Object.keys(rest).filter((key) => key !== 'id');
   return { consent, rest: others.length === 0 ? null : rest };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The export document: every part of `UserExport` in the API's own JSON shapes. */
+function userExportJson(held: UserExport) {
+  return {
+    format: 'attune.user-export',
+    version: 1,
+    user_id: held.userId,
+    exported_at: iso(held.at),
+    profile: held.profile === null ? null : userToJson(held.profile),
+    consent: { value: held.consent, recorded: held.consentRecorded },
+    events: held.events.map(eventToJson),
+    impressions: held.impressions.map((impression) => ({
+      request_id: impression.requestId,
+      surface: impression.surface,
+      created_at: iso(impression.createdAt),
+      model: impression.model,
+      model_version: impression.modelVersion,
+      fallback: impression.fallback,
+      items: impression.items.map((item) => ({
+        item_id: item.itemId,
+        position: item.position,
+        score: item.score,
+      })),
+    })),
+    experiments: {
+      holdout: held.assignments.holdout,
+      assignments: held.assignments.assignments.map(assignmentJson),
+      exposures: held.exposures.map((e) => ({ experiment: e.experiment, variant: e.variant, at: iso(e.at) })),
+    },
+    decisions: held.decisions.map((d) => ({
+      decision_id: d.id,
+      point: d.point,
+      at: iso(d.at),
+      context: d.context,
+      offered: d.offered,
+      action: d.action,
+      propensity: d.propensity,
+      policy: d.policy,
+      experiment: d.experiment,
+      outcome: d.outcome && { reward: d.outcome.reward, at: iso(d.outcome.at), source: d.outcome.source },
+    })),
+    features: held.features === null ? null : rowToJson(held.features),
+    segment:
+      held.segment === null
+        ? null
+        : { id: held.segment.segment.id, description: held.segment.segment.description },
+    churn:
+      held.churn === null
+        ? null
+        : {
+            probability: held.churn.probability,
+            risk_band: held.churn.riskBand,
+            drivers: held.churn.drivers,
+          },
+  };
 }

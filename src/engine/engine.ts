@@ -34,6 +34,7 @@ import {
   SEGMENT_TRAIT,
   type Assignment,
   type ExperimentReport,
+  type Exposure,
   type ServingPlan,
 } from '../experiments/index.js';
 import { OnlineFeatures, type FeatureRow } from '../features/index.js';
@@ -64,6 +65,7 @@ import {
   NotificationTiming,
   populationInWorker,
   type DecisionEnvironment,
+  type LoggedDecision,
 } from '../decisions/index.js';
 
 export interface RecommendOptions {
@@ -104,6 +106,25 @@ export interface ServedPlan {
   readonly consent?: Consent;
   /** `served` false: the variant's model was not in the serving bundle yet, so the default served. */
   readonly experiments: readonly (Assignment & { readonly served: boolean })[];
+}
+
+/** Everything held about one user (`Engine.exportUser`); the HTTP layer shapes it as JSON. */
+export interface UserExport {
+  readonly userId: string;
+  readonly at: number;
+  readonly profile: User | null;
+  /** The consent in force, and whether it was recorded (else it is the configured default). */
+  readonly consent: Consent;
+  readonly consentRecorded: boolean;
+  /** Newest first. */
+  readonly events: readonly TrackedEvent[];
+  readonly impressions: readonly Impression[];
+  readonly assignments: { readonly holdout: boolean; readonly assignments: readonly Assignment[] };
+  readonly exposures: readonly Exposure[];
+  readonly decisions: readonly LoggedDecision[];
+  readonly features: FeatureRow | null;
+  readonly churn: ChurnScore | null;
+  readonly segment: SegmentAssignment | null;
 }
 
 /** What an engine is given besides its configuration: collaborators, not settings. */
@@ -345,6 +366,48 @@ export class Engine {
       if (consent === 'full') personal.push(event);
     }
     return stored === null ? { stored: events, personal: events } : { stored, personal: personal! };
+  }
+
+  // --- a person's data ----------------------------------------------------------------------------
+
+  /**
+   * Everything the engine holds about a user (an access request), read now; null when it holds nothing at
+   * all. Their features, segment and churn score are computed from their events as for serving.
+   */
+  async exportUser(userId: string): Promise<UserExport | null> {
+    // What is still buffered for the store is held too.
+    await Promise.all([this.impressions.flush(), this.experiments.flush(), this.#decisions?.flush()]);
+    const [profile, recordedConsent, events, impressions, exposures, decisions] = await Promise.all([
+      this.store.getUser(userId),
+      this.store.getConsent(userId),
+      this.store.userEvents(userId, { limit: Number.MAX_SAFE_INTEGER }),
+      this.store.userImpressions(userId),
+      this.store.userExposures(userId),
+      this.store.userDecisions(userId),
+    ]);
+    const held =
+      profile !== null ||
+      recordedConsent !== null ||
+      events.length + impressions.length + exposures.length + decisions.length > 0;
+    if (!held) return null;
+    const features = await this.userFeatures(userId);
+    const churn = await this.userChurn(userId);
+    const segment = await this.userSegment(userId);
+    return {
+      userId,
+      at: this.now(),
+      profile,
+      consent: recordedConsent ?? this.config.defaultConsent,
+      consentRecorded: recordedConsent !== null,
+      events,
+      impressions,
+      assignments: await this.assignments(userId),
+      exposures,
+      decisions,
+      features: 'unknown' in features ? null : features.user,
+      churn: 'unknown' in churn ? null : churn.score,
+      segment: 'unknown' in segment ? null : segment.assignment,
+    };
   }
 
   // --- consent ------------------------------------------------------------------------------------

@@ -7,5 +7,6 @@ export {
   type SimilarOptions,
   type TrainingRun,
   type TrainingState,
+  type UserExport,
 } from './engine.js';
 export { EngineMetrics } from './metrics.js';

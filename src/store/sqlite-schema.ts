@@ -238,6 +238,13 @@ const V8 = `
   );
 `;
 
+/** One person's rows, found without scanning: what access requests and erasure read and delete. */
+const V9 = `
+  CREATE INDEX impressions_user ON impressions (user_id, created_at);
+  CREATE INDEX exposures_user ON exposures (user_id);
+  CREATE INDEX decisions_user ON decisions (user_id, seq);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
@@ -255,6 +262,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, description: 'decision points and the decision log', up: (db) => db.exec(V6) },
   { version: 7, description: 'API keys and the audit log', up: (db) => db.exec(V7) },
   { version: 8, description: "users' consent", up: (db) => db.exec(V8) },
+  {
+    version: 9,
+    description: "one person's impressions, exposures and decisions by user",
+    up: (db) => db.exec(V9),
+  },
 ];
 
 /** The schema version this build writes and understands. */

@@ -253,6 +253,15 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       'DELETE FROM leases WHERE name = ? AND holder = ?',
     ),
 
+    userImpressions: db.prepare<[userId: string], ImpressionRow>(
+      `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE user_id = ? ORDER BY created_at, request_id`,
+    ),
+    userExposures: db.prepare<[userId: string], ExposureRow>(
+      'SELECT experiment, user_id, variant, at FROM exposures WHERE user_id = ? ORDER BY experiment',
+    ),
+    userDecisions: db.prepare<[userId: string], DecisionRow>(
+      `SELECT ${DECISION_COLUMNS} FROM decisions WHERE user_id = ? ORDER BY seq`,
+    ),
     setConsent: db.prepare<[userId: string, consent: string, at: number]>(
       `INSERT INTO consents (user_id, consent, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at`,

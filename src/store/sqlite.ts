@@ -655,6 +655,20 @@ export class SqliteStore implements Store {
     return this.#writable('release a lease').statements.releaseLease.run(name, holder).changes > 0;
   }
 
+  // --- one person's data (access requests) --------------------------------------------------------
+
+  async userImpressions(userId: string): Promise<Impression[]> {
+    return this.#connection().statements.userImpressions.all(userId).map(impressionFromRow);
+  }
+
+  async userExposures(userId: string): Promise<Exposure[]> {
+    return this.#connection().statements.userExposures.all(userId).map(exposureFromRow);
+  }
+
+  async userDecisions(userId: string): Promise<LoggedDecision[]> {
+    return this.#connection().statements.userDecisions.all(userId).map(decisionFromRow);
+  }
+
   // --- consent -----------------------------------------------------------------------------------
 
   async setConsent(userId: string, consent: Consent, at: number): Promise<void> {

@@ -1069,6 +1069,45 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe("one person's data", () => {
+      it("reads a user's impressions (oldest first), exposures and decisions, and nobody else's", async () => {
+        const served = (requestId: string, userId: string, createdAt: number): Impression => ({
+          requestId,
+          userId,
+          createdAt,
+          surface: 'recommendations',
+          model: 'als',
+          modelVersion: 1,
+          fallback: false,
+          items: [{ itemId: 'i1', position: 0, score: 1 }],
+        });
+        await store.appendImpressions([
+          served('r2', 'u1', T0 + 5),
+          served('r1', 'u1', T0),
+          served('r3', 'u2', T0),
+        ]);
+        await store.appendExposures([
+          { experiment: 'e2', userId: 'u1', variant: 'b', at: T0 },
+          { experiment: 'e1', userId: 'u1', variant: 'a', at: T0 + 1 },
+          { experiment: 'e1', userId: 'u2', variant: 'a', at: T0 },
+        ]);
+        await store.appendDecisions([
+          decision({ id: 'd1', userId: 'u1' }),
+          decision({ id: 'd2', userId: 'u2' }),
+          decision({ id: 'd3', userId: 'u1' }),
+        ]);
+        expect((await store.userImpressions('u1')).map((i) => i.requestId)).toEqual(['r1', 'r2']);
+        expect(await store.userExposures('u1')).toEqual([
+          { experiment: 'e1', userId: 'u1', variant: 'a', at: T0 + 1 },
+          { experiment: 'e2', userId: 'u1', variant: 'b', at: T0 },
+        ]);
+        expect((await store.userDecisions('u1')).map((d) => d.id)).toEqual(['d1', 'd3']);
+        expect(await store.userImpressions('nobody')).toEqual([]);
+        expect(await store.userExposures('nobody')).toEqual([]);
+        expect(await store.userDecisions('nobody')).toEqual([]);
+      });
+    });
+
     describe('consent', () => {
       it('records, replaces and lists consents; an unrecorded user has none', async () => {
         expect(await store.getConsent('u1')).toBeNull();

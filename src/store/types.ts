@@ -146,6 +146,14 @@ export interface Store {
   scanDecisions(point: string, options?: { readonly batchSize?: number }): AsyncIterable<LoggedDecision[]>;
   decisionStats(point: string): Promise<DecisionLogStats>;
 
+  // --- one person's data (access requests) --------------------------------------------------------
+  /** The lists served to the user, oldest first. */
+  userImpressions(userId: string): Promise<Impression[]>;
+  /** The user's first exposure to each experiment, by experiment id. */
+  userExposures(userId: string): Promise<Exposure[]>;
+  /** The decisions made for the user, in the order they were logged. */
+  userDecisions(userId: string): Promise<LoggedDecision[]>;
+
   // --- consent -----------------------------------------------------------------------------------
   /** Records a user's consent (`privacy/consent.ts`), replacing what was recorded before. */
   setConsent(userId: string, consent: Consent, at: EpochMs): Promise<void>;
