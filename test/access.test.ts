@@ -222,6 +222,14 @@ describe('an engine with no key configured', () => {
     const remote = await t.app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '203.0.113.9' });
     expect(remote.statusCode).toBe(401);
     expect(remote.json<ErrorReply>().error.message).toMatch(/loopback clients only.*attune keys create/);
+    // A reverse proxy on this machine connects from loopback for everyone: what it relays is remote.
+    const proxied = await t.app.inject({
+      method: 'GET',
+      url: '/v1/models',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(proxied.statusCode).toBe(401);
     // Once a key exists, loopback needs one too; revoking it does not reopen the engine.
     const { info } = await t.engine.access.create({ scope: 'admin' });
     expect((await t.app.inject({ method: 'GET', url: '/v1/models' })).statusCode).toBe(401);

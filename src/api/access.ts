@@ -99,6 +99,19 @@ const AUDITED_READS = new Set([
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
+/**
+ * A client on this machine, not one relayed by a proxy on it: a reverse proxy on the same host connects
+ * from loopback for everyone, so a request carrying forwarding headers is treated as remote.
+ */
+function fromLoopback(request: FastifyRequest): boolean {
+  const headers = request.headers;
+  const relayed =
+    headers['x-forwarded-for'] !== undefined ||
+    headers.forwarded !== undefined ||
+    headers['x-real-ip'] !== undefined;
+  return !relayed && LOOPBACK.test(request.socket.remoteAddress ?? '');
+}
+
 function routeKey(method: string, url: string): string {
   return `${method} ${url}`;
 }
@@ -148,7 +161,7 @@ export function useAccessControl(app: FastifyInstance, keys: AccessKeys, audit: 
     const credential = credentialOf(request.headers.authorization);
     if (credential === null) {
       if (await keys.isOpen()) {
-        if (LOOPBACK.test(request.socket.remoteAddress ?? '')) {
+        if (fromLoopback(request)) {
           request.principal = { keyId: 'loopback', app: DEFAULT_APP, scope: 'admin' };
           return;
         }

@@ -5,6 +5,7 @@ import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
 import {
   withServingOptions,
+  type Impression,
   type RecommendedItem,
   type ResolvedExplanation,
 } from '../recommendations/index.js';
@@ -17,6 +18,24 @@ import { IdSchema } from './url-params.js';
 
 export interface RecommendationRoutesOptions {
   readonly engine: Engine;
+}
+
+/** A served list as logged. */
+export function impressionJson(impression: Impression) {
+  return {
+    request_id: impression.requestId,
+    user_id: impression.userId,
+    surface: impression.surface,
+    created_at: formatTime(impression.createdAt),
+    model: impression.model,
+    model_version: impression.modelVersion,
+    fallback: impression.fallback,
+    items: impression.items.map((item) => ({
+      item_id: item.itemId,
+      position: item.position,
+      score: item.score,
+    })),
+  };
 }
 
 export function recommendedItemJson(item: RecommendedItem) {
@@ -224,21 +243,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         return reply.status(404).send(errorBody('not_found', `no impression "${request.params.request_id}"`));
       }
       const { impression, outcomes } = found;
-      return {
-        request_id: impression.requestId,
-        user_id: impression.userId,
-        surface: impression.surface,
-        created_at: formatTime(impression.createdAt),
-        model: impression.model,
-        model_version: impression.modelVersion,
-        fallback: impression.fallback,
-        items: impression.items.map((item) => ({
-          item_id: item.itemId,
-          position: item.position,
-          score: item.score,
-        })),
-        outcomes: outcomes.map(eventToJson),
-      };
+      return { ...impressionJson(impression), outcomes: outcomes.map(eventToJson) };
     },
   );
 };

@@ -5,6 +5,7 @@ import type { Engine, UserExport } from '../engine/index.js';
 import { rowToJson } from '../features/index.js';
 import { eventToJson } from './events.js';
 import { assignmentJson } from './experiments.js';
+import { impressionJson } from './recommendations.js';
 import { CONSENTS, isConsent } from '../privacy/index.js';
 import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
@@ -88,19 +89,7 @@ function userExportJson(held: UserExport) {
     profile: held.profile === null ? null : userToJson(held.profile),
     consent: { value: held.consent, recorded: held.consentRecorded },
     events: held.events.map(eventToJson),
-    impressions: held.impressions.map((impression) => ({
-      request_id: impression.requestId,
-      surface: impression.surface,
-      created_at: iso(impression.createdAt),
-      model: impression.model,
-      model_version: impression.modelVersion,
-      fallback: impression.fallback,
-      items: impression.items.map((item) => ({
-        item_id: item.itemId,
-        position: item.position,
-        score: item.score,
-      })),
-    })),
+    impressions: held.impressions.map(impressionJson),
     experiments: {
       holdout: held.assignments.holdout,
       assignments: held.assignments.assignments.map(assignmentJson),
