@@ -59,6 +59,8 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  *   data (`email`, `context.lat`, comma-separated); IP addresses are never kept (`privacy/`).
  * - `ATTUNE_DEFAULT_CONSENT` (`full`): the consent of users with none recorded (`analytics`: measured, never
  *   personalized, until they consent; `none`: not even stored).
+ * - `ATTUNE_RETENTION_DAYS` (off): raw events older than this many days are deleted (every 10 minutes);
+ *   trained models and computed features keep what they learned from them.
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
  */
 export function cliEngineConfig(
@@ -82,6 +84,14 @@ export function cliEngineConfig(
       throw new Error(`ATTUNE_DEFAULT_CONSENT must be one of ${CONSENTS.join(', ')}, got "${consent}"`);
     }
     fromEnv.defaultConsent = consent;
+  }
+  const retention = env['ATTUNE_RETENTION_DAYS'];
+  if (retention !== undefined && retention !== 'off') {
+    const days = Number(retention);
+    if (!(days > 0)) {
+      throw new Error(`ATTUNE_RETENTION_DAYS must be a positive number of days (or off), got '${retention}'`);
+    }
+    fromEnv.retentionMs = days * 86_400_000;
   }
   const rerank = rerankMode(env);
   if (rerank !== undefined) fromEnv.rerank = rerank;

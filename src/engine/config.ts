@@ -58,6 +58,11 @@ export interface EngineConfig {
    * default; `analytics` or `none` where personalization must be opted into.
    */
   readonly defaultConsent: Consent;
+  /**
+   * How long raw events are kept (ms; `ATTUNE_RETENTION_DAYS`), or null to keep them all. Older ones are
+   * deleted every `RETENTION_SWEEP_MS`; models, features and reports already computed from them stay.
+   */
+  readonly retentionMs: number | null;
   /** Retrain this often (ms) while new events keep arriving; `null` trains only on demand. */
   readonly retrainIntervalMs: number | null;
   /** Look for bundle versions trained by another process this often (ms); `null` never looks. */
@@ -127,6 +132,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   adminKey: null,
   personalData: DEFAULT_PERSONAL_DATA_POLICY,
   defaultConsent: 'full',
+  retentionMs: null,
   retrainIntervalMs: 10 * 60_000,
   bundlePollMs: 10_000,
   trainingLeaseMs: 60_000,

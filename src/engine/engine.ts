@@ -108,6 +108,11 @@ export interface ServedPlan {
   readonly experiments: readonly (Assignment & { readonly served: boolean })[];
 }
 
+/** How often expired events are looked for, with a retention period set. */
+const RETENTION_SWEEP_MS = 10 * 60_000;
+/** Events one retention transaction deletes at most: a few milliseconds of write lock. */
+const RETENTION_BATCH = 2_000;
+
 /** Everything held about one user (`Engine.exportUser`); the HTTP layer shapes it as JSON. */
 export interface UserExport {
   readonly userId: string;
@@ -159,6 +164,7 @@ export class Engine {
   private training: TrainingState = { state: 'idle' };
   private retrainTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
   private readonly runner: TrainingRunner;
   private readonly impressions: ImpressionLog;
   /** The run this engine has started (or is starting), which later callers join. */
@@ -1025,10 +1031,39 @@ export class Engine {
       }, this.config.bundlePollMs);
       this.pollTimer.unref();
     }
+    if (this.config.retentionMs !== null) {
+      this.retentionTimer = setInterval(() => {
+        this.expireEvents().catch((error: unknown) => {
+          this.metrics.errors.inc({ where: 'retention' });
+          this.logger.error({ err: error }, 'deleting expired events failed');
+        });
+      }, RETENTION_SWEEP_MS);
+      this.retentionTimer.unref();
+    }
     const interval = this.config.retrainIntervalMs;
     if (interval === null) return;
     this.retrainTimer = setInterval(() => void this.scheduledTraining(), interval);
     this.retrainTimer.unref();
+  }
+
+  /**
+   * Deletes the raw events older than the retention period (`config.retentionMs`), in batches that each
+   * hold the write lock briefly, yielding between them so requests interleave. The users whose events went
+   * have their in-memory histories dropped (re-read on their next request). Returns how many were deleted.
+   */
+  async expireEvents(): Promise<number> {
+    const retention = this.config.retentionMs;
+    if (retention === null) return 0;
+    const before = this.now() - retention;
+    let total = 0;
+    for (;;) {
+      const { deleted, users } = await this.store.expireEvents(before, RETENTION_BATCH);
+      for (const user of users) this.histories.forget(user);
+      total += deleted;
+      this.metrics.eventsExpired.inc(deleted);
+      if (deleted < RETENTION_BATCH) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /**
@@ -1072,6 +1107,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     // Free the lease now rather than at its expiry: a run still in its worker saves under a version of
     // its own and cannot collide with the next trainer's.
     await this.lease?.release();

@@ -22,6 +22,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly eventsExpired = new Counter({
+    name: 'attune_events_expired_total',
+    help: 'Events deleted because they were older than the retention period.',
+    registers: [this.registry],
+  });
+
   readonly eventsRejected = new Counter({
     name: 'attune_events_rejected_total',
     help: 'Events rejected by validation.',

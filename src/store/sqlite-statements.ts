@@ -262,6 +262,15 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     userDecisions: db.prepare<[userId: string], DecisionRow>(
       `SELECT ${DECISION_COLUMNS} FROM decisions WHERE user_id = ? ORDER BY seq`,
     ),
+    // The head of the log, in log order: retention deletes its expired prefix.
+    logHead: db.prepare<
+      [limit: number],
+      { seq: number; user_id: string; item_id: string | null; ts: number }
+    >('SELECT seq, user_id, item_id, ts FROM events ORDER BY seq LIMIT ?'),
+    deleteEvent: db.prepare<[seq: number]>('DELETE FROM events WHERE seq = ?'),
+    deleteItemEvent: db.prepare<[itemId: string, ts: number, seq: number]>(
+      'DELETE FROM item_events WHERE item_id = ? AND ts = ? AND seq = ?',
+    ),
     setConsent: db.prepare<[userId: string, consent: string, at: number]>(
       `INSERT INTO consents (user_id, consent, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at`,

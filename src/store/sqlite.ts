@@ -655,6 +655,26 @@ export class SqliteStore implements Store {
     return this.#writable('release a lease').statements.releaseLease.run(name, holder).changes > 0;
   }
 
+  async expireEvents(before: number, limit: number): Promise<{ deleted: number; users: string[] }> {
+    assertCount('expire limit', limit, 1);
+    const { db, statements } = this.#writable('expire events');
+    return db
+      .transaction(() => {
+        const users = new Set<string>();
+        let deleted = 0;
+        for (const row of statements.logHead.all(limit)) {
+          if (row.ts >= before) break;
+          statements.deleteEvent.run(row.seq);
+          // Rows of events the index has not reached yet do not exist: deleting nothing is fine.
+          if (row.item_id !== null) statements.deleteItemEvent.run(row.item_id, row.ts, row.seq);
+          users.add(row.user_id);
+          deleted++;
+        }
+        return { deleted, users: [...users] };
+      })
+      .immediate();
+  }
+
   // --- one person's data (access requests) --------------------------------------------------------
 
   async userImpressions(userId: string): Promise<Impression[]> {

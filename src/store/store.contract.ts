@@ -1069,6 +1069,32 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe('expireEvents (retention)', () => {
+      it('deletes the expired head of the log in order, with the item index, and reports whose events went', async () => {
+        const day = 24 * 60 * MINUTE;
+        await store.appendEvents(
+          [
+            event({ eventId: 'a', userId: 'u1', itemId: 'i1', timestamp: T0 }),
+            event({ eventId: 'b', userId: 'u2', itemId: 'i1', timestamp: T0 + day }),
+            event({ eventId: 'c', userId: 'u1', itemId: 'i2', timestamp: T0 + 10 * day }),
+            // Old, but logged after a newer one: it waits for that one.
+            event({ eventId: 'd', userId: 'u3', itemId: 'i1', timestamp: T0 }),
+          ],
+          { createMissingItems: false },
+        );
+        const first = await store.expireEvents(T0 + 5 * day, 1);
+        expect(first).toEqual({ deleted: 1, users: ['u1'] });
+        const rest = await store.expireEvents(T0 + 5 * day, 100);
+        expect(rest).toEqual({ deleted: 1, users: ['u2'] });
+        expect(ids((await collect(store.scanEvents())).flat())).toEqual(['c', 'd']);
+        expect((await store.itemEvents('i1')).map((e) => e.eventId)).toEqual(['d']);
+        expect(await store.userItems('u2')).toEqual([]);
+        expect(await store.expireEvents(T0 + 5 * day, 100)).toEqual({ deleted: 0, users: [] });
+        expect(await store.expireEvents(T0 + 20 * day, 100)).toEqual({ deleted: 2, users: ['u1', 'u3'] });
+        expect(await store.countEvents()).toBe(0);
+      });
+    });
+
     describe("one person's data", () => {
       it("reads a user's impressions (oldest first), exposures and decisions, and nobody else's", async () => {
         const served = (requestId: string, userId: string, createdAt: number): Impression => ({

@@ -58,6 +58,16 @@ export interface Store {
   /** Events that carry `properties.request_id` equal to `requestId`, in insertion order. */
   eventsForRequest(requestId: string): Promise<TrackedEvent[]>;
   countEvents(): Promise<number>;
+  /**
+   * Retention: deletes the oldest events of the log, in log order, while their timestamp is before
+   * `before`, at most `limit` per call, with everything derived from them (the item index). It stops at the
+   * first event that is not yet old enough, so an old event logged after a newer one goes when that one
+   * does. Returns how many were deleted and whose they were (each user once).
+   */
+  expireEvents(
+    before: EpochMs,
+    limit: number,
+  ): Promise<{ readonly deleted: number; readonly users: string[] }>;
 
   // --- catalog ------------------------------------------------------------------------------------
   /** Inserts or replaces items, atomically. */
