@@ -88,6 +88,49 @@ describe('consent per user', () => {
     expect(personal.body.model).not.toBe('popularity');
   });
 
+  it('"analytics" at a decision point: the default action, logged as consent, and its rewards teach the learner nothing', async () => {
+    t = await openTestApp({ holdout: 0 });
+    const created = await call(t.app, 'POST', '/v1/decision-points', {
+      id: 'banner',
+      actions: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      features: [{ source: 'context', name: 'device', type: 'category', values: ['mobile', 'desktop'] }],
+      learner: { kind: 'epsilon_greedy', epsilon: 1, seed: 3 },
+      default_action: 'a',
+      reward: { source: 'explicit', window: '10m' },
+    });
+    expect(created.status, created.text).toBe(201);
+    await call(t.app, 'PUT', '/v1/users/measured', { consent: 'analytics' });
+    const updates = async () =>
+      (await get<{ status: { learner: { updates: number } } }>(t.app, '/v1/decision-points/banner')).body
+        .status.learner.updates;
+    for (let i = 0; i < 5; i++) {
+      const decided = await call<{
+        decision_id: string;
+        action: { id: string };
+        policy: string;
+        propensity: number;
+      }>(t.app, 'POST', '/v1/decisions/banner', { user_id: 'measured', context: { device: 'mobile' } });
+      expect(decided.body).toMatchObject({ action: { id: 'a' }, policy: 'consent', propensity: 1 });
+      const rewarded = await call(t.app, 'POST', '/v1/decisions/banner/reward', {
+        decision_id: decided.body.decision_id,
+        value: 1,
+      });
+      expect(rewarded.status).toBe(200);
+    }
+    expect(await updates()).toBe(0);
+    // A user with full consent is decided for by the learner, and teaches it.
+    const full = await call<{ decision_id: string; policy: string }>(t.app, 'POST', '/v1/decisions/banner', {
+      user_id: 'shopper',
+      context: { device: 'mobile' },
+    });
+    expect(full.body.policy).toBe('learner');
+    await call(t.app, 'POST', '/v1/decisions/banner/reward', {
+      decision_id: full.body.decision_id,
+      value: 1,
+    });
+    expect(await updates()).toBe(1);
+  });
+
   it('withdrawn, it stops personalization at the next request; with an "analytics" default, consenting starts it', async () => {
     t = await openTestApp({ defaultConsent: 'analytics' });
     await call(t.app, 'PUT', '/v1/users/u0', { consent: 'full' });

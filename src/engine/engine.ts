@@ -640,6 +640,7 @@ export class Engine {
         };
       },
       arm: async (userId, point, at) => {
+        if (!personalizes(await this.consentOf(userId))) return { kind: 'withheld' };
         const arm = this.experiments.decisionArm(userId, point, await this.audienceTraits(userId), at);
         if (arm.kind !== 'experiment') return arm;
         const { experiment, variant, treatment } = arm.assignment;

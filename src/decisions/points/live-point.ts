@@ -27,7 +27,7 @@ export interface Choice {
 }
 
 /** What an experiment arm or the holdout asks of a decision: whose policy chooses. */
-export type RequestedPolicy = 'learner' | 'default' | 'uniform';
+export type RequestedPolicy = 'learner' | 'default' | 'uniform' | 'consent';
 
 /** The persisted state of a point's learner (the service saves it, versioned, under `decision-point/<id>`). */
 export interface LivePointState {

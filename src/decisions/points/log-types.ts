@@ -18,7 +18,12 @@ export type DecisionPolicy =
   /** Uniformly at random among the offered actions (an experiment variant for unbiased logging). */
   | 'uniform'
   /** The default action because the point's guardrail tripped. */
-  | 'guardrail';
+  | 'guardrail'
+  /**
+   * The default action because the user's consent withholds personalization (`privacy/consent.ts`): logged
+   * for measurement, never learned from.
+   */
+  | 'consent';
 
 /** How a decision's reward became known. */
 export type OutcomeSource =

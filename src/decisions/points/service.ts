@@ -23,6 +23,8 @@ import type { DecisionClose, DecisionOutcome, DecisionPolicy, LoggedDecision } f
 export type DecisionArm =
   | { readonly kind: 'none' }
   | { readonly kind: 'holdout' }
+  /** The user's consent withholds personalization: the default action, not learned from, outside experiments. */
+  | { readonly kind: 'withheld' }
   | {
       readonly kind: 'experiment';
       readonly experiment: string;
@@ -292,7 +294,13 @@ export class DecisionPoints {
     const input = live.encoder.encode({ context: request.context, now, ...inputs });
     const arm = await this.env.arm(request.userId, pointId, now);
     const requested: RequestedPolicy =
-      arm.kind === 'holdout' ? 'default' : arm.kind === 'experiment' ? arm.policy : 'learner';
+      arm.kind === 'holdout'
+        ? 'default'
+        : arm.kind === 'experiment'
+          ? arm.policy
+          : arm.kind === 'withheld'
+            ? 'consent'
+            : 'learner';
     const choice = live.choose(input, offered.allowed, requested);
     const ids: string[] = [];
     const probabilities: number[] = [];
@@ -510,6 +518,8 @@ export class DecisionPoints {
   }
 
   private learnFrom(decision: LoggedDecision, reward: number): void {
+    // A user whose consent withholds personalization teaches no policy anything.
+    if (decision.policy === 'consent') return;
     const live = this.points.get(decision.point);
     if (live === undefined) return;
     const action = live.definition.actions.findIndex((a) => a.id === decision.action);
