@@ -119,6 +119,12 @@ export class AccessKeys {
     return { key, info: infoOf(stored) };
   }
 
+  /** One key, revoked or not; null when no key has this id. */
+  async find(id: string): Promise<KeyInfo | null> {
+    const stored = await this.#store.getApiKey(id);
+    return stored === null ? null : infoOf(stored);
+  }
+
   async list(): Promise<KeyInfo[]> {
     return (await this.#store.listApiKeys()).map(infoOf);
   }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AccessKeyError, type KeyInfo } from '../access/index.js';
+import { formatTime } from '../events/index.js';
 import type { Engine } from '../engine/index.js';
 import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
@@ -10,7 +11,7 @@ export interface KeyRoutesOptions {
   readonly engine: Engine;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
 
 function keyJson(info: KeyInfo): { [key: string]: JsonValue } {
   return {
@@ -66,8 +67,11 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
     { schema: { params: Type.Object({ id: IdSchema }) } },
     async (request, reply) => {
       const id = request.params.id;
-      const known = (await engine.access.list()).find((k) => k.id === id && k.app === request.principal!.app);
-      if (known === undefined) return reply.status(404).send(errorBody('not_found', `no key "${id}"`));
+      const known = await engine.access.find(id);
+      // Another app's key is as unknown to this admin as a key that never existed.
+      if (known === null || known.app !== request.principal!.app) {
+        return reply.status(404).send(errorBody('not_found', `no key "${id}"`));
+      }
       const revoked = await engine.access.revoke(id);
       return { key: keyJson(revoked ?? known) };
     },
@@ -90,7 +94,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
       return {
         entries: entries.map((entry) => ({
           seq: entry.seq,
-          at: new Date(entry.at).toISOString(),
+          at: formatTime(entry.at),
           actor: entry.actor,
           action: entry.action,
           target: entry.target,

@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { userToJson, validateUser } from '../catalog/index.js';
 import type { Engine, UserExport } from '../engine/index.js';
+import { formatTime } from '../events/index.js';
 import { rowToJson } from '../features/index.js';
+import { CONSENTS, isConsent } from '../privacy/index.js';
+import { errorBody } from './errors.js';
 import { eventToJson } from './events.js';
 import { assignmentJson } from './experiments.js';
 import { impressionJson } from './recommendations.js';
-import { CONSENTS, isConsent } from '../privacy/index.js';
-import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface UserRoutesOptions {
@@ -77,15 +78,13 @@ function splitConsent(body: unknown): { consent: unknown; rest: Record<string, u
   return { consent, rest: others.length === 0 ? null : rest };
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 /** The export document: every part of `UserExport` in the API's own JSON shapes. */
 function userExportJson(held: UserExport) {
   return {
     format: 'attune.user-export',
     version: 1,
     user_id: held.userId,
-    exported_at: iso(held.at),
+    exported_at: formatTime(held.at),
     profile: held.profile === null ? null : userToJson(held.profile),
     consent: { value: held.consent, recorded: held.consentRecorded },
     events: held.events.map(eventToJson),
@@ -93,19 +92,27 @@ function userExportJson(held: UserExport) {
     experiments: {
       holdout: held.assignments.holdout,
       assignments: held.assignments.assignments.map(assignmentJson),
-      exposures: held.exposures.map((e) => ({ experiment: e.experiment, variant: e.variant, at: iso(e.at) })),
+      exposures: held.exposures.map((e) => ({
+        experiment: e.experiment,
+        variant: e.variant,
+        at: formatTime(e.at),
+      })),
     },
     decisions: held.decisions.map((d) => ({
       decision_id: d.id,
       point: d.point,
-      at: iso(d.at),
+      at: formatTime(d.at),
       context: d.context,
       offered: d.offered,
       action: d.action,
       propensity: d.propensity,
       policy: d.policy,
       experiment: d.experiment,
-      outcome: d.outcome && { reward: d.outcome.reward, at: iso(d.outcome.at), source: d.outcome.source },
+      outcome: d.outcome && {
+        reward: d.outcome.reward,
+        at: formatTime(d.outcome.at),
+        source: d.outcome.source,
+      },
     })),
     features: held.features === null ? null : rowToJson(held.features),
     segment:

@@ -396,9 +396,11 @@ export class Engine {
       recordedConsent !== null ||
       events.length + impressions.length + exposures.length + decisions.length > 0;
     if (!held) return null;
+    // One feature row for all three: the churn model and the segmentation read it as their routes do.
     const features = await this.userFeatures(userId);
-    const churn = await this.userChurn(userId);
-    const segment = await this.userSegment(userId);
+    const row = 'unknown' in features ? null : features.user;
+    const churnModel = this.churnModel.current;
+    const segments = this.segmentModel.current;
     return {
       userId,
       at: this.now(),
@@ -410,9 +412,9 @@ export class Engine {
       assignments: await this.assignments(userId),
       exposures,
       decisions,
-      features: 'unknown' in features ? null : features.user,
-      churn: 'unknown' in churn ? null : churn.score,
-      segment: 'unknown' in segment ? null : segment.assignment,
+      features: row,
+      churn: row === null || churnModel === null ? null : churnScoreOf(churnModel, row),
+      segment: row === null || segments === null ? null : segmentOfRow(segments, row),
     };
   }
 
@@ -503,8 +505,7 @@ export class Engine {
     if (model === null) return { unknown: 'model' };
     const features = await this.userFeatures(userId);
     if ('unknown' in features) return { unknown: 'user' };
-    const row = model.rowFrom(features.user.columns.numeric, features.user.numbers);
-    return { at: features.at, score: model.score(row), model };
+    return { at: features.at, score: churnScoreOf(model, features.user), model };
   }
 
   // --- segments -----------------------------------------------------------------------------------
@@ -533,7 +534,7 @@ export class Engine {
     if (model === null) return { unknown: 'model' };
     const features = await this.userFeatures(userId);
     if ('unknown' in features) return { unknown: 'user' };
-    return { at: features.at, assignment: model.assign(model.vector(features.user)), model };
+    return { at: features.at, assignment: segmentOfRow(model, features.user), model };
   }
 
   /** The id of the user's segment now, or null without a segmentation or for an unknown user. */
@@ -1117,6 +1118,16 @@ export class Engine {
     await this.experiments.flush();
     await this.store.close();
   }
+}
+
+/** A user's churn score from their online feature row. */
+function churnScoreOf(model: ChurnScorer, row: FeatureRow): ChurnScore {
+  return model.score(model.rowFrom(row.columns.numeric, row.numbers));
+}
+
+/** A user's segment from their online feature row. */
+function segmentOfRow(model: SegmentModel, row: FeatureRow): SegmentAssignment {
+  return model.assign(model.vector(row));
 }
 
 /** The positions of `part`'s events, `part` being a subsequence of `all` (same order), from `all`'s positions. */

@@ -1,4 +1,5 @@
 import { AccessKeys, type KeyInfo, type Scope } from '../../access/index.js';
+import { formatTime } from '../../events/index.js';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
 import { formatTable } from '../table.js';
@@ -18,7 +19,7 @@ async function withKeys<T>(dataDir: string | undefined, run: (keys: AccessKeys) 
   }
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
 
 function infoJson(info: KeyInfo) {
   return { ...info, createdAt: iso(info.createdAt), revokedAt: iso(info.revokedAt) };
