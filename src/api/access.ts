@@ -60,6 +60,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/users/:id': 'admin',
   'GET /v1/users/:id/events': 'admin',
   'GET /v1/users/:id/export': 'admin',
+  'DELETE /v1/users/:id': 'admin',
   'GET /v1/impressions/:request_id': 'admin',
   'PUT /v1/items/:id': 'admin',
   'POST /v1/items': 'admin',

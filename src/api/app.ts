@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/index.js';
 import { useAccessControl } from './access.js';
 import { adminRoutes } from './admin.js';
@@ -26,8 +26,8 @@ export interface AppOptions {
   readonly engine: Engine;
   /** Rate limits, CORS origins, request timeout; `defaultHttpLimits` when absent. */
   readonly limits?: HttpLimits;
-  /** pino logger options, or false for none (tests, benchmarks). */
-  readonly logger?: boolean | { readonly level: string };
+  /** pino logger options (a stream, too: tests read what is logged), or false for none (benchmarks). */
+  readonly logger?: boolean | { readonly level: string; readonly stream?: NodeJS.WritableStream };
 }
 
 /** Largest request body: 1,000 events of ordinary size fit well inside it. */
@@ -41,16 +41,17 @@ export function buildApp({
 }: AppOptions): FastifyInstance {
   const pathPatterns = new PathPatterns();
   const app = Fastify({
-    // Request logs name the method and URL, never the client's address: IP addresses are not kept anywhere.
+    // Request logs name the method and the route, never the URL (its path and query carry user ids, which
+    // an erasure could not reach in log files) nor the client's address (IP addresses are kept nowhere).
     logger:
       logger === false
         ? false
         : {
             ...(logger === true ? {} : logger),
             serializers: {
-              req: (request: { method: string; url: string }) => ({
+              req: (request: FastifyRequest) => ({
                 method: request.method,
-                url: request.url,
+                route: request.routeOptions.url ?? 'unmatched',
               }),
             },
           },

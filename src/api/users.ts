@@ -58,6 +58,32 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     return userExportJson(held);
   });
 
+  /**
+   * Erasure (admin, audited without the id): everything held about the user goes, from the store, the
+   * stored and serving models and every cache. 404 when nothing was held.
+   */
+  app.delete('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
+    const erased = await engine.eraseUser(request.params.id);
+    if (erased === null) {
+      return reply
+        .status(404)
+        .send(errorBody('not_found', `nothing is held about user "${request.params.id}"`));
+    }
+    return {
+      erased: {
+        user_id: request.params.id,
+        events: erased.events,
+        impressions: erased.impressions,
+        exposures: erased.exposures,
+        decisions: erased.decisions,
+        profile: erased.profile,
+        consent: erased.consent,
+        model_versions: erased.modelVersions,
+        disk_cleared: erased.diskCleared,
+      },
+    };
+  });
+
   app.get('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
     const user = await engine.getUser(request.params.id);
     if (!user) return reply.status(404).send(errorBody('not_found', `no user "${request.params.id}"`));

@@ -14,6 +14,7 @@ import {
   UserHistory,
   runPipeline,
   explainRecommendation,
+  forgetServedUser,
   similarItems,
   type ExplainResult,
   type Impression,
@@ -42,8 +43,16 @@ import { servedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/in
 import { servedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
+import { Serial } from '../shared/serial.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
-import { openStore, ServedArtifact, type ArtifactInfo, type Store } from '../store/index.js';
+import {
+  openStore,
+  ServedArtifact,
+  type ArtifactInfo,
+  type ArtifactRewrite,
+  type ErasedRows,
+  type Store,
+} from '../store/index.js';
 import {
   BUNDLE_ARTIFACT,
   BundleDecodeError,
@@ -132,6 +141,12 @@ export interface UserExport {
   readonly segment: SegmentAssignment | null;
 }
 
+/** What an erasure removed: counts and flags only, nothing personal. */
+export interface UserErasure extends ErasedRows {
+  /** Stored model versions rewritten without the user (the serving one included). */
+  readonly modelVersions: number;
+}
+
 /** What an engine is given besides its configuration: collaborators, not settings. */
 export interface EngineOptions {
   /**
@@ -175,6 +190,8 @@ export class Engine {
    * every tick) and ones found older than what serves (serving only moves forward, so they stay older).
    */
   private readonly rejectedBundles = new Set<number>();
+  /** Loading a bundle and erasing a user from bundles, one at a time: neither may miss the other's change. */
+  private readonly bundleChanges = new Serial();
   /** This engine as a holder of the training lease. */
   private readonly trainer: string;
   private readonly histories: UserHistories;
@@ -416,6 +433,83 @@ export class Engine {
       churn: row === null || churnModel === null ? null : churnScoreOf(churnModel, row),
       segment: row === null || segments === null ? null : segmentOfRow(segments, row),
     };
+  }
+
+  /**
+   * Erases a person (a right-to-erasure request): everything stored about them goes in one store
+   * transaction (`Store.eraseUser`), every stored bundle version that trained on them is rewritten with
+   * their row erased (`ModelBundle.eraseUser`), and the serving bundle, histories, features, caches,
+   * exposure memory and open decisions forget them now. Null when nothing at all was held. A training
+   * run that was reading the log meanwhile does not save (`training/train.ts`); the next one no longer
+   * reads them, which also takes their part out of shared statistics (item similarities, popularity).
+   */
+  async eraseUser(userId: string): Promise<UserErasure | null> {
+    // The store's clock, not the engine's: it is compared with when training runs began reading.
+    const at = Date.now();
+    await Promise.all([this.impressions.flush(), this.experiments.flush(), this.#decisions?.flush()]);
+    const decisions = this.#decisions === null ? [] : await this.store.userDecisions(userId);
+    const { erased, modelRows } = await this.bundleChanges.run(async () => {
+      const rewrites = await this.bundlesWithout(userId);
+      const erased = await this.store.eraseUser(userId, { at, artifacts: rewrites });
+      return { erased, modelRows: rewrites.length };
+    });
+    this.histories.forget(userId);
+    forgetServedUser(userId);
+    this.features.forgetUser(userId, erased.items);
+    this.users.delete(userId);
+    this.consents.delete(userId);
+    this.experiments.forgetUser(userId);
+    this.#decisions?.forgetUser(
+      userId,
+      decisions.map((d) => d.id),
+    );
+    const held =
+      erased.events + erased.impressions + erased.exposures + erased.decisions + modelRows > 0 ||
+      erased.profile ||
+      erased.consent;
+    if (!held) return null;
+    this.metrics.erasures.inc();
+    return { ...erased, modelVersions: modelRows };
+  }
+
+  /**
+   * Every stored bundle version that knows the user, re-encoded with the user erased: the serving one
+   * is erased in place (it serves without them from now on), the others decoded one at a time. Payloads
+   * that do not contain the id's JSON text cannot know the user and are not decoded. Versions saved
+   * while this ran are looked at too, until a listing brings nothing new.
+   */
+  private async bundlesWithout(userId: string): Promise<ArtifactRewrite[]> {
+    const needle = Buffer.from(JSON.stringify(userId), 'utf8');
+    const rewrites: ArtifactRewrite[] = [];
+    const seen = new Set<number>();
+    for (;;) {
+      const versions = (await this.store.listArtifacts(BUNDLE_ARTIFACT)).filter((a) => !seen.has(a.version));
+      if (versions.length === 0) return rewrites;
+      for (const { version } of versions) {
+        seen.add(version);
+        const serving = this.bundle?.version === version ? this.bundle : null;
+        if (serving !== null) {
+          if (serving.eraseUser(userId)) {
+            rewrites.push({ name: BUNDLE_ARTIFACT, version, payload: serving.encode() });
+          }
+          continue;
+        }
+        const stored = await this.store.loadArtifact(BUNDLE_ARTIFACT, version);
+        if (stored === null || Buffer.from(stored.payload).indexOf(needle) < 0) continue;
+        let bundle: ModelBundle;
+        try {
+          bundle = ModelBundle.decode(stored.payload, version);
+        } catch (error) {
+          // It cannot serve either; what it holds cannot be rewritten, so it is emptied.
+          this.logger.warn({ err: error, version }, `bundle version ${version} is unreadable; erased whole`);
+          rewrites.push({ name: BUNDLE_ARTIFACT, version, payload: new Uint8Array(0) });
+          continue;
+        }
+        if (bundle.eraseUser(userId)) {
+          rewrites.push({ name: BUNDLE_ARTIFACT, version, payload: bundle.encode() });
+        }
+      }
+    }
   }
 
   // --- consent ------------------------------------------------------------------------------------
@@ -972,6 +1066,10 @@ export class Engine {
    * saved last over older data does not win. A candidate that fails to decode is skipped for the next.
    */
   async refreshBundle(): Promise<void> {
+    await this.bundleChanges.run(() => this.loadNewestBundle());
+  }
+
+  private async loadNewestBundle(): Promise<void> {
     const serving = this.bundle?.info ?? null;
     const listed = (await this.store.listArtifacts(BUNDLE_ARTIFACT))
       .map((artifact) => ({ version: artifact.version, position: storedPosition(artifact.meta) }))

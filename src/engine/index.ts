@@ -7,6 +7,7 @@ export {
   type SimilarOptions,
   type TrainingRun,
   type TrainingState,
+  type UserErasure,
   type UserExport,
 } from './engine.js';
 export { EngineMetrics } from './metrics.js';

@@ -22,6 +22,12 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly erasures = new Counter({
+    name: 'attune_user_erasures_total',
+    help: 'Users erased (DELETE /v1/users/:id) that the engine held data about.',
+    registers: [this.registry],
+  });
+
   readonly eventsExpired = new Counter({
     name: 'attune_events_expired_total',
     help: 'Events deleted because they were older than the retention period.',

@@ -231,6 +231,16 @@ export class ExperimentRegistry {
     return [...models];
   }
 
+  /**
+   * Erasure: forgets that the user was exposed (their stored exposures are deleted with them), so that a
+   * request after it logs a first exposure again, from then.
+   */
+  forgetUser(userId: string): void {
+    for (const experiment of [HOLDOUT, ...this.experiments.keys()]) {
+      this.exposed.delete(exposureKey(experiment, userId));
+    }
+  }
+
   /** Writes the exposures logged so far. */
   flush(): Promise<void> {
     return this.exposures.flush();
@@ -239,7 +249,7 @@ export class ExperimentRegistry {
   // --- internals ----------------------------------------------------------------------------------
 
   private log(experiment: string, userId: string, variant: string, at: EpochMs): void {
-    const key = `${experiment}\u0000${userId}`;
+    const key = exposureKey(experiment, userId);
     if (this.exposed.get(key)) return;
     // Remembered only once queued: an exposure the full backlog dropped is logged on the user's next
     // request instead of never (at that request's time: a later first exposure, not a lost user).
@@ -313,3 +323,5 @@ export class ExperimentRegistry {
 function stored(experiment: Experiment) {
   return { id: experiment.id, revision: experiment.revision, body: experiment as unknown as JsonValue };
 }
+
+const exposureKey = (experiment: string, userId: string): string => `${experiment}\u0000${userId}`;

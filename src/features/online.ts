@@ -214,9 +214,13 @@ export class OnlineFeatures {
     return { row: accumulator.read(this.set.item, at), known: accumulator.eventCount > 0, at };
   }
 
-  /** Drops what is held for a user (after an erasure, say); the next read loads it again. */
-  forgetUser(userId: string): void {
+  /**
+   * Drops what is held for a user and, after an erasure, for the items their events named (an item's
+   * accumulator can hold its users' ids, for distinct counts); the next read loads each again.
+   */
+  forgetUser(userId: string, items: readonly string[] = []): void {
     this.#users.forget(userId);
+    for (const itemId of items) this.#items.forget(itemId);
   }
 
   /** Moves an accumulator to the current time (a load may have awaited while the clock moved). */

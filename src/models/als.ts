@@ -139,6 +139,10 @@ export class AlsRecommender implements Recommender {
     };
   }
 
+  eraseUser(user: number): void {
+    if (user >= 0 && user < this.nUsers) this.userFactors.fill(0, user * this.f, (user + 1) * this.f);
+  }
+
   score(profile: UserProfile, out: Float32Array): void {
     const x = this.userVector(profile);
     this.servingKernel(0).score(x, out);

@@ -189,6 +189,10 @@ export class BlendRecommender implements Recommender {
     return { kind: 'blend', score: components.reduce((sum, c) => sum + c.contribution, 0), components };
   }
 
+  eraseUser(user: number): void {
+    for (const { model } of this.parts) model.eraseUser?.(user);
+  }
+
   /** Components' arrays under `<position>.<key>`; `params.components` lists the components in that order. */
   toArtifact(): ModelArtifact {
     const arrays: Record<string, NumericArray> = {};

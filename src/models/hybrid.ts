@@ -283,6 +283,19 @@ export class HybridRecommender implements Recommender {
    * The feature names travel in the artifact's params under `features` (the arrays hold numbers only);
    * `params` as the model reports it stays the hyper-parameters alone.
    */
+  eraseUser(user: number): void {
+    if (user < 0 || user >= this.nUsers) return;
+    const f = this.f;
+    this.userRepr.fill(0, user * f, (user + 1) * f);
+    if (this.userWeights !== null) this.userWeights[user] = 0;
+    const side = this.sides.user;
+    if (side !== null) {
+      // The row keeps its length (the CSR's offsets stay valid) but names no trait and weighs nothing.
+      side.indices.fill(0, side.indptr[user]!, side.indptr[user + 1]!);
+      side.data.fill(0, side.indptr[user]!, side.indptr[user + 1]!);
+    }
+  }
+
   toArtifact(): ModelArtifact {
     const { item, user } = this.sides;
     const params =

@@ -117,6 +117,10 @@ export class RecencyWeighted implements Recommender {
     return this.inner.evidence(recencyView(profile, this.halfLife), item);
   }
 
+  eraseUser(user: number): void {
+    this.inner.eraseUser?.(user);
+  }
+
   toArtifact(): ModelArtifact {
     return { ...this.inner.toArtifact(), params: this.params };
   }

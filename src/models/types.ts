@@ -285,6 +285,12 @@ export interface Recommender {
   explain?(profile: UserProfile, item: number, limit: number): Explanation;
   /** Learned state as flat arrays, for storage; `loadRecommender` turns it back into a model. */
   toArtifact(): ModelArtifact;
+  /**
+   * Erasure: zeroes in place what the model learned for training row `user` alone (factors, a
+   * representation, a trait row): the one exception to immutability, so that a person is out of the live
+   * model at once. Models that learn nothing per user leave it out.
+   */
+  eraseUser?(user: number): void;
 }
 
 export type NumericArray = Float32Array | Float64Array | Int32Array;

@@ -39,7 +39,7 @@ export { explainRecommendation, type ExplainResult, type ResolvedExplanation } f
 export { presetsFor, RulePresets, PRESET_KEY_PREFIX, type StoredPreset } from './rules-presets.js';
 export { segmentRules, withSegmentRules, type SegmentRule } from './rules-segments.js';
 export { similarItems, type SimilarRequest, type SimilarResult } from './similar.js';
-export { defaultStages } from './stages.js';
+export { defaultStages, forgetServedUser } from './stages.js';
 export type {
   CatalogView,
   PipelineContext,

@@ -84,6 +84,13 @@ export function buildProfile(
   return profile;
 }
 
+/** Erasure: drops the user's cached profile; returns what models were given of it, for their caches. */
+export function forgetProfile(userId: string): UserProfile | null {
+  const cached = profiles.peek(userId);
+  profiles.delete(userId);
+  return cached?.profile.model ?? null;
+}
+
 function readProfile(
   userId: string,
   history: UserHistory,

@@ -5,7 +5,7 @@ import type { Candidate, CatalogView, PipelineContext, Reason, Stage } from './t
 import { diversityStage } from './diversity.js';
 import { filterMask } from './filter-mask.js';
 import { LruMap } from '../shared/lru.js';
-import { newestItems } from './profile.js';
+import { forgetProfile, newestItems } from './profile.js';
 import { reasonFor } from './reasons.js';
 import {
   candidatePoolSize,
@@ -97,6 +97,12 @@ const scoreCache = new LruMap<UserProfile, { readonly model: Recommender; readon
   32 * 1024 * 1024,
   (entry) => entry.scores.byteLength,
 );
+
+/** Erasure: the user's cached serving profile and the scores computed for it. */
+export function forgetServedUser(userId: string): void {
+  const profile = forgetProfile(userId);
+  if (profile !== null) scoreCache.delete(profile);
+}
 
 /** Scores every bundle item with the chosen model. */
 export const scoreItems: Stage = {

@@ -6,7 +6,10 @@ import type { Store } from './types.js';
 export type {
   AppendOptions,
   ArtifactInfo,
+  ArtifactRewrite,
   AuditEntry,
+  ErasedRows,
+  Erasure,
   Lease,
   LeaseAttempt,
   ListOptions,

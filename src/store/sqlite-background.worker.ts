@@ -64,6 +64,8 @@ function connection(): NonNullable<typeof open> {
   // The logs are not acknowledged writes, and the item index is derived (a lost catch-up loses its mark
   // with it, in the same commit, and is redone): a process crash still keeps what WAL holds.
   db.pragma('synchronous = NORMAL');
+  // As on the main connection: what this writer deletes or rewrites (closed decisions) is zeroed.
+  db.pragma('secure_delete = ON');
   const statements: Statements = prepareStatements(db);
   const insertImpressions = db.transaction((rows: readonly ImpressionParams[]) => {
     for (const row of rows) statements.insertImpression.run(...row);

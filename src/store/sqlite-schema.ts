@@ -25,6 +25,9 @@ export const SCHEMA_VERSION_KEY = 'schema_version';
  */
 export const ITEM_EVENTS_THROUGH_KEY = 'item_events_through';
 
+/** The `meta` key holding the time of the newest erasure (`Store.lastErasureAt`); written by it alone. */
+export const LAST_ERASURE_KEY = 'last_erasure_at';
+
 const V1 = `
   CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

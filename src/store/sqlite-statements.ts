@@ -271,6 +271,17 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     deleteItemEvent: db.prepare<[itemId: string, ts: number, seq: number]>(
       'DELETE FROM item_events WHERE item_id = ? AND ts = ? AND seq = ?',
     ),
+    userEventKeys: db.prepare<[userId: string], { seq: number; item_id: string | null; ts: number }>(
+      'SELECT seq, item_id, ts FROM events WHERE user_id = ?',
+    ),
+    eraseImpressions: db.prepare<[userId: string]>('DELETE FROM impressions WHERE user_id = ?'),
+    eraseExposures: db.prepare<[userId: string]>('DELETE FROM exposures WHERE user_id = ?'),
+    eraseDecisions: db.prepare<[userId: string]>('DELETE FROM decisions WHERE user_id = ?'),
+    eraseProfile: db.prepare<[userId: string]>('DELETE FROM users WHERE id = ?'),
+    eraseConsent: db.prepare<[userId: string]>('DELETE FROM consents WHERE user_id = ?'),
+    replaceArtifactPayload: db.prepare<[payload: Uint8Array, name: string, version: number]>(
+      'UPDATE artifacts SET payload = ? WHERE name = ? AND version = ?',
+    ),
     setConsent: db.prepare<[userId: string, consent: string, at: number]>(
       `INSERT INTO consents (user_id, consent, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at`,

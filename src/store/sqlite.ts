@@ -47,6 +47,7 @@ import {
 } from './rows.js';
 import {
   ITEM_EVENTS_THROUGH_KEY,
+  LAST_ERASURE_KEY,
   SCHEMA_VERSION_KEY,
   assertReadableSchema,
   migrate,
@@ -64,6 +65,8 @@ import type {
   AppendOptions,
   ArtifactInfo,
   AuditEntry,
+  ErasedRows,
+  Erasure,
   Lease,
   LeaseAttempt,
   ListOptions,
@@ -181,6 +184,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (mode !== 'wal') throw new Error(`Could not switch ${file} to WAL mode (got ${String(mode)})`);
     }
     db.pragma(`synchronous = ${synchronous}`);
+    // Whatever a writer deletes or moves is overwritten with zeros, not left in free space: an erased
+    // person's bytes must leave the file, not only its b-trees. Appends free almost nothing, so the
+    // ingestion path barely pays for it.
+    if (!readonly) db.pragma('secure_delete = ON');
     db.pragma(`cache_size = -${CACHE_KIB}`);
     if (!readonly) db.pragma(`wal_autocheckpoint = ${background ? 0 : WAL_AUTOCHECKPOINT_PAGES}`);
     if (readonly) assertReadableSchema(db);
@@ -675,6 +682,49 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
+  // --- erasure -----------------------------------------------------------------------------------
+
+  async eraseUser(userId: string, erasure: Erasure): Promise<ErasedRows> {
+    const { db, statements } = this.#writable('erase a user');
+    // Events the group commit still holds are the user's too.
+    this.#commitAppends();
+    const erased = db
+      .transaction(() => {
+        const items = new Set<string>();
+        const keys = statements.userEventKeys.all(userId);
+        for (const key of keys) {
+          statements.deleteEvent.run(key.seq);
+          if (key.item_id !== null) {
+            statements.deleteItemEvent.run(key.item_id, key.ts, key.seq);
+            items.add(key.item_id);
+          }
+        }
+        let artifacts = 0;
+        for (const { name, version, payload } of erasure.artifacts) {
+          artifacts += statements.replaceArtifactPayload.run(payload, name, version).changes;
+        }
+        forgetPlannerSamples(db, userId);
+        statements.setMeta.run(LAST_ERASURE_KEY, JSON.stringify(erasure.at));
+        return {
+          events: keys.length,
+          impressions: statements.eraseImpressions.run(userId).changes,
+          exposures: statements.eraseExposures.run(userId).changes,
+          decisions: statements.eraseDecisions.run(userId).changes,
+          profile: statements.eraseProfile.run(userId).changes > 0,
+          consent: statements.eraseConsent.run(userId).changes > 0,
+          artifacts,
+          items: [...items],
+        };
+      })
+      .immediate();
+    return { ...erased, diskCleared: await emptyWal(db) };
+  }
+
+  async lastErasureAt(): Promise<number | null> {
+    const value = this.#connection().statements.getMeta.get(LAST_ERASURE_KEY);
+    return value === undefined ? null : parseJson<number>(value);
+  }
+
   // --- one person's data (access requests) --------------------------------------------------------
 
   async userImpressions(userId: string): Promise<Impression[]> {
@@ -756,7 +806,7 @@ export class SqliteStore implements Store {
 
   async setMeta(key: string, value: JsonValue): Promise<void> {
     const { statements } = this.#writable('set metadata');
-    if (key === SCHEMA_VERSION_KEY || key === ITEM_EVENTS_THROUGH_KEY) {
+    if (key === SCHEMA_VERSION_KEY || key === ITEM_EVENTS_THROUGH_KEY || key === LAST_ERASURE_KEY) {
       throw new Error(`The meta key "${key}" is managed by the store and cannot be set`);
     }
     statements.setMeta.run(key, JSON.stringify(value));
@@ -901,4 +951,40 @@ function assertCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
   }
+}
+
+/**
+ * ANALYZE keeps sample keys of each index in `sqlite_stat4` (better-sqlite3 builds SQLite with STAT4), and
+ * `PRAGMA optimize` refreshes them: a sample can be the erased user's id. When one is, every sample goes,
+ * not only those: deleting single rows of the small table can leave their bytes in the unused part of a
+ * page that a connection without secure_delete (an ANALYZE run by hand) wrote, while emptying it frees
+ * and zeroes every page. The planner does with `sqlite_stat1` until the next ANALYZE.
+ */
+function forgetPlannerSamples(db: Database.Database, userId: string): void {
+  const hasStat4 = db
+    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_stat4'")
+    .get();
+  if (hasStat4 === undefined) return;
+  const named = db
+    .prepare('SELECT 1 FROM sqlite_stat4 WHERE instr(sample, ?) > 0 LIMIT 1')
+    .get(Buffer.from(userId, 'utf8'));
+  if (named !== undefined) db.exec('DELETE FROM sqlite_stat4');
+}
+
+/** Attempts, WAL_CLEAR_RETRY_MS apart, at a checkpoint that empties the WAL while readers come and go. */
+const WAL_CLEAR_ATTEMPTS = 20;
+const WAL_CLEAR_RETRY_MS = 50;
+
+/**
+ * Copies the WAL into the database and truncates it to nothing, so the frames that held deleted rows
+ * are gone from the disk. A reader in the middle of a long read keeps the WAL in use: retried for about
+ * a second, then left to the background checkpoints (false).
+ */
+async function emptyWal(db: Database.Database): Promise<boolean> {
+  for (let attempt = 0; attempt < WAL_CLEAR_ATTEMPTS; attempt++) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (result?.busy === 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, WAL_CLEAR_RETRY_MS));
+  }
+  return false;
 }

@@ -1096,7 +1096,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
     });
 
     describe("one person's data", () => {
-      it("reads a user's impressions (oldest first), exposures and decisions, and nobody else's", async () => {
+      /** Two users' impressions, exposures and decisions: u1's and, to be left alone, u2's. */
+      async function twoPeople(): Promise<void> {
         const served = (requestId: string, userId: string, createdAt: number): Impression => ({
           requestId,
           userId,
@@ -1122,6 +1123,10 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           decision({ id: 'd2', userId: 'u2' }),
           decision({ id: 'd3', userId: 'u1' }),
         ]);
+      }
+
+      it("reads a user's impressions (oldest first), exposures and decisions, and nobody else's", async () => {
+        await twoPeople();
         expect((await store.userImpressions('u1')).map((i) => i.requestId)).toEqual(['r1', 'r2']);
         expect(await store.userExposures('u1')).toEqual([
           { experiment: 'e1', userId: 'u1', variant: 'a', at: T0 + 1 },
@@ -1131,6 +1136,70 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.userImpressions('nobody')).toEqual([]);
         expect(await store.userExposures('nobody')).toEqual([]);
         expect(await store.userDecisions('nobody')).toEqual([]);
+      });
+
+      it('erases every row of one person in one call, rewrites the named artifacts, and leaves others', async () => {
+        await twoPeople();
+        await store.appendEvents(
+          [
+            event({ eventId: 'a1', userId: 'u1', itemId: 'i1' }),
+            event({ eventId: 'a2', userId: 'u2', itemId: 'i1' }),
+            event({ eventId: 'a3', userId: 'u1', itemId: 'i2', timestamp: T0 + MINUTE }),
+            event({ eventId: 'a4', userId: 'u1', itemId: null, name: 'app_opened' }),
+          ],
+          { createMissingItems: true },
+        );
+        await store.putUser({ id: 'u1', traits: { plan: 'pro' }, createdAt: T0, updatedAt: T0 });
+        await store.putUser({ id: 'u2', traits: {}, createdAt: T0, updatedAt: T0 });
+        await store.setConsent('u1', 'full', T0);
+        const v1 = await store.saveArtifact(artifact('bundle', new Uint8Array([1, 2, 3])));
+        const v2 = await store.saveArtifact(artifact('bundle', new Uint8Array([4, 5, 6])));
+        expect(await store.lastErasureAt()).toBeNull();
+
+        const erased = await store.eraseUser('u1', {
+          at: T0 + 9,
+          artifacts: [
+            { name: 'bundle', version: v1, payload: new Uint8Array([9, 9]) },
+            { name: 'bundle', version: 99, payload: new Uint8Array([7]) },
+          ],
+        });
+        expect({ ...erased, items: [...erased.items].sort() }).toEqual({
+          events: 3,
+          impressions: 2,
+          exposures: 2,
+          decisions: 2,
+          profile: true,
+          consent: true,
+          artifacts: 1,
+          items: ['i1', 'i2'],
+          diskCleared: true,
+        });
+        expect(await store.userEvents('u1')).toEqual([]);
+        expect(await store.userItems('u1')).toEqual([]);
+        expect(await store.itemEvents('i2')).toEqual([]);
+        expect((await store.itemEvents('i1')).map((e) => e.eventId)).toEqual(['a2']);
+        expect(await store.countEvents()).toBe(1);
+        expect(await store.userImpressions('u1')).toEqual([]);
+        expect(await store.getImpression('r1')).toBeNull();
+        expect(await store.userExposures('u1')).toEqual([]);
+        expect(await store.userDecisions('u1')).toEqual([]);
+        expect(await store.getDecision('d1')).toBeNull();
+        expect(await store.getUser('u1')).toBeNull();
+        expect(await store.getConsent('u1')).toBeNull();
+        expect((await store.loadArtifact('bundle', v1))?.payload).toEqual(new Uint8Array([9, 9]));
+        expect((await store.loadArtifact('bundle', v2))?.payload).toEqual(new Uint8Array([4, 5, 6]));
+        expect(await store.loadArtifact('bundle', 99)).toBeNull();
+        expect(await store.lastErasureAt()).toBe(T0 + 9);
+        // The other person is untouched.
+        expect((await store.userImpressions('u2')).map((i) => i.requestId)).toEqual(['r3']);
+        expect(await store.userExposures('u2')).toHaveLength(1);
+        expect((await store.userDecisions('u2')).map((d) => d.id)).toEqual(['d2']);
+        expect(await store.getUser('u2')).not.toBeNull();
+        // A second erasure of the same person finds nothing; the log position never goes back.
+        const again = await store.eraseUser('u1', { at: T0 + 10, artifacts: [] });
+        expect(again).toMatchObject({ events: 0, impressions: 0, profile: false, consent: false });
+        expect(await store.lastEventSeq()).toBeGreaterThanOrEqual(4);
+        await expect(store.setMeta('last_erasure_at', 1)).rejects.toThrow();
       });
     });
 

@@ -164,6 +164,23 @@ export interface Store {
   /** The decisions made for the user, in the order they were logged. */
   userDecisions(userId: string): Promise<LoggedDecision[]>;
 
+  // --- erasure -----------------------------------------------------------------------------------
+  /**
+   * Erases a person, in one transaction: their events (with the item index's rows of them), impressions,
+   * profile, consent, exposures and decisions are deleted; the given artifact versions get their new
+   * payloads (the same versions with the user erased, which the engine encodes); `at` becomes the newest
+   * erasure (`lastErasureAt`). Deleted content is overwritten, not only unlinked, and then cleared from
+   * the write-ahead log (SQLite: secure_delete, planner samples, a TRUNCATE checkpoint), so that the bytes
+   * are gone from the disk as well; `diskCleared` is false when a reader kept the log from being emptied
+   * (what it holds goes at the next checkpoint that completes).
+   */
+  eraseUser(userId: string, erasure: Erasure): Promise<ErasedRows>;
+  /**
+   * When the newest erasure happened, or null before any: a training run that began reading the log
+   * before it may hold an erased person and must not save its models (`training/train.ts`).
+   */
+  lastErasureAt(): Promise<EpochMs | null>;
+
   // --- consent -----------------------------------------------------------------------------------
   /** Records a user's consent (`privacy/consent.ts`), replacing what was recorded before. */
   setConsent(userId: string, consent: Consent, at: EpochMs): Promise<void>;
@@ -236,6 +253,34 @@ export interface StoredDocument {
 
 /** An experiment's definition as stored. */
 export type StoredExperiment = StoredDocument;
+
+export interface Erasure {
+  readonly at: EpochMs;
+  /** Stored versions to replace, each with its payload re-encoded without the person. */
+  readonly artifacts: readonly ArtifactRewrite[];
+}
+
+export interface ArtifactRewrite {
+  readonly name: string;
+  readonly version: number;
+  readonly payload: Uint8Array;
+}
+
+/** What an erasure deleted (counts and flags: nothing here is personal). */
+export interface ErasedRows {
+  readonly events: number;
+  readonly impressions: number;
+  readonly exposures: number;
+  readonly decisions: number;
+  readonly profile: boolean;
+  readonly consent: boolean;
+  /** Artifact versions whose payloads were replaced (one that no longer existed is not counted). */
+  readonly artifacts: number;
+  /** The items the deleted events named, so that what is derived per item can be recomputed. */
+  readonly items: readonly string[];
+  /** Whether the deleted content is also gone from the write-ahead log (see `Store.eraseUser`). */
+  readonly diskCleared: boolean;
+}
 
 /** A user's events on one item under one name, summed: what serving reads of a whole history. */
 export interface UserItemTotal {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { encodeArtifacts, fitRecommender, type ModelName, type Recommender } from '../models/index.js';
+import {
+  blendOf,
+  defaultParams,
+  encodeArtifacts,
+  fitRecommender,
+  type ModelName,
+  type Recommender,
+} from '../models/index.js';
+import { csrFromCoo } from '../models/csr.js';
 import { plantedClusters } from '../models/fixtures.js';
 import type { JsonValue } from '../shared/types.js';
 import {
@@ -113,5 +121,73 @@ describe('bundle order', () => {
     expect(storedPosition({ position: '7' })).toBe(0);
     expect(storedPosition(null)).toBe(0);
     expect(storedPosition([1])).toBe(0);
+  });
+});
+
+describe('ModelBundle.eraseUser', () => {
+  /** ALS and the hybrid (with a trait per user) over 30 users, and a blend of the two by reference. */
+  async function personalBundle(): Promise<ModelBundle> {
+    const matrix = plantedClusters(30, 18);
+    const traits = csrFromCoo({
+      rows: 30,
+      cols: 2,
+      rowIdx: Array.from({ length: 30 }, (_, u) => u),
+      colIdx: Array.from({ length: 30 }, (_, u) => u % 2),
+      values: Array.from({ length: 30 }, () => 1),
+    }).matrix;
+    const input = { matrix, userFeatures: traits, userFeatureNames: ['plan=free', 'plan=pro'] };
+    const als = await fitRecommender('als', input, { ...defaultParams.als, factors: 4, iterations: 3 });
+    const hybrid = await fitRecommender('hybrid', input, {
+      ...defaultParams.hybrid,
+      components: 4,
+      epochs: 3,
+    });
+    const blend = blendOf([
+      { model: als, weight: 0.5 },
+      { model: hybrid, weight: 0.5 },
+    ]);
+    const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, j) => `${prefix}${j}`);
+    const models = new Map<ModelName, Recommender>([
+      ['als', als],
+      ['hybrid', hybrid],
+      ['blend', blend],
+    ]);
+    return new ModelBundle({ ...trained, version: 3 }, ids(30, 'user-'), ids(18, 'i'), models);
+  }
+
+  const rowOf = (bundle: ModelBundle, model: ModelName, array: string, row: number, width: number) =>
+    Array.from(
+      bundle
+        .model(model)!
+        .toArtifact()
+        .arrays[array]!.subarray(row * width, (row + 1) * width),
+    );
+
+  it("zeroes the user's rows in every model, unnames them, and encodes without them", async () => {
+    const bundle = await personalBundle();
+    expect(rowOf(bundle, 'als', 'userFactors', 7, 4).some((v) => v !== 0)).toBe(true);
+    expect(rowOf(bundle, 'hybrid', 'userRepr', 7, 4).some((v) => v !== 0)).toBe(true);
+    const neighbour = rowOf(bundle, 'als', 'userFactors', 8, 4);
+
+    expect(bundle.eraseUser('user-7')).toBe(true);
+    expect(bundle.eraseUser('user-7')).toBe(false);
+    expect(bundle.eraseUser('nobody')).toBe(false);
+    expect(bundle.userIndex.has('user-7')).toBe(false);
+    expect(bundle.userIndex.get('user-8')).toBe(8);
+    expect(bundle.userIds[7]).toBe('');
+    expect(rowOf(bundle, 'als', 'userFactors', 7, 4)).toEqual([0, 0, 0, 0]);
+    expect(rowOf(bundle, 'hybrid', 'userRepr', 7, 4)).toEqual([0, 0, 0, 0]);
+    expect(rowOf(bundle, 'hybrid', 'userWeights', 7, 1)).toEqual([0]);
+    expect(rowOf(bundle, 'hybrid', 'userFeatureData', 7, 1)).toEqual([0]);
+    expect(rowOf(bundle, 'als', 'userFactors', 8, 4)).toEqual(neighbour);
+
+    const bytes = bundle.encode();
+    expect(Buffer.from(bytes).includes('"user-7"')).toBe(false);
+    expect(Buffer.from(bytes).includes('"user-8"')).toBe(true);
+    const decoded = ModelBundle.decode(bytes, 3);
+    expect(decoded.userIndex.has('user-7')).toBe(false);
+    expect(decoded.userIndex.has('')).toBe(false);
+    expect(decoded.userIndex.size).toBe(29);
+    expect(rowOf(decoded, 'als', 'userFactors', 7, 4)).toEqual([0, 0, 0, 0]);
   });
 });

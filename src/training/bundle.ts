@@ -101,6 +101,9 @@ interface BundleHeader {
   readonly reranker?: JsonValue;
 }
 
+/** What names an erased user's training row: ids are never empty (`events/validate.ts`). */
+const ERASED_USER = '';
+
 /** A bundle that cannot be served: unreadable bytes, a model this build does not know, a newer format. */
 export class BundleDecodeError extends Error {
   override readonly name = 'BundleDecodeError';
@@ -129,19 +132,49 @@ export function storedPosition(meta: JsonValue): number {
  * the engine swaps its reference in one assignment, so a request sees one whole bundle or the other.
  */
 export class ModelBundle {
-  readonly userIndex: ReadonlyMap<string, number>;
+  readonly #userIds: string[];
+  readonly #userIndex: Map<string, number>;
   readonly itemIndex: ReadonlyMap<string, number>;
 
   constructor(
     readonly info: BundleInfo,
-    readonly userIds: readonly string[],
+    userIds: readonly string[],
     readonly itemIds: readonly string[],
     readonly models: ReadonlyMap<ModelName, Recommender>,
     /** Re-orders the primary model's top candidates when validation chose it (`ranking/reranker.ts`). */
     readonly reranker: Reranker | null = null,
   ) {
-    this.userIndex = new Map(userIds.map((id, index) => [id, index]));
+    this.#userIds = [...userIds];
+    this.#userIndex = new Map();
+    userIds.forEach((id, index) => {
+      if (id !== ERASED_USER) this.#userIndex.set(id, index);
+    });
     this.itemIndex = new Map(itemIds.map((id, index) => [id, index]));
+  }
+
+  /** The training rows' user ids; an erased user's row is named by the empty string, which no id can be. */
+  get userIds(): readonly string[] {
+    return this.#userIds;
+  }
+
+  get userIndex(): ReadonlyMap<string, number> {
+    return this.#userIndex;
+  }
+
+  /**
+   * Erasure, the one change a bundle takes after it is built: the user's id leaves the index and every
+   * model zeroes what it learned for their row alone, in place, so that the bundle serving now forgets
+   * them at once and its encoding no longer holds them. The row stays (indices must not shift), nameless.
+   * What the user's events added to shared statistics (item similarities, popularity) goes at the next
+   * training, which no longer reads them. Returns whether the bundle knew the user.
+   */
+  eraseUser(userId: string): boolean {
+    const row = this.#userIndex.get(userId);
+    if (row === undefined) return false;
+    this.#userIndex.delete(userId);
+    this.#userIds[row] = ERASED_USER;
+    for (const model of this.models.values()) model.eraseUser?.(row);
+    return true;
   }
 
   get version(): number {

@@ -223,6 +223,15 @@ export async function trainBundle(
     models,
     reranking?.reranker ?? null,
   ).encode();
+  // A person erased after this run began reading may be in what it learnt, and the erasure could not
+  // reach models that did not exist yet: they are not saved, and the next run trains without that person.
+  const erasedAt = await store.lastErasureAt();
+  if (erasedAt !== null && erasedAt >= set.cutoff) {
+    throw new Error(
+      `a user was erased at ${new Date(erasedAt).toISOString()}, after this run began reading events; ` +
+        'its models are not saved: train again',
+    );
+  }
   const version = await store.saveArtifact({
     name: BUNDLE_ARTIFACT,
     createdAt: trained.trainedAt,

@@ -442,6 +442,25 @@ export class DecisionPoints {
     await this.saveAll(true);
   }
 
+  /**
+   * Erasure: the user's decisions leave memory (their stored rows are deleted with the user): open ones
+   * get no reward, closed ones (`decisionIds`, read from the log, which must be flushed first) are no
+   * longer remembered, so a reward for any of them is a reward for an unknown decision.
+   */
+  forgetUser(userId: string, decisionIds: readonly string[]): void {
+    for (const id of decisionIds) this.closed.delete(id);
+    const ids = this.byUser.get(userId);
+    if (ids === undefined) return;
+    this.byUser.delete(userId);
+    for (const id of ids) this.open.delete(id);
+    for (const queue of this.deadlines.values()) {
+      const kept = queue.items.slice(queue.head).filter((entry) => entry.decision.userId !== userId);
+      queue.items = kept;
+      queue.head = 0;
+      queue.dead = kept.filter((entry) => this.open.get(entry.decision.id) !== entry).length;
+    }
+  }
+
   /** Writes what is queued (tests and the CLI read the log right after). */
   flush(): Promise<void> {
     return this.log.flush();
