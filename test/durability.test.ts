@@ -1,88 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { EventBody, EventJson, EventsReply } from './helpers.js';
+import { assertBuilt, getJson, killAll, postJson, startServer, stopProcess } from './process.js';
 
 /**
  * Acknowledged events survive `kill -9`: the real CLI server in its own process, killed with SIGKILL
  * while requests are still in flight, then a new process on the same data directory.
- * Needs the compiled CLI (`npm test` builds it first; otherwise run `npx tsc -p tsconfig.json`).
  */
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Everything the process wrote to stderr, for failure messages. */
-  readonly log: () => string;
-}
-
-const children = new Set<ChildProcess>();
 let dir: string;
-
-function startServer(dataDir: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...process.env, ATTUNE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the server did not start within ${START_TIMEOUT_MS} ms; stderr:\n${stderr}`));
-    }, START_TIMEOUT_MS);
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /Attune is serving at (http:\/\/\S+)/.exec(stderr);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, url: match[1]!, log: () => stderr });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(
-        new Error(`the server exited (code ${code}, signal ${signal}) before serving; stderr:\n${stderr}`),
-      );
-    });
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-async function postJson<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
-
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url);
-  return { status: response.status, body: (await response.json()) as T };
-}
+const killHard = (child: Parameters<typeof stopProcess>[0]) => stopProcess(child);
 
 const USERS = ['dur-0', 'dur-1', 'dur-2', 'dur-3'];
 const BATCH = 100;
@@ -111,14 +41,12 @@ async function storedIds(url: string): Promise<Set<string>> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) {
-    throw new Error(`${CLI} is missing: build first (npm test does; or npx tsc -p tsconfig.json)`);
-  }
+  assertBuilt();
   dir = await mkdtemp(join(tmpdir(), 'attune-durability-'));
 });
 
 afterAll(async () => {
-  await Promise.all([...children].map(killHard));
+  await killAll();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -195,4 +123,50 @@ describe('durability with a real process', () => {
 
     await killHard(second.child);
   });
+
+  it(
+    'SIGTERM finishes what is in flight, flushes the logs and exits cleanly',
+    { timeout: 120_000 },
+    async () => {
+      const termDir = await mkdtemp(join(tmpdir(), 'attune-sigterm-'));
+      try {
+        const server = await startServer(termDir);
+        await postJson(`${server.url}/v1/events`, { events: batch(100) });
+        // A served list whose impression is still queued for the background writer when the signal comes.
+        const served = await getJson<{ request_id: string }>(
+          `${server.url}/v1/recommendations?user_id=${USERS[1]}&n=5`,
+        );
+        expect(served.status).toBe(200);
+        const inFlight = Array.from({ length: 20 }, (_, k) => k + 101);
+        const replies = inFlight.map((b) =>
+          postJson<EventsReply>(`${server.url}/v1/events`, { events: batch(b) }).then(
+            (reply) => ({ b, reply }),
+            () => ({ b, reply: null }),
+          ),
+        );
+        const exited = new Promise<number | null>((resolve) =>
+          server.child.once('exit', (code) => resolve(code)),
+        );
+        server.child.kill('SIGTERM');
+        const settled = await Promise.all(replies);
+        expect(await exited).toBe(0);
+        const acknowledged = settled.filter((s) => s.reply?.status === 200).map((s) => s.b);
+        // Every reply that came is an acknowledgement: nothing half-answered, no error replies.
+        expect(settled.filter((s) => s.reply !== null && s.reply.status !== 200)).toEqual([]);
+
+        const again = await startServer(termDir);
+        const found = await storedIds(again.url);
+        for (const b of [100, ...acknowledged]) {
+          const missing = batch(b).filter((e) => !found.has(e.event_id!));
+          expect(missing, `batch ${b}`).toEqual([]);
+        }
+        const impression = await getJson(`${again.url}/v1/impressions/${served.body.request_id}`);
+        expect(impression.status).toBe(200);
+        await stopProcess(again.child, 'SIGTERM');
+        expect(again.child.exitCode).toBe(0);
+      } finally {
+        await rm(termDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

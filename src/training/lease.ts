@@ -26,6 +26,24 @@ export function trainerId(name: string): string {
   return `${name} (pid ${process.pid} on ${hostname()}, ${randomUUID().slice(0, 8)})`;
 }
 
+/**
+ * Whether the lease's holder is a process on this machine that no longer exists (killed mid-run): its
+ * lease would otherwise block every trainer until it expired. Unknown holders, other machines' and live
+ * processes (a reused pid included) count as alive, which only means waiting for the expiry.
+ */
+function holderIsGone(holder: string): boolean {
+  const match = / \(pid (\d+) on (.+), [0-9a-f]{8}\)$/.exec(holder);
+  if (match === null || match[2] !== hostname()) return false;
+  const pid = Number(match[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export interface LeaseListener {
   /** The lease expired and another trainer took it (this process stalled past the lease's ttl). */
   readonly onLost: () => void;
@@ -72,7 +90,12 @@ export class TrainingLease {
     ttlMs: number,
     listener: LeaseListener,
   ): Promise<TrainingLease> {
-    const attempt = await store.acquireLease(TRAINING_LEASE, holder, ttlMs);
+    let attempt = await store.acquireLease(TRAINING_LEASE, holder, ttlMs);
+    if (!attempt.acquired && holderIsGone(attempt.held.holder)) {
+      // Freed only if that holder still holds it: of two trainers taking over at once, one gets it.
+      await store.releaseLease(TRAINING_LEASE, attempt.held.holder);
+      attempt = await store.acquireLease(TRAINING_LEASE, holder, ttlMs);
+    }
     if (!attempt.acquired) throw new TrainingLeaseHeldError(attempt.held);
     return new TrainingLease(store, attempt.lease, ttlMs, listener);
   }
