@@ -29,7 +29,11 @@ export async function openLoopLoad(options: {
   readonly rate: number;
   readonly seconds: number;
   readonly path: (index: number) => string;
+  /** A JSON body for request `index`, which is then a POST; null (or no function) sends a GET. */
+  readonly body?: (index: number) => string | null;
   readonly maxSockets?: number;
+  /** Called with each reply's status and the request's index: to count what failed, and how. */
+  readonly onStatus?: (status: number, index: number) => void;
   /** Sent with every request (the bench key: `server.ts`'s `AUTH_HEADERS`). */
   readonly headers?: Readonly<Record<string, string>>;
 }): Promise<LoadResult> {
@@ -46,19 +50,24 @@ export async function openLoopLoad(options: {
   await new Promise<void>((resolve) => {
     const fire = (index: number): void => {
       const due = started + index * intervalMs;
+      const body = options.body?.(index) ?? null;
       const req = request(
         {
           host: target.hostname,
           port: target.port,
           path: options.path(index),
           agent,
-          method: 'GET',
-          headers: options.headers ?? {},
+          method: body === null ? 'GET' : 'POST',
+          headers:
+            body === null
+              ? (options.headers ?? {})
+              : { ...options.headers, 'content-type': 'application/json' },
         },
         (res) => {
           res.resume();
           res.on('end', () => {
             latencies[index] = performance.now() - due;
+            options.onStatus?.(res.statusCode ?? 0, index);
             if (res.statusCode === 200) ok += 1;
             if (++done === total) resolve();
           });
@@ -66,9 +75,10 @@ export async function openLoopLoad(options: {
       );
       req.on('error', () => {
         latencies[index] = performance.now() - due;
+        options.onStatus?.(0, index);
         if (++done === total) resolve();
       });
-      req.end();
+      req.end(body ?? undefined);
     };
     const tick = (): void => {
       const due = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
