@@ -88,6 +88,42 @@ describe('consent per user', () => {
     expect(personal.body.model).not.toBe('popularity');
   });
 
+  it('"analytics": no features, scores or segments of the user, and explanations and rankings without their history', async () => {
+    t = await openTestApp();
+    await ingest(t.app, shop());
+    await t.engine.train();
+    // Consented: u3's explanation draws on their history.
+    const item = 'i20';
+    const before = await get<{ history: unknown[] }>(
+      t.app,
+      `/v1/recommendations/explain?user_id=u3&item_id=${item}`,
+    );
+    expect(before.status, before.text).toBe(200);
+    expect((await get(t.app, '/v1/users/u3/features')).status).toBe(200);
+
+    await call(t.app, 'PUT', '/v1/users/u3', { consent: 'analytics' });
+    for (const route of ['features', 'churn', 'segment', 'notification-time']) {
+      const reply = await get<{ error: { code: string; message: string } }>(t.app, `/v1/users/u3/${route}`);
+      expect(reply.status, route).toBe(451);
+      expect(reply.body.error.code).toBe('consent_withheld');
+      expect(reply.body.error.message).toContain('consent "analytics"');
+    }
+    const explained = await get(t.app, `/v1/recommendations/explain?user_id=u3&item_id=${item}`);
+    expect(explained.status).toBe(200);
+    expect(explained.text).not.toEqual(before.text);
+    // Ranked as someone with no history: exactly as a user the engine never saw.
+    const ranked = await call<{ items: { item_id: string; score: number }[] }>(t.app, 'POST', '/v1/rank', {
+      user_id: 'u3',
+      items: ['i15', 'i16', 'i17', 'i0'],
+    });
+    const stranger = await call<{ items: { item_id: string; score: number }[] }>(t.app, 'POST', '/v1/rank', {
+      user_id: 'never-seen',
+      items: ['i15', 'i16', 'i17', 'i0'],
+    });
+    expect(ranked.status).toBe(200);
+    expect(ranked.body.items).toEqual(stranger.body.items);
+  });
+
   it('"analytics" at a decision point: the default action, logged as consent, and its rewards teach the learner nothing', async () => {
     t = await openTestApp({ holdout: 0 });
     const created = await call(t.app, 'POST', '/v1/decision-points', {

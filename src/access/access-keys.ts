@@ -95,10 +95,6 @@ export class AccessKeys {
         'must be 1–63 lowercase letters, digits, "-" or "_", starting with a letter or digit',
       );
     }
-    if (app !== DEFAULT_APP) {
-      // Keys of another app would reach the default app's data until an engine hosts apps apart.
-      throw new AccessKeyError('app', `only "${DEFAULT_APP}" exists: this engine hosts one app`);
-    }
     const name = input.name ?? null;
     if (name !== null && (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH)) {
       throw new AccessKeyError('name', `must be a string of 1–${MAX_NAME_LENGTH} characters`);
@@ -119,18 +115,24 @@ export class AccessKeys {
     return { key, info: infoOf(stored) };
   }
 
-  /** One key, revoked or not; null when no key has this id. */
-  async find(id: string): Promise<KeyInfo | null> {
+  /** One key, revoked or not; null when no key has this id (in `app`, when given: another app's is none). */
+  async find(id: string, app?: string): Promise<KeyInfo | null> {
     const stored = await this.#store.getApiKey(id);
-    return stored === null ? null : infoOf(stored);
+    return stored === null || (app !== undefined && stored.app !== app) ? null : infoOf(stored);
   }
 
-  async list(): Promise<KeyInfo[]> {
-    return (await this.#store.listApiKeys()).map(infoOf);
+  /** Every key, or every key of `app`. */
+  async list(app?: string): Promise<KeyInfo[]> {
+    const keys = await this.#store.listApiKeys();
+    return keys.filter((key) => app === undefined || key.app === app).map(infoOf);
   }
 
-  /** Revokes the key at once (here; elsewhere within `revalidateMs`). Null when no key has this id. */
-  async revoke(id: string): Promise<KeyInfo | null> {
+  /**
+   * Revokes the key at once (here; elsewhere within `revalidateMs`). Null when no key has this id, or,
+   * with `app`, when the key belongs to another app (which is left alone).
+   */
+  async revoke(id: string, app?: string): Promise<KeyInfo | null> {
+    if (app !== undefined && (await this.find(id, app)) === null) return null;
     const revoked = await this.#store.revokeApiKey(id, this.#now());
     if (revoked === null) return null;
     this.#cache.set(id, { key: revoked, checkedAt: this.#now() });

@@ -11,8 +11,8 @@ export class AuditLog {
     await this.store.appendAudit([entry]);
   }
 
-  /** Entries after position `afterSeq`, oldest first. */
-  list(afterSeq: number, limit: number): Promise<StoredAuditEntry[]> {
-    return this.store.listAudit({ afterSeq, limit });
+  /** The app's entries after position `afterSeq`, oldest first: an app's admins see their app's only. */
+  list(app: string, afterSeq: number, limit: number): Promise<StoredAuditEntry[]> {
+    return this.store.listAudit({ afterSeq, limit, app });
   }
 }

@@ -3,12 +3,11 @@ import {
   credentialOf,
   DEFAULT_APP,
   grants,
-  type AccessKeys,
-  type AuditLog,
   type Principal,
   type RouteAccess,
   type Scope,
 } from '../access/index.js';
+import type { Engine, EngineHost } from '../engine/index.js';
 import { errorBody } from './errors.js';
 
 declare module 'fastify' {
@@ -19,6 +18,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who the request acts as; null on public routes and unmatched URLs. */
     principal: Principal | null;
+    /**
+     * The engine of the principal's app (`engine/host.ts`): every route reads and changes that app's data
+     * only. The default app's on public routes.
+     */
+    engine: Engine;
   }
 }
 
@@ -136,8 +140,11 @@ function keyHint(needed: Scope): string {
  * saying which scope the route needs. With no key configured at all the engine runs open, but only to
  * loopback clients. Admin changes and admin reads of personal data go to the audit log.
  */
-export function useAccessControl(app: FastifyInstance, keys: AccessKeys, audit: AuditLog): void {
+export function useAccessControl(app: FastifyInstance, host: EngineHost): void {
+  const keys = host.access;
+  const audit = host.audit;
   app.decorateRequest('principal', null);
+  app.decorateRequest('engine', null as unknown as Engine);
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -157,6 +164,7 @@ export function useAccessControl(app: FastifyInstance, keys: AccessKeys, audit: 
 
   app.addHook('onRequest', async (request, reply) => {
     const needed = request.routeOptions.config.access;
+    request.engine = host.defaultEngine;
     // Unmatched URLs (404) reveal nothing; public routes need no key.
     if (needed === undefined || needed === 'public') return;
     const credential = credentialOf(request.headers.authorization);
@@ -193,6 +201,7 @@ export function useAccessControl(app: FastifyInstance, keys: AccessKeys, audit: 
         );
     }
     request.principal = principal;
+    request.engine = await host.engine(principal.app);
   });
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine, TrainingRun } from '../engine/index.js';
+import type { EngineConfig, TrainingRun } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import { TrainingLeaseHeldError, storedPosition, type BundleInfo } from '../training/index.js';
 import { errorBody } from './errors.js';
 
 export interface AdminRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 export function bundleJson(info: BundleInfo) {
@@ -30,14 +31,14 @@ export function bundleJson(info: BundleInfo) {
 }
 
 /** Training on demand and what is serving. */
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { engine }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app) => {
   app.post(
     '/v1/admin/train',
     { schema: { querystring: Type.Object({ wait: Type.Boolean({ default: false }) }) } },
     async (request, reply) => {
       let run: TrainingRun;
       try {
-        run = await engine.beginTraining();
+        run = await request.engine.beginTraining();
       } catch (error) {
         // Another process (or `attune train`) is training: say who and since when, and change nothing.
         if (error instanceof TrainingLeaseHeldError) {
@@ -48,7 +49,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       if (request.query.wait) {
         const info = await run.done;
         // 'superseded': stored, but a bundle trained on later events already serves.
-        const serving = engine.servingBundle?.version === info.version;
+        const serving = request.engine.servingBundle?.version === info.version;
         return { status: serving ? 'serving' : 'superseded', model: bundleJson(info) };
       }
       // The engine logs a failed run with its cause and counts it.
@@ -57,13 +58,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     },
   );
 
-  app.get('/v1/models', async () => {
-    const serving = engine.servingBundle;
-    const versions = await engine.listBundles();
+  app.get('/v1/models', async (request) => {
+    const serving = request.engine.servingBundle;
+    const versions = await request.engine.listBundles();
     return {
       // `chosen`: the model or blend that serves, with its parameters, as `attune evaluate --choice` takes it.
-      serving: serving ? { ...bundleJson(serving), chosen: engine.servingChoice() } : null,
-      training: engine.trainingState,
+      serving: serving ? { ...bundleJson(serving), chosen: request.engine.servingChoice() } : null,
+      training: request.engine.trainingState,
       versions: versions.map((v) => ({
         version: v.version,
         created_at: formatTime(v.createdAt),

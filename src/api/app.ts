@@ -1,9 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { Engine } from '../engine/index.js';
+import { EngineHost, type Engine } from '../engine/index.js';
 import { useAccessControl } from './access.js';
 import { adminRoutes } from './admin.js';
-import { checkQueryEncoding, PathPatterns, routerErrorHandler, useUtf8JsonParser } from './encoding.js';
+import {
+  checkParsedValues,
+  checkQueryEncoding,
+  PathPatterns,
+  routerErrorHandler,
+  useUtf8JsonParser,
+} from './encoding.js';
 import { churnRoutes } from './churn.js';
 import { decisionRoutes } from './decisions.js';
 import { handleError } from './errors.js';
@@ -23,7 +29,13 @@ import { assertPathParamsKnown, checkUrlParams, ROUTER_MAX_PARAM_LENGTH } from '
 import { userRoutes } from './users.js';
 
 export interface AppOptions {
+  /** The default app's engine. */
   readonly engine: Engine;
+  /**
+   * The apps beside it (`engine/host.ts`); without one, a host over `engine` that opens other apps under
+   * its data directory and closes them with the server.
+   */
+  readonly host?: EngineHost;
   /** Rate limits, CORS origins, request timeout; `defaultHttpLimits` when absent. */
   readonly limits?: HttpLimits;
   /** pino logger options (a stream, too: tests read what is logged), or false for none (benchmarks). */
@@ -36,6 +48,7 @@ export const BODY_LIMIT = 1024 * 1024;
 /** The HTTP API: a table of contents of its route plugins, each calling the engine. */
 export function buildApp({
   engine,
+  host: given,
   logger = false,
   limits = defaultHttpLimits,
 }: AppOptions): FastifyInstance {
@@ -69,10 +82,13 @@ export function buildApp({
     pathPatterns.add(route.method, route.url);
   });
   useUtf8JsonParser(app);
-  useAccessControl(app, engine.access, engine.audit);
+  const host = given ?? new EngineHost(engine);
+  if (given === undefined) app.addHook('onClose', () => host.close());
+  useAccessControl(app, host);
   useLimits(app, limits);
   app.addHook('onRequest', checkQueryEncoding);
   app.addHook('preValidation', checkUrlParams);
+  app.addHook('preHandler', checkParsedValues);
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
@@ -81,7 +97,7 @@ export function buildApp({
       .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
   });
   app.addHook('onResponse', async (request, reply) => {
-    engine.metrics.httpDuration.observe(
+    request.engine.metrics.httpDuration.observe(
       {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -91,20 +107,20 @@ export function buildApp({
     );
   });
 
-  void app.register(healthRoutes, { engine });
-  void app.register(eventRoutes, { engine });
-  void app.register(itemRoutes, { engine });
-  void app.register(userRoutes, { engine });
-  void app.register(recommendationRoutes, { engine });
-  void app.register(rankRoutes, { engine });
-  void app.register(rulesRoutes, { engine });
-  void app.register(adminRoutes, { engine });
-  void app.register(experimentRoutes, { engine });
-  void app.register(featureRoutes, { engine });
-  void app.register(churnRoutes, { engine });
-  void app.register(segmentRoutes, { engine });
-  void app.register(notifyRoutes, { engine });
-  void app.register(decisionRoutes, { engine });
-  void app.register(keyRoutes, { engine });
+  void app.register(healthRoutes, { config: engine.config });
+  void app.register(eventRoutes, { config: engine.config });
+  void app.register(itemRoutes, { config: engine.config });
+  void app.register(userRoutes, { config: engine.config });
+  void app.register(recommendationRoutes, { config: engine.config });
+  void app.register(rankRoutes, { config: engine.config });
+  void app.register(rulesRoutes, { config: engine.config });
+  void app.register(adminRoutes, { config: engine.config });
+  void app.register(experimentRoutes, { config: engine.config });
+  void app.register(featureRoutes, { config: engine.config });
+  void app.register(churnRoutes, { config: engine.config });
+  void app.register(segmentRoutes, { config: engine.config });
+  void app.register(notifyRoutes, { config: engine.config });
+  void app.register(decisionRoutes, { config: engine.config });
+  void app.register(keyRoutes, { access: host.access, audit: host.audit });
   return app;
 }

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
-import { errorBody, unknownUserBody } from './errors.js';
+import type { EngineConfig } from '../engine/index.js';
+import { consentWithheldBody, errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface ChurnRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Params = Type.Object({ id: IdSchema });
@@ -15,10 +16,11 @@ const Params = Type.Object({ id: IdSchema });
  * the engine's clock: the probability of no qualifying event within the model's window from now, its risk
  * band and the three features that move it most, in words.
  */
-export const churnRoutes: FastifyPluginAsyncTypebox<ChurnRoutesOptions> = async (app, { engine }) => {
+export const churnRoutes: FastifyPluginAsyncTypebox<ChurnRoutesOptions> = async (app) => {
   app.get('/v1/users/:id/churn', { schema: { params: Params } }, async (request, reply) => {
     const userId = request.params.id;
-    const result = await engine.userChurn(userId);
+    const result = await request.engine.userChurn(userId);
+    if ('withheld' in result) return reply.status(451).send(consentWithheldBody(userId, result.withheld));
     if ('unknown' in result) {
       return result.unknown === 'model'
         ? reply

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { DecisionPointError, pointJson, type Decision, type PointStatus } from '../decisions/index.js';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import { FieldError, readId } from '../events/index.js';
 import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface DecisionRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 /** A definition's fields are checked by `decisions/` (every message names the field); here only its type. */
@@ -94,7 +95,7 @@ function statusJson(status: PointStatus): { [key: string]: JsonValue } {
 }
 
 /** Decision points (admin), decisions and their rewards. */
-export const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRoutesOptions> = async (app, { engine }) => {
+export const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRoutesOptions> = async (app) => {
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof DecisionPointError) {
       const body = errorBody(CODES[error.status] ?? 'invalid_request', error.message);
@@ -104,30 +105,30 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRoutesOptions> = 
   });
 
   app.post('/v1/decision-points', { schema: { body: DefinitionSchema } }, async (request, reply) => {
-    const point = await engine.decisions.create(request.body);
+    const point = await request.engine.decisions.create(request.body);
     return reply.status(201).send(pointJson(point));
   });
 
-  app.get('/v1/decision-points', async () => ({
-    decision_points: engine.decisions.list().map(pointJson),
+  app.get('/v1/decision-points', async (request) => ({
+    decision_points: request.engine.decisions.list().map(pointJson),
   }));
 
   app.get('/v1/decision-points/:id', { schema: { params: Params } }, async (request) => {
-    const point = engine.decisions.get(request.params.id);
-    return { ...pointJson(point), status: statusJson(await engine.decisions.status(point.id)) };
+    const point = request.engine.decisions.get(request.params.id);
+    return { ...pointJson(point), status: statusJson(await request.engine.decisions.status(point.id)) };
   });
 
   app.put(
     '/v1/decision-points/:id',
     { schema: { params: Params, body: DefinitionSchema } },
     async (request) => {
-      const { point, learnerReset } = await engine.decisions.replace(request.params.id, request.body);
+      const { point, learnerReset } = await request.engine.decisions.replace(request.params.id, request.body);
       return { ...pointJson(point), learner_reset: learnerReset };
     },
   );
 
   app.delete('/v1/decision-points/:id', { schema: { params: Params } }, async (request, reply) => {
-    await engine.decisions.remove(request.params.id);
+    await request.engine.decisions.remove(request.params.id);
     return reply.status(204).send();
   });
 
@@ -135,7 +136,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRoutesOptions> = 
     const body = request.body;
     const userId = readId(body.user_id, 'user_id');
     if (userId instanceof FieldError) throw new DecisionPointError(400, 'user_id', userId.message);
-    const decision = await engine.decisions.decide(request.params.id, {
+    const decision = await request.engine.decisions.decide(request.params.id, {
       userId,
       context: (body.context ?? {}) as { [key: string]: JsonValue },
       available: body.actions ?? null,
@@ -149,7 +150,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<DecisionRoutesOptions> = 
     { schema: { params: Params, body: RewardSchema } },
     async (request) => {
       const { decision_id: decisionId, value } = request.body;
-      const result = await engine.decisions.reward(request.params.id, decisionId, value);
+      const result = await request.engine.decisions.reward(request.params.id, decisionId, value);
       return { status: result.status, decision_id: result.decision, reward: result.reward };
     },
   );

@@ -28,6 +28,18 @@ export function unknownUserBody(userId: string): ErrorBody {
   return errorBody('not_found', `no user "${userId}": no events and no stored traits`);
 }
 
+/**
+ * 451: the user's consent withholds personalization, so nothing personal (features, scores, segments) is
+ * computed from their events, which are kept for measurement only.
+ */
+export function consentWithheldBody(userId: string, consent: string): ErrorBody {
+  return errorBody(
+    'consent_withheld',
+    `user "${userId}" has consent "${consent}": their events are kept for measurement only, and no ` +
+      'features, scores or segments are computed from them',
+  );
+}
+
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.validation) {
     const where = error.validationContext ?? 'request';

@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import { formatTime, validateEventBatch, type TrackedEvent } from '../events/index.js';
 import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface EventRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 export function eventToJson(event: TrackedEvent) {
@@ -27,16 +28,16 @@ export function eventToJson(event: TrackedEvent) {
  * reply; each rejected one is reported with its index, field and reason. The body is validated by
  * hand-written code in `events/`: a schema would reject the whole batch for one bad event.
  */
-export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { engine }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app) => {
   app.post('/v1/events', async (request, reply) => {
-    const now = engine.now();
-    const validation = validateEventBatch(request.body, { now, redact: engine.redactPersonalData });
+    const now = request.engine.now();
+    const validation = validateEventBatch(request.body, { now, redact: request.engine.redactPersonalData });
     if ('fatal' in validation) return reply.status(400).send(errorBody('invalid_request', validation.fatal));
     const { events, errors, redactions } = validation;
-    engine.metrics.eventsRejected.inc(errors.length);
+    request.engine.metrics.eventsRejected.inc(errors.length);
     const result =
       events.length > 0
-        ? await engine.appendEvents(events.map(({ event }) => event))
+        ? await request.engine.appendEvents(events.map(({ event }) => event))
         : { stored: 0, duplicates: [], createdItems: [] };
     const body = {
       accepted: result.stored,
@@ -62,7 +63,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
     },
     async (request) => {
       const { id } = request.params;
-      const events = await engine.userEvents(id, request.query.limit);
+      const events = await request.engine.userEvents(id, request.query.limit);
       return { user_id: id, events: events.map(eventToJson) };
     },
   );

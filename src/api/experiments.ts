@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import { FieldError, formatTime, readId, readTime } from '../events/index.js';
 import {
   ExperimentError,
@@ -17,7 +17,8 @@ import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface ExperimentRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
@@ -135,12 +136,7 @@ export function assignmentJson(assignment: Assignment) {
 }
 
 /** Experiments (admin), assignments and client-side exposures. */
-export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions> = async (
-  app,
-  { engine },
-) => {
-  const registry = engine.experiments;
-
+export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions> = async (app) => {
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ExperimentError) {
       const code = error.status === 404 ? 'not_found' : error.status === 409 ? 'conflict' : 'invalid_request';
@@ -156,24 +152,24 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
       variants: variantInputs(variants),
       ...(audience === undefined ? {} : { audience: audienceInput(audience) }),
     };
-    let experiment = await registry.create(input);
-    if (start === true) experiment = await registry.start(experiment.id);
+    let experiment = await request.engine.experiments.create(input);
+    if (start === true) experiment = await request.engine.experiments.start(experiment.id);
     return reply.status(201).send(experimentJson(experiment));
   });
 
-  app.get('/v1/experiments', async () => ({
-    experiments: registry.list().map((e) => experimentJson(e)),
-    holdout: { share: registry.holdoutShare },
+  app.get('/v1/experiments', async (request) => ({
+    experiments: request.engine.experiments.list().map((e) => experimentJson(e)),
+    holdout: { share: request.engine.experiments.holdoutShare },
   }));
 
   app.get(
     '/v1/experiments/:id',
     { schema: { params: Type.Object({ id: IdSchema }) } },
     async (request, reply) => {
-      const experiment = registry.get(request.params.id);
+      const experiment = request.engine.experiments.get(request.params.id);
       if (!experiment)
         return reply.status(404).send(errorBody('not_found', `no experiment "${request.params.id}"`));
-      return experimentJson(experiment, await engine.store.countExposures(experiment.id));
+      return experimentJson(experiment, await request.engine.store.countExposures(experiment.id));
     },
   );
 
@@ -187,30 +183,30 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
         ...(variants === undefined ? {} : { variants: variantInputs(variants) }),
         ...(audience === undefined ? {} : { audience: audienceInput(audience) }),
       };
-      return experimentJson(await registry.update(request.params.id, update));
+      return experimentJson(await request.engine.experiments.update(request.params.id, update));
     },
   );
 
   app.post(
     '/v1/experiments/:id/start',
     { schema: { params: Type.Object({ id: IdSchema }) } },
-    async (request) => experimentJson(await registry.start(request.params.id)),
+    async (request) => experimentJson(await request.engine.experiments.start(request.params.id)),
   );
 
   app.post(
     '/v1/experiments/:id/stop',
     { schema: { params: Type.Object({ id: IdSchema }) } },
-    async (request) => experimentJson(await registry.stop(request.params.id)),
+    async (request) => experimentJson(await request.engine.experiments.stop(request.params.id)),
   );
 
   app.get(
     '/v1/experiments/:id/results',
     { schema: { params: Type.Object({ id: IdSchema }) } },
-    async (request) => engine.experimentReport(request.params.id),
+    async (request) => request.engine.experimentReport(request.params.id),
   );
 
-  app.get('/v1/metrics', async () => ({
-    metrics: engine.metricCatalog
+  app.get('/v1/metrics', async (request) => ({
+    metrics: request.engine.metricCatalog
       .list()
       .map(({ definition, builtIn }) => ({ ...definition, built_in: builtIn })),
   }));
@@ -232,7 +228,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
             errorBody('invalid_request', `body field "name": must equal the path's "${request.params.name}"`),
           );
       }
-      return engine.metricCatalog.put({ ...body, name: request.params.name });
+      return request.engine.metricCatalog.put({ ...body, name: request.params.name });
     },
   );
 
@@ -240,7 +236,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
     '/v1/assignments',
     { schema: { querystring: Type.Object({ user_id: IdSchema }) } },
     async (request) => {
-      const { holdout, assignments } = await engine.assignments(request.query.user_id);
+      const { holdout, assignments } = await request.engine.assignments(request.query.user_id);
       return { user_id: request.query.user_id, holdout, assignments: assignments.map(assignmentJson) };
     },
   );
@@ -267,7 +263,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
           .status(400)
           .send(errorBody('invalid_request', `body field "user_id": ${userId.message}`));
       }
-      let at = engine.now();
+      let at = request.engine.now();
       if (timestamp !== undefined) {
         const parsed = readTime(timestamp, 'timestamp');
         if (parsed instanceof FieldError) {
@@ -278,7 +274,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRoutesOptions
         // An exposure from the future would count events before the user saw anything.
         at = Math.min(parsed, at);
       }
-      const assignment = await engine.exposeClient(userId, experiment, at);
+      const assignment = await request.engine.exposeClient(userId, experiment, at);
       return reply.status(202).send({ user_id: userId, ...assignmentJson(assignment) });
     },
   );

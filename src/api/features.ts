@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import { rowToJson } from '../features/index.js';
-import { errorBody, unknownUserBody } from './errors.js';
+import { consentWithheldBody, errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface FeatureRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Params = Type.Object({ id: IdSchema });
@@ -15,8 +16,8 @@ const Params = Type.Object({ id: IdSchema });
  * The feature store's online values and its definitions. Values are as of the engine's clock (`at`): from
  * exactly the events with timestamp < at, as `attune features export` computes them for training.
  */
-export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = async (app, { engine }) => {
-  app.get('/v1/features/definitions', async () => engine.config.features.toJson());
+export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = async (app) => {
+  app.get('/v1/features/definitions', async (request) => request.engine.config.features.toJson());
 
   app.get(
     '/v1/users/:id/features',
@@ -30,7 +31,8 @@ export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = as
     async (request, reply) => {
       const userId = request.params.id;
       const itemId = request.query.item_id;
-      const result = await engine.userFeatures(userId, itemId);
+      const result = await request.engine.userFeatures(userId, itemId);
+      if ('withheld' in result) return reply.status(451).send(consentWithheldBody(userId, result.withheld));
       if ('unknown' in result) {
         return reply
           .status(404)
@@ -57,7 +59,7 @@ export const featureRoutes: FastifyPluginAsyncTypebox<FeatureRoutesOptions> = as
 
   app.get('/v1/items/:id/features', { schema: { params: Params } }, async (request, reply) => {
     const itemId = request.params.id;
-    const result = await engine.itemFeatures(itemId);
+    const result = await request.engine.itemFeatures(itemId);
     if (result === null) {
       return reply
         .status(404)

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AccessKeyError, type KeyInfo } from '../access/index.js';
+import { AccessKeyError, type AccessKeys, type AuditLog, type KeyInfo } from '../access/index.js';
 import { formatTime } from '../events/index.js';
-import type { Engine } from '../engine/index.js';
 import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface KeyRoutesOptions {
-  readonly engine: Engine;
+  /** The host's keys and audit log: every app's, each admin seeing their own app's. */
+  readonly access: AccessKeys;
+  readonly audit: AuditLog;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
@@ -34,7 +35,7 @@ const CreateSchema = Type.Object(
  * API keys and the audit log, for admins. An admin key manages its own app's keys only; the new key is in
  * the reply to its creation and nowhere else (the store keeps its hash).
  */
-export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app, { engine }) => {
+export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app, { access, audit }) => {
   app.post('/v1/keys', { schema: { body: CreateSchema } }, async (request, reply) => {
     const principal = request.principal!;
     const appName = request.body.app ?? principal.app;
@@ -46,7 +47,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
         );
     }
     try {
-      const { key, info } = await engine.access.create({ ...request.body, app: appName });
+      const { key, info } = await access.create({ ...request.body, app: appName });
       return reply.status(201).send({ key, ...keyJson(info) });
     } catch (error) {
       if (error instanceof AccessKeyError) {
@@ -59,7 +60,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
   });
 
   app.get('/v1/keys', async (request) => ({
-    keys: (await engine.access.list()).filter((k) => k.app === request.principal!.app).map(keyJson),
+    keys: (await access.list(request.principal!.app)).map(keyJson),
   }));
 
   app.delete(
@@ -67,13 +68,10 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
     { schema: { params: Type.Object({ id: IdSchema }) } },
     async (request, reply) => {
       const id = request.params.id;
-      const known = await engine.access.find(id);
       // Another app's key is as unknown to this admin as a key that never existed.
-      if (known === null || known.app !== request.principal!.app) {
-        return reply.status(404).send(errorBody('not_found', `no key "${id}"`));
-      }
-      const revoked = await engine.access.revoke(id);
-      return { key: keyJson(revoked ?? known) };
+      const revoked = await access.revoke(id, request.principal!.app);
+      if (revoked === null) return reply.status(404).send(errorBody('not_found', `no key "${id}"`));
+      return { key: keyJson(revoked) };
     },
   );
 
@@ -88,9 +86,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
       },
     },
     async (request) => {
-      const entries = (await engine.audit.list(request.query.after, request.query.limit)).filter(
-        (entry) => entry.app === request.principal!.app,
-      );
+      const entries = await audit.list(request.principal!.app, request.query.after, request.query.limit);
       return {
         entries: entries.map((entry) => ({
           seq: entry.seq,

@@ -6,12 +6,13 @@ import {
   UnknownTimeZoneError,
   zoneOffsetMinutes,
 } from '../decisions/notify/index.js';
-import type { Engine } from '../engine/index.js';
-import { errorBody, unknownUserBody } from './errors.js';
+import type { EngineConfig } from '../engine/index.js';
+import { errorBody, unknownUserBody, consentWithheldBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface NotifyRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Params = Type.Object({ id: IdSchema });
@@ -35,7 +36,7 @@ const Query = Type.Object({
  * (`decisions/notify/policy.ts`). The population behind the prior is built by a scan of the event log on
  * the first request and refreshed hourly (`Engine.notifications`).
  */
-export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = async (app, { engine }) => {
+export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = async (app) => {
   app.get(
     '/v1/users/:id/notification-time',
     { schema: { params: Params, querystring: Query } },
@@ -50,7 +51,7 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = asyn
       let offset = utcOffset ?? 0;
       if (tz !== undefined) {
         try {
-          offset = zoneOffsetMinutes(tz, engine.now());
+          offset = zoneOffsetMinutes(tz, request.engine.now());
         } catch (error) {
           if (!(error instanceof UnknownTimeZoneError)) throw error;
           return reply.status(400).send(errorBody('invalid_request', `query field "tz": ${error.message}`));
@@ -63,8 +64,9 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = asyn
         ...(request.query.max_per_day === undefined ? {} : { maxPerDay: request.query.max_per_day }),
         ...(request.query.max_per_week === undefined ? {} : { maxPerWeek: request.query.max_per_week }),
       };
-      const answer = await engine.notifications.answer(userId, offset, policy);
+      const answer = await request.engine.notificationTime(userId, offset, policy);
       if (answer === null) return reply.status(404).send(unknownUserBody(userId));
+      if ('withheld' in answer) return reply.status(451).send(consentWithheldBody(userId, answer.withheld));
       return {
         user_id: userId,
         timezone: tz ?? formatOffset(offset),

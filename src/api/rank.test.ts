@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { call, ingest, openTestApp, type TestApp } from '../../test/helpers.js';
-import type { Engine } from '../engine/index.js';
+import { engineConfig, type Engine } from '../engine/index.js';
 import { DAY, plantedLog } from '../ranking/fixtures.js';
 import { rankItems } from '../ranking/rank-items.js';
 import { trainFromLoggedLists } from '../ranking/train-reranker.js';
@@ -81,7 +81,11 @@ describe('POST /v1/rank with a trained re-ranker', () => {
         Promise.resolve(rankItems(bundle, profile, itemIds, 21 * DAY)),
     } as Pick<Engine, 'rank'> as Engine;
     app = Fastify();
-    await app.register(rankRoutes, { engine });
+    app.decorateRequest('engine', null as unknown as Engine);
+    app.addHook('onRequest', async (request) => {
+      request.engine = engine;
+    });
+    await app.register(rankRoutes, { config: engineConfig('sqlite:unused') });
     await app.ready();
   });
   afterAll(() => app.close());

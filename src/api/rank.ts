@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
+import { FieldError, readId } from '../events/index.js';
 import { MAX_RANK_ITEMS } from '../ranking/rank-items.js';
+import { errorBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface RankRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Body = Type.Object(
@@ -19,6 +22,9 @@ const Body = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The API's error shape (`errors.ts`), for the ids refused below. */
+const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 
 const Contribution = Type.Object({
   feature: Type.String(),
@@ -50,27 +56,42 @@ const Reply = Type.Object({
  * largest in words). Ids the bundle does not know are listed in `unknown_items`, not ranked. Without a
  * re-ranker the primary model's score orders them and `note` says why.
  */
-export const rankRoutes: FastifyPluginAsyncTypebox<RankRoutesOptions> = async (app, { engine }) => {
-  app.post('/v1/rank', { schema: { body: Body, response: { 200: Reply } } }, async (request) => {
-    const { user_id: userId, items } = request.body;
-    const result = await engine.rank(userId, items);
-    return {
-      user_id: userId,
-      ranked_by: result.rankedBy,
-      model_version: result.modelVersion,
-      base: result.base,
-      note: result.note,
-      items: result.items.map((item) => ({
-        item_id: item.itemId,
-        score: item.score,
-        reason: item.reason,
-        contributions: item.contributions.map((c) => ({
-          feature: c.feature,
-          value: Number.isFinite(c.value) ? c.value : null,
-          contribution: c.contribution,
+export const rankRoutes: FastifyPluginAsyncTypebox<RankRoutesOptions> = async (app) => {
+  app.post(
+    '/v1/rank',
+    { schema: { body: Body, response: { 200: Reply, 400: ErrorReply } } },
+    async (request, reply) => {
+      // The schema checks the ids' type only; their content is checked as everywhere else (not empty, not
+      // blank, at most 256 characters), so that an id ranked is one that could have been stored.
+      const ids = [request.body.user_id, ...request.body.items].map((value, i) =>
+        readId(value, i === 0 ? 'user_id' : `items[${i - 1}]`),
+      );
+      const refused = ids.find((id) => id instanceof FieldError);
+      if (refused !== undefined) {
+        return reply
+          .status(400)
+          .send(errorBody('invalid_request', `body field "${refused.field}": ${refused.message}`));
+      }
+      const [userId = '', ...items] = ids as string[];
+      const result = await request.engine.rank(userId, items);
+      return {
+        user_id: userId,
+        ranked_by: result.rankedBy,
+        model_version: result.modelVersion,
+        base: result.base,
+        note: result.note,
+        items: result.items.map((item) => ({
+          item_id: item.itemId,
+          score: item.score,
+          reason: item.reason,
+          contributions: item.contributions.map((c) => ({
+            feature: c.feature,
+            value: Number.isFinite(c.value) ? c.value : null,
+            contribution: c.contribution,
+          })),
         })),
-      })),
-      unknown_items: [...result.unknown],
-    };
-  });
+        unknown_items: [...result.unknown],
+      };
+    },
+  );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
 import {
@@ -17,7 +17,8 @@ import { requestRules, rulesFields, servingFields, servingSpecFromQuery } from '
 import { IdSchema } from './url-params.js';
 
 export interface RecommendationRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 /** A served list as logged. */
@@ -118,7 +119,7 @@ function explanationJson(explanation: ResolvedExplanation): JsonValue {
 /** Personalised lists, and the impressions they were logged as (with the events that link back). */
 export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoutesOptions> = async (
   app,
-  { engine },
+  { config },
 ) => {
   app.get(
     '/v1/recommendations',
@@ -126,7 +127,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
       schema: {
         querystring: Type.Object({
           user_id: IdSchema,
-          n: countQuery(engine.config.maxResults),
+          n: countQuery(config.maxResults),
           exclude_seen: Type.Boolean({ default: true }),
           request_id: Type.Optional(IdSchema),
           ...filterQuery,
@@ -139,15 +140,15 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     async (request) => {
       const { query } = request;
       // The user's experiments may set the preset: a variant's preset replaces the request's.
-      const plan = await engine.servingPlan(query.user_id);
+      const plan = await request.engine.servingPlan(query.user_id);
       const preset = (plan.kind === 'personalized' ? plan.treatment.preset : undefined) ?? query.preset;
       // Filters, rules and the preset compile together (`recommendations/rules.ts`; equal ones are
       // compiled once and shared); the request's own diversity and session settings go on top.
       const rules = withServingOptions(
-        await requestRules(engine, preset, query, query.user_id),
+        await requestRules(request.engine, preset, query, query.user_id),
         servingSpecFromQuery(query),
       );
-      const result = await engine.recommend({
+      const result = await request.engine.recommend({
         userId: query.user_id,
         n: query.n,
         excludeSeen: query.exclude_seen,
@@ -190,15 +191,15 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     },
     async (request, reply) => {
       const { query } = request;
-      const bundle = engine.servingBundle;
-      if (!engine.catalog.has(query.item_id) && !engine.knowsItem(query.item_id)) {
+      const bundle = request.engine.servingBundle;
+      if (!request.engine.catalog.has(query.item_id) && !request.engine.knowsItem(query.item_id)) {
         return reply.status(404).send(errorBody('not_found', `no item "${query.item_id}"`));
       }
       let model: ModelName | undefined;
       if (query.model !== undefined) {
-        model = engine.modelNames().find((name) => name === query.model);
+        model = request.engine.modelNames().find((name) => name === query.model);
         if (!model) {
-          const loaded = engine.modelNames().join(', ') || 'none';
+          const loaded = request.engine.modelNames().join(', ') || 'none';
           return reply
             .status(400)
             .send(
@@ -209,7 +210,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
             );
         }
       }
-      const result = await engine.explain({
+      const result = await request.engine.explain({
         userId: query.user_id,
         itemId: query.item_id,
         limit: query.limit,
@@ -238,7 +239,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
     '/v1/impressions/:request_id',
     { schema: { params: Type.Object({ request_id: IdSchema }) } },
     async (request, reply) => {
-      const found = await engine.impression(request.params.request_id);
+      const found = await request.engine.impression(request.params.request_id);
       if (!found) {
         return reply.status(404).send(errorBody('not_found', `no impression "${request.params.request_id}"`));
       }

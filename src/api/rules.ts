@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { Engine, EngineConfig } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import {
   MAX_PER_CATEGORY,
@@ -15,11 +15,11 @@ import {
   type StoredPreset,
   withSegmentRules,
 } from '../recommendations/index.js';
-import { illFormedMessage, illFormedPath } from './encoding.js';
 import { errorBody } from './errors.js';
 
 export interface RulesRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const strings = (description: string) => Type.Optional(Type.Array(Type.String(), { description }));
@@ -146,17 +146,16 @@ function presetJson(preset: StoredPreset) {
 }
 
 /** Saved rule presets: `PUT/GET/DELETE /v1/rules/:name`, applied with `preset=name`. */
-export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async (app, { engine }) => {
-  const presets = presetsFor(engine.store);
-
+export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async (app) => {
   app.put('/v1/rules/:name', { schema: { params: presetName, body: presetBody } }, async (request, reply) => {
-    // A lone surrogate would be stored as U+FFFD: a preset that no longer says what was sent.
-    const illFormed = illFormedPath(request.body);
-    if (illFormed !== null)
-      return reply.status(400).send(errorBody('invalid_request', illFormedMessage(illFormed)));
+    // Strings that are not well-formed Unicode were refused before (`checkParsedValues`, api/encoding.ts).
     try {
       const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
-      const preset = await presets.put(request.params.name, spec, engine.now());
+      const preset = await presetsFor(request.engine.store).put(
+        request.params.name,
+        spec,
+        request.engine.now(),
+      );
       return presetJson(preset);
     } catch (error) {
       if (!(error instanceof RulesError)) throw error;
@@ -167,14 +166,14 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async 
   });
 
   app.get('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
-    const preset = await presets.get(request.params.name);
+    const preset = await presetsFor(request.engine.store).get(request.params.name);
     if (!preset)
       return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
     return presetJson(preset);
   });
 
   app.delete('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
-    const existed = await presets.delete(request.params.name);
+    const existed = await presetsFor(request.engine.store).delete(request.params.name);
     if (!existed)
       return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
     return reply.status(204).send();

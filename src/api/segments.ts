@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Engine } from '../engine/index.js';
+import type { EngineConfig } from '../engine/index.js';
 import type { SegmentModel } from '../segments/index.js';
-import { errorBody, unknownUserBody } from './errors.js';
+import { consentWithheldBody, errorBody, unknownUserBody } from './errors.js';
 import { IdSchema } from './url-params.js';
 
 export interface SegmentRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const Params = Type.Object({ id: IdSchema });
@@ -30,9 +31,9 @@ function modelJson(model: SegmentModel) {
  * The segments `attune segments train` stored, and the segment of one user on their online features at
  * the engine's clock (the nearest k-means centre, or DBSCAN's nearest core point within eps).
  */
-export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRoutesOptions> = async (app, { engine }) => {
-  app.get('/v1/segments', async (_request, reply) => {
-    const model = engine.segments;
+export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRoutesOptions> = async (app) => {
+  app.get('/v1/segments', async (request, reply) => {
+    const model = request.engine.segments;
     if (model === null) return reply.status(404).send(NO_MODEL);
     return {
       model: modelJson(model),
@@ -55,7 +56,8 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRoutesOptions> = as
 
   app.get('/v1/users/:id/segment', { schema: { params: Params } }, async (request, reply) => {
     const userId = request.params.id;
-    const result = await engine.userSegment(userId);
+    const result = await request.engine.userSegment(userId);
+    if ('withheld' in result) return reply.status(451).send(consentWithheldBody(userId, result.withheld));
     if ('unknown' in result) {
       return result.unknown === 'model'
         ? reply.status(404).send(NO_MODEL)

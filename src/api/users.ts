@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { userToJson, validateUser } from '../catalog/index.js';
-import type { Engine, UserExport } from '../engine/index.js';
+import type { EngineConfig, UserExport } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import { rowToJson } from '../features/index.js';
 import { CONSENTS, isConsent } from '../privacy/index.js';
@@ -12,13 +12,14 @@ import { impressionJson } from './recommendations.js';
 import { IdSchema } from './url-params.js';
 
 export interface UserRoutesOptions {
-  readonly engine: Engine;
+  /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
+  readonly config: EngineConfig;
 }
 
 const UserParams = Type.Object({ id: IdSchema });
 
 /** Users and their traits. A user's events are under `events.ts`. */
-export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { engine }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app) => {
   /**
    * Traits and consent. A body of `consent` alone changes the consent alone (a consent banner must not
    * wipe traits); otherwise the user's traits are replaced, and `consent`, when present, recorded too.
@@ -33,23 +34,23 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         .send(errorBody('invalid_request', `field "consent": must be one of ${CONSENTS.join(', ')}`));
     }
     if (consent !== undefined && rest === null) {
-      await engine.setConsent(id, consent);
-      const user = await engine.getUser(id);
+      await request.engine.setConsent(id, consent);
+      const user = await request.engine.getUser(id);
       return { user: { ...(user ? userToJson(user) : { id }), consent } };
     }
-    const result = validateUser(rest ?? body, id, engine.now());
+    const result = validateUser(rest ?? body, id, request.engine.now());
     if ('errors' in result) {
       const message = result.errors.map((e) => `${e.field || 'user'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));
     }
-    await engine.putUser(result.user);
-    if (consent !== undefined) await engine.setConsent(id, consent);
-    return { user: { ...userToJson(result.user), consent: await engine.consentOf(id) } };
+    await request.engine.putUser(result.user);
+    if (consent !== undefined) await request.engine.setConsent(id, consent);
+    return { user: { ...userToJson(result.user), consent: await request.engine.consentOf(id) } };
   });
 
   /** Everything held about the user, as one JSON document (an access request; admin, audited). */
   app.get('/v1/users/:id/export', { schema: { params: UserParams } }, async (request, reply) => {
-    const held = await engine.exportUser(request.params.id);
+    const held = await request.engine.exportUser(request.params.id);
     if (held === null) {
       return reply
         .status(404)
@@ -63,7 +64,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
    * stored and serving models and every cache. 404 when nothing was held.
    */
   app.delete('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
-    const erased = await engine.eraseUser(request.params.id);
+    const erased = await request.engine.eraseUser(request.params.id);
     if (erased === null) {
       return reply
         .status(404)
@@ -85,9 +86,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   });
 
   app.get('/v1/users/:id', { schema: { params: UserParams } }, async (request, reply) => {
-    const user = await engine.getUser(request.params.id);
+    const user = await request.engine.getUser(request.params.id);
     if (!user) return reply.status(404).send(errorBody('not_found', `no user "${request.params.id}"`));
-    return { user: { ...userToJson(user), consent: await engine.consentOf(user.id) } };
+    return { user: { ...userToJson(user), consent: await request.engine.consentOf(user.id) } };
   });
 };
 

@@ -216,7 +216,7 @@ describe('serving and training compute the same derived values', () => {
     let finiteGaps = 0;
     for (const user of ['u0', 'u1', 'u7', 'u12', 'u33', 'u58', 'u99']) {
       const features = await engine.userFeatures(user);
-      if ('unknown' in features) throw new Error(`${user} unknown`);
+      if (!('user' in features)) throw new Error(`${user} unknown`);
       expect(features.at).toBe(NOW);
       const serving = scorer.rowFrom(features.user.columns.numeric, features.user.numbers);
       const r = table.ids.indexOf(user);

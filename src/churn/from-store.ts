@@ -1,3 +1,4 @@
+import type { ConsentFilter } from '../privacy/index.js';
 import type { Item } from '../catalog/index.js';
 import { featuresAt, userFeatureTable, type FeatureSet, type ItemLookup } from '../features/index.js';
 import { trainGbdtInWorker } from '../models/tabular/index.js';
@@ -48,6 +49,17 @@ export interface StoreChurnOptions {
   readonly events: readonly string[] | null;
   /** The evaluation cut (default now − window); training cuts one window earlier. */
   readonly cutoff?: number;
+  /**
+   * Whose events may be learnt from and scored (`privacy/`): users whose consent withholds
+   * personalization are left out. Absent: everyone's.
+   */
+  readonly consent?: ConsentFilter;
+}
+
+/** The log through `throughSeq`, without the events of users the consent filter leaves out. */
+function scanFor(store: Store, throughSeq: number, consent: ConsentFilter | undefined) {
+  const scan = store.scanEvents({ throughSeq });
+  return consent === undefined ? scan : consent.personalEvents(scan);
 }
 
 /** The catalog as features read it (categories, prices), read once. */
@@ -68,8 +80,9 @@ async function tablesAt(
   cuts: { readonly train: ChurnCut; readonly evaluation: ChurnCut },
   items: ItemLookup,
   throughSeq: number,
+  consent: ConsentFilter | undefined,
 ): Promise<{ readonly train: ChurnTable; readonly evaluation: ChurnTable }> {
-  const scan = () => store.scanEvents({ throughSeq });
+  const scan = () => scanFor(store, throughSeq, consent);
   return {
     train: (await stackedChurnTable(set, scan, cuts.train, items)).stacked,
     evaluation: await churnTable(set, scan(), cuts.evaluation, items),
@@ -97,7 +110,7 @@ export async function validateStore(
   const cuts = validationCuts(options.now, options.windowMs, options.events, options.cutoff);
   const items = await storeItems(store);
   const throughSeq = await store.lastEventSeq();
-  const { train, evaluation } = await tablesAt(store, set, cuts, items, throughSeq);
+  const { train, evaluation } = await tablesAt(store, set, cuts, items, throughSeq, options.consent);
   const monotone = churnMonotone(churnColumns(set, options.events), options.events);
   const validation = validateOverTime(train, evaluation, { monotone });
   return { validation, latest: cuts.evaluation, throughSeq, items };
@@ -122,7 +135,7 @@ export async function trainChurn(
   // Same log position and catalog as validation, so both saw the same events.
   const { stacked: latest, newest } = await stackedChurnTable(
     set,
-    () => store.scanEvents({ throughSeq }),
+    () => scanFor(store, throughSeq, options.consent),
     latestCut,
     items,
   );
@@ -200,20 +213,17 @@ export async function scoreStore(
   scorer: ChurnScorer,
   now: number,
   userId?: string,
+  consent?: ConsentFilter,
 ): Promise<UserChurnScore[]> {
   const items = await storeItems(store);
+  if (userId !== undefined && consent !== undefined && !consent.personalizes(userId)) return [];
   if (userId !== undefined) {
     const events = await store.userEvents(userId, { limit: Number.MAX_SAFE_INTEGER });
     if (!events.some((e) => e.timestamp < now)) return [];
     const row = featuresAt(set, 'user', events, now, items);
     return [{ userId, ...scorer.score(scorer.rowFrom(row.columns.numeric, row.numbers)) }];
   }
-  const table = await userFeatureTable(
-    set,
-    store.scanEvents({ throughSeq: await store.lastEventSeq() }),
-    now,
-    items,
-  );
+  const table = await userFeatureTable(set, scanFor(store, await store.lastEventSeq(), consent), now, items);
   const width = table.columns.length;
   return table.ids.map((id, r) => ({
     userId: id,

@@ -9,6 +9,7 @@ import type { ModelName } from '../models/index.js';
 import {
   buildProfile,
   defaultStages,
+  impersonalProfile,
   ImpressionLog,
   UserHistories,
   UserHistory,
@@ -75,6 +76,8 @@ import {
   populationInWorker,
   type DecisionEnvironment,
   type LoggedDecision,
+  type SendPolicy,
+  type TimingAnswer,
 } from '../decisions/index.js';
 
 export interface RecommendOptions {
@@ -139,6 +142,11 @@ export interface UserExport {
   readonly features: FeatureRow | null;
   readonly churn: ChurnScore | null;
   readonly segment: SegmentAssignment | null;
+}
+
+/** A user's consent withholds personalization: nothing personal is computed from what they did. */
+export interface Withheld {
+  readonly withheld: Consent;
 }
 
 /** What an erasure removed: counts and flags only, nothing personal. */
@@ -280,7 +288,11 @@ export class Engine {
       metrics.errors.inc({ where: 'segments-load' });
       logger.error({ err: error, version }, `segments version ${version} cannot be loaded; not retried`);
     });
-    this.notifications = new NotificationTiming(store, now, populationInWorker(config.storeUrl));
+    this.notifications = new NotificationTiming(
+      store,
+      now,
+      populationInWorker(config.storeUrl, config.defaultConsent),
+    );
     this.impressions = new ImpressionLog(store, {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
@@ -415,7 +427,7 @@ export class Engine {
     if (!held) return null;
     // One feature row for all three: the churn model and the segmentation read it as their routes do.
     const features = await this.userFeatures(userId);
-    const row = 'unknown' in features ? null : features.user;
+    const row = 'user' in features ? features.user : null;
     const churnModel = this.churnModel.current;
     const segments = this.segmentModel.current;
     return {
@@ -546,7 +558,8 @@ export class Engine {
   /**
    * A user's online features now (from the events with timestamp < now). With `itemId`, also that item's
    * features and the user-item pair's, at the same time. Unknown: a user with no events and no stored
-   * traits; an item neither in the catalog nor in recent events.
+   * traits; an item neither in the catalog nor in recent events. Withheld: a user whose consent withholds
+   * personalization.
    */
   async userFeatures(
     userId: string,
@@ -559,7 +572,11 @@ export class Engine {
         readonly pair?: FeatureRow;
       }
     | { readonly unknown: 'user' | 'item' }
+    | Withheld
   > {
+    const consent = await this.consentOf(userId);
+    // Their events are kept for measurement only: no features are made of them, so no score nor segment.
+    if (!personalizes(consent)) return { withheld: consent };
     if (itemId === undefined) {
       const { row, known, at } = await this.features.user(userId);
       if (!known && (await this.cachedUser(userId)) === null) return { unknown: 'user' };
@@ -594,10 +611,14 @@ export class Engine {
   ): Promise<
     | { readonly at: number; readonly score: ChurnScore; readonly model: ChurnScorer }
     | { readonly unknown: 'model' | 'user' }
+    | Withheld
   > {
+    const consent = await this.consentOf(userId);
+    if (!personalizes(consent)) return { withheld: consent };
     const model = this.churnModel.current;
     if (model === null) return { unknown: 'model' };
     const features = await this.userFeatures(userId);
+    if ('withheld' in features) return features;
     if ('unknown' in features) return { unknown: 'user' };
     return { at: features.at, score: churnScoreOf(model, features.user), model };
   }
@@ -623,10 +644,14 @@ export class Engine {
   ): Promise<
     | { readonly at: number; readonly assignment: SegmentAssignment; readonly model: SegmentModel }
     | { readonly unknown: 'model' | 'user' }
+    | Withheld
   > {
+    const consent = await this.consentOf(userId);
+    if (!personalizes(consent)) return { withheld: consent };
     const model = this.segmentModel.current;
     if (model === null) return { unknown: 'model' };
     const features = await this.userFeatures(userId);
+    if ('withheld' in features) return features;
     if ('unknown' in features) return { unknown: 'user' };
     return { at: features.at, assignment: segmentOfRow(model, features.user), model };
   }
@@ -634,7 +659,7 @@ export class Engine {
   /** The id of the user's segment now, or null without a segmentation or for an unknown user. */
   async segmentOf(userId: string): Promise<string | null> {
     const placed = await this.userSegment(userId);
-    return 'unknown' in placed ? null : placed.assignment.segment.id;
+    return 'assignment' in placed ? placed.assignment.segment.id : null;
   }
 
   // --- catalog ------------------------------------------------------------------------------------
@@ -690,9 +715,16 @@ export class Engine {
   private async profileOf(
     userId: string,
   ): Promise<{ readonly profile: ServingProfile; readonly bundle: ModelBundle | null }> {
-    const history = await this.histories.get(userId);
+    // Without consent to personalize, explanations and rankings are made as for someone with no history
+    // and no traits.
+    const personal = personalizes(await this.consentOf(userId));
+    const history = personal ? await this.histories.get(userId) : null;
     // The profile is in this bundle's index space: the request runs with it, even if another loads meanwhile.
     const bundle = this.bundle;
+    if (history === null) {
+      const empty = UserHistory.empty(this.histories.tables);
+      return { profile: impersonalProfile(userId, empty, bundle, this.profileSettings), bundle };
+    }
     const profile = buildProfile(userId, history, bundle, this.profileSettings);
     if (!wantsTraits(profile, bundle)) return { profile, bundle };
     return { profile: withTraits(profile, await this.cachedUser(userId)), bundle };
@@ -706,6 +738,20 @@ export class Engine {
    */
   async servingPlan(userId: string): Promise<ServingPlan> {
     return this.experiments.plan(userId, await this.audienceTraits(userId));
+  }
+
+  /**
+   * When to reach the user (`GET /v1/users/:id/notification-time`): null for a user with no history;
+   * withheld when their consent keeps their events from being turned into anything personal.
+   */
+  async notificationTime(
+    userId: string,
+    offsetMinutes: number,
+    policy: SendPolicy,
+  ): Promise<TimingAnswer | null | Withheld> {
+    const consent = await this.consentOf(userId);
+    if (!personalizes(consent)) return { withheld: consent };
+    return this.notifications.answer(userId, offsetMinutes, policy);
   }
 
   // --- decision points ----------------------------------------------------------------------------
@@ -833,7 +879,7 @@ export class Engine {
     consent: Consent,
   ): RecommendationResult & { readonly plan: ServedPlan } {
     const bundle = this.bundle;
-    const profile = buildProfile(
+    const profile = impersonalProfile(
       options.userId,
       UserHistory.empty(this.histories.tables),
       bundle,

@@ -10,4 +10,5 @@ export {
   type UserErasure,
   type UserExport,
 } from './engine.js';
+export { EngineHost } from './host.js';
 export { EngineMetrics } from './metrics.js';

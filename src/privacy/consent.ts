@@ -35,4 +35,22 @@ export class ConsentFilter {
   personalizes(userId: string): boolean {
     return personalizes(this.consentOf(userId));
   }
+
+  /** The recorded consents, read once: for a job over the whole log (training, churn, segments, exports). */
+  static async read(
+    store: { listConsents(except: Consent): Promise<Map<string, Consent>> },
+    defaultConsent: Consent,
+  ): Promise<ConsentFilter> {
+    return new ConsentFilter(defaultConsent, await store.listConsents(defaultConsent));
+  }
+
+  /** The events of users who let them personalize, batch by batch: what batch jobs may learn from. */
+  async *personalEvents<E extends { readonly userId: string }>(
+    batches: AsyncIterable<readonly E[]>,
+  ): AsyncGenerator<E[]> {
+    for await (const batch of batches) {
+      const kept = batch.filter((event) => this.personalizes(event.userId));
+      if (kept.length > 0) yield kept;
+    }
+  }
 }

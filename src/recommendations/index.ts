@@ -1,7 +1,7 @@
 export type { Impression, ImpressionItem } from './impression.js';
 export { ImpressionLog } from './impression-log.js';
 export { runPipeline } from './pipeline.js';
-export { buildProfile, type ProfileSettings, type ServingProfile } from './profile.js';
+export { buildProfile, impersonalProfile, type ProfileSettings, type ServingProfile } from './profile.js';
 export { UserHistories } from './user-histories.js';
 export {
   BYTES_PER_ITEM,

@@ -84,6 +84,22 @@ export function buildProfile(
   return profile;
 }
 
+/**
+ * The profile of someone the engine may not personalize for (their consent withholds it), built from the
+ * empty history it is given: without the row training learnt for them either, so every model scores them
+ * as a visitor it never saw. Not cached.
+ */
+export function impersonalProfile(
+  userId: string,
+  empty: UserHistory,
+  bundle: ModelBundle | null,
+  settings: ProfileSettings,
+): ServingProfile {
+  const profile = readProfile(userId, empty, bundle, settings);
+  if (profile.model.userIndex < 0) return profile;
+  return { ...profile, model: { ...profile.model, userIndex: -1, fresh: true } };
+}
+
 /** Erasure: drops the user's cached profile; returns what models were given of it, for their caches. */
 export function forgetProfile(userId: string): UserProfile | null {
   const cached = profiles.peek(userId);

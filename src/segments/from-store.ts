@@ -1,3 +1,4 @@
+import type { ConsentFilter } from '../privacy/index.js';
 import type { Item } from '../catalog/index.js';
 import { userFeatureTable, type FeatureSet, type ItemLookup } from '../features/index.js';
 import type { Store } from '../store/index.js';
@@ -19,9 +20,13 @@ export async function trainSegments(
   set: FeatureSet,
   at: number,
   options: SegmentTrainingOptions,
+  /** Leaves out the users whose consent withholds personalization; absent, everyone is segmented. */
+  consent?: ConsentFilter,
 ): Promise<{ readonly version: number; readonly data: SegmentsArtifactData }> {
   const throughSeq = await store.lastEventSeq();
-  const table = await userFeatureTable(set, store.scanEvents({ throughSeq }), at, await catalogOf(store));
+  const scan = store.scanEvents({ throughSeq });
+  const events = consent === undefined ? scan : consent.personalEvents(scan);
+  const table = await userFeatureTable(set, events, at, await catalogOf(store));
   const data = trainSegmentsOnTable(set, table, at, options);
   const version = await store.saveArtifact({
     name: SEGMENTS_ARTIFACT,

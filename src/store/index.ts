@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { openSqliteStore, type SqliteSynchronous } from './sqlite.js';
 import type { Store } from './types.js';
@@ -85,6 +85,22 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
         'The PostgreSQL store is not implemented yet; ' +
           'use a sqlite: store URL for now (e.g. sqlite:./.attune)',
       );
+  }
+}
+
+/**
+ * The store URL of one app (tenant) beside the default one: SQLite keeps each app in `apps/<app>/` under
+ * the data directory. `app` must already be a valid app name (`access/`: lowercase letters, digits, "-",
+ * "_"), which cannot climb out of that folder.
+ */
+export function appStoreUrl(url: string, app: string): string {
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(app)) throw new Error(`"${app}" is not an app name`);
+  const location = parseStoreUrl(url);
+  switch (location.backend) {
+    case 'sqlite':
+      return `sqlite:${join(resolve(location.dataDir), 'apps', app)}`;
+    case 'postgres':
+      throw new Error('apps on the PostgreSQL store are not implemented yet');
   }
 }
 

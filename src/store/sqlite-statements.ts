@@ -307,8 +307,9 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `INSERT INTO audit_log (at, app, actor, action, target, status)
        VALUES (@at, @app, @actor, @action, @target, @status)`,
     ),
-    listAudit: db.prepare<[afterSeq: number, limit: number], AuditRow>(
-      'SELECT seq, at, app, actor, action, target, status FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?',
+    listAudit: db.prepare<[{ after: number; app: string | null; limit: number }], AuditRow>(
+      `SELECT seq, at, app, actor, action, target, status FROM audit_log
+       WHERE seq > @after AND (@app IS NULL OR app = @app) ORDER BY seq LIMIT @limit`,
     ),
 
     getMeta: db.prepare<[key: string], string>('SELECT value FROM meta WHERE key = ?').pluck(),

@@ -792,9 +792,14 @@ export class SqliteStore implements Store {
   async listAudit(options: {
     readonly afterSeq?: number;
     readonly limit: number;
+    readonly app?: string;
   }): Promise<StoredAuditEntry[]> {
     assertCount('audit limit', options.limit, 1);
-    return this.#connection().statements.listAudit.all(options.afterSeq ?? 0, options.limit);
+    return this.#connection().statements.listAudit.all({
+      after: options.afterSeq ?? 0,
+      app: options.app ?? null,
+      limit: options.limit,
+    });
   }
 
   // --- metadata -----------------------------------------------------------------------------------

@@ -1282,6 +1282,24 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         const rest = await store.listAudit({ afterSeq: all[0]!.seq, limit: 1 });
         expect(rest.map((e) => e.action)).toEqual(['DELETE /v1/keys/:id']);
       });
+
+      it("lists one app's entries only when asked", async () => {
+        const entry = (app: string, action: string) => ({
+          at: T0,
+          app,
+          actor: 'k',
+          action,
+          target: null,
+          status: 200,
+        });
+        await store.appendAudit([entry('shop', 'POST /v1/items'), entry('blog', 'POST /v1/keys')]);
+        await store.appendAudit([entry('shop', 'POST /v1/admin/train')]);
+        const shop = await store.listAudit({ limit: 10, app: 'shop' });
+        expect(shop.map((e) => e.action)).toEqual(['POST /v1/items', 'POST /v1/admin/train']);
+        expect(await store.listAudit({ limit: 1, app: 'shop', afterSeq: shop[0]!.seq })).toEqual([shop[1]]);
+        expect(await store.listAudit({ limit: 10, app: 'none' })).toEqual([]);
+        expect(await store.listAudit({ limit: 10 })).toHaveLength(3);
+      });
     });
 
     describe('artifacts', () => {

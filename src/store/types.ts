@@ -201,8 +201,12 @@ export interface Store {
   countApiKeys(): Promise<number>;
   /** Appends to the audit log of admin actions; the store numbers entries in append order. */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
-  /** Audit entries after `afterSeq` (default 0), oldest first, at most `limit`. */
-  listAudit(options: { readonly afterSeq?: number; readonly limit: number }): Promise<StoredAuditEntry[]>;
+  /** Audit entries after `afterSeq` (default 0), oldest first, at most `limit`; with `app`, that app's only. */
+  listAudit(options: {
+    readonly afterSeq?: number;
+    readonly limit: number;
+    readonly app?: string;
+  }): Promise<StoredAuditEntry[]>;
 
   // --- model artifacts ----------------------------------------------------------------------------
   /**

@@ -1,3 +1,4 @@
+import { ConsentFilter } from '../../privacy/index.js';
 import { writeFileSync } from 'node:fs';
 import {
   CHURN_MODELS,
@@ -113,12 +114,13 @@ function storeOptions(options: EventChurnCliOptions): StoreChurnOptions {
 async function withStore<T>(
   dataDir: string | undefined,
   readonly: boolean,
-  work: (store: Store, set: FeatureSet) => Promise<T>,
+  work: (store: Store, set: FeatureSet, consent: ConsentFilter) => Promise<T>,
 ): Promise<T> {
   const config = cliEngineConfig(dataDir);
   const store = await openStore(config.storeUrl, { readonly });
   try {
-    return await work(store, config.features);
+    // Users whose consent withholds personalization are neither learnt from nor scored.
+    return await work(store, config.features, await ConsentFilter.read(store, config.defaultConsent));
   } finally {
     await store.close();
   }
@@ -129,8 +131,8 @@ async function withStore<T>(
  * fitted one window before the cutoff and judged at it; one JSON line per model.
  */
 export async function churnEvaluateEvents(options: EventChurnCliOptions): Promise<void> {
-  const { validation } = await withStore(options.dataDir, true, (store, set) =>
-    validateStore(store, set, storeOptions(options)),
+  const { validation } = await withStore(options.dataDir, true, (store, set, consent) =>
+    validateStore(store, set, { ...storeOptions(options), consent }),
   );
   const cuts = {
     train_cutoff: validation.train.cutoff,
@@ -147,8 +149,8 @@ export async function churnEvaluateEvents(options: EventChurnCliOptions): Promis
 export async function churnTrain(
   options: EventChurnCliOptions & { readonly model: ChurnModelChoice },
 ): Promise<void> {
-  const { version, data } = await withStore(options.dataDir, false, (store, set) =>
-    trainChurn(store, set, { ...storeOptions(options), model: options.model }),
+  const { version, data } = await withStore(options.dataDir, false, (store, set, consent) =>
+    trainChurn(store, set, { ...storeOptions(options), model: options.model, consent }),
   );
   process.stdout.write(
     `${JSON.stringify({
@@ -178,10 +180,10 @@ export async function churnScore(
   options: Pick<EventChurnCliOptions, 'dataDir' | 'now'> & { readonly user?: string; readonly out?: string },
 ): Promise<void> {
   const now = options.now === undefined ? Date.now() : parseTime(options.now, '--now');
-  const scores = await withStore(options.dataDir, true, async (store, set) => {
+  const scores = await withStore(options.dataDir, true, async (store, set, consent) => {
     const scorer = await loadChurnScorer(store);
     if (scorer === null) throw new Error('no churn model is trained yet: run `attune churn train` first');
-    return scoreStore(store, set, scorer, now, options.user);
+    return scoreStore(store, set, scorer, now, options.user, consent);
   });
   if (options.user !== undefined && scores.length === 0) {
     throw new Error(`no user "${options.user}" with events before ${new Date(now).toISOString()}`);

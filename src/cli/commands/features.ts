@@ -1,3 +1,4 @@
+import { ConsentFilter } from '../../privacy/index.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Item } from '../../catalog/index.js';
 import {
@@ -77,7 +78,9 @@ export async function featuresExport(options: FeaturesExportOptions): Promise<vo
     for await (const batch of store.scanItems()) for (const item of batch) catalog.set(item.id, item);
     const items = (itemId: string) => catalog.get(itemId);
     // Fixed once: events appended while the export runs are not in the table.
-    const scan = store.scanEvents({ throughSeq: await store.lastEventSeq() });
+    // Only users whose consent lets their data personalize: the table is for training models elsewhere.
+    const consent = await ConsentFilter.read(store, config.defaultConsent);
+    const scan = consent.personalEvents(store.scanEvents({ throughSeq: await store.lastEventSeq() }));
     const writer = new LineWriter(fd);
     const write = (line: string) => writer.write(line);
     const written =

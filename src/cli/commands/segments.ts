@@ -1,3 +1,4 @@
+import { ConsentFilter } from '../../privacy/index.js';
 import { performance } from 'node:perf_hooks';
 import {
   dbscan,
@@ -237,17 +238,23 @@ export async function segmentsTrain(options: SegmentsTrainOptions): Promise<void
   const store = await openStore(config.storeUrl);
   let result: Awaited<ReturnType<typeof trainSegments>>;
   try {
-    result = await trainSegments(store, config.features, at, {
-      algorithm: options.algorithm,
-      trainedAt: Date.now(),
-      seed: options.seed,
-      nInit: options.nInit,
-      ...(options.k === undefined ? {} : { k: options.k }),
-      ...(options.kRange === undefined ? {} : { kRange: parseKRange(options.kRange) }),
-      ...(options.eps === undefined ? {} : { eps: options.eps }),
-      ...(options.minSamples === undefined ? {} : { minSamples: options.minSamples }),
-      ...(features.length === 0 ? {} : { features }),
-    });
+    result = await trainSegments(
+      store,
+      config.features,
+      at,
+      {
+        algorithm: options.algorithm,
+        trainedAt: Date.now(),
+        seed: options.seed,
+        nInit: options.nInit,
+        ...(options.k === undefined ? {} : { k: options.k }),
+        ...(options.kRange === undefined ? {} : { kRange: parseKRange(options.kRange) }),
+        ...(options.eps === undefined ? {} : { eps: options.eps }),
+        ...(options.minSamples === undefined ? {} : { minSamples: options.minSamples }),
+        ...(features.length === 0 ? {} : { features }),
+      },
+      await ConsentFilter.read(store, config.defaultConsent),
+    );
   } finally {
     await store.close();
   }

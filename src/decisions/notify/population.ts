@@ -1,3 +1,4 @@
+import type { Consent, ConsentFilter } from '../../privacy/index.js';
 import type { Store } from '../../store/types.js';
 import { startWorker } from '../../shared/worker.js';
 import { chooseParameters, isActivity } from './evaluate.js';
@@ -25,12 +26,15 @@ export async function populationFromStore(
   store: Store,
   at: number,
   sampleUsers: number,
+  /** Leaves out users whose consent withholds personalization; absent, everyone counts. */
+  consent?: ConsentFilter,
 ): Promise<BuiltPopulation> {
   const counts = new Float64Array(HOURS_PER_WEEK);
   /** The last active hour counted per user: events of one hour arrive together, so this dedupes them. */
   const lastHour = new Map<string, number>();
   const sample = new Map<string, number[]>();
-  for await (const batch of store.scanEvents()) {
+  const scan = store.scanEvents();
+  for await (const batch of consent === undefined ? scan : consent.personalEvents(scan)) {
     for (const event of batch) {
       if (!isActivity(event.name) || event.timestamp > at) continue;
       const hour = absoluteHour(event.timestamp);
@@ -52,6 +56,8 @@ export interface PopulationJob {
   readonly storeUrl: string;
   readonly at: number;
   readonly sampleUsers: number;
+  /** The engine's default consent: users whose consent withholds personalization are left out. */
+  readonly defaultConsent: Consent;
 }
 
 export type PopulationMessage =
@@ -63,11 +69,11 @@ export type PopulationMessage =
  * source. The scan reads the whole log and the parameter search takes about a second per 1,000 sampled
  * users; on the serving thread both would stall requests.
  */
-export function populationInWorker(storeUrl: string): PopulationSource {
+export function populationInWorker(storeUrl: string, defaultConsent: Consent): PopulationSource {
   return (at, sampleUsers) =>
     new Promise((resolve, reject) => {
       const worker = startWorker(import.meta.url, './population.worker.js', {
-        workerData: { storeUrl, at, sampleUsers } satisfies PopulationJob,
+        workerData: { storeUrl, at, sampleUsers, defaultConsent } satisfies PopulationJob,
       });
       let settled = false;
       worker.once('message', (message: PopulationMessage) => {

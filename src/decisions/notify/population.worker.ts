@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { ConsentFilter } from '../../privacy/index.js';
 import { openStore } from '../../store/index.js';
 import { populationFromStore, type PopulationJob, type PopulationMessage } from './population.js';
 
@@ -10,7 +11,8 @@ try {
   // read a WAL another connection of the same process is writing through.
   const store = await openStore(job.storeUrl, { backgroundCheckpoints: false });
   try {
-    const population = await populationFromStore(store, job.at, job.sampleUsers);
+    const consent = await ConsentFilter.read(store, job.defaultConsent);
+    const population = await populationFromStore(store, job.at, job.sampleUsers, consent);
     port.postMessage({ type: 'done', population } satisfies PopulationMessage, [
       population.shares.buffer as ArrayBuffer,
     ]);
