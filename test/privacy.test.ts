@@ -54,6 +54,29 @@ describe('personal data in event context and properties', () => {
     }
   });
 
+  it('is not stored in user traits either: the reply says what was removed, the rest is kept', async () => {
+    t = await openTestApp();
+    const put = await call<{
+      user: { traits: Record<string, unknown> };
+      redacted?: { field: string; action: string; reason: string }[];
+    }>(t.app, 'PUT', '/v1/users/u-traits', {
+      traits: { plan: 'pro', email: 'ada@example.com', phone: '+44 20 7946 0958', home: '51.50735,-0.12776' },
+    });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.user.traits).toEqual({ plan: 'pro', home: '51.5,-0.1' });
+    expect(put.body.redacted).toEqual([
+      { field: 'traits.email', action: 'removed', reason: 'email' },
+      { field: 'traits.phone', action: 'removed', reason: 'phone' },
+      { field: 'traits.home', action: 'coarsened', reason: 'coordinates' },
+    ]);
+    const stored = await get<{ user: { traits: Record<string, unknown> } }>(t.app, '/v1/users/u-traits');
+    expect(stored.body.user.traits).toEqual({ plan: 'pro', home: '51.5,-0.1' });
+    const plain = await call<{ redacted?: unknown }>(t.app, 'PUT', '/v1/users/u-plain', {
+      traits: { plan: 'free' },
+    });
+    expect(plain.body.redacted).toBeUndefined();
+  });
+
   it('keeps fields on the allowlist (ATTUNE_CONTEXT_ALLOW) as sent, but never an IP address', async () => {
     const config = cliEngineConfig(undefined, {}, { ATTUNE_CONTEXT_ALLOW: 'email, context.location, ip' });
     t = await openTestApp({ personalData: config.personalData });

@@ -43,9 +43,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       const message = result.errors.map((e) => `${e.field || 'user'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));
     }
-    await request.engine.putUser(result.user);
+    const redacted = await request.engine.putUser(result.user);
     if (consent !== undefined) await request.engine.setConsent(id, consent);
-    return { user: { ...userToJson(result.user), consent: await request.engine.consentOf(id) } };
+    const user = (await request.engine.getUser(id)) ?? result.user;
+    return {
+      user: { ...userToJson(user), consent: await request.engine.consentOf(id) },
+      ...(redacted.length > 0 ? { redacted } : {}),
+    };
   });
 
   /** Everything held about the user, as one JSON document (an access request; admin, audited). */

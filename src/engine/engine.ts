@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { AccessKeys, AuditLog } from '../access/index.js';
-import { personalizes, redactPersonalData, type Consent } from '../privacy/index.js';
+import { personalizes, redactPersonalData, type Consent, type Redaction } from '../privacy/index.js';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
 import type { AppendResult, RecordRedactor, TrackedEvent } from '../events/index.js';
@@ -689,9 +689,21 @@ export class Engine {
     return existed;
   }
 
-  async putUser(user: User): Promise<void> {
-    await this.store.putUser(user);
-    this.users.set(user.id, user);
+  /**
+   * Stores the user's traits as their events' context is stored: what looks like personal data (e-mail,
+   * phone, IP address, exact coordinates) removed or coarsened unless allowed (`privacy/`). Returns what
+   * was changed.
+   */
+  async putUser(user: User): Promise<readonly Redaction[]> {
+    const { record: traits, redactions } = redactPersonalData(
+      user.traits,
+      'traits',
+      this.config.personalData,
+    );
+    const stored = traits === user.traits ? user : { ...user, traits };
+    await this.store.putUser(stored);
+    this.users.set(user.id, stored);
+    return redactions;
   }
 
   getUser(id: string): Promise<User | null> {

@@ -10,7 +10,7 @@ import type { ScalarRecord, Scalar } from '../shared/types.js';
 export type RedactionReason = 'ip_address' | 'email' | 'phone' | 'coordinates';
 
 export interface Redaction {
-  /** `context.email`, `properties.lat`. */
+  /** `context.email`, `properties.lat`, `traits.phone`. */
   readonly field: string;
   readonly action: 'removed' | 'coarsened';
   readonly reason: RedactionReason;
@@ -100,7 +100,7 @@ function coarsened(value: Scalar): Scalar {
  */
 export function redactPersonalData(
   record: ScalarRecord,
-  prefix: 'context' | 'properties',
+  prefix: 'context' | 'properties' | 'traits',
   policy: PersonalDataPolicy,
 ): { readonly record: ScalarRecord; readonly redactions: readonly Redaction[] } {
   let out: Record<string, Scalar> | null = null;
