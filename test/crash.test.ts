@@ -87,7 +87,6 @@ describe('crash test with a real process', () => {
       const random = mulberry32(SEED);
       const sent = new Map<string, EventBody[]>();
       const acknowledged = new Set<string>();
-      let lastVersion = 0;
       let trainingsStarted = 0;
       let killsWhileTraining = 0;
 
@@ -102,7 +101,7 @@ describe('crash test with a real process', () => {
       }
       const trained = await postJson<{ status: string }>(`${first.url}/v1/admin/train?wait=true`, {});
       expect(trained.body.status, first.log()).toBe('serving');
-      lastVersion = await servingVersion(first);
+      let lastVersion = await servingVersion(first);
       await stopProcess(first.child);
 
       for (let round = 1; round <= ROUNDS; round++) {
