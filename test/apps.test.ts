@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SCOPES, type Scope } from '../src/access/index.js';
 import { ROUTE_ACCESS } from '../src/api/access.js';
-import { call, openTestApp, type TestApp } from './helpers.js';
+import { call, openTestApp, type TestApp, deviceBannerPoint } from './helpers.js';
 
 /**
  * Apps (tenants): every key belongs to one app, and no request with one app's key reads or changes another
@@ -138,14 +138,11 @@ describe('apps (tenants)', () => {
     });
     expect(experiment.status, experiment.text).toBe(201);
     expect((await asBeta('POST', `/v1/experiments/${B.experiment}/start`)).status).toBe(200);
-    const point = await asBeta('POST', '/v1/decision-points', {
-      id: B.point,
-      actions: [{ id: 'beta-a' }, { id: 'beta-b' }],
-      features: [{ source: 'context', name: 'device', type: 'category', values: ['mobile', 'desktop'] }],
-      learner: { kind: 'epsilon_greedy', epsilon: 0.2, seed: 3 },
-      default_action: 'beta-a',
-      reward: { source: 'explicit', window: '10m' },
-    });
+    const point = await asBeta(
+      'POST',
+      '/v1/decision-points',
+      deviceBannerPoint(B.point, ['beta-a', 'beta-b']),
+    );
     expect(point.status, point.text).toBe(201);
     const decided = await asBeta<{ decision_id: string }>('POST', `/v1/decisions/${B.point}`, {
       user_id: B.user,

@@ -14,7 +14,7 @@ import { Engine, engineConfig } from '../src/engine/index.js';
 import { defaultStages } from '../src/recommendations/index.js';
 import { trainSegments } from '../src/segments/index.js';
 import { DATABASE_FILE } from '../src/store/index.js';
-import { call, get, ingest, openTestApp, type EventBody } from './helpers.js';
+import { call, get, ingest, openTestApp, type EventBody, deviceBannerPoint } from './helpers.js';
 
 /**
  * Erasure reaches everything: after DELETE /v1/users/:id no byte of the data directory, no stored or
@@ -104,14 +104,7 @@ describe('erasure (DELETE /v1/users/:id)', () => {
     expect((await get(app, `/v1/recommendations/explain?user_id=${erased()}&item_id=item-3`)).status).toBe(
       200,
     );
-    const point = await call(app, 'POST', '/v1/decision-points', {
-      id: 'banner',
-      actions: [{ id: 'a' }, { id: 'b' }],
-      features: [{ source: 'context', name: 'device', type: 'category', values: ['mobile', 'desktop'] }],
-      learner: { kind: 'epsilon_greedy', epsilon: 0.2, seed: 3 },
-      default_action: 'a',
-      reward: { source: 'explicit', window: '10m' },
-    });
+    const point = await call(app, 'POST', '/v1/decision-points', deviceBannerPoint('banner'));
     expect(point.status).toBe(201);
     const decided = await call<{ decision_id: string }>(app, 'POST', '/v1/decisions/banner', {
       user_id: erased(),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, get, ingest, openTestApp, type TestApp } from './helpers.js';
+import { call, get, ingest, openTestApp, type TestApp, deviceBannerPoint } from './helpers.js';
 
 interface ExportReply {
   readonly format: string;
@@ -34,14 +34,7 @@ describe('GET /v1/users/:id/export', () => {
     await ingest(t.app, events);
     await t.engine.train();
     await call(t.app, 'PUT', '/v1/users/u1', { traits: { plan: 'pro' }, consent: 'full' });
-    const point = await call(t.app, 'POST', '/v1/decision-points', {
-      id: 'banner',
-      actions: [{ id: 'a' }, { id: 'b' }],
-      features: [{ source: 'context', name: 'device', type: 'category', values: ['mobile', 'desktop'] }],
-      learner: { kind: 'epsilon_greedy', epsilon: 0.2, seed: 3 },
-      default_action: 'a',
-      reward: { source: 'explicit', window: '10m' },
-    });
+    const point = await call(t.app, 'POST', '/v1/decision-points', deviceBannerPoint('banner'));
     expect(point.status, point.text).toBe(201);
   });
   afterAll(() => t.close());

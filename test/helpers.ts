@@ -368,3 +368,18 @@ export async function loadShop(app: FastifyInstance, shop: PlantedShop): Promise
 }
 
 export const ids = (items: readonly { readonly item_id: string }[]): string[] => items.map((i) => i.item_id);
+
+/**
+ * A two-action decision point on the device in the context, explicit rewards within 10 minutes: the body
+ * of `POST /v1/decision-points` for tests that need one.
+ */
+export function deviceBannerPoint(id: string, actions: readonly [string, string] = ['a', 'b']) {
+  return {
+    id,
+    actions: actions.map((action) => ({ id: action })),
+    features: [{ source: 'context', name: 'device', type: 'category', values: ['mobile', 'desktop'] }],
+    learner: { kind: 'epsilon_greedy', epsilon: 0.2, seed: 3 },
+    default_action: actions[0],
+    reward: { source: 'explicit', window: '10m' },
+  };
+}
