@@ -1173,6 +1173,46 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const soak = names.has('soak') ? load(dir, 'soak') : null;
+  const sk = soak?.lines[0];
+  if (soak && sk) {
+    const target = (sk['target'] as Json | undefined) ?? {};
+    out.push(
+      ...simpleSection(
+        `Soak: mixed ingestion and recommendations at ${String(sk['rate'])}/s for ${String(sk['seconds'])} s on the demo shop (\`bench/soak.ts\`, open loop)`,
+        soak,
+        [
+          [
+            'requests sent / achieved rate (/s)',
+            `${String(sk['requests'])} / ${String(sk['achieved_rate'])}`,
+            '',
+          ],
+          [
+            'error replies (any but 200), by kind',
+            `${String(sk['errors'])} ${JSON.stringify(sk['errors_by_kind'])}`,
+            String(target['errors'] ?? 0),
+          ],
+          [
+            `resident memory after the ${String(sk['warmup_seconds'])} s warm-up → at the end (MB)`,
+            `${String(sk['rss_mb_after_warmup'])} → ${String(sk['rss_mb_end'])}`,
+            '',
+          ],
+          [
+            'memory growth after warm-up (%)',
+            sk['rss_growth_pct'],
+            `< ${String(target['rss_growth_pct_below'])}%`,
+          ],
+          [
+            'latency p50 / p99 / p99.9 / max (ms)',
+            `${num(sk['p50_ms'], 2)} / ${num(sk['p99_ms'], 2)} / ${num(sk['p999_ms'], 2)} / ${num(sk['max_ms'], 2)}`,
+            '',
+          ],
+          ['CPU stolen by the hypervisor meanwhile (%)', sk['steal_pct'], ''],
+        ],
+      ),
+      '',
+    );
+  }
   const ope = names.has('ope') ? load(dir, 'ope') : null;
   const ol = ope?.lines[0];
   if (ope && ol) {

@@ -41,6 +41,7 @@ const ALL = [
   'ope',
   'notify',
   'decide',
+  'soak',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
