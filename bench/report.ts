@@ -1213,6 +1213,51 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
+  const fz = fuzz?.lines[0];
+  if (fuzz && fz) {
+    const statuses = Object.entries((fz['per_status'] as Record<string, number> | undefined) ?? {})
+      .map(([status, count]) => `${status}: ${count}`)
+      .join(', ');
+    const events = (fz['canary_events'] as Json | undefined) ?? {};
+    const items = (fz['canary_items'] as Json | undefined) ?? {};
+    const violations = (fz['violations'] as unknown[] | undefined) ?? [];
+    out.push(
+      ...simpleSection(
+        `Fuzzing every endpoint: ${String(fz['requests'])} random and hostile requests over ${String(fz['routes'])} routes (\`bench/fuzz.ts\`, seed ${String(fz['seed'])}, in process)`,
+        fuzz,
+        [
+          [
+            'requests / routes / elapsed (s) / requests per s',
+            `${String(fz['requests'])} / ${String(fz['routes'])} / ${String(fz['elapsed_s'])} / ${String(fz['requests_per_s'])}`,
+            '≥ 100,000, every route',
+          ],
+          [
+            'requests known to be hostile / refused with a 4xx naming the problem',
+            `${String(fz['hostile'])} / ${String(fz['hostile_refused'])}`,
+            'all',
+          ],
+          ['replies by status', statuses, 'no 5xx'],
+          [
+            'canary events beside hostile ones: stored exactly / in bodies refused whole, not stored',
+            `${String(events['stored'])} / ${String(events['refused'])}`,
+            'every one',
+          ],
+          [
+            'canary items: stored exactly / in bodies refused whole, not stored',
+            `${String(items['stored'])} / ${String(items['refused'])}`,
+            'every one',
+          ],
+          [
+            'violations (5xx, crashes, unnamed refusals, invalid data stored, canaries lost)',
+            violations.length,
+            '0',
+          ],
+        ],
+      ),
+      '',
+    );
+  }
   const ope = names.has('ope') ? load(dir, 'ope') : null;
   const ol = ope?.lines[0];
   if (ope && ol) {

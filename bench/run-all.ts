@@ -42,6 +42,7 @@ const ALL = [
   'notify',
   'decide',
   'soak',
+  'fuzz',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

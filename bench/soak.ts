@@ -6,7 +6,8 @@
  * this process. The server's resident memory is sampled every 10 s; growth is measured from the end of
  * the warm-up (the first minute: JIT, caches filling) to the end, and every reply that is not 200 counts
  * as an error, by status. Issue 12: 10 minutes at 1,000 requests/s, memory growth under 10% after warm-up,
- * no error replies. Prints one JSON object; `ATTUNE_SOAK_SECONDS` and `ATTUNE_SOAK_RATE` shorten it.
+ * no error replies. Growth compares the medians of the minute after the warm-up and of the load's last
+minute. Prints one JSON object; `ATTUNE_SOAK_SECONDS` and `ATTUNE_SOAK_RATE` shorten it.
  */
 import { cpuTicks, openLoopLoad, stealPercent } from './load.js';
 import { AUTH_HEADERS, runCli, startServer, tempDataDir } from './server.js';
@@ -73,10 +74,12 @@ async function main(): Promise<void> {
   const steal = stealPercent(before, cpuTicks());
   await server.stop();
 
-  // Medians of three samples at each end, so one collection's timing does not decide the growth.
-  const warm = samples.filter((s) => s.atS >= WARMUP_SECONDS);
-  const startMb = median(warm.slice(0, 3).map((s) => s.rssMb));
-  const endMb = median(warm.slice(-3).map((s) => s.rssMb));
+  // Medians over the minute after the warm-up and over the load's last minute (samples taken while the
+  // load ran, not the one after it), so one collection's timing does not decide the growth.
+  const during = samples.filter((s) => s.atS >= WARMUP_SECONDS && s.atS < SECONDS);
+  const window = Math.max(1, Math.round(60_000 / SAMPLE_MS));
+  const startMb = median(during.slice(0, window).map((s) => s.rssMb));
+  const endMb = median(during.slice(-window).map((s) => s.rssMb));
   const growthPct = Math.round((1000 * (endMb - startMb)) / startMb) / 10;
   console.log(
     JSON.stringify({

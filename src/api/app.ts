@@ -88,6 +88,9 @@ export function buildApp({
   useLimits(app, limits);
   app.addHook('onRequest', checkQueryEncoding);
   app.addHook('preValidation', checkUrlParams);
+  // Before the schema's coercions (which turn the number 1e400 into the text "Infinity") and after them
+  // (which turn the text "1e400" into Infinity): no such number reaches a handler either way.
+  app.addHook('preValidation', checkParsedValues);
   app.addHook('preHandler', checkParsedValues);
 
   app.setErrorHandler(handleError);

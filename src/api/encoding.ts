@@ -20,6 +20,50 @@ export class BodyNotUtf8Error extends Error {
   }
 }
 
+/**
+ * The body is JSON, but holds a `__proto__` key, or a `constructor` key whose object holds `prototype`:
+ * Fastify refuses those (prototype poisoning) as "not valid JSON", which sends the client looking for a
+ * syntax error. Answered as a 400 by the error handler (`statusCode`), naming the key.
+ */
+export class BodyPrototypeKeyError extends Error {
+  readonly statusCode = 400;
+  constructor(key: '__proto__' | 'constructor.prototype') {
+    super(
+      key === '__proto__'
+        ? 'the body has a "__proto__" key, which is refused: it could set the prototype of objects'
+        : 'the body has a "constructor" key holding "prototype", which is refused: it could reach the ' +
+            'prototype of objects',
+    );
+    this.name = 'BodyPrototypeKeyError';
+  }
+}
+
+/** Which prototype key valid JSON text holds, or null when it is not valid JSON. */
+function prototypeKeyOf(text: string): '__proto__' | 'constructor.prototype' | null {
+  let found: '__proto__' | 'constructor.prototype' | null = null;
+  try {
+    // JSON.parse makes `__proto__` an own property (it never sets a prototype), so reading it is safe.
+    // secure-json-parse skips a byte order mark; JSON.parse does not.
+    const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    JSON.parse(json, (key: string, value: unknown) => {
+      if (key === '__proto__') found = '__proto__';
+      else if (
+        key === 'constructor' &&
+        found === null &&
+        typeof value === 'object' &&
+        value !== null &&
+        Object.hasOwn(value, 'prototype')
+      ) {
+        found = 'constructor.prototype';
+      }
+      return value;
+    });
+  } catch {
+    return null;
+  }
+  return found;
+}
+
 /** The deepest nesting of arrays and objects a JSON body may have: events are 3 deep, definitions under 10. */
 export const MAX_JSON_DEPTH = 32;
 
@@ -82,7 +126,13 @@ export function useUtf8JsonParser(app: FastifyInstance): void {
       done(new BodyTooDeepError(), undefined);
       return;
     }
-    parseJson(request, body.toString('utf8'), done);
+    const text = body.toString('utf8');
+    parseJson(request, text, (error, value) => {
+      // Valid JSON the parser refused holds a prototype key: say so, rather than "not valid JSON".
+      const key = error === null ? null : prototypeKeyOf(text);
+      if (key !== null) done(new BodyPrototypeKeyError(key), undefined);
+      else done(error, value);
+    });
   });
 }
 
@@ -241,7 +291,62 @@ export function illFormedPath(value: unknown, path = ''): string | null {
   return null;
 }
 
-/** The message for a body field found by illFormedPath. */
-export function illFormedMessage(path: string): string {
-  return `body field "${path}" ${ILL_FORMED}`;
+/**
+ * The path of the first number in a parsed value that is not finite, or null. JSON.parse reads `1e400` as
+ * Infinity, and the schema's coercion reads the text `Infinity` or `1e400` of a numeric field so, past every
+ * bound the schema sets (Ajv checks bounds on finite numbers only); as JSON it would become null.
+ */
+export function nonFinitePath(value: unknown, path = ''): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFinitePath(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nonFinitePath(item, path === '' ? key : `${path}.${key}`);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * Routes whose bodies the readers of `events/` and `catalog/` check field by field: they refuse these values
+ * themselves, per element of a batch, so that one bad event does not cost the others.
+ */
+const READ_FIELD_BY_FIELD = new Set([
+  'POST /v1/events',
+  'POST /v1/items',
+  'PUT /v1/items/:id',
+  'PUT /v1/users/:id',
+]);
+
+/** Why a parsed query or body cannot be taken as sent (naming the field), or null. */
+export function parsedValueProblem(where: 'query' | 'body', value: unknown): string | null {
+  const illFormed = illFormedPath(value);
+  if (illFormed !== null) return `${where} field "${illFormed}" ${ILL_FORMED}`;
+  const nonFinite = nonFinitePath(value);
+  if (nonFinite !== null) return `${where} field "${nonFinite}" must be a finite number`;
+  return null;
+}
+
+/**
+ * A hook for before and after schema validation: refuses a query or body holding a string that is not
+ * well-formed Unicode (it would be stored or looked up as U+FFFD) or a number that is not finite, with a 400
+ * naming the field.
+ */
+export async function checkParsedValues(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+  const problem =
+    parsedValueProblem('query', request.query) ??
+    (READ_FIELD_BY_FIELD.has(route) ? null : parsedValueProblem('body', request.body));
+  if (problem !== null) return reply.status(400).send(errorBody('invalid_request', problem));
+  return undefined;
 }

@@ -46,9 +46,17 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     const message = error.validation
       .map((issue) => {
         const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-        const missing = (issue.params as { missingProperty?: string }).missingProperty;
+        const { missingProperty: missing, additionalProperty: extra } = issue.params as {
+          missingProperty?: string;
+          additionalProperty?: string;
+        };
         const field = [path, missing].filter(Boolean).join('.');
-        return `${where}${field ? ` field "${field}"` : ''} ${issue.message ?? 'is invalid'}`;
+        // Ajv's "must NOT have additional properties" does not say which one: the message names it.
+        const problem =
+          extra === undefined
+            ? (issue.message ?? 'is invalid')
+            : `must not have the unknown field "${extra}"`;
+        return `${where}${field ? ` field "${field}"` : ''} ${problem}`;
       })
       .join('; ');
     void reply.status(400).send(errorBody('invalid_request', message));

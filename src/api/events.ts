@@ -49,8 +49,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       // Fields not stored as sent because they look like personal data; absent when there were none.
       ...(redactions.length > 0 ? { redacted: redactions } : {}),
     };
-    // Nothing usable at all is a client error; a partly valid batch is a success that lists its rejects.
-    return reply.status(events.length === 0 ? 400 : 200).send(body);
+    // Nothing usable at all is a client error; a partly valid batch is a success that lists its rejects. An
+    // empty batch refuses nothing: 200, as for items (a 400 would carry no error to name).
+    return reply.status(events.length === 0 && errors.length > 0 ? 400 : 200).send(body);
   });
 
   app.get(

@@ -37,7 +37,8 @@ describe('GET /v1/users/:id/notification-time', () => {
   beforeEach(async () => {
     t = await openTestApp();
     now = Date.now();
-    const base = now - 13 * WEEK;
+    // Ten minutes into an hour, so the visit a minute later falls in the same hour whatever the time now.
+    const base = Math.floor((now - 13 * WEEK) / HOUR) * HOUR + 10 * 60_000;
     habit = hourOfWeek(base);
     const events: TrackedEvent[] = [];
     for (let k = 0; k < 12; k++)

@@ -54,6 +54,19 @@ describe('POST /v1/rank', () => {
     expect((await call(t.app, 'POST', '/v1/rank', { user_id: 'u1', items: many })).status).toBe(400);
     expect((await call(t.app, 'POST', '/v1/rank', { user_id: 'u1', items: [] })).status).toBe(400);
   });
+
+  it('checks ids as every route does, naming the field: blank, too long, "..", or JSON read as Infinity', async () => {
+    const refused = async (body: string, field: string) => {
+      const reply = await call<{ error: { message: string } }>(t.app, 'POST', '/v1/rank', body);
+      expect(reply.status, reply.text).toBe(400);
+      expect(reply.body.error.message).toContain(`body field "${field}"`);
+    };
+    await refused(JSON.stringify({ user_id: ' ', items: ['i3'] }), 'user_id');
+    await refused(JSON.stringify({ user_id: 'u1', items: ['i3', 'x'.repeat(257)] }), 'items[1]');
+    await refused(JSON.stringify({ user_id: 'u1', items: ['..'] }), 'items[0]');
+    // Found by fuzzing: Fastify's coercion ranked this for the user "-Infinity".
+    await refused('{"user_id": -1e400, "items": ["i3"]}', 'user_id');
+  });
 });
 
 describe('POST /v1/rank with a trained re-ranker', () => {

@@ -183,4 +183,13 @@ describe('shouldSendNow', () => {
     expect(decision.message).toMatch(/last 4 notifications/);
     expect(shouldSendNow([...recent, opened(noon - 24 * HOUR)], noon, 0).send).toBe(true);
   });
+
+  // Found by fuzzing every endpoint (test/fuzz.test.ts, issue 12): 2^37 days after the last send is past
+  // the latest time a Date holds, and formatting it threw, a 500 for GET /v1/users/:id/notification-time.
+  it('stops doubling the wait at a century, however many were ignored', () => {
+    const ignored = Array.from({ length: 40 }, (_, k) => sent(noon - (50 - k) * DAY));
+    const decision = shouldSendNow(ignored, noon, 0);
+    expect(decision).toMatchObject({ send: false, reason: 'fatigue', ignoredStreak: 40 });
+    expect(decision.message).toMatch(/waiting 876000 hours after the last one, until 21\d\d-/);
+  });
 });

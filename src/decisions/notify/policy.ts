@@ -2,6 +2,11 @@ import { hourOfWeek } from './hours.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/**
+ * The longest fatigue wait. Doubling without end passes the latest time a Date holds after about 30 ignored
+ * notifications (and the reply could not say until when); a century is "not again" for a notification.
+ */
+const MAX_FATIGUE_WAIT_MS = 100 * 365 * DAY_MS;
 
 export interface SendPolicy {
   /** At most this many `notification_sent` in the last 24 hours. */
@@ -82,8 +87,8 @@ export function ignoredStreak(events: readonly NotificationEvent[], now: number,
  * 1. quiet hours, in the user's local time (`offsetMinutes` from UTC);
  * 2. the daily cap, then the weekly cap, on `notification_sent` in the last 24 h / 7 days;
  * 3. fatigue: with `s` ≥ `fatigueAfter` consecutive ignored notifications (see `ignoredStreak`), wait
- *    `24 h × 2^(s − fatigueAfter)` after the last send (1 day, 2, 4, …): willingness halves with each
- *    further ignored one, and one open restores it.
+ *    `24 h × 2^(s − fatigueAfter)` after the last send (1 day, 2, 4, …, at most a century): willingness
+ *    halves with each further ignored one, and one open restores it.
  */
 export function shouldSendNow(
   events: readonly NotificationEvent[],
@@ -128,7 +133,7 @@ export function shouldSendNow(
     };
   }
   if (streak >= policy.fatigueAfter) {
-    const waitMs = DAY_MS * 2 ** (streak - policy.fatigueAfter);
+    const waitMs = Math.min(DAY_MS * 2 ** (streak - policy.fatigueAfter), MAX_FATIGUE_WAIT_MS);
     if (now - lastSent < waitMs) {
       return {
         send: false,

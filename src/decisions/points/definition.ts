@@ -452,7 +452,10 @@ export function parseDecisionPoint(
   const mode = body.mode ?? 'learn';
   if (mode !== 'learn' && mode !== 'apprentice') throw invalid('mode', 'must be "learn" or "apprentice"');
   const name = body.name === undefined ? id : text(body.name, 'name');
-  const description = body.description === undefined ? '' : String(body.description);
+  if (body.description !== undefined && typeof body.description !== 'string') {
+    throw invalid('description', 'must be a string');
+  }
+  const description = body.description ?? '';
   return {
     id,
     name,

@@ -196,6 +196,17 @@ describe('decision points: bounds and propensities', () => {
       parseDecisionPoint({ ...base, features: [{ source: 'user', name: 'nope' }] }, context),
     ).toThrow(/features\[0\]\.name.*not a numeric user feature/);
   });
+
+  it('refuses a description that is not a string (it was stored as "[object Object]")', () => {
+    const base = { id: 'x', actions: [{ id: 'a' }] };
+    for (const description of [{ a: 1 }, [1, 2], 5, null]) {
+      expect(() => parseDecisionPoint({ ...base, description }, context)).toThrow(
+        /field "description": must be a string/,
+      );
+    }
+    expect(parseDecisionPoint({ ...base, description: '' }, context).description).toBe('');
+    expect(parseDecisionPoint(base, context).description).toBe('');
+  });
 });
 
 describe('learners restricted to the allowed actions', () => {
