@@ -267,15 +267,13 @@ export function routerErrorHandler(
 }
 
 /**
- * The path (`boost[0]`, `attributes.color`) of the first string or object key in a parsed JSON value
- * that is not well-formed Unicode, or null. For bodies checked by a schema rather than by the
- * hand-written readers (which check each field themselves).
+ * The path (`boost[0]`, `attributes.color`) of the first value or object key in a parsed JSON value that
+ * `bad` refuses, or null ('' for the value itself).
  */
-export function illFormedPath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return isWellFormed(value) ? null : path;
+function firstPath(value: unknown, bad: (value: unknown) => boolean, path = ''): string | null {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = illFormedPath(value[i], `${path}[${i}]`);
+      const found = firstPath(value[i], bad, `${path}[${i}]`);
       if (found !== null) return found;
     }
     return null;
@@ -283,36 +281,31 @@ export function illFormedPath(value: unknown, path = ''): string | null {
   if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) {
       const at = path === '' ? key : `${path}.${key}`;
-      if (!isWellFormed(key)) return at;
-      const found = illFormedPath(item, at);
+      if (bad(key)) return at;
+      const found = firstPath(item, bad, at);
       if (found !== null) return found;
     }
+    return null;
   }
-  return null;
+  return bad(value) ? path : null;
 }
+
+const illFormed = (value: unknown): boolean => typeof value === 'string' && !isWellFormed(value);
+const nonFinite = (value: unknown): boolean => typeof value === 'number' && !Number.isFinite(value);
+
+/**
+ * The path of the first string or object key in a parsed JSON value that is not well-formed Unicode, or
+ * null. For bodies checked by a schema rather than by the hand-written readers (which check each field
+ * themselves).
+ */
+export const illFormedPath = (value: unknown): string | null => firstPath(value, illFormed);
 
 /**
  * The path of the first number in a parsed value that is not finite, or null. JSON.parse reads `1e400` as
  * Infinity, and the schema's coercion reads the text `Infinity` or `1e400` of a numeric field so, past every
  * bound the schema sets (Ajv checks bounds on finite numbers only); as JSON it would become null.
  */
-export function nonFinitePath(value: unknown, path = ''): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nonFinitePath(value[i], `${path}[${i}]`);
-      if (found !== null) return found;
-    }
-    return null;
-  }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const found = nonFinitePath(item, path === '' ? key : `${path}.${key}`);
-      if (found !== null) return found;
-    }
-  }
-  return null;
-}
+export const nonFinitePath = (value: unknown): string | null => firstPath(value, nonFinite);
 
 /**
  * Routes whose bodies the readers of `events/` and `catalog/` check field by field: they refuse these values
@@ -327,10 +320,10 @@ const READ_FIELD_BY_FIELD = new Set([
 
 /** Why a parsed query or body cannot be taken as sent (naming the field), or null. */
 export function parsedValueProblem(where: 'query' | 'body', value: unknown): string | null {
-  const illFormed = illFormedPath(value);
-  if (illFormed !== null) return `${where} field "${illFormed}" ${ILL_FORMED}`;
-  const nonFinite = nonFinitePath(value);
-  if (nonFinite !== null) return `${where} field "${nonFinite}" must be a finite number`;
+  const text = illFormedPath(value);
+  if (text !== null) return `${where} field "${text}" ${ILL_FORMED}`;
+  const number = nonFinitePath(value);
+  if (number !== null) return `${where} field "${number}" must be a finite number`;
   return null;
 }
 

@@ -43,12 +43,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       const message = result.errors.map((e) => `${e.field || 'user'}: ${e.message}`).join('; ');
       return reply.status(400).send(errorBody('invalid_request', message, result.errors));
     }
-    const redacted = await request.engine.putUser(result.user);
+    const { user, redactions } = await request.engine.putUser(result.user);
     if (consent !== undefined) await request.engine.setConsent(id, consent);
-    const user = (await request.engine.getUser(id)) ?? result.user;
     return {
       user: { ...userToJson(user), consent: await request.engine.consentOf(id) },
-      ...(redacted.length > 0 ? { redacted } : {}),
+      ...(redactions.length > 0 ? { redacted: redactions } : {}),
     };
   });
 

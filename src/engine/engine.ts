@@ -691,10 +691,10 @@ export class Engine {
 
   /**
    * Stores the user's traits as their events' context is stored: what looks like personal data (e-mail,
-   * phone, IP address, exact coordinates) removed or coarsened unless allowed (`privacy/`). Returns what
-   * was changed.
+   * phone, IP address, exact coordinates) removed or coarsened unless allowed (`privacy/`). Returns the
+   * user as stored and what was changed.
    */
-  async putUser(user: User): Promise<readonly Redaction[]> {
+  async putUser(user: User): Promise<{ readonly user: User; readonly redactions: readonly Redaction[] }> {
     const { record: traits, redactions } = redactPersonalData(
       user.traits,
       'traits',
@@ -703,7 +703,7 @@ export class Engine {
     const stored = traits === user.traits ? user : { ...user, traits };
     await this.store.putUser(stored);
     this.users.set(user.id, stored);
-    return redactions;
+    return { user: stored, redactions };
   }
 
   getUser(id: string): Promise<User | null> {
