@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MAX_ID_LENGTH } from '../src/events/index.js';
+import { DEFAULT_PERSONAL_DATA_POLICY, redactPersonalData } from '../src/privacy/index.js';
 import {
   call,
   get,
@@ -32,6 +33,7 @@ afterAll(async () => {
 
 interface UserReply {
   readonly user: { readonly id: string; readonly traits: Record<string, unknown> };
+  readonly redacted?: readonly { readonly field: string; readonly action: string }[];
 }
 interface ExplainReply {
   readonly user_id: string;
@@ -146,9 +148,19 @@ async function roundTrip(app: FastifyInstance, id: string): Promise<void> {
   expect(similar.status, similar.text).toBe(200);
   expect(similar.body.item_id).toBe(id);
 
+  // An id shaped like an e-mail address, a phone number or an IP address is an id where it names a thing,
+  // but as a free value (a trait, a property) it is personal data and is not stored.
+  const personal =
+    redactPersonalData({ value: id }, 'traits', DEFAULT_PERSONAL_DATA_POLICY).redactions.length > 0;
   const putUser = await call<UserReply>(app, 'PUT', `/v1/users/${e}`, { traits: { name: id } });
   expect(putUser.status, putUser.text).toBe(200);
-  expect(putUser.body.user).toMatchObject({ id, traits: { name: id } });
+  if (personal) {
+    expect(putUser.body.user).toMatchObject({ id, traits: {} });
+    expect(putUser.body.user.traits).not.toHaveProperty('name');
+    expect(putUser.body.redacted).toMatchObject([{ field: 'traits.name', action: 'removed' }]);
+  } else {
+    expect(putUser.body.user).toMatchObject({ id, traits: { name: id } });
+  }
 
   const user = await get<UserReply>(app, `/v1/users/${e}`);
   expect(user.status, user.text).toBe(200);
@@ -158,7 +170,9 @@ async function roundTrip(app: FastifyInstance, id: string): Promise<void> {
   expect(events.status, events.text).toBe(200);
   expect(events.body.user_id).toBe(id);
   const stored = events.body.events.find((event) => event.event_id === eventId);
-  expect(stored, events.text).toMatchObject({ user_id: id, item_id: id, properties: { request_id: id } });
+  expect(stored, events.text).toMatchObject({ user_id: id, item_id: id });
+  if (personal) expect(stored!.properties).not.toHaveProperty('request_id');
+  else expect(stored!.properties).toMatchObject({ request_id: id });
 
   const served = await get<RecommendationsReply>(app, `/v1/recommendations?user_id=${e}&request_id=${e}`);
   expect(served.status, served.text).toBe(200);
@@ -194,6 +208,8 @@ describe('every accepted id round-trips through every route that takes it', () =
     ['spaces around the text', ' a b '],
     ['three dots', '...'],
     ['a single character', 'x'],
+    ['shaped like an e-mail address (not stored as a trait or property)', 'a@\u0000.\u0000'],
+    ['shaped like an IP address (not stored as a trait or property)', '10.0.0.1'],
   ])('%s', async (_name, id) => {
     expect(isAcceptedId(id)).toBe(true);
     await roundTrip(t.app, id);
