@@ -29,6 +29,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Cumulative, deriveSeed, Rng } from '../src/demo/random.js';
 import { runCli, tempDataDir } from './server.js';
+import { jsonArgs } from './cli-json.js';
 
 interface Regime {
   readonly name: 'shop' | 'catalog' | 'sparse';
@@ -120,7 +121,10 @@ for (const regime of REGIMES) {
   const interactions = csv.split('\n').length - 2; // the header and the final newline
   const evaluate = async (extra: readonly string[]) => {
     const started = performance.now();
-    const stdout = await runCli(['evaluate', '--input', input, '--format', 'movielens-csv', ...extra], dir);
+    const stdout = await runCli(
+      ['evaluate', '--input', input, '--format', 'movielens-csv', ...extra, ...jsonArgs(['evaluate'])],
+      dir,
+    );
     const seconds = (performance.now() - started) / 1000;
     const rows = stdout
       .split('\n')

@@ -31,6 +31,7 @@ import {
 import { openStore } from '../src/store/index.js';
 import { BUNDLE_ARTIFACT, ModelBundle, buildTrainingSet } from '../src/training/index.js';
 import { benchFetch, runCli, SHARED, startServer, tempDataDir } from './server.js';
+import { jsonArgs } from './cli-json.js';
 
 const dataPath = process.argv[2] ?? join(SHARED, 'data/ml-100k/u.data');
 const K = 20;
@@ -172,7 +173,11 @@ for (const engine of ENGINES) {
 
   const choiceLine = JSON.parse(
     await runCli(
-      ['evaluate', '--input', dataPath, '--format', 'ml100k', '--choice', JSON.stringify(chosen)],
+      [
+        'evaluate',
+        ...['--input', dataPath, '--format', 'ml100k', '--choice', JSON.stringify(chosen)],
+        ...jsonArgs(['evaluate']),
+      ],
       dataDir,
     ),
   ) as { 'ndcg@20': number; 'recall@20': number };

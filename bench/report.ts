@@ -1213,6 +1213,29 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const dashboard = names.has('dashboard') ? load(dir, 'dashboard') : null;
+  const db = dashboard?.lines[0];
+  if (dashboard && db) {
+    const runs = ((db['first_load_ms'] as number[] | undefined) ?? []).join(', ');
+    out.push(
+      ...simpleSection(
+        `Dashboard: first load in Debian's Chromium on loopback, ${String(db['loads'])} cold loads (\`bench/dashboard.ts\`)`,
+        dashboard,
+        [
+          ['first load, navigation to the load event: median (ms)', db['first_load_ms_median'], '< 1000'],
+          ['each load (ms)', runs, ''],
+          ['overview numbers on screen: median (ms)', db['overview_drawn_ms_median'], ''],
+          [
+            'production build: files / bytes / gzipped bytes',
+            `${String(db['build_files'])} / ${String(db['build_bytes'])} / ${String(db['build_gzip_bytes'])}`,
+            '< 512,000 gzipped',
+          ],
+          ['bytes transferred by a first load', db['transferred_bytes'], ''],
+        ],
+      ),
+      '',
+    );
+  }
   const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
   const fz = fuzz?.lines[0];
   if (fuzz && fz) {

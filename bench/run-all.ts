@@ -43,6 +43,7 @@ const ALL = [
   'decide',
   'soak',
   'fuzz',
+  'dashboard',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -106,6 +106,17 @@ describe('API keys and scopes', () => {
     expect(secret.body.error.message).toMatch(/HTTP Basic carries ingest keys only/);
   });
 
+  it('lets only admins preview a list (a preview logs no exposure, so a backend must not use it)', async () => {
+    const url = '/v1/recommendations?user_id=u-preview&preview=true';
+    const refused = await send(t, 'GET', url, bearer(keys.server));
+    expect(refused.status, refused.text).toBe(403);
+    expect(refused.body.error.message).toMatch(/preview=true needs an admin key/);
+    expect((await send(t, 'GET', url, bearer(keys.admin))).status).not.toBe(403);
+    expect(
+      (await send(t, 'GET', '/v1/recommendations?user_id=u-preview', bearer(keys.server))).status,
+    ).not.toBe(403);
+  });
+
   it('stores keys hashed: no key appears in the data directory', async () => {
     await t.engine.store.getMeta('flush'); // a read: the WAL holds the committed keys
     const files = readdirSync(t.dir).map((name) => readFileSync(join(t.dir, name)));

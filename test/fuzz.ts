@@ -101,7 +101,13 @@ export async function openFuzzTarget(): Promise<FuzzTarget> {
     logged.push(`${entry.msg ?? ''}: ${entry.err?.stack ?? ''}`.slice(0, 2000));
     if (logged.length > 100) logged.shift();
   });
-  const app = buildApp({ engine, limits: UNLIMITED, logger: { level: 'error', stream } });
+  // Every 2xx reply is checked against its route's schema too (api/openapi.ts): a mismatch is a 500.
+  const app = buildApp({
+    engine,
+    limits: UNLIMITED,
+    logger: { level: 'error', stream },
+    validateReplies: true,
+  });
   await app.ready();
   const { key } = await engine.access.create({ scope: 'admin', name: 'fuzz' });
   return {
@@ -1310,10 +1316,113 @@ const METRIC: Shape = object({
   higherIsBetter: bool,
 });
 
+// Segment's tracking spec (api/segment-spec.ts): messages are open objects (Segment's libraries send many
+// fields Attune ignores); nested properties, traits and context are flattened, so they take any JSON object.
+const segmentObject = (valid: fc.Arbitrary<unknown>): Shape => custom(valid, ['text', 5, [1, 2], true]);
+const SEGMENT_PRODUCT = fc.record({
+  product_id: poolRef('items'),
+  price: fc.integer({ min: 0, max: 500 }),
+  quantity: fc.integer({ min: 1, max: 4 }),
+});
+const SEGMENT_PROPERTIES = segmentObject(
+  fc.oneof(
+    recordOf(jsonValue(2)),
+    SEGMENT_PRODUCT,
+    fc.record({
+      order_id: anyText(12),
+      revenue: fc.integer({ min: 0, max: 2000 }),
+      products: fc.array(SEGMENT_PRODUCT, { maxLength: 3 }),
+    }),
+  ),
+);
+const SEGMENT_CONTEXT = segmentObject(
+  fc.oneof(
+    recordOf(jsonValue(2)),
+    fc.record({
+      ip: fc.constantFrom('203.0.113.5', '2001:db8::7'),
+      locale: fc.constantFrom('en-US', 'fr-FR'),
+      userAgent: fc.constantFrom('Mozilla/5.0 (iPhone) Mobile', 'Mozilla/5.0 (X11; Linux x86_64)'),
+      device: fc.record({ type: fc.constantFrom('ios', 'android', 'tablet'), id: anyText(12) }),
+      page: fc.record({ path: anyText(20), url: anyText(30) }),
+      traits: recordOf(scalarOf(true)),
+    }),
+  ),
+);
+const SEGMENT_TRAITS = segmentObject(
+  fc.oneof(
+    recordOf(jsonValue(2)),
+    fc.record({ plan: fc.constantFrom('free', 'pro'), email: fc.constant('a@b.example') }),
+  ),
+);
+const SEGMENT_FIELDS = {
+  userId: required(id('users')),
+  anonymousId: id(),
+  messageId: text(fc.uuid(), MAX_ID_LENGTH, ['', ' ']),
+  timestamp: time,
+  originalTimestamp: time,
+  sentAt: time,
+  context: SEGMENT_CONTEXT,
+};
+const SEGMENT_EVENT_NAME = text(
+  label('Product Viewed', 'Product Added', 'Order Completed', 'Checkout Started', 'Cart Viewed', 'Signed Up'),
+  200,
+  ['', '   '],
+);
+const SEGMENT_VIEW = object(
+  {
+    name: text(label('Home', 'Product'), 200, ['']),
+    category: text(label('Shop'), 200, ['']),
+    properties: SEGMENT_PROPERTIES,
+    ...SEGMENT_FIELDS,
+  },
+  false,
+);
+/** Any message of a batch: valid ones of each type (their type's fields), and any JSON. */
+const SEGMENT_MESSAGE = custom(
+  fc.oneof(
+    fc.record({
+      type: fc.constant('track'),
+      userId: poolRef('users'),
+      event: validOf(SEGMENT_EVENT_NAME),
+      properties: validOf(SEGMENT_PROPERTIES),
+      context: validOf(SEGMENT_CONTEXT),
+    }),
+    fc.record({
+      type: fc.constantFrom('identify', 'group'),
+      userId: poolRef('users'),
+      anonymousId: anyText(20).filter(isAcceptedId),
+      groupId: fc.constant('acme'),
+      traits: validOf(SEGMENT_TRAITS),
+    }),
+    fc.record({
+      type: fc.constantFrom('page', 'screen'),
+      anonymousId: poolRef('users'),
+      name: label('Home'),
+    }),
+    fc.record({
+      type: fc.constant('alias'),
+      userId: poolRef('users'),
+      previousId: anyText(20).filter(isAcceptedId),
+    }),
+    jsonValue(3),
+  ),
+);
+
 /** Every route in `ROUTE_ACCESS` but CORS preflights, with what its requests carry. */
 export const ROUTE_SPECS: Readonly<Record<string, RouteSpec>> = {
   'GET /health': { weight: 0.5 },
   'GET /metrics': { weight: 0.3 },
+  // The API reference (api/openapi.ts): no parameters; `*` is sent as a literal asset name (a 404).
+  'GET /docs': { weight: 0.1 },
+  'GET /docs/': { weight: 0.1 },
+  'GET /docs/json': { weight: 0.1 },
+  'GET /docs/yaml': { weight: 0.1 },
+  'GET /docs/static/index.html': { weight: 0.1 },
+  'GET /docs/static/swagger-initializer.js': { weight: 0.1 },
+  'GET /docs/static/*': { weight: 0.1 },
+  // The dashboard's page and assets (api/dashboard-ui.ts): `*` is sent as it is, a view the page renders.
+  'GET /dashboard': { weight: 0.1 },
+  'GET /dashboard/*': { weight: 0.1 },
 
   'POST /v1/events': { weight: 6, body: EVENT, batch: 'events' },
   'PUT /v1/users/:id': {
@@ -1329,6 +1438,41 @@ export const ROUTE_SPECS: Readonly<Record<string, RouteSpec>> = {
       experiment: required(text(poolRef('experiments'), 64, [''])),
       timestamp: time,
     }),
+  },
+  'POST /v1/track': {
+    weight: 1,
+    body: object(
+      { event: required(SEGMENT_EVENT_NAME), properties: SEGMENT_PROPERTIES, ...SEGMENT_FIELDS },
+      false,
+    ),
+  },
+  'POST /v1/identify': { weight: 1, body: object({ traits: SEGMENT_TRAITS, ...SEGMENT_FIELDS }, false) },
+  'POST /v1/page': { weight: 0.5, body: SEGMENT_VIEW },
+  'POST /v1/screen': { weight: 0.5, body: SEGMENT_VIEW },
+  'POST /v1/batch': {
+    weight: 2,
+    body: object(
+      { batch: required(list(SEGMENT_MESSAGE, 0, 5000, 6)), sentAt: time, context: SEGMENT_CONTEXT },
+      false,
+    ),
+  },
+  // analytics.js's one-letter paths: the same handlers, so the same shapes.
+  'POST /v1/t': {
+    weight: 0.25,
+    body: object(
+      { event: required(SEGMENT_EVENT_NAME), properties: SEGMENT_PROPERTIES, ...SEGMENT_FIELDS },
+      false,
+    ),
+  },
+  'POST /v1/i': { weight: 0.25, body: object({ traits: SEGMENT_TRAITS, ...SEGMENT_FIELDS }, false) },
+  'POST /v1/p': { weight: 0.25, body: SEGMENT_VIEW },
+  'POST /v1/s': { weight: 0.25, body: SEGMENT_VIEW },
+  'POST /v1/b': {
+    weight: 0.25,
+    body: object(
+      { batch: required(list(SEGMENT_MESSAGE, 0, 5000, 6)), sentAt: time, context: SEGMENT_CONTEXT },
+      false,
+    ),
   },
 
   'GET /v1/recommendations': {
@@ -1525,6 +1669,39 @@ export const ROUTE_SPECS: Readonly<Record<string, RouteSpec>> = {
     weight: 0.3,
     query: {
       after: { shape: num(0, 1e6, { integer: true, bounds: [0, Infinity] }) },
+      limit: { shape: num(1, 1000, { integer: true }) },
+    },
+  },
+  'GET /v1/dashboard/overview': { weight: 0.1 },
+  'GET /v1/dashboard/events': {
+    weight: 0.5,
+    query: {
+      limit: { shape: num(1, 500, { integer: true }) },
+      before: { shape: num(1, 1e6, { integer: true, bounds: [1, Infinity] }) },
+      after: { shape: num(0, 1e6, { integer: true, bounds: [0, Infinity] }) },
+      event: { shape: text(label('product_viewed', 'clicked', 'purchased'), 256, ['']) },
+      user_id: { shape: id('users') },
+      item_id: { shape: id('items') },
+    },
+  },
+  'GET /v1/dashboard/users': {
+    weight: 0.3,
+    query: {
+      prefix: { shape: text(label('fz-u-', 'fz-u-1', 'Zo'), 256, ['']) },
+      limit: { shape: num(1, 500, { integer: true }) },
+    },
+  },
+  'GET /v1/dashboard/models': { weight: 0.1 },
+  'GET /v1/dashboard/experiments/:id/timeline': { weight: 0.05, params: { id: 'experiments' } },
+  'GET /v1/dashboard/segments/projection': {
+    weight: 0.1,
+    query: { limit: { shape: num(2, 2000, { integer: true }) } },
+  },
+  'GET /v1/dashboard/decision-points/:id/timeline': {
+    weight: 0.3,
+    params: { id: 'points' },
+    query: {
+      bucket: { shape: oneOf('hour', 'day') },
       limit: { shape: num(1, 1000, { integer: true }) },
     },
   },

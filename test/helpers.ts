@@ -138,7 +138,14 @@ export async function openTestApp(
     // Tests pin the serving model ('fixed', ALS) unless they test selection: fast, and the model is known.
     engineConfig(`sqlite:${dataDir}`, { retrainIntervalMs: null, selection: 'fixed', ...overrides }),
   );
-  const app = buildApp({ engine, ...(limits ? { limits } : {}) });
+  // Every 2xx reply is checked against its route's response schema (api/openapi.ts): the whole suite is
+  // a conformance check of the OpenAPI document. A mismatch is a 500 at once and fails close() by name.
+  const mismatches: string[] = [];
+  const app = buildApp({
+    engine,
+    ...(limits ? { limits } : {}),
+    validateReplies: (m) => mismatches.push(`${m.route} ${m.status}: ${m.problems.join('; ')}`),
+  });
   await app.ready();
   return {
     app,
@@ -148,6 +155,9 @@ export async function openTestApp(
       await app.close();
       await engine.close();
       if (!options.keepData) await rm(dataDir, { recursive: true, force: true });
+      if (mismatches.length > 0) {
+        throw new Error(`replies that do not match their schemas:\n${mismatches.join('\n')}`);
+      }
     },
   };
 }

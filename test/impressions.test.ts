@@ -71,6 +71,24 @@ describe('impressions: every served list is logged', () => {
     expect((await impression(b.request_id)).items).toHaveLength(2);
   });
 
+  it('logs nothing for a preview: no impression, no experiment exposure', async () => {
+    const userId = shop.groupA[2]!;
+    const preview = await recommendOk(t.app, `user_id=${userId}&n=4&preview=true`);
+    const served = await recommendOk(t.app, `user_id=${userId}&n=4`);
+    // The same list the user is served, only not logged.
+    expect(ids(preview.items)).toEqual(ids(served.items));
+    await t.engine.flushLogs();
+    const missing = await get<ErrorReply>(t.app, `/v1/impressions/${encodeURIComponent(preview.request_id)}`);
+    expect(missing.status, missing.text).toBe(404);
+    expect((await impression(served.request_id)).user_id).toBe(userId);
+
+    const onlyPreviewed = shop.groupB[3]!;
+    await recommendOk(t.app, `user_id=${onlyPreviewed}&n=4&preview=true`);
+    await t.engine.flushLogs();
+    expect(await t.engine.store.userExposures(onlyPreviewed)).toEqual([]);
+    expect((await t.engine.store.userExposures(userId)).length).toBeGreaterThan(0);
+  });
+
   it('logs fallback lists as fallbacks', async () => {
     const served = await recommendOk(t.app, 'user_id=stranger&n=3');
     expect(served.fallback).toBe('unknown_user');

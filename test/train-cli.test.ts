@@ -68,7 +68,7 @@ describe('attune train while another trainer holds the training lease', () => {
 
   it('with --wait, waits for the lease and then trains', async () => {
     await store.acquireLease(TRAINING_LEASE, HOLDER, 60_000);
-    const child = spawn(process.execPath, [CLI, 'train', '--wait'], {
+    const child = spawn(process.execPath, [CLI, 'train', '--wait', '--json'], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -91,5 +91,22 @@ describe('attune train while another trainer holds the training lease', () => {
     const after = await store.acquireLease(TRAINING_LEASE, 'next', 60_000);
     expect(after.acquired).toBe(true);
     await store.releaseLease(TRAINING_LEASE, 'next');
+  });
+
+  it('prints a summary by default, with progress on stderr and no 0/1 counters', async () => {
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'train'], { env, timeout: 60_000 });
+    const versions = await store.listArtifacts('bundle');
+    const version = Math.max(...versions.map((v) => v.version));
+    expect(stdout).toMatch(new RegExp(`^trained model version ${version} in \\d`));
+    // Selection is fixed in this test's environment: the configured model, named.
+    expect(stdout).toMatch(/\n {2}model +\w+/);
+    expect(stdout).toMatch(
+      /\n {2}data +100 events · 20 users · 20 items · \d+ interactions \(through event #100\)\n/,
+    );
+    expect(stdout).toMatch(/\n {2}saved +version \d+ in /);
+    expect(stdout).toContain(`version ${version} in ${dir};`);
+    expect(stderr).toContain('reading events…');
+    expect(stderr).toMatch(/reading events: done in \d/);
+    expect(stderr).not.toMatch(/\b[01]\/1\b/);
   });
 });

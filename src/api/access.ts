@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   credentialOf,
+  type Credential,
   DEFAULT_APP,
   grants,
   type Principal,
@@ -14,6 +15,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** What the route requires, set from `ROUTE_ACCESS` when the route is added. */
     access?: RouteAccess;
+    /**
+     * The ingest key may also come as `writeKey` in the JSON body (Segment's browser library sends it there,
+     * to avoid a CORS preflight): checked once the body is parsed, when no header carried a key.
+     */
+    writeKeyInBody?: boolean;
   }
   interface FastifyRequest {
     /** Who the request acts as; null on public routes and unmatched URLs. */
@@ -39,10 +45,33 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // CORS preflights (only registered when ATTUNE_CORS_ORIGINS names origins): they carry no key by design.
   'OPTIONS *': 'public',
   'GET /metrics': 'server',
+  // The API reference (api/openapi.ts): the document and Swagger UI's assets hold no data.
+  'GET /docs': 'public',
+  'GET /docs/': 'public',
+  'GET /docs/json': 'public',
+  'GET /docs/yaml': 'public',
+  'GET /docs/static/index.html': 'public',
+  'GET /docs/static/swagger-initializer.js': 'public',
+  'GET /docs/static/*': 'public',
+  // The dashboard's page and assets (api/dashboard-ui.ts) hold no data: its calls go to admin routes with a key.
+  'GET /dashboard': 'public',
+  'GET /dashboard/*': 'public',
 
   'POST /v1/events': 'ingest',
   'PUT /v1/users/:id': 'ingest',
   'POST /v1/exposures': 'ingest',
+  // Segment's tracking spec (api/segment-spec.ts): what Segment's and RudderStack's libraries send.
+  'POST /v1/track': 'ingest',
+  'POST /v1/identify': 'ingest',
+  'POST /v1/page': 'ingest',
+  'POST /v1/screen': 'ingest',
+  'POST /v1/batch': 'ingest',
+  // The same, at the one-letter paths Segment's browser library (analytics.js) posts to.
+  'POST /v1/t': 'ingest',
+  'POST /v1/i': 'ingest',
+  'POST /v1/p': 'ingest',
+  'POST /v1/s': 'ingest',
+  'POST /v1/b': 'ingest',
 
   'GET /v1/recommendations': 'server',
   'GET /v1/recommendations/explain': 'server',
@@ -92,6 +121,14 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/keys': 'admin',
   'DELETE /v1/keys/:id': 'admin',
   'GET /v1/audit': 'admin',
+  // The dashboard's data: activity, the event log, users, models, experiments and decision points over time.
+  'GET /v1/dashboard/overview': 'admin',
+  'GET /v1/dashboard/events': 'admin',
+  'GET /v1/dashboard/users': 'admin',
+  'GET /v1/dashboard/models': 'admin',
+  'GET /v1/dashboard/experiments/:id/timeline': 'admin',
+  'GET /v1/dashboard/segments/projection': 'admin',
+  'GET /v1/dashboard/decision-points/:id/timeline': 'admin',
 };
 
 /** Admin reads of a person's data: audited like changes are. */
@@ -135,6 +172,26 @@ function keyHint(needed: Scope): string {
 }
 
 /**
+ * Attune's own routes that also take an ingest key in the body, and the field that carries it: a page's
+ * `navigator.sendBeacon` (the SDK's page-hide delivery) can set no header, and sends `text/plain` so that no
+ * CORS preflight is needed. The field is taken out of the body before the route sees it.
+ */
+const BODY_KEY_FIELDS: Readonly<Record<string, string>> = { 'POST /v1/events': 'write_key' };
+
+/**
+ * The write key a Segment body carries (`{"writeKey": …, "batch": […]}`), as a Basic-like credential: a
+ * public key that may only ingest. Null when the body has none.
+ */
+function bodyWriteKey(body: unknown, field = 'writeKey'): Credential | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const key = (body as Record<string, unknown>)[field];
+  if (key === undefined || key === null) return null;
+  return typeof key === 'string' && key.trim() !== ''
+    ? { kind: 'basic', key }
+    : { kind: 'malformed', reason: `body field "${field}" must be the ingest key, a non-empty string` };
+}
+
+/**
  * API keys on every route: each route's requirement comes from `ROUTE_ACCESS` (a route without one stops
  * the server from starting); a request without a usable key is 401, one whose key lacks the scope 403, each
  * saying which scope the route needs. With no key configured at all the engine runs open, but only to
@@ -159,7 +216,22 @@ export function useAccessControl(app: FastifyInstance, host: EngineHost): void {
     if (needed.size !== 1 || access === undefined) {
       throw new Error(`route ${methods.join(',')} ${route.url} has no entry in ROUTE_ACCESS (api/access.ts)`);
     }
-    route.config = { ...route.config, access };
+    const bodyKey = methods.some((method) => BODY_KEY_FIELDS[routeKey(method, route.url)] !== undefined);
+    route.config = { ...route.config, access, ...(bodyKey ? { writeKeyInBody: true } : {}) };
+  });
+
+  // A beacon's `text/plain` body is JSON: parsed before the other body checks (`checkParsedValues`) run.
+  app.addHook('preValidation', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || BODY_KEY_FIELDS[routeKey(request.method, route)] === undefined) return;
+    const plain = /^text\/plain\b/i.test(request.headers['content-type'] ?? '');
+    if (typeof request.body !== 'string' || !plain) return;
+    try {
+      request.body = JSON.parse(request.body) as unknown;
+    } catch {
+      const message = 'the text/plain body is not valid JSON: send the event batch as JSON';
+      return reply.status(400).send(errorBody('invalid_request', message));
+    }
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -168,6 +240,34 @@ export function useAccessControl(app: FastifyInstance, host: EngineHost): void {
     // Unmatched URLs (404) reveal nothing; public routes need no key.
     if (needed === undefined || needed === 'public') return;
     const credential = credentialOf(request.headers.authorization);
+    // The body is not parsed yet: a key it may carry is looked for once it is, in preValidation.
+    if (credential === null && request.routeOptions.config.writeKeyInBody === true) return;
+    return authorize(request, reply, needed, credential, 'header');
+  });
+
+  // Once the body is parsed, before it is validated (an unauthorized request learns nothing of the schema)
+  // and before the rate limits (`useLimits`, preHandler), which count per key.
+  app.addHook('preValidation', async (request, reply) => {
+    const needed = request.routeOptions.config.access;
+    if (request.routeOptions.config.writeKeyInBody !== true || request.principal !== null) return;
+    if (needed === undefined || needed === 'public') return;
+    const field = BODY_KEY_FIELDS[routeKey(request.method, request.routeOptions.url ?? '')];
+    const credential = bodyWriteKey(request.body, field);
+    const denied = await authorize(request, reply, needed, credential, 'body');
+    // Attune's own bodies refuse unknown fields: the key is not the route's data.
+    if (denied === undefined && credential !== null && field !== undefined) {
+      delete (request.body as Record<string, unknown>)[field];
+    }
+    return denied;
+  });
+
+  async function authorize(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    needed: Scope,
+    credential: Credential | null,
+    carrier: 'header' | 'body',
+  ): Promise<FastifyReply | undefined> {
     if (credential === null) {
       if (await keys.isOpen()) {
         if (fromLoopback(request)) {
@@ -187,8 +287,14 @@ export function useAccessControl(app: FastifyInstance, host: EngineHost): void {
     if (!authentication.ok) return unauthorized(reply, authentication.reason);
     const principal = authentication.principal;
     if (credential.kind === 'basic' && principal.scope !== 'ingest') {
-      // A Basic user name travels where write keys do (browsers, apps); a secret key must not.
-      return unauthorized(reply, 'HTTP Basic carries ingest keys only; send server and admin keys as Bearer');
+      // A Basic user name, like a body's writeKey, travels where write keys do (browsers, apps); a secret
+      // key must not.
+      return unauthorized(
+        reply,
+        carrier === 'body'
+          ? 'a key in the body ("writeKey", "write_key") carries ingest keys only; send server and admin keys as Bearer'
+          : 'HTTP Basic carries ingest keys only; send server and admin keys as Bearer',
+      );
     }
     if (!grants(principal.scope, needed)) {
       return reply
@@ -202,7 +308,8 @@ export function useAccessControl(app: FastifyInstance, host: EngineHost): void {
     }
     request.principal = principal;
     request.engine = await host.engine(principal.app);
-  });
+    return undefined;
+  }
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const principal = request.principal;

@@ -4,11 +4,59 @@ import type { EngineConfig, TrainingRun } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import { TrainingLeaseHeldError, storedPosition, type BundleInfo } from '../training/index.js';
 import { errorBody } from './errors.js';
+import { TrainingStateSchema } from './health.js';
+import { JsonSchema, ModelVersionSchema, TimeSchema, errors } from './reply-schemas.js';
 
 export interface AdminRoutesOptions {
   /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
   readonly config: EngineConfig;
 }
+
+const closed = { additionalProperties: false } as const;
+
+const TrainReply = Type.Object(
+  {
+    status: Type.Union([Type.Literal('serving'), Type.Literal('superseded')], {
+      description: '`superseded`: stored, but a version trained on later events already serves.',
+    }),
+    model: Type.Ref(ModelVersionSchema),
+  },
+  { ...closed, description: 'With `wait=true`: the run finished.' },
+);
+
+const ModelsReply = Type.Object(
+  {
+    serving: Type.Union([
+      Type.Object(
+        {
+          ...ModelVersionSchema.properties,
+          chosen: Type.Union(
+            [Type.Object({ model: Type.String(), params: JsonSchema }, closed), Type.Null()],
+            {
+              description:
+                'The model or blend that serves, with its parameters (`attune evaluate --choice`).',
+            },
+          ),
+        },
+        closed,
+      ),
+      Type.Null(),
+    ]),
+    training: TrainingStateSchema,
+    versions: Type.Array(
+      Type.Object(
+        {
+          version: Type.Integer(),
+          created_at: TimeSchema,
+          position: Type.Integer({ description: 'The event-log position trained through.' }),
+          bytes: Type.Integer(),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
 
 export function bundleJson(info: BundleInfo) {
   return {
@@ -34,7 +82,24 @@ export function bundleJson(info: BundleInfo) {
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app) => {
   app.post(
     '/v1/admin/train',
-    { schema: { querystring: Type.Object({ wait: Type.Boolean({ default: false }) }) } },
+    {
+      schema: {
+        querystring: Type.Object({ wait: Type.Boolean({ default: false }) }),
+        summary: 'Train a model now',
+        description:
+          'Starts a training run (202), or with `wait=true` waits for it and answers with the new version. ' +
+          '409 while another process trains.',
+        tags: ['admin'],
+        response: {
+          200: TrainReply,
+          202: Type.Object(
+            { status: Type.Literal('training') },
+            { ...closed, description: 'The run started.' },
+          ),
+          ...errors({ 409: 'Another process is training (`training_in_progress`).' }),
+        },
+      },
+    },
     async (request, reply) => {
       let run: TrainingRun;
       try {
@@ -50,27 +115,38 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
         const info = await run.done;
         // 'superseded': stored, but a bundle trained on later events already serves.
         const serving = request.engine.servingBundle?.version === info.version;
-        return { status: serving ? 'serving' : 'superseded', model: bundleJson(info) };
+        return { status: serving ? ('serving' as const) : ('superseded' as const), model: bundleJson(info) };
       }
       // The engine logs a failed run with its cause and counts it.
       run.done.catch(() => undefined);
-      return reply.status(202).send({ status: 'training' });
+      return reply.status(202).send({ status: 'training' as const });
     },
   );
 
-  app.get('/v1/models', async (request) => {
-    const serving = request.engine.servingBundle;
-    const versions = await request.engine.listBundles();
-    return {
-      // `chosen`: the model or blend that serves, with its parameters, as `attune evaluate --choice` takes it.
-      serving: serving ? { ...bundleJson(serving), chosen: request.engine.servingChoice() } : null,
-      training: request.engine.trainingState,
-      versions: versions.map((v) => ({
-        version: v.version,
-        created_at: formatTime(v.createdAt),
-        position: storedPosition(v.meta),
-        bytes: v.bytes,
-      })),
-    };
-  });
+  app.get(
+    '/v1/models',
+    {
+      schema: {
+        summary: 'Model versions',
+        description: 'The serving version, whether a run is under way, and every stored version.',
+        tags: ['admin'],
+        response: { 200: ModelsReply },
+      },
+    },
+    async (request) => {
+      const serving = request.engine.servingBundle;
+      const versions = await request.engine.listBundles();
+      return {
+        // `chosen`: the model or blend that serves, with its parameters, as `attune evaluate --choice` takes it.
+        serving: serving ? { ...bundleJson(serving), chosen: request.engine.servingChoice() } : null,
+        training: request.engine.trainingState,
+        versions: versions.map((v) => ({
+          version: v.version,
+          created_at: formatTime(v.createdAt),
+          position: storedPosition(v.meta),
+          bytes: v.bytes,
+        })),
+      };
+    },
+  );
 };

@@ -11,6 +11,8 @@ import {
   useUtf8JsonParser,
 } from './encoding.js';
 import { churnRoutes } from './churn.js';
+import { dashboardRoutes } from './dashboard.js';
+import { dashboardUiRoutes } from './dashboard-ui.js';
 import { decisionRoutes } from './decisions.js';
 import { handleError } from './errors.js';
 import { eventRoutes } from './events.js';
@@ -21,9 +23,11 @@ import { itemRoutes } from './items.js';
 import { keyRoutes } from './keys.js';
 import { defaultHttpLimits, useLimits, type HttpLimits } from './limits.js';
 import { notifyRoutes } from './notify.js';
+import { useApiDocs, type ApiDocsOptions } from './openapi.js';
 import { rankRoutes } from './rank.js';
 import { recommendationRoutes } from './recommendations.js';
 import { rulesRoutes } from './rules.js';
+import { segmentSpecRoutes } from './segment-spec.js';
 import { segmentRoutes } from './segments.js';
 import { assertPathParamsKnown, checkUrlParams, ROUTER_MAX_PARAM_LENGTH } from './url-params.js';
 import { userRoutes } from './users.js';
@@ -40,6 +44,8 @@ export interface AppOptions {
   readonly limits?: HttpLimits;
   /** pino logger options (a stream, too: tests read what is logged), or false for none (benchmarks). */
   readonly logger?: boolean | { readonly level: string; readonly stream?: NodeJS.WritableStream };
+  /** Check each 2xx reply against its route's response schema (tests; `api/openapi.ts`). Off by default. */
+  readonly validateReplies?: ApiDocsOptions['validateReplies'];
 }
 
 /** Largest request body: 1,000 events of ordinary size fit well inside it. */
@@ -51,6 +57,7 @@ export function buildApp({
   host: given,
   logger = false,
   limits = defaultHttpLimits,
+  validateReplies = false,
 }: AppOptions): FastifyInstance {
   const pathPatterns = new PathPatterns();
   const app = Fastify({
@@ -110,8 +117,11 @@ export function buildApp({
     );
   });
 
+  // The OpenAPI document and /docs: before the routes, which it documents as they are added.
+  useApiDocs(app, { validateReplies });
   void app.register(healthRoutes, { config: engine.config });
   void app.register(eventRoutes, { config: engine.config });
+  void app.register(segmentSpecRoutes, { config: engine.config });
   void app.register(itemRoutes, { config: engine.config });
   void app.register(userRoutes, { config: engine.config });
   void app.register(recommendationRoutes, { config: engine.config });
@@ -124,6 +134,8 @@ export function buildApp({
   void app.register(segmentRoutes, { config: engine.config });
   void app.register(notifyRoutes, { config: engine.config });
   void app.register(decisionRoutes, { config: engine.config });
+  void app.register(dashboardRoutes, { config: engine.config });
+  void app.register(dashboardUiRoutes);
   void app.register(keyRoutes, { access: host.access, audit: host.audit });
   return app;
 }

@@ -84,7 +84,8 @@ describe('decision points over HTTP', () => {
         clock: () => now,
       },
     );
-    app = buildApp({ engine });
+    // Replies are checked against the routes' schemas (api/openapi.ts): a mismatch is a 500.
+    app = buildApp({ engine, validateReplies: true });
     await app.ready();
   };
   const shut = async () => {

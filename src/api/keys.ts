@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { AccessKeyError, type AccessKeys, type AuditLog, type KeyInfo } from '../access/index.js';
 import { formatTime } from '../events/index.js';
-import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
+import { ApiKeySchema, TimeSchema, errors } from './reply-schemas.js';
 import { IdSchema } from './url-params.js';
 
 export interface KeyRoutesOptions {
@@ -14,13 +14,13 @@ export interface KeyRoutesOptions {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
 
-function keyJson(info: KeyInfo): { [key: string]: JsonValue } {
+function keyJson(info: KeyInfo): Static<typeof ApiKeySchema> {
   return {
     id: info.id,
     app: info.app,
     scope: info.scope,
     name: info.name,
-    created_at: iso(info.createdAt),
+    created_at: formatTime(info.createdAt),
     revoked_at: iso(info.revokedAt),
   };
 }
@@ -31,41 +31,110 @@ const CreateSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const closed = { additionalProperties: false } as const;
+
+const CreatedKeyReply = Type.Object(
+  {
+    key: Type.String({ description: 'The secret: shown in this reply only (the store keeps its hash).' }),
+    ...ApiKeySchema.properties,
+  },
+  closed,
+);
+
+const AuditReply = Type.Object(
+  {
+    entries: Type.Array(
+      Type.Object(
+        {
+          seq: Type.Integer({ description: 'Pass the last one as `after` for the next page.' }),
+          at: TimeSchema,
+          actor: Type.String({ description: 'The key id that acted.' }),
+          action: Type.String({ description: '`METHOD /route`.' }),
+          target: Type.Union([Type.String(), Type.Null()], {
+            description: 'The resource id (never a user id), or null.',
+          }),
+          status: Type.Integer({ description: 'The reply’s HTTP status.' }),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+
 /**
  * API keys and the audit log, for admins. An admin key manages its own app's keys only; the new key is in
  * the reply to its creation and nowhere else (the store keeps its hash).
  */
 export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app, { access, audit }) => {
-  app.post('/v1/keys', { schema: { body: CreateSchema } }, async (request, reply) => {
-    const principal = request.principal!;
-    const appName = request.body.app ?? principal.app;
-    if (appName !== principal.app) {
-      return reply
-        .status(403)
-        .send(
-          errorBody('forbidden', `field "app": this key manages the keys of app "${principal.app}" only`),
-        );
-    }
-    try {
-      const { key, info } = await access.create({ ...request.body, app: appName });
-      return reply.status(201).send({ key, ...keyJson(info) });
-    } catch (error) {
-      if (error instanceof AccessKeyError) {
+  app.post(
+    '/v1/keys',
+    {
+      schema: {
+        body: CreateSchema,
+        summary: 'Create an API key',
+        description:
+          'A key of `scope` ingest, server or admin for this admin’s app, with an optional `name`. The secret ' +
+          'is in this reply only.',
+        tags: ['keys'],
+        response: {
+          201: CreatedKeyReply,
+          ...errors({ 400: 'An invalid scope or name.', 403: 'Another app’s key.' }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const appName = request.body.app ?? principal.app;
+      if (appName !== principal.app) {
         return reply
-          .status(400)
-          .send(errorBody('invalid_request', `field "${error.field}": ${error.message}`));
+          .status(403)
+          .send(
+            errorBody('forbidden', `field "app": this key manages the keys of app "${principal.app}" only`),
+          );
       }
-      throw error;
-    }
-  });
+      try {
+        const { key, info } = await access.create({ ...request.body, app: appName });
+        return reply.status(201).send({ key, ...keyJson(info) });
+      } catch (error) {
+        if (error instanceof AccessKeyError) {
+          return reply
+            .status(400)
+            .send(errorBody('invalid_request', `field "${error.field}": ${error.message}`));
+        }
+        throw error;
+      }
+    },
+  );
 
-  app.get('/v1/keys', async (request) => ({
-    keys: (await access.list(request.principal!.app)).map(keyJson),
-  }));
+  app.get(
+    '/v1/keys',
+    {
+      schema: {
+        summary: 'List API keys',
+        description: 'This app’s keys, revoked ones too (never their secrets).',
+        tags: ['keys'],
+        response: { 200: Type.Object({ keys: Type.Array(Type.Ref(ApiKeySchema)) }, closed) },
+      },
+    },
+    async (request) => ({
+      keys: (await access.list(request.principal!.app)).map(keyJson),
+    }),
+  );
 
   app.delete(
     '/v1/keys/:id',
-    { schema: { params: Type.Object({ id: IdSchema }) } },
+    {
+      schema: {
+        params: Type.Object({ id: IdSchema }),
+        summary: 'Revoke an API key',
+        tags: ['keys'],
+        response: {
+          200: Type.Object({ key: Type.Ref(ApiKeySchema) }, closed),
+          ...errors({ 404: 'No such key in this app.' }),
+        },
+      },
+    },
     async (request, reply) => {
       const id = request.params.id;
       // Another app's key is as unknown to this admin as a key that never existed.
@@ -83,6 +152,10 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRoutesOptions> = async (app
           after: Type.Integer({ minimum: 0, default: 0 }),
           limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
         }),
+        summary: 'The audit log',
+        description: 'Admin changes and admin reads of personal data, oldest first, a page at a time.',
+        tags: ['keys'],
+        response: { 200: AuditReply },
       },
     },
     async (request) => {

@@ -8,6 +8,7 @@ import {
 } from '../decisions/notify/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { errorBody, unknownUserBody, consentWithheldBody } from './errors.js';
+import { errors } from './reply-schemas.js';
 import { IdSchema } from './url-params.js';
 
 export interface NotifyRoutesOptions {
@@ -30,6 +31,59 @@ const Query = Type.Object({
   max_per_week: Type.Optional(Type.Integer({ minimum: 1, maximum: 700 })),
 });
 
+const closed = { additionalProperties: false } as const;
+
+const NotificationTimeReply = Type.Object(
+  {
+    user_id: Type.String(),
+    timezone: Type.String({ description: 'The `tz` given, or the offset as `UTC`, `UTC+05:30`.' }),
+    best_hours: Type.Array(
+      Type.Object(
+        {
+          hour_of_week: Type.Integer({ description: '0 = Monday 00:00 local time.' }),
+          day: Type.Union([
+            Type.Literal('monday'),
+            Type.Literal('tuesday'),
+            Type.Literal('wednesday'),
+            Type.Literal('thursday'),
+            Type.Literal('friday'),
+            Type.Literal('saturday'),
+            Type.Literal('sunday'),
+          ]),
+          hour: Hour,
+          expected_engagement: Type.Number({ description: 'The expected share of the user’s activity.' }),
+        },
+        closed,
+      ),
+      { description: 'The three best hours of the week, in local time, best first.' },
+    ),
+    send_now: Type.Object(
+      {
+        send: Type.Boolean(),
+        reason: Type.Union([
+          Type.Literal('ok'),
+          Type.Literal('quiet_hours'),
+          Type.Literal('daily_cap'),
+          Type.Literal('weekly_cap'),
+          Type.Literal('fatigue'),
+        ]),
+        message: Type.String({ description: 'The rule in words, with the numbers that decided it.' }),
+      },
+      closed,
+    ),
+    based_on: Type.Object(
+      {
+        user_events: Type.Integer(),
+        prior_strength: Type.Number({
+          description: 'How much the population’s hours weigh against the user’s.',
+        }),
+      },
+      closed,
+    ),
+  },
+  closed,
+);
+
 /**
  * When to reach a user: their three best hours of the week in local time, with the expected share of
  * their activity in each, and whether to send now under the caps, quiet hours and fatigue rules
@@ -39,7 +93,25 @@ const Query = Type.Object({
 export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyRoutesOptions> = async (app) => {
   app.get(
     '/v1/users/:id/notification-time',
-    { schema: { params: Params, querystring: Query } },
+    {
+      schema: {
+        params: Params,
+        querystring: Query,
+        summary: 'When to notify a user',
+        description:
+          'The user’s three best hours of the week in local time, and whether to send now under the caps, ' +
+          'quiet hours and fatigue rules.',
+        tags: ['decisions'],
+        response: {
+          200: NotificationTimeReply,
+          ...errors({
+            400: 'An invalid parameter or time zone, or both `tz` and `utc_offset`.',
+            404: 'Nothing is known of the user.',
+            451: 'The user’s consent withholds personalization (`consent_withheld`).',
+          }),
+        },
+      },
+    },
     async (request, reply) => {
       const userId = request.params.id;
       const { tz, utc_offset: utcOffset } = request.query;

@@ -6,6 +6,7 @@ import { DAY, plantedLog } from '../ranking/fixtures.js';
 import { rankItems } from '../ranking/rank-items.js';
 import { trainFromLoggedLists } from '../ranking/train-reranker.js';
 import { popularityBundle } from '../training/bundle-fixture.js';
+import { useApiDocs } from './openapi.js';
 import { rankRoutes } from './rank.js';
 
 interface RankReply {
@@ -94,6 +95,8 @@ describe('POST /v1/rank with a trained re-ranker', () => {
         Promise.resolve(rankItems(bundle, profile, itemIds, 21 * DAY)),
     } as Pick<Engine, 'rank'> as Engine;
     app = Fastify();
+    // The shared reply schemas the route refers to, and its replies checked against its schema.
+    useApiDocs(app, { validateReplies: true });
     app.decorateRequest('engine', null as unknown as Engine);
     app.addHook('onRequest', async (request) => {
       request.engine = engine;

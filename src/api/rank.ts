@@ -4,6 +4,7 @@ import type { EngineConfig } from '../engine/index.js';
 import { FieldError, readId } from '../events/index.js';
 import { MAX_RANK_ITEMS } from '../ranking/rank-items.js';
 import { errorBody } from './errors.js';
+import { errors } from './reply-schemas.js';
 import { IdSchema } from './url-params.js';
 
 export interface RankRoutesOptions {
@@ -23,32 +24,41 @@ const Body = Type.Object(
   { additionalProperties: false },
 );
 
-/** The API's error shape (`errors.ts`), for the ids refused below. */
-const ErrorReply = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
-
-const Contribution = Type.Object({
-  feature: Type.String(),
-  /** `null` when the feature is missing for this user and item (no category, no history). */
-  value: Type.Union([Type.Number(), Type.Null()]),
-  contribution: Type.Number(),
-});
-
-const Reply = Type.Object({
-  user_id: Type.String(),
-  ranked_by: Type.String(),
-  model_version: Type.Union([Type.Number(), Type.Null()]),
-  base: Type.Number(),
-  note: Type.Union([Type.String(), Type.Null()]),
-  items: Type.Array(
-    Type.Object({
-      item_id: Type.String(),
-      score: Type.Number(),
-      reason: Type.String(),
-      contributions: Type.Array(Contribution),
+const Contribution = Type.Object(
+  {
+    feature: Type.String(),
+    /** `null` when the feature is missing for this user and item (no category, no history). */
+    value: Type.Union([Type.Number(), Type.Null()], {
+      description: 'null when missing for this user and item.',
     }),
-  ),
-  unknown_items: Type.Array(Type.String()),
-});
+    contribution: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
+const Reply = Type.Object(
+  {
+    user_id: Type.String(),
+    ranked_by: Type.String({ description: 'The re-ranker, or the model whose scores ordered the items.' }),
+    model_version: Type.Union([Type.Number(), Type.Null()]),
+    base: Type.Number({ description: 'The base value: base plus every contribution is the score.' }),
+    note: Type.Union([Type.String(), Type.Null()], { description: 'Why there is no re-ranker, or null.' }),
+    items: Type.Array(
+      Type.Object(
+        {
+          item_id: Type.String(),
+          score: Type.Number(),
+          reason: Type.String({ description: 'The three largest contributions in words.' }),
+          contributions: Type.Array(Contribution),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'In ranked order, best first.' },
+    ),
+    unknown_items: Type.Array(Type.String(), { description: 'Ids the model does not know: not ranked.' }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * `POST /v1/rank`: the caller's candidates for a user in the re-ranker's order, each with its score and
@@ -59,7 +69,17 @@ const Reply = Type.Object({
 export const rankRoutes: FastifyPluginAsyncTypebox<RankRoutesOptions> = async (app) => {
   app.post(
     '/v1/rank',
-    { schema: { body: Body, response: { 200: Reply, 400: ErrorReply } } },
+    {
+      schema: {
+        body: Body,
+        summary: 'Rank a user’s candidates',
+        description:
+          'The caller’s items for the user in the re-ranker’s order, each with its score and the features ' +
+          'behind it (TreeSHAP). Without a re-ranker the primary model’s scores order them and `note` says why.',
+        tags: ['ranking'],
+        response: { 200: Reply, ...errors({ 400: 'An invalid field; the message names it.' }) },
+      },
+    },
     async (request, reply) => {
       // The schema checks the ids' type only; their content is checked as everywhere else (not empty, not
       // blank, at most 256 characters), so that an id ranked is one that could have been stored.

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { grants } from '../access/index.js';
 import type { EngineConfig } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
@@ -9,10 +10,16 @@ import {
   type RecommendedItem,
   type ResolvedExplanation,
 } from '../recommendations/index.js';
-import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
 import { eventToJson } from './events.js';
 import { countQuery, filterQuery } from './query.js';
+import {
+  EventSchema,
+  ImpressionSchema,
+  ReasonKindSchema,
+  RecommendedItemSchema,
+  errors,
+} from './reply-schemas.js';
 import { requestRules, rulesFields, servingFields, servingSpecFromQuery } from './rules.js';
 import { IdSchema } from './url-params.js';
 
@@ -20,6 +27,165 @@ export interface RecommendationRoutesOptions {
   /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
   readonly config: EngineConfig;
 }
+
+const closed = { additionalProperties: false } as const;
+
+const RecommendationsReply = Type.Object(
+  {
+    request_id: Type.String({
+      description: 'Send it back as `properties.request_id` on clicks and purchases.',
+    }),
+    user_id: Type.String(),
+    model: Type.String({ description: 'The model that ranked the list (`popularity` for a fallback).' }),
+    model_version: Type.Union([Type.Integer(), Type.Null()]),
+    fallback: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Why the primary model did not rank the list (no model yet, unknown user, …); null when it did.',
+    }),
+    holdout: Type.Boolean({ description: 'The user is in the global holdout (never personalized).' }),
+    consent: Type.Optional(
+      Type.String({
+        description: 'The user’s consent, when it withholds personalization (the list is not personal).',
+      }),
+    ),
+    experiments: Type.Array(
+      Type.Object(
+        {
+          experiment: Type.String(),
+          variant: Type.String(),
+          control: Type.Boolean(),
+          served: Type.Boolean(),
+        },
+        closed,
+      ),
+      { description: 'The user’s experiments on this surface and their variants.' },
+    ),
+    items: Type.Array(Type.Ref(RecommendedItemSchema)),
+  },
+  closed,
+);
+
+const HistoryRef = {
+  item_id: Type.String(),
+  action: Type.Union([Type.String(), Type.Null()], { description: 'The user’s strongest action on it.' }),
+  similarity: Type.Number(),
+};
+
+const FeatureContribution = Type.Object(
+  { feature: Type.Union([Type.String(), Type.Null()]), weight: Type.Number(), contribution: Type.Number() },
+  closed,
+);
+
+/** The explanation of one model (`explanationJson`), by `kind`. */
+const modelExplanations = [
+  Type.Object(
+    {
+      kind: Type.Literal('neighbors'),
+      score: Type.Number(),
+      neighbors: Type.Array(
+        Type.Object({ ...HistoryRef, weight: Type.Number(), contribution: Type.Number() }, closed),
+      ),
+    },
+    { ...closed, description: 'Item-neighbour models: the history items behind the score.' },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('factors'),
+      score: Type.Number(),
+      factors: Type.Array(
+        Type.Object(
+          { dimension: Type.Integer(), user: Type.Number(), item: Type.Number(), product: Type.Number() },
+          closed,
+        ),
+      ),
+      similar_items: Type.Array(Type.Object(HistoryRef, closed)),
+    },
+    { ...closed, description: 'Matrix factorization: the latent factors, and similar history items.' },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('features'),
+      score: Type.Number(),
+      bias: Type.Number(),
+      item_features: Type.Array(FeatureContribution),
+      user_features: Type.Array(FeatureContribution),
+      similar_items: Type.Array(Type.Object(HistoryRef, closed)),
+    },
+    { ...closed, description: 'The hybrid model: item features and user traits.' },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('popularity'),
+      score: Type.Number(),
+      popularity: Type.Number(),
+      rank: Type.Integer(),
+    },
+    closed,
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('evidence'),
+      evidence: Type.Union([
+        Type.Object({ kind: Type.Literal('item'), ...HistoryRef }, closed),
+        Type.Object({ kind: Type.Literal('popular'), popularity: Type.Number() }, closed),
+        Type.Object({ kind: Type.Literal('taste'), score: Type.Number() }, closed),
+      ]),
+    },
+    { ...closed, description: 'Models without their own explanation: the strongest piece of evidence.' },
+  ),
+];
+
+/** A blend's components explain themselves with one of the models' explanations (blends do not nest). */
+const Explanation = Type.Union([
+  ...modelExplanations,
+  Type.Object(
+    {
+      kind: Type.Literal('blend'),
+      score: Type.Number(),
+      components: Type.Array(
+        Type.Object(
+          {
+            model: Type.String(),
+            weight: Type.Number(),
+            standardized: Type.Number(),
+            contribution: Type.Number(),
+            explanation: Type.Union([...modelExplanations, Type.Null()]),
+          },
+          closed,
+        ),
+      ),
+    },
+    { ...closed, description: 'A blend: each component’s part in the score, with its own evidence.' },
+  ),
+]);
+
+const ExplainReply = Type.Object(
+  {
+    user_id: Type.String(),
+    item_id: Type.String(),
+    model: Type.Union([Type.String(), Type.Null()], { description: 'The model explained.' }),
+    model_version: Type.Union([Type.Integer(), Type.Null()]),
+    fallback: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.String({ description: 'The reason a list would show for the item.' }),
+    reason_kind: ReasonKindSchema,
+    reason_item_id: Type.Optional(Type.String()),
+    score: Type.Union([Type.Number(), Type.Null()], {
+      description:
+        'The score the user’s list ranks the item by (before rules); null when no model scores it.',
+    }),
+    session: Type.Union(
+      [
+        Type.Object({ added: Type.Number(), item_id: Type.String(), action: Type.String() }, closed),
+        Type.Null(),
+      ],
+      { description: 'What the current session added to the score, and the session item behind it.' },
+    ),
+    explanation: Type.Union([Explanation, Type.Null()], {
+      description: 'The model’s evidence, by `kind`; null when no model knows the item.',
+    }),
+  },
+  closed,
+);
 
 /** A served list as logged. */
 export function impressionJson(impression: Impression) {
@@ -49,7 +215,7 @@ export function recommendedItemJson(item: RecommendedItem) {
   };
 }
 
-function explanationJson(explanation: ResolvedExplanation): JsonValue {
+function explanationJson(explanation: ResolvedExplanation): Static<typeof Explanation> {
   const historyRef = (s: { itemId: string; action: string | null; similarity: number }) => ({
     item_id: s.itemId,
     action: s.action,
@@ -93,7 +259,11 @@ function explanationJson(explanation: ResolvedExplanation): JsonValue {
           weight: c.weight,
           standardized: c.standardized,
           contribution: c.contribution,
-          explanation: c.explanation === null ? null : explanationJson(c.explanation),
+          // Blends do not nest (models/blend.ts refuses a blend component): a component is one model's.
+          explanation:
+            c.explanation === null
+              ? null
+              : (explanationJson(c.explanation) as Static<(typeof modelExplanations)[number]>),
         })),
       };
     case 'popularity':
@@ -134,11 +304,37 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
           ...rulesFields,
           ...servingFields,
           preset: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          preview: Type.Boolean({
+            default: false,
+            description:
+              'Admin keys only: the list as it would be served, without logging an impression or an ' +
+              'experiment exposure (the dashboard inspects users this way).',
+          }),
         }),
+        summary: 'Recommendations for a user',
+        description:
+          'A personalised list for the user, with filters, business rules (or a saved preset), diversity and ' +
+          'session settings. The user’s experiments may replace the preset or model. Each item carries its ' +
+          'score and the reason in words; the list is logged under `request_id`.',
+        tags: ['recommendations'],
+        response: {
+          200: RecommendationsReply,
+          ...errors({
+            400: 'An invalid parameter, filter, rule or preset.',
+            403: '`preview` with a key that is not an admin key.',
+          }),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { query } = request;
+      // A preview is not served, so it must not be what a product's backend asks for: it would skip the
+      // exposures experiments are analysed by.
+      if (query.preview && request.principal !== null && !grants(request.principal.scope, 'admin')) {
+        return reply
+          .status(403)
+          .send(errorBody('forbidden', 'preview=true needs an admin key; serve the list without it'));
+      }
       // The user's experiments may set the preset: a variant's preset replaces the request's.
       const plan = await request.engine.servingPlan(query.user_id);
       const preset = (plan.kind === 'personalized' ? plan.treatment.preset : undefined) ?? query.preset;
@@ -156,6 +352,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         plan,
         ...(rules ? { rules } : {}),
         ...(query.request_id !== undefined ? { requestId: query.request_id } : {}),
+        ...(query.preview ? { preview: true } : {}),
       });
       return {
         request_id: result.requestId,
@@ -187,6 +384,15 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
           model: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
         }),
+        summary: 'Explain an item for a user',
+        description:
+          'Why the item would rank where it does for the user: the reason a list would show, the score, the ' +
+          'session’s part in it and the model’s evidence (neighbours, factors, features, a blend’s parts).',
+        tags: ['recommendations'],
+        response: {
+          200: ExplainReply,
+          ...errors({ 400: 'An invalid parameter, or a model that is not loaded.', 404: 'No such item.' }),
+        },
       },
     },
     async (request, reply) => {
@@ -237,7 +443,24 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
 
   app.get(
     '/v1/impressions/:request_id',
-    { schema: { params: Type.Object({ request_id: IdSchema }) } },
+    {
+      schema: {
+        params: Type.Object({ request_id: IdSchema }),
+        summary: 'A served list and its outcomes',
+        description: 'The list served under `request_id`, and the events that carried it back.',
+        tags: ['recommendations'],
+        response: {
+          200: Type.Object(
+            { ...ImpressionSchema.properties, outcomes: Type.Array(Type.Ref(EventSchema)) },
+            {
+              ...closed,
+              description: 'The impression, and the events whose `properties.request_id` names it.',
+            },
+          ),
+          ...errors({ 404: 'No list was logged under this request id.' }),
+        },
+      },
+    },
     async (request, reply) => {
       const found = await request.engine.impression(request.params.request_id);
       if (!found) {

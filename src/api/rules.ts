@@ -16,6 +16,7 @@ import {
   withSegmentRules,
 } from '../recommendations/index.js';
 import { errorBody } from './errors.js';
+import { NoContent, TimeSchema, errors } from './reply-schemas.js';
 
 export interface RulesRoutesOptions {
   /** The engine configuration every app shares (limits in schemas); each request has its app's `request.engine`. */
@@ -141,41 +142,92 @@ export async function requestRules(
   return compileRules(spec);
 }
 
+const PresetReply = Type.Object(
+  {
+    name: Type.String(),
+    rules: Type.Unsafe<RulesSpec>(
+      Type.Object(presetBody.properties, {
+        additionalProperties: false,
+        description: 'The preset’s rules, as sent.',
+      }),
+    ),
+    updated_at: TimeSchema,
+  },
+  { additionalProperties: false },
+);
+
 function presetJson(preset: StoredPreset) {
   return { name: preset.name, rules: preset.rules, updated_at: formatTime(preset.updatedAt) };
 }
 
 /** Saved rule presets: `PUT/GET/DELETE /v1/rules/:name`, applied with `preset=name`. */
 export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async (app) => {
-  app.put('/v1/rules/:name', { schema: { params: presetName, body: presetBody } }, async (request, reply) => {
-    // Strings that are not well-formed Unicode were refused before (`checkParsedValues`, api/encoding.ts).
-    try {
-      const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
-      const preset = await presetsFor(request.engine.store).put(
-        request.params.name,
-        spec,
-        request.engine.now(),
-      );
+  app.put(
+    '/v1/rules/:name',
+    {
+      schema: {
+        params: presetName,
+        body: presetBody,
+        summary: 'Save a rules preset',
+        description:
+          'Filters, boosts, burials, pins, exclusions, reshow policy, diversity, freshness and session ' +
+          'settings under a name, applied to lists with `preset=<name>`.',
+        tags: ['rules'],
+        response: { 200: PresetReply, ...errors({ 400: 'An invalid rule; the message names the field.' }) },
+      },
+    },
+    async (request, reply) => {
+      // Strings that are not well-formed Unicode were refused before (`checkParsedValues`, api/encoding.ts).
+      try {
+        const spec = { ...rulesSpecFromQuery(request.body), ...servingSpecFromQuery(request.body) };
+        const preset = await presetsFor(request.engine.store).put(
+          request.params.name,
+          spec,
+          request.engine.now(),
+        );
+        return presetJson(preset);
+      } catch (error) {
+        if (!(error instanceof RulesError)) throw error;
+        return reply
+          .status(400)
+          .send(errorBody('invalid_request', `body field "${error.parameter}": ${error.detail}`));
+      }
+    },
+  );
+
+  app.get(
+    '/v1/rules/:name',
+    {
+      schema: {
+        params: presetName,
+        summary: 'Get a rules preset',
+        tags: ['rules'],
+        response: { 200: PresetReply, ...errors({ 404: 'No such preset.' }) },
+      },
+    },
+    async (request, reply) => {
+      const preset = await presetsFor(request.engine.store).get(request.params.name);
+      if (!preset)
+        return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
       return presetJson(preset);
-    } catch (error) {
-      if (!(error instanceof RulesError)) throw error;
-      return reply
-        .status(400)
-        .send(errorBody('invalid_request', `body field "${error.parameter}": ${error.detail}`));
-    }
-  });
+    },
+  );
 
-  app.get('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
-    const preset = await presetsFor(request.engine.store).get(request.params.name);
-    if (!preset)
-      return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
-    return presetJson(preset);
-  });
-
-  app.delete('/v1/rules/:name', { schema: { params: presetName } }, async (request, reply) => {
-    const existed = await presetsFor(request.engine.store).delete(request.params.name);
-    if (!existed)
-      return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/rules/:name',
+    {
+      schema: {
+        params: presetName,
+        summary: 'Delete a rules preset',
+        tags: ['rules'],
+        response: { 204: NoContent, ...errors({ 404: 'No such preset.' }) },
+      },
+    },
+    async (request, reply) => {
+      const existed = await presetsFor(request.engine.store).delete(request.params.name);
+      if (!existed)
+        return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));
+      return reply.status(204).send();
+    },
+  );
 };

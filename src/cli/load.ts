@@ -5,13 +5,16 @@ import type { Progress } from './progress.js';
 
 const BATCH = 1000;
 
-/** Appends events in store-sized batches; returns how many were stored and how many were duplicates. */
+/**
+ * Appends events in store-sized batches; returns how many were stored and how many were duplicates.
+ * `total` null: a stream of unknown length (a file being read), shown as a count and a rate.
+ */
 export async function appendInBatches(
   engine: Engine,
   events: AsyncIterable<TrackedEvent> | Iterable<TrackedEvent>,
   progress: Progress,
   label: string,
-  total = 0,
+  total: number | null = null,
 ): Promise<{ stored: number; duplicates: number }> {
   let stored = 0;
   let duplicates = 0;
@@ -23,8 +26,9 @@ export async function appendInBatches(
     duplicates += result.duplicates.length;
     seen += batch.length;
     batch = [];
-    progress.update(label, seen, Math.max(total, seen));
+    progress.update(label, seen, total === null ? null : Math.max(total, seen), 'events');
   };
+  progress.update(label, 0, total, 'events');
   for await (const event of events) {
     batch.push(event);
     if (batch.length >= BATCH) await flush();

@@ -94,6 +94,11 @@ export interface RecommendOptions {
    * pass it (combined with any request filter) as `filter`.
    */
   readonly rules?: Rules;
+  /**
+   * Look without serving: no impression is logged and no experiment exposure recorded, so an admin
+   * inspecting a user (the dashboard) never adds them to an experiment's analysis.
+   */
+  readonly preview?: boolean;
 }
 
 export interface ExplainOptions {
@@ -549,6 +554,26 @@ export class Engine {
     if (!personalizes(consent)) this.histories.forget(userId);
   }
 
+  /**
+   * An anonymous visitor turned out to be a known user (Segment's identify): `fromId`'s stored events become
+   * `toId`'s (`Store.mergeUser`), and what is held in memory of either (whole histories, served profiles and
+   * their scores, online features of both users and of the items the moved events name) is forgotten, as
+   * for an erasure, so each is read again from the store on its next use. Not done when `toId`'s consent is
+   * `none`: their events are not to be stored, so none are made theirs. Returns how many events moved.
+   */
+  async mergeUser(fromId: string, toId: string): Promise<number> {
+    if (fromId === toId || (await this.consentOf(toId)) === 'none') return 0;
+    const merged = await this.store.mergeUser(fromId, toId);
+    if (merged.events === 0) return 0;
+    for (const id of [fromId, toId]) {
+      this.histories.forget(id);
+      forgetServedUser(id);
+    }
+    this.features.forgetUser(fromId, merged.items);
+    this.features.forgetUser(toId);
+    return merged.events;
+  }
+
   userEvents(userId: string, limit: number): Promise<TrackedEvent[]> {
     return this.store.userEvents(userId, { limit });
   }
@@ -829,7 +854,10 @@ export class Engine {
    * The analysis of an experiment (or of the global holdout, id `holdout`) as of now, from the exposures
    * and the event log, in a worker thread with its own store connection: it reads the whole log.
    */
-  async experimentReport(id: string): Promise<ExperimentReport> {
+  async experimentReport(
+    id: string,
+    options: { readonly estimates?: boolean } = {},
+  ): Promise<ExperimentReport> {
     if (id !== HOLDOUT && this.experiments.get(id) === undefined) {
       throw new ExperimentError(404, null, `no experiment "${id}"`);
     }
@@ -841,6 +869,7 @@ export class Engine {
       holdout: this.config.holdout,
       now: this.now(),
       readonly: false,
+      ...(options.estimates === true ? { estimates: true } : {}),
     });
   }
 
@@ -868,9 +897,11 @@ export class Engine {
       plan.kind === 'holdout'
         ? []
         : plan.assignments.filter((a) => a.treatment.model === undefined || bundle?.model(a.treatment.model));
-    this.experiments.expose(options.userId, plan, served, request.now);
-    this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
-    this.logImpression('recommendations', result.requestId, options.userId, result);
+    if (options.preview !== true) {
+      this.experiments.expose(options.userId, plan, served, request.now);
+      this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
+      this.logImpression('recommendations', result.requestId, options.userId, result);
+    }
     return {
       ...result,
       plan: {
@@ -986,6 +1017,11 @@ export class Engine {
       items: result.items.map((item, position) => ({ itemId: item.itemId, position, score: item.score })),
     };
     this.impressions.record(impression);
+  }
+
+  /** Writes what the impression, exposure and decision logs still buffer: reads after it see them. */
+  async flushLogs(): Promise<void> {
+    await Promise.all([this.impressions.flush(), this.experiments.flush(), this.#decisions?.flush()]);
   }
 
   async impression(requestId: string): Promise<{ impression: Impression; outcomes: TrackedEvent[] } | null> {

@@ -34,6 +34,8 @@ const DEFAULT_EVENTS: Readonly<Record<string, FeedbackKind>> = Object.freeze({
   viewed: VIEW,
   view: VIEW,
   page_viewed: VIEW,
+  // A mobile app's screen (Segment's `screen` call): a view of the item it names, like a page.
+  screen_viewed: VIEW,
   // Clicks.
   product_clicked: CLICK,
   item_clicked: CLICK,

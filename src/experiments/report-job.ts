@@ -23,6 +23,8 @@ export interface ReportJob {
    * fail to read a WAL another connection of the same process is writing through.
    */
   readonly readonly: boolean;
+  /** Per-variant estimates in the daily series (`ReportOptions`); the dashboard's timeline asks for them. */
+  readonly estimates?: boolean;
 }
 
 /**
@@ -48,7 +50,9 @@ export async function reportFromStore(job: ReportJob): Promise<ExperimentReport>
         throw error;
       },
     });
-    return await experimentReport(store, reportSubject(job.id, experiments, catalog), job.now, reader);
+    return await experimentReport(store, reportSubject(job.id, experiments, catalog), job.now, reader, {
+      estimates: job.estimates === true,
+    });
   } finally {
     reader.close();
     await store.close();

@@ -63,6 +63,18 @@ export interface SeriesPoint {
   readonly users: Readonly<Record<string, number>>;
   /** Per treatment: relative lift and its 95% interval as of that day (unadjusted). */
   readonly lift: Readonly<Record<string, { rel_lift: number; ci_low: number; ci_high: number } | null>>;
+  /**
+   * Per variant (control included): the metric's estimate as of that day (mean per user, or the ratio) with
+   * its 95% interval (normal; the delta method for ratios); null below two users. Only in reports asked
+   * for `{ estimates: true }` (the dashboard's timeline): `/results` keeps its documented shape.
+   */
+  readonly estimate?: Readonly<Record<string, { value: number; ci_low: number; ci_high: number } | null>>;
+}
+
+/** What a report computes beyond its defaults. */
+export interface ReportOptions {
+  /** Each variant's estimate with its interval in every series point (`SeriesPoint.estimate`). */
+  readonly estimates?: boolean;
 }
 
 export interface MetricReport {
@@ -159,9 +171,10 @@ export async function experimentReport(
   subject: ReportSubject,
   now: EpochMs,
   reader?: LogReader,
+  options: ReportOptions = {},
 ): Promise<ExperimentReport> {
   try {
-    return await reportOf(store, subject, now, reader);
+    return await reportOf(store, subject, now, reader, options);
   } finally {
     reader?.close();
   }
@@ -172,6 +185,7 @@ async function reportOf(
   subject: ReportSubject,
   now: EpochMs,
   reader: LogReader | undefined,
+  options: ReportOptions,
 ): Promise<ExperimentReport> {
   const control = subject.variants.find((v) => v.control);
   if (control === undefined) throw new Error(`experiment "${subject.id}" has no control`);
@@ -270,6 +284,7 @@ async function reportOf(
         result,
         control.name,
         subject.variants.filter((v) => !v.control).map((v) => v.name),
+        options.estimates === true,
       ),
     };
   });
@@ -423,7 +438,12 @@ function verdict(
 }
 
 /** Cumulative daily points from the per-day moments: users per variant and each treatment's relative lift. */
-function series(result: MetricResult, control: string, treatments: readonly string[]): SeriesPoint[] {
+function series(
+  result: MetricResult,
+  control: string,
+  treatments: readonly string[],
+  withEstimates: boolean,
+): SeriesPoint[] {
   const daily = new Map(result.byVariant.map((v) => [v.variant, v.daily as readonly DailyMoments[]]));
   const days = daily.get(control)?.length ?? 0;
   const points: SeriesPoint[] = [];
@@ -433,14 +453,44 @@ function series(result: MetricResult, control: string, treatments: readonly stri
     if (base === undefined) continue;
     const users: Record<string, number> = { [control]: base.moments.n };
     const lift: Record<string, { rel_lift: number; ci_low: number; ci_high: number } | null> = {};
+    const estimate: Record<string, { value: number; ci_low: number; ci_high: number } | null> = {
+      [control]: estimateOf(result.kind, base),
+    };
     for (const t of treatments) {
       const point = at(t);
       users[t] = point?.moments.n ?? 0;
       lift[t] = point === undefined ? null : liftOf(result.kind, base, point);
+      estimate[t] = point === undefined ? null : estimateOf(result.kind, point);
     }
-    points.push({ as_of: new Date(base.asOf).toISOString(), users, lift });
+    points.push({
+      as_of: new Date(base.asOf).toISOString(),
+      users,
+      lift,
+      ...(withEstimates ? { estimate } : {}),
+    });
   }
   return points;
+}
+
+/** One variant's estimate as of a day, with a normal 95% interval; null below two users or when undefined. */
+function estimateOf(
+  kind: MetricResult['kind'],
+  daily: DailyMoments,
+): { value: number; ci_low: number; ci_high: number } | null {
+  if (daily.moments.n < 2) return null;
+  let value: number;
+  let se: number;
+  if (kind === 'ratio') {
+    const r = ratioSummary(daily);
+    value = r.ratio;
+    se = Math.sqrt(Math.max(0, r.var_ratio));
+  } else {
+    const { n, mean, variance } = meanVariance(daily);
+    value = mean;
+    se = Math.sqrt(variance / n);
+  }
+  if (!Number.isFinite(value) || !Number.isFinite(se)) return null;
+  return { value, ci_low: value - 1.959963984540054 * se, ci_high: value + 1.959963984540054 * se };
 }
 
 function liftOf(

@@ -175,7 +175,7 @@ const KNOWN_KEYS = new Set([
 
 /**
  * Validates a definitions document: `{ "user": [...], "item": [...], "user_item": [...] }`, each entry
- * `{ "name", "kind", "window" | "windows", … }` (see README, "Features"). A `windows` list expands to one
+ * `{ "name", "kind", "window" | "windows", … }` (see docs/guide.md, "Features"). A `windows` list expands to one
  * definition per window, named `<name>_<window>`. Throws `FeatureConfigError` listing every problem, each
  * with the field it is in.
  */

@@ -42,7 +42,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const point = (id: 'onboarding' | 'offer') => outcome.points.find((p) => p.point === id)!;
 
 describe('attune simulate --scenario decisions', () => {
-  it('defines both points as the README describes them', () => {
+  it('defines both points as the guide describes them', () => {
     const bodies = decisionPointBodies();
     expect(bodies.offer).toMatchObject({
       parameters: { discount_pct: { min: 0, max: 25 } },

@@ -45,7 +45,7 @@ export type LearnerBody = { readonly kind: 'linucb' | 'thompson' | 'epsilon_gree
  * discount costs 1.6 of 12.8 a decision): with alpha 3, or Thompson sampling, the offer settled on the 5%
  * discount for a quarter of the buyers; alpha 5 and 10 did not (10 kept, the safer side of a near tie).
  * The floors keep every action's propensity at 0.4–0.5% or more for later off-policy evaluation, and cost
- * less than the 5% the README's example uses (one point less of optimal at both points).
+ * less than the 5% the guide's example uses (docs/guide.md) (one point less of optimal at both points).
  */
 export const DEFAULT_DECISION_LEARNERS: Readonly<Record<DemoPoint, LearnerBody>> = {
   onboarding: { kind: 'linucb', alpha: 1, floor: 0.02 },

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 import type { EventRow } from './rows.js';
+import { activityIndexer } from './sqlite-activity.js';
 import type { Statements } from './sqlite-statements.js';
 
 /*
@@ -34,11 +35,14 @@ export function itemEventsCatchUp(
   chunk: number = ITEM_EVENTS_CHUNK,
 ): () => number {
   if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`chunk must be ≥ 1, got ${chunk}`);
+  // The activity tables share the mark (`sqlite-activity.ts`): one catch-up derives both.
+  const indexActivity = activityIndexer(db);
   const step = db.transaction((target: number): number => {
     const { through } = position(statements);
     if (through >= target) return 0;
     const upTo = Math.min(target, through + chunk);
     statements.indexItemEvents.run(through, upTo);
+    indexActivity(through, upTo);
     statements.setItemEventsThrough.run(JSON.stringify(upTo));
     return upTo - through;
   }).immediate;

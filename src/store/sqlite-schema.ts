@@ -248,6 +248,34 @@ const V9 = `
   CREATE INDEX decisions_user ON decisions (user_id, seq);
 `;
 
+/**
+ * Activity over time, for the dashboard (`sqlite-activity.ts`): events per minute of their timestamp and
+ * each user's newest event time and event count, derived after the commit by the item index's catch-up
+ * (so they cover exactly the events up to `item_events_through`, backfilled here up to it), and served
+ * lists by time. `(ts / 60000 - (ts % 60000 < 0))` floors a time to its minute (SQLite's `/` truncates).
+ */
+const V10 = `
+  CREATE TABLE event_minutes (
+    minute INTEGER PRIMARY KEY, -- floor(ts / 60,000)
+    events INTEGER NOT NULL
+  );
+  CREATE TABLE user_activity (
+    user_id TEXT    PRIMARY KEY,
+    last_ts INTEGER NOT NULL, -- the newest event's ts, epoch ms
+    events  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX user_activity_last ON user_activity (last_ts);
+  CREATE INDEX impressions_created ON impressions (created_at);
+  INSERT INTO event_minutes (minute, events)
+    SELECT (ts / 60000 - (ts % 60000 < 0)) AS m, count(*) FROM events
+    WHERE seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}')
+    GROUP BY m ORDER BY m;
+  INSERT INTO user_activity (user_id, last_ts, events)
+    SELECT user_id, max(ts), count(*) FROM events
+    WHERE seq <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}')
+    GROUP BY user_id ORDER BY user_id;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'events, items, users, impressions, artifacts, meta', up: (db) => db.exec(V1) },
   { version: 2, description: 'leases', up: (db) => db.exec(V2) },
@@ -269,6 +297,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     description: "one person's impressions, exposures and decisions by user",
     up: (db) => db.exec(V9),
+  },
+  {
+    version: 10,
+    description:
+      "activity over time (the dashboard's events per minute, active users) and served lists by time",
+    up: (db) => db.exec(V10),
   },
 ];
 

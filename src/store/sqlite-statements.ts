@@ -274,6 +274,12 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     userEventKeys: db.prepare<[userId: string], { seq: number; item_id: string | null; ts: number }>(
       'SELECT seq, item_id, ts FROM events WHERE user_id = ?',
     ),
+    userEventItems: db.prepare<[userId: string], { item_id: string }>(
+      'SELECT DISTINCT item_id FROM events WHERE user_id = ? AND item_id IS NOT NULL',
+    ),
+    mergeUserEvents: db.prepare<[toId: string, fromId: string]>(
+      'UPDATE events SET user_id = ? WHERE user_id = ?',
+    ),
     eraseImpressions: db.prepare<[userId: string]>('DELETE FROM impressions WHERE user_id = ?'),
     eraseExposures: db.prepare<[userId: string]>('DELETE FROM exposures WHERE user_id = ?'),
     eraseDecisions: db.prepare<[userId: string]>('DELETE FROM decisions WHERE user_id = ?'),

@@ -10,6 +10,7 @@ import type {
   DecisionLogStats,
   LoggedDecision,
 } from '../decisions/points/log-types.js';
+import type { DecisionTimeline } from '../decisions/timeline.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
@@ -54,6 +55,7 @@ import {
 } from './sqlite-schema.js';
 import { BackgroundWriter } from './sqlite-background.js';
 import { CACHE_KIB } from './sqlite-cache.js';
+import { activityForgetter, activityReader, type ActivityReader } from './sqlite-activity.js';
 import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
 import {
   prepareStatements,
@@ -67,17 +69,22 @@ import type {
   AuditEntry,
   ErasedRows,
   Erasure,
+  MergedRows,
   Lease,
   LeaseAttempt,
   ListOptions,
   NewArtifact,
+  RecentEvents,
+  RecentEventsOptions,
   ScanOptions,
+  ServedListClicks,
   Store,
   StoredApiKey,
   StoredArtifact,
   StoredAuditEntry,
   StoredDocument,
   StoredExperiment,
+  UserActivity,
   UserEventsOptions,
   UserItemTotal,
 } from './types.js';
@@ -216,6 +223,8 @@ interface Open {
   readonly writeDecisionLog: (rows: DecisionLogRows) => void;
   readonly itemEvents: (itemId: string, since: number, limit: number) => EventRow[];
   readonly catchUpItemEvents: () => number;
+  readonly activity: ActivityReader;
+  readonly forgetActivity: ReturnType<typeof activityForgetter>;
 }
 
 /** An `appendEvents` call waiting for the next group commit. */
@@ -301,6 +310,8 @@ export class SqliteStore implements Store {
         .immediate,
       itemEvents: itemEventsReader(db, statements),
       catchUpItemEvents: itemEventsCatchUp(db, statements),
+      activity: activityReader(db),
+      forgetActivity: activityForgetter(db),
     };
   }
 
@@ -664,28 +675,76 @@ export class SqliteStore implements Store {
 
   async expireEvents(before: number, limit: number): Promise<{ deleted: number; users: string[] }> {
     assertCount('expire limit', limit, 1);
-    const { db, statements } = this.#writable('expire events');
+    const { db, statements, forgetActivity } = this.#writable('expire events');
     return db
       .transaction(() => {
         const users = new Set<string>();
-        let deleted = 0;
+        const gone: { seq: number; user_id: string; ts: number }[] = [];
         for (const row of statements.logHead.all(limit)) {
           if (row.ts >= before) break;
           statements.deleteEvent.run(row.seq);
           // Rows of events the index has not reached yet do not exist: deleting nothing is fine.
           if (row.item_id !== null) statements.deleteItemEvent.run(row.item_id, row.ts, row.seq);
           users.add(row.user_id);
-          deleted++;
+          gone.push(row);
         }
-        return { deleted, users: [...users] };
+        forgetActivity.events(gone);
+        return { deleted: gone.length, users: [...users] };
       })
       .immediate();
+  }
+
+  // --- activity over time (sqlite-activity.ts) ---------------------------------------------------
+
+  async eventCounts(from: number, to: number, bucketMs: number): Promise<number[]> {
+    if (!Number.isSafeInteger(bucketMs) || bucketMs < 60_000 || bucketMs % 60_000 !== 0) {
+      throw new RangeError(`bucketMs must be a whole number of minutes, got ${bucketMs}`);
+    }
+    return this.#connection().activity.eventCounts(from, to, bucketMs);
+  }
+
+  async activeUsers(since: number): Promise<number> {
+    return this.#connection().activity.activeUsers(since);
+  }
+
+  async activityTotals(): Promise<{ events: number; users: number }> {
+    return this.#connection().activity.totals();
+  }
+
+  async recentUsers(options: { readonly prefix?: string; readonly limit: number }): Promise<UserActivity[]> {
+    assertCount('limit', options.limit, 1);
+    return this.#connection().activity.recentUsers(options.prefix ?? null, options.limit);
+  }
+
+  async recentEvents(options: RecentEventsOptions): Promise<RecentEvents> {
+    assertCount('limit', options.limit, 1);
+    return this.#connection().activity.recentEvents(options);
+  }
+
+  async decisionActivity(
+    point: string,
+    from: number,
+    bucketMs: number,
+    count: number,
+  ): Promise<DecisionTimeline> {
+    assertCount('bucketMs', bucketMs, 1);
+    assertCount('count', count, 1);
+    return this.#connection().activity.decisionActivity(point, from, bucketMs, count);
+  }
+
+  async servedListClicks(
+    since: number,
+    until: number,
+    clickNames: readonly string[],
+    ignoredNames: readonly string[],
+  ): Promise<ServedListClicks> {
+    return this.#connection().activity.servedListClicks(since, until, clickNames, ignoredNames);
   }
 
   // --- erasure -----------------------------------------------------------------------------------
 
   async eraseUser(userId: string, erasure: Erasure): Promise<ErasedRows> {
-    const { db, statements } = this.#writable('erase a user');
+    const { db, statements, forgetActivity } = this.#writable('erase a user');
     // Events the group commit still holds are the user's too.
     this.#commitAppends();
     const erased = db
@@ -699,6 +758,7 @@ export class SqliteStore implements Store {
             items.add(key.item_id);
           }
         }
+        forgetActivity.user(userId, keys);
         let artifacts = 0;
         for (const { name, version, payload } of erasure.artifacts) {
           artifacts += statements.replaceArtifactPayload.run(payload, name, version).changes;
@@ -718,6 +778,24 @@ export class SqliteStore implements Store {
       })
       .immediate();
     return { ...erased, diskCleared: await emptyWal(db) };
+  }
+
+  // --- identity ----------------------------------------------------------------------------------
+
+  async mergeUser(fromId: string, toId: string): Promise<MergedRows> {
+    const { db, statements, forgetActivity } = this.#writable('merge users');
+    if (fromId === toId) return { events: 0, items: [] };
+    // Events the group commit still holds are the anonymous user's too.
+    this.#commitAppends();
+    return db
+      .transaction(() => {
+        const items = statements.userEventItems.all(fromId).map((row) => row.item_id);
+        const events = statements.mergeUserEvents.run(toId, fromId).changes;
+        // The dashboard's per-user activity follows the events (sqlite-activity.ts).
+        if (events > 0) forgetActivity.merge(fromId, toId);
+        return { events, items };
+      })
+      .immediate();
   }
 
   async lastErasureAt(): Promise<number | null> {

@@ -1203,6 +1203,72 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
     });
 
+    describe('mergeUser (identity)', () => {
+      it("makes one user's events another's, keeping ids, times and positions; repeats stay duplicates", async () => {
+        const appended = await store.appendEvents(
+          [
+            event({ eventId: 'anon-1', userId: 'anon', itemId: 'i1', timestamp: T0 }),
+            event({ eventId: 'known-1', userId: 'u1', itemId: 'i2', timestamp: T0 + MINUTE }),
+            event({
+              eventId: 'anon-2',
+              userId: 'anon',
+              itemId: 'i2',
+              name: 'added_to_cart',
+              timestamp: T0 + 2 * MINUTE,
+            }),
+            event({
+              eventId: 'anon-3',
+              userId: 'anon',
+              itemId: null,
+              name: 'Signed Up',
+              timestamp: T0 + 3 * MINUTE,
+            }),
+            event({ eventId: 'other', userId: 'u2', itemId: 'i1', timestamp: T0 }),
+          ],
+          { createMissingItems: false },
+        );
+        const before = await collect(store.scanEvents());
+        const merged = await store.mergeUser('anon', 'u1');
+        expect(merged.events).toBe(3);
+        expect([...merged.items].sort()).toEqual(['i1', 'i2']);
+
+        expect(await store.userEvents('anon')).toEqual([]);
+        expect(await store.userItems('anon')).toEqual([]);
+        expect(ids(await store.userEvents('u1'))).toEqual(['anon-3', 'anon-2', 'known-1', 'anon-1']);
+        const totals = await store.userItems('u1');
+        expect(totals.reduce((sum, t) => sum + t.count, 0)).toBe(3);
+        expect(totals.find((t) => t.name === 'added_to_cart')).toMatchObject({
+          itemId: 'i2',
+          lastSeq: appended.positions[2],
+        });
+        // The log keeps its order and positions; only the owner changed.
+        const after = await collect(store.scanEvents());
+        expect(after.flat().map((e) => e.eventId)).toEqual(before.flat().map((e) => e.eventId));
+        expect(after.flat().filter((e) => e.userId === 'u1')).toHaveLength(4);
+        expect(ids(await store.userEvents('u2'))).toEqual(['other']);
+        expect(await store.countEvents()).toBe(5);
+        // A sender's retry of an event that moved is still the same event.
+        const retry = await store.appendEvents([event({ eventId: 'anon-1', userId: 'anon' })], {
+          createMissingItems: false,
+        });
+        expect(retry.duplicates).toEqual(['anon-1']);
+        expect(await store.userEvents('anon')).toEqual([]);
+      });
+
+      it('includes appends still waiting to commit, and moves nothing for an unknown or the same id', async () => {
+        const pending = store.appendEvents([event({ eventId: 'late', userId: 'anon' })], {
+          createMissingItems: false,
+        });
+        const merged = await store.mergeUser('anon', 'u1');
+        await pending;
+        expect(merged.events).toBe(1);
+        expect(ids(await store.userEvents('u1'))).toEqual(['late']);
+        expect(await store.mergeUser('nobody', 'u1')).toEqual({ events: 0, items: [] });
+        expect(await store.mergeUser('u1', 'u1')).toEqual({ events: 0, items: [] });
+        expect(ids(await store.userEvents('u1'))).toEqual(['late']);
+      });
+    });
+
     describe('consent', () => {
       it('records, replaces and lists consents; an unrecorded user has none', async () => {
         expect(await store.getConsent('u1')).toBeNull();

@@ -7,6 +7,7 @@ import type {
   DecisionLogStats,
   LoggedDecision,
 } from '../decisions/points/log-types.js';
+import type { DecisionTimeline } from '../decisions/timeline.js';
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
@@ -181,6 +182,15 @@ export interface Store {
    */
   lastErasureAt(): Promise<EpochMs | null>;
 
+  // --- identity ----------------------------------------------------------------------------------
+  /**
+   * Makes `fromId`'s events `toId`'s (an anonymous visitor who turned out to be a known user: Segment's
+   * identify), in one transaction: each keeps its id, time and log position, so training positions and
+   * idempotency are unchanged. Events still waiting for a group commit are included. Nothing happens when
+   * the ids are equal. Returns how many events moved and the items they name.
+   */
+  mergeUser(fromId: string, toId: string): Promise<MergedRows>;
+
   // --- consent -----------------------------------------------------------------------------------
   /** Records a user's consent (`privacy/consent.ts`), replacing what was recorded before. */
   setConsent(userId: string, consent: Consent, at: EpochMs): Promise<void>;
@@ -238,6 +248,44 @@ export interface Store {
   /** Frees the lease if `holder` holds it; returns whether it did. Another holder's lease is left alone. */
   releaseLease(name: string, holder: string): Promise<boolean>;
 
+  // --- activity over time (the dashboard) ---------------------------------------------------------
+  /**
+   * Events per bucket of their timestamp: `bucketMs` (a whole number of minutes) wide, from the minute of
+   * `from` until `to`, oldest first, zero-filled. Always exactly what the stored events say.
+   */
+  eventCounts(from: EpochMs, to: EpochMs, bucketMs: number): Promise<number[]>;
+  /** Distinct users with an event timestamped at or after `since`. */
+  activeUsers(since: EpochMs): Promise<number>;
+  /**
+   * Stored events and distinct users with at least one, kept as events arrive and go: what
+   * `countEvents()` counts, without reading the whole log.
+   */
+  activityTotals(): Promise<{ readonly events: number; readonly users: number }>;
+  /** Users by their newest event, newest first; with `prefix`, only ids starting with it. */
+  recentUsers(options: { readonly prefix?: string; readonly limit: number }): Promise<UserActivity[]>;
+  /**
+   * Events newest first by log position, with their positions, filtered (`RecentEventsOptions`). A search
+   * by name alone may read only part of the log per call; `nextBefore` says where to go on either way.
+   */
+  recentEvents(options: RecentEventsOptions): Promise<RecentEvents>;
+  /**
+   * A decision point's log in `count` buckets of `bucketMs` from `from` (zero-filled), by decision time:
+   * decisions, outcomes known, reward, exploration (`decisions/timeline.ts`); and how many came before.
+   */
+  decisionActivity(point: string, from: EpochMs, bucketMs: number, count: number): Promise<DecisionTimeline>;
+  /**
+   * Lists served in `[since, until)` and how many of them were clicked: an event of the same user whose
+   * `request_id` is the list's (names in `ignoredNames`, impressions, excepted), or an event named in
+   * `clickNames` by the same user on a listed item at or after the list and before `until`. Names match
+   * by `normalizeEventName`.
+   */
+  servedListClicks(
+    since: EpochMs,
+    until: EpochMs,
+    clickNames: readonly string[],
+    ignoredNames: readonly string[],
+  ): Promise<ServedListClicks>;
+
   // --- metadata -----------------------------------------------------------------------------------
   getMeta(key: string): Promise<JsonValue | null>;
   setMeta(key: string, value: JsonValue): Promise<void>;
@@ -286,6 +334,13 @@ export interface ErasedRows {
   readonly diskCleared: boolean;
 }
 
+/** What `Store.mergeUser` moved. */
+export interface MergedRows {
+  readonly events: number;
+  /** The items the moved events name, so that what is derived per item and user can be recomputed. */
+  readonly items: readonly string[];
+}
+
 /** A user's events on one item under one name, summed: what serving reads of a whole history. */
 export interface UserItemTotal {
   readonly itemId: string;
@@ -296,6 +351,42 @@ export interface UserItemTotal {
   readonly lastAt: EpochMs;
   /** The log position (`AppendResult.positions`) of the latest of these events. */
   readonly lastSeq: number;
+}
+
+/** A user's activity: the newest event's time and how many events are stored. */
+export interface UserActivity {
+  readonly userId: string;
+  readonly lastSeen: EpochMs;
+  readonly events: number;
+}
+
+/** An event with its log position. */
+export interface LoggedEvent {
+  readonly seq: number;
+  readonly event: TrackedEvent;
+}
+
+export interface RecentEventsOptions {
+  readonly limit: number;
+  /** Only positions below this. */
+  readonly beforeSeq?: number;
+  /** Only positions above this. */
+  readonly afterSeq?: number;
+  /** The event name exactly as stored. */
+  readonly name?: string;
+  readonly userId?: string;
+  readonly itemId?: string;
+}
+
+export interface RecentEvents {
+  readonly events: readonly LoggedEvent[];
+  /** Pass as `beforeSeq` for older events; null when none remain. */
+  readonly nextBefore: number | null;
+}
+
+export interface ServedListClicks {
+  readonly lists: number;
+  readonly clicked: number;
 }
 
 export interface AppendOptions {

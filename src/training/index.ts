@@ -5,6 +5,8 @@ export {
   compareBundles,
   storedPosition,
   type BundleInfo,
+  type RerankingRecord,
+  type SelectionRecord,
   type TrainedInfo,
 } from './bundle.js';
 export { buildTrainingSet, type TrainingSet } from './dataset.js';

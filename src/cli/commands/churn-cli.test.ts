@@ -34,13 +34,24 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('attune churn on the store’s events', () => {
   it('evaluate prints one line per model of the time-based validation, the learners above chance', async () => {
-    const { stdout, stderr, code } = await attune(['churn', 'evaluate', ...STORE, ...NOW, '--window', '14']);
+    const { stdout, stderr, code } = await attune([
+      'churn',
+      'evaluate',
+      ...STORE,
+      ...NOW,
+      '--window',
+      '14',
+      '--json',
+    ]);
     expect(code, stderr).toBe(0);
     const lines = stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as ReportLine);
     expect(lines.map((l) => l.model)).toEqual(['logreg', 'gbdt', 'recency']);
+    const table = await attune(['churn', 'evaluate', ...STORE, ...NOW, '--window', '14']);
+    expect(table.stdout).toMatch(/^ {2}model +ROC AUC +PR AUC +Brier +log loss +ECE +train$/m);
+    expect(table.stdout).toMatch(/^ {2}recency +\d\.\d{4} /m);
     for (const line of lines) {
       expect(line.auc).toBeGreaterThan(0.6);
       expect(line.pr_auc).toBeGreaterThan(line.churn_rate);
@@ -61,7 +72,17 @@ describe('attune churn on the store’s events', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no churn model is trained yet/);
 
-    const trained = await attune(['churn', 'train', ...STORE, ...NOW, '--window', '14', '--model', 'gbdt']);
+    const trained = await attune([
+      'churn',
+      'train',
+      ...STORE,
+      ...NOW,
+      '--window',
+      '14',
+      '--model',
+      'gbdt',
+      '--json',
+    ]);
     expect(trained.code, trained.stderr).toBe(0);
     const info = JSON.parse(trained.stdout) as {
       version: number;
@@ -73,6 +94,13 @@ describe('attune churn on the store’s events', () => {
     expect(info).toMatchObject({ version: 1, model: 'gbdt', cutoff: '2026-10-18T00:00:00.000Z' });
     expect(info.bands.medium).toBeLessThanOrEqual(info.bands.high);
     expect(info.evaluation.map((e) => e.model)).toEqual(['logreg', 'gbdt', 'recency']);
+    // Without --json: what was stored, how it validated, where; the next version.
+    const human = await attune(['churn', 'train', ...STORE, ...NOW, '--window', '14', '--model', 'gbdt']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^trained churn model version 2 in /);
+    expect(human.stdout).toMatch(/\n {2}model +gbdt\n/);
+    expect(human.stdout).toMatch(/\n {2}validation +ROC AUC 0\.\d{4} · PR AUC 0\.\d{4}\n/);
+    expect(human.stdout).toContain(`churn version 2 in ${dir}`);
 
     const out = join(dir, 'scores.csv');
     const scored = await attune(['churn', 'score', ...STORE, ...NOW, '--out', out]);
@@ -97,7 +125,7 @@ describe('attune churn on the store’s events', () => {
 
   it('keeps --table requiring --label', async () => {
     const missing = await attune(['churn', 'evaluate', '--table', join(dir, 'absent.csv')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/required option '--label <column>' not specified/);
   });
 });

@@ -14,6 +14,8 @@ import {
 import { readFileSync } from 'node:fs';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { existingDataDir } from '../options.js';
 import { readInputFile } from '../input-file.js';
 import { formatTable } from '../table.js';
 
@@ -119,16 +121,16 @@ function naming<T>(path: string, work: () => T): T {
  */
 export async function decisionsEvaluate(options: DecisionsEvaluateOptions): Promise<void> {
   if (options.point !== undefined && options.logs !== undefined) {
-    throw new Error('give a decision point or --logs FILE.csv, not both');
+    throw new UsageError('give a decision point or --logs FILE.csv, not both');
   }
   if (options.point !== undefined) return evaluatePoint(options.point, options);
   if (options.logs === undefined) {
-    throw new Error(
+    throw new UsageError(
       'give a decision point, or the logged decisions with --logs FILE.csv (and the candidate with --policy POLICY.json)',
     );
   }
   if (options.policy === undefined)
-    throw new Error('--logs needs the candidate policy: --policy POLICY.json');
+    throw new UsageError('--logs needs the candidate policy: --policy POLICY.json');
   const policyPath = options.policy;
   const logsPath = options.logs;
   const [policyText, logText] = await Promise.all([readInputFile(policyPath), readInputFile(logsPath)]);
@@ -150,7 +152,9 @@ export async function decisionsEvaluate(options: DecisionsEvaluateOptions): Prom
  * point's learner replayed.
  */
 async function evaluatePoint(id: string, options: DecisionsEvaluateOptions): Promise<void> {
-  const store = await openStore(cliEngineConfig(options.dataDir).storeUrl, { readonly: true });
+  const store = await openStore(cliEngineConfig(existingDataDir(options.dataDir)).storeUrl, {
+    readonly: true,
+  });
   try {
     const stored = await store.getDecisionPoint(id);
     if (stored === null) throw new Error(`no decision point "${id}" in this store`);

@@ -4,6 +4,8 @@ import { generateDemoShop, toEventJson } from '../../demo/index.js';
 import { Engine } from '../../engine/index.js';
 import { cliEngineConfig } from '../config.js';
 import { loadDemoShop } from '../load.js';
+import { count, summary } from '../format.js';
+import { dataDir } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface DemoOptions {
@@ -14,6 +16,8 @@ export interface DemoOptions {
   readonly days?: number;
   /** Write the events as JSON lines here instead of into the store. */
   readonly out?: string;
+  /** One JSON object (counts, and `stored` or `out`) instead of the summary. */
+  readonly json?: boolean;
 }
 
 /** Generates the deterministic demo shop into the store, or as a JSON-lines file of API events. */
@@ -24,7 +28,8 @@ export async function demo(options: DemoOptions): Promise<void> {
     ...(options.items !== undefined ? { items: options.items } : {}),
     ...(options.days !== undefined ? { days: options.days } : {}),
   });
-  const summary = { items: shop.items.length, users: shop.users.length, events: shop.events.length };
+  const counts = { items: shop.items.length, users: shop.users.length, events: shop.events.length };
+  const shopLine = `${count(counts.users)} users · ${count(counts.items)} items · ${count(counts.events)} events (seed ${options.seed})`;
   if (options.out) {
     const stream = createWriteStream(options.out);
     for (const event of shop.events) {
@@ -32,13 +37,33 @@ export async function demo(options: DemoOptions): Promise<void> {
     }
     stream.end();
     await once(stream, 'finish');
-    process.stdout.write(`${JSON.stringify({ ...summary, out: options.out })}\n`);
+    process.stdout.write(
+      options.json === true
+        ? `${JSON.stringify({ ...counts, out: options.out })}\n`
+        : summary(`demo shop written to ${options.out}`, [
+            ['shop', shopLine],
+            ['next', `attune import --format jsonl ${options.out}`],
+          ]),
+    );
     return;
   }
   const engine = await Engine.open(cliEngineConfig(options.dataDir, { retrainIntervalMs: null }));
   try {
     const stored = await loadDemoShop(engine, shop, createProgress());
-    process.stdout.write(`${JSON.stringify({ ...summary, stored })}\n`);
+    process.stdout.write(
+      options.json === true
+        ? `${JSON.stringify({ ...counts, stored })}\n`
+        : summary(`demo shop loaded into ${dataDir(options.dataDir)}`, [
+            ['shop', shopLine],
+            [
+              'stored',
+              stored < counts.events
+                ? `${count(stored)} new events (the rest were there already)`
+                : `${count(stored)} events`,
+            ],
+            ['next', 'attune train, then attune serve   (or just: attune start)'],
+          ]),
+    );
   } finally {
     await engine.close();
   }

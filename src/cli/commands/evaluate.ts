@@ -12,7 +12,13 @@ import {
   summarize,
   type DatasetFormat,
   type ModelChoice,
+  type ResultLine,
 } from '../../evaluation/index.js';
+import { performance } from 'node:perf_hooks';
+import { UsageError, verboseRequested } from '../errors.js';
+import { readableFile } from '../input-file.js';
+import { counted, createProgress } from '../progress.js';
+import { autoSummary, choiceSummary, modelsSummary, splitLine } from './evaluate-summary.js';
 
 export interface EvaluateCommandOptions {
   readonly input: string;
@@ -27,53 +33,95 @@ export interface EvaluateCommandOptions {
   readonly rerank?: boolean;
   /** Evaluate exactly this model or blend with these parameters (one output line), untuned. */
   readonly choice?: string;
+  /** JSON lines on stdout (today's records) instead of the table. */
+  readonly json?: boolean;
 }
 
 /**
- * Runs the offline protocol (`../shared/reference/PROTOCOL.md`): JSON lines on stdout, one per model;
- * the split's summary and fingerprint on stderr, so stdout stays machine-readable.
+ * Runs the offline protocol (`../shared/reference/PROTOCOL.md`). With `json`: JSON lines on stdout, one
+ * per model, and the split's summary and fingerprint on stderr, so stdout stays machine-readable; without,
+ * a table (or the choice and its candidates) for people. Progress goes to stderr either way; the
+ * protocol's own log lines with `--verbose`.
  */
 export async function evaluate(options: EvaluateCommandOptions): Promise<void> {
-  const dataset = await prepareDataset(readInteractions(options.input, options.format));
-  process.stderr.write(`split: ${JSON.stringify(summarize(dataset))}\n`);
+  const started = performance.now();
+  const json = options.json === true;
+  const verbose = verboseRequested(process.argv);
+  // The command line first: a wrong option must not wait for the file to be read.
+  const choice = options.choice === undefined ? null : parseChoice(options.choice);
+  const autoModels =
+    options.auto === true && options.models !== undefined ? selectable(options.models) : undefined;
+  await readableFile(options.input);
+  const progress = createProgress();
+  const rows = counted(
+    readInteractions(options.input, options.format),
+    progress,
+    'reading interactions',
+    'rows',
+  );
+  const dataset = await prepareDataset(rows);
+  progress.stop();
+  const split = summarize(dataset);
+  if (json) process.stderr.write(`split: ${JSON.stringify(split)}\n`);
   const name = options.format === 'ml100k' ? basename(dirname(options.input)) : basename(options.input);
-  if (options.choice !== undefined) {
-    const threads = Math.min(2, availableParallelism());
-    const line = await evaluateChoice(dataset, parseChoice(options.choice), {
-      k: options.k,
-      dataset: name,
-      threads,
-    });
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+  const data = splitLine(name, split);
+  const elapsed = () => (performance.now() - started) / 1000;
+  const threads = Math.min(2, availableParallelism());
+  const log = (onLine: (message: string) => void) => (message: string) => {
+    if (verbose) process.stderr.write(`${message}\n`);
+    else onLine(message);
+  };
+  if (choice !== null) {
+    progress.begin(`evaluating ${choice.model}`);
+    const line = await evaluateChoice(dataset, choice, { k: options.k, dataset: name, threads });
+    progress.stop();
+    process.stdout.write(
+      json ? `${JSON.stringify(line)}\n` : choiceSummary(line, options.k, data, elapsed()),
+    );
     return;
   }
   if (options.auto === true) {
+    let tried = 0;
     const line = await runAuto(
       dataset,
       {
         k: options.k,
         dataset: name,
-        ...(options.models === undefined ? {} : { models: selectable(options.models) }),
+        ...(autoModels === undefined ? {} : { models: autoModels }),
         // Untuned: every model at its defaults, read without recency weighting.
         ...(options.tune ? {} : { grids: untunedGrids(defaultParams), recency: [null] }),
-        threads: Math.min(2, availableParallelism()),
+        threads,
         rerank: options.rerank ?? true,
-        onLog: (message) => process.stderr.write(`${message}\n`),
+        onLog: log((message) => {
+          if (message.includes('val ndcg')) progress.update('selecting a model', ++tried, null, 'candidates');
+          else if (message.startsWith('two-stage')) progress.begin('trying the two-stage model');
+        }),
       },
       { fit: fitRecommender, defaults: defaultParams },
     );
-    process.stdout.write(`${JSON.stringify(line)}\n`);
+    progress.stop();
+    process.stdout.write(json ? `${JSON.stringify(line)}\n` : autoSummary(line, options.k, data, elapsed()));
     return;
   }
+  const models = options.models ?? ['popularity', 'itemknn', 'als'];
+  let done = 0;
+  progress.update('evaluating models', 0, models.length, 'models');
   const lines = evaluateModels(dataset, {
-    models: options.models ?? ['popularity', 'itemknn', 'als'],
+    models,
     k: options.k,
     tune: options.tune,
     dataset: name,
-    threads: Math.min(2, availableParallelism()),
-    onLog: (line) => process.stderr.write(`${line}\n`),
+    threads,
+    onLog: log(() => undefined),
   });
-  for await (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+  const results: ResultLine[] = [];
+  for await (const line of lines) {
+    progress.update('evaluating models', ++done, models.length, 'models');
+    if (json) process.stdout.write(`${JSON.stringify(line)}\n`);
+    results.push(line);
+  }
+  progress.stop();
+  if (!json) process.stdout.write(modelsSummary(results, options.k, data, elapsed()));
 }
 
 /** `--choice`: `{"model": …, "params": {…}}`, as `GET /v1/models` shows what serves. */
@@ -82,13 +130,13 @@ function parseChoice(text: string): ModelChoice {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new RangeError('--choice: not valid JSON; expected {"model": "…", "params": {…}}');
+    throw new UsageError('--choice: not valid JSON; expected {"model": "…", "params": {…}}');
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new RangeError('--choice: expected a JSON object {"model": "…", "params": {…}}');
+    throw new UsageError('--choice: expected a JSON object {"model": "…", "params": {…}}');
   }
   const { model, params } = json as { model?: unknown; params?: unknown };
-  if (typeof model !== 'string') throw new RangeError('--choice: "model" must be a model name');
+  if (typeof model !== 'string') throw new UsageError('--choice: "model" must be a model name');
   return { model, params: (params ?? null) as ModelChoice['params'] };
 }
 
@@ -97,9 +145,9 @@ function selectable(names: readonly string[]): BlendableName[] {
   const known = selectableModels();
   for (const name of names) {
     if (!known.includes(name as BlendableName)) {
-      throw new RangeError(`--models: unknown model '${name}' (choose from ${known.join(', ')})`);
+      throw new UsageError(`--models: unknown model '${name}' (choose from ${known.join(', ')})`);
     }
   }
-  if (names.length === 0) throw new RangeError('--models: name at least one model');
+  if (names.length === 0) throw new UsageError('--models: name at least one model');
   return names as BlendableName[];
 }

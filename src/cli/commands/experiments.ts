@@ -6,6 +6,7 @@ import {
 } from '../../experiments/index.js';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
+import { existingDataDir } from '../options.js';
 import { formatTable } from '../table.js';
 
 export interface ExperimentsCommandOptions {
@@ -15,7 +16,7 @@ export interface ExperimentsCommandOptions {
 
 /** Opens what the experiments commands read: the store, the metric catalog and the experiments. */
 async function openExperiments(dataDir: string | undefined) {
-  const config = cliEngineConfig(dataDir);
+  const config = cliEngineConfig(existingDataDir(dataDir));
   const store = await openStore(config.storeUrl, { readonly: true });
   const catalog = await MetricCatalog.open(store);
   const experiments = await ExperimentRegistry.open(store, {
@@ -59,7 +60,7 @@ export async function listExperiments(options: ExperimentsCommandOptions): Promi
 
 /** `attune experiments report ID`: the analysis as a terminal table, or one JSON object with `--json`. */
 export async function reportExperiment(id: string, options: ExperimentsCommandOptions): Promise<void> {
-  const config = cliEngineConfig(options.dataDir);
+  const config = cliEngineConfig(existingDataDir(options.dataDir));
   const report = await reportInWorker({
     storeUrl: config.storeUrl,
     id,

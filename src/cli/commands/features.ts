@@ -12,6 +12,11 @@ import {
 } from '../../features/index.js';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { count } from '../format.js';
+import { existingDataDir } from '../options.js';
+import { createProgress } from '../progress.js';
+import { withScanProgress } from '../store-progress.js';
 import { readInputFile } from '../input-file.js';
 
 export interface FeaturesExportOptions {
@@ -51,9 +56,9 @@ class LineWriter {
  */
 export async function featuresExport(options: FeaturesExportOptions): Promise<void> {
   if ((options.at === undefined) === (options.rows === undefined)) {
-    throw new Error('give exactly one of --at TIME and --rows FILE');
+    throw new UsageError('give exactly one of --at TIME and --rows FILE');
   }
-  const config = cliEngineConfig(options.dataDir);
+  const config = cliEngineConfig(existingDataDir(options.dataDir));
   const set =
     options.definitions === undefined
       ? config.features
@@ -71,7 +76,9 @@ export async function featuresExport(options: FeaturesExportOptions): Promise<vo
     }
   }
 
-  const store = await openStore(config.storeUrl, { readonly: true });
+  const opened = await openStore(config.storeUrl, { readonly: true });
+  const progress = createProgress();
+  const store = await withScanProgress(opened, progress);
   const fd = options.out === undefined ? 1 : openSync(options.out, 'w');
   try {
     const catalog = new Map<string, Item>();
@@ -88,9 +95,12 @@ export async function featuresExport(options: FeaturesExportOptions): Promise<vo
         ? await exportAt(set, scan, cutoff, items, write)
         : await exportRows(set, scan, rows ?? [], items, write);
     writer.flush();
-    if (options.out !== undefined) process.stderr.write(`attune: wrote ${written} rows to ${options.out}\n`);
+    progress.stop();
+    if (options.out !== undefined)
+      process.stderr.write(`attune: wrote ${count(written)} rows to ${options.out}\n`);
   } finally {
+    progress.stop();
     if (fd !== 1) closeSync(fd);
-    await store.close();
+    await opened.close();
   }
 }

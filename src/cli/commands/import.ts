@@ -1,14 +1,20 @@
+import { performance } from 'node:perf_hooks';
 import { Engine } from '../../engine/index.js';
 import { cliEngineConfig } from '../config.js';
 import { validateEventBatch, type TrackedEvent } from '../../events/index.js';
 import { readInteractions, readLines, type DatasetFormat } from '../../evaluation/index.js';
+import { count, seconds, summary } from '../format.js';
+import { readableFile } from '../input-file.js';
 import { appendInBatches } from '../load.js';
+import { dataDir } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface ImportOptions {
   readonly format: DatasetFormat;
   readonly path: string;
   readonly dataDir: string | undefined;
+  /** One JSON object (`stored`, `duplicates`, `rejected`) instead of the summary. */
+  readonly json?: boolean;
 }
 
 /**
@@ -55,6 +61,9 @@ async function* jsonlEvents(path: string, rejected: string[]): AsyncGenerator<Tr
 }
 
 export async function importFile(options: ImportOptions): Promise<void> {
+  // Before the store is created: a mistyped path must not leave an empty data directory behind.
+  await readableFile(options.path);
+  const started = performance.now();
   const engine = await Engine.open(cliEngineConfig(options.dataDir, { retrainIntervalMs: null }));
   try {
     const rejected: string[] = [];
@@ -65,7 +74,23 @@ export async function importFile(options: ImportOptions): Promise<void> {
     const result = await appendInBatches(engine, events, createProgress(), 'importing');
     for (const line of rejected.slice(0, 20)) process.stderr.write(`rejected ${line}\n`);
     if (rejected.length > 20) process.stderr.write(`… and ${rejected.length - 20} more rejected lines\n`);
-    process.stdout.write(`${JSON.stringify({ ...result, rejected: rejected.length })}\n`);
+    const record = { ...result, rejected: rejected.length };
+    if (options.json === true) {
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+      return;
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    process.stdout.write(
+      summary(`imported ${count(result.stored)} events from ${options.path} in ${seconds(elapsed)}`, [
+        ['stored', `${count(result.stored)} new events in ${dataDir(options.dataDir)}`],
+        ['duplicates', result.duplicates > 0 ? `${count(result.duplicates)} already stored, skipped` : null],
+        [
+          'rejected',
+          rejected.length > 0 ? `${count(rejected.length)} lines (the first 20 are listed above)` : null,
+        ],
+        ['next', 'attune train   (then attune serve)'],
+      ]),
+    );
   } finally {
     await engine.close();
   }

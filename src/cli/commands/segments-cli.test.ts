@@ -35,7 +35,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('attune segments train', () => {
   it('segments the demo shop’s users with k by silhouette and stores versions', async () => {
-    const first = await attune(['segments', 'train', ...STORE, ...AT, '--k-range', '2..6']);
+    const first = await attune(['segments', 'train', ...STORE, ...AT, '--k-range', '2..6', '--json']);
     expect(first.code, first.stderr).toBe(0);
     const summary = JSON.parse(first.stdout) as TrainSummary;
     expect(summary).toMatchObject({ version: 1, algorithm: 'kmeans' });
@@ -58,6 +58,7 @@ describe('attune segments train', () => {
       '3',
       '--features',
       'frequency,recency_days',
+      '--json',
     ]);
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(JSON.parse(fixed.stdout)).toMatchObject({
@@ -66,19 +67,28 @@ describe('attune segments train', () => {
       columns: ['frequency', 'recency_days'],
     });
 
-    const dense = await attune(['segments', 'train', ...STORE, ...AT, '--algorithm', 'dbscan']);
+    const dense = await attune(['segments', 'train', ...STORE, ...AT, '--algorithm', 'dbscan', '--json']);
     expect(dense.code, dense.stderr).toBe(0);
     const dbscan = JSON.parse(dense.stdout) as TrainSummary;
     expect(dbscan).toMatchObject({ version: 3, algorithm: 'dbscan', eps_suggested: true });
     expect(dbscan.eps).toBeGreaterThan(0);
+
+    // Without --json: the stored version, how it was clustered, and one row per segment.
+    const human = await attune(['segments', 'train', ...STORE, ...AT, '--k', '3']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^trained segments version 4 in .+: 3 segments of \d+ users\n/);
+    expect(human.stdout).toMatch(/\n {2}clustering +k-means, k = 3\n/);
+    expect(human.stdout).toMatch(/^ {2}segment +users +share +description$/m);
+    expect(human.stdout.match(/^ {2}\S+ +[\d,]+ +\d+\.\d% +\S/gm)).toHaveLength(3);
   }, 120_000);
 
   it('refuses options of the other algorithm and unknown features', async () => {
     const eps = await attune(['segments', 'train', ...STORE, '--eps', '0.5']);
-    expect(eps.code).toBe(1);
+    // Options that do not go together are a wrong command line: status 2.
+    expect(eps.code).toBe(2);
     expect(eps.stderr).toMatch(/--eps and --min-samples apply to --algorithm dbscan only/);
     const range = await attune(['segments', 'train', ...STORE, '--k-range', '5..2']);
-    expect(range.code).toBe(1);
+    expect(range.code).toBe(2);
     expect(range.stderr).toMatch(/--k-range must be LOW..HIGH/);
     const unknown = await attune(['segments', 'train', ...STORE, '--features', 'nope']);
     expect(unknown.code).toBe(1);

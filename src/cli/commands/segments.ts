@@ -14,7 +14,13 @@ import { trainSegments } from '../../segments/index.js';
 import { parseCsv } from '../../shared/csv.js';
 import { openStore } from '../../store/index.js';
 import { cliEngineConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { count, score, seconds, summary } from '../format.js';
 import { readInputFile } from '../input-file.js';
+import { existingDataDir } from '../options.js';
+import { createProgress } from '../progress.js';
+import { withScanProgress } from '../store-progress.js';
+import { formatTable } from '../table.js';
 import { parseColumnList } from './churn.js';
 
 export const SEGMENT_ALGORITHMS = ['kmeans', 'dbscan'] as const;
@@ -72,28 +78,18 @@ export const SEGMENTS_DEFAULTS = {
   minSamples: DBSCAN_DEFAULTS.minSamples,
 } as const;
 
-/** Commander's parser for a finite number above 0 (`--eps`). */
-export function positiveNumber(name: string) {
-  return (value: string): number => {
-    const number = value.trim() === '' ? Number.NaN : Number(value);
-    if (!(Number.isFinite(number) && number > 0))
-      throw new Error(`${name} must be a positive number, got "${value}"`);
-    return number;
-  };
-}
-
 /**
  * The options that belong to the other algorithm are refused rather than ignored: `--eps` with k-means
  * would otherwise look as if it had done something.
  */
 function checkOptions(options: Omit<SegmentsEvaluateOptions, 'input'>): void {
   if ((options.algorithm ?? 'kmeans') === 'kmeans') {
-    if (options.k === undefined) throw new Error('--k is required with --algorithm kmeans');
+    if (options.k === undefined) throw new UsageError('--k is required with --algorithm kmeans');
     if (options.eps !== undefined || options.minSamples !== undefined) {
-      throw new Error('--eps and --min-samples apply to --algorithm dbscan only');
+      throw new UsageError('--eps and --min-samples apply to --algorithm dbscan only');
     }
   } else if (options.k !== undefined) {
-    throw new Error('--k applies to --algorithm kmeans only; DBSCAN finds the number of clusters');
+    throw new UsageError('--k applies to --algorithm kmeans only; DBSCAN finds the number of clusters');
   }
 }
 
@@ -161,8 +157,10 @@ export function evaluateDbscan(
   };
 }
 
-/** `attune segments evaluate`: one JSON line on stdout. */
-export async function segmentsEvaluate(options: SegmentsEvaluateOptions): Promise<void> {
+/** `attune segments evaluate`: a summary, or with `json` one JSON line, on stdout. */
+export async function segmentsEvaluate(
+  options: SegmentsEvaluateOptions & { readonly json?: boolean },
+): Promise<void> {
   checkOptions(options);
   const text = await readInputFile(options.input);
   let evaluation: SegmentsEvaluation | DbscanEvaluation;
@@ -178,7 +176,31 @@ export async function segmentsEvaluate(options: SegmentsEvaluateOptions): Promis
     }
     throw error;
   }
-  process.stdout.write(`${JSON.stringify(evaluation)}\n`);
+  process.stdout.write(
+    options.json === true ? `${JSON.stringify(evaluation)}\n` : evaluationSummary(options.input, evaluation),
+  );
+}
+
+function evaluationSummary(input: string, e: SegmentsEvaluation | DbscanEvaluation): string {
+  const data = `${count(e.rows)} rows · ${e.columns.length} numeric columns (${e.columns.join(', ')})`;
+  if ('algorithm' in e) {
+    return summary(`DBSCAN on ${input}: ${e.clusters} clusters, ${count(e.noise)} noise rows`, [
+      [
+        'eps',
+        `${+e.eps.toPrecision(4)}${e.suggestedEps === undefined ? '' : ' (the knee of the k-distance curve)'}`,
+      ],
+      ['min samples', String(e.minSamples)],
+      ['core rows', count(e.core)],
+      ['data', data],
+      ['time', seconds(e.seconds + (e.suggestSeconds ?? 0))],
+    ]);
+  }
+  return summary(`k-means on ${input}: k = ${e.k}`, [
+    ['inertia', e.inertia.toPrecision(6)],
+    ['iterations', String(e.iterations)],
+    ['data', data],
+    ['time', seconds(e.seconds)],
+  ]);
 }
 
 // --- segments of the store's users --------------------------------------------------------------------
@@ -192,12 +214,14 @@ export interface SegmentsTrainOptions {
   readonly kRange?: string;
   readonly eps?: number;
   readonly minSamples?: number;
-  /** Comma-separated feature columns; default the behavioural subset (README, "Segments"). */
+  /** Comma-separated feature columns; default the behavioural subset (docs/guide.md, "Segments"). */
   readonly features?: string;
   /** The time features are read at (ISO 8601 or epoch ms); default now. */
   readonly at?: string;
   readonly seed: number;
   readonly nInit: number;
+  /** One JSON line (the stored version's record) instead of the summary. */
+  readonly json?: boolean;
 }
 
 /** `--k-range 2..10` → [2, …, 10]. */
@@ -206,7 +230,7 @@ export function parseKRange(text: string): number[] {
   const low = Number(match?.[1]);
   const high = Number(match?.[2]);
   if (match === null || low < 2 || high < low || high > 100) {
-    throw new Error(`--k-range must be LOW..HIGH with 2 ≤ LOW ≤ HIGH ≤ 100, got "${text}"`);
+    throw new UsageError(`--k-range must be LOW..HIGH with 2 ≤ LOW ≤ HIGH ≤ 100, got "${text}"`);
   }
   return Array.from({ length: high - low + 1 }, (_, i) => low + i);
 }
@@ -214,13 +238,13 @@ export function parseKRange(text: string): number[] {
 function checkTrainOptions(options: SegmentsTrainOptions): void {
   if (options.algorithm === 'kmeans') {
     if (options.k !== undefined && options.kRange !== undefined)
-      throw new Error('give --k or --k-range, not both');
-    if (options.k !== undefined && options.k < 2) throw new Error('--k must be at least 2');
+      throw new UsageError('give --k or --k-range, not both');
+    if (options.k !== undefined && options.k < 2) throw new UsageError('--k must be at least 2');
     if (options.eps !== undefined || options.minSamples !== undefined) {
-      throw new Error('--eps and --min-samples apply to --algorithm dbscan only');
+      throw new UsageError('--eps and --min-samples apply to --algorithm dbscan only');
     }
   } else if (options.k !== undefined || options.kRange !== undefined) {
-    throw new Error(
+    throw new UsageError(
       '--k and --k-range apply to --algorithm kmeans only; DBSCAN finds the number of clusters',
     );
   }
@@ -232,14 +256,17 @@ function checkTrainOptions(options: SegmentsTrainOptions): void {
  */
 export async function segmentsTrain(options: SegmentsTrainOptions): Promise<void> {
   checkTrainOptions(options);
+  const started = performance.now();
   const at = options.at === undefined ? Date.now() : parseTime(options.at, '--at');
   const features = parseColumnList(options.features);
-  const config = cliEngineConfig(options.dataDir);
+  const dir = existingDataDir(options.dataDir);
+  const config = cliEngineConfig(dir);
   const store = await openStore(config.storeUrl);
+  const progress = createProgress();
   let result: Awaited<ReturnType<typeof trainSegments>>;
   try {
     result = await trainSegments(
-      store,
+      await withScanProgress(store, progress),
       config.features,
       at,
       {
@@ -256,10 +283,40 @@ export async function segmentsTrain(options: SegmentsTrainOptions): Promise<void
       await ConsentFilter.read(store, config.defaultConsent),
     );
   } finally {
+    progress.stop();
     await store.close();
   }
   const { version, data } = result;
   const clustering = data.clustering;
+  if (options.json !== true) {
+    const rows = [
+      ['segment', 'users', 'share', 'description'],
+      ...data.segments.map((s) => [
+        String(s.id),
+        count(s.size),
+        `${(s.share * 100).toFixed(1)}%`,
+        s.description,
+      ]),
+    ];
+    const how =
+      clustering.algorithm === 'kmeans'
+        ? `k-means, k = ${clustering.k}${options.k === undefined ? ' (the best silhouette)' : ''}`
+        : `DBSCAN, eps ${+clustering.eps.toPrecision(4)}, min samples ${clustering.minSamples}`;
+    process.stdout.write(
+      summary(
+        `trained segments version ${version} in ${seconds((performance.now() - started) / 1000)}: ` +
+          `${data.segments.length} segments of ${count(data.users)} users`,
+        [
+          ['clustering', how],
+          ['silhouette', data.silhouette === null ? null : score(data.silhouette)],
+          ['features', data.columns.map((c) => c.name).join(', ')],
+          ['read at', new Date(data.at).toISOString()],
+          ['saved', `segments version ${version} in ${dir}; a server picks it up on its next poll`],
+        ],
+      ) + `\n${formatTable(rows).join('\n')}\n`,
+    );
+    return;
+  }
   process.stdout.write(
     `${JSON.stringify({
       version,

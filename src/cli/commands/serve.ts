@@ -1,12 +1,15 @@
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/index.js';
 import { generateDemoShop } from '../../demo/index.js';
 import { Engine } from '../../engine/index.js';
 import { defaultStages } from '../../recommendations/index.js';
-import { TrainingLeaseHeldError } from '../../training/index.js';
+import { TrainingLeaseHeldError, type BundleInfo } from '../../training/index.js';
 import { cliEngineConfig, cliHttpLimits } from '../config.js';
 import { loadDemoShop } from '../load.js';
 import { cliLogger } from '../logger.js';
-import { createProgress } from '../progress.js';
+import { choiceName, count, summary } from '../format.js';
+import { dataDir } from '../options.js';
+import { createProgress, trainingProgress } from '../progress.js';
 
 export interface ServeOptions {
   readonly port: number;
@@ -28,26 +31,31 @@ export async function serve(options: ServeOptions): Promise<void> {
     trainerName: 'attune serve',
   });
   const progress = createProgress();
+  let demoLoaded: string | null = null;
   if (options.demo && (await engine.store.countEvents()) === 0) {
     log('empty store: generating the demo shop…');
-    const stored = await loadDemoShop(engine, generateDemoShop(), progress);
-    log(`demo shop loaded: ${stored} events`);
+    const shop = generateDemoShop();
+    const stored = await loadDemoShop(engine, shop, progress);
+    demoLoaded = `demo shop loaded: ${count(shop.users.length)} users · ${count(shop.items.length)} items · ${count(stored)} events`;
+    log(demoLoaded);
   }
+  let training: string | null = null;
   if (!engine.servingBundle && (await engine.store.countEvents()) > 0) {
-    const training = engine.train((stage, done, total) => progress.update(stage, done, total));
+    const run = engine.train(trainingProgress(progress));
     // Another process training already (`attune train`): its bundle is loaded by the poller when saved.
     const elsewhere = (error: unknown) => {
       if (!(error instanceof TrainingLeaseHeldError)) throw error;
       progress.stop();
-      log(`not training at start-up: ${error.message}`);
+      training = `another process is training (${error.message}); its model loads when saved`;
     };
     if (options.demo) {
-      const info = await training.catch(elsewhere);
+      const info = await run.catch(elsewhere);
       progress.stop();
-      if (info) log(`trained model version ${info.version} on ${info.interactions} interactions`);
+      if (info) log(`trained model version ${info.version} on ${count(info.interactions)} interactions`);
     } else {
+      training = 'no model yet: training in the background (GET /health says when it serves)';
       // Any other failure is logged by the engine with its cause.
-      training.catch(elsewhere).catch(() => undefined);
+      run.catch(elsewhere).catch(() => undefined);
     }
   }
 
@@ -58,27 +66,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   const address = await app.listen({ port: options.port, host: options.host });
   const url = address.replace('0.0.0.0', '127.0.0.1');
-  log(`Attune is serving at ${url}`);
-  const holdout = engine.experiments.holdoutShare;
+  const open = await engine.access.isOpen();
+  const events = await engine.store.countEvents();
   log(
-    holdout > 0
-      ? `  global holdout: ${+(holdout * 100).toFixed(2)}% of users get popularity, never personalization; ` +
-          'what personalization adds: attune experiments report holdout (ATTUNE_HOLDOUT=0 turns it off)'
-      : '  global holdout: off (ATTUNE_HOLDOUT=0); set a share such as 0.05 to measure what personalization adds',
+    startupBlock({
+      url,
+      open,
+      holdout: engine.experiments.holdoutShare,
+      dashboard: routeExists(app, '/dashboard'),
+      docs: routeExists(app, '/docs'),
+      data: demoLoaded ?? `${count(events)} events in ${dataDir(options.dataDir)}`,
+      model: engine.servingBundle
+        ? `version ${engine.servingBundle.version} serving: ${bundleModel(engine.servingBundle)}`
+        : (training ??
+          (events === 0
+            ? 'none yet: send events (POST /v1/events, or attune import), then attune train'
+            : null)),
+    }),
   );
-  if (await engine.access.isOpen()) {
-    log(
-      '  API keys: none configured, so the API answers loopback clients only; create one with ' +
-        '`attune keys create --scope admin` (or set ATTUNE_ADMIN_KEY) to open it to others',
-    );
-    log(`  try: curl '${url}/v1/recommendations?user_id=user-0001&n=5'`);
-  } else {
-    log('  API keys: required on every route but /health (Authorization: Bearer <key>; attune keys list)');
-    log(
-      `  try: curl -H "Authorization: Bearer $ATTUNE_KEY" '${url}/v1/recommendations?user_id=user-0001&n=5'`,
-    );
-  }
-  log(`       curl '${url}/health'`);
 
   let closing = false;
   const shutdown = async () => {
@@ -90,4 +95,61 @@ export async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+}
+
+function bundleModel(info: BundleInfo): string {
+  return info.selection
+    ? choiceName(info.selection.chosen.model, info.selection.chosen.params)
+    : info.primary;
+}
+
+/** Whether the app has a GET route at the path (with or without a trailing slash): other parts add them. */
+function routeExists(app: FastifyInstance, path: string): boolean {
+  return app.hasRoute({ method: 'GET', url: path }) || app.hasRoute({ method: 'GET', url: `${path}/` });
+}
+
+export interface StartupFacts {
+  readonly url: string;
+  /** No key stored nor configured: loopback clients only. */
+  readonly open: boolean;
+  readonly holdout: number;
+  readonly dashboard: boolean;
+  readonly docs: boolean;
+  readonly data: string;
+  readonly model: string | null;
+}
+
+/**
+ * What `attune serve` and `npm start` print once listening: where everything is, who may call it, what
+ * is measured, what data serves. Its first line, `Attune is serving at URL`, is what scripts and tests
+ * wait for; keep it.
+ */
+export function startupBlock(facts: StartupFacts): string {
+  const { url } = facts;
+  const curl = facts.open
+    ? `curl '${url}/v1/recommendations?user_id=user-0001&n=5'`
+    : `curl -H "Authorization: Bearer $ATTUNE_KEY" '${url}/v1/recommendations?user_id=user-0001&n=5'`;
+  const rows: [string, string | null][] = [
+    ['API', `${url}/v1   (health: ${url}/health)`],
+    ['dashboard', facts.dashboard ? `${url}/dashboard` : null],
+    ['API reference', facts.docs ? `${url}/docs` : null],
+    [
+      'access',
+      facts.open
+        ? 'loopback clients only, no key needed (no API keys yet); to open it to others: attune keys create --scope admin'
+        : 'API keys required on every route but /health (Authorization: Bearer <key>; attune keys list)',
+    ],
+    [
+      'holdout',
+      facts.holdout > 0
+        ? `${+(facts.holdout * 100).toFixed(2)}% of users get popularity, never personalization ` +
+          '(the lift: attune experiments report holdout; ATTUNE_HOLDOUT=0 turns it off)'
+        : 'off (ATTUNE_HOLDOUT=0); set a share such as 0.05 to measure what personalization adds',
+    ],
+    ['data', facts.data],
+    ['model', facts.model],
+    ['try', curl],
+    ['stop', 'Ctrl-C'],
+  ];
+  return summary(`Attune is serving at ${url}`, rows).trimEnd();
 }

@@ -17,7 +17,7 @@ import {
 import { loadDemoShop } from '../load.js';
 import { openSimulatedEngine } from '../simulated-engine.js';
 import { formatTable } from '../table.js';
-import { createProgress } from '../progress.js';
+import { createProgress, trainingProgress } from '../progress.js';
 
 export interface SimulateOptions {
   /** A store holding nothing, or exactly the demo shop these options generate (trained or not); default a temporary one. */
@@ -92,7 +92,7 @@ async function runSimulation(options: SimulateOptions, dataDir: string): Promise
     if (engine.servingBundle === null) {
       log('training on the history…');
       const progress = createProgress();
-      await engine.train((stage, done, total) => progress.update(stage, done, total));
+      await engine.train(trainingProgress(progress));
       progress.stop();
     }
     const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -94,7 +94,8 @@ describe('attune stats refuses bad input with a clear message and status 1', () 
   it('names an unknown kind', async () => {
     await expect(
       stats('--input', conversions, '--kind', 'median', '--weights', 'control=1,b=1,c=1'),
-    ).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--kind.*median.*mean, conversion/s) });
+      // A value outside the choices is a wrong command line: status 2.
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--kind.*median.*mean, conversion/s) });
   });
 
   it('names the file, line and column of a bad value', async () => {

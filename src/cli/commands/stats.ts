@@ -7,6 +7,7 @@ import {
   VARIANT_NAME,
   type MetricKind,
 } from '../../experiments/stats/index.js';
+import { InvalidArgumentError } from 'commander';
 import { readInputFile } from '../input-file.js';
 
 /** What `main.ts` declares the command's options with. */
@@ -50,7 +51,9 @@ export function parseWeights(text: string): Map<string, number> {
 /** `--confidence 0.95`: a level strictly between 0 and 1. */
 export function confidenceLevel(value: string): number {
   const level = Number(value);
-  if (!(level > 0 && level < 1)) throw new Error(`--confidence must be between 0 and 1, got "${value}"`);
+  if (!(level > 0 && level < 1)) {
+    throw new InvalidArgumentError(`--confidence must be between 0 and 1 (e.g. 0.95), got "${value}"`);
+  }
   return level;
 }
 

@@ -49,6 +49,7 @@ describe('attune churn evaluate', () => {
       'Churn',
       '--drop',
       'id',
+      '--json',
     ]);
     expect(code).toBe(0);
     const lines = stdout
@@ -60,6 +61,14 @@ describe('attune churn evaluate', () => {
       expect(line.auc).toBeGreaterThan(0.85);
       expect(line.logloss).toBeLessThan(Math.log(2));
     }
+    // Without --json: one table row per model, the better named.
+    const human = await attune(['churn', 'evaluate', '--table', table, '--label', 'Churn', '--drop', 'id']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^ {2}model +ROC AUC +log loss +train$/m);
+    for (const line of lines) {
+      expect(human.stdout).toMatch(new RegExp(`^ {2}${line.model} +${line.auc.toFixed(4)} `, 'm'));
+    }
+    expect(human.stdout).toMatch(/best ROC AUC: (logreg|gbdt)/);
   });
 
   it('names the column when the label is missing, and the row of a bad label', async () => {
@@ -108,11 +117,18 @@ describe('attune segments evaluate', () => {
       '3',
       '--n-init',
       '4',
+      '--json',
     ]);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { inertia: number; rows: number; columns: string[]; k: number };
     expect(result).toMatchObject({ rows: 90, columns: ['spend', 'visits'], k: 3 });
     expect(result.inertia).toBeCloseTo(expected, 9);
+    // Without --json: the same fit, for people.
+    const human = await attune(['segments', 'evaluate', '--input', input, '--k', '3', '--n-init', '4']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`k-means on ${input}: k = 3`);
+    expect(human.stdout).toMatch(/\n {2}inertia +\d/);
+    expect(human.stdout).toMatch(/\n {2}data +90 rows · 2 numeric columns \(spend, visits\)/);
   });
 });
 
@@ -149,7 +165,7 @@ describe('attune segments evaluate --algorithm dbscan', () => {
   it('prints clusters, noise, core rows and seconds at the given eps', async () => {
     const input = file('lattices.csv', lattices());
     const args = ['segments', 'evaluate', '--input', input, '--algorithm', 'dbscan'];
-    const { stdout, code } = await attune([...args, '--eps', '1', '--min-samples', '4']);
+    const { stdout, code } = await attune([...args, '--eps', '1', '--min-samples', '4', '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ clusters: 3, noise: 5, core: 75, eps: 1, minSamples: 4, rows: 80 });
@@ -157,7 +173,7 @@ describe('attune segments evaluate --algorithm dbscan', () => {
     expect(result).not.toHaveProperty('suggestedEps');
     // Below the lattice step every row has only itself within eps: all noise.
     const tight = JSON.parse(
-      (await attune([...args, '--eps', '0.3', '--min-samples', '4'])).stdout,
+      (await attune([...args, '--eps', '0.3', '--min-samples', '4', '--json'])).stdout,
     ) as object;
     expect(tight).toMatchObject({ clusters: 0, noise: 80, core: 0 });
   });
@@ -165,7 +181,7 @@ describe('attune segments evaluate --algorithm dbscan', () => {
   it('suggests eps from the k-distance curve when --eps is left out', async () => {
     const input = file('lattices-2.csv', lattices());
     const args = ['segments', 'evaluate', '--input', input, '--algorithm', 'dbscan', '--min-samples', '4'];
-    const { stdout, code } = await attune(args);
+    const { stdout, code } = await attune([...args, '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as {
       eps: number;
@@ -182,19 +198,24 @@ describe('attune segments evaluate --algorithm dbscan', () => {
   it("refuses the other algorithm's options, and keeps k-means' output as it was", async () => {
     const input = file('lattices-3.csv', lattices());
     const base = ['segments', 'evaluate', '--input', input];
-    const withK = await attune([...base, '--algorithm', 'dbscan', '--k', '3']);
-    expect(withK.code).toBe(1);
+    // Side by side: five processes one after another come close to the timeout on a loaded machine.
+    const [withK, withoutK, epsWithKmeans, unknown, kmeans] = await Promise.all([
+      attune([...base, '--algorithm', 'dbscan', '--k', '3']),
+      attune(base),
+      attune([...base, '--k', '3', '--eps', '1']),
+      attune([...base, '--algorithm', 'hdbscan']),
+      attune([...base, '--k', '3', '--json']),
+    ]);
+    // Options that do not go together, or a value outside the choices, are a wrong command line: status 2.
+    expect(withK.code).toBe(2);
     expect(withK.stderr).toMatch(/--k applies to --algorithm kmeans/);
-    const withoutK = await attune(base);
-    expect(withoutK.code).toBe(1);
+    expect(withoutK.code).toBe(2);
     expect(withoutK.stderr).toMatch(/--k is required/);
-    const epsWithKmeans = await attune([...base, '--k', '3', '--eps', '1']);
-    expect(epsWithKmeans.code).toBe(1);
+    expect(epsWithKmeans.code).toBe(2);
     expect(epsWithKmeans.stderr).toMatch(/--eps/);
-    const unknown = await attune([...base, '--algorithm', 'hdbscan']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/hdbscan/);
-    const kmeansLine = JSON.parse((await attune([...base, '--k', '3'])).stdout) as object;
+    const kmeansLine = JSON.parse(kmeans.stdout) as object;
     expect(Object.keys(kmeansLine)).toEqual(['inertia', 'iterations', 'seconds', 'k', 'rows', 'columns']);
   });
 });
