@@ -20,6 +20,16 @@ function ticks(min: number, max: number): number[] {
   return out;
 }
 
+/** The 1st to 99th percentile of the values, padded by 5% (a unit around a single value). */
+function span(values: readonly number[]): readonly [number, number] {
+  if (values.length === 0) return [-1, 1];
+  const sorted = [...values].sort((a, b) => a - b);
+  const lo = sorted[Math.floor((sorted.length - 1) * 0.01)]!;
+  const hi = sorted[Math.ceil((sorted.length - 1) * 0.99)]!;
+  const d = (hi - lo || 1) * 0.05;
+  return [lo - d, hi + d];
+}
+
 /**
  * A 2-D scatter of points coloured by group, group centres as labelled crosses; SVG, each point with a
  * tooltip naming it. `groups` fixes the colour order so the table and the plot agree.
@@ -36,17 +46,18 @@ export function Scatter(props: {
   const width = Math.max(320, measured);
   const height = Math.round(Math.min(420, Math.max(280, width * 0.62)));
   const margin = { left: 44, right: 12, top: 10, bottom: 36 };
-  const xs = [...props.points.map((p) => p.x), ...props.centres.map((c) => c.x)];
-  const ys = [...props.points.map((p) => p.y), ...props.centres.map((c) => c.y)];
-  const pad = (lo: number, hi: number) => {
-    const d = (hi - lo || 1) * 0.05;
-    return [lo - d, hi + d] as const;
-  };
-  const [x0, x1] = pad(Math.min(...xs), Math.max(...xs));
-  const [y0, y1] = pad(Math.min(...ys), Math.max(...ys));
-  const sx = (v: number) => margin.left + ((v - x0) / (x1 - x0)) * (width - margin.left - margin.right);
+  // The axes span the bulk of the points (1st to 99th percentile): one far-off user, or the centre of a
+  // segment of one, would otherwise squeeze everyone else into a line. What lies beyond is drawn on the
+  // edge, hollow, its tooltip giving where it really is.
+  const [x0, x1] = span(props.points.map((p) => p.x));
+  const [y0, y1] = span(props.points.map((p) => p.y));
+  const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  const outside = (x: number, y: number) => x < x0 || x > x1 || y < y0 || y > y1;
+  const sx = (v: number) =>
+    margin.left + ((clamp(v, x0, x1) - x0) / (x1 - x0)) * (width - margin.left - margin.right);
   const sy = (v: number) =>
-    height - margin.bottom - ((v - y0) / (y1 - y0)) * (height - margin.top - margin.bottom);
+    height - margin.bottom - ((clamp(v, y0, y1) - y0) / (y1 - y0)) * (height - margin.top - margin.bottom);
+  const at = (x: number, y: number) => `(${x.toFixed(1)}, ${y.toFixed(1)})`;
   const color = (group: string) => colorAt(Math.max(0, props.groups.indexOf(group)));
   return (
     <div ref={holder}>
@@ -93,17 +104,26 @@ export function Scatter(props: {
             cx={sx(p.x)}
             cy={sy(p.y)}
             r={3.2}
-            fill={color(p.group)}
+            fill={outside(p.x, p.y) ? '#fff' : color(p.group)}
+            stroke={outside(p.x, p.y) ? color(p.group) : undefined}
             onClick={() => props.onPick?.(p.label)}
             style={props.onPick ? { cursor: 'pointer' } : undefined}
           >
-            <title>{`${p.label} · ${p.group}`}</title>
+            <title>{`${p.label} · ${p.group}${outside(p.x, p.y) ? ` · off the chart at ${at(p.x, p.y)}` : ''}`}</title>
           </circle>
         ))}
         {props.centres.map((c) => (
           <g key={`c-${c.group}`}>
-            <title>{`centre of ${c.group}`}</title>
-            <circle cx={sx(c.x)} cy={sy(c.y)} r={8} fill="#fff" stroke={color(c.group)} stroke-width={2.5} />
+            <title>{`centre of ${c.group}${outside(c.x, c.y) ? `, off the chart at ${at(c.x, c.y)}` : ''}`}</title>
+            <circle
+              cx={sx(c.x)}
+              cy={sy(c.y)}
+              r={8}
+              fill="#fff"
+              stroke={color(c.group)}
+              stroke-width={2.5}
+              stroke-dasharray={outside(c.x, c.y) ? '3 2' : undefined}
+            />
             <text x={sx(c.x) + 11} y={sy(c.y) + 4} class="scatter-centre">
               {c.group}
             </text>
