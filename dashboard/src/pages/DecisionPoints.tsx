@@ -5,7 +5,7 @@ import { Async, Badge, Card, Empty, KeyValues, PageHead, Stat } from '../compone
 import { fmtDay, fmtInt, fmtNum, fmtPct } from '../format';
 import { useApi } from '../hooks';
 import { href, navigate } from '../router';
-import type { DecisionPointJson, DecisionPointsReply, DecisionTimelineReply } from '../types';
+import type { DecisionPointDetail, DecisionPointsReply, DecisionTimelineReply } from '../types';
 
 const CREATE =
   'curl -X POST localhost:8080/v1/decision-points -H "content-type: application/json" -d @point.json';
@@ -97,7 +97,7 @@ function Timeline(props: { id: string }) {
 }
 
 function Detail(props: { id: string }) {
-  const point = useApi<DecisionPointJson>(`/v1/decision-points/${enc(props.id)}`, 30_000);
+  const point = useApi<DecisionPointDetail>(`/v1/decision-points/${enc(props.id)}`, 30_000);
   return (
     <>
       <PageHead
