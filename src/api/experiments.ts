@@ -16,6 +16,7 @@ import type { JsonValue } from '../shared/types.js';
 import { errorBody } from './errors.js';
 import {
   AssignmentSchema,
+  AudienceOpSchema,
   ExperimentSchema,
   JsonSchema,
   TimeSchema,
@@ -47,16 +48,7 @@ const VariantSchema = Type.Object(
 const AudienceSchema = Type.Object(
   {
     trait: Type.String({ minLength: 1, maxLength: 256 }),
-    op: Type.Union([
-      Type.Literal('eq'),
-      Type.Literal('neq'),
-      Type.Literal('in'),
-      Type.Literal('gt'),
-      Type.Literal('gte'),
-      Type.Literal('lt'),
-      Type.Literal('lte'),
-      Type.Literal('exists'),
-    ]),
+    op: AudienceOpSchema,
     value: Type.Optional(Type.Union([Scalar, Type.Array(Scalar, { maxItems: 1000 })])),
   },
   { additionalProperties: false },

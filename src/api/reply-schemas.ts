@@ -158,19 +158,22 @@ export const AssignmentSchema = Type.Object(
   { ...closed, $id: 'Assignment', description: 'Where a user landed in one experiment.' },
 );
 
+/** The comparisons an audience condition may make (`experiments/definition.ts` checks the same). */
+export const AudienceOpSchema = Type.Union([
+  Type.Literal('eq'),
+  Type.Literal('neq'),
+  Type.Literal('in'),
+  Type.Literal('gt'),
+  Type.Literal('gte'),
+  Type.Literal('lt'),
+  Type.Literal('lte'),
+  Type.Literal('exists'),
+]);
+
 export const AudienceConditionSchema = Type.Object(
   {
     trait: Type.String(),
-    op: Type.Union([
-      Type.Literal('eq'),
-      Type.Literal('neq'),
-      Type.Literal('in'),
-      Type.Literal('gt'),
-      Type.Literal('gte'),
-      Type.Literal('lt'),
-      Type.Literal('lte'),
-      Type.Literal('exists'),
-    ]),
+    op: AudienceOpSchema,
     value: Type.Optional(Type.Union([ScalarSchema, Type.Array(ScalarSchema)])),
   },
   closed,
