@@ -12,21 +12,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { chromium } from 'playwright-core';
-
+import { launchChromium } from '../test/chromium.js';
 import { DASHBOARD_DIST, ensureDashboardBuilt, openDemoShop } from '../test/dashboard-shop.js';
 
 const LOADS = 5;
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,7 +35,7 @@ const sizes = files.map((f) => {
 });
 
 const shop = await openDemoShop();
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+const browser = await launchChromium();
 const load: number[] = [];
 const domContentLoaded: number[] = [];
 const overviewDrawn: number[] = [];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import Fastify from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { dashboardUiRoutes } from '../src/api/dashboard-ui.js';
@@ -23,18 +23,8 @@ import {
   openDemoShop,
   type DemoShopServer,
 } from './dashboard-shop.js';
+import { launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = 'test-results';
 
 /**
@@ -93,7 +83,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await ensureDashboardBuilt();
   shop = await openDemoShop();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 150_000);
 
 afterAll(async () => {

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 
 import { Type } from '@sinclair/typebox';
 import Fastify from 'fastify';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ROUTE_ACCESS } from '../src/api/access.js';
 import { renderOpenApiDocument } from '../src/api/openapi-document.js';
 import { API_TAGS, useApiDocs, type ReplyMismatch } from '../src/api/openapi.js';
+import { launchChromium } from './chromium.js';
 import { openTestApp, type TestApp } from './helpers.js';
 
 // Issue 13: the OpenAPI document is generated from the route schemas, served at /docs, and checked in as
@@ -126,7 +126,7 @@ describe('/docs (issue 13)', () => {
 describe('/docs in a browser (issue 13)', () => {
   it('renders every operation in Debian’s Chromium, offline: no request leaves the engine', async () => {
     const api = await openTestApp();
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       await api.app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = api.app.server.address() as { port: number };

@@ -6,10 +6,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { defaultHttpLimits } from '../../../src/api/index.js';
+import { launchChromium } from '../../../test/chromium.js';
 import { bundleBrowser } from '../scripts/bundle.js';
 import { createKey, startEngine, startProxy, type Proxy, type RunningEngine } from './servers.js';
 
@@ -61,17 +62,7 @@ beforeAll(async () => {
   engine = await startEngine(undefined, { ...defaultHttpLimits, corsOrigins: [siteUrl] });
   writeKey = await createKey(engine.t, 'ingest');
   proxy = await startProxy(engine.url);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext();
 }, 60_000);
 
