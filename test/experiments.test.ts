@@ -216,6 +216,12 @@ describe('experiments over HTTP', () => {
     const holdout = await get<ResultsReply>(t.app, '/v1/experiments/holdout/results');
     expect(holdout.status, holdout.text).toBe(200);
     expect(holdout.body.exposed).toEqual({ holdout: heldOut.length, personalized: personalized.length });
+    // No held-out user bought: the holdout's conversion is 0, so there is no relative lift to state; the
+    // line gives the absolute difference instead of "NaN%".
+    expect(holdout.body.summary.join('\n')).not.toMatch(/NaN/);
+    expect(holdout.body.summary[0]).toMatch(
+      /^purchase conversion \+[\d.]+ \[.*\] absolute \(holdout is 0: no relative lift\) for personalized vs holdout, /,
+    );
   });
 
   it('records client-side exposures under the user’s own variant and refuses bad ones clearly', async () => {

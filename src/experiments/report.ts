@@ -403,6 +403,8 @@ function renamed(analysis: ExperimentAnalysis, fromStats: (name: string) => stri
 
 const label = (metric: string) => metric.replace(/_/g, ' ');
 const percent = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+const signed = (x: number) =>
+  Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${Number(x.toPrecision(3))}` : String(x);
 
 function verdict(
   metric: string,
@@ -422,9 +424,15 @@ function verdict(
     : worse
       ? 'significantly worse (always-valid 95%)'
       : 'significantly better (always-valid 95%)';
+  // A control at 0 (nobody converted yet) has no relative lift: the line gives the absolute difference
+  // and its always-valid interval instead of "NaN%".
+  const lift = Number.isFinite(comparison.rel_lift)
+    ? `${percent(comparison.rel_lift)} [${percent(comparison.rel_ci_low)}, ${percent(comparison.rel_ci_high)}]`
+    : `${signed(comparison.abs_lift)} [${signed(sequential.ci_low)}, ${signed(sequential.ci_high)}] absolute ` +
+      `(${control} is 0: no relative lift)`;
   const line =
-    `${label(metric)} ${percent(comparison.rel_lift)} [${percent(comparison.rel_ci_low)}, ${percent(comparison.rel_ci_high)}] ` +
-    `for ${treatment} vs ${control}, ${(chance * 100).toFixed(0)}% chance to beat ${control}; ${outcome}`;
+    `${label(metric)} ${lift} for ${treatment} vs ${control}, ` +
+    `${Number.isFinite(chance) ? `${(chance * 100).toFixed(0)}%` : 'unknown'} chance to beat ${control}; ${outcome}`;
   return {
     treatment,
     rel_lift: comparison.rel_lift,
