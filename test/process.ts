@@ -60,6 +60,42 @@ export function startServer(dataDir: string, env: Record<string, string> = {}): 
   });
 }
 
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  readonly log: () => string;
+  /** Resolves once the log matches `pattern` (after what it already holds), or fails after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts `attune worker` with the environment given (DATABASE_URL, REDIS_URL, …). */
+export function startWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  return {
+    child,
+    log: () => stderr,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const started = Date.now();
+      while (!pattern.test(stderr)) {
+        if (child.exitCode !== null)
+          throw new Error(`the worker exited (${child.exitCode}); stderr:\n${stderr}`);
+        if (Date.now() - started > timeoutMs) {
+          throw new Error(`the worker did not log ${pattern} within ${timeoutMs} ms; stderr:\n${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  };
+}
+
 /** Sends the signal (SIGKILL unless told) and resolves once the process is gone. */
 export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   return new Promise((resolve) => {

@@ -21,7 +21,7 @@ import { featureRoutes } from './features.js';
 import { healthRoutes } from './health.js';
 import { itemRoutes } from './items.js';
 import { keyRoutes } from './keys.js';
-import { defaultHttpLimits, useLimits, type HttpLimits } from './limits.js';
+import { defaultHttpLimits, useLimits, type HttpLimits, type RateCounter } from './limits.js';
 import { notifyRoutes } from './notify.js';
 import { useApiDocs, type ApiDocsOptions } from './openapi.js';
 import { rankRoutes } from './rank.js';
@@ -42,6 +42,11 @@ export interface AppOptions {
   readonly host?: EngineHost;
   /** Rate limits, CORS origins, request timeout; `defaultHttpLimits` when absent. */
   readonly limits?: HttpLimits;
+  /**
+   * Where requests are counted against the rate limits: this process's own windows by default; with
+   * several instances, counters shared through Redis (`cluster/`), so a key's limit is the deployment's.
+   */
+  readonly rateCounter?: RateCounter;
   /** pino logger options (a stream, too: tests read what is logged), or false for none (benchmarks). */
   readonly logger?: boolean | { readonly level: string; readonly stream?: NodeJS.WritableStream };
   /** Check each 2xx reply against its route's response schema (tests; `api/openapi.ts`). Off by default. */
@@ -57,6 +62,7 @@ export function buildApp({
   host: given,
   logger = false,
   limits = defaultHttpLimits,
+  rateCounter,
   validateReplies = false,
 }: AppOptions): FastifyInstance {
   const pathPatterns = new PathPatterns();
@@ -92,7 +98,7 @@ export function buildApp({
   const host = given ?? new EngineHost(engine);
   if (given === undefined) app.addHook('onClose', () => host.close());
   useAccessControl(app, host);
-  useLimits(app, limits);
+  useLimits(app, limits, rateCounter);
   app.addHook('onRequest', checkQueryEncoding);
   app.addHook('preValidation', checkUrlParams);
   // Before the schema's coercions (which turn the number 1e400 into the text "Infinity") and after them

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ItemFilterError } from '../catalog/index.js';
+import { StoreUnavailableError, StoreValueError } from '../store/index.js';
 
 /** Every error reply has this one shape, so clients handle errors in one place. */
 export interface ErrorBody {
@@ -66,6 +67,20 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     void reply.status(400).send(errorBody('invalid_request', `query field "filter": ${error.message}`));
     return;
   }
+  if (error instanceof StoreValueError) {
+    void reply.status(400).send(errorBody('invalid_request', error.message));
+    return;
+  }
+  // The database is down or out of connections: say so at once (the store gives up within its connect
+  // timeout), and let the client retry; the store reconnects by itself.
+  if (unavailable(error)) {
+    request.log.warn({ err: error }, 'store unavailable');
+    void reply
+      .status(503)
+      .header('retry-after', '1')
+      .send(errorBody('unavailable', (unavailable(error) as Error).message));
+    return;
+  }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const message =
@@ -77,4 +92,12 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   request.log.error({ err: error }, 'request failed');
   void reply.status(500).send(errorBody('internal', 'internal error; the server log has the details'));
+}
+
+/** The error (or the error it wraps) that means a backing service is unreachable, if it is one. */
+function unavailable(error: unknown): Error | null {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof StoreUnavailableError || e.name === 'EventStreamUnavailableError') return e;
+  }
+  return null;
 }

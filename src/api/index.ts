@@ -1,2 +1,2 @@
 export { BODY_LIMIT, buildApp, type AppOptions } from './app.js';
-export { defaultHttpLimits, type HttpLimits } from './limits.js';
+export { defaultHttpLimits, type HttpLimits, type RateCounter } from './limits.js';

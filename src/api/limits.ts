@@ -46,11 +46,23 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Counts requests per key in fixed one-second windows, on the serving path: synchronous, so a shared
+ * implementation (src/cluster's `RedisRateCounter`) must count locally and reconcile in the background.
+ */
+export interface RateCounter {
+  /**
+   * Counts a request of `key` at `now` (epoch ms) against `max` per second: null when it is admitted, else
+   * the ms until its window ends.
+   */
+  take(key: string, max: number, now: number): number | null;
+}
+
+/**
  * Fixed one-second windows per key, in memory: a count and the window it belongs to. Checked on every
  * request, so it is a map lookup and two integer operations; windows of idle keys are swept once the map
  * grows, so a flood of addresses cannot grow it without bound.
  */
-export class RateWindows {
+export class RateWindows implements RateCounter {
   readonly #windows = new Map<string, { second: number; count: number }>();
 
   /** Counts a request of `key` at `now` (ms); the ms until its window ends when it is one over `max`. */
@@ -79,8 +91,13 @@ function rateKey(request: FastifyRequest): string {
 /**
  * Security headers on every reply, CORS for the configured origins only, and per-key rate limits counted
  * once the key is known (`preHandler`), answered with 429 `rate_limited` and `retry-after` in seconds.
+ * `counter` counts them: this instance's own windows unless a deployment-wide one is given.
  */
-export function useLimits(app: FastifyInstance, limits: HttpLimits): void {
+export function useLimits(
+  app: FastifyInstance,
+  limits: HttpLimits,
+  counter: RateCounter = new RateWindows(),
+): void {
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(SECURITY_HEADERS);
     done();
@@ -93,7 +110,6 @@ export function useLimits(app: FastifyInstance, limits: HttpLimits): void {
       maxAge: 600,
     });
   }
-  const windows = new RateWindows();
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done) => {
     const principal = request.principal;
     // Public routes and the keyless loopback demo are not counted.
@@ -102,7 +118,7 @@ export function useLimits(app: FastifyInstance, limits: HttpLimits): void {
       return;
     }
     const max = limits.requestsPerSecond[principal.scope];
-    const waitMs = windows.take(rateKey(request), max, Date.now());
+    const waitMs = counter.take(rateKey(request), max, Date.now());
     if (waitMs === null) {
       done();
       return;

@@ -9,15 +9,29 @@ export function dataDir(option: string | undefined): string {
   return resolve(option ?? process.env['ATTUNE_DATA_DIR'] ?? '.attune');
 }
 
+/**
+ * The store a command uses: `--data-dir` (the embedded SQLite store there), else `DATABASE_URL`
+ * (`postgres://…`, optionally `?schema=name`), else `ATTUNE_DATA_DIR`, else `./.attune`.
+ */
 export function storeUrl(option: string | undefined): string {
+  const databaseUrl = process.env['DATABASE_URL'];
+  if (option === undefined && databaseUrl) return databaseUrl;
   return storeUrlFromDataDir(dataDir(option));
+}
+
+/** Where the store is, for messages: the data directory, or "the database in DATABASE_URL" (never the URL). */
+export function storeName(option: string | undefined): string {
+  return option === undefined && process.env['DATABASE_URL'] ? 'the database in DATABASE_URL' : dataDir(option);
 }
 
 /**
  * The data directory of a command that reads what is already there (train, reports, exports): one without
- * a store is a wrong path or a step skipped, and the error says which command fills it.
+ * a store is a wrong path or a step skipped, and the error says which command fills it. With
+ * `DATABASE_URL` (and no `--data-dir`) there is no directory to check: undefined, and the store is opened
+ * from the URL.
  */
-export function existingDataDir(option: string | undefined): string {
+export function existingDataDir(option: string | undefined): string | undefined {
+  if (option === undefined && process.env['DATABASE_URL']) return undefined;
   const dir = dataDir(option);
   if (!existsSync(join(dir, DATABASE_FILE))) throw missingStoreError(dir);
   return dir;

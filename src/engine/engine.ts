@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { AccessKeys, AuditLog } from '../access/index.js';
+import type { ClusterBus, ClusterChange, ClusterNotice } from '../cluster/index.js';
 import { personalizes, redactPersonalData, type Consent, type Redaction } from '../privacy/index.js';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
 import { CatalogIndex, placeholderItem } from '../catalog/index.js';
@@ -171,6 +172,18 @@ export interface EngineOptions {
   readonly trainerName?: string;
   /** Where the time comes from (default the system clock; `attune simulate` moves its own). */
   readonly clock?: Clock;
+  /**
+   * The other instances of this deployment (several `attune serve` and one `attune worker` on one
+   * database): what this engine changes is announced on the bus, and what the others announce drops the
+   * caches it makes stale. Without it the engine assumes it is the only writer of its store.
+   */
+  readonly cluster?: ClusterLink;
+}
+
+/** An engine's place in a deployment: the bus, and the app (tenant) its messages are about. */
+export interface ClusterLink {
+  readonly bus: ClusterBus;
+  readonly app: string;
 }
 
 /** A training run this engine holds the training lease for. */
@@ -230,6 +243,8 @@ export class Engine {
   readonly notifications: NotificationTiming;
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
+  #cluster: ClusterLink | null = null;
+  #leaveCluster: (() => void) | null = null;
   /** API keys: who may call which routes (`access/`). */
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
@@ -349,6 +364,7 @@ export class Engine {
     await engine.refreshChurnModel();
     await engine.refreshSegments();
     engine.#decisions = await DecisionPoints.open(engine.decisionEnvironment());
+    if (options.cluster) engine.#joinCluster(options.cluster);
     engine.startSchedule();
     return engine;
   }
@@ -381,6 +397,9 @@ export class Engine {
     this.#decisions?.observeEvents(
       positions.every((p) => p !== null) ? personal : personal.filter((_, i) => positions[i] !== null),
     );
+    if (result.stored > 0) {
+      this.#announce((app) => ({ type: 'events', app, ...usersAndItems(stored) }));
+    }
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
     this.metrics.eventsWithheld.inc(events.length - stored.length);
@@ -480,6 +499,7 @@ export class Engine {
       userId,
       decisions.map((d) => d.id),
     );
+    this.#announce((app) => ({ type: 'erased', app, user: userId }));
     const held =
       erased.events + erased.impressions + erased.exposures + erased.decisions + modelRows > 0 ||
       erased.profile ||
@@ -552,6 +572,7 @@ export class Engine {
     await this.store.setConsent(userId, consent, this.now());
     this.consents.set(userId, consent);
     if (!personalizes(consent)) this.histories.forget(userId);
+    this.#announce((app) => ({ type: 'consent', app, user: userId }));
   }
 
   /**
@@ -565,13 +586,19 @@ export class Engine {
     if (fromId === toId || (await this.consentOf(toId)) === 'none') return 0;
     const merged = await this.store.mergeUser(fromId, toId);
     if (merged.events === 0) return 0;
+    this.#forgetMerged(fromId, toId, merged.items);
+    this.#announce((app) => ({ type: 'merged', app, from: fromId, to: toId }));
+    return merged.events;
+  }
+
+  /** What is held of either user of a merge (and of the items the moved events name), on any instance. */
+  #forgetMerged(fromId: string, toId: string, items: readonly string[]): void {
     for (const id of [fromId, toId]) {
       this.histories.forget(id);
       forgetServedUser(id);
     }
-    this.features.forgetUser(fromId, merged.items);
+    this.features.forgetUser(fromId, items);
     this.features.forgetUser(toId);
-    return merged.events;
   }
 
   userEvents(userId: string, limit: number): Promise<TrackedEvent[]> {
@@ -697,6 +724,7 @@ export class Engine {
     });
     await this.store.putItems(items);
     for (const item of items) this.catalog.upsert(item);
+    this.#announce((app) => ({ type: 'catalog', app, items: items.map((item) => item.id) }));
     return items;
   }
 
@@ -711,6 +739,7 @@ export class Engine {
   async deleteItem(id: string): Promise<boolean> {
     const existed = await this.store.deleteItem(id);
     this.catalog.remove(id);
+    if (existed) this.#announce((app) => ({ type: 'catalog', app, items: [id] }));
     return existed;
   }
 
@@ -728,6 +757,7 @@ export class Engine {
     const stored = traits === user.traits ? user : { ...user, traits };
     await this.store.putUser(stored);
     this.users.set(user.id, stored);
+    this.#announce((app) => ({ type: 'user', app, user: user.id }));
     return { user: stored, redactions };
   }
 
@@ -1094,6 +1124,7 @@ export class Engine {
           onProgress?.(stage, done, total);
         }, this.experiments.modelsWanted());
         const serving = await this.loadBundle(info.version);
+        this.#announce((app) => ({ type: 'bundle', app, version: info.version }));
         const seconds = (performance.now() - started) / 1000;
         this.metrics.trainingSeconds.observe(seconds);
         this.logger.info(
@@ -1202,6 +1233,96 @@ export class Engine {
     );
   }
 
+  // --- the cluster ---------------------------------------------------------------------------------
+
+  /** Tells the other instances of the deployment what changed (nothing is built without a cluster). */
+  #announce(change: (app: string) => ClusterChange): void {
+    const cluster = this.#cluster;
+    if (cluster !== null) cluster.bus.publish(change(cluster.app));
+  }
+
+  #joinCluster(link: ClusterLink): void {
+    this.#cluster = link;
+    this.#leaveCluster = link.bus.subscribe((notice) => {
+      this.#applyClusterNotice(notice).catch((error: unknown) => {
+        this.metrics.errors.inc({ where: 'cluster' });
+        this.logger.error({ err: error, notice: notice.type }, 'applying a cluster message failed');
+      });
+    });
+  }
+
+  /**
+   * Another instance changed the store: drop what that makes stale here (it is read again on next use),
+   * load what it saved. Messages carry ids, never data, so a lost one costs staleness, not data; when the
+   * bus says messages may have been lost (`resync`), everything cached is dropped.
+   */
+  async #applyClusterNotice(notice: ClusterNotice): Promise<void> {
+    if (notice.type === 'resync') {
+      this.histories.clear();
+      this.features.clear();
+      this.users.clear();
+      this.consents.clear();
+      await this.#reloadCatalog();
+      await this.refreshBundle();
+      return;
+    }
+    if (notice.app !== this.#cluster?.app) return;
+    switch (notice.type) {
+      case 'events':
+        for (const userId of notice.users) this.histories.forget(userId);
+        this.features.forgetChanged(notice.users, notice.items);
+        return;
+      case 'bundle':
+        if (notice.version !== this.bundle?.version) await this.refreshBundle();
+        return;
+      case 'catalog': {
+        const items = await Promise.all(notice.items.map((id) => this.store.getItem(id)));
+        notice.items.forEach((id, index) => {
+          const item = items[index];
+          if (item) this.catalog.upsert(item);
+          else this.catalog.remove(id);
+        });
+        return;
+      }
+      case 'erased':
+        // The erasing instance rewrote the stored versions; the one serving here is erased in memory.
+        await this.bundleChanges.run(async () => void this.bundle?.eraseUser(notice.user));
+        this.histories.forget(notice.user);
+        forgetServedUser(notice.user);
+        this.features.forgetUser(notice.user);
+        this.users.delete(notice.user);
+        this.consents.delete(notice.user);
+        this.experiments.forgetUser(notice.user);
+        this.#decisions?.forgetUser(notice.user, []);
+        return;
+      case 'consent':
+        this.consents.delete(notice.user);
+        this.histories.forget(notice.user);
+        forgetServedUser(notice.user);
+        return;
+      case 'user':
+        this.users.delete(notice.user);
+        forgetServedUser(notice.user);
+        return;
+      case 'merged':
+        this.#forgetMerged(notice.from, notice.to, []);
+        return;
+    }
+  }
+
+  /** The whole catalog again from the store (after messages may have been missed). */
+  async #reloadCatalog(): Promise<void> {
+    const seen = new Set<string>();
+    for await (const batch of this.store.scanItems()) {
+      for (const item of batch) {
+        this.catalog.upsert(item);
+        seen.add(item.id);
+      }
+    }
+    const gone = [...this.catalog.values()].filter((item) => !seen.has(item.id));
+    for (const item of gone) this.catalog.remove(item.id);
+  }
+
   private startSchedule(): void {
     if (this.config.bundlePollMs !== null) {
       this.pollTimer = setInterval(() => {
@@ -1253,6 +1374,7 @@ export class Engine {
     for (;;) {
       const { deleted, users } = await this.store.expireEvents(before, RETENTION_BATCH);
       for (const user of users) this.histories.forget(user);
+      if (users.length > 0) this.#announce((app) => ({ type: 'events', app, users, items: [] }));
       total += deleted;
       this.metrics.eventsExpired.inc(deleted);
       if (deleted < RETENTION_BATCH) return total;
@@ -1299,6 +1421,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.#leaveCluster?.();
+    this.#leaveCluster = null;
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
@@ -1336,4 +1460,15 @@ function subsequencePositions(
     j++;
   }
   return out;
+}
+
+/** The distinct users and items of a batch of events: what another instance must drop. */
+function usersAndItems(events: readonly TrackedEvent[]): { users: string[]; items: string[] } {
+  const users = new Set<string>();
+  const items = new Set<string>();
+  for (const event of events) {
+    users.add(event.userId);
+    if (event.itemId !== null) items.add(event.itemId);
+  }
+  return { users: [...users], items: [...items] };
 }

@@ -2,6 +2,7 @@ export { defaultEngineConfig, engineConfig, type EngineConfig } from './config.j
 export {
   Engine,
   type EngineOptions,
+  type ClusterLink,
   type RecommendOptions,
   type ServedPlan,
   type SimilarOptions,

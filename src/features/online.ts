@@ -14,6 +14,8 @@ const ALL = Number.MAX_SAFE_INTEGER;
 interface Loading {
   readonly promise: Promise<FeatureAccumulator>;
   readonly pending: FeatureEvent[];
+  /** Forgotten while it read: what it read may predate another instance's events, so it is not kept. */
+  stale: boolean;
 }
 
 /**
@@ -56,14 +58,23 @@ class AccumulatorCache {
     let loading = this.#loading.get(key);
     if (loading === undefined) {
       const pending: FeatureEvent[] = [];
-      loading = { pending, promise: this.#load(key, now, pending) };
+      loading = { pending, promise: this.#load(key, now, pending), stale: false };
       this.#loading.set(key, loading);
     }
     return loading.promise;
   }
 
+  /** Drops the key's accumulator; a load under way still answers its callers but is not kept. */
   forget(key: string): void {
     this.#cache.delete(key);
+    const loading = this.#loading.get(key);
+    if (loading !== undefined) loading.stale = true;
+  }
+
+  /** Drops everything held (another instance's changes may have been missed). */
+  clear(): void {
+    this.#cache.clear();
+    for (const loading of this.#loading.values()) loading.stale = true;
   }
 
   async #load(key: string, now: number, pending: FeatureEvent[]): Promise<FeatureAccumulator> {
@@ -76,7 +87,7 @@ class AccumulatorCache {
         const seen = new Set(events.map((e) => e.eventId));
         for (const event of pending) if (!seen.has(event.eventId)) accumulator.add(event);
       }
-      this.#cache.set(key, accumulator);
+      if (this.#loading.get(key)?.stale !== true) this.#cache.set(key, accumulator);
       return accumulator;
     } finally {
       this.#loading.delete(key);
@@ -91,7 +102,8 @@ class AccumulatorCache {
  * An event stamped in the future counts once its time has come; a late one counts in every window its
  * timestamp falls in. Never scans the log: a miss reads one user's events, or one item's recent ones.
  *
- * Exact while every append goes through this process (as the history cache; see ARCHITECTURE.md).
+ * Exact while every append goes through this process; with several instances, the others' appends arrive
+ * as cluster messages (`cluster/`) that drop what they changed (`forgetChanged`).
  * Bounded in bytes: three quarters for users, a quarter for items.
  */
 export class OnlineFeatures {
@@ -221,6 +233,21 @@ export class OnlineFeatures {
   forgetUser(userId: string, items: readonly string[] = []): void {
     this.#users.forget(userId);
     for (const itemId of items) this.#items.forget(itemId);
+  }
+
+  /**
+   * Another instance stored events of these users about these items: what is held for them misses those
+   * events, so it is dropped and read again (with them) on next use.
+   */
+  forgetChanged(users: readonly string[], items: readonly string[]): void {
+    for (const userId of users) this.#users.forget(userId);
+    for (const itemId of items) this.#items.forget(itemId);
+  }
+
+  /** Drops every accumulator (another instance's changes may have been missed). */
+  clear(): void {
+    this.#users.clear();
+    this.#items.clear();
   }
 
   /** Moves an accumulator to the current time (a load may have awaited while the clock moved). */

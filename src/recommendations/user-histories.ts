@@ -13,6 +13,8 @@ interface Positioned {
 interface Loading {
   readonly promise: Promise<UserHistory>;
   readonly pending: Positioned[];
+  /** Forgotten while it read: what it read may predate another instance's events, so it is not kept. */
+  stale: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ const OVERHEAD_BYTES = 600;
  * nobody has heard of are cached too (as empty histories), so asking again for them reads nothing.
  *
  * Exact while every append goes through this process; with several API instances the appends of the
- * others reach it through the production path's event bus (ROADMAP). Bounded in bytes, not users, since
+ * others arrive as cluster messages (`cluster/`) that drop the users they changed (`forget`). Bounded in bytes, not users, since
  * one heavy user can weigh as much as a thousand light ones.
  */
 export class UserHistories {
@@ -55,7 +57,7 @@ export class UserHistories {
     let loading = this.#loading.get(userId);
     if (loading === undefined) {
       const pending: Positioned[] = [];
-      loading = { pending, promise: this.#load(userId, pending) };
+      loading = { pending, promise: this.#load(userId, pending), stale: false };
       this.#loading.set(userId, loading);
     }
     return loading.promise;
@@ -86,9 +88,20 @@ export class UserHistories {
     }
   }
 
-  /** Drops a user's history (after an erasure, say); the next request reads it again. */
+  /**
+   * Drops a user's history (after an erasure, or another instance's events); the next request reads it
+   * again. A read under way still answers its callers but is not kept: it may predate what changed.
+   */
   forget(userId: string): void {
     this.#cache.delete(userId);
+    const loading = this.#loading.get(userId);
+    if (loading !== undefined) loading.stale = true;
+  }
+
+  /** Drops every history (another instance's changes may have been missed). */
+  clear(): void {
+    this.#cache.clear();
+    for (const loading of this.#loading.values()) loading.stale = true;
   }
 
   async #load(userId: string, pending: Positioned[]): Promise<UserHistory> {
@@ -104,7 +117,7 @@ export class UserHistories {
       }
       // Events committed while the store was being read: those it did not include are above `through`.
       history = history.withEvents(pending, this.settings);
-      this.#cache.set(userId, history);
+      if (this.#loading.get(userId)?.stale !== true) this.#cache.set(userId, history);
       return history;
     } finally {
       this.#loading.delete(userId);

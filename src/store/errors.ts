@@ -23,3 +23,29 @@ export class StoreReadonlyError extends Error {
 export class StoreSchemaError extends Error {
   override readonly name = 'StoreSchemaError';
 }
+
+/**
+ * The database cannot be reached (connection refused, lost, or no connection free in time). The API answers
+ * 503 with this message, at once rather than after a hung request; the store reconnects by itself once the
+ * database is back, so nothing needs restarting.
+ */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`The database is unavailable (${detail}); try again shortly`, options);
+  }
+}
+
+/** A value the backend cannot hold (PostgreSQL text cannot contain U+0000), named by its field. */
+export class StoreValueError extends Error {
+  override readonly name = 'StoreValueError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}

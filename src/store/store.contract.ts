@@ -2,11 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Item, User } from '../catalog/types.js';
 import type { DecisionOutcome, LoggedDecision } from '../decisions/points/log-types.js';
+import { explored, HOUR_MS } from '../decisions/timeline.js';
 import type { TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { StoreClosedError } from './errors.js';
-import type { NewArtifact, Store, StoredApiKey, StoredArtifact, UserItemTotal } from './types.js';
+import type {
+  NewArtifact,
+  RecentEventsOptions,
+  Store,
+  StoredApiKey,
+  StoredArtifact,
+  UserItemTotal,
+} from './types.js';
 
 /*
  * The behaviour every `Store` backend must have, written once. A backend's test file calls
@@ -1172,7 +1180,7 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
           consent: true,
           artifacts: 1,
           items: ['i1', 'i2'],
-          diskCleared: true,
+          diskCleared: name === 'sqlite',
         });
         expect(await store.userEvents('u1')).toEqual([]);
         expect(await store.userItems('u1')).toEqual([]);
@@ -1515,6 +1523,329 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.renewLease('training', 'crashed', TTL)).toBeNull();
         expect(await store.releaseLease('training', 'crashed')).toBe(false);
         expect((await store.acquireLease('training', 'crashed', TTL)).acquired).toBe(false);
+      });
+    });
+
+    describe('activity', () => {
+      const DAY = 24 * 60 * MINUTE;
+      /** The dashboard's "now": the fixture's events lie before it. */
+      const NOW = T0 + 30 * DAY;
+      let serial = 0;
+      const at = (userId: string, timestamp: number, itemId: string | null = 'i1', name = 'viewed') =>
+        event({ eventId: `act-${serial++}`, userId, timestamp, receivedAt: timestamp, itemId, name });
+
+      /** Four users over nine days; returns the events' log positions in append order. */
+      async function fixture(): Promise<number[]> {
+        const appended = await store.appendEvents(
+          [
+            at('u1', NOW - 5 * MINUTE),
+            at('u1', NOW - 5 * MINUTE + 1000, null, 'searched'),
+            at('u2', NOW - 2 * MINUTE),
+            at('u3', NOW - 2 * DAY),
+            at('u4', NOW - 9 * DAY),
+          ],
+          { createMissingItems: true },
+        );
+        return appended.positions.map((p) => p!);
+      }
+
+      /** What the activity reads answer around NOW. */
+      async function snapshot() {
+        const totals = await store.activityTotals();
+        // The kept total is always the log's own count.
+        expect(totals.events).toBe(await store.countEvents());
+        return {
+          minutes: await store.eventCounts(NOW - 10 * MINUTE, NOW + MINUTE, MINUTE),
+          days: await store.eventCounts(NOW - 3 * DAY, NOW + MINUTE, DAY),
+          hour: await store.activeUsers(NOW - 60 * MINUTE),
+          week: await store.activeUsers(NOW - 7 * DAY),
+          ...totals,
+          recent: await store.recentUsers({ limit: 10 }),
+        };
+      }
+
+      /** Every page of a recent-events search, following `nextBefore` until it is null. */
+      async function allPages(options: Omit<RecentEventsOptions, 'beforeSeq'>): Promise<number[][]> {
+        const pages: number[][] = [];
+        let beforeSeq: number | undefined;
+        for (let guard = 0; guard < 1000; guard++) {
+          const page = await store.recentEvents(
+            beforeSeq === undefined ? options : { ...options, beforeSeq },
+          );
+          pages.push(page.events.map((e) => e.seq));
+          if (page.nextBefore === null) return pages;
+          expect(page.nextBefore).toBeLessThan(beforeSeq ?? Infinity);
+          beforeSeq = page.nextBefore;
+        }
+        throw new Error('recentEvents never said it was done');
+      }
+
+      it('counts events per bucket, active users, totals and users by their newest event', async () => {
+        const empty = await snapshot();
+        expect(empty).toMatchObject({ hour: 0, week: 0, events: 0, users: 0, recent: [] });
+        expect(empty.minutes).toEqual(new Array(11).fill(0));
+        await fixture();
+        const first = await snapshot();
+        expect(first.minutes).toHaveLength(11);
+        expect(first.minutes[5]).toBe(2);
+        expect(first.minutes[8]).toBe(1);
+        expect(first.minutes.reduce((a, b) => a + b, 0)).toBe(3);
+        // Days counted from `from`, not from midnight: the caller aligns it.
+        expect(first.days).toEqual([0, 1, 3, 0]);
+        expect(first.hour).toBe(2);
+        expect(first.week).toBe(3);
+        expect(first).toMatchObject({ events: 5, users: 4 });
+        expect(first.recent).toEqual([
+          { userId: 'u2', lastSeen: NOW - 2 * MINUTE, events: 1 },
+          { userId: 'u1', lastSeen: NOW - 5 * MINUTE + 1000, events: 2 },
+          { userId: 'u3', lastSeen: NOW - 2 * DAY, events: 1 },
+          { userId: 'u4', lastSeen: NOW - 9 * DAY, events: 1 },
+        ]);
+        // An event timestamped earlier than the user's newest one leaves their last-seen time.
+        await store.appendEvents([at('u2', NOW - 3 * DAY)], { createMissingItems: true });
+        expect((await store.recentUsers({ limit: 1 }))[0]).toEqual({
+          userId: 'u2',
+          lastSeen: NOW - 2 * MINUTE,
+          events: 2,
+        });
+        // A user with older events and a new one: one user, events summed, the newest time.
+        await store.appendEvents([at('u1', NOW)], { createMissingItems: true });
+        const mixed = await snapshot();
+        expect(mixed).toMatchObject({ events: 7, users: 4, hour: 2 });
+        expect(mixed.recent[0]).toEqual({ userId: 'u1', lastSeen: NOW, events: 3 });
+        expect(await store.recentUsers({ prefix: 'u', limit: 2 })).toEqual(mixed.recent.slice(0, 2));
+        expect(await store.recentUsers({ prefix: 'u3', limit: 5 })).toEqual([
+          { userId: 'u3', lastSeen: NOW - 2 * DAY, events: 1 },
+        ]);
+        expect(await store.recentUsers({ prefix: 'x', limit: 5 })).toEqual([]);
+      });
+
+      it('refuses buckets that are not whole minutes and limits below one', async () => {
+        await expect(store.eventCounts(NOW - DAY, NOW, 90_000)).rejects.toThrow(RangeError);
+        await expect(store.eventCounts(NOW - DAY, NOW, 0)).rejects.toThrow(RangeError);
+        await expect(store.recentUsers({ limit: 0 })).rejects.toThrow(RangeError);
+        await expect(store.recentEvents({ limit: 0 })).rejects.toThrow(RangeError);
+        await expect(store.decisionActivity('p', NOW, 0, 3)).rejects.toThrow(RangeError);
+        await expect(store.decisionActivity('p', NOW, HOUR_MS, 0)).rejects.toThrow(RangeError);
+      });
+
+      it('takes out what retention deletes', async () => {
+        await fixture();
+        await store.appendEvents([at('u5', NOW - 8 * DAY)], { createMissingItems: true });
+        // In log order u1, u1 and u2 are newer and come first, so nothing goes until they are old enough.
+        expect((await store.expireEvents(NOW - 7 * DAY, 100)).deleted).toBe(0);
+        expect((await store.expireEvents(NOW + DAY, 100)).deleted).toBe(6);
+        const after = await snapshot();
+        expect(after).toMatchObject({ events: 0, users: 0, hour: 0, week: 0, recent: [] });
+        expect(after.minutes.every((n) => n === 0)).toBe(true);
+        expect(after.days.every((n) => n === 0)).toBe(true);
+      });
+
+      it('forgets an erased user and merges a merged one', async () => {
+        await fixture();
+        await store.appendEvents([at('anon', NOW - MINUTE), at('u2', NOW - MINUTE)], {
+          createMissingItems: true,
+        });
+        await store.eraseUser('u1', { at: NOW, artifacts: [] });
+        let now = await snapshot();
+        expect(now).toMatchObject({ events: 5, users: 4 });
+        expect(now.minutes.reduce((a, b) => a + b, 0)).toBe(3);
+        expect(now.recent.map((u) => u.userId)).not.toContain('u1');
+        await store.appendEvents([at('anon', NOW)], { createMissingItems: true });
+        expect((await store.mergeUser('anon', 'u3')).events).toBe(2);
+        now = await snapshot();
+        expect(now).toMatchObject({ events: 6, users: 3 });
+        expect(now.recent.find((u) => u.userId === 'u3')).toEqual({ userId: 'u3', lastSeen: NOW, events: 3 });
+        expect(now.recent.find((u) => u.userId === 'anon')).toBeUndefined();
+      });
+
+      it('lists events newest first by position, filtered, with their positions', async () => {
+        const [p1, p2, p3, p4, p5] = await fixture();
+        const newest = at('u9', NOW, 'i1');
+        const last = await store.appendEvents([newest], { createMissingItems: true });
+        const p6 = last.positions[0]!;
+        const all = await store.recentEvents({ limit: 10 });
+        expect(all.events.map((e) => e.seq)).toEqual([p6, p5, p4, p3, p2, p1]);
+        expect(all.events[0]!.event).toEqual(newest);
+        expect(all.nextBefore).toBeNull();
+        expect((await store.recentEvents({ limit: 10, itemId: 'i1' })).events.map((e) => e.seq)).toEqual([
+          p6,
+          p5,
+          p4,
+          p3,
+          p1,
+        ]);
+        expect(
+          (await store.recentEvents({ limit: 2, itemId: 'i1', beforeSeq: p5 })).events.map((e) => e.seq),
+        ).toEqual([p4, p3]);
+        expect(
+          (await store.recentEvents({ limit: 10, itemId: 'i1', afterSeq: p4 })).events.map((e) => e.seq),
+        ).toEqual([p6, p5]);
+        expect((await store.recentEvents({ limit: 10, userId: 'u1' })).events.map((e) => e.seq)).toEqual([
+          p2,
+          p1,
+        ]);
+        expect((await allPages({ limit: 10, name: 'searched' })).flat()).toEqual([p2]);
+        expect((await allPages({ limit: 10, name: 'viewed', userId: 'u1' })).flat()).toEqual([p1]);
+        expect((await store.recentEvents({ limit: 10, userId: 'u1', itemId: 'i2' })).events).toEqual([]);
+        // Pages of two: a full page says where the next starts, and together they are the whole log.
+        const pages = await allPages({ limit: 2 });
+        expect(pages.flat()).toEqual([p6, p5, p4, p3, p2, p1]);
+        expect(pages.slice(0, 3).map((page) => page.length)).toEqual([2, 2, 2]);
+      });
+
+      it('finds every event of a name by following nextBefore, however far apart they lie', async () => {
+        const appended = await store.appendEvents(
+          Array.from({ length: 60 }, (_, i) =>
+            at(`c${i % 7}`, NOW - i * MINUTE, null, i % 17 === 3 ? 'rare' : 'viewed'),
+          ),
+          { createMissingItems: false },
+        );
+        const rare = appended.positions.filter((_, i) => i % 17 === 3).reverse();
+        expect((await allPages({ limit: 2, name: 'rare' })).flat()).toEqual(rare);
+        expect((await allPages({ limit: 100, name: 'none' })).flat()).toEqual([]);
+      });
+
+      it("buckets a point's decisions with their outcomes and exploration, as `explored` defines it", async () => {
+        const from = NOW - 3 * HOUR_MS;
+        const logged: LoggedDecision[] = [];
+        let seed = 11;
+        const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+        for (let i = 0; i < 200; i++) {
+          const raw = [random(), random(), random()];
+          const total = raw.reduce((a, b) => a + b, 0);
+          const probabilities = raw.map((p) => p / total);
+          const k = Math.floor(random() * 3);
+          logged.push(
+            decision({
+              id: `d${i}`,
+              point: i % 5 === 0 ? 'other' : 'p',
+              userId: `u${i}`,
+              at: from - HOUR_MS + i * 4 * MINUTE,
+              features: new Float64Array([1]),
+              offered: ['a', 'b', 'c'],
+              probabilities,
+              action: ['a', 'b', 'c'][k]!,
+              propensity: probabilities[k]!,
+              deadline: NOW + HOUR_MS,
+            }),
+          );
+        }
+        await store.appendDecisions(logged);
+        const rewards = logged.filter((_, i) => i % 3 === 0);
+        await store.closeDecisions(
+          rewards.map((d, i) => ({ id: d.id, outcome: { reward: i % 4, at: d.at + 1, source: 'explicit' } })),
+        );
+        const rewardOf = new Map(rewards.map((d, i) => [d.id, i % 4]));
+        const timeline = await store.decisionActivity('p', from, HOUR_MS, 3);
+        const mine = logged.filter((d) => d.point === 'p');
+        expect(timeline.earlier).toBe(mine.filter((d) => d.at < from).length);
+        expect(timeline.buckets).toHaveLength(3);
+        timeline.buckets.forEach((bucket, b) => {
+          const inside = mine.filter((d) => d.at >= from + b * HOUR_MS && d.at < from + (b + 1) * HOUR_MS);
+          expect(bucket.start).toBe(from + b * HOUR_MS);
+          expect(bucket.decisions).toBe(inside.length);
+          expect(bucket.explored).toBe(inside.filter(explored).length);
+          expect(bucket.rewarded).toBe(inside.filter((d) => rewardOf.has(d.id)).length);
+          expect(bucket.rewardSum).toBe(inside.reduce((sum, d) => sum + (rewardOf.get(d.id) ?? 0), 0));
+          expect(bucket.propensitySum).toBeCloseTo(
+            inside.reduce((sum, d) => sum + d.propensity, 0),
+            9,
+          );
+        });
+        expect(timeline.buckets.reduce((n, b) => n + b.explored, 0)).toBeGreaterThan(0);
+        // A uniform arm has no favourite: never explored.
+        await store.appendDecisions([
+          decision({ id: 'uniform', point: 'flat', at: NOW, probabilities: [0.5, 0.5], propensity: 0.5 }),
+        ]);
+        expect((await store.decisionActivity('flat', NOW, HOUR_MS, 1)).buckets[0]).toMatchObject({
+          decisions: 1,
+          explored: 0,
+        });
+        const none = await store.decisionActivity('none', from, HOUR_MS, 2);
+        expect(none).toEqual({
+          buckets: [0, 1].map((b) => ({
+            start: from + b * HOUR_MS,
+            decisions: 0,
+            rewarded: 0,
+            rewardSum: 0,
+            explored: 0,
+            propensitySum: 0,
+          })),
+          earlier: 0,
+        });
+      });
+
+      it('counts served lists in a window and those a click or a linked event followed', async () => {
+        const list = (requestId: string, userId: string, createdAt: number, items: string[]): Impression => ({
+          requestId,
+          userId,
+          createdAt,
+          surface: 'recommendations',
+          model: 'als',
+          modelVersion: 1,
+          fallback: false,
+          items: items.map((itemId, position) => ({ itemId, position, score: 1 })),
+        });
+        const since = NOW;
+        const until = NOW + 10 * MINUTE;
+        await store.appendImpressions([
+          list('before', 'u1', since - 1, ['i1']),
+          list('r1', 'u1', since, ['i1', 'i2']),
+          list('r2', 'u1', since + MINUTE, ['i3']),
+          list('r3', 'u2', since + 2 * MINUTE, ['i1']),
+          list('r4', 'u2', since + 5 * MINUTE, ['i1']),
+          list('r5', 'u3', since + 2 * MINUTE, ['i5']),
+          list('r6', 'u3', since + 6 * MINUTE, ['i6']),
+          list('r7', 'u4', since + 8 * MINUTE, ['i7', 'i8']),
+          list('late', 'u5', until, ['i9']),
+        ]);
+        const linked = (userId: string, requestId: string, name: string, timestamp: number) =>
+          event({ ...at(userId, timestamp, null, name), requestId });
+        await store.appendEvents(
+          [
+            // r1: an event of its user carrying its request id.
+            linked('u1', 'r1', 'Added To Cart', since + 3 * MINUTE),
+            // r2: only an impression event carries its id, and the spelling differs from the ignored name.
+            linked('u1', 'r2', 'Impression', since + 2 * MINUTE),
+            // r3: its user clicks a listed item after it (the name matches by its normalized key).
+            at('u2', since + 3 * MINUTE, 'i1', 'productClicked'),
+            // r4 was served after that click: not clicked.
+            // r5: another user's click on its item, and another user's event with its id.
+            at('u1', since + 3 * MINUTE, 'i5', 'product_clicked'),
+            linked('u1', 'r5', 'Added To Cart', since + 3 * MINUTE),
+            // r6: its user views (no click) its item, and clicks it only once the window ended.
+            at('u3', since + 7 * MINUTE, 'i6', 'viewed'),
+            at('u3', until, 'i6', 'product_clicked'),
+            // r7: a click at the very time it was served counts.
+            at('u4', since + 8 * MINUTE, 'i8', 'Product Clicked'),
+            // `late` and `before` lie outside the window whatever follows them.
+            linked('u5', 'late', 'Added To Cart', until + 1),
+            linked('u1', 'before', 'Added To Cart', since + 1),
+          ],
+          { createMissingItems: false },
+        );
+        expect(await store.servedListClicks(since, until, ['Product Clicked'], ['impression'])).toEqual({
+          lists: 7,
+          clicked: 3,
+        });
+        // Without the ignored name, the impression event links r2; without click names only ids link.
+        expect(await store.servedListClicks(since, until, ['product_clicked'], [])).toEqual({
+          lists: 7,
+          clicked: 4,
+        });
+        expect(await store.servedListClicks(since, until, [], ['impression'])).toEqual({
+          lists: 7,
+          clicked: 1,
+        });
+        expect(await store.servedListClicks(until, until + MINUTE, ['product_clicked'], [])).toEqual({
+          lists: 1,
+          clicked: 1,
+        });
+        expect(await store.servedListClicks(since - DAY, since - 1, ['product_clicked'], [])).toEqual({
+          lists: 0,
+          clicked: 0,
+        });
       });
     });
 

@@ -173,7 +173,8 @@ export interface Store {
    * erasure (`lastErasureAt`). Deleted content is overwritten, not only unlinked, and then cleared from
    * the write-ahead log (SQLite: secure_delete, planner samples, a TRUNCATE checkpoint), so that the bytes
    * are gone from the disk as well; `diskCleared` is false when a reader kept the log from being emptied
-   * (what it holds goes at the next checkpoint that completes).
+   * (what it holds goes at the next checkpoint that completes). PostgreSQL cannot promise it (dead tuples and
+   * WAL segments keep the bytes until vacuum and recycling reuse them): its `diskCleared` is always false.
    */
   eraseUser(userId: string, erasure: Erasure): Promise<ErasedRows>;
   /**

@@ -5,7 +5,7 @@ import { Engine } from '../../engine/index.js';
 import { cliEngineConfig } from '../config.js';
 import { loadDemoShop } from '../load.js';
 import { count, summary } from '../format.js';
-import { dataDir } from '../options.js';
+import { storeName } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface DemoOptions {
@@ -53,7 +53,7 @@ export async function demo(options: DemoOptions): Promise<void> {
     process.stdout.write(
       options.json === true
         ? `${JSON.stringify({ ...counts, stored })}\n`
-        : summary(`demo shop loaded into ${dataDir(options.dataDir)}`, [
+        : summary(`demo shop loaded into ${storeName(options.dataDir)}`, [
             ['shop', shopLine],
             [
               'stored',

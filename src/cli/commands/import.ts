@@ -6,7 +6,7 @@ import { readInteractions, readLines, type DatasetFormat } from '../../evaluatio
 import { count, seconds, summary } from '../format.js';
 import { readableFile } from '../input-file.js';
 import { appendInBatches } from '../load.js';
-import { dataDir } from '../options.js';
+import { storeName } from '../options.js';
 import { createProgress } from '../progress.js';
 
 export interface ImportOptions {
@@ -82,7 +82,7 @@ export async function importFile(options: ImportOptions): Promise<void> {
     const elapsed = (performance.now() - started) / 1000;
     process.stdout.write(
       summary(`imported ${count(result.stored)} events from ${options.path} in ${seconds(elapsed)}`, [
-        ['stored', `${count(result.stored)} new events in ${dataDir(options.dataDir)}`],
+        ['stored', `${count(result.stored)} new events in ${storeName(options.dataDir)}`],
         ['duplicates', result.duplicates > 0 ? `${count(result.duplicates)} already stored, skipped` : null],
         [
           'rejected',

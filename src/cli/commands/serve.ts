@@ -1,15 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/index.js';
 import { generateDemoShop } from '../../demo/index.js';
-import { Engine } from '../../engine/index.js';
+import { Engine, EngineHost, type EngineOptions } from '../../engine/index.js';
+import { openClusterServices } from '../cluster.js';
 import { defaultStages } from '../../recommendations/index.js';
 import { TrainingLeaseHeldError, type BundleInfo } from '../../training/index.js';
 import { cliEngineConfig, cliHttpLimits } from '../config.js';
 import { loadDemoShop } from '../load.js';
 import { cliLogger } from '../logger.js';
 import { choiceName, count, summary } from '../format.js';
-import { dataDir } from '../options.js';
+import { storeName, storeUrl } from '../options.js';
+import { parseStoreUrl } from '../../store/index.js';
 import { createProgress, trainingProgress } from '../progress.js';
+
+/** How often a shared-store instance looks for a model the worker saved (the cluster bus says so sooner). */
+const SHARED_BUNDLE_POLL_MS = 1_000;
 
 export interface ServeOptions {
   readonly port: number;
@@ -26,10 +31,21 @@ export interface ServeOptions {
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const engine = await Engine.open(cliEngineConfig(options.dataDir), defaultStages, {
+  // On PostgreSQL, `attune serve` is one of many stateless instances: training, retention and the schedule
+  // are the worker's (`attune worker`), and a model it saves is picked up within a second.
+  const shared = parseStoreUrl(storeUrl(options.dataDir)).backend === 'postgres';
+  const config = cliEngineConfig(
+    options.dataDir,
+    shared ? { retrainIntervalMs: null, retentionMs: null, bundlePollMs: SHARED_BUNDLE_POLL_MS } : {},
+  );
+  const cluster = await openClusterServices();
+  const engineOptions: EngineOptions = {
     logger: cliLogger('info'),
     trainerName: 'attune serve',
-  });
+    ...(cluster ? { cluster: cluster.services.link } : {}),
+  };
+  const engine = await Engine.open(config, defaultStages, engineOptions);
+  const host = new EngineHost(engine, defaultStages, engineOptions);
   const progress = createProgress();
   let demoLoaded: string | null = null;
   if (options.demo && (await engine.store.countEvents()) === 0) {
@@ -40,7 +56,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     log(demoLoaded);
   }
   let training: string | null = null;
-  if (!engine.servingBundle && (await engine.store.countEvents()) > 0) {
+  if (shared && !options.demo && !engine.servingBundle) {
+    training = 'none yet: `attune worker` trains it (and keeps training); it serves here once saved';
+  } else if (!engine.servingBundle && (await engine.store.countEvents()) > 0) {
     const run = engine.train(trainingProgress(progress));
     // Another process training already (`attune train`): its bundle is loaded by the poller when saved.
     const elsewhere = (error: unknown) => {
@@ -61,6 +79,8 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   const app = buildApp({
     engine,
+    host,
+    ...(cluster ? { rateCounter: cluster.services.rateCounter } : {}),
     logger: { level: process.env['LOG_LEVEL'] ?? 'warn' },
     limits: cliHttpLimits(),
   });
@@ -75,7 +95,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       holdout: engine.experiments.holdoutShare,
       dashboard: routeExists(app, '/dashboard'),
       docs: routeExists(app, '/docs'),
-      data: demoLoaded ?? `${count(events)} events in ${dataDir(options.dataDir)}`,
+      data: demoLoaded ?? `${count(events)} events in ${storeName(options.dataDir)}`,
+      cluster: clusterLine(shared, cluster),
       model: engine.servingBundle
         ? `version ${engine.servingBundle.version} serving: ${bundleModel(engine.servingBundle)}`
         : (training ??
@@ -90,11 +111,28 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (closing) return;
     closing = true;
     await app.close();
+    await host.close();
     await engine.close();
+    await cluster?.services.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+}
+
+/** The start-up block's word on the other instances: how this one hears of their changes. */
+function clusterLine(
+  shared: boolean,
+  cluster: Awaited<ReturnType<typeof openClusterServices>>,
+): string | null {
+  if (cluster) {
+    return cluster.connected
+      ? 'Redis: changes of the other instances arrive at once; rate limits count across instances'
+      : 'Redis (REDIS_URL) does not answer yet: serving from memory, catching up once it does';
+  }
+  return shared
+    ? 'no REDIS_URL: run one instance only, or set REDIS_URL so that instances learn of each other’s events'
+    : null;
 }
 
 function bundleModel(info: BundleInfo): string {
@@ -117,6 +155,8 @@ export interface StartupFacts {
   readonly docs: boolean;
   readonly data: string;
   readonly model: string | null;
+  /** How the instances of a deployment keep each other current; null for one embedded process. */
+  readonly cluster?: string | null;
 }
 
 /**
@@ -148,6 +188,7 @@ export function startupBlock(facts: StartupFacts): string {
     ],
     ['data', facts.data],
     ['model', facts.model],
+    ['instances', facts.cluster ?? null],
     ['try', curl],
     ['stop', 'Ctrl-C'],
   ];

@@ -9,7 +9,7 @@ import { cliEngineConfig } from '../config.js';
 import { CliError } from '../errors.js';
 import { choiceName, count, score, seconds, summary } from '../format.js';
 import { cliLogger } from '../logger.js';
-import { existingDataDir } from '../options.js';
+import { existingDataDir, storeName } from '../options.js';
 import { createProgress, trainingProgress } from '../progress.js';
 
 /** The exit status when another trainer holds the lease: EX_TEMPFAIL, "try again later" to scripts. */
@@ -41,7 +41,7 @@ export async function train(options: TrainOptions): Promise<void> {
   try {
     if ((await engine.store.countEvents()) === 0) {
       throw new CliError(
-        `the store at ${dir} has no events to train on`,
+        `the store at ${storeName(dir)} has no events to train on`,
         'load some first: `attune demo` (a demo shop), `attune import --format <format> <file>`, or POST /v1/events',
       );
     }
@@ -70,7 +70,7 @@ export async function train(options: TrainOptions): Promise<void> {
     process.stdout.write(
       options.json === true
         ? `${JSON.stringify(bundleJson(info))}\n`
-        : trainSummary(info, dir, (performance.now() - started) / 1000),
+        : trainSummary(info, storeName(dir), (performance.now() - started) / 1000),
     );
   } finally {
     await engine.close();

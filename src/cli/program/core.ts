@@ -7,6 +7,7 @@ import { evaluate } from '../commands/evaluate.js';
 import { importFile } from '../commands/import.js';
 import { createKey, listKeys, revokeKey } from '../commands/keys.js';
 import { serve } from '../commands/serve.js';
+import { worker } from '../commands/worker.js';
 import { train } from '../commands/train.js';
 import { port, positiveInt } from '../options.js';
 import { dataDirOption, examples, formatOption, jsonOption } from './shared.js';
@@ -88,6 +89,19 @@ export function registerStart(program: Command): void {
       'attune serve --port 8080 --host 0.0.0.0 --data-dir /var/lib/attune',
       'LOG_LEVEL=info attune serve --demo',
     ],
+  );
+
+  examples(
+    program
+      .command('worker')
+      .description(
+        'the background role beside `attune serve` instances: training, retention, the event stream; one active at a time (the others stand by)',
+      )
+      .addOption(dataDirOption())
+      .action(async (opts: { dataDir?: string }) => {
+        await worker({ dataDir: opts.dataDir });
+      }),
+    ['DATABASE_URL=postgres://attune@db/attune attune worker', 'attune worker --data-dir /var/lib/attune'],
   );
 }
 

@@ -1,0 +1,263 @@
+import type { AppendResult, TrackedEvent } from '../events/types.js';
+import type { AppendOptions } from './types.js';
+import { assertText, type PgDb } from './postgres-db.js';
+import { APPEND_LOCK, assertOptionalText } from './postgres-events-common.js';
+
+/*
+ * Appends on PostgreSQL. The contract wants commits of appends serial in seq order, so that a position read
+ * from `lastEventSeq` is a prefix no later commit can add to. Every append is ONE statement run on its own
+ * (an implicit transaction: atomic, acknowledged after its commit is durable) that takes the append lock,
+ * draws its seqs, inserts the events and their placeholder items, and releases the lock at its commit. No
+ * BEGIN/COMMIT round trips: the lock is held for the insert and the commit's WAL flush only.
+ *
+ * Since appends are serial anyway, calls made while one is committing are grouped into the next statement
+ * (group commit, as the SQLite store does): each caller still gets the result its batch would have had had
+ * the batches been committed one after the other in call order.
+ */
+
+/** Events one grouped statement carries at most (a single larger batch still goes alone, whole). */
+const MAX_GROUP_EVENTS = 10_000;
+
+/** One batch's columns, checked and encoded, in the order of the statement's parameters. */
+interface EncodedEvents {
+  readonly eventIds: string[];
+  readonly names: string[];
+  readonly users: string[];
+  readonly items: (string | null)[];
+  readonly times: number[];
+  readonly received: number[];
+  readonly contexts: string[];
+  readonly properties: string[];
+  readonly requests: (string | null)[];
+}
+
+/** An `appendEvents` call waiting for its group's statement. */
+interface PendingAppend {
+  readonly rows: EncodedEvents;
+  readonly createMissingItems: boolean;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The append statement. `lock` is materialised once and joined in before any row reaches `nextval`, so no
+ * seq is drawn before the lock is held. The input's order (ORDINALITY) is the order of the seqs. Repeats
+ * of stored ids are skipped by ON CONFLICT; repeats within the statement were taken out by the caller.
+ * Placeholder items come only from events stored now (a re-sent event cannot resurrect a deleted item),
+ * one per item from its first such event, and only for batches that asked for them.
+ */
+const INSERT_EVENTS = `
+  WITH lock AS MATERIALIZED (SELECT ${APPEND_LOCK}),
+  input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                         $7::text[], $8::text[], $9::text[], $10::boolean[])
+      WITH ORDINALITY AS i (event_id, name, user_id, item_id, ts, received_at, context, properties,
+                            request_id, create_item, ord)
+  ),
+  stored AS (
+    INSERT INTO events (seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id)
+    SELECT nextval('events_seq'), o.event_id, o.name, o.user_id, o.item_id, o.ts, o.received_at, o.context,
+           o.properties, o.request_id
+    FROM (SELECT input.* FROM input, lock ORDER BY input.ord) AS o
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING seq, event_id, item_id, ts, received_at
+  ),
+  firsts AS (
+    SELECT DISTINCT ON (s.item_id) s.item_id, s.seq, s.ts, s.received_at
+    FROM stored AS s JOIN input AS i ON i.event_id = s.event_id
+    WHERE i.create_item AND s.item_id IS NOT NULL
+    ORDER BY s.item_id, s.seq
+  ),
+  created AS (
+    INSERT INTO items (id, categories, tags, price, available, created_at, expires_at, attributes, updated_at)
+    SELECT item_id, '[]', '[]', NULL, true, ts, NULL, '{}', received_at FROM firsts
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+  )
+  SELECT s.seq, s.event_id, c.id IS NOT NULL AS created_item
+  FROM stored AS s LEFT JOIN firsts AS f ON f.seq = s.seq LEFT JOIN created AS c ON c.id = f.item_id`;
+
+/**
+ * Checks and encodes a batch before it joins a group, so that a bad batch fails alone and before any SQL:
+ * ids refused by PostgreSQL text (U+0000) name their field, values JSON cannot hold throw here.
+ */
+export function encodeEvents(events: readonly TrackedEvent[]): EncodedEvents {
+  const rows: EncodedEvents = {
+    eventIds: [],
+    names: [],
+    users: [],
+    items: [],
+    times: [],
+    received: [],
+    contexts: [],
+    properties: [],
+    requests: [],
+  };
+  events.forEach((event, index) => {
+    const field = `events[${index}]`;
+    rows.eventIds.push(assertText(`${field}.eventId`, event.eventId));
+    rows.names.push(assertText(`${field}.name`, event.name));
+    rows.users.push(assertText(`${field}.userId`, event.userId));
+    rows.items.push(assertOptionalText(`${field}.itemId`, event.itemId));
+    rows.times.push(event.timestamp);
+    rows.received.push(event.receivedAt);
+    rows.contexts.push(JSON.stringify(event.context));
+    rows.properties.push(JSON.stringify(event.properties));
+    rows.requests.push(assertOptionalText(`${field}.requestId`, event.requestId));
+  });
+  return rows;
+}
+
+export class EventAppender {
+  #queue: PendingAppend[] = [];
+  #running = false;
+  /** Calls not yet answered: what `settled()` waits for. */
+  readonly #unsettled = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly db: PgDb,
+    /** Told the highest seq of each commit (the activity catch-up decides from it whether to run). */
+    private readonly committed: (lastSeq: number) => void,
+  ) {}
+
+  async append(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.db.assertWritable('append events');
+    if (events.length === 0) return { stored: 0, duplicates: [], createdItems: [], positions: [] };
+    const rows = encodeEvents(events);
+    const answer = new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ rows, createMissingItems: options.createMissingItems, resolve, reject });
+    });
+    const settled = answer.catch(() => undefined);
+    this.#unsettled.add(settled);
+    void settled.then(() => this.#unsettled.delete(settled));
+    this.#schedule();
+    return answer;
+  }
+
+  /** Resolves once every append requested before the call is answered (erasure and merges include them). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#unsettled]);
+  }
+
+  /** Calls of the same turn of the event loop share the first statement; later ones queue behind it. */
+  #schedule(): void {
+    if (this.#running) return;
+    this.#running = true;
+    setImmediate(() => void this.#drain());
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      // The check and the reset below run without a yield between them: a call queued meanwhile is seen.
+      while (this.#queue.length > 0) await this.#commitGroup(this.#takeGroup());
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #takeGroup(): PendingAppend[] {
+    let events = 0;
+    let taken = 0;
+    for (const pending of this.#queue) {
+      const size = pending.rows.eventIds.length;
+      if (taken > 0 && events + size > MAX_GROUP_EVENTS) break;
+      events += size;
+      taken += 1;
+    }
+    return this.#queue.splice(0, taken);
+  }
+
+  async #commitGroup(group: readonly PendingAppend[]): Promise<void> {
+    try {
+      const results = await this.#insert(group);
+      group.forEach((pending, index) => pending.resolve(results[index]!));
+      return;
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+    }
+    // The shared statement failed whole; each batch alone, so that one failure fails only itself.
+    for (const pending of group) {
+      try {
+        const [result] = await this.#insert([pending]);
+        pending.resolve(result!);
+      } catch (error) {
+        pending.reject(error);
+      }
+    }
+  }
+
+  /** One statement for the group; the results as if its batches had been committed one after the other. */
+  async #insert(group: readonly PendingAppend[]): Promise<AppendResult[]> {
+    const slotOf = new Map<string, number>();
+    const input = {
+      eventIds: [] as string[],
+      names: [] as string[],
+      users: [] as string[],
+      items: [] as (string | null)[],
+      times: [] as number[],
+      received: [] as number[],
+      contexts: [] as string[],
+      properties: [] as string[],
+      requests: [] as (string | null)[],
+      createItem: [] as boolean[],
+    };
+    // Per batch, per event: its row in the statement, or null for a repeat of an id seen earlier in the group.
+    const slots = group.map(({ rows, createMissingItems }) =>
+      rows.eventIds.map((eventId, k) => {
+        if (slotOf.has(eventId)) return null;
+        const slot = input.eventIds.length;
+        slotOf.set(eventId, slot);
+        input.eventIds.push(eventId);
+        input.names.push(rows.names[k]!);
+        input.users.push(rows.users[k]!);
+        input.items.push(rows.items[k]!);
+        input.times.push(rows.times[k]!);
+        input.received.push(rows.received[k]!);
+        input.contexts.push(rows.contexts[k]!);
+        input.properties.push(rows.properties[k]!);
+        input.requests.push(rows.requests[k]!);
+        input.createItem.push(createMissingItems);
+        return slot;
+      }),
+    );
+    const stored = await this.db.query<{ seq: number; event_id: string; created_item: boolean }>(
+      INSERT_EVENTS,
+      [
+        input.eventIds,
+        input.names,
+        input.users,
+        input.items,
+        input.times,
+        input.received,
+        input.contexts,
+        input.properties,
+        input.requests,
+        input.createItem,
+      ],
+    );
+    const seqs = new Array<number | null>(input.eventIds.length).fill(null);
+    const created = new Array<boolean>(input.eventIds.length).fill(false);
+    let last = 0;
+    for (const row of stored) {
+      const slot = slotOf.get(row.event_id)!;
+      seqs[slot] = row.seq;
+      created[slot] = row.created_item;
+      last = Math.max(last, row.seq);
+    }
+    if (last > 0) this.committed(last);
+    return group.map(({ rows }, b) => {
+      const duplicates: string[] = [];
+      const createdItems: string[] = [];
+      const positions = slots[b]!.map((slot, k) => {
+        const seq = slot === null ? null : (seqs[slot] ?? null);
+        if (seq === null) duplicates.push(rows.eventIds[k]!);
+        else if (slot !== null && created[slot]) createdItems.push(rows.items[k]!);
+        return seq;
+      });
+      return { stored: positions.length - duplicates.length, duplicates, createdItems, positions };
+    });
+  }
+}

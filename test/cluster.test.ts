@@ -1,0 +1,175 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DEFAULT_APP } from '../src/access/index.js';
+import { buildApp } from '../src/api/index.js';
+import { LocalClusterBus, LocalClusterHub, RedisClusterBus, type ClusterBus } from '../src/cluster/index.js';
+import { redisReachable, TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
+import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
+import { defaultStages } from '../src/recommendations/index.js';
+import {
+  dropSchemas,
+  postgresReachable,
+  testSchemaName,
+  testStoreUrl,
+} from '../src/store/postgres.testing.js';
+import { call, event, get, ids, ingest, loadShop, plantedShop, recommendOk, train } from './helpers.js';
+
+/*
+ * Two API instances over one store, each with its own caches, told of each other's changes by the cluster
+ * bus: what one acknowledges, the other serves from within a second. Run on the embedded store with an
+ * in-process bus everywhere, and on PostgreSQL with Redis where they run (CI).
+ */
+
+interface Instance {
+  readonly app: FastifyInstance;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+async function openInstance(storeUrl: string, bus: ClusterBus): Promise<Instance> {
+  const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
+  const options = { cluster: { bus, app: DEFAULT_APP } };
+  const engine = await Engine.open(config, defaultStages, options);
+  const host = new EngineHost(engine, defaultStages, options);
+  const app = buildApp({ engine, host });
+  await app.ready();
+  return {
+    app,
+    engine,
+    async close() {
+      await app.close();
+      await host.close();
+      await engine.close();
+      await bus.close();
+    },
+  };
+}
+
+/** Polls `check` every 10 ms until it holds; returns how long that took, or fails after `limitMs`. */
+async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - started;
+    if (performance.now() - started > limitMs) throw new Error(`not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Deployment {
+  readonly a: Instance;
+  readonly b: Instance;
+  close(): Promise<void>;
+}
+
+function describeTwoInstances(name: string, skip: boolean, deploy: () => Promise<Deployment>) {
+  describe.skipIf(skip)(`two instances: ${name}`, () => {
+    const shop = plantedShop();
+    let d: Deployment;
+
+    beforeAll(async () => {
+      d = await deploy();
+      await loadShop(d.a.app, shop);
+      const version = await train(d.a.app);
+      // The training instance announced the version; the other loads it.
+      await within(2_000, async () => d.b.engine.servingBundle?.version === version);
+    }, 60_000);
+    afterAll(async () => {
+      await d?.close();
+    });
+
+    it("an event acknowledged by one instance changes the other's next list within 1 s", async () => {
+      const user = shop.groupA[3]!;
+      const before = await recommendOk(d.b.app, `user_id=${user}&n=5`);
+      const top = before.items[0]!.item_id;
+      // B now holds the user's history in memory; A stores a purchase of B's first item.
+      await ingest(d.a.app, [event(user, top, 'purchased', { timestamp: Date.now() })]);
+      const ms = await within(1_000, async () =>
+        ids((await recommendOk(d.b.app, `user_id=${user}&n=5`)).items).every((id) => id !== top),
+      );
+      expect(ms).toBeLessThan(1_000);
+    });
+
+    it('a model trained on one instance serves on the other within 2 s', async () => {
+      const before = d.b.engine.servingBundle!.version;
+      await ingest(d.b.app, [event('late-user', shop.itemsB[2]!, 'purchased')]);
+      const version = await train(d.a.app);
+      expect(version).toBeGreaterThan(before);
+      const ms = await within(2_000, async () => {
+        const health = await get<{ model_version: number }>(d.b.app, '/health');
+        return health.body.model_version === version;
+      });
+      expect(ms).toBeLessThan(2_000);
+    });
+
+    it('an item deleted on one instance leaves the other’s lists within 1 s', async () => {
+      const user = shop.groupB[5]!;
+      const top = (await recommendOk(d.b.app, `user_id=${user}&n=5`)).items[0]!.item_id;
+      const deleted = await call(d.a.app, 'DELETE', `/v1/items/${top}`);
+      expect(deleted.status, deleted.text).toBe(204);
+      await within(1_000, async () =>
+        ids((await recommendOk(d.b.app, `user_id=${user}&n=5`)).items).every((id) => id !== top),
+      );
+    });
+
+    it('a user erased on one instance is unknown to the other at once', async () => {
+      const user = shop.groupA[8]!;
+      expect((await recommendOk(d.b.app, `user_id=${user}&n=5`)).fallback).toBeNull();
+      const erased = await call(d.a.app, 'DELETE', `/v1/users/${user}`);
+      expect(erased.status, erased.text).toBe(200);
+      await within(1_000, async () => (await recommendOk(d.b.app, `user_id=${user}&n=5`)).fallback !== null);
+    });
+
+    it('consent withdrawn on one instance stops personalization on the other', async () => {
+      const user = shop.groupB[9]!;
+      expect((await recommendOk(d.b.app, `user_id=${user}&n=5`)).model).not.toBe('popularity');
+      const set = await call(d.a.app, 'PUT', `/v1/users/${user}`, { consent: 'analytics' });
+      expect(set.status, set.text).toBe(200);
+      await within(
+        1_000,
+        async () => (await recommendOk(d.b.app, `user_id=${user}&n=5`)).model === 'popularity',
+      );
+    });
+  });
+}
+
+describeTwoInstances('embedded store, in-process bus', false, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'attune-cluster-'));
+  const hub = new LocalClusterHub();
+  const a = await openInstance(`sqlite:${dir}`, new LocalClusterBus({ hub }));
+  const b = await openInstance(`sqlite:${dir}`, new LocalClusterBus({ hub }));
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const services = (await postgresReachable()) && (await redisReachable());
+describeTwoInstances('PostgreSQL and Redis', !services, async () => {
+  const schema = testSchemaName('cluster');
+  const prefix = `attune-test:${schema}:`;
+  const bus = () => new RedisClusterBus({ redisUrl: TEST_REDIS_URL, prefix });
+  const busA = bus();
+  const busB = bus();
+  await Promise.all([busA.ready(2_000), busB.ready(2_000)]);
+  const a = await openInstance(testStoreUrl(schema), busA);
+  const b = await openInstance(testStoreUrl(schema), busB);
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await dropSchemas([schema]);
+    },
+  };
+});

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DEFAULT_APP } from '../src/access/index.js';
+import { buildApp } from '../src/api/index.js';
+import { RedisClusterBus } from '../src/cluster/index.js';
+import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
+import { defaultStages } from '../src/recommendations/index.js';
+import { openPostgresStore } from '../src/store/index.js';
+import {
+  postgresReachable,
+  dropSchemas,
+  testSchemaName,
+  testStoreUrl,
+} from '../src/store/postgres.testing.js';
+import { call, event, ingest, loadShop, plantedShop, recommend, train, type EventBody } from './helpers.js';
+import {
+  canRunPrivatePostgres,
+  startPrivatePostgres,
+  startPrivateRedis,
+  type PrivatePostgres,
+  type PrivateRedis,
+} from './private-services.js';
+
+/*
+ * What an operator sees when a service goes away under load: the database stopped and started again (no
+ * acknowledged event lost, fast 503s meanwhile, recovery without a restart), and Redis stopped (lists
+ * still served from memory). Each test runs its own server of the failing kind: the machine's shared ones
+ * serve every other test and are never stopped.
+ */
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function openApi(storeUrl: string, bus?: RedisClusterBus) {
+  const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
+  const options = bus ? { cluster: { bus, app: DEFAULT_APP } } : {};
+  const engine = await Engine.open(config, defaultStages, options);
+  const host = new EngineHost(engine, defaultStages, options);
+  const app = buildApp({ engine, host });
+  await app.ready();
+  return {
+    app,
+    engine,
+    async close() {
+      await app.close();
+      await host.close();
+      await engine.close();
+      await bus?.close();
+    },
+  };
+}
+
+describe.skipIf(!canRunPrivatePostgres())('PostgreSQL stopped and started again under load', () => {
+  let pg: PrivatePostgres;
+  beforeAll(async () => {
+    pg = await startPrivatePostgres();
+  }, 30_000);
+  afterAll(() => pg?.destroy());
+
+  it('answers 503 at once while it is down, recovers by itself, and loses no acknowledged event', async () => {
+    const api = await openApi(pg.url);
+    const acknowledged = new Set<string>();
+    const statuses = new Map<number, number>();
+    let slowest = 0;
+    let stop = false;
+    // Eight clients sending small batches back to back: some are in flight at the moment of the crash.
+    const client = async (c: number) => {
+      for (let n = 0; !stop; n++) {
+        const events: EventBody[] = Array.from({ length: 20 }, (_, i) => ({
+          ...event(`u${c}-${(n * 20 + i) % 50}`, `i${i % 30}`),
+          event_id: randomUUID(),
+        }));
+        const started = performance.now();
+        const reply = await call<{ accepted: number }>(api.app, 'POST', '/v1/events', { events });
+        slowest = Math.max(slowest, performance.now() - started);
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        if (reply.status === 200) for (const e of events) acknowledged.add(e.event_id!);
+        else {
+          expect(reply.status, reply.text).toBe(503);
+          expect(reply.body).toMatchObject({ error: { code: 'unavailable' } });
+          await sleep(20);
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, c) => client(c));
+    await sleep(1_000);
+    const before = acknowledged.size;
+    pg.stop('immediate');
+    await sleep(2_000);
+    const down = statuses.get(503) ?? 0;
+    pg.start();
+    // Recovery: the same engine, never restarted, stores again.
+    const restarted = performance.now();
+    const target = acknowledged.size + 200;
+    while (acknowledged.size < target) {
+      if (performance.now() - restarted > 15_000) throw new Error('no recovery within 15 s');
+      await sleep(50);
+    }
+    const recoveredMs = performance.now() - restarted;
+    stop = true;
+    await Promise.all(clients);
+    await api.close();
+
+    expect(before).toBeGreaterThan(100);
+    expect(down).toBeGreaterThan(10);
+    // Never a hung request: each answered within the store's connect timeout and then some.
+    expect(slowest).toBeLessThan(5_000);
+    expect([...statuses.keys()].sort()).toEqual([200, 503]);
+
+    const store = await openPostgresStore({ url: pg.url });
+    const stored = new Set<string>();
+    for await (const batch of store.scanEvents()) for (const e of batch) stored.add(e.eventId);
+    await store.close();
+    const lost = [...acknowledged].filter((id) => !stored.has(id));
+    console.log(
+      `PostgreSQL restart: ${acknowledged.size} acknowledged, ${stored.size} stored, ${lost.length} lost; ` +
+        `${down} fast 503s while down; slowest reply ${Math.round(slowest)} ms; recovered in ${Math.round(recoveredMs)} ms`,
+    );
+    expect(lost).toEqual([]);
+  }, 60_000);
+});
+
+const sharedPostgres = await postgresReachable();
+describe.skipIf(!sharedPostgres)('Redis stopped under load', () => {
+  let redis: PrivateRedis;
+  const schema = testSchemaName('redis-down');
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await dropSchemas([schema]);
+  });
+
+  it('keeps serving lists and storing events from both instances, and catches up once Redis is back', async () => {
+    const bus = () => new RedisClusterBus({ redisUrl: redis.url, prefix: 'attune:' });
+    const a = await openApi(testStoreUrl(schema), bus());
+    const b = await openApi(testStoreUrl(schema), bus());
+    try {
+      const shop = plantedShop();
+      await loadShop(a.app, shop);
+      const version = await train(a.app);
+      for (let i = 0; i < 100 && b.engine.servingBundle?.version !== version; i++) await sleep(20);
+      expect(b.engine.servingBundle?.version).toBe(version);
+
+      await redis.stop();
+      const failures: string[] = [];
+      const started = performance.now();
+      for (let round = 0; performance.now() - started < 2_000; round++) {
+        for (const instance of [a, b]) {
+          const user = shop.groupA[round % shop.groupA.length]!;
+          const reply = await recommend(instance.app, `user_id=${user}&n=5`);
+          if (reply.status !== 200 || reply.body.fallback !== null)
+            failures.push(`${reply.status} ${reply.text}`);
+        }
+        await ingest(a.app, [event(shop.groupB[round % shop.groupB.length]!, shop.itemsB[round % 10]!)]);
+      }
+      expect(failures).toEqual([]);
+
+      // Back: the bus resubscribes and says messages were missed, so B drops what it held.
+      await redis.start();
+      const user = shop.groupA[2]!;
+      const top = (await recommend(b.app, `user_id=${user}&n=5`)).body.items[0]!.item_id;
+      let fresh = false;
+      for (let i = 0; i < 200 && !fresh; i++) {
+        await ingest(a.app, [event(user, top, 'purchased', { timestamp: Date.now() })]);
+        await sleep(50);
+        fresh = (await recommend(b.app, `user_id=${user}&n=5`)).body.items.every(
+          (item) => item.item_id !== top,
+        );
+      }
+      expect(fresh).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
+});
