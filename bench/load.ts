@@ -25,7 +25,8 @@ function percentile(sorted: Float64Array, p: number): number {
  * requests in bursts, which measures the burst, not the server; hence this.
  */
 export async function openLoopLoad(options: {
-  readonly url: string;
+  /** The server; with several (instances behind a load balancer), request `index` goes to `index % n`. */
+  readonly url: string | readonly string[];
   readonly rate: number;
   readonly seconds: number;
   readonly path: (index: number) => string;
@@ -37,7 +38,7 @@ export async function openLoopLoad(options: {
   /** Sent with every request (the bench key: `server.ts`'s `AUTH_HEADERS`). */
   readonly headers?: Readonly<Record<string, string>>;
 }): Promise<LoadResult> {
-  const target = new URL(options.url);
+  const targets = (typeof options.url === 'string' ? [options.url] : options.url).map((url) => new URL(url));
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
   const total = Math.round(options.rate * options.seconds);
   const latencies = new Float64Array(total);
@@ -51,6 +52,7 @@ export async function openLoopLoad(options: {
     const fire = (index: number): void => {
       const due = started + index * intervalMs;
       const body = options.body?.(index) ?? null;
+      const target = targets[index % targets.length]!;
       const req = request(
         {
           host: target.hostname,

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DEFAULT_APP } from '../src/access/index.js';
 import { buildApp } from '../src/api/index.js';
 import { LocalClusterBus, LocalClusterHub, RedisClusterBus, type ClusterBus } from '../src/cluster/index.js';
 import { redisReachable, TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
@@ -33,7 +32,7 @@ interface Instance {
 
 async function openInstance(storeUrl: string, bus: ClusterBus): Promise<Instance> {
   const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
-  const options = { cluster: { bus, app: DEFAULT_APP } };
+  const options = { cluster: bus };
   const engine = await Engine.open(config, defaultStages, options);
   const host = new EngineHost(engine, defaultStages, options);
   const app = buildApp({ engine, host });

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DEFAULT_APP } from '../src/access/index.js';
 import { buildApp } from '../src/api/index.js';
 import { RedisClusterBus } from '../src/cluster/index.js';
 import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
@@ -34,7 +33,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function openApi(storeUrl: string, bus?: RedisClusterBus) {
   const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
-  const options = bus ? { cluster: { bus, app: DEFAULT_APP } } : {};
+  const options = bus ? { cluster: bus } : {};
   const engine = await Engine.open(config, defaultStages, options);
   const host = new EngineHost(engine, defaultStages, options);
   const app = buildApp({ engine, host });

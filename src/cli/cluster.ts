@@ -5,13 +5,16 @@ import {
   type ClusterBus,
 } from '../cluster/index.js';
 import type { RateCounter } from '../api/index.js';
-import type { ClusterLink } from '../engine/index.js';
-import { DEFAULT_APP } from '../access/index.js';
+import type { EngineHost } from '../engine/index.js';
+import {
+  EventStreamConsumer,
+  EventStreamPublisher,
+  streamConfigFromEnv,
+  type StreamLogger,
+} from '../events/stream/index.js';
 
 /** What a process of a deployment shares with the others through Redis, when `REDIS_URL` is set. */
 export interface ClusterServices {
-  /** The default app's link; `EngineHost` derives the other apps' from it. */
-  readonly link: ClusterLink;
   readonly bus: ClusterBus;
   /** Rate limits counted across instances (the API only). */
   readonly rateCounter: RateCounter & { close(): Promise<void> };
@@ -34,7 +37,6 @@ export async function openClusterServices(
   return {
     connected,
     services: {
-      link: { bus, app: DEFAULT_APP },
       bus,
       rateCounter,
       async close() {
@@ -42,4 +44,35 @@ export async function openClusterServices(
       },
     },
   };
+}
+
+/**
+ * The publisher of the event stream in front of ingestion (`ATTUNE_EVENT_STREAM`), or null without one. An
+ * API instance whose stream does not answer at start-up does not start: it could acknowledge nothing.
+ */
+export async function openStreamPublisher(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EventStreamPublisher | null> {
+  const config = streamConfigFromEnv(env);
+  return config === null ? null : EventStreamPublisher.open(config);
+}
+
+/**
+ * The worker's side of the stream: consumes what the API instances published into each app's store through
+ * its engine (consent, live state, the bus), acknowledging a batch only once it is stored.
+ */
+export async function openStreamConsumer(
+  host: EngineHost,
+  logger: StreamLogger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EventStreamConsumer | null> {
+  const config = streamConfigFromEnv(env);
+  if (config === null) return null;
+  return EventStreamConsumer.open(
+    config,
+    async (app, events) => {
+      await (await host.engine(app)).appendEvents(events);
+    },
+    { logger },
+  );
 }

@@ -21,7 +21,9 @@ export function storeUrl(option: string | undefined): string {
 
 /** Where the store is, for messages: the data directory, or "the database in DATABASE_URL" (never the URL). */
 export function storeName(option: string | undefined): string {
-  return option === undefined && process.env['DATABASE_URL'] ? 'the database in DATABASE_URL' : dataDir(option);
+  return option === undefined && process.env['DATABASE_URL']
+    ? 'the database in DATABASE_URL'
+    : dataDir(option);
 }
 
 /**

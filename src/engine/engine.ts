@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { AccessKeys, AuditLog } from '../access/index.js';
+import { AccessKeys, AuditLog, DEFAULT_APP } from '../access/index.js';
 import type { ClusterBus, ClusterChange, ClusterNotice } from '../cluster/index.js';
 import { personalizes, redactPersonalData, type Consent, type Redaction } from '../privacy/index.js';
 import type { Item, ItemFilter, User, ValidItem } from '../catalog/index.js';
@@ -172,18 +172,28 @@ export interface EngineOptions {
   readonly trainerName?: string;
   /** Where the time comes from (default the system clock; `attune simulate` moves its own). */
   readonly clock?: Clock;
+  /** The app (tenant) this engine serves, as the cluster's messages and the event stream name it. */
+  readonly app?: string;
   /**
    * The other instances of this deployment (several `attune serve` and one `attune worker` on one
    * database): what this engine changes is announced on the bus, and what the others announce drops the
    * caches it makes stale. Without it the engine assumes it is the only writer of its store.
    */
-  readonly cluster?: ClusterLink;
+  readonly cluster?: ClusterBus;
+  /**
+   * The event stream in front of ingestion (`ATTUNE_EVENT_STREAM`): `appendEvents` publishes the events
+   * consent lets be stored and answers once the stream persisted them; the worker stores them
+   * (`attune worker`, whose engine has no stream). Without it events go to the store directly.
+   */
+  readonly eventStream?: EventPublisher;
 }
 
-/** An engine's place in a deployment: the bus, and the app (tenant) its messages are about. */
-export interface ClusterLink {
-  readonly bus: ClusterBus;
-  readonly app: string;
+/** Where an API instance publishes events when a stream is in front of ingestion (`events/stream/`). */
+export interface EventPublisher {
+  publish(
+    app: string,
+    events: readonly TrackedEvent[],
+  ): Promise<{ readonly persisted: number; readonly duplicates: readonly string[] }>;
 }
 
 /** A training run this engine holds the training lease for. */
@@ -243,8 +253,10 @@ export class Engine {
   readonly notifications: NotificationTiming;
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
-  #cluster: ClusterLink | null = null;
+  #app: string = DEFAULT_APP;
+  #cluster: ClusterBus | null = null;
   #leaveCluster: (() => void) | null = null;
+  #eventStream: EventPublisher | null = null;
   /** API keys: who may call which routes (`access/`). */
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
@@ -364,6 +376,8 @@ export class Engine {
     await engine.refreshChurnModel();
     await engine.refreshSegments();
     engine.#decisions = await DecisionPoints.open(engine.decisionEnvironment());
+    engine.#app = options.app ?? DEFAULT_APP;
+    engine.#eventStream = options.eventStream ?? null;
     if (options.cluster) engine.#joinCluster(options.cluster);
     engine.startSchedule();
     return engine;
@@ -378,6 +392,7 @@ export class Engine {
    */
   async appendEvents(events: readonly TrackedEvent[]): Promise<AppendResult & { readonly withheld: number }> {
     const { stored, personal } = await this.byConsent(events);
+    if (this.#eventStream !== null) return this.#publishEvents(events.length, stored);
     const result = await this.store.appendEvents(stored, {
       createMissingItems: this.config.createMissingItems,
     });
@@ -400,10 +415,38 @@ export class Engine {
     if (result.stored > 0) {
       this.#announce((app) => ({ type: 'events', app, ...usersAndItems(stored) }));
     }
+    if (result.createdItems.length > 0) {
+      this.#announce((app) => ({ type: 'catalog', app, items: result.createdItems }));
+    }
     this.metrics.eventsStored.inc(result.stored);
     this.metrics.eventsDuplicate.inc(result.duplicates.length);
     this.metrics.eventsWithheld.inc(events.length - stored.length);
     return { ...result, withheld: events.length - stored.length };
+  }
+
+  /**
+   * With a stream in front of ingestion: the events go to the stream, acknowledged once it persisted them.
+   * Nothing is in the store yet, so there are no positions and no created items; live state follows when
+   * the worker has stored them and announced it. `duplicates` are those the stream recognised (its window).
+   */
+  async #publishEvents(
+    sent: number,
+    stored: readonly TrackedEvent[],
+  ): Promise<AppendResult & { readonly withheld: number }> {
+    const published =
+      stored.length === 0
+        ? { persisted: 0, duplicates: [] }
+        : await this.#eventStream!.publish(this.#app, stored);
+    this.metrics.eventsStored.inc(published.persisted);
+    this.metrics.eventsDuplicate.inc(published.duplicates.length);
+    this.metrics.eventsWithheld.inc(sent - stored.length);
+    return {
+      stored: published.persisted,
+      duplicates: [...published.duplicates],
+      createdItems: [],
+      positions: stored.map(() => null),
+      withheld: sent - stored.length,
+    };
   }
 
   /**
@@ -1237,13 +1280,12 @@ export class Engine {
 
   /** Tells the other instances of the deployment what changed (nothing is built without a cluster). */
   #announce(change: (app: string) => ClusterChange): void {
-    const cluster = this.#cluster;
-    if (cluster !== null) cluster.bus.publish(change(cluster.app));
+    this.#cluster?.publish(change(this.#app));
   }
 
-  #joinCluster(link: ClusterLink): void {
-    this.#cluster = link;
-    this.#leaveCluster = link.bus.subscribe((notice) => {
+  #joinCluster(bus: ClusterBus): void {
+    this.#cluster = bus;
+    this.#leaveCluster = bus.subscribe((notice) => {
       this.#applyClusterNotice(notice).catch((error: unknown) => {
         this.metrics.errors.inc({ where: 'cluster' });
         this.logger.error({ err: error, notice: notice.type }, 'applying a cluster message failed');
@@ -1266,7 +1308,7 @@ export class Engine {
       await this.refreshBundle();
       return;
     }
-    if (notice.app !== this.#cluster?.app) return;
+    if (notice.app !== this.#app) return;
     switch (notice.type) {
       case 'events':
         for (const userId of notice.users) this.histories.forget(userId);

@@ -48,13 +48,8 @@ export class EngineHost {
         // The bootstrap key belongs to the default app; its store holds every app's keys.
         adminKey: null,
       };
-      // Each app's engine speaks for its own app on the deployment's one bus.
-      const cluster = this.options.cluster;
-      opening = Engine.open(
-        config,
-        this.stages,
-        cluster ? { ...this.options, cluster: { ...cluster, app } } : this.options,
-      );
+      // Each app's engine speaks for its own app on the deployment's one bus and stream.
+      opening = Engine.open(config, this.stages, { ...this.options, app });
       // A failed open is not remembered: the next request tries again.
       opening.catch(() => this.#apps.delete(app));
       this.#apps.set(app, opening);

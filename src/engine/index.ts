@@ -2,7 +2,7 @@ export { defaultEngineConfig, engineConfig, type EngineConfig } from './config.j
 export {
   Engine,
   type EngineOptions,
-  type ClusterLink,
+  type EventPublisher,
   type RecommendOptions,
   type ServedPlan,
   type SimilarOptions,

@@ -27,6 +27,7 @@ export function postgresReachable(): Promise<boolean> {
       if (process.env.ATTUNE_REQUIRE_SERVICES) {
         throw new Error(
           `PostgreSQL is required (ATTUNE_REQUIRE_SERVICES) but did not answer: ${String(error)}`,
+          { cause: error },
         );
       }
       console.warn(`PostgreSQL at ${TEST_DATABASE_URL} did not answer; skipping the PostgreSQL suites`);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/index.js';
 import { generateDemoShop } from '../../demo/index.js';
 import { Engine, EngineHost, type EngineOptions } from '../../engine/index.js';
-import { openClusterServices } from '../cluster.js';
+import { openClusterServices, openStreamPublisher } from '../cluster.js';
 import { defaultStages } from '../../recommendations/index.js';
 import { TrainingLeaseHeldError, type BundleInfo } from '../../training/index.js';
 import { cliEngineConfig, cliHttpLimits } from '../config.js';
@@ -39,10 +39,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     shared ? { retrainIntervalMs: null, retentionMs: null, bundlePollMs: SHARED_BUNDLE_POLL_MS } : {},
   );
   const cluster = await openClusterServices();
+  const stream = await openStreamPublisher();
   const engineOptions: EngineOptions = {
     logger: cliLogger('info'),
     trainerName: 'attune serve',
-    ...(cluster ? { cluster: cluster.services.link } : {}),
+    ...(cluster ? { cluster: cluster.services.bus } : {}),
+    ...(stream ? { eventStream: stream } : {}),
   };
   const engine = await Engine.open(config, defaultStages, engineOptions);
   const host = new EngineHost(engine, defaultStages, engineOptions);
@@ -97,6 +99,9 @@ export async function serve(options: ServeOptions): Promise<void> {
       docs: routeExists(app, '/docs'),
       data: demoLoaded ?? `${count(events)} events in ${storeName(options.dataDir)}`,
       cluster: clusterLine(shared, cluster),
+      stream: stream
+        ? 'events go to the NATS stream (ATTUNE_EVENT_STREAM), acknowledged once persisted; attune worker stores them'
+        : null,
       model: engine.servingBundle
         ? `version ${engine.servingBundle.version} serving: ${bundleModel(engine.servingBundle)}`
         : (training ??
@@ -114,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await host.close();
     await engine.close();
     await cluster?.services.close();
+    await stream?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown());
@@ -157,6 +163,8 @@ export interface StartupFacts {
   readonly model: string | null;
   /** How the instances of a deployment keep each other current; null for one embedded process. */
   readonly cluster?: string | null;
+  /** Where acknowledged events go first, with a stream in front of ingestion. */
+  readonly stream?: string | null;
 }
 
 /**
@@ -189,6 +197,7 @@ export function startupBlock(facts: StartupFacts): string {
     ['data', facts.data],
     ['model', facts.model],
     ['instances', facts.cluster ?? null],
+    ['ingestion', facts.stream ?? null],
     ['try', curl],
     ['stop', 'Ctrl-C'],
   ];

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 
-import { Engine } from '../../engine/index.js';
+import { Engine, EngineHost, type EngineOptions } from '../../engine/index.js';
+import type { EventStreamConsumer } from '../../events/stream/index.js';
 import { defaultStages } from '../../recommendations/index.js';
 import { acquireRoleLock, openStore, type RoleLock } from '../../store/index.js';
 import { TrainingLeaseHeldError } from '../../training/index.js';
 import { cliEngineConfig } from '../config.js';
-import { openClusterServices, type ClusterServices } from '../cluster.js';
+import { openClusterServices, openStreamConsumer, type ClusterServices } from '../cluster.js';
 import { cliLogger } from '../logger.js';
 import { storeName } from '../options.js';
 
@@ -28,6 +29,8 @@ export async function worker(options: WorkerOptions): Promise<void> {
   const lockStore = await openStore(config.storeUrl);
   const abort = new AbortController();
   let engine: Engine | null = null;
+  let host: EngineHost | null = null;
+  let consumer: EventStreamConsumer | null = null;
   let cluster: ClusterServices | null = null;
   let lock: RoleLock | null = null;
   let stopping = false;
@@ -35,6 +38,9 @@ export async function worker(options: WorkerOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     abort.abort(new Error('stopped'));
+    // The consumer first: what it holds unacknowledged goes back to the stream for the next worker.
+    await consumer?.close().catch(() => undefined);
+    await host?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await cluster?.close();
     await lock?.release();
@@ -66,11 +72,17 @@ export async function worker(options: WorkerOptions): Promise<void> {
 
   // The worker's own changes (a new model version, retention) reach the API instances over the bus.
   cluster = (await openClusterServices())?.services ?? null;
-  engine = await Engine.open(config, defaultStages, {
-    logger: cliLogger('info'),
+  const logger = cliLogger('info');
+  const engineOptions: EngineOptions = {
+    logger,
     trainerName: 'attune worker',
-    ...(cluster ? { cluster: cluster.link } : {}),
-  });
+    ...(cluster ? { cluster: cluster.bus } : {}),
+  };
+  engine = await Engine.open(config, defaultStages, engineOptions);
+  host = new EngineHost(engine, defaultStages, engineOptions);
+  // With a stream in front of ingestion, this worker is what stores the events (each app through its engine).
+  consumer = await openStreamConsumer(host, logger);
+  if (consumer) log('consuming the event stream into the store');
   // A fresh deployment (or one whose worker died mid-run) trains now rather than at the first tick.
   if ((await engine.store.lastEventSeq()) > (engine.servingBundle?.position ?? 0)) {
     engine.train().catch((error: unknown) => {

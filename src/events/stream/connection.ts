@@ -208,10 +208,13 @@ export async function drainConnection(nc: NatsConnection, timeoutMs: number): Pr
 
 /**
  * Tracks whether the connection is up, from the client's status events, so that callers can fail at once
- * while it reconnects instead of waiting for a timeout. `onDisconnect` runs each time it goes down.
+ * while it reconnects instead of waiting for a timeout. `onDisconnect` runs each time it goes down (and when
+ * it closes).
  */
 export class ConnectionState {
   #connected = true;
+  #closed = false;
+  #waiting: (() => void)[] = [];
 
   constructor(nc: NatsConnection, onDisconnect: () => void) {
     void (async () => {
@@ -221,17 +224,32 @@ export class ConnectionState {
           onDisconnect();
         } else if (status.type === 'reconnect') {
           this.#connected = true;
+          for (const resolve of this.#waiting.splice(0)) resolve();
         }
       }
     })();
     void nc.closed().then(() => {
       this.#connected = false;
+      this.#closed = true;
       onDisconnect();
+      // Nothing will reconnect: wake the waiters, who find the connection closed.
+      for (const resolve of this.#waiting.splice(0)) resolve();
     });
   }
 
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** Resolves when the connection is up again (at once if it is), or when it closes. */
+  whenConnected(): Promise<void> {
+    if (this.#connected || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Wakes the waiters (on close of the owner). */
+  release(): void {
+    for (const resolve of this.#waiting.splice(0)) resolve();
   }
 }
 

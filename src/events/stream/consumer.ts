@@ -23,6 +23,7 @@ import {
   type StreamLimits,
 } from './config.js';
 import {
+  ConnectionState,
   CONSUMER_NAME,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -130,8 +131,9 @@ export class EventStreamConsumer {
   #wake: (() => void) | null = null;
   /** Ends the pull loop's pause between attempts to set the consumer up again (on close). */
   #endPause: (() => void) | null = null;
-  /** The open pull request, stopped by `close` when it cannot end by itself (no connection). */
+  /** The open pull request, stopped on a disconnect and by `close` when it cannot end by itself. */
   #fetching: ConsumerMessages | null = null;
+  readonly #state: ConnectionState;
   #stopping = false;
   #closing: Promise<void> | null = null;
   readonly #pulling: Promise<void>;
@@ -183,6 +185,11 @@ export class EventStreamConsumer {
     this.#sink = sink;
     this.#settings = settings;
     this.#logger = logger;
+    // A pull request must not outlive its connection: after a reconnect the client would ask again while
+    // the server may still hold the first request for the same inbox, and the client, counting only one,
+    // could end the pull while the server still sends to it (those events would wait ackWaitMs). So a
+    // disconnect ends the open request and the next one goes out once the connection is back.
+    this.#state = new ConnectionState(nc, () => void this.#fetching?.close());
     this.#pulling = this.#pull(pullConsumer);
     this.#loop = this.#run();
   }
@@ -199,14 +206,15 @@ export class EventStreamConsumer {
   /**
    * Stops pulling and lets the sink finish the batch in hand (acknowledged as usual); the events received
    * but not started go back to the stream at once (another worker takes them without waiting for
-   * ackWaitMs). Then closes the connection after sending those acknowledgements. Takes at most the pull
-   * request's life (2 s) plus the sink's time for its batch.
+   * ackWaitMs). Then closes the connection after sending those acknowledgements. Takes the sink's time for
+   * its batch plus at most the open pull request's life (2 s; 5 s when NATS is unreachable).
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopping = true;
       this.#wake?.();
       this.#endPause?.();
+      this.#state.release();
       // The open pull request ends (filled, or expired) before anything is returned: a message the server
       // sent to it after an early unsubscribe would be lost until ackWaitMs. Without a connection it cannot
       // end by itself; then it is stopped, and what the server may still send to it waits for ackWaitMs.
@@ -239,6 +247,10 @@ export class EventStreamConsumer {
       if (this.#nc.isClosed()) {
         this.#logger.warn({}, 'event stream: the connection to NATS is closed; no longer consuming');
         return;
+      }
+      if (!this.#state.connected) {
+        await this.#state.whenConnected();
+        continue;
       }
       if (consumer === null) {
         try {

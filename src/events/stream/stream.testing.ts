@@ -151,8 +151,10 @@ export async function startNatsProxy(): Promise<NatsProxy> {
   const cut = async (): Promise<void> => {
     const closing = server;
     server = null;
-    if (closing !== null) await new Promise<void>((resolve) => closing.close(() => resolve()));
+    // close() waits for the open connections to end: stop listening, then drop them.
+    const closed = closing === null ? null : new Promise<void>((resolve) => closing.close(() => resolve()));
     for (const socket of sockets) socket.destroy();
+    await closed;
   };
   return {
     url: `nats://127.0.0.1:${port}`,
