@@ -20,6 +20,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
@@ -38,6 +40,7 @@ import {
 
 const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS = process.env['ATTUNE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const NATS = process.env['ATTUNE_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const RUNS = 3;
 const RATE = 1_000;
 const LOAD_SECONDS = 20;
@@ -215,6 +218,64 @@ async function ingest(
   return { eventsPerSecond: Math.round((ok * BATCH) / INGEST_SECONDS), errors };
 }
 
+async function deleteStream(name: string): Promise<void> {
+  const nc = await connect({ servers: new URL(NATS).host });
+  try {
+    await (await jetstreamManager(nc)).streams.delete(name).catch(() => undefined);
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The same ingestion with a NATS JetStream stream in front (`ATTUNE_EVENT_STREAM`): two fresh instances
+ * acknowledge once the stream persisted the events, then a worker drains the stream into PostgreSQL, timed
+ * until the store holds every acknowledged event.
+ */
+async function streamIngest(): Promise<Record<string, unknown>> {
+  const stream = `ATTUNE_BENCH_${randomUUID().slice(0, 8).toUpperCase()}`;
+  const streamEnv = {
+    ...env,
+    ATTUNE_EVENT_STREAM: NATS,
+    ATTUNE_EVENT_STREAM_NAME: stream,
+    ATTUNE_RETRAIN_INTERVAL_MS: 'off',
+  };
+  const [a, b] = await Promise.all([
+    startServer('/nonexistent', streamEnv),
+    startServer('/nonexistent', streamEnv),
+  ]);
+  const runs = [];
+  try {
+    for (let run = 0; run < RUNS; run++) runs.push(await ingest([a, b]));
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+  const acknowledged = runs.reduce((sum, r) => sum + r.eventsPerSecond * INGEST_SECONDS, 0);
+  const before = Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`))[0]!.n);
+  const started = performance.now();
+  const worker = spawn(process.execPath, [CLI, 'worker'], {
+    env: { ...process.env, ...streamEnv },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    await until('the stream drained into PostgreSQL', 600_000, async () => {
+      const [row] = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`);
+      return Number(row!.n) - before >= acknowledged ? true : null;
+    });
+  } finally {
+    worker.kill('SIGTERM');
+    await deleteStream(stream);
+  }
+  const drainSeconds = (performance.now() - started) / 1000;
+  return {
+    median_events_per_second: median(runs.map((r) => r.eventsPerSecond)),
+    runs,
+    drained_events: acknowledged,
+    drain_seconds: +drainSeconds.toFixed(1),
+    drain_events_per_second: Math.round(acknowledged / drainSeconds),
+  };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const importStarted = performance.now();
@@ -259,37 +320,34 @@ async function main(): Promise<void> {
     await sleep(1_000);
     const ingestRuns = [];
     for (let run = 0; run < RUNS; run++) ingestRuns.push(await ingest([a, b]));
+    const stream = await streamIngest();
 
     const sorted = [...fresh].sort((x, y) => x - y);
     console.log(
-      JSON.stringify(
-        {
-          bench: 'cluster',
-          setup:
-            'two attune serve + attune worker (one standing by) on PostgreSQL 15 and Redis 7, one machine',
-          import_ml100k_seconds: +importSeconds.toFixed(2),
-          freshness_ms: {
-            trials: fresh.length,
-            median: +median(fresh).toFixed(1),
-            p90: +sorted[Math.floor(0.9 * sorted.length)]!.toFixed(1),
-            max: +sorted.at(-1)!.toFixed(1),
-          },
-          model_propagation_ms: models,
-          recommendations_1000rps_over_two: {
-            median_p99_ms: median(serving.map((r) => r.p99Ms)),
-            median_p50_ms: median(serving.map((r) => r.p50Ms)),
-            runs: serving,
-          },
-          ingest_two_instances: {
-            median_events_per_second: median(ingestRuns.map((r) => r.eventsPerSecond)),
-            runs: ingestRuns,
-          },
-          rss_mb: { serve_a: Math.round(a.rssMb()), serve_b: Math.round(b.rssMb()), worker: workerRss },
-          seconds: Math.round((performance.now() - started) / 1000),
+      JSON.stringify({
+        bench: 'cluster',
+        setup: 'two attune serve + attune worker (one standing by) on PostgreSQL 15 and Redis 7, one machine',
+        import_ml100k_seconds: +importSeconds.toFixed(2),
+        freshness_ms: {
+          trials: fresh.length,
+          median: +median(fresh).toFixed(1),
+          p90: +sorted[Math.floor(0.9 * sorted.length)]!.toFixed(1),
+          max: +sorted.at(-1)!.toFixed(1),
         },
-        null,
-        2,
-      ),
+        model_propagation_ms: models,
+        recommendations_1000rps_over_two: {
+          median_p99_ms: median(serving.map((r) => r.p99Ms)),
+          median_p50_ms: median(serving.map((r) => r.p50Ms)),
+          runs: serving,
+        },
+        ingest_two_instances: {
+          median_events_per_second: median(ingestRuns.map((r) => r.eventsPerSecond)),
+          runs: ingestRuns,
+        },
+        ingest_stream: stream,
+        rss_mb: { serve_a: Math.round(a.rssMb()), serve_b: Math.round(b.rssMb()), worker: workerRss },
+        seconds: Math.round((performance.now() - started) / 1000),
+      }),
     );
   } finally {
     await Promise.all([a.stop(), b.stop()]);

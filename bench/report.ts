@@ -1236,6 +1236,88 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const cluster = names.has('cluster') ? load(dir, 'cluster') : null;
+  const cl = cluster?.lines[0];
+  if (cluster && cl) {
+    const fresh = (cl['freshness_ms'] as Json | undefined) ?? {};
+    const models = ((cl['model_propagation_ms'] as { a: number; b: number }[] | undefined) ?? [])
+      .map((m) => `${m.a} / ${m.b}`)
+      .join('; ');
+    const serving = (cl['recommendations_1000rps_over_two'] as Json | undefined) ?? {};
+    const ingest = (cl['ingest_two_instances'] as Json | undefined) ?? {};
+    const rss = (cl['rss_mb'] as Json | undefined) ?? {};
+    out.push(
+      ...simpleSection(
+        'Production path: two `attune serve` instances and `attune worker` on PostgreSQL 15 and Redis 7, one 2-core machine (`bench/cluster.ts`)',
+        cluster,
+        [
+          [
+            'an event acknowledged by A until B’s next list reflects it: median / p90 / max (ms), 50 users',
+            `${String(fresh['median'])} / ${String(fresh['p90'])} / ${String(fresh['max'])}`,
+            '≤ 1000',
+          ],
+          ['a model the worker saved until A / B serve it (ms), per retrain', models, '≤ 2000'],
+          [
+            'recommendations at 1,000/s spread over both, open loop: p50 / p99 (ms), median of 3 × 20 s',
+            `${num(serving['median_p50_ms'], 2)} / ${num(serving['median_p99_ms'], 2)}`,
+            'p99 ≤ 5',
+          ],
+          [
+            'ingestion through both into PostgreSQL, batches of 500 (events/s), median of 3 × 10 s',
+            ingest['median_events_per_second'],
+            '≥ 40,000',
+          ],
+          [
+            'with a NATS JetStream stream in front: acknowledged through both (events/s), median of 3 × 10 s',
+            ((cl['ingest_stream'] as Json | undefined) ?? {})['median_events_per_second'],
+            '≥ 60,000',
+          ],
+          [
+            'the worker draining the stream into PostgreSQL (events/s)',
+            ((cl['ingest_stream'] as Json | undefined) ?? {})['drain_events_per_second'],
+            '',
+          ],
+          [
+            'resident memory: serve A / serve B / worker (MB)',
+            `${String(rss['serve_a'])} / ${String(rss['serve_b'])} / ${String(rss['worker'])}`,
+            '',
+          ],
+        ],
+      ),
+      '',
+    );
+  }
+  const scale = names.has('scale') ? load(dir, 'scale') : null;
+  const sc = scale?.lines[0];
+  if (scale && sc) {
+    const imported = (sc['import'] as Json | undefined) ?? {};
+    const trained = (sc['train'] as Json | undefined) ?? {};
+    const served = (sc['serve_1000rps'] as Json | undefined) ?? {};
+    out.push(
+      ...simpleSection(
+        `Scale: ${String(sc['events'])} synthetic events (${String(sc['users'])} users, ${String(sc['items'])} items) on ${String(sc['store'])}: import, train, serve (\`bench/scale.ts\`)`,
+        scale,
+        [
+          [
+            'attune import: seconds / events per s / peak memory (MB)',
+            `${String(imported['seconds'])} / ${String(imported['events_per_second'])} / ${String(imported['peak_rss_mb'])}`,
+            '',
+          ],
+          [
+            'attune train (ALS, fixed): seconds / peak memory (MB)',
+            `${String(trained['seconds'])} / ${String(trained['peak_rss_mb'])}`,
+            '',
+          ],
+          [
+            'attune serve at 1,000/s, open loop: p50 / p99 (ms) / resident memory (MB)',
+            `${num(served['p50Ms'], 2)} / ${num(served['p99Ms'], 2)} / ${String(served['rssMb'])}`,
+            '',
+          ],
+        ],
+      ),
+      '',
+    );
+  }
   const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
   const fz = fuzz?.lines[0];
   if (fuzz && fz) {

@@ -44,6 +44,8 @@ const ALL = [
   'soak',
   'fuzz',
   'dashboard',
+  'cluster',
+  'scale',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -392,7 +392,7 @@ export class Engine {
    */
   async appendEvents(events: readonly TrackedEvent[]): Promise<AppendResult & { readonly withheld: number }> {
     const { stored, personal } = await this.byConsent(events);
-    if (this.#eventStream !== null) return this.#publishEvents(events.length, stored);
+    if (this.#eventStream !== null) return this.#publishEvents(this.#eventStream, events.length, stored);
     const result = await this.store.appendEvents(stored, {
       createMissingItems: this.config.createMissingItems,
     });
@@ -430,13 +430,12 @@ export class Engine {
    * the worker has stored them and announced it. `duplicates` are those the stream recognised (its window).
    */
   async #publishEvents(
+    stream: EventPublisher,
     sent: number,
     stored: readonly TrackedEvent[],
   ): Promise<AppendResult & { readonly withheld: number }> {
     const published =
-      stored.length === 0
-        ? { persisted: 0, duplicates: [] }
-        : await this.#eventStream!.publish(this.#app, stored);
+      stored.length === 0 ? { persisted: 0, duplicates: [] } : await stream.publish(this.#app, stored);
     this.metrics.eventsStored.inc(published.persisted);
     this.metrics.eventsDuplicate.inc(published.duplicates.length);
     this.metrics.eventsWithheld.inc(sent - stored.length);
@@ -456,11 +455,15 @@ export class Engine {
   private async byConsent(
     events: readonly TrackedEvent[],
   ): Promise<{ stored: readonly TrackedEvent[]; personal: readonly TrackedEvent[] }> {
+    await this.#cacheConsents(events);
     let stored: TrackedEvent[] | null = null;
     let personal: TrackedEvent[] | null = null;
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      const consent = await this.consentOf(event.userId);
+      // Cached by #cacheConsents just now (null: none recorded); an eviction meanwhile falls back to a read.
+      const cached = this.consents.peek(event.userId);
+      const consent =
+        cached === undefined ? await this.consentOf(event.userId) : (cached ?? this.config.defaultConsent);
       if (consent === 'full' && stored === null) continue;
       stored ??= events.slice(0, i);
       personal ??= events.slice(0, i);
@@ -468,6 +471,23 @@ export class Engine {
       if (consent === 'full') personal.push(event);
     }
     return stored === null ? { stored: events, personal: events } : { stored, personal: personal! };
+  }
+
+  /**
+   * Reads the recorded consent of the batch's users not cached yet in one store read (a networked store
+   * would otherwise make a round trip per user), so that every user of the batch is cached afterwards.
+   */
+  async #cacheConsents(events: readonly TrackedEvent[]): Promise<void> {
+    let missing: Set<string> | null = null;
+    for (const event of events) {
+      if (this.consents.get(event.userId) === undefined) (missing ??= new Set()).add(event.userId);
+    }
+    if (missing === null) return;
+    const recorded = await this.store.getConsents([...missing]);
+    // A `setConsent` that landed while this read was under way has the newer value.
+    for (const userId of missing) {
+      if (!this.consents.has(userId)) this.consents.set(userId, recorded.get(userId) ?? null);
+    }
   }
 
   // --- a person's data ----------------------------------------------------------------------------

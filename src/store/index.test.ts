@@ -4,8 +4,18 @@ import { join, resolve } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { DATABASE_FILE, SqliteStore, openStore, parseStoreUrl, storeUrlFromDataDir } from './index.js';
+import {
+  DATABASE_FILE,
+  SqliteStore,
+  StoreUnavailableError,
+  appStoreUrl,
+  openStore,
+  parseStoreUrl,
+  storeUrlFromDataDir,
+} from './index.js';
+import { dropSchemas, postgresReachable, testSchemaName, testStoreUrl } from './postgres.testing.js';
 
+const postgres = await postgresReachable();
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -57,10 +67,38 @@ describe('openStore', () => {
     await reader.close();
   });
 
-  it('says the PostgreSQL store is not there yet, without echoing credentials', async () => {
-    const attempt = openStore('postgres://attune:s3cret@db:5432/attune');
-    await expect(attempt).rejects.toThrow(/not implemented yet/);
+  it('says a PostgreSQL server that does not answer is unavailable, without echoing credentials', async () => {
+    const attempt = openStore('postgres://attune:s3cret@127.0.0.1:1/attune');
+    await expect(attempt).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(attempt).rejects.not.toThrow(/s3cret/);
+  });
+
+  it.skipIf(!postgres)('opens each app of a PostgreSQL store in a schema of its own', async () => {
+    const schema = testSchemaName('apps');
+    const app = appStoreUrl(testStoreUrl(schema), 'beta-2');
+    expect(new URL(app).searchParams.get('schema')).toBe(`${schema}-beta-2`);
+    const [main, beta] = [await openStore(testStoreUrl(schema)), await openStore(app)];
+    try {
+      expect([main.backend, beta.backend]).toEqual(['postgres', 'postgres']);
+      await beta.putItems([
+        {
+          id: 'only-in-beta',
+          categories: [],
+          tags: [],
+          price: null,
+          available: true,
+          createdAt: 0,
+          expiresAt: null,
+          attributes: {},
+          updatedAt: 0,
+        },
+      ]);
+      expect(await beta.countItems()).toBe(1);
+      expect(await main.countItems()).toBe(0);
+    } finally {
+      await Promise.all([main.close(), beta.close()]);
+      await dropSchemas([schema, `${schema}-beta-2`]);
+    }
   });
 });
 

@@ -42,6 +42,19 @@ describe.skipIf(!available)('PostgreSQL record tables across instances', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('saves and loads a model larger than one read slice, byte for byte', async () => {
+    // 8 MiB slices: this takes three, the last one short. (A bundle of a million users' factors is ~256 MiB;
+    // read whole, its hex text would pass the driver's 512 MiB string limit.)
+    const payload = new Uint8Array(20 * 1024 * 1024 + 12_345);
+    for (let i = 0; i < payload.length; i += 4096) payload[i] = (i / 4096) % 251;
+    payload[payload.length - 1] = 7;
+    const version = await a.saveArtifact({ name: 'bundle', createdAt: T0, meta: { big: true }, payload });
+    const loaded = await b.loadArtifact('bundle', version);
+    expect(loaded?.payload.length).toBe(payload.length);
+    expect(Buffer.from(loaded!.payload).equals(Buffer.from(payload))).toBe(true);
+    expect((await b.loadArtifact('bundle'))?.version).toBe(version);
+  }, 60_000);
+
   it('records each decision exactly once when two instances close overlapping batches in opposite orders', async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `d${i}`);
     await a.appendDecisions(ids.map((id) => decision({ id })));

@@ -18,7 +18,6 @@ import {
   parseJson,
   type ApiKeyRow,
   type ArtifactInfoRow,
-  type ArtifactRow,
   type AuditRow,
   type DocumentRow,
   type ExposureRow,
@@ -139,6 +138,9 @@ export const RECORD_TABLES_V1 = `
     payload    bytea   NOT NULL,
     PRIMARY KEY (name, version)
   );
+  -- Stored uncompressed (model weights barely compress), so that loadArtifact's slices read only the
+  -- TOAST chunks they cover instead of decompressing the whole value per slice.
+  ALTER TABLE artifacts ALTER COLUMN payload SET STORAGE EXTERNAL;
 
   CREATE TABLE leases (
     name        text   PRIMARY KEY,
@@ -147,6 +149,9 @@ export const RECORD_TABLES_V1 = `
     expires_at  bigint NOT NULL  -- epoch ms, the database's clock
   );
 `;
+
+/** How much of an artifact's payload one read fetches (8 MiB: 16 MiB of hex text in the driver, far below its limit). */
+const ARTIFACT_SLICE_BYTES = 8 * 1024 * 1024;
 
 /** The tables of definitions stored as documents with a revision. */
 type DocumentTable = 'experiments' | 'decision_points';
@@ -366,6 +371,16 @@ export class PgRecordTables implements RecordTables {
     return row ? consentFromRow(row.consent) : null;
   }
 
+  async getConsents(userIds: readonly string[]): Promise<Map<string, Consent>> {
+    if (userIds.length === 0) return new Map();
+    userIds.forEach((userId, index) => assertText(`userIds[${index}]`, userId));
+    const rows = await this.db.query<{ user_id: string; consent: string }>(
+      'SELECT user_id, consent FROM consents WHERE user_id = ANY($1::text[])',
+      [userIds],
+    );
+    return new Map(rows.map((row) => [row.user_id, consentFromRow(row.consent)]));
+  }
+
   async listConsents(except: Consent): Promise<Map<string, Consent>> {
     const rows = await this.db.query<{ user_id: string; consent: string }>(
       'SELECT user_id, consent FROM consents WHERE consent <> $1',
@@ -504,20 +519,40 @@ export class PgRecordTables implements RecordTables {
     });
   }
 
+  /**
+   * Read in slices of `ARTIFACT_SLICE_BYTES`: the driver decodes each value of a row into one string (bytea
+   * as hex, twice its size), and a string cannot exceed 512 MiB, so a bundle of a few hundred megabytes
+   * read whole would fail (and fail inside the driver's socket handler). Slices of one version are read in
+   * one repeatable-read transaction, so they are of one value.
+   */
   async loadArtifact(name: string, version?: number): Promise<StoredArtifact | null> {
     assertText('artifact name', name);
-    const columns = 'name, version, created_at, meta, payload';
-    const [row] =
-      version === undefined
-        ? await this.db.query<ArtifactRow>(
-            `SELECT ${columns} FROM artifacts WHERE name = $1 ORDER BY version DESC LIMIT 1`,
-            [name],
-          )
-        : await this.db.query<ArtifactRow>(
-            `SELECT ${columns} FROM artifacts WHERE name = $1 AND version = $2`,
-            [name, version],
-          );
-    return row ? artifactFromRow(row) : null;
+    return this.db.transaction(async (tx) => {
+      const [row] =
+        version === undefined
+          ? await tx.query<ArtifactInfoRow>(
+              `SELECT name, version, created_at, meta, octet_length(payload) AS bytes FROM artifacts
+                WHERE name = $1 ORDER BY version DESC LIMIT 1`,
+              [name],
+            )
+          : await tx.query<ArtifactInfoRow>(
+              `SELECT name, version, created_at, meta, octet_length(payload) AS bytes FROM artifacts
+                WHERE name = $1 AND version = $2`,
+              [name, version],
+            );
+      if (!row) return null;
+      const payload = Buffer.allocUnsafe(row.bytes);
+      for (let offset = 0; offset < row.bytes; offset += ARTIFACT_SLICE_BYTES) {
+        const [slice] = await tx.query<{ part: Buffer }>(
+          // substring counts from 1.
+          'SELECT substring(payload FROM $3 FOR $4) AS part FROM artifacts WHERE name = $1 AND version = $2',
+          [row.name, row.version, offset + 1, ARTIFACT_SLICE_BYTES],
+        );
+        if (!slice) throw new Error(`artifact ${name} version ${row.version} vanished while being read`);
+        slice.part.copy(payload, offset);
+      }
+      return artifactFromRow({ ...row, payload });
+    }, 'REPEATABLE READ');
   }
 
   /** octet_length reads a stored value's size from its header, without fetching the payload. */

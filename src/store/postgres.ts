@@ -63,6 +63,7 @@ export type RecordTables = Pick<
   | 'userDecisions'
   | 'setConsent'
   | 'getConsent'
+  | 'getConsents'
   | 'listConsents'
   | 'createApiKey'
   | 'getApiKey'
@@ -175,6 +176,7 @@ export class PostgresStore implements Store {
   readonly userDecisions: Store['userDecisions'] = (...args) => this.#records.userDecisions(...args);
   readonly setConsent: Store['setConsent'] = (...args) => this.#records.setConsent(...args);
   readonly getConsent: Store['getConsent'] = (...args) => this.#records.getConsent(...args);
+  readonly getConsents: Store['getConsents'] = (...args) => this.#records.getConsents(...args);
   readonly listConsents: Store['listConsents'] = (...args) => this.#records.listConsents(...args);
   readonly createApiKey: Store['createApiKey'] = (...args) => this.#records.createApiKey(...args);
   readonly getApiKey: Store['getApiKey'] = (...args) => this.#records.getApiKey(...args);

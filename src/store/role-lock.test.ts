@@ -90,19 +90,24 @@ describe.skipIf(!available)('role lock on PostgreSQL (advisory lock)', () => {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
-      child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
-    });
-    const waiting: (string | null)[] = [];
-    const heir = contender(url, store, 'heir', waiting);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(waiting).toEqual(['attune worker: child']);
-    const killed = Date.now();
-    child.kill('SIGKILL');
-    const lock = await heir;
-    expect(Date.now() - killed).toBeLessThan(3_000);
-    await lock.release();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      const waiting: (string | null)[] = [];
+      const heir = contender(url, store, 'heir', waiting);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(waiting).toEqual(['attune worker: child']);
+      const killed = Date.now();
+      child.kill('SIGKILL');
+      const lock = await heir;
+      expect(Date.now() - killed).toBeLessThan(3_000);
+      await lock.release();
+    } finally {
+      // Never left behind holding the lock's session, whatever failed above.
+      child.kill('SIGKILL');
+    }
   });
 
   it('stops waiting when aborted', async () => {

@@ -85,13 +85,12 @@ async function acquireAdvisoryLock(url: string, options: RoleLockOptions): Promi
         lastHeldBy = heldBy;
         await sleep(retryMs, options.signal);
       }
-    } catch (error) {
+    } catch {
       await client.end().catch(() => undefined);
       if (options.signal?.aborted) throw options.signal.reason;
-      // The database went away while waiting: wait for it as for a holder.
+      // The database went away while waiting (or refused us): wait for it as for a holder.
       if (lastHeldBy !== null) options.onWaiting?.(null);
       lastHeldBy = null;
-      void error;
       await sleep(retryMs, options.signal);
     }
   }

@@ -828,6 +828,16 @@ export class SqliteStore implements Store {
     return value === undefined ? null : consentFromRow(value);
   }
 
+  async getConsents(userIds: readonly string[]): Promise<Map<string, Consent>> {
+    const { getConsent } = this.#connection().statements;
+    const consents = new Map<string, Consent>();
+    for (const userId of userIds) {
+      const value = getConsent.get(userId);
+      if (value !== undefined) consents.set(userId, consentFromRow(value));
+    }
+    return consents;
+  }
+
   async listConsents(except: Consent): Promise<Map<string, Consent>> {
     const out = new Map<string, Consent>();
     for (const row of this.#connection().statements.listConsents.iterate(except)) {

@@ -1286,6 +1286,14 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.getConsent('u1')).toBe('analytics');
         await store.setConsent('u1', 'full', T0 + 1);
         expect(await store.getConsent('u1')).toBe('full');
+        expect(await store.getConsents(['u3', 'nobody', 'u1', 'u2', 'u1'])).toEqual(
+          new Map([
+            ['u3', 'full'],
+            ['u1', 'full'],
+            ['u2', 'none'],
+          ]),
+        );
+        expect(await store.getConsents([])).toEqual(new Map());
         expect(await store.listConsents('full')).toEqual(new Map([['u2', 'none']]));
         expect(await store.listConsents('analytics')).toEqual(
           new Map([

@@ -197,6 +197,11 @@ export interface Store {
   setConsent(userId: string, consent: Consent, at: EpochMs): Promise<void>;
   /** The user's recorded consent, or null when none was recorded (the engine's default applies). */
   getConsent(userId: string): Promise<Consent | null>;
+  /**
+   * The recorded consent of each of these users that has one (the others are absent): one read for a batch
+   * of events, where one read per user would be a round trip each on a networked store.
+   */
+  getConsents(userIds: readonly string[]): Promise<Map<string, Consent>>;
   /** Every recorded consent other than `except` (the default, which needs no list): for training runs. */
   listConsents(except: Consent): Promise<Map<string, Consent>>;
 

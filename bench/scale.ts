@@ -1,0 +1,177 @@
+/**
+ * Ten million events: a synthetic shop (1,000,000 users, 100,000 items, popularity skewed as in real
+ * catalogs, views / carts / purchases) written as JSON lines, imported with `attune import` into the store
+ * `ATTUNE_BENCH_STORE` names (`postgres`: a schema of this run's own on the machine's server, the default;
+ * `sqlite`: a fresh data directory), trained with `attune train` (ALS, fixed selection) and served by
+ * `attune serve` at 1,000 requests/s (open loop, 20 s). Records the import rate, the training time, each
+ * process's peak memory (VmHWM) and the serving latency. `ATTUNE_BENCH_EVENTS` changes the count. Prints
+ * one JSON object.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { openLoopLoad } from './load.js';
+import { AUTH_HEADERS, BENCH_KEY, CLI, startServer, tempDataDir } from './server.js';
+
+const EVENTS = Number(process.env['ATTUNE_BENCH_EVENTS'] ?? 10_000_000);
+const USERS = 1_000_000;
+const ITEMS = 100_000;
+const STORE = process.env['ATTUNE_BENCH_STORE'] ?? 'postgres';
+const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A deterministic generator (mulberry32), so every run imports the same shop. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes the events as JSON lines; items drawn with a power law (a few hits, a long tail). */
+async function writeEvents(path: string): Promise<void> {
+  const next = random(42);
+  const out = createWriteStream(path);
+  const start = Date.UTC(2026, 0, 1);
+  const spanMs = 300 * 86_400_000;
+  let chunk = '';
+  for (let n = 0; n < EVENTS; n++) {
+    const user = Math.floor(next() * USERS);
+    const item = Math.floor(ITEMS * Math.pow(next(), 2.5));
+    const roll = next();
+    const name = roll < 0.8 ? 'product_viewed' : roll < 0.93 ? 'added_to_cart' : 'purchased';
+    chunk += `{"event":"${name}","event_id":"e${n}","user_id":"u${user}","item_id":"i${item}","timestamp":${start + Math.floor((n / EVENTS) * spanMs)}}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+      chunk = '';
+    }
+  }
+  out.write(chunk);
+  await new Promise<void>((resolve, reject) =>
+    out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Runs the CLI, sampling its peak resident memory (VmHWM) until it exits. */
+function runMeasured(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let peakKb = 0;
+    const sample = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+      } catch {
+        // exited between ticks
+      }
+    }, 250);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString().slice(-4_000)));
+    child.on('exit', (code) => {
+      clearInterval(sample);
+      if (code !== 0) reject(new Error(`attune ${args.join(' ')} exited ${code}: ${stderr}`));
+      else
+        resolve({
+          seconds: (performance.now() - started) / 1000,
+          peakRssMb: Math.round(peakKb / 1024),
+          stdout,
+        });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const file = join(tmpdir(), `attune-scale-${randomUUID().slice(0, 8)}.jsonl`);
+  process.once('exit', () => rmSync(file, { force: true }));
+  const schema = `scale_${randomUUID().slice(0, 8)}`;
+  const url = new URL(DATABASE);
+  url.searchParams.set('schema', schema);
+  const env: Record<string, string> =
+    STORE === 'postgres' ? { DATABASE_URL: url.toString() } : { ATTUNE_DATA_DIR: tempDataDir('scale') };
+  Object.assign(env, {
+    ATTUNE_SELECTION: 'fixed',
+    ATTUNE_RETRAIN_INTERVAL_MS: 'off',
+    ATTUNE_ADMIN_KEY: BENCH_KEY,
+    ATTUNE_HOLDOUT: '0',
+  });
+  try {
+    const generated = performance.now();
+    await writeEvents(file);
+    const generateSeconds = (performance.now() - generated) / 1000;
+    const imported = await runMeasured(['import', '--format', 'jsonl', '--json', file], env);
+    const trained = await runMeasured(['train', '--json'], env);
+    const server = await startServer(env['ATTUNE_DATA_DIR'] ?? '/nonexistent', env);
+    let serving;
+    try {
+      await openLoopLoad({
+        url: server.url,
+        rate: 1_000,
+        seconds: 5,
+        path: (i) => `/v1/recommendations?user_id=u${(i * 7919) % USERS}&n=20`,
+        headers: AUTH_HEADERS,
+      });
+      serving = await openLoopLoad({
+        url: server.url,
+        rate: 1_000,
+        seconds: 20,
+        path: (i) => `/v1/recommendations?user_id=u${(i * 104_729) % USERS}&n=20`,
+        headers: AUTH_HEADERS,
+      });
+      serving = { ...serving, rssMb: Math.round(server.rssMb()) };
+    } finally {
+      await server.stop();
+    }
+    const bundle = JSON.parse(trained.stdout) as Record<string, unknown>;
+    console.log(
+      JSON.stringify({
+        bench: 'scale',
+        store: STORE,
+        events: EVENTS,
+        users: USERS,
+        items: ITEMS,
+        file_mb: Math.round(statSync(file).size / 1024 / 1024),
+        generate_seconds: +generateSeconds.toFixed(1),
+        import: {
+          seconds: +imported.seconds.toFixed(1),
+          events_per_second: Math.round(EVENTS / imported.seconds),
+          peak_rss_mb: imported.peakRssMb,
+          result: JSON.parse(imported.stdout) as unknown,
+        },
+        train: {
+          seconds: +trained.seconds.toFixed(1),
+          peak_rss_mb: trained.peakRssMb,
+          interactions: bundle['interactions'],
+          users: bundle['users'],
+          items: bundle['items'],
+        },
+        serve_1000rps: serving,
+      }),
+    );
+  } finally {
+    if (STORE === 'postgres') {
+      const client = new pg.Client({ connectionString: DATABASE });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }
+}
+
+await main();
