@@ -2,20 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildApp } from '../src/api/index.js';
-import { LocalClusterBus, LocalClusterHub, RedisClusterBus, type ClusterBus } from '../src/cluster/index.js';
+import { LocalClusterBus, LocalClusterHub, RedisClusterBus } from '../src/cluster/index.js';
 import { redisReachable, TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
-import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
-import { defaultStages } from '../src/recommendations/index.js';
 import {
   dropSchemas,
   postgresReachable,
   testSchemaName,
   testStoreUrl,
 } from '../src/store/postgres.testing.js';
+import { openInstance, type Instance } from './instances.js';
 import { call, event, get, ids, ingest, loadShop, plantedShop, recommendOk, train } from './helpers.js';
 
 /*
@@ -23,31 +20,6 @@ import { call, event, get, ids, ingest, loadShop, plantedShop, recommendOk, trai
  * bus: what one acknowledges, the other serves from within a second. Run on the embedded store with an
  * in-process bus everywhere, and on PostgreSQL with Redis where they run (CI).
  */
-
-interface Instance {
-  readonly app: FastifyInstance;
-  readonly engine: Engine;
-  close(): Promise<void>;
-}
-
-async function openInstance(storeUrl: string, bus: ClusterBus): Promise<Instance> {
-  const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
-  const options = { cluster: bus };
-  const engine = await Engine.open(config, defaultStages, options);
-  const host = new EngineHost(engine, defaultStages, options);
-  const app = buildApp({ engine, host });
-  await app.ready();
-  return {
-    app,
-    engine,
-    async close() {
-      await app.close();
-      await host.close();
-      await engine.close();
-      await bus.close();
-    },
-  };
-}
 
 /** Polls `check` every 10 ms until it holds; returns how long that took, or fails after `limitMs`. */
 async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {

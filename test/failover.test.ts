@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { buildApp } from '../src/api/index.js';
 import { RedisClusterBus } from '../src/cluster/index.js';
-import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
-import { defaultStages } from '../src/recommendations/index.js';
 import { openPostgresStore } from '../src/store/index.js';
 import {
   postgresReachable,
@@ -14,6 +11,7 @@ import {
   testStoreUrl,
 } from '../src/store/postgres.testing.js';
 import { call, event, ingest, loadShop, plantedShop, recommend, train, type EventBody } from './helpers.js';
+import { openInstance } from './instances.js';
 import {
   canRunPrivatePostgres,
   startPrivatePostgres,
@@ -31,25 +29,6 @@ import {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function openApi(storeUrl: string, bus?: RedisClusterBus) {
-  const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
-  const options = bus ? { cluster: bus } : {};
-  const engine = await Engine.open(config, defaultStages, options);
-  const host = new EngineHost(engine, defaultStages, options);
-  const app = buildApp({ engine, host });
-  await app.ready();
-  return {
-    app,
-    engine,
-    async close() {
-      await app.close();
-      await host.close();
-      await engine.close();
-      await bus?.close();
-    },
-  };
-}
-
 describe.skipIf(!canRunPrivatePostgres())('PostgreSQL stopped and started again under load', () => {
   let pg: PrivatePostgres;
   beforeAll(async () => {
@@ -58,7 +37,7 @@ describe.skipIf(!canRunPrivatePostgres())('PostgreSQL stopped and started again 
   afterAll(() => pg?.destroy());
 
   it('answers 503 at once while it is down, recovers by itself, and loses no acknowledged event', async () => {
-    const api = await openApi(pg.url);
+    const api = await openInstance(pg.url);
     const acknowledged = new Set<string>();
     const statuses = new Map<number, number>();
     let slowest = 0;
@@ -134,8 +113,8 @@ describe.skipIf(!sharedPostgres)('Redis stopped under load', () => {
 
   it('keeps serving lists and storing events from both instances, and catches up once Redis is back', async () => {
     const bus = () => new RedisClusterBus({ redisUrl: redis.url, prefix: 'attune:' });
-    const a = await openApi(testStoreUrl(schema), bus());
-    const b = await openApi(testStoreUrl(schema), bus());
+    const a = await openInstance(testStoreUrl(schema), bus());
+    const b = await openInstance(testStoreUrl(schema), bus());
     try {
       const shop = plantedShop();
       await loadShop(a.app, shop);

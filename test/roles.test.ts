@@ -20,6 +20,7 @@ import {
   stopProcess,
   type ServerProcess,
 } from './process.js';
+import { until } from './instances.js';
 
 /*
  * The deployment as an operator runs it, in real processes: two `attune serve` instances and `attune worker`
@@ -54,16 +55,6 @@ async function trainingHolder(): Promise<string> {
     return rows[0]?.holder ?? '';
   } finally {
     await client.end();
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, read: () => Promise<T | null>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -22,6 +22,7 @@ import {
   stopProcess,
   type ServerProcess,
 } from './process.js';
+import { until } from './instances.js';
 
 /*
  * A stream in front of ingestion, in real processes: two `attune serve` instances publish to NATS JetStream
@@ -53,16 +54,6 @@ async function storedIds(): Promise<Map<string, number>> {
     await store.close();
   }
   return counts;
-}
-
-async function until<T>(what: string, timeoutMs: number, read: () => Promise<T | null>): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe.skipIf(!services)('a stream in front of ingestion (NATS JetStream)', () => {

@@ -1488,8 +1488,10 @@ export class Engine {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    // Free the lease now rather than at its expiry: a run still in its worker saves under a version of
-    // its own and cannot collide with the next trainer's.
+    // A run under way is ended, not waited for (a version is saved whole or not at all), so that no thread
+    // still writes to the store once it is closed (and its files can be removed).
+    await this.runner.stop();
+    // Free the lease now rather than at its expiry.
     await this.lease?.release();
     await this.#decisions?.close();
     await this.impressions.flush();

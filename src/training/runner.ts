@@ -1,4 +1,6 @@
 import type { ModelName } from '../models/index.js';
+import type { Worker } from 'node:worker_threads';
+
 import { startWorker } from '../shared/worker.js';
 import type { BundleInfo } from './bundle.js';
 import type { TrainingConfig, TrainingProgress } from './train.js';
@@ -14,6 +16,8 @@ export type TrainingMessage =
  */
 export class TrainingRunner {
   private running: Promise<BundleInfo> | null = null;
+  /** The thread of the run under way, for `stop`. */
+  private worker: Worker | null = null;
 
   constructor(
     private readonly storeUrl: string,
@@ -28,6 +32,16 @@ export class TrainingRunner {
     return this.running;
   }
 
+  /**
+   * Ends the run under way, if any, and resolves once its thread is gone (the run then fails with "exited
+   * before finishing"). Its model is not saved unless it already was: a version is saved whole or not at
+   * all. Closing an engine does this, so no thread is left writing to a store that is being closed.
+   */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (worker !== null) await worker.terminate();
+  }
+
   private start(
     onProgress: TrainingProgress | undefined,
     alsoFit: readonly ModelName[],
@@ -37,6 +51,7 @@ export class TrainingRunner {
       const worker = startWorker(import.meta.url, './training.worker.js', {
         workerData: { storeUrl: this.storeUrl, config },
       });
+      this.worker = worker;
       let settled = false;
       worker.on('message', (message: TrainingMessage) => {
         if (message.type === 'progress') onProgress?.(message.stage, message.done, message.total);
@@ -53,6 +68,7 @@ export class TrainingRunner {
         reject(error);
       });
       worker.on('exit', (code) => {
+        if (this.worker === worker) this.worker = null;
         if (!settled) reject(new Error(`training worker exited with code ${code} before finishing`));
       });
     });

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+
+import { buildApp } from '../src/api/index.js';
+import type { ClusterBus } from '../src/cluster/index.js';
+import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
+import { defaultStages } from '../src/recommendations/index.js';
+
+/** One API instance of a deployment, in this process: its engine (own caches) and app on a shared store. */
+export interface Instance {
+  readonly app: FastifyInstance;
+  readonly engine: Engine;
+  /** Closes app, apps, engine and the bus. */
+  close(): Promise<void>;
+}
+
+/**
+ * An instance on the store at `storeUrl` (no schedule, no poll: what reaches it from other instances comes
+ * over `bus`, or nothing without one).
+ */
+export async function openInstance(storeUrl: string, bus?: ClusterBus): Promise<Instance> {
+  const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
+  const options = bus ? { cluster: bus } : {};
+  const engine = await Engine.open(config, defaultStages, options);
+  const host = new EngineHost(engine, defaultStages, options);
+  const app = buildApp({ engine, host });
+  await app.ready();
+  return {
+    app,
+    engine,
+    async close() {
+      await app.close();
+      await host.close();
+      await engine.close();
+      await bus?.close();
+    },
+  };
+}
+
+/** Polls `read` every 50 ms until it gives a value (not null); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, read: () => Promise<T | null>): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (value !== null) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
