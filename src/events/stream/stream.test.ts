@@ -441,6 +441,9 @@ describe.skipIf(!available)('event stream on NATS JetStream', () => {
     });
     try {
       await publisher.publish('shop', makeEvents(100, 'up'));
+      // Stored before the cut: messages the server had sent when the connection dropped would come back
+      // only after ackWaitMs (30 s), which is the documented cost of a lost delivery, not what this tests.
+      await waitFor('the first events stored', async () => (await store.countEvents()) === 100);
       await proxy.cut();
       await waitFor('the publisher noticing', () => !publisher.connected);
       const started = performance.now();
