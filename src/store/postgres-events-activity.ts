@@ -7,6 +7,7 @@ import {
   assertCount,
   MINUTE_MS,
   MINUTE_OF_TS,
+  settled,
 } from './postgres-events-common.js';
 import { eventFromRow, type EventRow } from './rows.js';
 import { NAME_SCAN_WINDOW } from './sqlite-activity.js';
@@ -78,9 +79,9 @@ export class ActivityTables {
    */
   async catchUp(chunk: number = CATCH_UP_CHUNK): Promise<number> {
     assertCount('chunk', chunk, 1);
-    // Every seq at or below the newest committed one is committed too: appends commit in seq order.
-    const [top] = await this.db.query<{ last: number }>('SELECT coalesce(max(seq), 0) AS last FROM events');
-    const target = top?.last ?? 0;
+    // A settled position: no append still to commit at or below it (`settled`, postgres-events-common.ts).
+    const [top] = await this.db.query<{ seq: number }>(settled('(SELECT coalesce(max(seq), 0) FROM events)'));
+    const target = top?.seq ?? 0;
     let added = 0;
     while (true) {
       const step = await this.db.transaction((tx) => catchUpStep(tx, target, chunk));

@@ -4,16 +4,23 @@ import { assertText, type PgDb } from './postgres-db.js';
 import { APPEND_LOCK, assertOptionalText } from './postgres-events-common.js';
 
 /*
- * Appends on PostgreSQL. The contract wants commits of appends serial in seq order, so that a position read
- * from `lastEventSeq` is a prefix no later commit can add to. Every append is ONE statement run on its own
- * (an implicit transaction: atomic, acknowledged after its commit is durable) that takes the append lock,
- * draws its seqs, inserts the events and their placeholder items, and releases the lock at its commit. No
- * BEGIN/COMMIT round trips: the lock is held for the insert and the commit's WAL flush only.
+ * Appends on PostgreSQL. Every append is ONE statement run on its own (an implicit transaction: atomic,
+ * acknowledged after its commit is durable) that takes the append lock shared, draws its seqs, inserts the
+ * events and their placeholder items, and commits. No BEGIN/COMMIT round trips. Appends of different
+ * connections and processes run side by side (two API instances use both of PostgreSQL's cores); readers
+ * that need a settled prefix of the log wait for those in flight (`APPEND_BARRIER`, postgres-events-common).
  *
- * Since appends are serial anyway, calls made while one is committing are grouped into the next statement
- * (group commit, as the SQLite store does): each caller still gets the result its batch would have had had
- * the batches been committed one after the other in call order.
+ * Within one store, appends are serial: calls made while one is committing are grouped into the next
+ * statement (group commit, as the SQLite store does), and each caller gets the result its batch would have
+ * had had the batches been committed one after the other in call order (which of two batches carrying the
+ * same new id stores it). Appends of different stores racing on the same ids insert them in one order and
+ * so cannot deadlock on them; a deadlock with anything else PostgreSQL resolves by failing one statement,
+ * which is then run again.
  */
+
+/** Runs of a statement PostgreSQL failed as a deadlock victim before the failure is passed on. */
+const DEADLOCK_RETRIES = 3;
+const DEADLOCK_DETECTED = '40P01';
 
 /** Events one grouped statement carries at most (a single larger batch still goes alone, whole). */
 const MAX_GROUP_EVENTS = 10_000;
@@ -41,7 +48,9 @@ interface PendingAppend {
 
 /**
  * The append statement. `lock` is materialised once and joined in before any row reaches `nextval`, so no
- * seq is drawn before the lock is held. The input's order (ORDINALITY) is the order of the seqs. Repeats
+ * seq is drawn before the lock is held. The input's order (ORDINALITY) is the order of the seqs; the rows
+ * then go in in event id order, so that appends racing on the same ids wait for each other's ids in one
+ * order and cannot deadlock (placeholder items likewise go in item id order). Repeats
  * of stored ids are skipped by ON CONFLICT; repeats within the statement were taken out by the caller.
  * Placeholder items come only from events stored now (a re-sent event cannot resurrect a deleted item),
  * one per item from its first such event, and only for batches that asked for them.
@@ -54,11 +63,13 @@ const INSERT_EVENTS = `
       WITH ORDINALITY AS i (event_id, name, user_id, item_id, ts, received_at, context, properties,
                             request_id, create_item, ord)
   ),
+  numbered AS MATERIALIZED (
+    SELECT nextval('events_seq') AS seq, o.* FROM (SELECT input.* FROM input, lock ORDER BY input.ord) AS o
+  ),
   stored AS (
     INSERT INTO events (seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id)
-    SELECT nextval('events_seq'), o.event_id, o.name, o.user_id, o.item_id, o.ts, o.received_at, o.context,
-           o.properties, o.request_id
-    FROM (SELECT input.* FROM input, lock ORDER BY input.ord) AS o
+    SELECT seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id
+    FROM numbered ORDER BY event_id COLLATE "C"
     ON CONFLICT (event_id) DO NOTHING
     RETURNING seq, event_id, item_id, ts, received_at
   ),
@@ -223,21 +234,18 @@ export class EventAppender {
         return slot;
       }),
     );
-    const stored = await this.db.query<{ seq: number; event_id: string; created_item: boolean }>(
-      INSERT_EVENTS,
-      [
-        input.eventIds,
-        input.names,
-        input.users,
-        input.items,
-        input.times,
-        input.received,
-        input.contexts,
-        input.properties,
-        input.requests,
-        input.createItem,
-      ],
-    );
+    const stored = await insertEvents(this.db, [
+      input.eventIds,
+      input.names,
+      input.users,
+      input.items,
+      input.times,
+      input.received,
+      input.contexts,
+      input.properties,
+      input.requests,
+      input.createItem,
+    ]);
     const seqs = new Array<number | null>(input.eventIds.length).fill(null);
     const created = new Array<boolean>(input.eventIds.length).fill(false);
     let last = 0;
@@ -260,4 +268,21 @@ export class EventAppender {
       return { stored: positions.length - duplicates.length, duplicates, createdItems, positions };
     });
   }
+}
+
+async function insertEvents(db: PgDb, values: readonly unknown[]): Promise<InsertedRow[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.query<InsertedRow>(INSERT_EVENTS, values);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== DEADLOCK_DETECTED || attempt >= DEADLOCK_RETRIES) throw error;
+    }
+  }
+}
+
+interface InsertedRow {
+  readonly seq: number;
+  readonly event_id: string;
+  readonly created_item: boolean;
 }

@@ -12,13 +12,30 @@ export const EVENT_COLUMNS_OF_E = EVENT_COLUMNS.split(', ')
   .map((column) => `e.${column}`)
   .join(', ');
 
-/**
- * Taken (in the statement that inserts) by every append before it draws a seq, and held until its commit:
- * appends commit one at a time in seq order, across connections and processes, so a reader that saw seq N
- * never later sees a commit with a lower seq (`Store.lastEventSeq`). Keyed by the schema: stores in other
- * schemas of the same database do not wait for each other.
+/*
+ * Appends run side by side; a reader that needs a settled prefix of the log waits for them. Every append
+ * takes the append lock SHARED (in the statement that inserts) before it draws a seq, and holds it until its
+ * commit, so any number of appends, from any connection or process, commit at once and their seqs may
+ * commit out of order. A position handed out as a prefix (`Store.lastEventSeq`, the activity catch-up's
+ * target) is read under the same lock taken EXCLUSIVE: it is granted only when no append is between drawing
+ * its seqs and committing, so every seq drawn by then is settled, and every later append draws higher ones.
+ * A reader that saw position N therefore never later sees a commit at or below N. The barrier waits for at
+ * most the appends in flight (one statement each), and appends queue behind it only for that long.
+ * Keyed by the schema: stores in other schemas of the same database do not wait for each other.
  */
-export const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('attune-append:' || current_schema()))";
+const APPEND_KEY = "hashtext('attune-append:' || current_schema())";
+export const APPEND_LOCK = `pg_advisory_xact_lock_shared(${APPEND_KEY})`;
+export const APPEND_BARRIER = `pg_advisory_xact_lock(${APPEND_KEY})`;
+
+/**
+ * A statement reading `value` (a scalar expression such as the log's max(seq)) behind the barrier, as `seq`.
+ * Which snapshot `value` reads does not matter: any seq it finds was drawn before the barrier was granted,
+ * and everything drawn by then has committed or failed when the statement returns. (A scalar subquery, not
+ * a join with the barrier, so that max(seq) stays one probe of the primary key.)
+ */
+export function settled(value: string): string {
+  return `SELECT ${value} AS seq FROM (SELECT ${APPEND_BARRIER}) AS barrier`;
+}
 
 /**
  * Orders what changes the activity tables (`postgres-events-activity.ts`): the catch-up that adds events

@@ -4,6 +4,7 @@ import type { TrackedEvent } from '../events/types.js';
 import { StoreReadonlyError, StoreValueError } from './errors.js';
 import { PgDb } from './postgres-db.js';
 import { PgEventTables } from './postgres-events.js';
+import { APPEND_LOCK } from './postgres-events-common.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
 import {
   TEST_DATABASE_URL,
@@ -79,7 +80,7 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
     return row!.n;
   }
 
-  it('commits appends of stores sharing a schema serially: unique positions, each event once, fixed prefixes', async () => {
+  it('commits appends of stores sharing a schema side by side: unique positions, each event once, settled prefixes', async () => {
     const stores = [store, await sibling(), await sibling(), await sibling()];
     const positions: number[] = [];
     const storedShared: string[] = [];
@@ -139,6 +140,87 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
     expect(await store.activityTotals()).toEqual({ events: all.length, users: 38 });
     expect(await countedInLog()).toBe(all.length);
   }, 120_000);
+
+  it('hands out a position only once every append that drew a seq at or below it has committed', async () => {
+    await store.appendEvents([event({ eventId: 'first' })], { createMissingItems: false });
+    // An append in flight, held open: it has the append lock (shared) and a seq, and has not committed.
+    const db = connection();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let drawn!: (seq: number) => void;
+    const seqDrawn = new Promise<number>((resolve) => (drawn = resolve));
+    const inFlight = db.transaction(async (tx) => {
+      const [row] = await tx.query<{ seq: number }>(
+        `SELECT nextval('events_seq') AS seq FROM (SELECT ${APPEND_LOCK}) AS lock`,
+      );
+      await tx.query(
+        `INSERT INTO events (seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id)
+         VALUES ($1, 'slow', 'view', 'u1', NULL, $2, $2, '{}', '{}', NULL)`,
+        [row!.seq, T0],
+      );
+      drawn(row!.seq);
+      await held;
+    });
+    const slowSeq = await seqDrawn;
+    // A later append commits above it meanwhile: appends do not wait for each other.
+    const later = await store.appendEvents([event({ eventId: 'later' })], { createMissingItems: false });
+    expect(later.positions[0]).toBeGreaterThan(slowSeq);
+
+    let answered: number | null = null;
+    const position = store.lastEventSeq().then((seq) => (answered = seq));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBeNull();
+    release();
+    await inFlight;
+    expect(await position).toBe(later.positions[0]);
+    expect(await scanIds(store, answered!)).toEqual(['first', 'slow', 'later']);
+  });
+
+  it('stores each event once when stores append the same ids in opposite orders at once', async () => {
+    const [a, b] = [await sibling(), await sibling()];
+    for (let round = 0; round < 20; round++) {
+      const batch = Array.from({ length: 50 }, (_, i) =>
+        event({ eventId: `r${round}-${i}`, itemId: `i${i}` }),
+      );
+      const [forward, backward] = await Promise.all([
+        a.appendEvents(batch, { createMissingItems: true }),
+        b.appendEvents([...batch].reverse(), { createMissingItems: true }),
+      ]);
+      expect(forward.stored + backward.stored).toBe(50);
+    }
+    expect(await scanIds(store)).toHaveLength(20 * 50);
+  }, 60_000);
+
+  it('runs an append again when PostgreSQL fails it as the victim of a deadlock', async () => {
+    const db = connection();
+    const deadlocks = async () =>
+      (
+        await db.query<{ n: number }>(
+          'SELECT deadlocks::int8 AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      )[0]!.n;
+    const before = await deadlocks();
+    let appended: Promise<unknown> | undefined;
+    // A catalog write holding item y, then wanting x, while the append holds x (its placeholder) and
+    // wants y: a cycle. The other side never looks for deadlocks first, so the append is the victim.
+    await db.transaction(async (tx) => {
+      await tx.query("SET LOCAL deadlock_timeout = '60s'");
+      await tx.query(`INSERT INTO items (id, categories, tags, available, created_at, attributes, updated_at)
+                      VALUES ('y', '[]', '[]', true, 0, '{}', 0)`);
+      appended = store.appendEvents(
+        [event({ eventId: 'e1', itemId: 'x' }), event({ eventId: 'e2', itemId: 'y' })],
+        {
+          createMissingItems: true,
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await tx.query(`INSERT INTO items (id, categories, tags, available, created_at, attributes, updated_at)
+                      VALUES ('x', '[]', '[]', true, 0, '{}', 0)`);
+    });
+    expect(await appended).toMatchObject({ stored: 2, duplicates: [] });
+    expect(await scanIds(store)).toEqual(['e1', 'e2']);
+    expect(await deadlocks()).toBeGreaterThan(before);
+  });
 
   it('refuses ids PostgreSQL text cannot hold (U+0000), naming the field, and finds nothing under them', async () => {
     const nul = 'a\u0000b';

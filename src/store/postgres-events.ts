@@ -10,7 +10,7 @@ import {
   type DeletedEvent,
 } from './postgres-events-activity.js';
 import { EventAppender } from './postgres-events-append.js';
-import { EVENT_COLUMNS, MINUTE_MS, assertCount, storable } from './postgres-events-common.js';
+import { EVENT_COLUMNS, MINUTE_MS, assertCount, settled, storable } from './postgres-events-common.js';
 import { eraseUserRecords } from './postgres-records.js';
 import type { EventTables } from './postgres.js';
 import {
@@ -50,8 +50,8 @@ import type {
  * default collation, and index comparisons are a memcmp.
  *
  * `events.seq` has no default: it is drawn from `events_seq` only by the append statement, under the append
- * lock (`postgres-events-append.ts`), so seqs follow commit order. Indexes are what reads need and no
- * more, since each one is written by every append while that lock is held: the user's history, the
+ * lock (`postgres-events-common.ts`), so that positions handed out as prefixes are settled. Indexes are
+ * what reads need and no more, since each one is written by every append: the user's history, the
  * item's window (partial: events about no item are never asked for), the request link (partial: most
  * events carry none). No index on `ts`: retention deletes the log's head in seq order (the primary key)
  * and the activity reads use the kept tables below plus a seq range.
@@ -150,8 +150,9 @@ const ITEM_COLUMNS =
 const IMPRESSION_COLUMNS =
   'request_id, user_id, created_at, surface, model, model_version, fallback::int AS fallback, items';
 /** The log position: never below a seq that was ever committed, deleted ones included. */
-const LAST_EVENT_SEQ =
-  'SELECT greatest((SELECT coalesce(max(seq), 0) FROM events), (SELECT high_water FROM event_log)) AS seq';
+const LAST_EVENT_SEQ = settled(
+  'greatest((SELECT coalesce(max(seq), 0) FROM events), (SELECT high_water FROM event_log))',
+);
 
 /** Events, catalog, users, impressions, identity, erasure and activity reads on PostgreSQL. */
 export class PgEventTables implements EventTables {
