@@ -1318,6 +1318,48 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const tail = names.has('tail') ? load(dir, 'tail') : null;
+  const tl = tail?.lines[0];
+  if (tail && tl) {
+    const setups = (tl['setups'] as Json[] | undefined) ?? [];
+    const rows: [string, unknown, string][] = [];
+    for (const setup of setups) {
+      const name = String(setup['setup']);
+      const a = (setup['at_1000'] as Json | undefined) ?? {};
+      const b = (setup['at_2000'] as Json | undefined) ?? {};
+      const runs = (b['runs'] as Json[] | undefined) ?? [];
+      const cpu = runs.map((r) => {
+        const threads = (r['serverCpuPct'] as Record<string, number> | undefined) ?? {};
+        const others = Object.entries(threads)
+          .filter(([thread]) => thread !== 'main')
+          .map(([thread, pct]) => `${thread} ${pct}`)
+          .join(', ');
+        return `main ${threads['main'] ?? 0}${others ? `, ${others}` : ''}; generator ${String(r['generatorCpuPct'])}; cache hits ${String(r['cacheHitShare'])}`;
+      });
+      rows.push(
+        [
+          `${name}: 1,000/s p50 / p99 / p99.9 (ms), median of 3 × 15 s`,
+          `${num(a['median_p50_ms'], 2)} / ${num(a['median_p99_ms'], 2)} / ${num(a['median_p999_ms'], 2)}`,
+          '',
+        ],
+        [
+          `${name}: 2,000/s p50 / p99 / p99.9 (ms), median of 3 × 15 s`,
+          `${num(b['median_p50_ms'], 2)} / ${num(b['median_p99_ms'], 2)} / ${num(b['median_p999_ms'], 2)}`,
+          'p99 ≤ 3',
+        ],
+        [`${name}: CPU % at 2,000/s by run`, cpu.join(' · '), ''],
+        [`${name}: highest rate sustained (requests/s)`, setup['highest_sustained_rps'], '≥ 5,000'],
+      );
+    }
+    out.push(
+      ...simpleSection(
+        `One instance's tail from outside: open loop, ML-100K, default selection (\`bench/tail.ts\`; sustained = ${String(tl['sustained_means'])})`,
+        tail,
+        rows,
+      ),
+      '',
+    );
+  }
   const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
   const fz = fuzz?.lines[0];
   if (fuzz && fz) {

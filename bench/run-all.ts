@@ -46,6 +46,7 @@ const ALL = [
   'dashboard',
   'cluster',
   'scale',
+  'tail',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   event,
+  get,
   ids,
   ingest,
   loadShop,
   openTestApp,
   plantedShop,
+  putItems,
   recommendOk,
   train,
   type TestApp,
@@ -116,5 +118,38 @@ describe('real time: events change the next reply without retraining', () => {
     expect(reply.fallback).not.toBeNull();
     expect(reply.items.length).toBeGreaterThan(0);
     expect(ids(reply.items)).not.toContain('fresh-item-1');
+  });
+
+  it('serves a repeat request again from the result cache, each with its own request id, until something changes', async () => {
+    const hits = async (): Promise<number> => {
+      const reply = await get<null>(t.app, '/metrics');
+      const line = reply.text
+        .split('\n')
+        .find((l) => l.startsWith('attune_recommendation_cache_total{result="hit"} '));
+      return line === undefined ? 0 : Number(line.split(' ')[1]);
+    };
+    const userId = shop.groupB[3]!;
+    const first = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    const before = await hits();
+    const again = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(await hits()).toBe(before + 1);
+    expect(again.items).toEqual(first.items);
+    expect(again.request_id).not.toBe(first.request_id);
+    // Another shape is another list.
+    expect(ids((await recommendOk(t.app, `user_id=${userId}&n=3`)).items)).toEqual(
+      ids(first.items).slice(0, 3),
+    );
+    expect(await hits()).toBe(before + 1);
+
+    // A catalog write: the item made unavailable is gone from the very next list.
+    const top = first.items[0]!.item_id;
+    await putItems(t.app, [{ id: top, categories: ['b'], available: false }]);
+    const afterCatalog = await recommendOk(t.app, `user_id=${userId}&n=5`);
+    expect(ids(afterCatalog.items)).not.toContain(top);
+    // The user's own event: the next list is computed from it.
+    const viewed = afterCatalog.items[0]!.item_id;
+    await ingest(t.app, [event(userId, viewed, 'product_viewed', { timestamp: Date.now() })]);
+    expect(ids((await recommendOk(t.app, `user_id=${userId}&n=5`)).items)).not.toContain(viewed);
+    expect(await hits()).toBe(before + 1);
   });
 });

@@ -62,6 +62,8 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  * - `ATTUNE_RETENTION_DAYS` (off): raw events older than this many days are deleted (every 10 minutes);
  *   trained models and computed features keep what they learned from them.
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
+ * - `ATTUNE_RESULT_CACHE_MS` (10000, or `off`): how long a user's served list may be served again to them
+ *   unchanged; their events, catalog writes and new models make it fresh at once.
  */
 export function cliEngineConfig(
   dataDirOption: string | undefined,
@@ -95,6 +97,8 @@ export function cliEngineConfig(
   }
   const rerank = rerankMode(env);
   if (rerank !== undefined) fromEnv.rerank = rerank;
+  const resultCache = milliseconds(env, 'ATTUNE_RESULT_CACHE_MS');
+  if (resultCache !== undefined) fromEnv.resultCacheMs = resultCache;
   const interval = milliseconds(env, 'ATTUNE_RETRAIN_INTERVAL_MS');
   if (interval !== undefined) fromEnv.retrainIntervalMs = interval;
   const primary = env['ATTUNE_PRIMARY_MODEL'];

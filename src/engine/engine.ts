@@ -12,6 +12,7 @@ import {
   defaultStages,
   impersonalProfile,
   ImpressionLog,
+  ResultCache,
   UserHistories,
   UserHistory,
   runPipeline,
@@ -252,6 +253,8 @@ export class Engine {
    */
   readonly notifications: NotificationTiming;
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
+  /** Lists served, for the same user asking again (`recommendations/result-cache.ts`). */
+  readonly #results: ResultCache;
   #decisions: DecisionPoints | null = null;
   #app: string = DEFAULT_APP;
   #cluster: ClusterBus | null = null;
@@ -294,6 +297,7 @@ export class Engine {
       defaultConsent: config.defaultConsent,
     });
     this.profileSettings = { feedback: config.feedback, session: config.session };
+    this.#results = new ResultCache(config.resultCacheMs);
     this.histories = new UserHistories(
       store,
       {
@@ -983,7 +987,12 @@ export class Engine {
       ...(plan.kind === 'holdout' ? { personalized: false } : {}),
       ...(model === undefined ? {} : { model }),
     };
-    const result = runPipeline(this.stages, request, profile, bundle, this.catalog);
+    const { list, fresh } = this.#results.serve(request, profile, bundle, this.catalog, () => {
+      const { requestId: _, ...computed } = runPipeline(this.stages, request, profile, bundle, this.catalog);
+      return computed;
+    });
+    this.metrics.recommendationCache.inc({ result: fresh ? 'miss' : 'hit' });
+    const result: RecommendationResult = { ...list, requestId: request.requestId };
     // A variant whose model the bundle does not hold yet (trained at the next run) served the default:
     // it is not exposed, so analysis never counts users who did not get the variant.
     const served =

@@ -47,6 +47,13 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly recommendationCache = new Counter({
+    name: 'attune_recommendation_cache_total',
+    help: 'Personal lists served again from the result cache (hit) or computed (miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpDuration = new Histogram({
     name: 'attune_http_request_duration_seconds',
     help: 'HTTP request duration by route and status code.',

@@ -1,0 +1,206 @@
+/**
+ * One instance's tail, measured from outside (issue 14): `GET /v1/recommendations` from an open-loop
+ * generator in this process (the server is another), latency counted from each request's scheduled time,
+ * the MovieLens 100K model trained with the default selection. Three set-ups, measured run by run in turn
+ * so that they meet the same weather: the embedded store (default configuration, result cache on), the
+ * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), and
+ * PostgreSQL + Redis (a schema of this run's own).
+ *
+ * - at 1,000 and 2,000 requests/s: p50 / p99 / p99.9, 3 runs of 15 s each, the medians reported;
+ * - a sweep upwards from 3,000 requests/s (10 s each): the highest rate sustained, meaning every request
+ *   answered, the rate achieved within 1% of the rate asked, and p99 under 50 ms (a queue that does not
+ *   grow); the sweep stops at the first rate that is not;
+ * - during the 2,000/s runs: the server's CPU by thread (main, the SQLite writer, others), the
+ *   generator's own CPU, the share of lists served from the result cache.
+ *
+ * Requests cycle through the 943 users. Needs a build, `../shared`, PostgreSQL and Redis. Prints one JSON
+ * object.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
+import {
+  AUTH_HEADERS,
+  benchFetch,
+  median,
+  runCli,
+  SHARED,
+  startServer,
+  tempDataDir,
+  type RunningServer,
+} from './server.js';
+
+const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = process.env['ATTUNE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const RUNS = 3;
+const SECONDS = 15;
+const SWEEP_SECONDS = 10;
+const SWEEP_FROM = 3_000;
+const SWEEP_STEP = 1_000;
+const SWEEP_TO = 10_000;
+const SUSTAINED_P99_MS = 50;
+const USERS = 943;
+const path = (index: number): string => `/v1/recommendations?user_id=${(index % USERS) + 1}&n=20`;
+
+interface Setup {
+  readonly name: string;
+  readonly server: RunningServer;
+}
+
+type Run = LoadResult & { readonly stealPct: number };
+
+/** CPU ticks (1/100 s) of each of a process's threads, by thread name. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Node names its main thread after the executable; worker threads and libuv's pool have their own.
+    const key = Number(task) === pid ? 'main' : name;
+    out.set(key, (out.get(key) ?? 0) + ticks);
+  }
+  return out;
+}
+
+async function cacheCounts(server: RunningServer): Promise<{ hit: number; miss: number }> {
+  const text = await (await benchFetch(`${server.url}/metrics`)).text();
+  const count = (result: string): number => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`attune_recommendation_cache_total{result="${result}"} `));
+    return line === undefined ? 0 : Number(line.split(' ')[1]);
+  };
+  return { hit: count('hit'), miss: count('miss') };
+}
+
+async function timed(server: RunningServer, rate: number, seconds: number): Promise<Run> {
+  const before = cpuTicks();
+  const result = await openLoopLoad({ url: server.url, rate, seconds, path, headers: AUTH_HEADERS });
+  return { ...result, stealPct: stealPercent(before, cpuTicks()) };
+}
+
+/** One 2,000/s run with the CPU each thread used and the result cache's share of hits. */
+async function profiled(server: RunningServer): Promise<Run & Record<string, unknown>> {
+  const pid = server.process.pid!;
+  const threadsBefore = threadTicks(pid);
+  const cacheBefore = await cacheCounts(server);
+  const self = process.cpuUsage();
+  const started = performance.now();
+  const run = await timed(server, 2_000, SECONDS);
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(self);
+  const cacheAfter = await cacheCounts(server);
+  const threadsAfter = threadTicks(pid);
+  const serverCpuPct: Record<string, number> = {};
+  for (const [name, ticks] of threadsAfter) {
+    const pct = Math.round((ticks - (threadsBefore.get(name) ?? 0)) / seconds);
+    if (pct > 0) serverCpuPct[name] = pct;
+  }
+  const hits = cacheAfter.hit - cacheBefore.hit;
+  const lists = hits + cacheAfter.miss - cacheBefore.miss;
+  return {
+    ...run,
+    serverCpuPct,
+    generatorCpuPct: Math.round((used.user + used.system) / 1e4 / seconds),
+    cacheHitShare: lists === 0 ? null : +(hits / lists).toFixed(4),
+  };
+}
+
+function summary(runs: readonly Run[]) {
+  return {
+    median_p50_ms: +median(runs.map((r) => r.p50Ms)).toFixed(3),
+    median_p99_ms: +median(runs.map((r) => r.p99Ms)).toFixed(3),
+    median_p999_ms: +median(runs.map((r) => r.p999Ms)).toFixed(3),
+    runs,
+  };
+}
+
+const sustained = (run: Run, rate: number): boolean =>
+  run.failed === 0 && run.achievedRate >= 0.99 * rate && run.p99Ms <= SUSTAINED_P99_MS;
+
+/** Imports ML-100K and trains through the CLI, then serves; warmed up at 2,000/s for 5 s. */
+async function prepare(name: string, dataDir: string, env: Record<string, string>): Promise<Setup> {
+  await runCli(['import', '--format', 'ml100k', join(SHARED, 'data/ml-100k/u.data')], dataDir, env);
+  await runCli(['train'], dataDir, env);
+  const server = await startServer(dataDir, env);
+  await openLoopLoad({ url: server.url, rate: 2_000, seconds: 5, path, headers: AUTH_HEADERS });
+  return { name, server };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const schema = `bench_tail_${randomUUID().slice(0, 8)}`;
+  const url = new URL(DATABASE);
+  url.searchParams.set('schema', schema);
+  const setups: Setup[] = [];
+  try {
+    setups.push(await prepare('embedded', tempDataDir('tail'), {}));
+    setups.push(
+      await prepare('embedded, result cache off', tempDataDir('tail-off'), { ATTUNE_RESULT_CACHE_MS: 'off' }),
+    );
+    setups.push(
+      await prepare('postgresql + redis', '/nonexistent', {
+        DATABASE_URL: url.toString(),
+        REDIS_URL: REDIS,
+        ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+        ATTUNE_RETRAIN_INTERVAL_MS: 'off',
+      }),
+    );
+    const at1000: Run[][] = setups.map(() => []);
+    const at2000: (Run & Record<string, unknown>)[][] = setups.map(() => []);
+    for (let run = 0; run < RUNS; run++) {
+      for (const [s, setup] of setups.entries()) at1000[s]!.push(await timed(setup.server, 1_000, SECONDS));
+      for (const [s, setup] of setups.entries()) at2000[s]!.push(await profiled(setup.server));
+    }
+    const sweeps: { rate: number; run: Run }[][] = [];
+    for (const setup of setups) {
+      const sweep: { rate: number; run: Run }[] = [];
+      for (let rate = SWEEP_FROM; rate <= SWEEP_TO; rate += SWEEP_STEP) {
+        const run = await timed(setup.server, rate, SWEEP_SECONDS);
+        sweep.push({ rate, run });
+        if (!sustained(run, rate)) break;
+      }
+      sweeps.push(sweep);
+    }
+    const rssMb = setups.map((setup) => Math.round(setup.server.rssMb()));
+    console.log(
+      JSON.stringify({
+        bench: 'tail',
+        model: 'ml-100k, default selection (auto), re-ranker as validation decides',
+        seconds_per_run: SECONDS,
+        sustained_means: `every request answered, ≥ 99% of the rate achieved, p99 ≤ ${SUSTAINED_P99_MS} ms (${SWEEP_SECONDS} s per rate)`,
+        setups: setups.map((setup, s) => ({
+          setup: setup.name,
+          at_1000: summary(at1000[s]!),
+          at_2000: summary(at2000[s]!),
+          highest_sustained_rps:
+            sweeps[s]!.filter(({ rate, run }) => sustained(run, rate)).at(-1)?.rate ?? null,
+          sweep: sweeps[s]!.map(({ rate, run }) => ({
+            rate,
+            achieved: Math.round(run.achievedRate),
+            failed: run.failed,
+            p50Ms: +run.p50Ms.toFixed(2),
+            p99Ms: +run.p99Ms.toFixed(2),
+          })),
+          rss_mb: rssMb[s],
+        })),
+        targets: { p99_ms_at_2000: 3, sustained_rps: 5_000 },
+        seconds: Math.round((performance.now() - started) / 1000),
+      }),
+    );
+  } finally {
+    await Promise.all(setups.map((setup) => setup.server.stop()));
+    const client = new pg.Client({ connectionString: DATABASE });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  }
+}
+
+await main();

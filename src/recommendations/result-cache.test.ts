@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+
+import type { ModelBundle } from '../training/index.js';
+import type { ServingProfile } from './profile.js';
+import { ResultCache, type ServedList } from './result-cache.js';
+import type { Rules } from './rules.js';
+import type { CatalogView, RecommendationRequest } from './types.js';
+
+const T0 = Date.UTC(2026, 5, 1);
+
+/** A catalog that recommends every item but those in `gone`, at the version given. */
+function catalog(version = 1, gone: ReadonlySet<string> = new Set()): CatalogView {
+  return {
+    version,
+    get: () => undefined,
+    isRecommendable: (itemId) => !gone.has(itemId),
+    newest: () => [],
+  };
+}
+
+function request(overrides: Partial<RecommendationRequest> = {}): RecommendationRequest {
+  return { requestId: 'r', userId: 'u1', n: 2, excludeSeen: true, filter: null, now: T0, ...overrides };
+}
+
+// Only identity matters to the cache: stand-ins for a user's profile and a bundle.
+const profile = (): ServingProfile => ({}) as ServingProfile;
+const bundle = {} as ModelBundle;
+
+/** A compute function that counts its calls and returns a list naming the call. */
+function computer(): { compute: () => ServedList; calls: () => number } {
+  let calls = 0;
+  return {
+    compute: () => {
+      calls += 1;
+      return {
+        userId: 'u1',
+        model: 'als',
+        modelVersion: 1,
+        fallback: null,
+        items: [
+          { itemId: 'a', score: 2, reason: { kind: 'taste', text: `call ${calls}` } },
+          { itemId: 'b', score: 1, reason: { kind: 'taste', text: `call ${calls}` } },
+        ],
+      };
+    },
+    calls: () => calls,
+  };
+}
+
+describe('ResultCache', () => {
+  it('serves the same profile and request shape again until the TTL, then computes afresh', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    const first = cache.serve(request(), p, bundle, catalog(), compute);
+    expect(first.fresh).toBe(true);
+    const again = cache.serve(request({ now: T0 + 7_000 }), p, bundle, catalog(), compute);
+    expect(again).toEqual({ list: first.list, fresh: false });
+    expect(calls()).toBe(1);
+    // The TTL is spread over its last quarter, never past it.
+    expect(cache.serve(request({ now: T0 + 10_000 }), p, bundle, catalog(), compute).fresh).toBe(true);
+    expect(calls()).toBe(2);
+    expect(cache.stats()).toEqual({ hits: 1, misses: 2 });
+  });
+
+  it('computes afresh for a new profile, another bundle or a catalog write', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    cache.serve(request(), p, bundle, catalog(1), compute);
+    // The user's history changed: buildProfile made a new profile object.
+    expect(cache.serve(request(), profile(), bundle, catalog(1), compute).fresh).toBe(true);
+    expect(cache.serve(request(), p, {} as ModelBundle, catalog(1), compute).fresh).toBe(true);
+    expect(cache.serve(request(), p, {} as ModelBundle, catalog(2), compute).fresh).toBe(true);
+    expect(calls()).toBe(4);
+  });
+
+  it('keeps each request shape apart: n, exclude_seen, variant model, holdout, rules, filter', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    const rules = {} as Rules;
+    const shapes: Partial<RecommendationRequest>[] = [
+      {},
+      { n: 3 },
+      { excludeSeen: false },
+      { model: 'ease' },
+      { personalized: false },
+      { rules },
+      { rules: {} as Rules },
+      { filter: { categories: ['shoes'], predicates: [] } },
+    ];
+    for (const shape of shapes)
+      expect(cache.serve(request(shape), p, bundle, catalog(), compute).fresh).toBe(true);
+    // Each again (compiled rules are shared between equal requests: the same object is the same shape).
+    for (const shape of shapes.slice(0, 6)) {
+      expect(cache.serve(request(shape), p, bundle, catalog(), compute).fresh).toBe(false);
+    }
+    expect(
+      cache.serve(
+        request({ filter: { categories: ['shoes'], predicates: [] } }),
+        p,
+        bundle,
+        catalog(),
+        compute,
+      ).fresh,
+    ).toBe(false);
+    expect(calls()).toBe(shapes.length);
+  });
+
+  it('never serves a kept list with an item no longer recommendable', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    cache.serve(request(), p, bundle, catalog(1), compute);
+    // Expired meanwhile: the catalog version is the same (expiry is the clock, not a write).
+    const served = cache.serve(request({ now: T0 + 1 }), p, bundle, catalog(1, new Set(['b'])), compute);
+    expect(served.fresh).toBe(true);
+    expect(calls()).toBe(2);
+  });
+
+  it('keeps at most a few shapes per profile, and nothing with a null TTL', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    for (let n = 1; n <= 20; n++) cache.serve(request({ n }), p, bundle, catalog(), compute);
+    expect(cache.serve(request({ n: 20 }), p, bundle, catalog(), compute).fresh).toBe(false);
+    expect(cache.serve(request({ n: 1 }), p, bundle, catalog(), compute).fresh).toBe(true);
+    expect(calls()).toBe(21);
+
+    const off = new ResultCache(null);
+    const counted = computer();
+    off.serve(request(), p, bundle, catalog(), counted.compute);
+    expect(off.serve(request(), p, bundle, catalog(), counted.compute).fresh).toBe(true);
+    expect(counted.calls()).toBe(2);
+    expect(() => new ResultCache(0)).toThrow(/ttlMs/);
+  });
+});
