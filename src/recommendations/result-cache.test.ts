@@ -54,10 +54,10 @@ describe('ResultCache', () => {
     const p = profile();
     const first = cache.serve(request(), p, bundle, catalog(), compute);
     expect(first.fresh).toBe(true);
-    const again = cache.serve(request({ now: T0 + 7_000 }), p, bundle, catalog(), compute);
+    const again = cache.serve(request({ now: T0 + 4_999 }), p, bundle, catalog(), compute);
     expect(again).toEqual({ list: first.list, fresh: false });
     expect(calls()).toBe(1);
-    // The TTL is spread over its last quarter, never past it.
+    // The TTL is spread over its second half, never past it.
     expect(cache.serve(request({ now: T0 + 10_000 }), p, bundle, catalog(), compute).fresh).toBe(true);
     expect(calls()).toBe(2);
     expect(cache.stats()).toEqual({ hits: 1, misses: 2 });

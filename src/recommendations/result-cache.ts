@@ -89,9 +89,9 @@ export class ResultCache {
     }
     lists.delete(shape);
     if (lists.size >= SHAPES_PER_PROFILE) lists.delete(lists.keys().next().value!);
-    // Spread over the last quarter of the TTL: lists computed in one burst (a cold start, a new model) do
-    // not all expire, and get recomputed, in the same instant.
-    const ttl = this.ttlMs * (0.75 + 0.25 * Math.random());
+    // Spread over the second half of the TTL: lists computed in one burst (a cold start, a new model) do
+    // not all expire, and get recomputed, in the same instant; a wave of recomputation is what a p99 sees.
+    const ttl = this.ttlMs * (0.5 + 0.5 * Math.random());
     lists.set(shape, { list, bundle, catalogVersion: catalog.version, expiresAt: request.now + ttl });
     return { list, fresh: true };
   }

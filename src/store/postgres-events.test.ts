@@ -4,6 +4,7 @@ import type { TrackedEvent } from '../events/types.js';
 import { StoreReadonlyError, StoreValueError } from './errors.js';
 import { PgDb } from './postgres-db.js';
 import { PgEventTables } from './postgres-events.js';
+import { CATCH_UP_BEHIND, CATCH_UP_INTERVAL_MS } from './postgres-events-activity.js';
 import { APPEND_LOCK } from './postgres-events-common.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
 import {
@@ -306,6 +307,30 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
     expect(again).toMatchObject({ stored: 0, createdItems: [] });
     expect(again.duplicates).toHaveLength(10_000);
   }, 60_000);
+
+  it('starts a catch-up of the activity tables at most once a second, however fast appends commit', async () => {
+    const db = connection();
+    const mark = async () =>
+      (await db.query<{ mark: number }>('SELECT activity_through AS mark FROM event_log'))[0]!.mark;
+    const batch = (tag: string) =>
+      Array.from({ length: CATCH_UP_BEHIND + 500 }, (_, i) =>
+        event({ eventId: `${tag}-${i}`, userId: `u${i % 50}` }),
+      );
+    const first = await store.appendEvents(batch('one'), { createMissingItems: false });
+    const started = Date.now();
+    const firstEnd = first.positions.at(-1)!;
+    while ((await mark()) < firstEnd) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Far enough behind again, but within the second: no catch-up yet.
+    await store.appendEvents(batch('two'), { createMissingItems: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(Date.now() - started).toBeLessThan(CATCH_UP_INTERVAL_MS);
+    expect(await mark()).toBe(firstEnd);
+    // Reads are exact at any lag.
+    expect(await store.activityTotals()).toEqual({ events: 2 * batch('x').length, users: 50 });
+    await new Promise((resolve) => setTimeout(resolve, CATCH_UP_INTERVAL_MS - (Date.now() - started)));
+    const third = await store.appendEvents(batch('three'), { createMissingItems: false });
+    while ((await mark()) < third.positions.at(-1)!) await new Promise((resolve) => setTimeout(resolve, 20));
+  }, 30_000);
 
   describe('activity tables', () => {
     const at = (userId: string, timestamp: number, itemId: string | null = 'i1', name = 'viewed') =>
