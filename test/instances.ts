@@ -4,6 +4,17 @@ import { buildApp } from '../src/api/index.js';
 import type { ClusterBus } from '../src/cluster/index.js';
 import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
 import { defaultStages } from '../src/recommendations/index.js';
+import { TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
+import { testStoreUrl } from '../src/store/postgres.testing.js';
+
+/** The environment of `attune serve` and `attune worker` processes sharing the test schema and Redis. */
+export function deploymentEnv(schema: string): Record<string, string> {
+  return {
+    DATABASE_URL: testStoreUrl(schema),
+    REDIS_URL: TEST_REDIS_URL,
+    ATTUNE_REDIS_PREFIX: `attune-test:${schema}:`,
+  };
+}
 
 /** One API instance of a deployment, in this process: its engine (own caches) and app on a shared store. */
 export interface Instance {

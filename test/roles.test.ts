@@ -1,13 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { TEST_REDIS_URL, redisReachable } from '../src/cluster/redis.testing.js';
+import { redisReachable } from '../src/cluster/redis.testing.js';
 import {
   TEST_DATABASE_URL,
   dropSchemas,
   postgresReachable,
   testSchemaName,
-  testStoreUrl,
 } from '../src/store/postgres.testing.js';
 import { event, plantedShop } from './helpers.js';
 import {
@@ -20,7 +19,7 @@ import {
   stopProcess,
   type ServerProcess,
 } from './process.js';
-import { until } from './instances.js';
+import { deploymentEnv, until } from './instances.js';
 
 /*
  * The deployment as an operator runs it, in real processes: two `attune serve` instances and `attune worker`
@@ -31,9 +30,7 @@ import { until } from './instances.js';
 const services = (await postgresReachable()) && (await redisReachable());
 const schema = testSchemaName('roles');
 const env = {
-  DATABASE_URL: testStoreUrl(schema),
-  REDIS_URL: TEST_REDIS_URL,
-  ATTUNE_REDIS_PREFIX: `attune-test:${schema}:`,
+  ...deploymentEnv(schema),
   ATTUNE_RETRAIN_INTERVAL_MS: '1000',
   // Auto selection tunes on validation: runs last seconds, long enough to kill one in the middle.
   ATTUNE_SELECTION: 'auto',

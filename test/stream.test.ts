@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { TEST_REDIS_URL, redisReachable } from '../src/cluster/redis.testing.js';
+import { redisReachable } from '../src/cluster/redis.testing.js';
 import { deleteStreams, natsReachable, TEST_NATS_URL } from '../src/events/stream/stream.testing.js';
 import { openPostgresStore } from '../src/store/index.js';
 import {
@@ -22,7 +22,7 @@ import {
   stopProcess,
   type ServerProcess,
 } from './process.js';
-import { until } from './instances.js';
+import { deploymentEnv, until } from './instances.js';
 
 /*
  * A stream in front of ingestion, in real processes: two `attune serve` instances publish to NATS JetStream
@@ -34,9 +34,7 @@ const services = (await postgresReachable()) && (await redisReachable()) && (awa
 const schema = testSchemaName('stream');
 const streamName = `ATTUNE_TEST_${randomUUID().slice(0, 8).toUpperCase()}`;
 const env = {
-  DATABASE_URL: testStoreUrl(schema),
-  REDIS_URL: TEST_REDIS_URL,
-  ATTUNE_REDIS_PREFIX: `attune-test:${schema}:`,
+  ...deploymentEnv(schema),
   ATTUNE_EVENT_STREAM: TEST_NATS_URL,
   ATTUNE_EVENT_STREAM_NAME: streamName,
   ATTUNE_RETRAIN_INTERVAL_MS: '1000',

@@ -4,11 +4,11 @@ import {
   ACTIVITY_LOCK,
   ACTIVITY_TRY_LOCK,
   EVENT_COLUMNS,
-  assertCount,
   MINUTE_MS,
   MINUTE_OF_TS,
   settled,
 } from './postgres-events-common.js';
+import { assertCount } from './keyset.js';
 import { eventFromRow, type EventRow } from './rows.js';
 import { NAME_SCAN_WINDOW } from './sqlite-activity.js';
 import type { RecentEvents, RecentEventsOptions, ServedListClicks, UserActivity } from './types.js';

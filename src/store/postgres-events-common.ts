@@ -50,13 +50,6 @@ export const ACTIVITY_TRY_LOCK =
 export const MINUTE_OF_TS = '((ts - ((ts % 60000) + 60000) % 60000) / 60000)';
 export const MINUTE_MS = 60_000;
 
-/** Limits and batch sizes end up in LIMIT clauses: checked as the SQLite store checks them. */
-export function assertCount(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  }
-}
-
 /** A nullable id bound for a text column (`assertText`, which refuses U+0000, naming the field). */
 export function assertOptionalText(field: string, value: string | null): string | null {
   return value === null ? null : assertText(field, value);

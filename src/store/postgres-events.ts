@@ -10,7 +10,8 @@ import {
   type DeletedEvent,
 } from './postgres-events-activity.js';
 import { EventAppender } from './postgres-events-append.js';
-import { EVENT_COLUMNS, MINUTE_MS, assertCount, settled, storable } from './postgres-events-common.js';
+import { EVENT_COLUMNS, MINUTE_MS, settled, storable } from './postgres-events-common.js';
+import { assertCount, DEFAULT_SCAN_BATCH, scanItemPages } from './keyset.js';
 import { eraseUserRecords } from './postgres-records.js';
 import type { EventTables } from './postgres.js';
 import {
@@ -139,8 +140,6 @@ export const EVENT_TABLES_V1 = `
 `;
 
 const DEFAULT_USER_EVENTS_LIMIT = 100;
-const DEFAULT_EVENT_BATCH = 10_000;
-const DEFAULT_ITEM_BATCH = 1_000;
 const DEFAULT_IMPRESSION_BATCH = 10_000;
 /** Rows one multi-row statement carries at most; larger batches take several in one transaction. */
 const ROWS_PER_STATEMENT = 10_000;
@@ -204,7 +203,7 @@ export class PgEventTables implements EventTables {
    * scan also yields what commits meanwhile; appends commit in seq order, so none lands behind the cursor.
    */
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
-    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+    const batchSize = options.batchSize ?? DEFAULT_SCAN_BATCH;
     assertCount('batchSize', batchSize, 1);
     const throughSeq = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
     assertCount('throughSeq', throughSeq, 0);
@@ -321,18 +320,8 @@ export class PgEventTables implements EventTables {
     return rows.map(itemFromRow);
   }
 
-  async *scanItems(options: { readonly batchSize?: number } = {}): AsyncGenerator<Item[]> {
-    const batchSize = options.batchSize ?? DEFAULT_ITEM_BATCH;
-    assertCount('batchSize', batchSize, 1);
-    let after: string | undefined;
-    while (true) {
-      const batch = await this.listItems({ after, limit: batchSize });
-      const last = batch.at(-1);
-      if (!last) return;
-      after = last.id;
-      yield batch;
-      if (batch.length < batchSize) return;
-    }
+  scanItems(options: { readonly batchSize?: number } = {}): AsyncGenerator<Item[]> {
+    return scanItemPages(options, (after, limit) => this.listItems({ after, limit }));
   }
 
   async deleteItem(id: string): Promise<boolean> {

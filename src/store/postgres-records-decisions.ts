@@ -6,7 +6,7 @@ import type {
 } from '../decisions/points/log-types.js';
 import { PROBABILITY_TIE, type DecisionTimeline } from '../decisions/timeline.js';
 import { assertText, type PgDb, type PgTx } from './postgres-db.js';
-import { assertCount, keysetScan } from './postgres-records-common.js';
+import { assertCount, keysetScan } from './keyset.js';
 import type { RecordTables } from './postgres.js';
 import {
   decisionFromRow,

@@ -2,7 +2,7 @@ import type { Exposure } from '../experiments/types.js';
 import type { Consent } from '../privacy/consent.js';
 import type { JsonValue } from '../shared/types.js';
 import { assertText, type PgDb, type PgTx } from './postgres-db.js';
-import { assertCount, keysetScan } from './postgres-records-common.js';
+import { assertCount, keysetScan } from './keyset.js';
 import { PgDecisionLog } from './postgres-records-decisions.js';
 import type { RecordTables } from './postgres.js';
 import {

@@ -17,6 +17,7 @@ import type { Impression } from '../recommendations/impression.js';
 import type { Consent } from '../privacy/consent.js';
 import type { JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
+import { assertCount, DEFAULT_SCAN_BATCH, keysetScan, scanItemPages } from './keyset.js';
 import {
   apiKeyFromRow,
   consentFromRow,
@@ -123,8 +124,6 @@ export interface SqliteSettings {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 const DEFAULT_USER_EVENTS_LIMIT = 100;
-const DEFAULT_EVENT_BATCH = 10_000;
-const DEFAULT_ITEM_BATCH = 1_000;
 /**
  * For the same reason a batch appends 2–5 MB to the WAL. With the default checkpoint threshold (1,000 pages)
  * nearly every commit would also run a checkpoint, copying those pages into the database file and, under
@@ -400,7 +399,7 @@ export class SqliteStore implements Store {
   }
 
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
-    const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
+    const batchSize = options.batchSize ?? DEFAULT_SCAN_BATCH;
     assertCount('batchSize', batchSize, 1);
     const throughSeq = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
     assertCount('throughSeq', throughSeq, 0);
@@ -456,18 +455,8 @@ export class SqliteStore implements Store {
     return rows.map(itemFromRow);
   }
 
-  async *scanItems(options: { readonly batchSize?: number } = {}): AsyncGenerator<Item[]> {
-    const batchSize = options.batchSize ?? DEFAULT_ITEM_BATCH;
-    assertCount('batchSize', batchSize, 1);
-    let after: string | undefined;
-    while (true) {
-      const batch = await this.listItems({ after, limit: batchSize });
-      const last = batch.at(-1);
-      if (!last) return;
-      after = last.id;
-      yield batch;
-      if (batch.length < batchSize) return;
-    }
+  scanItems(options: { readonly batchSize?: number } = {}): AsyncGenerator<Item[]> {
+    return scanItemPages(options, (after, limit) => this.listItems({ after, limit }));
   }
 
   async deleteItem(id: string): Promise<boolean> {
@@ -975,38 +964,6 @@ function appendInTransaction(
   return { stored, duplicates, createdItems, positions };
 }
 
-/** How `keysetScan` reads one log: a page of rows after a key, each row's key, and the row as returned. */
-interface KeysetPages<Row, Key, T> {
-  /** Below every key. */
-  readonly start: Key;
-  /** At most `limit` rows with keys above `after`, in key order. */
-  readonly fetch: (after: Key, limit: number) => Row[];
-  readonly keyOf: (row: Row) => Key;
-  readonly map: (row: Row) => T;
-}
-
-/**
- * A log in batches by keyset pagination: no read transaction is held between batches, so writes continue
- * (and the WAL can checkpoint) during a long scan. `fetch` looks the connection up per batch, so a scan
- * outlived by close() fails with a clear error on its next batch. A short batch is the last.
- */
-async function* keysetScan<Row, Key, T>(
-  options: { readonly batchSize?: number },
-  pages: KeysetPages<Row, Key, T>,
-): AsyncGenerator<T[]> {
-  const batchSize = options.batchSize ?? DEFAULT_EVENT_BATCH;
-  assertCount('batchSize', batchSize, 1);
-  let after = pages.start;
-  while (true) {
-    const rows = pages.fetch(after, batchSize);
-    const last = rows.at(-1);
-    if (last === undefined) return;
-    after = pages.keyOf(last);
-    yield rows.map(pages.map);
-    if (rows.length < batchSize) return;
-  }
-}
-
 /**
  * One close inside the batch's transaction. The conditional UPDATE decides: a row changed means this close
  * set the outcome; otherwise the decision either had one already (an earlier close, possibly earlier in
@@ -1037,13 +994,6 @@ function saveDocument(
 function getDocument(statements: DocumentStatements, id: string): StoredDocument | null {
   const row = statements.get.get(id);
   return row ? documentFromRow(row) : null;
-}
-
-/** Limits and batch sizes end up in LIMIT clauses, where SQLite reads a negative value as "no limit". */
-function assertCount(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  }
 }
 
 /**

@@ -98,6 +98,24 @@ export async function openManager(nc: NatsConnection, requestTimeoutMs: number):
 }
 
 /**
+ * Connects (`openConnection`), opens the JetStream manager and runs `setUp` on both; the connection is
+ * closed again when any step fails, so a failed `open` leaves nothing behind.
+ */
+export async function openJetStream<T>(
+  config: EventStreamConfig,
+  settings: ConnectionSettings & { readonly requestTimeoutMs: number },
+  setUp: (nc: NatsConnection, jsm: JetStreamManager) => Promise<T>,
+): Promise<T> {
+  const nc = await openConnection(config, settings);
+  try {
+    return await setUp(nc, await openManager(nc, settings.requestTimeoutMs));
+  } catch (error) {
+    await nc.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Creates the stream when it does not exist, with `limits`; an existing one is used as it is (an operator
  * may have tuned it) once it is known to capture the config's subjects. Safe to race: of two processes
  * creating it at once, one creates it and the other finds it.

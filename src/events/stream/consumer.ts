@@ -29,8 +29,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   drainConnection,
   ensureStream,
-  openConnection,
-  openManager,
+  openJetStream,
   readLag,
   streamError,
   type StreamLag,
@@ -158,16 +157,16 @@ export class EventStreamConsumer {
       'connectTimeoutMs',
       DEFAULT_CONNECT_TIMEOUT_MS,
     );
-    const nc = await openConnection(config, { name: options.name ?? 'attune-worker', connectTimeoutMs });
-    try {
-      const jsm = await openManager(nc, settings.requestTimeoutMs);
+    const connection = {
+      name: options.name ?? 'attune-worker',
+      connectTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+    };
+    return openJetStream(config, connection, async (nc, jsm) => {
       const pullConsumer = await setUpConsumer(nc, jsm, config, settings);
       const logger = options.logger ?? consoleLogger;
       return new EventStreamConsumer(nc, jsm, config, sink, settings, logger, pullConsumer);
-    } catch (error) {
-      await nc.close().catch(() => undefined);
-      throw error;
-    }
+    });
   }
 
   private constructor(

@@ -19,8 +19,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   drainConnection,
   ensureStream,
-  openConnection,
-  openManager,
+  openJetStream,
   readLag,
   type StreamLag,
 } from './connection.js';
@@ -104,15 +103,11 @@ export class EventStreamPublisher {
       'requestTimeoutMs',
       DEFAULT_REQUEST_TIMEOUT_MS,
     );
-    const nc = await openConnection(config, { name: options.name ?? 'attune-api', connectTimeoutMs });
-    try {
-      const jsm = await openManager(nc, requestTimeoutMs);
+    const settings = { name: options.name ?? 'attune-api', connectTimeoutMs, requestTimeoutMs };
+    return openJetStream(config, settings, async (nc, jsm) => {
       await ensureStream(jsm, config, limits);
       return new EventStreamPublisher(nc, jsm, config, limits, publishTimeoutMs);
-    } catch (error) {
-      await nc.close().catch(() => undefined);
-      throw error;
-    }
+    });
   }
 
   private constructor(
