@@ -62,7 +62,7 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  * - `ATTUNE_RETENTION_DAYS` (off): raw events older than this many days are deleted (every 10 minutes);
  *   trained models and computed features keep what they learned from them.
  * - `ATTUNE_FEATURES`: a JSON file of feature definitions (`features/definitions.ts`; default built-in).
- * - `ATTUNE_RESULT_CACHE_MS` (10000, or `off`): how long a user's served list may be served again to them
+ * - `ATTUNE_RESULT_CACHE_MS` (60000, or `off`): how long a user's served list may be served again to them
  *   unchanged; their events, catalog writes and new models make it fresh at once.
  */
 export function cliEngineConfig(

@@ -84,7 +84,7 @@ export interface EngineConfig {
   readonly maxResults: number;
   /**
    * How long a served list may be served again to the same user asking with the same shape (ms;
-   * `ATTUNE_RESULT_CACHE_MS`), or null to compute every list. Anything that changes the list (the user's
+   * `ATTUNE_RESULT_CACHE_MS`, default a minute), or null to compute every list. Anything that changes the list (the user's
    * events, the catalog, a model, an erasure, on any instance) makes the next one fresh at once; only the
    * clock's slow part (the re-ranker's day counts, the session window) may be this old
    * (`recommendations/result-cache.ts`).
@@ -147,7 +147,7 @@ export const defaultEngineConfig: Omit<EngineConfig, 'storeUrl'> = {
   historyCacheBytes: 256 * 1024 * 1024,
   userCacheUsers: 50_000,
   maxResults: 100,
-  resultCacheMs: 10_000,
+  resultCacheMs: 60_000,
   impressionFlushMs: 50,
   session: defaultSessionConfig,
   holdout: 0.05,
