@@ -252,9 +252,9 @@ export class Engine {
    * worker thread with its own store connection on first use, and refreshed hourly.
    */
   readonly notifications: NotificationTiming;
-  /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   /** Lists served, for the same user asking again (`recommendations/result-cache.ts`). */
   readonly #results: ResultCache;
+  /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
   #app: string = DEFAULT_APP;
   #cluster: ClusterBus | null = null;
