@@ -31,8 +31,9 @@ export interface AppendResult {
   readonly createdItems: readonly string[];
   /**
    * Aligned with the events given: the log position each was committed at, or `null` for a duplicate
-   * (including the second copy of an id repeated in the batch). Positions increase in commit order, so
-   * "trained through position P" and "state read through position P" say exactly which events are in.
+   * (including the second copy of an id repeated in the batch). Positions increase along the batch, and a
+   * position from `Store.lastEventSeq` is a settled prefix of the log, so "trained through position P" and
+   * "state read through position P" say exactly which events are in.
    */
   readonly positions: readonly (number | null)[];
 }

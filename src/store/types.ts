@@ -50,10 +50,11 @@ export interface Store {
   scanEvents(options?: ScanOptions): AsyncIterable<TrackedEvent[]>;
   /**
    * The position of the event log: the highest `seq` committed so far, 0 before the first event. Every
-   * stored event has a `seq`, increasing in commit order (a backend must make commits of appends serial,
-   * so that no event with a lower seq can still commit after a reader saw a higher one); the position
-   * never decreases, even if the newest events are deleted later. A reader that fixes the position `p`
-   * and scans `{ throughSeq: p }` reads one consistent prefix of the log, whatever is appended meanwhile.
+   * stored event has a unique `seq`; a backend must make sure that no event at or below a position this
+   * returned can commit afterwards (SQLite commits appends one at a time; PostgreSQL runs them side by side
+   * and answers only once those in flight have committed). The position never decreases, even if the
+   * newest events are deleted later. A reader that fixes the position `p` and scans `{ throughSeq: p }`
+   * reads one consistent prefix of the log, whatever is appended meanwhile.
    */
   lastEventSeq(): Promise<number>;
   /** Events that carry `properties.request_id` equal to `requestId`, in insertion order. */
