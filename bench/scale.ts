@@ -17,6 +17,7 @@ import pg from 'pg';
 
 import { openLoopLoad } from './load.js';
 import { AUTH_HEADERS, BENCH_KEY, CLI, startServer, tempDataDir } from './server.js';
+import { mulberry32 } from '../src/models/random.js';
 
 const EVENTS = Number(process.env['ATTUNE_BENCH_EVENTS'] ?? 10_000_000);
 const USERS = 1_000_000;
@@ -24,21 +25,10 @@ const ITEMS = 100_000;
 const STORE = process.env['ATTUNE_BENCH_STORE'] ?? 'postgres';
 const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** A deterministic generator (mulberry32), so every run imports the same shop. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the events as JSON lines; items drawn with a power law (a few hits, a long tail). */
 async function writeEvents(path: string): Promise<void> {
-  const next = random(42);
+  // Seeded, so every run imports the same shop.
+  const next = mulberry32(42);
   const out = createWriteStream(path);
   const start = Date.UTC(2026, 0, 1);
   const spanMs = 300 * 86_400_000;
