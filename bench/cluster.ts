@@ -23,8 +23,6 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
-import pg from 'pg';
-
 import { cpuTicks, openLoopLoad, stealPercent } from './load.js';
 import {
   AUTH_HEADERS,
@@ -37,10 +35,8 @@ import {
   startServer,
   type RunningServer,
 } from './server.js';
+import { BENCH_NATS_URL, BENCH_REDIS_URL, benchSql, benchStoreUrl, dropBenchSchema } from './services.js';
 
-const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS = process.env['ATTUNE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const NATS = process.env['ATTUNE_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const RUNS = 3;
 const RATE = 1_000;
 const LOAD_SECONDS = 20;
@@ -50,11 +46,9 @@ const FRESHNESS_TRIALS = 50;
 const USERS = 943;
 
 const schema = `bench_${randomUUID().slice(0, 8)}`;
-const url = new URL(DATABASE);
-url.searchParams.set('schema', schema);
 const env: Record<string, string> = {
-  DATABASE_URL: url.toString(),
-  REDIS_URL: REDIS,
+  DATABASE_URL: benchStoreUrl(schema),
+  REDIS_URL: BENCH_REDIS_URL,
   ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
   ATTUNE_RETRAIN_INTERVAL_MS: '2000',
   ATTUNE_SELECTION: 'fixed',
@@ -62,16 +56,6 @@ const env: Record<string, string> = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function sql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: DATABASE });
-  await client.connect();
-  try {
-    return (await client.query<Row>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function rssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -158,7 +142,7 @@ async function propagation(a: RunningServer, b: RunningServer): Promise<{ a: num
       (await modelVersion(b)) === version ? true : null,
     );
     seen.b = Date.now();
-    const [saved] = await sql<{ created_at: number }>(
+    const [saved] = await benchSql<{ created_at: number }>(
       `SELECT created_at::float8 AS created_at FROM "${schema}".artifacts WHERE name = 'bundle' AND version = $1`,
       [version],
     );
@@ -219,7 +203,7 @@ async function ingest(
 }
 
 async function deleteStream(name: string): Promise<void> {
-  const nc = await connect({ servers: new URL(NATS).host });
+  const nc = await connect({ servers: new URL(BENCH_NATS_URL).host });
   try {
     await (await jetstreamManager(nc)).streams.delete(name).catch(() => undefined);
   } finally {
@@ -236,7 +220,7 @@ async function streamIngest(): Promise<Record<string, unknown>> {
   const stream = `ATTUNE_BENCH_${randomUUID().slice(0, 8).toUpperCase()}`;
   const streamEnv = {
     ...env,
-    ATTUNE_EVENT_STREAM: NATS,
+    ATTUNE_EVENT_STREAM: BENCH_NATS_URL,
     ATTUNE_EVENT_STREAM_NAME: stream,
     ATTUNE_RETRAIN_INTERVAL_MS: 'off',
   };
@@ -251,7 +235,9 @@ async function streamIngest(): Promise<Record<string, unknown>> {
     await Promise.all([a.stop(), b.stop()]);
   }
   const acknowledged = runs.reduce((sum, r) => sum + r.eventsPerSecond * INGEST_SECONDS, 0);
-  const before = Number((await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`))[0]!.n);
+  const before = Number(
+    (await benchSql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`))[0]!.n,
+  );
   const started = performance.now();
   const worker = spawn(process.execPath, [CLI, 'worker'], {
     env: { ...process.env, ...streamEnv },
@@ -259,7 +245,7 @@ async function streamIngest(): Promise<Record<string, unknown>> {
   });
   try {
     await until('the stream drained into PostgreSQL', 600_000, async () => {
-      const [row] = await sql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`);
+      const [row] = await benchSql<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".events`);
       return Number(row!.n) - before >= acknowledged ? true : null;
     });
   } finally {
@@ -354,7 +340,7 @@ async function main(): Promise<void> {
     worker.child.kill('SIGTERM');
     standby.child.kill('SIGTERM');
     await sleep(500);
-    await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await dropBenchSchema(schema);
   }
 }
 

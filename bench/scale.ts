@@ -13,17 +13,15 @@ import { createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import pg from 'pg';
-
 import { openLoopLoad } from './load.js';
 import { AUTH_HEADERS, BENCH_KEY, CLI, startServer, tempDataDir } from './server.js';
 import { mulberry32 } from '../src/models/random.js';
+import { benchStoreUrl, dropBenchSchema } from './services.js';
 
 const EVENTS = Number(process.env['ATTUNE_BENCH_EVENTS'] ?? 10_000_000);
 const USERS = 1_000_000;
 const ITEMS = 100_000;
 const STORE = process.env['ATTUNE_BENCH_STORE'] ?? 'postgres';
-const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Writes the events as JSON lines; items drawn with a power law (a few hits, a long tail). */
 async function writeEvents(path: string): Promise<void> {
@@ -91,10 +89,10 @@ async function main(): Promise<void> {
   const file = join(tmpdir(), `attune-scale-${randomUUID().slice(0, 8)}.jsonl`);
   process.once('exit', () => rmSync(file, { force: true }));
   const schema = `scale_${randomUUID().slice(0, 8)}`;
-  const url = new URL(DATABASE);
-  url.searchParams.set('schema', schema);
   const env: Record<string, string> =
-    STORE === 'postgres' ? { DATABASE_URL: url.toString() } : { ATTUNE_DATA_DIR: tempDataDir('scale') };
+    STORE === 'postgres'
+      ? { DATABASE_URL: benchStoreUrl(schema) }
+      : { ATTUNE_DATA_DIR: tempDataDir('scale') };
   Object.assign(env, {
     ATTUNE_SELECTION: 'fixed',
     ATTUNE_RETRAIN_INTERVAL_MS: 'off',
@@ -156,10 +154,7 @@ async function main(): Promise<void> {
     );
   } finally {
     if (STORE === 'postgres') {
-      const client = new pg.Client({ connectionString: DATABASE });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropBenchSchema(schema);
     }
   }
 }

@@ -20,8 +20,6 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import pg from 'pg';
-
 import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
 import {
   AUTH_HEADERS,
@@ -33,9 +31,8 @@ import {
   tempDataDir,
   type RunningServer,
 } from './server.js';
+import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 
-const DATABASE = process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS = process.env['ATTUNE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const RUNS = 3;
 const SECONDS = 15;
 const SWEEP_SECONDS = 10;
@@ -136,8 +133,6 @@ async function prepare(name: string, dataDir: string, env: Record<string, string
 async function main(): Promise<void> {
   const started = performance.now();
   const schema = `bench_tail_${randomUUID().slice(0, 8)}`;
-  const url = new URL(DATABASE);
-  url.searchParams.set('schema', schema);
   const setups: Setup[] = [];
   try {
     setups.push(await prepare('embedded', tempDataDir('tail'), {}));
@@ -146,8 +141,8 @@ async function main(): Promise<void> {
     );
     setups.push(
       await prepare('postgresql + redis', '/nonexistent', {
-        DATABASE_URL: url.toString(),
-        REDIS_URL: REDIS,
+        DATABASE_URL: benchStoreUrl(schema),
+        REDIS_URL: BENCH_REDIS_URL,
         ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
         ATTUNE_RETRAIN_INTERVAL_MS: 'off',
       }),
@@ -196,10 +191,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(setups.map((setup) => setup.server.stop()));
-    const client = new pg.Client({ connectionString: DATABASE });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropBenchSchema(schema);
   }
 }
 

@@ -33,27 +33,16 @@ interface CachedList {
 /** Request shapes kept per profile at most (n, rules, variants): a client varying them cannot grow it. */
 const SHAPES_PER_PROFILE = 8;
 
-export interface ResultCacheStats {
-  readonly hits: number;
-  readonly misses: number;
-}
-
 export class ResultCache {
   /** Dropped with the profile: the profile cache (`profile.ts`) bounds how many are held. */
   readonly #lists = new WeakMap<ServingProfile, Map<string, CachedList>>();
   /** Compiled rules are shared between equal requests (`requestRules`), so their identity is a key. */
   readonly #rulesIds = new WeakMap<Rules, number>();
   #nextRulesId = 1;
-  #hits = 0;
-  #misses = 0;
 
   /** `ttlMs` null keeps nothing: every request computes its list. */
   constructor(readonly ttlMs: number | null) {
     if (ttlMs !== null && !(ttlMs > 0)) throw new RangeError(`ttlMs must be > 0 or null, got ${ttlMs}`);
-  }
-
-  stats(): ResultCacheStats {
-    return { hits: this.#hits, misses: this.#misses };
   }
 
   /**
@@ -78,10 +67,8 @@ export class ResultCache {
       request.now < kept.expiresAt &&
       kept.list.items.every((item) => catalog.isRecommendable(item.itemId, request.now))
     ) {
-      this.#hits += 1;
       return { list: kept.list, fresh: false };
     }
-    this.#misses += 1;
     const list = compute();
     if (lists === undefined) {
       lists = new Map();

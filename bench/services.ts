@@ -1,0 +1,33 @@
+import pg from 'pg';
+
+/*
+ * The machine's services the production-path benchmarks run against (`cluster`, `scale`, `tail`), each
+ * overridable, and the SQL they run beside the engine (reading what it stored, dropping their schema).
+ */
+
+export const BENCH_DATABASE_URL =
+  process.env['ATTUNE_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_REDIS_URL = process.env['ATTUNE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+export const BENCH_NATS_URL = process.env['ATTUNE_BENCH_NATS_URL'] ?? 'nats://127.0.0.1:4222';
+
+/** One statement on a connection of its own. */
+export async function benchSql<Row extends object>(text: string, values: unknown[] = []): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  try {
+    return (await client.query<Row>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The bench's database URL with its own schema (`?schema=`), for `DATABASE_URL`. */
+export function benchStoreUrl(schema: string): string {
+  const url = new URL(BENCH_DATABASE_URL);
+  url.searchParams.set('schema', schema);
+  return url.toString();
+}
+
+export async function dropBenchSchema(schema: string): Promise<void> {
+  await benchSql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
