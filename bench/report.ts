@@ -987,9 +987,13 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
       ...summaries.map(
         (l) =>
-          `- ${String(l['window_days'])}-day window: trees − logistic AUC ${String(l['gbdt_auc_minus_logreg'])}` +
+          `- ${String(l['window_days'])}-day window: trees (${String(l['trees_model'] ?? 'gbdt')}) − logistic AUC ` +
+          `${String(l['gbdt_auc_minus_logreg'])}` +
           bootstrapNote(l['bootstrap'] as Json | undefined) +
-          `, trees − recency ${String(l['gbdt_auc_minus_recency'])}; target met: ${String(l['target_met'])}.`,
+          `, trees − recency ${String(l['gbdt_auc_minus_recency'])}; target met: ${String(l['target_met'])}` +
+          (l['plain_gbdt_auc_minus_logreg'] === undefined
+            ? '.'
+            : `; plain trees − logistic ${String(l['plain_gbdt_auc_minus_logreg'])}.`),
       ),
       '',
     );

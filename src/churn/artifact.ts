@@ -1,7 +1,12 @@
 import { decodeGbdtModel, encodeGbdtModel, sigmoid, type CalibrationBin } from '../models/tabular/index.js';
 import { modelRowMapper } from './derived.js';
 import { driverText, type ColumnMeaning } from './drivers.js';
-import { churnContributions, churnMargins, type ChurnModelFit } from './event-models.js';
+import {
+  churnContributions,
+  churnMargins,
+  type ChurnModelFit,
+  type LogisticChurnModel,
+} from './event-models.js';
 import type { TableSummary } from './validation.js';
 
 /**
@@ -14,9 +19,11 @@ export const CHURN_ARTIFACT = 'churn';
 /**
  * 2: columns may be derived (`derived.ts`). A build reading format 1 only would read a derived column as
  * missing and score silently wrong, so the format moved; format 1 (feature columns only) still reads.
+ * 3: trees may carry the logistic model they were boosted from (`GbdtChurnModel.base`); a build reading
+ * format 2 would drop it and score the trees alone, silently wrong, so the format moved again.
  */
-export const CHURN_FORMAT_VERSION = 2;
-const READABLE_FORMATS: readonly number[] = [1, CHURN_FORMAT_VERSION];
+export const CHURN_FORMAT_VERSION = 3;
+const READABLE_FORMATS: readonly number[] = [1, 2, CHURN_FORMAT_VERSION];
 
 export type RiskBand = 'low' | 'medium' | 'high';
 
@@ -54,22 +61,31 @@ export interface ChurnArtifactData {
   readonly churnRate: number;
 }
 
+interface StoredLogistic {
+  readonly kind: 'logreg';
+  readonly fill: number[];
+  readonly mean: number[];
+  readonly scale: number[];
+  readonly weights: number[];
+  readonly intercept: number;
+  readonly c: number;
+}
+
+/** `base`: the logistic model the trees were boosted from (format 3), absent for plain trees. */
 type StoredModel =
-  | { readonly kind: 'gbdt'; readonly bytes: string }
-  | {
-      readonly kind: 'logreg';
-      readonly fill: number[];
-      readonly mean: number[];
-      readonly scale: number[];
-      readonly weights: number[];
-      readonly intercept: number;
-      readonly c: number;
-    };
+  { readonly kind: 'gbdt'; readonly bytes: string; readonly base?: StoredLogistic } | StoredLogistic;
 
 function storedModel(model: ChurnModelFit): StoredModel {
   if (model.kind === 'gbdt') {
-    return { kind: 'gbdt', bytes: Buffer.from(encodeGbdtModel(model.model)).toString('base64') };
+    const bytes = Buffer.from(encodeGbdtModel(model.model)).toString('base64');
+    return model.base === undefined
+      ? { kind: 'gbdt', bytes }
+      : { kind: 'gbdt', bytes, base: storedLogistic(model.base) };
   }
+  return storedLogistic(model);
+}
+
+function storedLogistic(model: LogisticChurnModel): StoredLogistic {
   return {
     kind: 'logreg',
     fill: Array.from(model.fill),
@@ -83,8 +99,17 @@ function storedModel(model: ChurnModelFit): StoredModel {
 
 function modelFrom(stored: StoredModel): ChurnModelFit {
   if (stored.kind === 'gbdt') {
-    return { kind: 'gbdt', model: decodeGbdtModel(new Uint8Array(Buffer.from(stored.bytes, 'base64'))) };
+    const model = decodeGbdtModel(new Uint8Array(Buffer.from(stored.bytes, 'base64')));
+    if (stored.base === undefined) return { kind: 'gbdt', model };
+    const base = logisticFrom(stored.base);
+    if (base.weights.length !== model.nFeatures)
+      throw new Error('the trees and their logistic base differ in width');
+    return { kind: 'gbdt', model, base };
   }
+  return logisticFrom(stored);
+}
+
+function logisticFrom(stored: StoredLogistic): LogisticChurnModel {
   return {
     kind: 'logreg',
     fill: Float64Array.from(stored.fill),

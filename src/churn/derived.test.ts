@@ -139,7 +139,7 @@ describe('derivedMeanings and modelRowMapper', () => {
     const back = decodeChurnArtifact(encodeChurnArtifact(data));
     expect(back.columns).toEqual(data.columns);
     expect(decodeChurnArtifact(encodeChurnArtifact({ ...data, format: 1 })).format).toBe(1);
-    expect(() => decodeChurnArtifact(encodeChurnArtifact({ ...data, format: 3 }))).toThrow(/format 3/);
+    expect(() => decodeChurnArtifact(encodeChurnArtifact({ ...data, format: 4 }))).toThrow(/format 4/);
   });
 });
 

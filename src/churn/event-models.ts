@@ -39,11 +39,34 @@ export interface LogisticChurnModel {
   readonly c: number;
 }
 
-/** Gradient-boosted trees on the raw features (missing values go the way training chose). */
+/**
+ * Gradient-boosted trees on the raw features (missing values go the way training chose). With `base`,
+ * the trees were boosted from that logistic model's margin (XGBoost's `base_margin`, residual boosting):
+ * the score is the logistic margin plus the trees', so it keeps ranking by the linear trend where the
+ * features run past every value the trees saw (a tree is flat there), and the trees add the curvature and
+ * interactions the line misses. Without trees it is the logistic model exactly.
+ */
 export interface GbdtChurnModel {
   readonly kind: 'gbdt';
   readonly model: GbdtModel;
+  readonly base?: LogisticChurnModel;
 }
+
+/**
+ * Where the trees start: the base score (`none`, plain trees) or the margin of logistic regression fitted
+ * on the same rows (`logistic`). `chooseGbdtParams` tries each given and keeps the lower tuning loss.
+ */
+export type GbdtBase = 'none' | 'logistic';
+
+/**
+ * The starts tuning tries by default: logistic regression's margin only. Chosen on CDNOW's in-period
+ * validation cuts (`bench/churn-events.ts --validate`, never an evaluation cut), mean trees' AUC over
+ * both: plain trees 0.7757, from the logistic margin 0.7760, tuning choosing between the two 0.7759
+ * (logistic regression itself 0.7748). Every store's churn features drift with the calendar the same way
+ * (days since, tenure), and with no trees the start is the logistic model, so early stopping decides how
+ * far the trees move from it. `['none']` gives plain trees; `['none', 'logistic']` lets tuning choose.
+ */
+export const GBDT_BASES: readonly GbdtBase[] = ['logistic'];
 
 export type ChurnModelFit = LogisticChurnModel | GbdtChurnModel;
 
@@ -134,22 +157,34 @@ export function fitLogisticChurn(rows: LabelledRows, c: number): LogisticChurnMo
   };
 }
 
+/** The trees (from `base`'s margin when given), stopped early on `validation` when given. */
 export function fitGbdtChurn(
   rows: LabelledRows,
   params: Partial<GbdtParams>,
   validation?: LabelledRows,
+  base?: LogisticChurnModel,
 ): { readonly fit: GbdtChurnModel; readonly trees: number } {
   const training = trainGbdt(
-    gbdtDataset(rows),
+    gbdtDataset(rows, base),
     { ...GBDT_BASE, ...params, ...(validation ? { earlyStoppingRounds: EARLY_STOPPING_ROUNDS } : {}) },
-    validation ? gbdtDataset(validation) : undefined,
+    validation ? gbdtDataset(validation, base) : undefined,
   );
-  return { fit: { kind: 'gbdt', model: training.model }, trees: training.bestTreeCount };
+  const fit: GbdtChurnModel =
+    base === undefined
+      ? { kind: 'gbdt', model: training.model }
+      : { kind: 'gbdt', model: training.model, base };
+  return { fit, trees: training.bestTreeCount };
 }
 
 /** Raw margins (log-odds) of rows of raw features. */
 export function churnMargins(fit: ChurnModelFit, x: Float64Array): Float64Array {
-  if (fit.kind === 'gbdt') return fit.model.predictMargin(x);
+  if (fit.kind === 'gbdt') {
+    const trees = fit.model.predictMargin(x);
+    if (fit.base === undefined) return trees;
+    const base = churnMargins(fit.base, x);
+    for (let i = 0; i < trees.length; i++) trees[i]! += base[i]!;
+    return trees;
+  }
   const inputs = logisticInputs(fit, x);
   const cols = fit.weights.length;
   const out = new Float64Array(inputs.length / cols);
@@ -163,15 +198,25 @@ export function churnMargins(fit: ChurnModelFit, x: Float64Array): Float64Array 
 
 export function churnProbabilities(fit: ChurnModelFit, x: Float64Array): Float64Array {
   if (fit.kind === 'logreg') return predictLogistic(fit, logisticInputs(fit, x));
+  if (fit.base !== undefined) return churnMargins(fit, x).map(sigmoid);
   return fit.model.predict(x);
 }
 
 /**
  * Each feature's share of one row's margin, and the base last (cols + 1 values summing to the margin):
  * TreeSHAP for trees, coefficient × standardised value for the logistic model (base: the intercept).
+ * Trees boosted from a logistic base add the two per feature: Shapley values are additive over a sum of
+ * models, and the logistic model's own (its coefficient times the value's distance from the training
+ * mean) are exact for a linear margin, so the row still sums to the margin served.
  */
 export function churnContributions(fit: ChurnModelFit, row: Float64Array): Float64Array {
-  if (fit.kind === 'gbdt') return shapContributions(fit.model, row);
+  if (fit.kind === 'gbdt') {
+    const trees = shapContributions(fit.model, row);
+    if (fit.base === undefined) return trees;
+    const base = churnContributions(fit.base, row);
+    for (let j = 0; j < trees.length; j++) trees[j]! += base[j]!;
+    return trees;
+  }
   const inputs = logisticInputs(fit, row);
   const cols = fit.weights.length;
   const out = new Float64Array(cols + 1);
@@ -219,6 +264,11 @@ function bothClasses(y: Uint8Array): boolean {
  */
 export function tunedLogistic(ids: readonly string[], rows: LabelledRows): LogisticChurnModel {
   const { fit, tune } = tuningSplit(ids, rows);
+  return fitLogisticChurn(rows, logisticC(fit, tune));
+}
+
+/** C of `LOGISTIC_C_GRID` with the lowest log loss on `tune` when fitted on `fit`; 1 when one lacks a class. */
+function logisticC(fit: LabelledRows, tune: LabelledRows): number {
   let best: { c: number; loss: number } = { c: 1, loss: Infinity };
   if (bothClasses(fit.y) && bothClasses(tune.y)) {
     for (const c of LOGISTIC_C_GRID) {
@@ -226,53 +276,81 @@ export function tunedLogistic(ids: readonly string[], rows: LabelledRows): Logis
       if (loss < best.loss) best = { c, loss };
     }
   }
-  return fitLogisticChurn(rows, best.c);
+  return best.c;
 }
 
 /**
- * The trees' setting chosen on the tuning split: each of `GBDT_GRID` (with the monotone constraints, when
- * given) stopped early there, the one with the lowest tuning log loss kept with its number of trees.
- * `chosen` is what tuning picked (for reports); `final` is everything the final fit on all rows takes,
- * plain data a worker thread can receive (`trainGbdtInWorker`).
+ * The trees' setting chosen on the tuning split: each start in `bases` (`GbdtBase`) × each of `GBDT_GRID`
+ * (with the monotone constraints, when given) stopped early there, the one with the lowest tuning log
+ * loss kept with its number of trees. A logistic start is logistic regression with the C `tunedLogistic`
+ * chooses, fitted on the fitting part only while tuning (the tuning rows stay unseen) and on every row for
+ * the final fit (`base`: the C; the caller fits it, as the final rows are its own). `chosen` is what
+ * tuning picked (for reports); `final` is everything the final fit on all rows takes, plain data a worker
+ * thread can receive (`trainGbdtInWorker`).
  */
 export function chooseGbdtParams(
   ids: readonly string[],
   rows: LabelledRows,
   monotone?: Int8Array,
-): { readonly chosen: Partial<GbdtParams>; readonly final: GbdtWorkerParams } {
+  bases: readonly GbdtBase[] = GBDT_BASES,
+): {
+  readonly chosen: Partial<GbdtParams>;
+  readonly final: GbdtWorkerParams;
+  readonly base: { readonly kind: 'none' } | { readonly kind: 'logistic'; readonly c: number };
+} {
+  if (bases.length === 0) throw new RangeError('chooseGbdtParams: no base to try');
   const { fit, tune } = tuningSplit(ids, rows);
   const constrained = monotone === undefined ? {} : { monotone };
-  let best: { params: Partial<GbdtParams>; loss: number } = {
+  let best: { params: Partial<GbdtParams>; loss: number; base: GbdtBase } = {
     params: { ...GBDT_GRID[1]!, nTrees: 200 },
     loss: Infinity,
+    base: bases[0]!,
   };
+  const c = bases.includes('logistic') ? logisticC(fit, tune) : 1;
   if (bothClasses(fit.y) && bothClasses(tune.y)) {
-    for (const setting of GBDT_GRID) {
-      const { fit: model, trees } = fitGbdtChurn(fit, { ...setting, ...constrained }, tune);
-      const loss = logLoss(tune.y, churnProbabilities(model, tune.x));
-      if (loss < best.loss) best = { params: { ...setting, nTrees: Math.max(1, trees) }, loss };
+    for (const start of bases) {
+      const base = start === 'logistic' ? fitLogisticChurn(fit, c) : undefined;
+      for (const setting of GBDT_GRID) {
+        const { fit: model, trees } = fitGbdtChurn(fit, { ...setting, ...constrained }, tune, base);
+        const loss = logLoss(tune.y, churnProbabilities(model, tune.x));
+        if (loss < best.loss)
+          best = { params: { ...setting, nTrees: Math.max(1, trees) }, loss, base: start };
+      }
     }
   }
   const { objective: _objective, ...chosen } = best.params;
-  return { chosen: best.params, final: { ...GBDT_BASE, ...chosen, ...constrained } };
+  return {
+    chosen: best.params,
+    final: { ...GBDT_BASE, ...chosen, ...constrained },
+    base: best.base === 'logistic' ? { kind: 'logistic', c } : { kind: 'none' },
+  };
 }
 
 /**
- * The trees with depth and leaf size chosen on the tuning split (`chooseGbdtParams`), refitted on every
- * row with the chosen setting and its number of trees.
+ * The trees with start, depth and leaf size chosen on the tuning split (`chooseGbdtParams`), refitted on
+ * every row with the chosen setting and its number of trees (from logistic regression refitted on every
+ * row with the chosen C, when that start won).
  */
 export function tunedGbdt(
   ids: readonly string[],
   rows: LabelledRows,
   monotone?: Int8Array,
-): { readonly fit: GbdtChurnModel; readonly params: Partial<GbdtParams> } {
-  const { chosen, final } = chooseGbdtParams(ids, rows, monotone);
-  return { fit: fitGbdtChurn(rows, final).fit, params: chosen };
+  bases: readonly GbdtBase[] = GBDT_BASES,
+): { readonly fit: GbdtChurnModel; readonly params: Partial<GbdtParams>; readonly base: GbdtBase } {
+  const { chosen, final, base } = chooseGbdtParams(ids, rows, monotone, bases);
+  const logistic = base.kind === 'logistic' ? fitLogisticChurn(rows, base.c) : undefined;
+  return { fit: fitGbdtChurn(rows, final, undefined, logistic).fit, params: chosen, base: base.kind };
 }
 
-/** `LabelledRows` as the trees' data set. */
-export function gbdtDataset(rows: LabelledRows): GbdtDataset {
-  return { features: rows.x, labels: Float64Array.from(rows.y), nRows: rows.y.length, nFeatures: rows.cols };
+/** `LabelledRows` as the trees' data set, starting from `base`'s margins when given. */
+export function gbdtDataset(rows: LabelledRows, base?: LogisticChurnModel): GbdtDataset {
+  const data = {
+    features: rows.x,
+    labels: Float64Array.from(rows.y),
+    nRows: rows.y.length,
+    nFeatures: rows.cols,
+  };
+  return base === undefined ? data : { ...data, baseMargin: churnMargins(base, rows.x) };
 }
 
 /**

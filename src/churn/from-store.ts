@@ -19,6 +19,7 @@ import { churnColumns } from './derived.js';
 import {
   chooseGbdtParams,
   churnProbabilities,
+  fitLogisticChurn,
   gbdtDataset,
   tunedLogistic,
   type ChurnModelFit,
@@ -145,8 +146,16 @@ export async function trainChurn(
     // Tuning fits are short (early stopped on a fifth of the rows); the final fit on every row, the
     // longest, runs on a worker thread so the process stays responsive.
     const monotone = churnMonotone(churnColumns(set, options.events), options.events);
-    const { final } = chooseGbdtParams(latest.ids, rows, monotone);
-    model = { kind: 'gbdt', model: (await trainGbdtInWorker(gbdtDataset(rows), final)).model };
+    const { final, base } = chooseGbdtParams(latest.ids, rows, monotone);
+    // Boosted from logistic regression when tuning chose it: the same model, refitted on every row, is
+    // stored with the trees so serving adds its margin as training did.
+    if (base.kind === 'logistic') {
+      const logistic = fitLogisticChurn(rows, base.c);
+      const trees = (await trainGbdtInWorker(gbdtDataset(rows, logistic), final)).model;
+      model = { kind: 'gbdt', model: trees, base: logistic };
+    } else {
+      model = { kind: 'gbdt', model: (await trainGbdtInWorker(gbdtDataset(rows), final)).model };
+    }
   } else {
     model = tunedLogistic(latest.ids, rows);
   }

@@ -143,7 +143,14 @@ export {
   type DerivedKind,
   type FeatureColumnMeaning,
 } from './drivers.js';
-export { churnContributions, churnMargins, churnProbabilities, type ChurnModelFit } from './event-models.js';
+export {
+  GBDT_BASES,
+  churnContributions,
+  churnMargins,
+  churnProbabilities,
+  type ChurnModelFit,
+  type GbdtBase,
+} from './event-models.js';
 export {
   DAY_MS,
   LabelCollector,

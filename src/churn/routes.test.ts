@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { get, openTestApp, type ErrorReply, type TestApp } from '../../test/helpers.js';
 import type { TrackedEvent } from '../events/index.js';
 import { FeatureSet, parseFeatureDefinitions } from '../features/index.js';
-import { shapContributions } from '../models/tabular/index.js';
+import { churnContributions } from './event-models.js';
 import { loadChurnScorer, trainChurn } from './from-store.js';
 
 interface ChurnReply {
@@ -84,8 +84,9 @@ describe('GET /v1/users/:id/churn', () => {
 
     const scorer = await loadChurnScorer(t.engine.store);
     if (scorer === null || scorer.data.model.kind !== 'gbdt') throw new Error('expected a stored GBDT');
-    const model = scorer.data.model.model;
-    const base = shapContributions(model, new Float64Array(3))[3]!;
+    // The bias column is the same for every row: the trees' expected value, plus the intercept of the
+    // logistic model they were boosted from when they have one (`GbdtChurnModel.base`).
+    const base = churnContributions(scorer.data.model, new Float64Array(3))[3]!;
 
     for (const user of ['u0', 'u3', 'u5']) {
       const reply = await get<ChurnReply>(t.app, `/v1/users/${user}/churn`);
@@ -97,7 +98,8 @@ describe('GET /v1/users/:id/churn', () => {
       expect(['low', 'medium', 'high']).toContain(body.risk_band);
       expect(body.drivers.length).toBeGreaterThan(0);
       const margin = body.drivers.reduce((sum, d) => sum + d.contribution, base);
-      expect(margin).toBeCloseTo(Math.log(body.probability / (1 - body.probability)), 9);
+      // Compared as probabilities: a confident score (margin ±20) loses digits as log(p / (1 − p)).
+      expect(1 / (1 + Math.exp(-margin))).toBeCloseTo(body.probability, 12);
       for (const driver of body.drivers) expect(driver.text).toMatch(/ \((raises|lowers) risk\)$/);
     }
     // u1 (every 2 days from day −59) stopped 37 days ago, so its last visit was 39 days ago: said in words.

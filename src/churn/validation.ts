@@ -16,6 +16,7 @@ import {
   tunedGbdt,
   tunedLogistic,
   type ChurnModelFit,
+  type GbdtBase,
   type GbdtChurnModel,
   type LabelledRows,
   type LogisticChurnModel,
@@ -142,6 +143,8 @@ function numericParams(params: Partial<GbdtParams>): Record<string, number> {
 export interface TimeValidationOptions {
   /** The trees' monotone constraints, one per column (`churnMonotone`); none when absent. */
   readonly monotone?: Int8Array;
+  /** The trees' starts tuning chooses from (`GbdtBase`); default `GBDT_BASES`. */
+  readonly gbdtBases?: readonly GbdtBase[];
 }
 
 /**
@@ -160,7 +163,7 @@ export function validateOverTime(
   }
   const rows = rowsOf(train);
   const logreg = timed(() => tunedLogistic(train.ids, rows));
-  const gbdt = timed(() => tunedGbdt(train.ids, rows, options.monotone));
+  const gbdt = timed(() => tunedGbdt(train.ids, rows, options.monotone, options.gbdtBases));
   const recency = timed(() => fitRecencyBaseline(train.recencyDays, train.y));
 
   const probabilities = (fit: ChurnModelFit) => churnProbabilities(fit, evaluation.x);
@@ -173,6 +176,8 @@ export function validateOverTime(
       judge('logreg', y, logregP, logregP, logreg.seconds, { c: logreg.value.c }),
       judge('gbdt', y, gbdtP, gbdtP, gbdt.seconds, {
         ...numericParams(gbdt.value.params),
+        // 1: boosted from logistic regression's margin (`GbdtChurnModel.base`), 0: plain trees.
+        base_logistic: gbdt.value.base === 'logistic' ? 1 : 0,
         monotone_columns: options.monotone?.reduce((k, c) => k + (c === 0 ? 0 : 1), 0) ?? 0,
       }),
       // Ranked by the raw days since the last event: the baseline as stated, whatever its fitted slope.

@@ -91,7 +91,7 @@ function buffersOf(sets: readonly (GbdtDataset | undefined)[]): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   for (const data of sets) {
     if (!data) continue;
-    for (const a of [data.features, data.labels, data.group, data.weight]) {
+    for (const a of [data.features, data.labels, data.group, data.weight, data.baseMargin]) {
       if (a && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
     }
   }

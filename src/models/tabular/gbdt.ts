@@ -36,6 +36,13 @@ export interface GbdtDataset {
    * still cut on the unweighted rows. Absent: every row weighs 1, by the unweighted code path.
    */
   readonly weight?: Float64Array;
+  /**
+   * Per-row starting margins (XGBoost's `base_margin`): boosting starts from these rather than from a
+   * base score, which is then 0, so the trees fit what another model (a linear one) left over. The
+   * model's own predictions are the trees only: add the same offsets to its margins to score. Given on
+   * the training set, it must be given on the validation set too (early stopping judges the sum).
+   */
+  readonly baseMargin?: Float64Array;
 }
 
 export interface GbdtParams {
@@ -132,13 +139,21 @@ export function trainGbdt(
   const { nRows: n, nFeatures: d, labels, group, weight } = train;
   const bins = binFeatures(train.features, n, d, p.maxBins, p.categoricalFeatures);
   const grower = new TreeGrower(bins, p);
-  const baseScore = weight === undefined ? objective.baseScore(labels) : objective.baseScore(labels, weight);
+  const offset = train.baseMargin;
+  const baseScore =
+    offset !== undefined
+      ? 0
+      : weight === undefined
+        ? objective.baseScore(labels)
+        : objective.baseScore(labels, weight);
   const ensemble = new EnsembleBuilder();
 
-  const margins = new Float64Array(n).fill(baseScore);
+  const margins = startMargins(n, baseScore, offset);
   const grad = new Float64Array(n);
   const hess = new Float64Array(n);
-  const validMargins = validation ? new Float64Array(validation.nRows).fill(baseScore) : undefined;
+  const validMargins = validation
+    ? startMargins(validation.nRows, baseScore, validation.baseMargin)
+    : undefined;
   const validLoss = validation ? new Float64Array(p.nTrees) : undefined;
   let bestLoss = Infinity;
   let bestTreeCount = 0;
@@ -182,6 +197,7 @@ export function trainGbdt(
     nFeatures: d,
     ...(group ? { group: group.slice() } : {}),
     ...(weight ? { weight: weight.slice() } : {}),
+    ...(offset ? { baseMargin: offset.slice() } : {}),
   };
   let trainLoss: Float64Array | undefined;
   return {
@@ -195,6 +211,11 @@ export function trainGbdt(
   };
 }
 
+/** Where boosting starts: the given per-row offsets (`baseMargin`), else the base score for every row. */
+function startMargins(n: number, baseScore: number, offset: Float64Array | undefined): Float64Array {
+  return offset === undefined ? new Float64Array(n).fill(baseScore) : Float64Array.from(offset);
+}
+
 /**
  * The training loss after each tree: the margins start at the base score and take each tree's leaf
  * values in turn, as in training (prediction on raw values reaches the same leaves as the bins did),
@@ -202,7 +223,7 @@ export function trainGbdt(
  */
 function replayTrainLoss(model: GbdtModel, data: GbdtDataset): Float64Array {
   const { features, labels, nRows: n, nFeatures: d, group, weight } = data;
-  const margins = new Float64Array(n).fill(model.baseScore);
+  const margins = startMargins(n, model.baseScore, data.baseMargin);
   const out = new Float64Array(model.treeCount);
   for (let t = 0; t < model.treeCount; t++) {
     model.addTree(t, features, n, d, margins);
@@ -347,6 +368,12 @@ export function checkGbdtInputs(
         `trainGbdt: validation has ${validation.nFeatures} features, train ${train.nFeatures}`,
       );
     }
+    // Early stopping compares losses of offset + trees: without the offset they mean something else.
+    if ((train.baseMargin === undefined) !== (validation.baseMargin === undefined)) {
+      throw new RangeError(
+        'trainGbdt: give baseMargin on both the training and the validation set, or neither',
+      );
+    }
   }
   const objective = objectiveOf(p);
   objective.checkLabels(train.labels);
@@ -436,6 +463,17 @@ function checkDataset(data: GbdtDataset, name: string): void {
       const w = weight[i]!;
       if (!(w >= 0 && Number.isFinite(w))) {
         throw new RangeError(`trainGbdt: ${name} weight ${w} at row ${i} is not finite and ≥ 0`);
+      }
+    }
+  }
+  const { baseMargin } = data;
+  if (baseMargin !== undefined) {
+    if (baseMargin.length !== nRows) {
+      throw new RangeError(`trainGbdt: ${name} has ${baseMargin.length} base margins for ${nRows} rows`);
+    }
+    for (let i = 0; i < nRows; i++) {
+      if (!Number.isFinite(baseMargin[i]!)) {
+        throw new RangeError(`trainGbdt: ${name} base margin ${baseMargin[i]} at row ${i} is not finite`);
       }
     }
   }
