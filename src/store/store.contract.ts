@@ -266,6 +266,22 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(await store.getItem('x')).toBeNull();
       });
 
+      it('creates a deleted item again for a new event that names it, and a put item never', async () => {
+        await store.appendEvents([event({ eventId: 'a', itemId: 'x' })], { createMissingItems: true });
+        expect(await store.deleteItem('x')).toBe(true);
+        const again = await store.appendEvents([event({ eventId: 'b', itemId: 'x' })], {
+          createMissingItems: true,
+        });
+        expect(again.createdItems).toEqual(['x']);
+        expect(await store.getItem('x')).toMatchObject({ id: 'x', categories: [] });
+        await store.putItems([item({ id: 'y', categories: ['shoes'] })]);
+        const put = await store.appendEvents([event({ eventId: 'c', itemId: 'y' })], {
+          createMissingItems: true,
+        });
+        expect(put.createdItems).toEqual([]);
+        expect((await store.getItem('y'))?.categories).toEqual(['shoes']);
+      });
+
       it('stores all of a batch or none of it', async () => {
         await store.appendEvents([event({ eventId: 'before' })], { createMissingItems: false });
         const unserialisable = { big: 1n } as unknown as ScalarRecord;
