@@ -248,7 +248,8 @@ export class SqliteStore implements Store {
   /**
    * Item ids this connection has seen in `items` since it opened (created, put, or found there by an append
    * that would have created them). Every event names an item, and asking `items` for it inside the
-   * acknowledged commit was ~12% of ingestion (a primary-key probe per event, most of them ignored). Ids
+   * acknowledged commit (a primary-key probe per event, nearly all of them ignored) cost the store ~14%
+   * (appends of 2,000 alone: 19,074 → 22,207 events/s without it, medians of 3). Ids
    * enter only after their commit, and leave when this connection deletes the item. Another process
    * deleting an item is not seen here: an event for it then creates no placeholder, as if the delete had
    * come just after the event.
@@ -366,8 +367,10 @@ export class SqliteStore implements Store {
     }
     try {
       const results = open.appendMany(pending);
-      pending.forEach((append, index) => this.#markItemsKnown(append, results[index]!));
-      pending.forEach((append, index) => append.resolve(results[index]!));
+      pending.forEach((append, index) => {
+        this.#markItemsKnown(append, results[index]!);
+        append.resolve(results[index]!);
+      });
     } catch {
       // The shared transaction rolled back whole; commit each batch alone so one failure fails only itself.
       for (const append of pending) {
