@@ -268,26 +268,42 @@ export function routerErrorHandler(
 
 /**
  * The path (`boost[0]`, `attributes.color`) of the first value or object key in a parsed JSON value that
- * `bad` refuses, or null ('' for the value itself).
+ * `bad` refuses, or null ('' for the value itself). Every query and JSON body passes through here twice,
+ * so the walk builds no path text unless it finds something: the steps are collected on the way back out.
  */
-function firstPath(value: unknown, bad: (value: unknown) => boolean, path = ''): string | null {
+function firstPath(value: unknown, bad: (value: unknown) => boolean): string | null {
+  const steps: (string | number)[] = [];
+  if (!findBad(value, bad, steps)) return null;
+  let path = '';
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const step = steps[k]!;
+    path += typeof step === 'number' ? `[${step}]` : path === '' ? step : `.${step}`;
+  }
+  return path;
+}
+
+/** Whether `value` holds something `bad` refuses; `steps` gets its path, innermost step first. */
+function findBad(value: unknown, bad: (value: unknown) => boolean, steps: (string | number)[]): boolean {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = firstPath(value[i], bad, `${path}[${i}]`);
-      if (found !== null) return found;
+      if (findBad(value[i], bad, steps)) {
+        steps.push(i);
+        return true;
+      }
     }
-    return null;
+    return false;
   }
   if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const at = path === '' ? key : `${path}.${key}`;
-      if (bad(key)) return at;
-      const found = firstPath(item, bad, at);
-      if (found !== null) return found;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (bad(key) || findBad(record[key], bad, steps)) {
+        steps.push(key);
+        return true;
+      }
     }
-    return null;
+    return false;
   }
-  return bad(value) ? path : null;
+  return bad(value);
 }
 
 const illFormed = (value: unknown): boolean => typeof value === 'string' && !isWellFormed(value);
