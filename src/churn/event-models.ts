@@ -169,11 +169,20 @@ export function fitGbdtChurn(
     { ...GBDT_BASE, ...params, ...(validation ? { earlyStoppingRounds: EARLY_STOPPING_ROUNDS } : {}) },
     validation ? gbdtDataset(validation, base) : undefined,
   );
-  const fit: GbdtChurnModel =
-    base === undefined
-      ? { kind: 'gbdt', model: training.model }
-      : { kind: 'gbdt', model: training.model, base };
-  return { fit, trees: training.bestTreeCount };
+  return { fit: gbdtChurnModel(training.model, base), trees: training.bestTreeCount };
+}
+
+/** Trained trees as a churn model, with the logistic model they were boosted from when there is one. */
+export function gbdtChurnModel(trees: GbdtModel, base: LogisticChurnModel | undefined): GbdtChurnModel {
+  return base === undefined ? { kind: 'gbdt', model: trees } : { kind: 'gbdt', model: trees, base };
+}
+
+/** Where tuning chose the trees' start (`chooseGbdtParams`): plain, or logistic regression with its C. */
+export type GbdtStart = { readonly kind: 'none' } | { readonly kind: 'logistic'; readonly c: number };
+
+/** The start's logistic model refitted on every row of the final fit; undefined for plain trees. */
+export function startModel(start: GbdtStart, rows: LabelledRows): LogisticChurnModel | undefined {
+  return start.kind === 'logistic' ? fitLogisticChurn(rows, start.c) : undefined;
 }
 
 /** Raw margins (log-odds) of rows of raw features. */
@@ -296,7 +305,7 @@ export function chooseGbdtParams(
 ): {
   readonly chosen: Partial<GbdtParams>;
   readonly final: GbdtWorkerParams;
-  readonly base: { readonly kind: 'none' } | { readonly kind: 'logistic'; readonly c: number };
+  readonly base: GbdtStart;
 } {
   if (bases.length === 0) throw new RangeError('chooseGbdtParams: no base to try');
   const { fit, tune } = tuningSplit(ids, rows);
@@ -338,8 +347,11 @@ export function tunedGbdt(
   bases: readonly GbdtBase[] = GBDT_BASES,
 ): { readonly fit: GbdtChurnModel; readonly params: Partial<GbdtParams>; readonly base: GbdtBase } {
   const { chosen, final, base } = chooseGbdtParams(ids, rows, monotone, bases);
-  const logistic = base.kind === 'logistic' ? fitLogisticChurn(rows, base.c) : undefined;
-  return { fit: fitGbdtChurn(rows, final, undefined, logistic).fit, params: chosen, base: base.kind };
+  return {
+    fit: fitGbdtChurn(rows, final, undefined, startModel(base, rows)).fit,
+    params: chosen,
+    base: base.kind,
+  };
 }
 
 /** `LabelledRows` as the trees' data set, starting from `base`'s margins when given. */

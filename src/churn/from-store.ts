@@ -19,8 +19,9 @@ import { churnColumns } from './derived.js';
 import {
   chooseGbdtParams,
   churnProbabilities,
-  fitLogisticChurn,
+  gbdtChurnModel,
   gbdtDataset,
+  startModel,
   tunedLogistic,
   type ChurnModelFit,
 } from './event-models.js';
@@ -149,13 +150,8 @@ export async function trainChurn(
     const { final, base } = chooseGbdtParams(latest.ids, rows, monotone);
     // Boosted from logistic regression when tuning chose it: the same model, refitted on every row, is
     // stored with the trees so serving adds its margin as training did.
-    if (base.kind === 'logistic') {
-      const logistic = fitLogisticChurn(rows, base.c);
-      const trees = (await trainGbdtInWorker(gbdtDataset(rows, logistic), final)).model;
-      model = { kind: 'gbdt', model: trees, base: logistic };
-    } else {
-      model = { kind: 'gbdt', model: (await trainGbdtInWorker(gbdtDataset(rows), final)).model };
-    }
+    const logistic = startModel(base, rows);
+    model = gbdtChurnModel((await trainGbdtInWorker(gbdtDataset(rows, logistic), final)).model, logistic);
   } else {
     model = tunedLogistic(latest.ids, rows);
   }
