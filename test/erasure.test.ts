@@ -33,9 +33,22 @@ async function filesNamingTheUser(dir: string): Promise<string[]> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    if ((await readFile(path)).includes(ERASED)) found.push(path);
+    if ((await readIfPresent(path))?.includes(ERASED)) found.push(path);
   }
   return found;
+}
+
+/**
+ * The file's bytes, or null when it went between listing and reading: SQLite deletes `-shm` and `-wal` when
+ * the last connection closes (a background thread's can close just then), and a file gone holds nothing.
+ */
+async function readIfPresent(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 function shopEvents(user: string, u: number): EventBody[] {
