@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { LocalClusterBus, LocalClusterHub, RedisClusterBus } from '../src/cluster/index.js';
-import { redisReachable, TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
+import { LocalClusterBus, LocalClusterHub, RedisClusterBus, RedisLists } from '../src/cluster/index.js';
+import { adminConnection, redisReachable, TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
 import {
   dropSchemas,
   postgresReachable,
@@ -37,7 +37,37 @@ interface Deployment {
   close(): Promise<void>;
 }
 
-function describeTwoInstances(name: string, skip: boolean, deploy: () => Promise<Deployment>) {
+/** How many lists the instance served from `result` ('hit', 'miss', 'shared_hit'). */
+async function served(instance: Instance, result: string): Promise<number> {
+  const metric = await instance.engine.metrics.recommendationCache.get();
+  return metric.values.find((v) => v.labels.result === result)?.value ?? 0;
+}
+
+/** The Redis keys of the user's shared lists under `prefix`. */
+async function sharedListKeys(prefix: string, user: string): Promise<string[]> {
+  const admin = adminConnection();
+  try {
+    const hex = Buffer.from(user, 'utf8').toString('hex');
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}lists:*:${hex}:*`, 'COUNT', 1_000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return keys;
+  } finally {
+    admin.disconnect();
+  }
+}
+
+function describeTwoInstances(
+  name: string,
+  skip: boolean,
+  deploy: () => Promise<Deployment>,
+  /** The Redis prefix under which the instances share served lists; null when they share none. */
+  sharedLists: string | null = null,
+) {
   describe.skipIf(skip)(`two instances: ${name}`, () => {
     const shop = plantedShop();
     let d: Deployment;
@@ -95,6 +125,33 @@ function describeTwoInstances(name: string, skip: boolean, deploy: () => Promise
       await within(1_000, async () => (await recommendOk(d.b.app, `user_id=${user}&n=5`)).fallback !== null);
     });
 
+    it.runIf(sharedLists !== null)(
+      'a list one instance computed serves the other from the lists they share, shape by shape',
+      async () => {
+        const user = shop.groupB[2]!;
+        const first = await recommendOk(d.a.app, `user_id=${user}&n=5`);
+        await within(1_000, async () => (await sharedListKeys(sharedLists!, user)).length > 0);
+        const before = { shared: await served(d.b, 'shared_hit'), computed: await served(d.b, 'miss') };
+        const second = await recommendOk(d.b.app, `user_id=${user}&n=5`);
+        expect(await served(d.b, 'shared_hit')).toBe(before.shared + 1);
+        expect(second.items).toEqual(first.items);
+        expect(second.request_id).not.toBe(first.request_id);
+        // Another shape is another list: computed, not taken from the shared one.
+        expect((await recommendOk(d.b.app, `user_id=${user}&n=3`)).items).toHaveLength(3);
+        expect(await served(d.b, 'shared_hit')).toBe(before.shared + 1);
+        expect(await served(d.b, 'miss')).toBe(before.computed + 1);
+      },
+    );
+
+    it.runIf(sharedLists !== null)('an erasure deletes the user’s shared lists', async () => {
+      const user = shop.groupB[4]!;
+      await recommendOk(d.a.app, `user_id=${user}&n=5`);
+      await within(1_000, async () => (await sharedListKeys(sharedLists!, user)).length > 0);
+      const erased = await call(d.b.app, 'DELETE', `/v1/users/${user}`);
+      expect(erased.status, erased.text).toBe(200);
+      expect(await sharedListKeys(sharedLists!, user)).toEqual([]);
+    });
+
     it('consent withdrawn on one instance stops personalization on the other', async () => {
       const user = shop.groupB[9]!;
       expect((await recommendOk(d.b.app, `user_id=${user}&n=5`)).model).not.toBe('popularity');
@@ -125,22 +182,30 @@ describeTwoInstances('embedded store, in-process bus', false, async () => {
 });
 
 const services = (await postgresReachable()) && (await redisReachable());
-describeTwoInstances('PostgreSQL and Redis', !services, async () => {
-  const schema = testSchemaName('cluster');
-  const prefix = `attune-test:${schema}:`;
-  const bus = () => new RedisClusterBus({ redisUrl: TEST_REDIS_URL, prefix });
-  const busA = bus();
-  const busB = bus();
-  await Promise.all([busA.ready(2_000), busB.ready(2_000)]);
-  const a = await openInstance(testStoreUrl(schema), busA);
-  const b = await openInstance(testStoreUrl(schema), busB);
-  return {
-    a,
-    b,
-    async close() {
-      await a.close();
-      await b.close();
-      await dropSchemas([schema]);
-    },
-  };
-});
+const sharedPrefixSchema = testSchemaName('cluster');
+describeTwoInstances(
+  'PostgreSQL and Redis',
+  !services,
+  async () => {
+    const schema = sharedPrefixSchema;
+    const prefix = `attune-test:${schema}:`;
+    const bus = () => new RedisClusterBus({ redisUrl: TEST_REDIS_URL, prefix });
+    const busA = bus();
+    const busB = bus();
+    await Promise.all([busA.ready(2_000), busB.ready(2_000)]);
+    // Each instance with its own connection to the shared lists, as separate processes have.
+    const lists = () => ({ lists: new RedisLists({ redisUrl: TEST_REDIS_URL, prefix }) });
+    const a = await openInstance(testStoreUrl(schema), busA, lists());
+    const b = await openInstance(testStoreUrl(schema), busB, lists());
+    return {
+      a,
+      b,
+      async close() {
+        await a.close();
+        await b.close();
+        await dropSchemas([schema]);
+      },
+    };
+  },
+  `attune-test:${sharedPrefixSchema}:`,
+);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { RedisClusterBus } from '../src/cluster/index.js';
+import { RedisClusterBus, RedisLists } from '../src/cluster/index.js';
 import { openPostgresStore } from '../src/store/index.js';
 import {
   postgresReachable,
@@ -113,8 +113,10 @@ describe.skipIf(!sharedPostgres)('Redis stopped under load', () => {
 
   it('keeps serving lists and storing events from both instances, and catches up once Redis is back', async () => {
     const bus = () => new RedisClusterBus({ redisUrl: redis.url, prefix: 'attune:' });
-    const a = await openInstance(testStoreUrl(schema), bus());
-    const b = await openInstance(testStoreUrl(schema), bus());
+    const lists = () => ({ lists: new RedisLists({ redisUrl: redis.url, prefix: 'attune:' }) });
+    const sharedA = lists();
+    const a = await openInstance(testStoreUrl(schema), bus(), sharedA);
+    const b = await openInstance(testStoreUrl(schema), bus(), lists());
     try {
       const shop = plantedShop();
       await loadShop(a.app, shop);
@@ -135,6 +137,8 @@ describe.skipIf(!sharedPostgres)('Redis stopped under load', () => {
         await ingest(a.app, [event(shop.groupB[round % shop.groupB.length]!, shop.itemsB[round % 10]!)]);
       }
       expect(failures).toEqual([]);
+      expect(sharedA.lists.status()).toMatchObject({ connected: false });
+      expect(sharedA.lists.status().droppedWrites).toBeGreaterThan(0);
 
       // Back: the bus resubscribes and says messages were missed, so B drops what it held.
       await redis.start();
@@ -149,6 +153,13 @@ describe.skipIf(!sharedPostgres)('Redis stopped under load', () => {
         );
       }
       expect(fresh).toBe(true);
+      // The shared lists are written again.
+      const writes = sharedA.lists.status().writes;
+      for (let i = 0; i < 100 && sharedA.lists.status().writes === writes; i++) {
+        await recommend(a.app, `user_id=${shop.groupB[i % shop.groupB.length]!}&n=4`);
+        await sleep(20);
+      }
+      expect(sharedA.lists.status().writes).toBeGreaterThan(writes);
     } finally {
       await a.close();
       await b.close();

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
 import { buildApp } from '../src/api/index.js';
-import type { ClusterBus } from '../src/cluster/index.js';
-import { Engine, engineConfig, EngineHost } from '../src/engine/index.js';
+import type { ClusterBus, RedisLists } from '../src/cluster/index.js';
+import { Engine, engineConfig, EngineHost, type EngineOptions } from '../src/engine/index.js';
 import { defaultStages } from '../src/recommendations/index.js';
 import { TEST_REDIS_URL } from '../src/cluster/redis.testing.js';
 import { testStoreUrl } from '../src/store/postgres.testing.js';
@@ -26,11 +26,18 @@ export interface Instance {
 
 /**
  * An instance on the store at `storeUrl` (no schedule, no poll: what reaches it from other instances comes
- * over `bus`, or nothing without one).
+ * over `bus`, or nothing without one), sharing served lists through `shared` when given.
  */
-export async function openInstance(storeUrl: string, bus?: ClusterBus): Promise<Instance> {
+export async function openInstance(
+  storeUrl: string,
+  bus?: ClusterBus,
+  shared?: { readonly lists: RedisLists },
+): Promise<Instance> {
   const config = engineConfig(storeUrl, { retrainIntervalMs: null, bundlePollMs: null, selection: 'fixed' });
-  const options = bus ? { cluster: bus } : {};
+  const options: EngineOptions = {
+    ...(bus ? { cluster: bus } : {}),
+    ...(shared ? { sharedLists: shared.lists } : {}),
+  };
   const engine = await Engine.open(config, defaultStages, options);
   const host = new EngineHost(engine, defaultStages, options);
   const app = buildApp({ engine, host });
@@ -43,6 +50,7 @@ export async function openInstance(storeUrl: string, bus?: ClusterBus): Promise<
       await host.close();
       await engine.close();
       await bus?.close();
+      await shared?.lists.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { Fingerprint, SetFingerprint } from '../shared/content-hash.js';
 import type { EpochMs } from '../shared/types.js';
 import { matchesItem, type ItemFilter } from './filter.js';
 import type { Item } from './types.js';
@@ -36,6 +37,11 @@ export class CatalogIndex implements Iterable<Item> {
   #byAge: Item[] | null = null;
   #pending: { readonly before: Item | undefined; readonly after: Item | undefined }[] = [];
   #version = 0;
+  /** Built on the first `fingerprint` read, then kept by every write: nothing pays for it unasked. */
+  #fingerprint: {
+    readonly set: SetFingerprint;
+    readonly members: Map<string, readonly [number, number]>;
+  } | null = null;
 
   constructor(items: Iterable<Item> = []) {
     for (const item of items) this.#items.set(item.id, item);
@@ -48,6 +54,38 @@ export class CatalogIndex implements Iterable<Item> {
 
   get size(): number {
     return this.#items.size;
+  }
+
+  /**
+   * The catalog's content as 64 bits in hex: equal in every process holding the same items (as the store
+   * returns them), whatever order they were written in, unlike `version`, which counts this process's writes.
+   */
+  get fingerprint(): string {
+    if (this.#fingerprint === null) {
+      const set = new SetFingerprint();
+      const members = new Map<string, readonly [number, number]>();
+      for (const item of this.#items.values()) {
+        const member = itemFingerprint(item);
+        members.set(item.id, member);
+        set.add(member);
+      }
+      this.#fingerprint = { set, members };
+    }
+    return this.#fingerprint.set.hex();
+  }
+
+  #refingerprint(itemId: string, after: Item | undefined): void {
+    if (this.#fingerprint === null) return;
+    const { set, members } = this.#fingerprint;
+    const before = members.get(itemId);
+    if (before !== undefined) set.remove(before);
+    if (after === undefined) {
+      members.delete(itemId);
+      return;
+    }
+    const member = itemFingerprint(after);
+    members.set(itemId, member);
+    set.add(member);
   }
 
   get(itemId: string): Item | undefined {
@@ -63,6 +101,7 @@ export class CatalogIndex implements Iterable<Item> {
     this.#items.set(item.id, item);
     this.#version += 1;
     this.#queue(before, item);
+    this.#refingerprint(item.id, item);
   }
 
   /** Returns whether the item was there. */
@@ -72,6 +111,7 @@ export class CatalogIndex implements Iterable<Item> {
     this.#items.delete(itemId);
     this.#version += 1;
     this.#queue(before, undefined);
+    this.#refingerprint(itemId, undefined);
     return true;
   }
 
@@ -164,4 +204,9 @@ export async function loadCatalogIndex(batches: AsyncIterable<readonly Item[]>):
     for (const item of batch) index.upsert(item);
   }
   return index;
+}
+
+/** An item's content; its JSON is the store's form, so equal items read anywhere give equal text. */
+function itemFingerprint(item: Item): readonly [number, number] {
+  return new Fingerprint().text(JSON.stringify(item)).lanes();
 }

@@ -1,6 +1,7 @@
 import {
   clusterConfigFromEnv,
   RedisClusterBus,
+  RedisLists,
   RedisRateCounter,
   type ClusterBus,
 } from '../cluster/index.js';
@@ -18,6 +19,8 @@ export interface ClusterServices {
   readonly bus: ClusterBus;
   /** Rate limits counted across instances (the API only). */
   readonly rateCounter: RateCounter & { close(): Promise<void> };
+  /** Served lists shared by the API instances, per app (`EngineOptions.sharedLists`). */
+  readonly lists: RedisLists;
   close(): Promise<void>;
 }
 
@@ -33,14 +36,16 @@ export async function openClusterServices(
   if (config.redisUrl === null) return null;
   const bus = new RedisClusterBus({ redisUrl: config.redisUrl, prefix: config.prefix });
   const rateCounter = new RedisRateCounter({ redisUrl: config.redisUrl, prefix: config.prefix });
+  const lists = new RedisLists({ redisUrl: config.redisUrl, prefix: config.prefix });
   const connected = await bus.ready(2_000);
   return {
     connected,
     services: {
       bus,
       rateCounter,
+      lists,
       async close() {
-        await Promise.all([bus.close(), rateCounter.close()]);
+        await Promise.all([bus.close(), rateCounter.close(), lists.close()]);
       },
     },
   };

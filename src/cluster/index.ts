@@ -32,3 +32,4 @@ export {
 } from './messages.js';
 export { RedisRateCounter, type RateCounterStatus, type RedisRateCounterOptions } from './rate-counter.js';
 export { RedisClusterBus, type RedisClusterBusOptions } from './redis-bus.js';
+export { RedisLists, type RedisListsOptions, type SharedListsStatus } from './redis-lists.js';

@@ -22,11 +22,14 @@ import {
   type ExplainResult,
   type Impression,
   type ProfileSettings,
+  type RecommendationRequest,
   type RecommendationResult,
   type Rules,
   type ServingProfile,
   type SimilarResult,
   type Stage,
+  type ServedList,
+  type SharedLists,
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
 import {
@@ -187,6 +190,11 @@ export interface EngineOptions {
    * (`attune worker`, whose engine has no stream). Without it events go to the store directly.
    */
   readonly eventStream?: EventPublisher;
+  /**
+   * Lists shared by the deployment's instances (Redis: `cluster/redis-lists.ts`), one tier under each
+   * instance's own result cache; per app. Without it each instance keeps only its own.
+   */
+  readonly sharedLists?: { forApp(app: string): SharedLists };
 }
 
 /** Where an API instance publishes events when a stream is in front of ingestion (`events/stream/`). */
@@ -260,6 +268,9 @@ export class Engine {
   #cluster: ClusterBus | null = null;
   #leaveCluster: (() => void) | null = null;
   #eventStream: EventPublisher | null = null;
+  #sharedLists: SharedLists | null = null;
+  /** What the lists depend on beyond their keys' content: settings that must match to share a list. */
+  #sharedListScope = '';
   /** API keys: who may call which routes (`access/`). */
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
@@ -382,6 +393,8 @@ export class Engine {
     engine.#decisions = await DecisionPoints.open(engine.decisionEnvironment());
     engine.#app = options.app ?? DEFAULT_APP;
     engine.#eventStream = options.eventStream ?? null;
+    engine.#sharedLists = options.sharedLists?.forApp(engine.#app) ?? null;
+    engine.#sharedListScope = sharedListScope(config);
     if (options.cluster) engine.#joinCluster(options.cluster);
     engine.startSchedule();
     return engine;
@@ -558,6 +571,7 @@ export class Engine {
     });
     this.histories.forget(userId);
     forgetServedUser(userId);
+    await this.#forgetSharedLists(userId);
     this.features.forgetUser(userId, erased.items);
     this.users.delete(userId);
     this.consents.delete(userId);
@@ -574,6 +588,20 @@ export class Engine {
     if (!held) return null;
     this.metrics.erasures.inc();
     return { ...erased, modelVersions: modelRows };
+  }
+
+  /**
+   * Deletes the lists kept for the user in the shared tier: they name items of their history. Where that
+   * fails (Redis down), they go when they expire (ATTUNE_RESULT_CACHE_MS) and are never served meanwhile:
+   * the erased history has another fingerprint.
+   */
+  async #forgetSharedLists(userId: string): Promise<void> {
+    try {
+      await this.#sharedLists?.forgetUser(userId);
+    } catch (error) {
+      this.metrics.errors.inc({ where: 'shared-lists' });
+      this.logger.warn({ err: error, userId }, 'the user’s shared lists were not deleted; they expire');
+    }
   }
 
   /**
@@ -987,11 +1015,8 @@ export class Engine {
       ...(plan.kind === 'holdout' ? { personalized: false } : {}),
       ...(model === undefined ? {} : { model }),
     };
-    const { list, fresh } = this.#results.serve(request, profile, bundle, this.catalog, () => {
-      const { requestId: _, ...computed } = runPipeline(this.stages, request, profile, bundle, this.catalog);
-      return computed;
-    });
-    this.metrics.recommendationCache.inc({ result: fresh ? 'miss' : 'hit' });
+    const { list, cache } = await this.#servedList(request, profile, bundle);
+    this.metrics.recommendationCache.inc({ result: cache });
     const result: RecommendationResult = { ...list, requestId: request.requestId };
     // A variant whose model the bundle does not hold yet (trained at the next run) served the default:
     // it is not exposed, so analysis never counts users who did not get the variant.
@@ -1012,6 +1037,38 @@ export class Engine {
           plan.kind === 'holdout' ? [] : plan.assignments.map((a) => ({ ...a, served: served.includes(a) })),
       },
     };
+  }
+
+  /**
+   * The list `request` asks for: kept by this instance, else kept by another (the shared tier, when the
+   * deployment has one), else computed now, and kept in both.
+   */
+  async #servedList(
+    request: RecommendationRequest,
+    profile: ServingProfile,
+    bundle: ModelBundle | null,
+  ): Promise<{ readonly list: ServedList; readonly cache: 'hit' | 'miss' | 'shared_hit' }> {
+    const compute = (): ServedList => {
+      const { requestId: _, ...computed } = runPipeline(this.stages, request, profile, bundle, this.catalog);
+      return computed;
+    };
+    const lists = this.#sharedLists;
+    if (lists === null) {
+      const { list, fresh } = this.#results.serve(request, profile, bundle, this.catalog, compute);
+      return { list, cache: fresh ? 'miss' : 'hit' };
+    }
+    const { list, source } = await this.#results.serveShared(
+      request,
+      profile,
+      bundle,
+      this.catalog,
+      compute,
+      {
+        lists,
+        scope: this.#sharedListScope,
+      },
+    );
+    return { list, cache: source === 'memory' ? 'hit' : source === 'shared' ? 'shared_hit' : 'miss' };
   }
 
   /**
@@ -1544,4 +1601,19 @@ function usersAndItems(events: readonly TrackedEvent[]): { users: string[]; item
     if (event.itemId !== null) items.add(event.itemId);
   }
   return { users: [...users], items: [...items] };
+}
+
+/**
+ * The settings a served list depends on besides what its shared key holds (`sharedListKey`): instances
+ * share lists only while these agree, so during a rolling change of settings no instance serves a list
+ * made under the others'. (Releases share: a list is as good from either side of an upgrade, for its TTL.)
+ */
+function sharedListScope(config: EngineConfig): string {
+  return JSON.stringify([
+    config.feedback,
+    config.session,
+    config.coldStart,
+    config.rerank,
+    config.maxResults,
+  ]);
 }

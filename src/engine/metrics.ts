@@ -49,7 +49,7 @@ export class EngineMetrics {
 
   readonly recommendationCache = new Counter({
     name: 'attune_recommendation_cache_total',
-    help: 'Personal lists served again from the result cache (hit) or computed (miss).',
+    help: 'Personal lists served again from this instance’s result cache (hit), from the lists the deployment shares in Redis (shared_hit), or computed (miss).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

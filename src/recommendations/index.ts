@@ -50,3 +50,4 @@ export type {
   RecommendedItem,
   Stage,
 } from './types.js';
+export { parseSharedList, sharedListKey, type SharedList, type SharedLists } from './shared-lists.js';

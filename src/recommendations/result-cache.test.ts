@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import { ResultCache, type ServedList } from './result-cache.js';
-import type { Rules } from './rules.js';
+import { compileRules, type Rules } from './rules.js';
+import type { SharedList, SharedLists } from './shared-lists.js';
 import type { CatalogView, RecommendationRequest } from './types.js';
 
 const T0 = Date.UTC(2026, 5, 1);
@@ -133,5 +134,160 @@ describe('ResultCache', () => {
     expect(off.serve(request(), p, bundle, catalog(), counted.compute).fresh).toBe(true);
     expect(counted.calls()).toBe(2);
     expect(() => new ResultCache(0)).toThrow(/ttlMs/);
+  });
+});
+
+/** The shared tier as a map (the Redis one is tested on a real server: `cluster/redis-lists.test.ts`). */
+function mapLists(): SharedLists & { readonly entries: Map<string, SharedList>; reads: number } {
+  const entries = new Map<string, SharedList>();
+  return {
+    entries,
+    reads: 0,
+    get(userId, key) {
+      this.reads++;
+      return Promise.resolve(entries.get(`${userId}/${key}`) ?? null);
+    },
+    set(userId, key, entry) {
+      entries.set(`${userId}/${key}`, entry);
+    },
+    forgetUser(userId) {
+      for (const key of entries.keys()) if (key.startsWith(`${userId}/`)) entries.delete(key);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** A profile as sharing reads it: its history's fingerprint and the user's row in the bundle. */
+function contentProfile(history: string, userIndex = 0): ServingProfile {
+  return {
+    model: { userIndex, fresh: false },
+    history: { fingerprint: history },
+  } as unknown as ServingProfile;
+}
+
+const versioned = { info: { version: 4 } } as ModelBundle;
+const sharedCatalog = (fingerprint: string, gone: ReadonlySet<string> = new Set()) => ({
+  ...catalog(1, gone),
+  fingerprint,
+});
+
+describe('ResultCache.serveShared', () => {
+  it('serves another instance’s list for the same content, then from memory; computes when content differs', async () => {
+    const lists = mapLists();
+    const shared = { lists, scope: 'settings' };
+    const a = new ResultCache(10_000);
+    const b = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    // Instance A computes and offers the list.
+    const first = await a.serveShared(
+      request(),
+      contentProfile('h1'),
+      versioned,
+      sharedCatalog('c1'),
+      compute,
+      shared,
+    );
+    expect(first.source).toBe('computed');
+    expect(lists.entries.size).toBe(1);
+    // Instance B: its own profile object and catalog, the same content.
+    const pb = contentProfile('h1');
+    const second = await b.serveShared(
+      request({ now: T0 + 10 }),
+      pb,
+      versioned,
+      sharedCatalog('c1'),
+      compute,
+      shared,
+    );
+    expect(second).toEqual({ list: first.list, source: 'shared' });
+    const third = await b.serveShared(
+      request({ now: T0 + 20 }),
+      pb,
+      versioned,
+      sharedCatalog('c1'),
+      compute,
+      shared,
+    );
+    expect(third.source).toBe('memory');
+    expect(calls()).toBe(1);
+
+    // Anything the list is computed from, changed: another key, so computed.
+    const changed: [ServingProfile, ModelBundle, string, Partial<RecommendationRequest>, string][] = [
+      [contentProfile('h2'), versioned, 'c1', {}, 'settings'],
+      [contentProfile('h1', -1), versioned, 'c1', {}, 'settings'],
+      [contentProfile('h1'), { info: { version: 5 } } as ModelBundle, 'c1', {}, 'settings'],
+      [contentProfile('h1'), versioned, 'c2', {}, 'settings'],
+      [contentProfile('h1'), versioned, 'c1', { n: 3 }, 'settings'],
+      [contentProfile('h1'), versioned, 'c1', { rules: compileRules({ diversity: 0.5 }) }, 'settings'],
+      [contentProfile('h1'), versioned, 'c1', { personalized: false }, 'settings'],
+      [contentProfile('h1'), versioned, 'c1', {}, 'other settings'],
+    ];
+    for (const [p, bundle, fingerprint, shape, scope] of changed) {
+      const fresh = new ResultCache(10_000);
+      const served = await fresh.serveShared(request(shape), p, bundle, sharedCatalog(fingerprint), compute, {
+        lists,
+        scope,
+      });
+      expect(served.source).toBe('computed');
+    }
+    expect(calls()).toBe(1 + changed.length);
+  });
+
+  it('never serves a shared list past its expiry or with an item no longer recommendable', async () => {
+    const lists = mapLists();
+    const shared = { lists, scope: '' };
+    const { compute, calls } = computer();
+    await new ResultCache(10_000).serveShared(
+      request(),
+      contentProfile('h'),
+      versioned,
+      sharedCatalog('c'),
+      compute,
+      shared,
+    );
+    const [entry] = lists.entries.values();
+    const late = await new ResultCache(10_000).serveShared(
+      request({ now: entry!.expiresAt }),
+      contentProfile('h'),
+      versioned,
+      sharedCatalog('c'),
+      compute,
+      shared,
+    );
+    expect(late.source).toBe('computed');
+    const gone = await new ResultCache(10_000).serveShared(
+      request({ now: T0 + 1 }),
+      contentProfile('h'),
+      versioned,
+      sharedCatalog('c', new Set(['a'])),
+      compute,
+      shared,
+    );
+    expect(gone.source).toBe('computed');
+    expect(calls()).toBe(3);
+  });
+
+  it('shares nothing for rules it cannot key by content, and reads nothing without a TTL', async () => {
+    const lists = mapLists();
+    const { compute } = computer();
+    const handMade = { ...compileRules({ diversity: 0.5 }) } as Rules;
+    await new ResultCache(10_000).serveShared(
+      request({ rules: handMade }),
+      contentProfile('h'),
+      versioned,
+      sharedCatalog('c'),
+      compute,
+      { lists, scope: '' },
+    );
+    await new ResultCache(null).serveShared(
+      request(),
+      contentProfile('h'),
+      versioned,
+      sharedCatalog('c'),
+      compute,
+      { lists, scope: '' },
+    );
+    expect(lists.entries.size).toBe(0);
+    expect(lists.reads).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import type { Rules } from './rules.js';
+import { servable, sharedListKey, type SharedLists } from './shared-lists.js';
 import type { CatalogView, RecommendationRequest, RecommendationResult } from './types.js';
 
 /*
@@ -56,10 +57,55 @@ export class ResultCache {
     catalog: CatalogView,
     compute: () => ServedList,
   ): { readonly list: ServedList; readonly fresh: boolean } {
-    if (this.ttlMs === null) return { list: compute(), fresh: true };
-    const shape = this.#shape(request);
-    let lists = this.#lists.get(profile);
-    const kept = lists?.get(shape);
+    const kept = this.lookup(request, profile, bundle, catalog);
+    if (kept !== null) return { list: kept, fresh: false };
+    const list = compute();
+    this.keep(request, profile, bundle, catalog, list);
+    return { list, fresh: true };
+  }
+
+  /**
+   * As `serve`, with a second tier shared by the deployment's instances (`shared-lists.ts`): a list not
+   * kept here is looked for there before it is computed, and a computed one is offered to the others.
+   * `source` says where the list came from.
+   */
+  async serveShared(
+    request: RecommendationRequest,
+    profile: ServingProfile,
+    bundle: ModelBundle | null,
+    catalog: CatalogView & { readonly fingerprint: string },
+    compute: () => ServedList,
+    /** The shared tier, and the settings lists depend on beyond their key (see `sharedListKey`). */
+    shared: { readonly lists: SharedLists; readonly scope: string },
+  ): Promise<{ readonly list: ServedList; readonly source: 'memory' | 'shared' | 'computed' }> {
+    const kept = this.lookup(request, profile, bundle, catalog);
+    if (kept !== null) return { list: kept, source: 'memory' };
+    const key =
+      this.ttlMs === null ? null : sharedListKey(shared.scope, request, profile, bundle, catalog.fingerprint);
+    if (key !== null) {
+      const found = await shared.lists.get(request.userId, key);
+      if (found !== null && servable(found, request, catalog)) {
+        this.keep(request, profile, bundle, catalog, found.list, found.expiresAt);
+        return { list: found.list, source: 'shared' };
+      }
+    }
+    const list = compute();
+    const expiresAt = this.keep(request, profile, bundle, catalog, list);
+    if (key !== null && expiresAt !== null) {
+      shared.lists.set(request.userId, key, { list, expiresAt }, expiresAt - request.now);
+    }
+    return { list, source: 'computed' };
+  }
+
+  /** The list kept for this profile and shape, if it may still be served; null otherwise. */
+  lookup(
+    request: RecommendationRequest,
+    profile: ServingProfile,
+    bundle: ModelBundle | null,
+    catalog: CatalogView,
+  ): ServedList | null {
+    if (this.ttlMs === null) return null;
+    const kept = this.#lists.get(profile)?.get(this.#shape(request));
     if (
       kept !== undefined &&
       kept.bundle === bundle &&
@@ -67,9 +113,26 @@ export class ResultCache {
       request.now < kept.expiresAt &&
       kept.list.items.every((item) => catalog.isRecommendable(item.itemId, request.now))
     ) {
-      return { list: kept.list, fresh: false };
+      return kept.list;
     }
-    const list = compute();
+    return null;
+  }
+
+  /**
+   * Keeps a list for this profile and shape until `expiresAt` (default: the TTL from now, spread over its
+   * second half); returns when it expires, or null when nothing is kept (no TTL).
+   */
+  keep(
+    request: RecommendationRequest,
+    profile: ServingProfile,
+    bundle: ModelBundle | null,
+    catalog: CatalogView,
+    list: ServedList,
+    expiresAt?: number,
+  ): number | null {
+    if (this.ttlMs === null) return null;
+    const shape = this.#shape(request);
+    let lists = this.#lists.get(profile);
     if (lists === undefined) {
       lists = new Map();
       this.#lists.set(profile, lists);
@@ -78,9 +141,9 @@ export class ResultCache {
     if (lists.size >= SHAPES_PER_PROFILE) lists.delete(lists.keys().next().value!);
     // Spread over the second half of the TTL: lists computed in one burst (a cold start, a new model) do
     // not all expire, and get recomputed, in the same instant; a wave of recomputation is what a p99 sees.
-    const ttl = this.ttlMs * (0.5 + 0.5 * Math.random());
-    lists.set(shape, { list, bundle, catalogVersion: catalog.version, expiresAt: request.now + ttl });
-    return { list, fresh: true };
+    const until = expiresAt ?? request.now + this.ttlMs * (0.5 + 0.5 * Math.random());
+    lists.set(shape, { list, bundle, catalogVersion: catalog.version, expiresAt: until });
+    return until;
   }
 
   #shape(request: RecommendationRequest): string {

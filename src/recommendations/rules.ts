@@ -178,7 +178,19 @@ export function compileRules(spec: RulesSpec): Rules {
   if (hit !== undefined) return hit;
   const rules = compileUncached(spec);
   compiled.set(key, rules);
+  sources.set(rules, key);
   return rules;
+}
+
+/** What each compiled rules object was made from, as text: equal text, equal rules, in any process. */
+const sources = new WeakMap<Rules, string>();
+
+/**
+ * The rules' source as text, for keys of caches shared between processes (where object identity means
+ * nothing); null for rules not made by `compileRules` or `withServingOptions`.
+ */
+export function rulesSource(rules: Rules): string | null {
+  return sources.get(rules) ?? null;
 }
 
 function compileUncached(spec: RulesSpec): Rules {
@@ -225,11 +237,14 @@ export function withServingOptions(
   const session = sessionOverride(options);
   if (max === undefined && session === null) return rules;
   const base = rules ?? noRules;
-  return Object.freeze({
+  const extended: Rules = Object.freeze({
     ...base,
     maxPerCategory: max ?? base.maxPerCategory,
     session: session === null ? base.session : { ...base.session, ...session },
   });
+  const source = rules === null ? '' : sources.get(rules);
+  if (source !== undefined) sources.set(extended, `${source}|${max ?? ''}|${JSON.stringify(session)}`);
+  return extended;
 }
 
 function sessionOverride(spec: RulesSpec): SessionOverride | null {

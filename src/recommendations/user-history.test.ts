@@ -281,3 +281,30 @@ function lastItemPosition(events: readonly TrackedEvent[]): number {
   });
   return last;
 }
+
+describe('UserHistory.fingerprint', () => {
+  it('is the same for the same events read in another process (other ordinals, other order)', () => {
+    fc.assert(
+      fc.property(histories, fc.integer({ min: 0, max: 50 }), (events, others) => {
+        const here = UserHistory.fromTotals(new HistoryTables(), totalsOf(events), settings);
+        // Another process: items it met before, in another order, so every ordinal differs.
+        const tables = new HistoryTables();
+        for (let i = 0; i < others; i++) tables.items.intern(`other${i}`);
+        const there = UserHistory.fromTotals(tables, totalsOf(events).reverse(), settings);
+        expect(there.fingerprint).toBe(here.fingerprint);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('changes with an event that changes what the history holds, and only then', () => {
+    const events = [tracked(0, 'product_viewed', 'a', T0), tracked(1, 'purchased', 'b', T0 + MINUTE)];
+    const history = UserHistory.fromEvents(new HistoryTables(), events, settings);
+    const more = (name: string, itemId: string) =>
+      history.withEvents([{ event: tracked(2, name, itemId, T0 + 2 * MINUTE), position: 3 }], settings);
+    expect(more('product_viewed', 'a').fingerprint).not.toBe(history.fingerprint);
+    expect(more('product_viewed', 'c').fingerprint).not.toBe(history.fingerprint);
+    expect(more('purchased', 'a').fingerprint).not.toBe(more('product_viewed', 'a').fingerprint);
+    expect(more('impression', 'a').fingerprint).toBe(history.fingerprint);
+  });
+});

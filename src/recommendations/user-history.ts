@@ -5,6 +5,7 @@ import {
   type FeedbackKind,
   type TrackedEvent,
 } from '../events/index.js';
+import { Fingerprint, SetFingerprint } from '../shared/content-hash.js';
 import type { UserItemTotal } from '../store/index.js';
 
 /**
@@ -212,6 +213,40 @@ export class UserHistory {
   /** Distinct items with feedback. */
   get size(): number {
     return this.items.length;
+  }
+
+  #fingerprint: string | null = null;
+
+  /**
+   * What this history holds as 64 bits in hex, the same in every process that read the same events
+   * (ordinals and action indices are this process's; the fingerprint uses the ids and names they stand
+   * for, and adds items in any order). Computed once per history: histories are immutable.
+   */
+  get fingerprint(): string {
+    if (this.#fingerprint !== null) return this.#fingerprint;
+    const items = new SetFingerprint();
+    for (let k = 0; k < this.items.length; k++) {
+      const marks = this.marks[k]!;
+      items.add(
+        new Fingerprint()
+          .text(this.tables.items.id(this.items[k]!))
+          .number(this.weights[k]!)
+          .number(this.lastAt[k]!)
+          .word(marks & ~ACTION)
+          .text(this.tables.actions.name(marks & ACTION) ?? '')
+          .lanes(),
+      );
+    }
+    const whole = new Fingerprint().text(items.hex()).number(this.feedbackPosition);
+    for (const entry of this.recent) {
+      whole
+        .text(entry.name)
+        .text(entry.itemId)
+        .number(entry.timestamp)
+        .text(entry.sessionId ?? '');
+    }
+    this.#fingerprint = whole.hex();
+    return this.#fingerprint;
   }
 
   /**
