@@ -1,5 +1,8 @@
+import type { UserEventsOptions } from './types.js';
+
 /*
- * What both stores' scans share: the checks on limits and batch sizes, and keyset pagination.
+ * What both stores' scans share: the checks on limits, batch sizes and position bounds, the defaults of a
+ * user's or an item's window of events, and keyset pagination.
  */
 
 /**
@@ -10,6 +13,34 @@ export function assertCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
   }
+}
+
+/** How many events `userEvents` and `itemEvents` return when the caller does not say. */
+const DEFAULT_WINDOW_LIMIT = 100;
+
+/** A user's or an item's window (`UserEventsOptions`) with its defaults filled in and its bounds checked. */
+export interface EventWindow {
+  /** Only `ts ≥ since`. */
+  readonly since: number;
+  /** Only `afterSeq < seq ≤ throughSeq`. */
+  readonly afterSeq: number;
+  readonly throughSeq: number;
+  readonly limit: number;
+}
+
+/**
+ * `UserEventsOptions` as both stores read them: by default the newest 100 events of any time and position.
+ * `limit` and the position bounds, when given, must be integers ≥ 0 (positions are), or the read fails
+ * naming the option.
+ */
+export function eventWindow(options: UserEventsOptions): EventWindow {
+  const limit = options.limit ?? DEFAULT_WINDOW_LIMIT;
+  assertCount('limit', limit, 0);
+  const afterSeq = options.afterSeq ?? 0;
+  assertCount('afterSeq', afterSeq, 0);
+  const throughSeq = options.throughSeq ?? Number.MAX_SAFE_INTEGER;
+  assertCount('throughSeq', throughSeq, 0);
+  return { since: options.since ?? Number.MIN_SAFE_INTEGER, afterSeq, throughSeq, limit };
 }
 
 /** Rows per batch of a scan when the caller does not say. */

@@ -11,7 +11,7 @@ import {
 } from './postgres-events-activity.js';
 import { EventAppender } from './postgres-events-append.js';
 import { EVENT_COLUMNS, MINUTE_MS, settled, storable } from './postgres-events-common.js';
-import { assertCount, DEFAULT_SCAN_BATCH, scanItemPages } from './keyset.js';
+import { assertCount, DEFAULT_SCAN_BATCH, eventWindow, scanItemPages } from './keyset.js';
 import { eraseUserRecords } from './postgres-records.js';
 import type { EventTables } from './postgres.js';
 import {
@@ -139,7 +139,6 @@ export const EVENT_TABLES_V1 = `
   INSERT INTO event_log DEFAULT VALUES;
 `;
 
-const DEFAULT_USER_EVENTS_LIMIT = 100;
 const DEFAULT_IMPRESSION_BATCH = 10_000;
 /** Rows one multi-row statement carries at most; larger batches take several in one transaction. */
 const ROWS_PER_STATEMENT = 10_000;
@@ -524,19 +523,23 @@ export class PgEventTables implements EventTables {
     return this.#activity.servedListClicks(since, until, clickNames, ignoredNames);
   }
 
-  /** A user's or an item's events newest first (its index, in order), `since` inclusive. */
+  /**
+   * A user's or an item's events newest first (its index, in order), `since` inclusive, within the seq
+   * bounds: seq is the index's last column, so they are index conditions checked on its entries, not on
+   * the rows they point at.
+   */
   async #window(
     column: 'user_id' | 'item_id',
     id: string,
     options: UserEventsOptions,
   ): Promise<TrackedEvent[]> {
-    const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
-    assertCount('limit', limit, 0);
-    const since = options.since ?? Number.MIN_SAFE_INTEGER;
+    const { since, afterSeq, throughSeq, limit } = eventWindow(options);
     if (!storable(id)) return [];
     const rows = await this.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${column} = $1 AND ts >= $2 ORDER BY ts DESC, seq DESC LIMIT $3`,
-      [id, since, limit],
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE ${column} = $1 AND ts >= $2 AND seq > $3 AND seq <= $4
+       ORDER BY ts DESC, seq DESC LIMIT $5`,
+      [id, since, afterSeq, throughSeq, limit],
     );
     return rows.map(eventFromRow);
   }

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
+import type { EventWindow } from './keyset.js';
 import type { EventRow } from './rows.js';
 import { activityIndexer } from './sqlite-activity.js';
 import type { Statements } from './sqlite-statements.js';
@@ -66,16 +67,27 @@ export function itemEventsBehind(statements: Statements): number {
  * An item's events as `Store.itemEvents` returns them, read in one deferred transaction: the mark, the
  * indexed part and the tail all come from one snapshot, so an event is in exactly one of the two parts
  * even while another connection appends or catches up. Exact however far `item_events` lags; a long tail
- * only makes the rowid range scan longer.
+ * only makes the rowid range scan longer. The caller's seq range is split at the mark: `(afterSeq,
+ * min(through, throughSeq)]` from the table, `(max(through, afterSeq), throughSeq]` from the log; a part
+ * whose range is empty is not read at all.
  */
 export function itemEventsReader(
   db: BetterSqlite3.Database,
   statements: Statements,
-): (itemId: string, since: number, limit: number) => EventRow[] {
-  return db.transaction((itemId: string, since: number, limit: number): EventRow[] => {
+): (itemId: string, window: EventWindow) => EventRow[] {
+  return db.transaction((itemId: string, window: EventWindow): EventRow[] => {
+    const { since, afterSeq, throughSeq, limit } = window;
     const { through } = position(statements);
-    const indexed = statements.itemEventsIndexed.all(itemId, since, through, limit);
-    const tail = statements.itemEventsTail.all(through, itemId, since, limit);
+    const indexedThrough = Math.min(through, throughSeq);
+    const tailAfter = Math.max(through, afterSeq);
+    const indexed =
+      afterSeq < indexedThrough
+        ? statements.itemEventsIndexed.all(itemId, since, afterSeq, indexedThrough, limit)
+        : [];
+    const tail =
+      tailAfter < throughSeq
+        ? statements.itemEventsTail.all(tailAfter, throughSeq, itemId, since, limit)
+        : [];
     return newestFirst(indexed, tail, limit);
   }).deferred;
 }

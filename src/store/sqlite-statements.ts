@@ -82,22 +82,36 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT item_id, name, count(*) AS count, max(ts) AS last_ts, max(seq) AS last_seq FROM events
        WHERE user_id = ? AND item_id IS NOT NULL GROUP BY item_id, name`,
     ),
-    userEvents: db.prepare<[userId: string, since: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?`,
+    // A reverse range of events_user_ts; the seq bounds are checked on its entries (seq is in the key) before
+    // the row is read. `+seq` keeps them off the rowid: seq is the INTEGER PRIMARY KEY, and with seq bounds
+    // in the WHERE clause the planner, given a user with a large share of the log in sqlite_stat4, picked a
+    // rowid range scan of the whole log plus a sort (checked with EXPLAIN QUERY PLAN), even for the
+    // defaults that bound nothing.
+    userEvents: db.prepare<
+      [userId: string, since: number, afterSeq: number, throughSeq: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? AND +seq > ? AND +seq <= ?
+       ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
     // An item's window in two parts (sqlite-item-events.ts): what item_events covers, then the log beyond it.
-    // CROSS JOIN fixes the loop order: a reverse range of item_events' key, then each event by its rowid.
+    // CROSS JOIN fixes the loop order: a reverse range of item_events' key, then each event by its rowid; the
+    // seq bounds are checked on the key (item_events is WITHOUT ROWID: its seq is no rowid to range over).
     itemEventsIndexed: db.prepare<
-      [itemId: string, since: number, throughSeq: number, limit: number],
+      [itemId: string, since: number, afterSeq: number, throughSeq: number, limit: number],
       EventRow
     >(
       `SELECT ${EVENT_COLUMNS_OF_E} FROM item_events AS x CROSS JOIN events AS e ON e.seq = x.seq
-       WHERE x.item_id = ? AND x.ts >= ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
+       WHERE x.item_id = ? AND x.ts >= ? AND x.seq > ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
     ),
     // A rowid range: the events appended since the last catch-up (one background tick's worth normally; more
-    // while the thread is behind, e.g. under sustained peak ingestion, which makes this scan longer).
-    itemEventsTail: db.prepare<[afterSeq: number, itemId: string, since: number, limit: number], EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND item_id = ? AND ts >= ?
+    // while the thread is behind, e.g. under sustained peak ingestion, which makes this scan longer), cut to
+    // the caller's seq bounds.
+    itemEventsTail: db.prepare<
+      [afterSeq: number, throughSeq: number, itemId: string, since: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND item_id = ? AND ts >= ?
        ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
     // How far item_events goes and how far the log goes; 0 for either when there is nothing yet.

@@ -28,6 +28,7 @@ import {
 } from './sqlite-schema.js';
 import { prepareStatements } from './sqlite-statements.js';
 import { decision, describeStoreContract, event, item } from './store.contract.js';
+import type { UserEventsOptions } from './types.js';
 
 /**
  * The background thread's checkpoint interval, as the next store opened will get it: `null` keeps the
@@ -134,6 +135,12 @@ function logReader(dataDir: string) {
       'SELECT event_id FROM events WHERE item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
     )
     .pluck();
+  const bounded = db
+    .prepare<[string, number, number, number, number], string>(
+      `SELECT event_id FROM events WHERE item_id = ? AND ts >= ? AND seq > ? AND seq <= ?
+       ORDER BY ts DESC, seq DESC LIMIT ?`,
+    )
+    .pluck();
   const state = db.prepare<[], { rows: number; through: number; last: number; withItem: number }>(
     `SELECT (SELECT count(*) FROM item_events) AS rows,
             (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}') AS through,
@@ -143,6 +150,15 @@ function logReader(dataDir: string) {
   return {
     reference: (itemId: string, since = Number.MIN_SAFE_INTEGER, limit = 100) =>
       reference.all(itemId, since, limit),
+    /** The same with `UserEventsOptions`' seq bounds: `afterSeq < seq ≤ throughSeq`. */
+    bounded: (itemId: string, options: UserEventsOptions) =>
+      bounded.all(
+        itemId,
+        options.since ?? Number.MIN_SAFE_INTEGER,
+        options.afterSeq ?? 0,
+        options.throughSeq ?? Number.MAX_SAFE_INTEGER,
+        options.limit ?? 100,
+      ),
     state: () => state.get(),
   };
 }
@@ -521,6 +537,45 @@ describe('SqliteStore', () => {
       await expectItemEventsExact(store, log);
     });
 
+    it('keeps itemEvents exact within seq bounds on either side of the mark and across it', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      const log = logReader(dataDir);
+      await store.appendEvents(itemStream('a', 60), { createMissingItems: false });
+      expect(catchUpFrom(dataDir, 1000)).toBe(60);
+      await store.appendEvents(itemStream('b', 40), { createMissingItems: false });
+      // Positions 1–60 are indexed, 61–100 are the tail; bounds below, at, around and beyond the mark.
+      expect(log.state()).toMatchObject({ through: 60, last: 100 });
+      const bounds = [undefined, 0, 1, 30, 59, 60, 61, 80, 99, 100, 150];
+      let nonEmpty = 0;
+      for (const itemId of ['i0', 'i3', 'nothing']) {
+        for (const afterSeq of bounds) {
+          for (const throughSeq of bounds) {
+            for (const [since, limit] of [
+              [undefined, undefined],
+              [undefined, 1],
+              [T + 3000, 4],
+              [T + 10_000, 1000],
+            ] as const) {
+              const options = { afterSeq, throughSeq, since, limit };
+              const expected = log.bounded(itemId, options);
+              if (expected.length > 0) nonEmpty += 1;
+              expect(
+                eventIds(await store.itemEvents(itemId, options)),
+                JSON.stringify({ itemId, ...options }),
+              ).toEqual(expected);
+            }
+          }
+        }
+      }
+      // The reference is not trivially empty: most windows hold events.
+      expect(nonEmpty).toBeGreaterThan(400);
+      // A window across the mark takes from both parts, merged by time.
+      const across = eventIds(await store.itemEvents('i0', { afterSeq: 50, throughSeq: 70 }));
+      expect(across.some((id) => id.startsWith('a'))).toBe(true);
+      expect(across.some((id) => id.startsWith('b'))).toBe(true);
+    });
+
     it('agrees with the log through any interleaving of appends and catch-ups', async () => {
       type Step =
         | { readonly kind: 'append'; readonly events: readonly { item: number | null; ts: number }[] }
@@ -775,43 +830,56 @@ describe('SqliteStore', () => {
       const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });
       try {
         const plan = queryPlan(db);
-        const history = plan(
-          'SELECT * FROM events WHERE user_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
-          'u',
-          0,
-          10,
-        );
+        // The store's own statements (their SQL), read on this connection.
+        const statements = prepareStatements(db);
+        const history = plan(statements.userEvents.source, 'u', 0, 0, 10, 10);
         expect(history).toMatch(/USING INDEX events_user_ts/);
         expect(history).not.toMatch(/TEMP B-TREE/);
-        expect(plan('SELECT * FROM events WHERE request_id = ? ORDER BY seq', 'r')).toMatch(
-          /USING INDEX events_request/,
-        );
+        expect(plan(statements.eventsForRequest.source, 'r')).toMatch(/USING INDEX events_request/);
         // An item's window: a range of item_events' key in its order, each event by rowid; then the tail,
         // a rowid range of events.
-        const indexed = plan(
-          `SELECT e.* FROM item_events AS x CROSS JOIN events AS e ON e.seq = x.seq
-           WHERE x.item_id = ? AND x.ts >= ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
-          'i',
-          0,
-          10,
-          10,
-        );
+        const indexed = plan(statements.itemEventsIndexed.source, 'i', 0, 0, 10, 10);
         expect(indexed).toMatch(/SEARCH x USING PRIMARY KEY \(item_id=\? AND ts>\?\)/);
         expect(indexed).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
         expect(indexed).not.toMatch(/TEMP B-TREE/);
-        expect(
-          plan(
-            'SELECT * FROM events WHERE seq > ? AND item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
-            0,
-            'i',
-            0,
-            10,
-          ),
-        ).toMatch(/SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+        expect(plan(statements.itemEventsTail.source, 0, 10, 'i', 0, 10)).toMatch(
+          /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/,
+        );
       } finally {
         db.close();
       }
     });
+  });
+
+  it("keeps a user's window on events_user_ts, seq bounds and all, when one user holds most of the log", async () => {
+    const dataDir = tempDir();
+    const store = track(openSqliteStore({ dataDir, synchronous: 'NORMAL' }));
+    await store.appendEvents(
+      Array.from({ length: 3000 }, (_, i) =>
+        event({ eventId: `e${i}`, userId: i % 50 === 0 ? `light${i}` : 'heavy', timestamp: T + i }),
+      ),
+      { createMissingItems: false },
+    );
+    // Planner samples that say so (sqlite_stat1 and sqlite_stat4), as `PRAGMA optimize` would leave them.
+    const db = rawConnection(dataDir);
+    db.exec('ANALYZE');
+    const plan = queryPlan(db);
+    const { userEvents } = prepareStatements(db);
+    for (const [afterSeq, throughSeq] of [
+      [0, Number.MAX_SAFE_INTEGER],
+      [2990, Number.MAX_SAFE_INTEGER],
+      [0, 10],
+      [100, 110],
+    ]) {
+      const history = plan(userEvents.source, 'heavy', Number.MIN_SAFE_INTEGER, afterSeq, throughSeq, 10);
+      expect(history, `(${afterSeq}, ${throughSeq}]`).toMatch(/USING INDEX events_user_ts/);
+      expect(history).not.toMatch(/TEMP B-TREE/);
+    }
+    expect(eventIds(await store.userEvents('heavy', { afterSeq: 100, throughSeq: 104 }))).toEqual([
+      'e103',
+      'e102',
+      'e101',
+    ]);
   });
 
   it('serves the decision log from its indexes: expiry from open decisions only, scans in order', () => {

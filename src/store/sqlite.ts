@@ -17,7 +17,14 @@ import type { Impression } from '../recommendations/impression.js';
 import type { Consent } from '../privacy/consent.js';
 import type { JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
-import { assertCount, DEFAULT_SCAN_BATCH, keysetScan, scanItemPages } from './keyset.js';
+import {
+  assertCount,
+  DEFAULT_SCAN_BATCH,
+  eventWindow,
+  keysetScan,
+  scanItemPages,
+  type EventWindow,
+} from './keyset.js';
 import {
   apiKeyFromRow,
   consentFromRow,
@@ -124,7 +131,6 @@ export interface SqliteSettings {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
-const DEFAULT_USER_EVENTS_LIMIT = 100;
 /**
  * For the same reason a batch appends 2–5 MB to the WAL. With the default checkpoint threshold (1,000 pages)
  * nearly every commit would also run a checkpoint, copying those pages into the database file and, under
@@ -223,7 +229,7 @@ interface Open {
   readonly appendDecisions: (decisions: readonly LoggedDecision[]) => void;
   readonly closeDecisions: (closes: readonly DecisionClose[]) => CloseResult[];
   readonly writeDecisionLog: (rows: DecisionLogRows) => void;
-  readonly itemEvents: (itemId: string, since: number, limit: number) => EventRow[];
+  readonly itemEvents: (itemId: string, window: EventWindow) => EventRow[];
   readonly catchUpItemEvents: () => number;
   readonly activity: ActivityReader;
   readonly forgetActivity: ReturnType<typeof activityForgetter>;
@@ -418,19 +424,14 @@ export class SqliteStore implements Store {
 
   async userEvents(userId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
     const { statements } = this.#connection();
-    const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
-    assertCount('limit', limit, 0);
-    const since = options.since ?? Number.MIN_SAFE_INTEGER;
-    return statements.userEvents.all(userId, since, limit).map(eventFromRow);
+    const { since, afterSeq, throughSeq, limit } = eventWindow(options);
+    return statements.userEvents.all(userId, since, afterSeq, throughSeq, limit).map(eventFromRow);
   }
 
   /** `item_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-item-events.ts`). */
   async itemEvents(itemId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
     const open = this.#connection();
-    const limit = options.limit ?? DEFAULT_USER_EVENTS_LIMIT;
-    assertCount('limit', limit, 0);
-    const since = options.since ?? Number.MIN_SAFE_INTEGER;
-    return open.itemEvents(itemId, since, limit).map(eventFromRow);
+    return open.itemEvents(itemId, eventWindow(options)).map(eventFromRow);
   }
 
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Item, User } from '../catalog/types.js';
 import type { DecisionOutcome, LoggedDecision } from '../decisions/points/log-types.js';
 import { explored, HOUR_MS } from '../decisions/timeline.js';
-import type { TrackedEvent } from '../events/types.js';
+import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import { StoreClosedError } from './errors.js';
@@ -13,6 +13,7 @@ import type {
   Store,
   StoredApiKey,
   StoredArtifact,
+  UserEventsOptions,
   UserItemTotal,
 } from './types.js';
 
@@ -94,6 +95,59 @@ async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[][]> {
 }
 
 const ids = (list: readonly TrackedEvent[]): string[] => list.map((e) => e.eventId);
+
+/** The position an append gave its `index`th event (which must not have been a duplicate). */
+function positionOf(result: AppendResult, index: number): number {
+  const position = result.positions[index];
+  if (position === null || position === undefined) throw new Error(`event ${index} has no position`);
+  return position;
+}
+
+/**
+ * Three appends of "own" events (a, b, c: `u1`'s or `i1`'s in the tests) interleaved with others (x), as
+ * `shape` makes them, and the log position after each. Times, own events newest first:
+ * b2 (+5 min), c2 (+4), c1 (+3, after a1), a1 (+3), a2 (+1), b1 (+0); b1 is older than the first batch.
+ */
+async function appendPositioned(
+  store: Store,
+  shape: (owner: 'u1' | 'other', index: number) => Partial<TrackedEvent>,
+): Promise<{
+  readonly first: AppendResult;
+  readonly second: AppendResult;
+  readonly third: AppendResult;
+  readonly p1: number;
+  readonly p2: number;
+  readonly p3: number;
+}> {
+  const batch = async (
+    list: readonly [id: string, owner: 'u1' | 'other', minutes: number][],
+  ): Promise<[AppendResult, number]> => {
+    const result = await store.appendEvents(
+      list.map(([eventId, owner, minutes], index) =>
+        event({ eventId, timestamp: T0 + minutes * MINUTE, ...shape(owner, index) }),
+      ),
+      { createMissingItems: false },
+    );
+    expect(result.stored).toBe(list.length);
+    return [result, await store.lastEventSeq()];
+  };
+  const [first, p1] = await batch([
+    ['x1', 'other', 3],
+    ['a1', 'u1', 3],
+    ['a2', 'u1', 1],
+  ]);
+  const [second, p2] = await batch([
+    ['b1', 'u1', 0],
+    ['x2', 'other', 4],
+    ['b2', 'u1', 5],
+  ]);
+  const [third, p3] = await batch([
+    ['c1', 'u1', 3],
+    ['x3', 'other', 6],
+    ['c2', 'u1', 4],
+  ]);
+  return { first, second, third, p1, p2, p3 };
+}
 
 export function decision(overrides: Partial<LoggedDecision> & { readonly id: string }): LoggedDecision {
   return {
@@ -399,6 +453,72 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         ]);
         expect(await store.userEvents('u1', { since: T0 + 10 * MINUTE })).toEqual([]);
       });
+
+      it('keeps the positions after afterSeq and through throughSeq, per user, with since and limit', async () => {
+        const { first, second, third, p1, p2, p3 } = await appendPositioned(store, (x) => ({
+          userId: x === 'u1' ? 'u1' : 'u2',
+          itemId: 'i1',
+        }));
+        // Every event of u1, newest first: c1 and a1 tie on time, and c1 came later.
+        const all = ['b2', 'c2', 'c1', 'a1', 'a2', 'b1'];
+        const window = async (options: UserEventsOptions) => ids(await store.userEvents('u1', options));
+        expect(await window({})).toEqual(all);
+        expect(await window({ afterSeq: 0 })).toEqual(all);
+        expect(await window({ throughSeq: p3 })).toEqual(all);
+        expect(await window({ afterSeq: p1 })).toEqual(['b2', 'c2', 'c1', 'b1']);
+        expect(await window({ throughSeq: p1 })).toEqual(['a1', 'a2']);
+        expect(await window({ afterSeq: p1, throughSeq: p2 })).toEqual(['b2', 'b1']);
+        expect(await window({ afterSeq: p2, throughSeq: p3 })).toEqual(['c2', 'c1']);
+        // Positions of single events (another user's included) from the append results.
+        const x2 = positionOf(second, 1);
+        expect(await window({ afterSeq: x2 })).toEqual(['b2', 'c2', 'c1']);
+        expect(await window({ throughSeq: x2 })).toEqual(['a1', 'a2', 'b1']);
+        expect(await window({ afterSeq: positionOf(first, 1), throughSeq: positionOf(third, 0) })).toEqual([
+          'b2',
+          'c1',
+          'a2',
+          'b1',
+        ]);
+        // With since and limit: the bounds first, then the newest of what is left.
+        expect(await window({ afterSeq: p1, since: T0 + 3 * MINUTE })).toEqual(['b2', 'c2', 'c1']);
+        expect(await window({ throughSeq: p2, since: T0 + 3 * MINUTE })).toEqual(['b2', 'a1']);
+        expect(await window({ afterSeq: p1, limit: 2 })).toEqual(['b2', 'c2']);
+        expect(await window({ throughSeq: p1, limit: 1 })).toEqual(['a1']);
+        expect(
+          await window({ afterSeq: positionOf(first, 1), throughSeq: p2, since: T0 + MINUTE, limit: 2 }),
+        ).toEqual(['b2', 'a2']);
+        // Empty ranges.
+        expect(await window({ afterSeq: p3 })).toEqual([]);
+        expect(await window({ throughSeq: 0 })).toEqual([]);
+        expect(await window({ afterSeq: p2, throughSeq: p2 })).toEqual([]);
+        expect(await window({ afterSeq: p2, throughSeq: p1 })).toEqual([]);
+        // The other user's events by the same bounds.
+        expect(ids(await store.userEvents('u2', { afterSeq: p1 }))).toEqual(['x3', 'x2']);
+        expect(ids(await store.userEvents('u2', { throughSeq: p2 }))).toEqual(['x2', 'x1']);
+        expect(ids(await store.userEvents('u2', { afterSeq: p1, throughSeq: p2 }))).toEqual(['x2']);
+        expect(await store.userEvents('nobody', { afterSeq: 0, throughSeq: p3 })).toEqual([]);
+      });
+
+      it('refuses position bounds that are not integers ≥ 0, naming the option', async () => {
+        await store.appendEvents(events(2), { createMissingItems: false });
+        const reads: [string, (options: UserEventsOptions) => Promise<TrackedEvent[]>][] = [
+          ['u1', (options) => store.userEvents('u1', options)],
+          ['i1', (options) => store.itemEvents('i1', options)],
+        ];
+        for (const [id, read] of reads) {
+          expect(ids(await read({ afterSeq: 0, throughSeq: await store.lastEventSeq() })), id).toEqual([
+            'e0001',
+            'e0000',
+          ]);
+          await expect(read({ afterSeq: -1 })).rejects.toThrow(/afterSeq/);
+          await expect(read({ afterSeq: 1.5 })).rejects.toThrow(/afterSeq/);
+          await expect(read({ afterSeq: Number.NaN })).rejects.toThrow(/afterSeq/);
+          await expect(read({ throughSeq: -1 })).rejects.toThrow(/throughSeq/);
+          await expect(read({ throughSeq: 0.5 })).rejects.toThrow(/throughSeq/);
+          await expect(read({ throughSeq: Number.POSITIVE_INFINITY })).rejects.toThrow(/throughSeq/);
+          await expect(read({ afterSeq: 0, throughSeq: -3 })).rejects.toThrow(RangeError);
+        }
+      });
     });
 
     describe('itemEvents', () => {
@@ -419,6 +539,44 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(ids(await store.itemEvents('i1', { since: T0 + MINUTE }))).toEqual(['b', 'late']);
         expect(ids(await store.itemEvents('i1', { limit: 1 }))).toEqual(['b']);
         expect(await store.itemEvents('nothing')).toEqual([]);
+      });
+
+      it('keeps the positions after afterSeq and through throughSeq, per item, with since and limit', async () => {
+        // i1's events come from several users; i2's and item-less events are interleaved with them.
+        const { first, second, third, p1, p2, p3 } = await appendPositioned(store, (x, index) => ({
+          userId: `u${index % 3}`,
+          itemId: x === 'u1' ? 'i1' : index === 0 ? null : 'i2',
+        }));
+        const all = ['b2', 'c2', 'c1', 'a1', 'a2', 'b1'];
+        const window = async (options: UserEventsOptions) => ids(await store.itemEvents('i1', options));
+        expect(await window({})).toEqual(all);
+        expect(await window({ afterSeq: 0, throughSeq: p3 })).toEqual(all);
+        expect(await window({ afterSeq: p1 })).toEqual(['b2', 'c2', 'c1', 'b1']);
+        expect(await window({ throughSeq: p1 })).toEqual(['a1', 'a2']);
+        expect(await window({ afterSeq: p1, throughSeq: p2 })).toEqual(['b2', 'b1']);
+        expect(await window({ afterSeq: p2, throughSeq: p3 })).toEqual(['c2', 'c1']);
+        const x2 = positionOf(second, 1);
+        expect(await window({ afterSeq: x2 })).toEqual(['b2', 'c2', 'c1']);
+        expect(await window({ throughSeq: x2 })).toEqual(['a1', 'a2', 'b1']);
+        expect(await window({ afterSeq: positionOf(first, 1), throughSeq: positionOf(third, 0) })).toEqual([
+          'b2',
+          'c1',
+          'a2',
+          'b1',
+        ]);
+        expect(await window({ afterSeq: p1, since: T0 + 3 * MINUTE })).toEqual(['b2', 'c2', 'c1']);
+        expect(await window({ throughSeq: p2, since: T0 + 3 * MINUTE })).toEqual(['b2', 'a1']);
+        expect(await window({ afterSeq: p1, limit: 2 })).toEqual(['b2', 'c2']);
+        expect(
+          await window({ afterSeq: positionOf(first, 1), throughSeq: p2, since: T0 + MINUTE, limit: 2 }),
+        ).toEqual(['b2', 'a2']);
+        expect(await window({ afterSeq: p3 })).toEqual([]);
+        expect(await window({ throughSeq: 0 })).toEqual([]);
+        expect(await window({ afterSeq: p2, throughSeq: p1 })).toEqual([]);
+        // The other item by the same bounds (x1 names no item).
+        expect(ids(await store.itemEvents('i2', { afterSeq: p1 }))).toEqual(['x3', 'x2']);
+        expect(ids(await store.itemEvents('i2', { throughSeq: p2 }))).toEqual(['x2']);
+        expect(await store.itemEvents('nothing', { afterSeq: 0, throughSeq: p3 })).toEqual([]);
       });
     });
 

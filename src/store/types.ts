@@ -35,7 +35,10 @@ export interface Store {
    * particular order. Always exactly what the stored events say (SQLite reads it from an index of them).
    */
   userItems(userId: string): Promise<UserItemTotal[]>;
-  /** A user's events, newest first (by timestamp, then insertion order). */
+  /**
+   * A user's events, newest first (by timestamp, then insertion order), filtered by `options` (time and
+   * log position) and then cut to its `limit`.
+   */
   userEvents(userId: string, options?: UserEventsOptions): Promise<TrackedEvent[]>;
   /**
    * An item's events, newest first (by timestamp, then insertion order), as `userEvents` for a user: the
@@ -400,11 +403,25 @@ export interface AppendOptions {
   readonly createMissingItems: boolean;
 }
 
+/**
+ * A window of a user's (or an item's) events. The filters combine (all must hold); `limit` then keeps the
+ * newest of the events that pass them.
+ */
 export interface UserEventsOptions {
   /** At most this many (default 100). */
   readonly limit?: number;
   /** Only events with timestamp ≥ since. */
   readonly since?: EpochMs;
+  /**
+   * Only events with `seq > afterSeq` (a position from `lastEventSeq()`): what came after a state read
+   * through that position, e.g. a snapshot of the user's aggregates. An integer ≥ 0.
+   */
+  readonly afterSeq?: number;
+  /**
+   * Only events with `seq ≤ throughSeq` (a position from `lastEventSeq()`): the user's part of one
+   * consistent prefix of the log, whatever is appended meanwhile. An integer ≥ 0.
+   */
+  readonly throughSeq?: number;
 }
 
 export interface ScanOptions {
