@@ -97,7 +97,8 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
 /** The error (or the error it wraps) that means a backing service is unreachable, if it is one. */
 function unavailable(error: unknown): Error | null {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    if (e instanceof StoreUnavailableError || e.name === 'EventStreamUnavailableError') return e;
+    if (e instanceof StoreUnavailableError) return e;
+    if (e.name === 'EventStreamUnavailableError' || e.name === 'FeatureSnapshotsUnavailableError') return e;
   }
   return null;
 }

@@ -148,7 +148,9 @@ describe('CatalogIndex', () => {
 });
 
 describe('CatalogIndex.fingerprint', () => {
-  const items = Array.from({ length: 50 }, (_, i) => item(`i${i}`, { categories: [`c${i % 4}`], createdAt: i }));
+  const items = Array.from({ length: 50 }, (_, i) =>
+    item(`i${i}`, { categories: [`c${i % 4}`], createdAt: i }),
+  );
 
   it('is the same in two processes that hold the same items, whatever order they were written in', () => {
     fc.assert(

@@ -1,6 +1,7 @@
 import {
   clusterConfigFromEnv,
   RedisClusterBus,
+  RedisFeatureSnapshots,
   RedisLists,
   RedisRateCounter,
   type ClusterBus,
@@ -21,6 +22,8 @@ export interface ClusterServices {
   readonly rateCounter: RateCounter & { close(): Promise<void> };
   /** Served lists shared by the API instances, per app (`EngineOptions.sharedLists`). */
   readonly lists: RedisLists;
+  /** Users' feature accumulators shared by every process (`EngineOptions.featureSnapshots`). */
+  readonly featureSnapshots: RedisFeatureSnapshots;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function openClusterServices(
   const bus = new RedisClusterBus({ redisUrl: config.redisUrl, prefix: config.prefix });
   const rateCounter = new RedisRateCounter({ redisUrl: config.redisUrl, prefix: config.prefix });
   const lists = new RedisLists({ redisUrl: config.redisUrl, prefix: config.prefix });
+  const featureSnapshots = new RedisFeatureSnapshots({ redisUrl: config.redisUrl, prefix: config.prefix });
   const connected = await bus.ready(2_000);
   return {
     connected,
@@ -44,8 +48,9 @@ export async function openClusterServices(
       bus,
       rateCounter,
       lists,
+      featureSnapshots,
       async close() {
-        await Promise.all([bus.close(), rateCounter.close(), lists.close()]);
+        await Promise.all([bus.close(), rateCounter.close(), lists.close(), featureSnapshots.close()]);
       },
     },
   };

@@ -33,3 +33,8 @@ export {
 export { RedisRateCounter, type RateCounterStatus, type RedisRateCounterOptions } from './rate-counter.js';
 export { RedisClusterBus, type RedisClusterBusOptions } from './redis-bus.js';
 export { RedisLists, type RedisListsOptions, type SharedListsStatus } from './redis-lists.js';
+export {
+  RedisFeatureSnapshots,
+  type FeatureSnapshotsStatus,
+  type RedisFeatureSnapshotsOptions,
+} from './redis-feature-snapshots.js';

@@ -44,7 +44,13 @@ import {
   type Exposure,
   type ServingPlan,
 } from '../experiments/index.js';
-import { OnlineFeatures, type FeatureRow } from '../features/index.js';
+import {
+  OnlineFeatures,
+  type FeatureRow,
+  type FeatureSnapshots,
+  type SnapshotLoader,
+} from '../features/index.js';
+import { Fingerprint } from '../shared/content-hash.js';
 import { servedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
 import { servedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -195,6 +201,12 @@ export interface EngineOptions {
    * instance's own result cache; per app. Without it each instance keeps only its own.
    */
   readonly sharedLists?: { forApp(app: string): SharedLists };
+  /**
+   * Users' feature accumulators shared by the deployment's instances (Redis:
+   * `cluster/redis-feature-snapshots.ts`), per app and feature definitions (`scope`). Without it each
+   * instance reads a user's whole history on first use.
+   */
+  readonly featureSnapshots?: { forApp(app: string, scope: string): FeatureSnapshots };
 }
 
 /** Where an API instance publishes events when a stream is in front of ingestion (`events/stream/`). */
@@ -269,6 +281,8 @@ export class Engine {
   #leaveCluster: (() => void) | null = null;
   #eventStream: EventPublisher | null = null;
   #sharedLists: SharedLists | null = null;
+  /** Loads users' features through snapshots the deployment shares, when it shares them. */
+  #snapshots: SnapshotLoader | null = null;
   /** What the lists depend on beyond their keys' content: settings that must match to share a list. */
   #sharedListScope = '';
   /** API keys: who may call which routes (`access/`). */
@@ -395,6 +409,17 @@ export class Engine {
     engine.#eventStream = options.eventStream ?? null;
     engine.#sharedLists = options.sharedLists?.forApp(engine.#app) ?? null;
     engine.#sharedListScope = sharedListScope(config);
+    if (options.featureSnapshots !== undefined) {
+      const scope = new Fingerprint().text(JSON.stringify(config.features.definitions)).hex();
+      engine.#snapshots = engine.features.shareSnapshots(
+        options.featureSnapshots.forApp(engine.#app, scope),
+        store,
+        (error) => {
+          engine.metrics.errors.inc({ where: 'feature-snapshots' });
+          engine.logger.warn({ err: error }, 'a shared feature snapshot could not be read or taken');
+        },
+      );
+    }
     if (options.cluster) engine.#joinCluster(options.cluster);
     engine.startSchedule();
     return engine;
@@ -564,6 +589,9 @@ export class Engine {
     const at = Date.now();
     await Promise.all([this.impressions.flush(), this.experiments.flush(), this.#decisions?.flush()]);
     const decisions = this.#decisions === null ? [] : await this.store.userDecisions(userId);
+    // Before the store's erasure, and failing it when it cannot be done: a snapshot left behind would
+    // bring the erased events back into the user's features on the next load anywhere.
+    await this.features.forgetSnapshot(userId);
     const { erased, modelRows } = await this.bundleChanges.run(async () => {
       const rewrites = await this.bundlesWithout(userId);
       const erased = await this.store.eraseUser(userId, { at, artifacts: rewrites });
@@ -572,6 +600,8 @@ export class Engine {
     this.histories.forget(userId);
     forgetServedUser(userId);
     await this.#forgetSharedLists(userId);
+    // Again: a snapshot taken from what was read before the erasure may have been kept meanwhile.
+    await this.#forgetSnapshotLater(userId);
     this.features.forgetUser(userId, erased.items);
     this.users.delete(userId);
     this.consents.delete(userId);
@@ -588,6 +618,19 @@ export class Engine {
     if (!held) return null;
     this.metrics.erasures.inc();
     return { ...erased, modelVersions: modelRows };
+  }
+
+  /**
+   * Drops a user's feature snapshot once more after a change to their events, where the first drop (before
+   * the change) succeeded: only a snapshot taken in between can be there, so a failure is logged, not thrown.
+   */
+  async #forgetSnapshotLater(userId: string): Promise<void> {
+    try {
+      await this.features.forgetSnapshot(userId);
+    } catch (error) {
+      this.metrics.errors.inc({ where: 'feature-snapshots' });
+      this.logger.warn({ err: error, userId }, 'a feature snapshot taken during a change was not deleted');
+    }
   }
 
   /**
@@ -681,6 +724,8 @@ export class Engine {
     if (fromId === toId || (await this.consentOf(toId)) === 'none') return 0;
     const merged = await this.store.mergeUser(fromId, toId);
     if (merged.events === 0) return 0;
+    // The moved events keep their log positions, so both users' feature snapshots are wrong now.
+    await Promise.all([this.features.forgetSnapshotSoon(fromId), this.features.forgetSnapshotSoon(toId)]);
     this.#forgetMerged(fromId, toId, merged.items);
     this.#announce((app) => ({ type: 'merged', app, from: fromId, to: toId }));
     return merged.events;
@@ -1418,6 +1463,8 @@ export class Engine {
         this.histories.forget(notice.user);
         forgetServedUser(notice.user);
         this.features.forgetUser(notice.user);
+        // A snapshot this instance is taking of them may fold the erased events.
+        await this.#forgetSnapshotLater(notice.user);
         this.users.delete(notice.user);
         this.consents.delete(notice.user);
         this.experiments.forgetUser(notice.user);
@@ -1434,6 +1481,10 @@ export class Engine {
         return;
       case 'merged':
         this.#forgetMerged(notice.from, notice.to, []);
+        await Promise.all([
+          this.features.forgetSnapshotSoon(notice.from),
+          this.features.forgetSnapshotSoon(notice.to),
+        ]);
         return;
     }
   }
@@ -1557,6 +1608,9 @@ export class Engine {
     // A run under way is ended, not waited for (a version is saved whole or not at all), so that no thread
     // still writes to the store once it is closed (and its files can be removed).
     await this.runner.stop();
+    // A snapshot under way reads the store: it finishes before the store closes.
+    await this.#snapshots?.settled();
+    this.#snapshots?.close();
     // Free the lease now rather than at its expiry.
     await this.lease?.release();
     await this.#decisions?.close();

@@ -1,4 +1,4 @@
-import type { AggregateState, ColumnSink, PairItem } from './aggregators.js';
+import type { AggregateState, ColumnSink, PairItem, SavedState } from './aggregators.js';
 import type { FeatureEvent } from './feature-event.js';
 import type { AccumulatorPlan, EntityColumns } from './feature-set.js';
 
@@ -12,6 +12,36 @@ export interface FeatureRow {
   readonly numbers: Float64Array;
   readonly labels: (string | null)[];
 }
+
+/** A buffered event as JSON: the fields of `FeatureEvent` in order, null for NaN. */
+type SavedEvent = readonly [
+  eventId: string,
+  timestamp: number,
+  name: string,
+  userId: string,
+  itemId: string | null,
+  session: string | null,
+  category: string | null,
+  priceUnits: number | null,
+  fields: readonly (string | null)[],
+  amounts: readonly (number | null)[],
+];
+
+/**
+ * An accumulator as JSON, to be taken up by another process with the same plan (`snapshot`, `restore`):
+ * the summaries of retired events and the events still buffered, so every value it could still give, it
+ * gives again, and events added afterwards fold in as they would have.
+ */
+export interface AccumulatorSnapshot {
+  readonly added: number;
+  /** Null for -Infinity (nothing retired yet). */
+  readonly horizon: number | null;
+  readonly summaries: readonly (SavedState | null)[];
+  readonly events: readonly SavedEvent[];
+}
+
+const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
+const orNaN = (value: number | null): number => value ?? Number.NaN;
 
 /**
  * The one place feature values are computed, online and in batch alike: the events of one user (or one
@@ -41,6 +71,74 @@ export class FeatureAccumulator {
 
   constructor(readonly plan: AccumulatorPlan) {
     this.#summaries = plan.aggregators.map((a) => (a.spanMs === null ? a.create(Number.NaN) : null));
+  }
+
+  /** This accumulator as JSON (see `AccumulatorSnapshot`). */
+  snapshot(): AccumulatorSnapshot {
+    const events: SavedEvent[] = [];
+    for (let k = this.#head; k < this.#buffer.length; k++) {
+      const e = this.#buffer[k]!;
+      events.push([
+        e.eventId,
+        e.timestamp,
+        e.name,
+        e.userId,
+        e.itemId,
+        e.session,
+        e.category,
+        orNull(e.priceUnits),
+        e.fields,
+        e.amounts.map(orNull),
+      ]);
+    }
+    return {
+      added: this.#added,
+      horizon: Number.isFinite(this.#horizon) ? this.#horizon : null,
+      summaries: this.#summaries.map((summary) => summary?.save() ?? null),
+      events,
+    };
+  }
+
+  /**
+   * The accumulator a snapshot describes, for the same plan (the same feature definitions): a snapshot of
+   * another plan, or one damaged on the way, throws rather than give wrong values.
+   */
+  static restore(plan: AccumulatorPlan, snapshot: AccumulatorSnapshot): FeatureAccumulator {
+    const accumulator = new FeatureAccumulator(plan);
+    const summaries = snapshot.summaries;
+    if (!Array.isArray(summaries) || summaries.length !== plan.aggregators.length) {
+      throw new TypeError('accumulator snapshot: its summaries do not match the feature definitions');
+    }
+    summaries.forEach((saved, k) => {
+      const summary = accumulator.#summaries[k] ?? null;
+      if ((summary === null) !== (saved === null)) {
+        throw new TypeError('accumulator snapshot: its summaries do not match the feature definitions');
+      }
+      if (summary !== null && saved !== null) summary.load(saved);
+    });
+    let last = -Infinity;
+    for (const saved of snapshot.events) {
+      const [eventId, timestamp, name, userId, itemId, session, category, price, fields, amounts] = saved;
+      if (typeof eventId !== 'string' || typeof timestamp !== 'number' || timestamp < last) {
+        throw new TypeError('accumulator snapshot: its events are not in time order');
+      }
+      last = timestamp;
+      accumulator.#buffer.push({
+        eventId,
+        timestamp,
+        name,
+        userId,
+        itemId,
+        session,
+        category,
+        priceUnits: orNaN(price),
+        fields,
+        amounts: amounts.map(orNaN),
+      });
+    }
+    accumulator.#horizon = snapshot.horizon ?? -Infinity;
+    accumulator.#added = snapshot.added;
+    return accumulator;
   }
 
   /** How many events were added (any timestamp): zero means nobody has heard of this user or item. */

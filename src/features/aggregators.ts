@@ -28,6 +28,10 @@ export interface ColumnSink {
 export interface AggregateState {
   add(event: FeatureEvent): void;
   clone(): AggregateState;
+  /** What it has folded, as JSON (a snapshot shared between instances, `accumulator.ts`). */
+  save(): SavedState;
+  /** Takes back what `save` gave, on a state fresh from the same aggregator; throws on another shape. */
+  load(saved: SavedState): void;
   /** Writes the columns as of `t` at `numberAt` / `labelAt`. */
   write(t: number, pair: PairItem | null, sink: ColumnSink, numberAt: number, labelAt: number): void;
   /** Rough bytes held, to bound caches. */
@@ -35,6 +39,25 @@ export interface AggregateState {
 }
 
 /** A compiled definition: which events it reads, how far back, and the state it folds them into. */
+/** A state's folded values as JSON: numbers (null for ±Infinity), lists of them, or text–count pairs. */
+export type SavedState = readonly (number | null | string | readonly (string | number)[])[];
+
+/** A saved number: JSON has no ±Infinity or NaN. */
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+
+function savedNumber(saved: SavedState, at: number, fallback: number): number {
+  const value = saved[at];
+  if (value === null) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`saved state: position ${at} is not a number`);
+  return value;
+}
+
+function savedList(saved: SavedState, at: number): readonly (string | number)[] {
+  const value = saved[at];
+  if (!Array.isArray(value)) throw new TypeError(`saved state: position ${at} is not a list`);
+  return value as readonly (string | number)[];
+}
+
 export interface Aggregator {
   readonly definition: FeatureDefinition;
   readonly numericColumns: readonly string[];
@@ -55,6 +78,12 @@ class CountState implements AggregateState {
   }
   clone(): CountState {
     return new CountState(this.n);
+  }
+  save(): SavedState {
+    return [this.n];
+  }
+  load(saved: SavedState): void {
+    this.n = savedNumber(saved, 0, 0);
   }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = this.n;
@@ -81,6 +110,13 @@ class SumState implements AggregateState {
   clone(): SumState {
     return new SumState(this.amountAt, this.withMean, this.units, this.n);
   }
+  save(): SavedState {
+    return [this.units, this.n];
+  }
+  load(saved: SavedState): void {
+    this.units = savedNumber(saved, 0, 0);
+    this.n = savedNumber(saved, 1, 0);
+  }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = this.units / UNITS;
     if (this.withMean) sink.numbers[at + 1] = nanIfEmpty(this.units / UNITS, this.n);
@@ -101,6 +137,12 @@ class ExtremeState implements AggregateState {
   }
   clone(): ExtremeState {
     return new ExtremeState(this.newest, this.at);
+  }
+  save(): SavedState {
+    return [finite(this.at)];
+  }
+  load(saved: SavedState): void {
+    this.at = savedNumber(saved, 0, this.newest ? -Infinity : Infinity);
   }
   write(t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = Number.isFinite(this.at) ? (t - this.at) / DAY_MS : Number.NaN;
@@ -132,6 +174,13 @@ class ShareState implements AggregateState {
   }
   clone(): ShareState {
     return new ShareState(this.valueOf, this.values, this.pairCategory, new Map(this.counts), this.total);
+  }
+  save(): SavedState {
+    return [this.total, [...this.counts].flat()];
+  }
+  load(saved: SavedState): void {
+    this.total = savedNumber(saved, 0, 0);
+    this.counts = pairsOf(savedList(saved, 1));
   }
   write(_t: number, pair: PairItem | null, sink: ColumnSink, at: number, labelAt: number): void {
     if (this.pairCategory) {
@@ -183,6 +232,14 @@ class SessionState implements AggregateState {
   clone(): SessionState {
     return new SessionState(new Set(this.ids), this.runs, this.lastLone);
   }
+  save(): SavedState {
+    return [this.runs, finite(this.lastLone), [...this.ids]];
+  }
+  load(saved: SavedState): void {
+    this.runs = savedNumber(saved, 0, 0);
+    this.lastLone = savedNumber(saved, 1, -Infinity);
+    this.ids = new Set(savedList(saved, 2).map(String));
+  }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = this.ids.size + this.runs;
   }
@@ -223,6 +280,15 @@ class HourState implements AggregateState {
   clone(): HourState {
     return new HourState(this.counts.slice(), this.total);
   }
+  save(): SavedState {
+    return [this.total, [...this.counts]];
+  }
+  load(saved: SavedState): void {
+    this.total = savedNumber(saved, 0, 0);
+    const counts = savedList(saved, 1);
+    if (counts.length !== 168) throw new TypeError('saved state: hour-of-week counts must be 168');
+    this.counts = Float64Array.from(counts, Number);
+  }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     let weekend = 0;
     const parts = [0, 0, 0, 0];
@@ -261,6 +327,13 @@ class PriceState implements AggregateState {
   clone(): PriceState {
     return new PriceState(this.ratio, this.units, this.n);
   }
+  save(): SavedState {
+    return [this.units, this.n];
+  }
+  load(saved: SavedState): void {
+    this.units = savedNumber(saved, 0, 0);
+    this.n = savedNumber(saved, 1, 0);
+  }
   write(_t: number, pair: PairItem | null, sink: ColumnSink, at: number): void {
     const mean = nanIfEmpty(this.units / UNITS, this.n);
     if (!this.ratio) sink.numbers[at] = mean;
@@ -281,6 +354,12 @@ class DistinctUsersState implements AggregateState {
   }
   clone(): DistinctUsersState {
     return new DistinctUsersState(new Set(this.users));
+  }
+  save(): SavedState {
+    return [[...this.users]];
+  }
+  load(saved: SavedState): void {
+    this.users = new Set(savedList(saved, 0).map(String));
   }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = this.users.size;
@@ -304,6 +383,13 @@ class ConversionState implements AggregateState {
   }
   clone(): ConversionState {
     return new ConversionState(this.from, this.to, this.starts, this.conversions);
+  }
+  save(): SavedState {
+    return [this.starts, this.conversions];
+  }
+  load(saved: SavedState): void {
+    this.starts = savedNumber(saved, 0, 0);
+    this.conversions = savedNumber(saved, 1, 0);
   }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = nanIfEmpty(this.conversions, this.starts);
@@ -330,12 +416,27 @@ class TrendState implements AggregateState {
   clone(): TrendState {
     return new TrendState(this.split, this.recent, this.previous);
   }
+  save(): SavedState {
+    return [this.recent, this.previous];
+  }
+  load(saved: SavedState): void {
+    this.recent = savedNumber(saved, 0, 0);
+    this.previous = savedNumber(saved, 1, 0);
+  }
   write(_t: number, _pair: PairItem | null, sink: ColumnSink, at: number): void {
     sink.numbers[at] = nanIfEmpty(this.recent, this.previous);
   }
   get bytes(): number {
     return 40;
   }
+}
+
+/** A map from a flat [text, count, text, count, …] list. */
+function pairsOf(flat: readonly (string | number)[]): Map<string, number> {
+  if (flat.length % 2 !== 0) throw new TypeError('saved state: value counts must come in pairs');
+  const counts = new Map<string, number>();
+  for (let k = 0; k < flat.length; k += 2) counts.set(String(flat[k]), Number(flat[k + 1]));
+  return counts;
 }
 
 /** Column-name-safe form of a listed value: `Home & Garden` → `home_garden`. */

@@ -30,7 +30,7 @@ export {
 } from './feature-event.js';
 export { SESSION_GAP_MS, hourOfWeek, type PairItem } from './aggregators.js';
 export { FeatureSet, type AccumulatorPlan, type EntityColumns } from './feature-set.js';
-export { FeatureAccumulator, type FeatureRow } from './accumulator.js';
+export { FeatureAccumulator, type AccumulatorSnapshot, type FeatureRow } from './accumulator.js';
 export {
   featuresAt,
   pairFeaturesAt,
@@ -44,6 +44,13 @@ export {
   type FeatureVector,
 } from './batch.js';
 export { OnlineFeatures } from './online.js';
+export {
+  FeatureSnapshotsUnavailableError,
+  SNAPSHOT_AFTER_EVENTS,
+  SnapshotLoader,
+  type FeatureSnapshots,
+  type UserSnapshot,
+} from './snapshots.js';
 export {
   ExportInputError,
   exportAt,

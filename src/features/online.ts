@@ -6,9 +6,16 @@ import { FeatureAccumulator, type FeatureRow } from './accumulator.js';
 import { pairItem } from './batch.js';
 import type { EventReader, FeatureEvent, ItemLookup } from './feature-event.js';
 import type { AccumulatorPlan, FeatureSet } from './feature-set.js';
+import { SnapshotLoader, type FeatureSnapshots } from './snapshots.js';
 
 /** Every event a load reads: `userEvents` and `itemEvents` take a limit, and a load wants them all. */
 const ALL = Number.MAX_SAFE_INTEGER;
+
+/** What a load gives: the accumulator, and the ids of the events it read (to skip among those committed meanwhile). */
+interface Loaded {
+  readonly accumulator: FeatureAccumulator;
+  readonly eventIds: ReadonlySet<string>;
+}
 
 /** A load under way and the events committed for its key meanwhile. */
 interface Loading {
@@ -31,9 +38,7 @@ class AccumulatorCache {
 
   constructor(
     capacityBytes: number,
-    private readonly plan: AccumulatorPlan,
-    private readonly reader: EventReader,
-    private readonly read: (key: string, now: number) => Promise<TrackedEvent[]>,
+    private readonly load: (key: string, now: number) => Promise<Loaded>,
   ) {
     this.#cache = new LruMap(capacityBytes, (accumulator) => accumulator.bytes);
   }
@@ -79,20 +84,22 @@ class AccumulatorCache {
 
   async #load(key: string, now: number, pending: FeatureEvent[]): Promise<FeatureAccumulator> {
     try {
-      const events = await this.read(key, now);
-      const accumulator = new FeatureAccumulator(this.plan);
+      const { accumulator, eventIds } = await this.load(key, now);
       accumulator.advance(now);
-      for (const event of events) accumulator.add(this.reader.read(event));
-      if (pending.length > 0) {
-        const seen = new Set(events.map((e) => e.eventId));
-        for (const event of pending) if (!seen.has(event.eventId)) accumulator.add(event);
-      }
+      for (const event of pending) if (!eventIds.has(event.eventId)) accumulator.add(event);
       if (this.#loading.get(key)?.stale !== true) this.#cache.set(key, accumulator);
       return accumulator;
     } finally {
       this.#loading.delete(key);
     }
   }
+}
+
+/** An accumulator of every event `events` gives, oldest first (each add then appends to the buffer). */
+function folded(plan: AccumulatorPlan, reader: EventReader, events: readonly TrackedEvent[]): Loaded {
+  const accumulator = new FeatureAccumulator(plan);
+  for (let k = events.length - 1; k >= 0; k--) accumulator.add(reader.read(events[k]!));
+  return { accumulator, eventIds: new Set(events.map((e) => e.eventId)) };
 }
 
 /**
@@ -112,6 +119,8 @@ export class OnlineFeatures {
   readonly #reader: EventReader;
   /** The latest time read or recorded at: reads never go back (an accumulator cannot). */
   #now = -Infinity;
+  /** Users' accumulators shared with the deployment's other instances, when it shares them. */
+  #snapshots: SnapshotLoader | null = null;
 
   constructor(
     store: Store,
@@ -122,15 +131,38 @@ export class OnlineFeatures {
   ) {
     this.#reader = set.eventReader(items);
     const userBytes = Math.max(1, Math.floor(capacityBytes * 0.75));
-    this.#users = new AccumulatorCache(userBytes, set.userPlan, this.#reader, (userId) =>
-      store.userEvents(userId, { limit: ALL }),
+    this.#users = new AccumulatorCache(userBytes, async (userId) => {
+      const shared = this.#snapshots;
+      if (shared !== null) return shared.load(userId);
+      return folded(set.userPlan, this.#reader, await store.userEvents(userId, { limit: ALL }));
+    });
+    this.#items = new AccumulatorCache(Math.max(1, capacityBytes - userBytes), async (itemId, now) =>
+      folded(
+        set.itemPlan,
+        this.#reader,
+        await store.itemEvents(itemId, { since: now - set.itemPlan.spanMs, limit: ALL }),
+      ),
     );
-    this.#items = new AccumulatorCache(
-      Math.max(1, capacityBytes - userBytes),
-      set.itemPlan,
+  }
+
+  /**
+   * Loads users through snapshots shared by the deployment's instances (`snapshots.ts`), and takes new
+   * ones after loads that read many events. Returns the loader (its counts; `settled` for tests).
+   */
+  shareSnapshots(
+    snapshots: FeatureSnapshots,
+    store: Store,
+    onError: (error: unknown) => void,
+  ): SnapshotLoader {
+    this.#snapshots = new SnapshotLoader(
+      snapshots,
+      store,
+      this.set.userPlan,
       this.#reader,
-      (itemId, now) => store.itemEvents(itemId, { since: now - set.itemPlan.spanMs, limit: ALL }),
+      this.clock,
+      onError,
     );
+    return this.#snapshots;
   }
 
   get stats(): { readonly users: number; readonly items: number; readonly bytes: number } {
@@ -233,6 +265,19 @@ export class OnlineFeatures {
   forgetUser(userId: string, items: readonly string[] = []): void {
     this.#users.forget(userId);
     for (const itemId of items) this.#items.forget(itemId);
+  }
+
+  /**
+   * Drops the user's shared snapshot, where there is one: an erasure or a merge rewrote events it folds.
+   * Throws when the snapshot store does not answer (the caller decides whether that fails the change).
+   */
+  async forgetSnapshot(userId: string): Promise<void> {
+    await this.#snapshots?.forget(userId);
+  }
+
+  /** As `forgetSnapshot`, never failing: retried until Redis answers, the snapshot unused meanwhile. */
+  async forgetSnapshotSoon(userId: string): Promise<void> {
+    await this.#snapshots?.forgetSoon(userId);
   }
 
   /**

@@ -43,7 +43,13 @@ export async function serve(options: ServeOptions): Promise<void> {
   const engineOptions: EngineOptions = {
     logger: cliLogger('info'),
     trainerName: 'attune serve',
-    ...(cluster ? { cluster: cluster.services.bus, sharedLists: cluster.services.lists } : {}),
+    ...(cluster
+      ? {
+          cluster: cluster.services.bus,
+          sharedLists: cluster.services.lists,
+          featureSnapshots: cluster.services.featureSnapshots,
+        }
+      : {}),
     ...(stream ? { eventStream: stream } : {}),
   };
   const engine = await Engine.open(config, defaultStages, engineOptions);
