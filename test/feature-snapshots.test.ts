@@ -73,6 +73,12 @@ describe.skipIf(!available)('feature snapshots shared through Redis', () => {
       },
     );
 
+  /** What the engine counted in `attune_feature_snapshots_total{what}`. */
+  async function observed(engine: Engine, what: string): Promise<number> {
+    const metric = await engine.metrics.featureSnapshots.get();
+    return metric.values.find((v) => v.labels.what === what)?.value ?? 0;
+  }
+
   /** The user's feature values on an engine, as the route reads them. */
   async function values(engine: Engine, userId: string) {
     const read = await engine.userFeatures(userId);
@@ -112,6 +118,8 @@ describe.skipIf(!available)('feature snapshots shared through Redis', () => {
     const hits = snapshotsB.status().hits;
     const onB = await values(b, 'heavy');
     expect(snapshotsB.status().hits).toBe(hits + 1);
+    expect(await observed(b, 'loaded_from_snapshot')).toBe(1);
+    expect(await observed(a, 'taken')).toBe(1);
     expect(onB).toEqual(onA);
     expect(onB).toEqual(await values(c, 'heavy'));
   });

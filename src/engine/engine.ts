@@ -418,6 +418,7 @@ export class Engine {
           engine.metrics.errors.inc({ where: 'feature-snapshots' });
           engine.logger.warn({ err: error }, 'a shared feature snapshot could not be read or taken');
         },
+        (what) => engine.metrics.featureSnapshots.inc({ what }),
       );
     }
     if (options.cluster) engine.#joinCluster(options.cluster);

@@ -54,6 +54,13 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly featureSnapshots = new Counter({
+    name: 'attune_feature_snapshots_total',
+    help: 'Users’ feature loads from a shared snapshot (loaded_from_snapshot) or their whole history (loaded_from_store), and snapshots taken (taken); with REDIS_URL only.',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpDuration = new Histogram({
     name: 'attune_http_request_duration_seconds',
     help: 'HTTP request duration by route and status code.',

@@ -6,7 +6,7 @@ import { FeatureAccumulator, type FeatureRow } from './accumulator.js';
 import { pairItem } from './batch.js';
 import type { EventReader, FeatureEvent, ItemLookup } from './feature-event.js';
 import type { AccumulatorPlan, FeatureSet } from './feature-set.js';
-import { SnapshotLoader, type FeatureSnapshots } from './snapshots.js';
+import { SnapshotLoader, type FeatureSnapshots, type SnapshotActivity } from './snapshots.js';
 
 /** Every event a load reads: `userEvents` and `itemEvents` take a limit, and a load wants them all. */
 const ALL = Number.MAX_SAFE_INTEGER;
@@ -153,6 +153,7 @@ export class OnlineFeatures {
     snapshots: FeatureSnapshots,
     store: Store,
     onError: (error: unknown) => void,
+    observe?: (what: SnapshotActivity) => void,
   ): SnapshotLoader {
     this.#snapshots = new SnapshotLoader(
       snapshots,
@@ -161,6 +162,7 @@ export class OnlineFeatures {
       this.#reader,
       this.clock,
       onError,
+      observe,
     );
     return this.#snapshots;
   }

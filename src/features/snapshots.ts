@@ -64,6 +64,9 @@ export const SNAPSHOT_AFTER_EVENTS = 100;
  */
 const CLOCK_MARGIN_MS = 10 * 60_000;
 
+/** What a loader reports to metrics. */
+export type SnapshotActivity = 'loaded_from_snapshot' | 'loaded_from_store' | 'taken';
+
 /** Users waiting for a snapshot, at most: a burst of heavy users is not a backlog. */
 const MAX_WAITING = 1_000;
 
@@ -90,8 +93,6 @@ export class SnapshotLoader {
   /** Users whose snapshot must go but could not be dropped yet: loads skip their snapshot meanwhile. */
   readonly #undropped = new Set<string>();
   #retry: NodeJS.Timeout | null = null;
-  /** Loads that started from a snapshot, and snapshots taken; for tests and /metrics. */
-  readonly counts = { loadsFromSnapshot: 0, snapshotsTaken: 0, failures: 0 };
 
   constructor(
     readonly snapshots: FeatureSnapshots,
@@ -100,6 +101,8 @@ export class SnapshotLoader {
     private readonly reader: EventReader,
     private readonly clock: Clock,
     private readonly onError: (error: unknown) => void,
+    /** Told of each load (from a snapshot or the whole history) and each snapshot taken: for /metrics. */
+    private readonly observe: (what: SnapshotActivity) => void = () => undefined,
   ) {}
 
   /**
@@ -115,13 +118,13 @@ export class SnapshotLoader {
     if (kept !== null) {
       try {
         accumulator = FeatureAccumulator.restore(this.plan, kept.snapshot);
-        this.counts.loadsFromSnapshot++;
       } catch (error) {
         this.onError(error);
       }
     }
     const after = accumulator === null ? 0 : kept!.through;
     const events = await this.store.userEvents(userId, { afterSeq: after, limit: ALL });
+    this.observe(accumulator === null ? 'loaded_from_store' : 'loaded_from_snapshot');
     accumulator ??= new FeatureAccumulator(this.plan);
     // Oldest first: each add then appends to the buffer rather than inserting before what is there.
     for (let k = events.length - 1; k >= 0; k--) accumulator.add(this.reader.read(events[k]!));
@@ -176,12 +179,10 @@ export class SnapshotLoader {
         this.#waiting.delete(userId);
         this.#taking = userId;
         try {
-          await this.#take(userId);
-          this.counts.snapshotsTaken++;
+          if (await this.#take(userId)) this.observe('taken');
           // Forgotten meanwhile (an erasure, a merge): what was just kept may hold it, so it goes too.
           if (this.#forgottenDuringTake.delete(userId)) await this.snapshots.forget(userId);
         } catch (error) {
-          this.counts.failures++;
           this.onError(error);
         } finally {
           this.#taking = null;
@@ -194,11 +195,11 @@ export class SnapshotLoader {
   }
 
   /** A snapshot through a prefix of the log, built on the one kept (if any) with the events since. */
-  async #take(userId: string): Promise<void> {
+  async #take(userId: string): Promise<boolean> {
     const through = await this.store.lastEventSeq();
     const now = this.clock();
     let kept = this.#undropped.has(userId) ? null : await this.snapshots.get(userId);
-    if (kept !== null && kept.through >= through) return;
+    if (kept !== null && kept.through >= through) return false;
     if (kept !== null && now - kept.builtAt >= REBUILD_AFTER_MS) kept = null;
     const accumulator =
       kept === null
@@ -216,5 +217,6 @@ export class SnapshotLoader {
       through,
       builtAt: kept?.builtAt ?? now,
     });
+    return true;
   }
 }
