@@ -12,8 +12,8 @@ export interface RedisListsOptions {
   /** Names the connection in CLIENT LIST (default: host, pid and random bits). */
   readonly instance?: string;
   /**
-   * How long a read may wait before it counts as a miss and the list is computed (default 25 ms): a slow
-   * Redis must cost a request no more than computing would.
+   * How long a read may wait before it counts as a miss and the list is computed (default 10 ms): a Redis
+   * nearby answers in well under a millisecond, and a slow one must not cost a request more than computing.
    */
   readonly readTimeoutMs?: number;
   /** Writes in flight beyond which new ones are dropped (default 1,000): a slow Redis never piles them up. */
@@ -59,7 +59,7 @@ export class RedisLists {
     this.#maxPendingWrites = options.maxPendingWrites ?? 1_000;
     this.#redis = openRedis(options.redisUrl, {
       name: `attune-lists-${options.instance ?? newInstanceId()}`,
-      commandTimeoutMs: options.readTimeoutMs ?? 25,
+      commandTimeoutMs: options.readTimeoutMs ?? 10,
     });
     this.#redis.on('error', (error: unknown) => {
       this.#lastError = describeError(error);
