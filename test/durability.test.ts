@@ -151,14 +151,23 @@ describe('durability with a real process', () => {
         const settled = await Promise.all(replies);
         expect(await exited).toBe(0);
         const acknowledged = settled.filter((s) => s.reply?.status === 200).map((s) => s.b);
-        // Every reply that came is an acknowledgement: nothing half-answered, no error replies.
-        expect(settled.filter((s) => s.reply !== null && s.reply.status !== 200)).toEqual([]);
+        // Every reply that came is an acknowledgement, or (for a request the server read only after closing
+        // began: on a loaded machine some of the twenty are) Fastify's 503, which a client or load balancer
+        // retries elsewhere: nothing half-answered, no other error.
+        expect(settled.filter((s) => s.reply !== null && ![200, 503].includes(s.reply.status))).toEqual([]);
 
         const again = await startServer(termDir);
         const found = await storedIds(again.url);
         for (const b of [100, ...acknowledged]) {
           const missing = batch(b).filter((e) => !found.has(e.event_id!));
           expect(missing, `batch ${b}`).toEqual([]);
+        }
+        // A refused batch was never handled: none of it is stored.
+        for (const { b } of settled.filter((s) => s.reply?.status === 503)) {
+          expect(
+            batch(b).filter((e) => found.has(e.event_id!)),
+            `refused batch ${b}`,
+          ).toEqual([]);
         }
         const impression = await getJson(`${again.url}/v1/impressions/${served.body.request_id}`);
         expect(impression.status).toBe(200);
