@@ -20,8 +20,8 @@ export interface ClusterServices {
   readonly bus: ClusterBus;
   /** Rate limits counted across instances (the API only). */
   readonly rateCounter: RateCounter & { close(): Promise<void> };
-  /** Served lists shared by the API instances, per app (`EngineOptions.sharedLists`). */
-  readonly lists: RedisLists;
+  /** Served lists shared by the API instances, per app (`EngineOptions.sharedLists`); null when off. */
+  readonly lists: RedisLists | null;
   /** Users' feature accumulators shared by every process (`EngineOptions.featureSnapshots`). */
   readonly featureSnapshots: RedisFeatureSnapshots;
   close(): Promise<void>;
@@ -39,7 +39,9 @@ export async function openClusterServices(
   if (config.redisUrl === null) return null;
   const bus = new RedisClusterBus({ redisUrl: config.redisUrl, prefix: config.prefix });
   const rateCounter = new RedisRateCounter({ redisUrl: config.redisUrl, prefix: config.prefix });
-  const lists = new RedisLists({ redisUrl: config.redisUrl, prefix: config.prefix });
+  const lists = config.sharedLists
+    ? new RedisLists({ redisUrl: config.redisUrl, prefix: config.prefix })
+    : null;
   const featureSnapshots = new RedisFeatureSnapshots({ redisUrl: config.redisUrl, prefix: config.prefix });
   const connected = await bus.ready(2_000);
   return {
@@ -50,7 +52,7 @@ export async function openClusterServices(
       lists,
       featureSnapshots,
       async close() {
-        await Promise.all([bus.close(), rateCounter.close(), lists.close(), featureSnapshots.close()]);
+        await Promise.all([bus.close(), rateCounter.close(), lists?.close(), featureSnapshots.close()]);
       },
     },
   };

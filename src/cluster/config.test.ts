@@ -4,20 +4,25 @@ import { clusterConfigFromEnv } from './config.js';
 
 describe('clusterConfigFromEnv', () => {
   it('defaults to no Redis and the attune: prefix; empty counts as unset', () => {
-    expect(clusterConfigFromEnv({})).toEqual({ redisUrl: null, prefix: 'attune:' });
-    expect(clusterConfigFromEnv({ REDIS_URL: ' ', ATTUNE_REDIS_PREFIX: '' })).toEqual({
+    expect(clusterConfigFromEnv({})).toEqual({ redisUrl: null, prefix: 'attune:', sharedLists: true });
+    expect(
+      clusterConfigFromEnv({ REDIS_URL: ' ', ATTUNE_REDIS_PREFIX: '', ATTUNE_SHARED_LISTS: '' }),
+    ).toEqual({
       redisUrl: null,
       prefix: 'attune:',
+      sharedLists: true,
     });
   });
 
-  it('reads the URL and the prefix', () => {
+  it('reads the URL, the prefix and whether lists are shared', () => {
     expect(
       clusterConfigFromEnv({
         REDIS_URL: 'rediss://:secret@cache.internal:6380/2',
         ATTUNE_REDIS_PREFIX: 'shop1:',
+        ATTUNE_SHARED_LISTS: 'Off',
       }),
-    ).toEqual({ redisUrl: 'rediss://:secret@cache.internal:6380/2', prefix: 'shop1:' });
+    ).toEqual({ redisUrl: 'rediss://:secret@cache.internal:6380/2', prefix: 'shop1:', sharedLists: false });
+    expect(clusterConfigFromEnv({ ATTUNE_SHARED_LISTS: 'on' }).sharedLists).toBe(true);
   });
 
   it('names the variable it cannot use, without showing a password', () => {
@@ -38,5 +43,6 @@ describe('clusterConfigFromEnv', () => {
     );
     expect(error({ ATTUNE_REDIS_PREFIX: 'my app:' })).toMatch(/^ATTUNE_REDIS_PREFIX must be printable ASCII/);
     expect(error({ ATTUNE_REDIS_PREFIX: 'x'.repeat(65) })).toMatch(/^ATTUNE_REDIS_PREFIX must be at most 64/);
+    expect(error({ ATTUNE_SHARED_LISTS: 'yes' })).toMatch(/^ATTUNE_SHARED_LISTS must be on or off/);
   });
 });

@@ -4,6 +4,11 @@ export interface ClusterConfig {
   readonly redisUrl: string | null;
   /** ATTUNE_REDIS_PREFIX (default `attune:`): keys and channels start with it, so deployments can share a Redis. */
   readonly prefix: string;
+  /**
+   * ATTUNE_SHARED_LISTS (`on`, the default, or `off`): whether API instances share served lists in Redis
+   * (`redis-lists.ts`). Off, each instance keeps only its own: for comparing, or a Redis short of memory.
+   */
+  readonly sharedLists: boolean;
 }
 
 export const DEFAULT_REDIS_PREFIX = 'attune:';
@@ -20,7 +25,7 @@ function redacted(value: string): string {
 }
 
 /**
- * Reads REDIS_URL and ATTUNE_REDIS_PREFIX; a value it cannot use is an error naming the variable. An empty
+ * Reads REDIS_URL, ATTUNE_REDIS_PREFIX and ATTUNE_SHARED_LISTS; a value it cannot use is an error naming the variable. An empty
  * variable counts as unset (as templated environments often leave them).
  */
 export function clusterConfigFromEnv(
@@ -45,8 +50,15 @@ export function clusterConfigFromEnv(
     }
     redisUrl = rawUrl;
   }
+  const shared = env['ATTUNE_SHARED_LISTS']?.trim().toLowerCase() ?? '';
+  if (shared !== '' && shared !== 'on' && shared !== 'off') {
+    throw new Error(
+      `ATTUNE_SHARED_LISTS must be on or off, got ${JSON.stringify(env['ATTUNE_SHARED_LISTS'])}`,
+    );
+  }
+  const sharedLists = shared !== 'off';
   const prefix = env['ATTUNE_REDIS_PREFIX'] ?? '';
-  if (prefix === '') return { redisUrl, prefix: DEFAULT_REDIS_PREFIX };
+  if (prefix === '') return { redisUrl, prefix: DEFAULT_REDIS_PREFIX, sharedLists };
   // The prefix is also part of connection names (CLIENT SETNAME), which allow no spaces or control characters.
   if (!/^[!-~]+$/.test(prefix)) {
     throw new Error(
@@ -55,5 +67,5 @@ export function clusterConfigFromEnv(
   }
   if (prefix.length > 64)
     throw new Error(`ATTUNE_REDIS_PREFIX must be at most 64 characters, got ${prefix.length}`);
-  return { redisUrl, prefix };
+  return { redisUrl, prefix, sharedLists };
 }

@@ -46,7 +46,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     ...(cluster
       ? {
           cluster: cluster.services.bus,
-          sharedLists: cluster.services.lists,
+          ...(cluster.services.lists ? { sharedLists: cluster.services.lists } : {}),
           featureSnapshots: cluster.services.featureSnapshots,
         }
       : {}),
