@@ -1257,6 +1257,41 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const sharedLists = names.has('shared-lists') ? load(dir, 'shared-lists') : null;
+  const sl = sharedLists?.lines[0];
+  if (sharedLists && sl) {
+    const on = (sl['shared'] as Json | undefined) ?? {};
+    const off = (sl['not_shared'] as Json | undefined) ?? {};
+    const hits = ((on['b_cache'] as Json[] | undefined) ?? [])
+      .map((c) => String(c['shared_hit'] ?? 0))
+      .join(' / ');
+    out.push(
+      ...simpleSection(
+        `Lists shared between instances in Redis: a user's request on instance B after instance A served them, ${String(sl['rate'])}/s open loop (\`bench/shared-lists.ts\`)`,
+        sharedLists,
+        [
+          ['setup', String(sl['setup']), ''],
+          [
+            'B: p50 / p99 (ms), shared lists on (the list from Redis), median of runs',
+            `${num(on['b_p50_ms'], 2)} / ${num(on['b_p99_ms'], 2)}`,
+            '',
+          ],
+          [
+            'B: p50 / p99 (ms), shared lists off (B computes), same run',
+            `${num(off['b_p50_ms'], 2)} / ${num(off['b_p99_ms'], 2)}`,
+            '',
+          ],
+          [
+            'A (every list computed): p50 / p99 (ms), on / off',
+            `${num(on['a_p50_ms'], 2)} / ${num(on['a_p99_ms'], 2)}; ${num(off['a_p50_ms'], 2)} / ${num(off['a_p99_ms'], 2)}`,
+            '',
+          ],
+          ['B: lists served from Redis per run (of the users asked)', hits, ''],
+        ],
+      ),
+      '',
+    );
+  }
   const cluster = names.has('cluster') ? load(dir, 'cluster') : null;
   const cl = cluster?.lines[0];
   if (cluster && cl) {

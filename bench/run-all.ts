@@ -45,6 +45,7 @@ const ALL = [
   'fuzz',
   'dashboard',
   'cluster',
+  'shared-lists',
   'scale',
   'tail',
 ] as const;
