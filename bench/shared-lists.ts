@@ -18,6 +18,7 @@ import { createWriteStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
+import { mulberry32 } from '../src/models/random.js';
 import { openLoopLoad, type LoadResult } from './load.js';
 import {
   AUTH_HEADERS,
@@ -37,18 +38,6 @@ const RUNS = Number(process.env['ATTUNE_BENCH_RUNS'] ?? 3);
 const RATE = 100;
 const SECONDS = 20;
 const PER_PHASE = RATE * SECONDS;
-
-/** A seeded stream in [0, 1) (mulberry32), so every run imports the same shop. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function writeShop(path: string): Promise<void> {
   const next = mulberry32(7);
