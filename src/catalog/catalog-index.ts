@@ -61,6 +61,14 @@ export class CatalogIndex implements Iterable<Item> {
    * returns them), whatever order they were written in, unlike `version`, which counts this process's writes.
    */
   get fingerprint(): string {
+    return this.trackFingerprint();
+  }
+
+  /**
+   * Starts keeping the fingerprint (one pass over every item, then a little per write) and returns it:
+   * an engine sharing lists calls it at start-up, so the pass is not a request's.
+   */
+  trackFingerprint(): string {
     if (this.#fingerprint === null) {
       const set = new SetFingerprint();
       const members = new Map<string, readonly [number, number]>();

@@ -408,6 +408,7 @@ export class Engine {
     engine.#app = options.app ?? DEFAULT_APP;
     engine.#eventStream = options.eventStream ?? null;
     engine.#sharedLists = options.sharedLists?.forApp(engine.#app) ?? null;
+    if (engine.#sharedLists !== null) engine.catalog.trackFingerprint();
     engine.#sharedListScope = sharedListScope(config);
     if (options.featureSnapshots !== undefined) {
       const scope = new Fingerprint().text(JSON.stringify(config.features.definitions)).hex();
