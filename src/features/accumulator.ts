@@ -1,5 +1,6 @@
 import type { AggregateState, ColumnSink, PairItem, SavedState } from './aggregators.js';
-import type { FeatureEvent } from './feature-event.js';
+import type { TrackedEvent } from '../events/index.js';
+import type { EventReader, FeatureEvent } from './feature-event.js';
 import type { AccumulatorPlan, EntityColumns } from './feature-set.js';
 
 /** Rough bytes of one buffered event (the object, its arrays, the buffer slot); only bounds caches. */
@@ -254,4 +255,16 @@ export class FeatureAccumulator {
     }
     return lo;
   }
+}
+
+/**
+ * Folds events as the store returns them (newest first) into the accumulator, oldest first: each add then
+ * appends to the buffer rather than inserting before what is there.
+ */
+export function foldNewestFirst(
+  accumulator: FeatureAccumulator,
+  reader: EventReader,
+  events: readonly TrackedEvent[],
+): void {
+  for (let k = events.length - 1; k >= 0; k--) accumulator.add(reader.read(events[k]!));
 }

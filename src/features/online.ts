@@ -2,7 +2,7 @@ import type { TrackedEvent } from '../events/index.js';
 import type { Clock } from '../shared/clock.js';
 import { LruMap } from '../shared/lru.js';
 import type { Store } from '../store/index.js';
-import { FeatureAccumulator, type FeatureRow } from './accumulator.js';
+import { FeatureAccumulator, foldNewestFirst, type FeatureRow } from './accumulator.js';
 import { pairItem } from './batch.js';
 import type { EventReader, FeatureEvent, ItemLookup } from './feature-event.js';
 import type { AccumulatorPlan, FeatureSet } from './feature-set.js';
@@ -95,10 +95,10 @@ class AccumulatorCache {
   }
 }
 
-/** An accumulator of every event `events` gives, oldest first (each add then appends to the buffer). */
+/** An accumulator of every event in `events` (newest first, as the store returns them). */
 function folded(plan: AccumulatorPlan, reader: EventReader, events: readonly TrackedEvent[]): Loaded {
   const accumulator = new FeatureAccumulator(plan);
-  for (let k = events.length - 1; k >= 0; k--) accumulator.add(reader.read(events[k]!));
+  foldNewestFirst(accumulator, reader, events);
   return { accumulator, eventIds: new Set(events.map((e) => e.eventId)) };
 }
 
@@ -147,7 +147,7 @@ export class OnlineFeatures {
 
   /**
    * Loads users through snapshots shared by the deployment's instances (`snapshots.ts`), and takes new
-   * ones after loads that read many events. Returns the loader (its counts; `settled` for tests).
+   * ones after loads that read many events. Returns the loader (`settled` and `close` for shutdown).
    */
   shareSnapshots(
     snapshots: FeatureSnapshots,

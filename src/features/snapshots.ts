@@ -1,6 +1,6 @@
 import type { Clock } from '../shared/clock.js';
 import type { Store } from '../store/index.js';
-import { FeatureAccumulator, type AccumulatorSnapshot } from './accumulator.js';
+import { FeatureAccumulator, foldNewestFirst, type AccumulatorSnapshot } from './accumulator.js';
 import type { EventReader } from './feature-event.js';
 import type { AccumulatorPlan } from './feature-set.js';
 
@@ -126,8 +126,7 @@ export class SnapshotLoader {
     const events = await this.store.userEvents(userId, { afterSeq: after, limit: ALL });
     this.observe(accumulator === null ? 'loaded_from_store' : 'loaded_from_snapshot');
     accumulator ??= new FeatureAccumulator(this.plan);
-    // Oldest first: each add then appends to the buffer rather than inserting before what is there.
-    for (let k = events.length - 1; k >= 0; k--) accumulator.add(this.reader.read(events[k]!));
+    foldNewestFirst(accumulator, this.reader, events);
     if (events.length >= SNAPSHOT_AFTER_EVENTS) this.#request(userId);
     return { accumulator, eventIds: new Set(events.map((e) => e.eventId)) };
   }
@@ -210,7 +209,7 @@ export class SnapshotLoader {
       throughSeq: through,
       limit: ALL,
     });
-    for (let k = events.length - 1; k >= 0; k--) accumulator.add(this.reader.read(events[k]!));
+    foldNewestFirst(accumulator, this.reader, events);
     accumulator.advance(now - CLOCK_MARGIN_MS);
     await this.snapshots.put(userId, {
       snapshot: accumulator.snapshot(),
