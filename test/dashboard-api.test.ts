@@ -20,7 +20,7 @@ import { buildApp } from '../src/api/index.js';
 import { Engine, engineConfig, type EngineConfig } from '../src/engine/index.js';
 import { trainSegments } from '../src/segments/from-store.js';
 import { DATABASE_FILE } from '../src/store/sqlite.js';
-import { itemEventsCatchUp } from '../src/store/sqlite-item-events.js';
+import { logIndexCatchUp } from '../src/store/sqlite-log-index.js';
 import { prepareStatements } from '../src/store/sqlite-statements.js';
 import { plantedShop as segmentShop, SHOP_ITEMS } from '../src/segments/test-shop.js';
 import { deviceBannerPoint, plantedShop, type ErrorReply } from './helpers.js';
@@ -212,7 +212,7 @@ describe('dashboard data on a store with known events', () => {
     const db = new Database(join(s.dir, DATABASE_FILE));
     try {
       db.pragma('busy_timeout = 5000');
-      itemEventsCatchUp(db, prepareStatements(db))();
+      logIndexCatchUp(db, prepareStatements(db))();
       expect(db.prepare('SELECT sum(events) AS n FROM event_minutes').get()).toEqual({ n: 9 });
     } finally {
       db.close();

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackedEvent } from '../events/types.js';
 import { DATABASE_FILE, openSqliteStore, type SqliteStore } from './sqlite.js';
 import { NAME_SCAN_WINDOW } from './sqlite-activity.js';
-import { itemEventsCatchUp } from './sqlite-item-events.js';
+import { logIndexCatchUp } from './sqlite-log-index.js';
 import { ITEM_EVENTS_THROUGH_KEY, migrate, MIGRATIONS } from './sqlite-schema.js';
 import { prepareStatements } from './sqlite-statements.js';
 
@@ -62,7 +62,7 @@ describe('activity tables (sqlite-activity.ts)', () => {
     const db = new Database(join(dir, DATABASE_FILE));
     try {
       db.pragma('busy_timeout = 5000');
-      itemEventsCatchUp(db, prepareStatements(db))();
+      logIndexCatchUp(db, prepareStatements(db))();
     } finally {
       db.close();
     }
@@ -215,10 +215,10 @@ describe('schema step 10', () => {
       await older.close();
       // Back to version 9 with every event indexed, as a database from before step 10 would be.
       const db = new Database(join(dir, DATABASE_FILE));
-      itemEventsCatchUp(db, prepareStatements(db))();
+      logIndexCatchUp(db, prepareStatements(db))();
       db.exec(`DROP TABLE event_minutes; DROP TABLE user_activity; DROP INDEX impressions_created;
                UPDATE meta SET value = '9' WHERE key = 'schema_version';`);
-      expect(migrate(db, MIGRATIONS)).toBe(10);
+      expect(migrate(db, MIGRATIONS.slice(0, 10))).toBe(10);
       expect(db.prepare('SELECT minute, events FROM event_minutes ORDER BY minute').all()).toEqual([
         { minute: T0 / MINUTE, events: 1 },
         { minute: T0 / MINUTE + 1, events: 2 },

@@ -3,12 +3,12 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { PROBABILITY_TIE, type DecisionTimeline } from '../decisions/timeline.js';
 import { normalizeEventName } from '../events/feedback.js';
 import { eventFromRow, type EventRow } from './rows.js';
-import { ITEM_EVENTS_THROUGH_KEY } from './sqlite-schema.js';
+import { LOG_INDEX_MARK } from './sqlite-schema.js';
 import type { RecentEvents, RecentEventsOptions, ServedListClicks, UserActivity } from './types.js';
 
 /*
  * Activity over time, for the dashboard: two small tables (schema V10) derived from `events` the way
- * `item_events` is (`sqlite-item-events.ts`) — filled after the commit by the same catch-up, in the same
+ * `item_events` is (`sqlite-log-index.ts`) — filled after the commit by the same catch-up, in the same
  * transaction that advances `item_events_through`, so both are always exactly "every event with
  * seq ≤ through"; reads add the log's unindexed tail (seq > through, a rowid range) in one snapshot.
  * - `event_minutes`: events per minute of their timestamp. A chunk of live traffic touches one or two
@@ -61,9 +61,7 @@ export function activityForgetter(db: Db): {
   /** `fromId`'s events became `toId`'s (`Store.mergeUser`): their counted parts merge the same way. */
   readonly merge: (fromId: string, toId: string) => void;
 } {
-  const through = db.prepare<[], number>(
-    `SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}'), 0)`,
-  );
+  const through = db.prepare<[], number>(`SELECT ${LOG_INDEX_MARK}`);
   through.pluck();
   const minute = db.prepare<[number, number]>(
     'UPDATE event_minutes SET events = events - ? WHERE minute = ?',
@@ -153,9 +151,7 @@ export function activityReader(db: Db): ActivityReader {
   db.function('attune_event_key', { deterministic: true }, (name: unknown) =>
     typeof name === 'string' ? normalizeEventName(name) : null,
   );
-  const through = db.prepare<[], number>(
-    `SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}'), 0)`,
-  );
+  const through = db.prepare<[], number>(`SELECT ${LOG_INDEX_MARK}`);
   through.pluck();
   const lastSeq = db.prepare<[], number>(
     `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`,
@@ -222,10 +218,13 @@ export function activityReader(db: Db): ActivityReader {
   const newestEvents = db.prepare<[Filter & { limit: number }], EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM events NOT INDEXED WHERE ${filters} ORDER BY seq DESC LIMIT $limit`,
   );
-  // Through the user's index: a user's events are few against the log.
-  const newestUserEvents = db.prepare<[Filter & { limit: number }], EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_user_ts
-     WHERE user_id = $user AND ${filters} ORDER BY seq DESC LIMIT $limit`,
+  // A user's events: their range of user_events up to the mark (a user's events are few against the log),
+  // then the log's tail beyond it.
+  const newestUserEventsIndexed = db.prepare<[Filter & { limit: number; through: number }], EventRow>(
+    `SELECT ${EVENT_COLUMNS_OF_E} FROM user_events AS x CROSS JOIN events AS e ON e.seq = x.seq
+     WHERE x.user_id = $user AND x.seq <= $through AND x.seq < $before AND x.seq > $after
+       AND ($name IS NULL OR e.name = $name) AND ($item IS NULL OR e.item_id = $item)
+     ORDER BY x.seq DESC LIMIT $limit`,
   );
   // An item's events: its range of item_events up to the mark, then the log's tail beyond it.
   const newestItemEventsIndexed = db.prepare<[Filter & { limit: number; through: number }], EventRow>(
@@ -234,13 +233,10 @@ export function activityReader(db: Db): ActivityReader {
        AND ($name IS NULL OR e.name = $name) AND ($user IS NULL OR e.user_id = $user)
      ORDER BY x.seq DESC LIMIT $limit`,
   );
-  const newestItemEventsTail = db.prepare<[Filter & { limit: number; through: number }], EventRow>(
+  const newestEventsTail = db.prepare<[Filter & { limit: number; through: number }], EventRow>(
     `SELECT ${EVENT_COLUMNS} FROM events NOT INDEXED WHERE seq > $through AND ${filters}
        AND ($user IS NULL OR user_id = $user) ORDER BY seq DESC LIMIT $limit`,
   );
-  // A served list is clicked when an event of the same user (an impression event excepted) carries its
-  // request id, or a click event of that user on one of its items follows it: the two links the
-  // experiments' `click_through` counts (`experiments/metrics/builtins.ts`), per list instead of per click.
   // A served list is clicked when an event of the same user (an impression event excepted) carries its
   // request id, or a click event of that user on one of its items follows it: the two links the
   // experiments' `click_through` counts (`experiments/metrics/builtins.ts`), per list instead of per click.
@@ -258,9 +254,16 @@ export function activityReader(db: Db): ActivityReader {
      FROM impressions AS i INDEXED BY impressions_created
      WHERE i.created_at >= $since AND i.created_at < $until`,
   );
-  const userItemEvents = db.prepare<[string, number, number], { item_id: string; ts: number; name: string }>(
-    `SELECT item_id, ts, name FROM events INDEXED BY events_user_ts
-     WHERE user_id = ? AND ts >= ? AND ts < ? AND item_id IS NOT NULL`,
+  // The user's events in [from, until): a range of user_events up to the mark, and the tail beyond it.
+  const userItemEvents = db.prepare<
+    [{ user: string; from: number; until: number }],
+    { item_id: string; ts: number; name: string }
+  >(
+    `SELECT item_id, ts, name FROM events
+     WHERE seq IN (SELECT seq FROM user_events WHERE user_id = @user AND ts >= @from AND ts < @until
+                   UNION ALL
+                   SELECT seq FROM events WHERE seq > ${LOG_INDEX_MARK} AND user_id = @user)
+       AND ts >= @from AND ts < @until AND item_id IS NOT NULL`,
   );
   const eventKeys = new Map<string, string>();
   const keyOf = (name: string): string => {
@@ -361,10 +364,12 @@ export function activityReader(db: Db): ActivityReader {
       let rows: EventRow[];
       // Where a search that read only part of the log stopped (the next page starts below it).
       let stoppedAt: number | null = null;
-      if (filter.user !== null) rows = newestUserEvents.all(filter);
-      else if (filter.item !== null) {
-        const indexed = newestItemEventsIndexed.all({ ...filter, through: mark });
-        const tail = newestItemEventsTail.all({ ...filter, through: mark });
+      if (filter.user !== null || filter.item !== null) {
+        const indexed = (filter.user !== null ? newestUserEventsIndexed : newestItemEventsIndexed).all({
+          ...filter,
+          through: mark,
+        });
+        const tail = newestEventsTail.all({ ...filter, through: mark });
         // The tail's positions are all above the indexed part's.
         rows = [...tail, ...indexed].slice(0, filter.limit);
       } else {
@@ -427,7 +432,7 @@ export function activityReader(db: Db): ActivityReader {
         for (const list of mine) first = Math.min(first, list.at);
         // The user's click events since their first open list: the latest time of each item clicked.
         const lastClick = new Map<string, number>();
-        for (const e of userItemEvents.iterate(userId, first, until)) {
+        for (const e of userItemEvents.iterate({ user: userId, from: first, until })) {
           if (!clickKeys.has(keyOf(e.name))) continue;
           if ((lastClick.get(e.item_id) ?? -Infinity) < e.ts) lastClick.set(e.item_id, e.ts);
         }

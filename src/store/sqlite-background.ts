@@ -1,6 +1,11 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../shared/worker.js';
-import type { BackgroundReply, BackgroundRequest, BackgroundRows } from './sqlite-background.worker.js';
+import type {
+  BackgroundJob,
+  BackgroundReply,
+  BackgroundRequest,
+  BackgroundRows,
+} from './sqlite-background.worker.js';
 
 /** The serving thread's handle on the store's background writer (`sqlite-background.worker.ts`). */
 export class BackgroundWriter {
@@ -9,9 +14,20 @@ export class BackgroundWriter {
   private nextId = 1;
   private failure: Error | null = null;
 
+  /**
+   * 1 while the thread is inside a write transaction (or about to start one), else 0, with a notify on
+   * every release: the store's group commit waits on it asynchronously instead of blocking its thread in
+   * SQLite's busy handler (`SqliteStore.appendEvents`).
+   */
+  readonly writing = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+
   constructor(file: string, checkpointIntervalMs: number) {
     this.worker = startWorker(import.meta.url, './sqlite-background.worker.js', {
-      workerData: { file, intervalMs: checkpointIntervalMs },
+      workerData: {
+        file,
+        intervalMs: checkpointIntervalMs,
+        writing: this.writing.buffer,
+      } satisfies BackgroundJob,
     });
     // The thread never keeps the process alive; pending writes are awaited by `close`.
     this.worker.unref();
@@ -31,7 +47,7 @@ export class BackgroundWriter {
   }
 
   /**
-   * Whether the thread is alive to do its periodic work (checkpoints, indexing events by item). When it
+   * Whether the thread is alive to do its periodic work (checkpoints, indexing events by user and item). When it
    * has died the store does that work inline instead.
    */
   get running(): boolean {

@@ -25,7 +25,7 @@ import type {
   UserParams,
   UserRow,
 } from './rows.js';
-import { ITEM_EVENTS_THROUGH_KEY } from './sqlite-schema.js';
+import { ITEM_EVENTS_THROUGH_KEY, LOG_INDEX_MARK } from './sqlite-schema.js';
 
 const EVENT_COLUMNS =
   'seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id';
@@ -33,6 +33,16 @@ const EVENT_COLUMNS =
 const EVENT_COLUMNS_OF_E = EVENT_COLUMNS.split(', ')
   .map((column) => `e.${column}`)
   .join(', ');
+/**
+ * The seqs of every event of the user `@user`, from one snapshot: the indexed part from `user_events` (all
+ * of it is at or below the mark) and the log beyond the mark, a rowid range filtered by user. Used as
+ * `seq IN (…)` where a query needs the user's whole history rather than a window in time order.
+ */
+const USER_SEQS = `SELECT seq FROM user_events WHERE user_id = @user
+  UNION ALL
+  SELECT seq FROM events
+  WHERE seq > ${LOG_INDEX_MARK}
+    AND user_id = @user`;
 const API_KEY_COLUMNS = 'id, app, scope, name, hash, created_at, revoked_at';
 const ITEM_COLUMNS = 'id, categories, tags, price, available, created_at, expires_at, attributes, updated_at';
 const IMPRESSION_COLUMNS = 'request_id, user_id, created_at, surface, model, model_version, fallback, items';
@@ -75,26 +85,31 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `INSERT OR IGNORE INTO items (${ITEM_COLUMNS})
        VALUES (?, '[]', '[]', NULL, 1, ?, NULL, '{}', ?)`,
     ),
-    // One range of events_user_ts, then the rows it points at: a covering index (item_id and name in it) read
-    // a heavy user ~1.5× faster on a miss but cost 12% of ingestion throughput on every append (bench/ingest.ts),
-    // and so did a materialised per-(user, item, name) table (30%); misses are once per user, appends are not.
-    userItems: db.prepare<[userId: string], UserItemRow>(
+    // Every event of the user (the user's seqs from `USER_SEQS`), each read by its rowid. A covering index
+    // (item_id and name in it) read a heavy user ~1.5× faster on a miss but cost 12% of ingestion throughput
+    // on every append (bench/ingest.ts), and so did a materialised per-(user, item, name) table (30%);
+    // misses are once per user, appends are not.
+    userItems: db.prepare<[{ user: string }], UserItemRow>(
       `SELECT item_id, name, count(*) AS count, max(ts) AS last_ts, max(seq) AS last_seq FROM events
-       WHERE user_id = ? AND item_id IS NOT NULL GROUP BY item_id, name`,
+       WHERE seq IN (${USER_SEQS}) AND item_id IS NOT NULL GROUP BY item_id, name`,
     ),
-    // A reverse range of events_user_ts; the seq bounds are checked on its entries (seq is in the key) before
-    // the row is read. `+seq` keeps them off the rowid: seq is the INTEGER PRIMARY KEY, and with seq bounds
-    // in the WHERE clause the planner, given a user with a large share of the log in sqlite_stat4, picked a
-    // rowid range scan of the whole log plus a sort (checked with EXPLAIN QUERY PLAN), even for the
-    // defaults that bound nothing.
-    userEvents: db.prepare<
+    // A user's window in two parts (sqlite-log-index.ts), like an item's below: a reverse range of
+    // user_events' key, each event by its rowid, then the log beyond the mark.
+    userEventsIndexed: db.prepare<
       [userId: string, since: number, afterSeq: number, throughSeq: number, limit: number],
       EventRow
     >(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE user_id = ? AND ts >= ? AND +seq > ? AND +seq <= ?
+      `SELECT ${EVENT_COLUMNS_OF_E} FROM user_events AS x CROSS JOIN events AS e ON e.seq = x.seq
+       WHERE x.user_id = ? AND x.ts >= ? AND x.seq > ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
+    ),
+    userEventsTail: db.prepare<
+      [afterSeq: number, throughSeq: number, userId: string, since: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND user_id = ? AND ts >= ?
        ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
-    // An item's window in two parts (sqlite-item-events.ts): what item_events covers, then the log beyond it.
+    // An item's window in two parts (sqlite-log-index.ts): what item_events covers, then the log beyond it.
     // CROSS JOIN fixes the loop order: a reverse range of item_events' key, then each event by its rowid; the
     // seq bounds are checked on the key (item_events is WITHOUT ROWID: its seq is no rowid to range over).
     itemEventsIndexed: db.prepare<
@@ -114,10 +129,9 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND item_id = ? AND ts >= ?
        ORDER BY ts DESC, seq DESC LIMIT ?`,
     ),
-    // How far item_events goes and how far the log goes; 0 for either when there is nothing yet.
-    itemEventsPosition: db.prepare<[], { readonly through: number; readonly last: number }>(
-      `SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}'), 0)
-                AS through,
+    // How far the derived indexes go and how far the log goes; 0 for either when there is nothing yet.
+    logIndexPosition: db.prepare<[], { readonly through: number; readonly last: number }>(
+      `SELECT ${LOG_INDEX_MARK} AS through,
               coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS last`,
     ),
     // In key order, so the B-tree is walked item by item, each leaf dirtied once per chunk.
@@ -125,6 +139,10 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `INSERT INTO item_events (item_id, ts, seq)
        SELECT item_id, ts, seq FROM events WHERE seq > ? AND seq <= ? AND item_id IS NOT NULL
        ORDER BY item_id, ts, seq`,
+    ),
+    indexUserEvents: db.prepare<[afterSeq: number, throughSeq: number]>(
+      `INSERT INTO user_events (user_id, ts, seq)
+       SELECT user_id, ts, seq FROM events WHERE seq > ? AND seq <= ? ORDER BY user_id, ts, seq`,
     ),
     setItemEventsThrough: db.prepare<[json: string]>(
       `INSERT INTO meta (key, value) VALUES ('${ITEM_EVENTS_THROUGH_KEY}', ?)
@@ -285,14 +303,23 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     deleteItemEvent: db.prepare<[itemId: string, ts: number, seq: number]>(
       'DELETE FROM item_events WHERE item_id = ? AND ts = ? AND seq = ?',
     ),
-    userEventKeys: db.prepare<[userId: string], { seq: number; item_id: string | null; ts: number }>(
-      'SELECT seq, item_id, ts FROM events WHERE user_id = ?',
+    deleteUserEvent: db.prepare<[userId: string, ts: number, seq: number]>(
+      'DELETE FROM user_events WHERE user_id = ? AND ts = ? AND seq = ?',
     ),
-    userEventItems: db.prepare<[userId: string], { item_id: string }>(
-      'SELECT DISTINCT item_id FROM events WHERE user_id = ? AND item_id IS NOT NULL',
+    userEventKeys: db.prepare<[{ user: string }], { seq: number; item_id: string | null; ts: number }>(
+      `SELECT seq, item_id, ts FROM events WHERE seq IN (${USER_SEQS})`,
     ),
-    mergeUserEvents: db.prepare<[toId: string, fromId: string]>(
-      'UPDATE events SET user_id = ? WHERE user_id = ?',
+    userEventItems: db.prepare<[{ user: string }], { item_id: string }>(
+      `SELECT DISTINCT item_id FROM events WHERE seq IN (${USER_SEQS}) AND item_id IS NOT NULL`,
+    ),
+    eraseUserEvents: db.prepare<[userId: string]>('DELETE FROM user_events WHERE user_id = ?'),
+    // A merge renames the user in both places: the log (the whole user, tail included; the IN list is
+    // read before the rows change) and the indexed part of user_events, as the same (ts, seq) keys.
+    mergeUserEvents: db.prepare<[{ user: string; to: string }]>(
+      `UPDATE events SET user_id = @to WHERE seq IN (${USER_SEQS})`,
+    ),
+    mergeUserIndex: db.prepare<[{ user: string; to: string }]>(
+      `INSERT INTO user_events (user_id, ts, seq) SELECT @to, ts, seq FROM user_events WHERE user_id = @user`,
     ),
     eraseImpressions: db.prepare<[userId: string]>('DELETE FROM impressions WHERE user_id = ?'),
     eraseExposures: db.prepare<[userId: string]>('DELETE FROM exposures WHERE user_id = ?'),

@@ -13,15 +13,17 @@ import type { TrackedEvent } from '../events/types.js';
 import { StoreReadonlyError, StoreSchemaError } from './errors.js';
 import {
   DATABASE_FILE,
-  INLINE_ITEM_INDEX_BEHIND,
+  INLINE_LOG_INDEX_BEHIND,
   openSqliteStore,
   type SqliteStore,
   type SqliteStoreOptions,
 } from './sqlite.js';
-import { itemEventsCatchUp } from './sqlite-item-events.js';
+import { activityIndexer } from './sqlite-activity.js';
+import { logIndexCatchUp } from './sqlite-log-index.js';
 import {
   ITEM_EVENTS_THROUGH_KEY,
   LATEST_SCHEMA_VERSION,
+  LOG_INDEX_MARK,
   MIGRATIONS,
   migrate,
   readSchemaVersion,
@@ -34,13 +36,18 @@ import type { UserEventsOptions } from './types.js';
  * The background thread's checkpoint interval, as the next store opened will get it: `null` keeps the
  * store's own. The WAL tests set it to take the timer out of the picture instead of racing it.
  */
-const checkpointTimer = vi.hoisted(() => ({ intervalMs: null as number | null }));
+const checkpointTimer = vi.hoisted(() => ({
+  intervalMs: null as number | null,
+  /** The flag of the newest background thread started: its announced write transactions. */
+  writing: null as Int32Array | null,
+}));
 
 vi.mock('./sqlite-background.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./sqlite-background.js')>();
   class TimedBackgroundWriter extends actual.BackgroundWriter {
     constructor(file: string, intervalMs: number) {
       super(file, checkpointTimer.intervalMs ?? intervalMs);
+      checkpointTimer.writing = this.writing;
     }
   }
   return { ...actual, BackgroundWriter: TimedBackgroundWriter };
@@ -124,43 +131,63 @@ function queryPlan(db: Database.Database) {
       .join('\n');
 }
 
+/** Which derived index a window is read through: by item (`itemEvents`) or by user (`userEvents`). */
+type Key = 'item' | 'user';
+
 /**
- * The log read directly, as `itemEvents` did with V4's index: the reference the derived index must match.
- * Also reports the index's state: its rows, its mark and the log position.
+ * The log read directly, as `itemEvents` did with V4's index and `userEvents` with the user index on
+ * `events`: the reference the derived indexes must match. Also reports their state: their rows, their mark
+ * and the log position.
  */
 function logReader(dataDir: string) {
   const db = rawConnection(dataDir, { readonly: true });
-  const reference = db
-    .prepare<[string, number, number], string>(
-      'SELECT event_id FROM events WHERE item_id = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?',
-    )
-    .pluck();
-  const bounded = db
-    .prepare<[string, number, number, number, number], string>(
-      `SELECT event_id FROM events WHERE item_id = ? AND ts >= ? AND seq > ? AND seq <= ?
-       ORDER BY ts DESC, seq DESC LIMIT ?`,
-    )
-    .pluck();
-  const state = db.prepare<[], { rows: number; through: number; last: number; withItem: number }>(
+  const reference = (key: Key) =>
+    db
+      .prepare<[string, number, number, number, number], string>(
+        `SELECT event_id FROM events WHERE ${key}_id = ? AND ts >= ? AND seq > ? AND seq <= ?
+         ORDER BY ts DESC, seq DESC LIMIT ?`,
+      )
+      .pluck();
+  const windows = { item: reference('item'), user: reference('user') };
+  const state = db.prepare<
+    [],
+    { rows: number; userRows: number; through: number; last: number; withItem: number }
+  >(
     `SELECT (SELECT count(*) FROM item_events) AS rows,
+            (SELECT count(*) FROM user_events) AS userRows,
             (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}') AS through,
             coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS last,
             (SELECT count(*) FROM events WHERE item_id IS NOT NULL) AS withItem`,
   );
+  // The derived user index is exactly the log's (user, ts, seq) up to the mark, whatever changed the log.
+  const userIndexGap = db
+    .prepare<[], number>(
+      `SELECT count(*) FROM (
+         SELECT user_id, ts, seq FROM events WHERE seq <= ${LOG_INDEX_MARK}
+         EXCEPT SELECT user_id, ts, seq FROM user_events
+         UNION ALL
+         SELECT * FROM (SELECT user_id, ts, seq FROM user_events
+                        EXCEPT SELECT user_id, ts, seq FROM events WHERE seq <= ${LOG_INDEX_MARK}))`,
+    )
+    .pluck();
   return {
-    reference: (itemId: string, since = Number.MIN_SAFE_INTEGER, limit = 100) =>
-      reference.all(itemId, since, limit),
-    /** The same with `UserEventsOptions`' seq bounds: `afterSeq < seq ≤ throughSeq`. */
-    bounded: (itemId: string, options: UserEventsOptions) =>
-      bounded.all(
-        itemId,
+    /** A key's events newest first, within `UserEventsOptions`' bounds (`afterSeq < seq ≤ throughSeq`). */
+    window: (key: Key, id: string, options: UserEventsOptions = {}) =>
+      windows[key].all(
+        id,
         options.since ?? Number.MIN_SAFE_INTEGER,
         options.afterSeq ?? 0,
         options.throughSeq ?? Number.MAX_SAFE_INTEGER,
         options.limit ?? 100,
       ),
     state: () => state.get(),
+    userIndexGap: () => userIndexGap.get(),
   };
+}
+
+/** The store's window of `key` (`itemEvents` or `userEvents`). */
+function storeWindow(store: SqliteStore, key: Key, id: string, options: UserEventsOptions) {
+  return key === 'item' ? store.itemEvents(id, options) : store.userEvents(id, options);
 }
 
 /** Catches `item_events` up from a connection of its own, in chunks of `chunk` log positions. */
@@ -168,7 +195,7 @@ function catchUpFrom(dataDir: string, chunk: number): number {
   const db = new Database(join(dataDir, DATABASE_FILE));
   try {
     db.pragma('busy_timeout = 5000');
-    return itemEventsCatchUp(db, prepareStatements(db), chunk)();
+    return logIndexCatchUp(db, prepareStatements(db), chunk)();
   } finally {
     db.close();
   }
@@ -191,18 +218,29 @@ function itemStream(prefix: string, count: number): TrackedEvent[] {
 
 const eventIds = (list: readonly TrackedEvent[]): string[] => list.map((e) => e.eventId);
 
-/** `itemEvents` against the log read directly, over items, `since` bounds (ties included) and limits. */
-async function expectItemEventsExact(store: SqliteStore, log: ReturnType<typeof logReader>): Promise<void> {
-  for (const itemId of [...ITEMS, 'nothing']) {
-    for (const since of [undefined, T + 3000, T + 10_000, T + 11_000]) {
-      for (const limit of [undefined, 0, 1, 4, 1000]) {
-        const got = eventIds(await store.itemEvents(itemId, { since, limit }));
-        expect(got, `itemEvents(${itemId}, since ${since}, limit ${limit})`).toEqual(
-          log.reference(itemId, since, limit),
-        );
+const USERS = ['u0', 'u1', 'u2'];
+
+/**
+ * `itemEvents` and `userEvents` against the log read directly, over items and users, `since` bounds (ties
+ * included) and limits; and the user index against the log.
+ */
+async function expectWindowsExact(store: SqliteStore, log: ReturnType<typeof logReader>): Promise<void> {
+  for (const [key, ids] of [
+    ['item', ITEMS],
+    ['user', USERS],
+  ] as const) {
+    for (const id of [...ids, 'nothing']) {
+      for (const since of [undefined, T + 3000, T + 10_000, T + 11_000]) {
+        for (const limit of [undefined, 0, 1, 4, 1000]) {
+          const got = eventIds(await storeWindow(store, key, id, { since, limit }));
+          expect(got, `${key} ${id}, since ${since}, limit ${limit}`).toEqual(
+            log.window(key, id, { since, limit }),
+          );
+        }
       }
     }
   }
+  expect(log.userIndexGap()).toBe(0);
 }
 
 describe('SqliteStore', () => {
@@ -498,14 +536,14 @@ describe('SqliteStore', () => {
     });
   });
 
-  describe('the item index (item_events, filled after the commit)', () => {
-    it('is not written by the acknowledged append: the commit leaves item_events and its mark alone', async () => {
+  describe('the item and user indexes (item_events, user_events, filled after the commit)', () => {
+    it('are not written by the acknowledged append: the commit leaves both tables and their mark alone', async () => {
       const dataDir = tempDir();
       const store = openWithoutCatchUp({ dataDir });
       const log = logReader(dataDir);
       await store.appendEvents(itemStream('a', 300), { createMissingItems: true });
       await store.appendEvents(itemStream('b', 200), { createMissingItems: false });
-      expect(log.state()).toEqual({ rows: 0, through: 0, last: 500, withItem: 430 });
+      expect(log.state()).toEqual({ rows: 0, userRows: 0, through: 0, last: 500, withItem: 430 });
     });
 
     it('keeps itemEvents exact while the index lags behind the log', async () => {
@@ -515,8 +553,8 @@ describe('SqliteStore', () => {
       await store.appendEvents(itemStream('a', 150), { createMissingItems: false });
       await store.appendEvents(itemStream('b', 80), { createMissingItems: false });
       expect(log.state()?.rows).toBe(0);
-      expect(log.reference('i1', Number.MIN_SAFE_INTEGER, 1000)).toHaveLength(38);
-      await expectItemEventsExact(store, log);
+      expect(log.window('item', 'i1', { limit: 1000 })).toHaveLength(38);
+      await expectWindowsExact(store, log);
     });
 
     it('keeps itemEvents exact once caught up, in chunks, and with a new tail after that', async () => {
@@ -525,19 +563,19 @@ describe('SqliteStore', () => {
       const log = logReader(dataDir);
       await store.appendEvents(itemStream('a', 200), { createMissingItems: false });
       expect(catchUpFrom(dataDir, 7)).toBe(200);
-      expect(log.state()).toEqual({ rows: 172, through: 200, last: 200, withItem: 172 });
-      await expectItemEventsExact(store, log);
+      expect(log.state()).toEqual({ rows: 172, userRows: 200, through: 200, last: 200, withItem: 172 });
+      await expectWindowsExact(store, log);
       // Indexed part and tail together; the tail's timestamps interleave with the indexed ones.
       await store.appendEvents(itemStream('b', 90), { createMissingItems: false });
       expect(log.state()?.through).toBe(200);
-      await expectItemEventsExact(store, log);
+      await expectWindowsExact(store, log);
       expect(catchUpFrom(dataDir, 1000)).toBe(90);
       expect(catchUpFrom(dataDir, 1000)).toBe(0);
-      expect(log.state()).toEqual({ rows: 250, through: 290, last: 290, withItem: 250 });
-      await expectItemEventsExact(store, log);
+      expect(log.state()).toEqual({ rows: 250, userRows: 290, through: 290, last: 290, withItem: 250 });
+      await expectWindowsExact(store, log);
     });
 
-    it('keeps itemEvents exact within seq bounds on either side of the mark and across it', async () => {
+    it('keeps item and user windows exact within seq bounds on either side of the mark and across it', async () => {
       const dataDir = tempDir();
       const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
       const log = logReader(dataDir);
@@ -548,7 +586,13 @@ describe('SqliteStore', () => {
       expect(log.state()).toMatchObject({ through: 60, last: 100 });
       const bounds = [undefined, 0, 1, 30, 59, 60, 61, 80, 99, 100, 150];
       let nonEmpty = 0;
-      for (const itemId of ['i0', 'i3', 'nothing']) {
+      for (const [key, id] of [
+        ['item', 'i0'],
+        ['item', 'i3'],
+        ['item', 'nothing'],
+        ['user', 'u1'],
+        ['user', 'nothing'],
+      ] as const) {
         for (const afterSeq of bounds) {
           for (const throughSeq of bounds) {
             for (const [since, limit] of [
@@ -558,27 +602,34 @@ describe('SqliteStore', () => {
               [T + 10_000, 1000],
             ] as const) {
               const options = { afterSeq, throughSeq, since, limit };
-              const expected = log.bounded(itemId, options);
+              const expected = log.window(key, id, options);
               if (expected.length > 0) nonEmpty += 1;
               expect(
-                eventIds(await store.itemEvents(itemId, options)),
-                JSON.stringify({ itemId, ...options }),
+                eventIds(await storeWindow(store, key, id, options)),
+                JSON.stringify({ key, id, ...options }),
               ).toEqual(expected);
             }
           }
         }
       }
       // The reference is not trivially empty: most windows hold events.
-      expect(nonEmpty).toBeGreaterThan(400);
+      expect(nonEmpty).toBeGreaterThan(550);
       // A window across the mark takes from both parts, merged by time.
-      const across = eventIds(await store.itemEvents('i0', { afterSeq: 50, throughSeq: 70 }));
-      expect(across.some((id) => id.startsWith('a'))).toBe(true);
-      expect(across.some((id) => id.startsWith('b'))).toBe(true);
+      for (const across of [
+        eventIds(await store.itemEvents('i0', { afterSeq: 50, throughSeq: 70 })),
+        eventIds(await store.userEvents('u1', { afterSeq: 50, throughSeq: 70 })),
+      ]) {
+        expect(across.some((id) => id.startsWith('a'))).toBe(true);
+        expect(across.some((id) => id.startsWith('b'))).toBe(true);
+      }
     });
 
     it('agrees with the log through any interleaving of appends and catch-ups', async () => {
       type Step =
-        | { readonly kind: 'append'; readonly events: readonly { item: number | null; ts: number }[] }
+        | {
+            readonly kind: 'append';
+            readonly events: readonly { item: number | null; user: number; ts: number }[];
+          }
         | { readonly kind: 'catchUp'; readonly chunk: number };
       const step: fc.Arbitrary<Step> = fc.oneof(
         fc.record({
@@ -586,6 +637,7 @@ describe('SqliteStore', () => {
           events: fc.array(
             fc.record({
               item: fc.option(fc.integer({ min: 0, max: 2 })),
+              user: fc.integer({ min: 0, max: 2 }),
               ts: fc.integer({ min: 0, max: 4 }),
             }),
             { minLength: 1, maxLength: 12 },
@@ -605,27 +657,35 @@ describe('SqliteStore', () => {
           for (const current of steps) {
             if (current.kind === 'catchUp') catchUpFrom(dataDir, current.chunk);
             else {
-              const batch = current.events.map(({ item: index, ts }) =>
+              const batch = current.events.map(({ item: index, user, ts }) =>
                 event({
                   eventId: `e${next++}`,
+                  userId: `u${user}`,
                   itemId: index === null ? null : `i${index}`,
                   timestamp: T + ts,
                 }),
               );
               await store.appendEvents(batch, { createMissingItems: false });
             }
-            for (const itemId of ['i0', 'i1', 'i2']) {
+            for (const [key, id] of [
+              ['item', 'i0'],
+              ['item', 'i1'],
+              ['item', 'i2'],
+              ['user', 'u0'],
+              ['user', 'u2'],
+            ] as const) {
               for (const [since, limit] of [
                 [undefined, undefined],
                 [T + 2, 1000],
                 [T + 1, 3],
                 [undefined, 1],
               ] as const) {
-                expect(eventIds(await store.itemEvents(itemId, { since, limit }))).toEqual(
-                  log.reference(itemId, since, limit),
+                expect(eventIds(await storeWindow(store, key, id, { since, limit }))).toEqual(
+                  log.window(key, id, { since, limit }),
                 );
               }
             }
+            expect(log.userIndexGap()).toBe(0);
           }
           await store.close();
         }),
@@ -642,37 +702,38 @@ describe('SqliteStore', () => {
       for (let waited = 0; log.state()?.through !== 700 && waited < 20_000; waited += 20) {
         await new Promise((tick) => setTimeout(tick, 20));
       }
-      expect(log.state()).toEqual({ rows: 600, through: 700, last: 700, withItem: 600 });
-      await expectItemEventsExact(store, log);
+      expect(log.state()).toEqual({ rows: 600, userRows: 700, through: 700, last: 700, withItem: 600 });
+      await expectWindowsExact(store, log);
     });
 
     it('is caught up after the commits of a writer without the background thread', async () => {
       const dataDir = tempDir();
       const store = track(openSqliteStore({ dataDir, backgroundCheckpoints: false, synchronous: 'NORMAL' }));
       const log = logReader(dataDir);
-      const all = itemStream('a', INLINE_ITEM_INDEX_BEHIND);
+      const all = itemStream('a', INLINE_LOG_INDEX_BEHIND);
       await store.appendEvents(all.slice(0, -1), { createMissingItems: false });
       expect(log.state()?.through).toBe(0);
       await store.appendEvents(all.slice(-1), { createMissingItems: false });
       const withItem = all.filter((e) => e.itemId !== null).length;
       expect(log.state()).toEqual({
         rows: withItem,
-        through: INLINE_ITEM_INDEX_BEHIND,
-        last: INLINE_ITEM_INDEX_BEHIND,
+        userRows: INLINE_LOG_INDEX_BEHIND,
+        through: INLINE_LOG_INDEX_BEHIND,
+        last: INLINE_LOG_INDEX_BEHIND,
         withItem,
       });
-      await expectItemEventsExact(store, log);
+      await expectWindowsExact(store, log);
     });
 
     it("is filled from the stored events when a V4 database is upgraded, and V4's index is dropped", async () => {
       const dataDir = tempDir();
       databaseAt(dataDir, 4, (old) => {
-        const insert = old.prepare<[string, string | null, number]>(
+        const insert = old.prepare<[string, string, string | null, number]>(
           `INSERT INTO events (event_id, name, user_id, item_id, ts, received_at, context, properties)
-           VALUES (?, 'product_viewed', 'u1', ?, ?, 0, '{}', '{}')`,
+           VALUES (?, 'product_viewed', ?, ?, ?, 0, '{}', '{}')`,
         );
         old.transaction(() => {
-          for (const e of itemStream('v4-', 400)) insert.run(e.eventId, e.itemId, e.timestamp);
+          for (const e of itemStream('v4-', 400)) insert.run(e.eventId, e.userId, e.itemId, e.timestamp);
         })();
         const indexes = old.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_item_ts'`).all();
         expect(indexes).toHaveLength(1);
@@ -681,20 +742,118 @@ describe('SqliteStore', () => {
       const store = openWithoutCatchUp({ dataDir });
       expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
       const log = logReader(dataDir);
-      expect(log.state()).toEqual({ rows: 343, through: 400, last: 400, withItem: 343 });
+      expect(log.state()).toEqual({ rows: 343, userRows: 400, through: 400, last: 400, withItem: 343 });
       const db = rawConnection(dataDir, { readonly: true });
       expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_item_ts'`).all()).toEqual([]);
-      await expectItemEventsExact(store, log);
+      await expectWindowsExact(store, log);
       // New events beyond the backfill are the tail until something catches up.
       await store.appendEvents(itemStream('new-', 60), { createMissingItems: false });
       expect(log.state()?.through).toBe(400);
-      await expectItemEventsExact(store, log);
+      await expectWindowsExact(store, log);
+    });
+
+    it('lets the group commit wait for the background thread without blocking this thread', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      const writing = checkpointTimer.writing!;
+      // The thread inside a write transaction, as during a catch-up: flag raised, write lock taken.
+      const other = rawConnection(dataDir);
+      other.exec('BEGIN IMMEDIATE');
+      Atomics.store(writing, 0, 1);
+      let settled = false;
+      const append = store
+        .appendEvents(itemStream('a', 10), { createMissingItems: false })
+        .finally(() => (settled = true));
+      // This thread keeps turning meanwhile: a commit begun now would hold it in SQLite's busy handler
+      // (and, the lock being this thread's own, fail after busy_timeout).
+      const started = performance.now();
+      await new Promise((tick) => setTimeout(tick, 50));
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(settled).toBe(false);
+      other.exec('COMMIT');
+      Atomics.store(writing, 0, 0);
+      Atomics.notify(writing, 0);
+      expect((await append).stored).toBe(10);
+      // A flag left raised with the lock free delays a commit by at most the wait, not forever.
+      Atomics.store(writing, 0, 1);
+      expect((await store.appendEvents(itemStream('b', 5), { createMissingItems: false })).stored).toBe(5);
+      expect(logReader(dataDir).state()?.last).toBe(15);
+    });
+
+    it('is filled up to the mark when a V10 database is upgraded, and the user index on events is dropped', async () => {
+      const dataDir = tempDir();
+      databaseAt(dataDir, 10, (old) => {
+        const insert = old.prepare<[string, string, string | null, number]>(
+          `INSERT INTO events (event_id, name, user_id, item_id, ts, received_at, context, properties)
+           VALUES (?, 'product_viewed', ?, ?, ?, 0, '{}', '{}')`,
+        );
+        const stream = itemStream('v10-', 300);
+        old.transaction(() => {
+          for (const e of stream.slice(0, 250)) insert.run(e.eventId, e.userId, e.itemId, e.timestamp);
+        })();
+        // The first 250 indexed by item, the last 50 still the tail, as a running V10 server leaves it.
+        old.exec(`INSERT INTO item_events SELECT item_id, ts, seq FROM events WHERE item_id IS NOT NULL`);
+        activityIndexer(old)(0, 250);
+        old.prepare(`UPDATE meta SET value = '250' WHERE key = ?`).run(ITEM_EVENTS_THROUGH_KEY);
+        old.transaction(() => {
+          for (const e of stream.slice(250)) insert.run(e.eventId, e.userId, e.itemId, e.timestamp);
+        })();
+      });
+
+      const store = openWithoutCatchUp({ dataDir });
+      const log = logReader(dataDir);
+      expect(log.state()).toMatchObject({ userRows: 250, through: 250, last: 300 });
+      const db = rawConnection(dataDir, { readonly: true });
+      expect(db.prepare(`SELECT name FROM sqlite_master WHERE name = 'events_user_ts'`).all()).toEqual([]);
+      await expectWindowsExact(store, log);
+    });
+
+    it("keeps the user index equal to the log through merges, erasure and expiry, and a user's totals exact", async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      const log = logReader(dataDir);
+      const totals = rawConnection(dataDir, { readonly: true }).prepare<[string], unknown>(
+        `SELECT item_id AS itemId, name, count(*) AS count, max(ts) AS lastAt, max(seq) AS lastSeq FROM events
+         WHERE user_id = ? AND item_id IS NOT NULL GROUP BY item_id, name ORDER BY item_id, name`,
+      );
+      const expectExact = async () => {
+        await expectWindowsExact(store, log);
+        for (const userId of [...USERS, 'u9']) {
+          const got = [...(await store.userItems(userId))].sort((a, b) =>
+            a.itemId + a.name < b.itemId + b.name ? -1 : 1,
+          );
+          expect(got, userId).toEqual(totals.all(userId));
+        }
+      };
+      // Half the events indexed, half the tail: each change has to reach both parts.
+      await store.appendEvents(itemStream('a', 120), { createMissingItems: false });
+      catchUpFrom(dataDir, 1000);
+      await store.appendEvents(itemStream('b', 120), { createMissingItems: false });
+      expect(log.state()).toMatchObject({ userRows: 120, through: 120, last: 240 });
+      await expectExact();
+
+      expect((await store.mergeUser('u0', 'u9')).events).toBe(80);
+      expect(log.window('user', 'u0')).toEqual([]);
+      await expectExact();
+      expect(eventIds(await store.userEvents('u9', { limit: 1000 }))).toHaveLength(80);
+
+      await store.eraseUser('u1', { at: T, artifacts: [] });
+      expect(await store.userEvents('u1')).toEqual([]);
+      await expectExact();
+
+      // Expiry takes the log's head: indexed events only, here.
+      const expired = await store.expireEvents(T + 5000, 60);
+      expect(expired.deleted).toBeGreaterThan(0);
+      await expectExact();
+      catchUpFrom(dataDir, 1000);
+      expect(log.state()?.through).toBe(240);
+      await expectExact();
     });
 
     it('starts empty with its mark at 0 on a new database', () => {
       const dataDir = tempDir();
       openWithoutCatchUp({ dataDir });
-      expect(logReader(dataDir).state()).toEqual({ rows: 0, through: 0, last: 0, withItem: 0 });
+      expect(logReader(dataDir).state()).toEqual({ rows: 0, userRows: 0, through: 0, last: 0, withItem: 0 });
     });
 
     it('gives a reader on another thread each event once while the index catches up', async () => {
@@ -832,26 +991,34 @@ describe('SqliteStore', () => {
         const plan = queryPlan(db);
         // The store's own statements (their SQL), read on this connection.
         const statements = prepareStatements(db);
-        const history = plan(statements.userEvents.source, 'u', 0, 0, 10, 10);
-        expect(history).toMatch(/USING INDEX events_user_ts/);
-        expect(history).not.toMatch(/TEMP B-TREE/);
         expect(plan(statements.eventsForRequest.source, 'r')).toMatch(/USING INDEX events_request/);
-        // An item's window: a range of item_events' key in its order, each event by rowid; then the tail,
-        // a rowid range of events.
-        const indexed = plan(statements.itemEventsIndexed.source, 'i', 0, 0, 10, 10);
-        expect(indexed).toMatch(/SEARCH x USING PRIMARY KEY \(item_id=\? AND ts>\?\)/);
-        expect(indexed).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
-        expect(indexed).not.toMatch(/TEMP B-TREE/);
-        expect(plan(statements.itemEventsTail.source, 0, 10, 'i', 0, 10)).toMatch(
-          /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/,
-        );
+        // An item's or a user's window: a range of the derived table's key in its order, each event by
+        // rowid; then the tail, a rowid range of events.
+        for (const [key, indexedQuery, tailQuery] of [
+          ['item', statements.itemEventsIndexed, statements.itemEventsTail],
+          ['user', statements.userEventsIndexed, statements.userEventsTail],
+        ] as const) {
+          const indexed = plan(indexedQuery.source, 'k', 0, 0, 10, 10);
+          expect(indexed).toMatch(new RegExp(`SEARCH x USING PRIMARY KEY \\(${key}_id=\\? AND ts>\\?\\)`));
+          expect(indexed).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+          expect(indexed).not.toMatch(/TEMP B-TREE/);
+          expect(plan(tailQuery.source, 0, 10, 'k', 0, 10)).toMatch(
+            /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/,
+          );
+        }
+        // A user's whole history: their keys in user_events and the tail's rowid range, then each event.
+        const totals = plan(statements.userItems.source, { user: 'u' });
+        expect(totals).toMatch(/SEARCH user_events USING PRIMARY KEY \(user_id=\?\)/);
+        expect(totals).toMatch(/SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+        expect(totals).toMatch(/SEARCH events USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+        expect(totals).not.toMatch(/SCAN events/);
       } finally {
         db.close();
       }
     });
   });
 
-  it("keeps a user's window on events_user_ts, seq bounds and all, when one user holds most of the log", async () => {
+  it("keeps a user's window on user_events' key, seq bounds and all, when one user holds most of the log", async () => {
     const dataDir = tempDir();
     const store = track(openSqliteStore({ dataDir, synchronous: 'NORMAL' }));
     await store.appendEvents(
@@ -860,19 +1027,27 @@ describe('SqliteStore', () => {
       ),
       { createMissingItems: false },
     );
+    expect(catchUpFrom(dataDir, 10_000)).toBe(3000);
     // Planner samples that say so (sqlite_stat1 and sqlite_stat4), as `PRAGMA optimize` would leave them.
     const db = rawConnection(dataDir);
     db.exec('ANALYZE');
     const plan = queryPlan(db);
-    const { userEvents } = prepareStatements(db);
+    const { userEventsIndexed } = prepareStatements(db);
     for (const [afterSeq, throughSeq] of [
       [0, Number.MAX_SAFE_INTEGER],
       [2990, Number.MAX_SAFE_INTEGER],
       [0, 10],
       [100, 110],
     ]) {
-      const history = plan(userEvents.source, 'heavy', Number.MIN_SAFE_INTEGER, afterSeq, throughSeq, 10);
-      expect(history, `(${afterSeq}, ${throughSeq}]`).toMatch(/USING INDEX events_user_ts/);
+      const history = plan(
+        userEventsIndexed.source,
+        'heavy',
+        Number.MIN_SAFE_INTEGER,
+        afterSeq,
+        throughSeq,
+        10,
+      );
+      expect(history, `(${afterSeq}, ${throughSeq}]`).toMatch(/SEARCH x USING PRIMARY KEY \(user_id=\?/);
       expect(history).not.toMatch(/TEMP B-TREE/);
     }
     expect(eventIds(await store.userEvents('heavy', { afterSeq: 100, throughSeq: 104 }))).toEqual([

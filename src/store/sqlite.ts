@@ -65,7 +65,7 @@ import { BackgroundWriter } from './sqlite-background.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { KnownIds } from './known-ids.js';
 import { activityForgetter, activityReader, type ActivityReader } from './sqlite-activity.js';
-import { itemEventsBehind, itemEventsCatchUp, itemEventsReader } from './sqlite-item-events.js';
+import { indexedEventsReader, logIndexBehind, logIndexCatchUp } from './sqlite-log-index.js';
 import {
   prepareStatements,
   writeDecisionLogRows,
@@ -116,7 +116,8 @@ export interface SqliteStoreOptions {
   /** How long a statement waits for another connection's lock before failing (default 5 s). */
   readonly busyTimeoutMs?: number;
   /**
-   * Checkpoint the WAL and index new events by item (`item_events`) from a background thread instead of
+   * Checkpoint the WAL and index new events by user and item (`user_events`, `item_events`) from a
+   * background thread instead of
    * inside or after commits (default: true for the main read-write store). Secondary writers (the training
    * worker) leave it off and do both inline, off the serving thread anyway.
    */
@@ -139,24 +140,34 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /**
- * Every event dirties about two random index leaf pages (user index, event-id index), and each dirty page
- * is written whole to the WAL and fsynced: with 4 KiB pages a batch of 500 wrote ~4 MB. 2 KiB pages halve
- * that; measured ~33.5k events/s against ~30k at 4 KiB (bench/ingest.ts, 3 runs each). Rows stay well
- * inside a page, so no overflow pages. The same arithmetic is why the item index is not a third index on
- * `events`: as one (schema V4) it dirtied a third random leaf per event inside the acknowledged commit and
- * cost ~22% of ingestion. It is the derived table `item_events` instead, filled after the commit by the
- * background thread (schema V5, `sqlite-item-events.ts`).
+ * Every event dirtied about two random index leaf pages (then: user index, event-id index), and each dirty
+ * page is written whole to the WAL and fsynced: with 4 KiB pages a batch of 500 wrote ~4 MB. 2 KiB pages
+ * halve that; measured ~33.5k events/s against ~30k at 4 KiB (bench/ingest.ts, 3 runs each). Rows stay
+ * well inside a page, so no overflow pages. The same arithmetic is why neither the item nor the user index
+ * is an index on `events`: each dirtied a random leaf per event inside the acknowledged commit (the item
+ * index cost ~22% of ingestion, schema V4). They are the derived tables `item_events` and `user_events`
+ * instead, filled after the commit by the background thread (schema V5 and V11, `sqlite-log-index.ts`);
+ * only the event-id index, which deduplication needs at once, is still written by the commit.
  */
 const PAGE_SIZE = 2048;
-/** How often the background thread indexes new events by item and checkpoints the WAL. */
-const CHECKPOINT_INTERVAL_MS = 500;
 /**
- * A writer without the background thread indexes new events by item itself once this many log positions
- * are unindexed, after the commit that crossed it (never inside it). Until then `itemEvents` reads them
+ * How often the background thread indexes new events by user and item and checkpoints the WAL. Each
+ * catch-up writes a leaf per user and item it meets, so a longer interval writes a shared leaf once for
+ * more events: under sustained ingestion 1 s gave 32.2–35.1k events/s against 28.9–30.5k at 500 ms
+ * (bench/ingest.ts, 3 runs each). The price is the unindexed tail a read scans: at that rate up to ~35k
+ * log positions, ~1.5 ms for one user's or item's window (a rowid range at ~43 ns a row, measured);
+ * at ordinary rates a few hundred.
+ */
+const CHECKPOINT_INTERVAL_MS = 1_000;
+/**
+ * A writer without the background thread indexes new events by user and item itself once this many log
+ * positions are unindexed, after the commit that crossed it (never inside it). Until then reads take them
  * from the log's tail, a rowid range this short costs well under a millisecond; a larger mark would make
  * that scan longer, a smaller one would add a transaction (and its fsync) to more of its appends.
  */
-export const INLINE_ITEM_INDEX_BEHIND = 1_000;
+export const INLINE_LOG_INDEX_BEHIND = 1_000;
+/** The longest a group commit waits for the background thread to release the write lock before it blocks. */
+const COMMIT_LOCK_WAIT_MS = 1_000;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 /** Item ids an append remembers as present (see `SqliteStore.#knownItems`): ~10 MB at most. */
 const KNOWN_ITEMS_LIMIT = 100_000;
@@ -229,8 +240,9 @@ interface Open {
   readonly appendDecisions: (decisions: readonly LoggedDecision[]) => void;
   readonly closeDecisions: (closes: readonly DecisionClose[]) => CloseResult[];
   readonly writeDecisionLog: (rows: DecisionLogRows) => void;
+  readonly userEvents: (userId: string, window: EventWindow) => EventRow[];
   readonly itemEvents: (itemId: string, window: EventWindow) => EventRow[];
-  readonly catchUpItemEvents: () => number;
+  readonly catchUpLogIndex: () => number;
   readonly activity: ActivityReader;
   readonly forgetActivity: ReturnType<typeof activityForgetter>;
 }
@@ -332,8 +344,19 @@ export class SqliteStore implements Store {
       ).immediate,
       writeDecisionLog: db.transaction((rows: DecisionLogRows) => writeDecisionLogRows(statements, rows))
         .immediate,
-      itemEvents: itemEventsReader(db, statements),
-      catchUpItemEvents: itemEventsCatchUp(db, statements),
+      userEvents: indexedEventsReader(
+        db,
+        statements,
+        statements.userEventsIndexed,
+        statements.userEventsTail,
+      ),
+      itemEvents: indexedEventsReader(
+        db,
+        statements,
+        statements.itemEventsIndexed,
+        statements.itemEventsTail,
+      ),
+      catchUpLogIndex: logIndexCatchUp(db, statements),
       activity: activityReader(db),
       forgetActivity: activityForgetter(db),
     };
@@ -356,8 +379,28 @@ export class SqliteStore implements Store {
       return Promise.resolve({ stored: 0, duplicates: [], createdItems: [], positions: [] });
     return new Promise((resolve, reject) => {
       this.#pendingAppends.push({ events, createMissingItems: options.createMissingItems, resolve, reject });
-      if (this.#pendingAppends.length === 1) setImmediate(() => this.#commitAppends());
+      if (this.#pendingAppends.length === 1) setImmediate(() => this.#commitWhenUnlocked());
     });
+  }
+
+  /**
+   * The background thread holds the write lock for tens of milliseconds at a time (a catch-up of the log's
+   * indexes, a log write). A commit begun then waits inside SQLite's busy handler, which blocks this
+   * thread, and every request it would serve meanwhile, for as long: under sustained ingestion that was
+   * most of what the indexes moved off the commit saved. So the group commit first waits for the thread's
+   * flag to drop, asynchronously, while further appends join the group; after `COMMIT_LOCK_WAIT_MS` it
+   * commits anyway (SQLite's own waiting then applies, as it does for any other connection).
+   */
+  #commitWhenUnlocked(): void {
+    const writing = this.background?.writing;
+    if (writing !== undefined && Atomics.load(writing, 0) === 1) {
+      const wait = Atomics.waitAsync(writing, 0, 1, COMMIT_LOCK_WAIT_MS);
+      if (wait.async) {
+        void wait.value.then(() => this.#commitAppends());
+        return;
+      }
+    }
+    this.#commitAppends();
   }
 
   #commitAppends(): void {
@@ -404,7 +447,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Without a (live) background thread nothing else indexes new events by item, so this writer does, in
+   * Without a (live) background thread nothing else indexes new events by user and item, so this writer does, in
    * its own transactions after the appends committed: the appends are acknowledged already and do not
    * wait for it. Reads stay exact either way; this only keeps the tail they scan short. A failure (another
    * connection holding the write lock past busy_timeout) is left for the next commit to retry.
@@ -412,23 +455,22 @@ export class SqliteStore implements Store {
   #indexItemsInline(open: Open): void {
     if (this.background?.running) return;
     try {
-      if (itemEventsBehind(open.statements) >= INLINE_ITEM_INDEX_BEHIND) open.catchUpItemEvents();
+      if (logIndexBehind(open.statements) >= INLINE_LOG_INDEX_BEHIND) open.catchUpLogIndex();
     } catch {
       // Nothing depends on the index being current.
     }
   }
 
   async userItems(userId: string): Promise<UserItemTotal[]> {
-    return this.#connection().statements.userItems.all(userId).map(userItemFromRow);
+    return this.#connection().statements.userItems.all({ user: userId }).map(userItemFromRow);
   }
 
+  /** `user_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-log-index.ts`). */
   async userEvents(userId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
-    const { statements } = this.#connection();
-    const { since, afterSeq, throughSeq, limit } = eventWindow(options);
-    return statements.userEvents.all(userId, since, afterSeq, throughSeq, limit).map(eventFromRow);
+    return this.#connection().userEvents(userId, eventWindow(options)).map(eventFromRow);
   }
 
-  /** `item_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-item-events.ts`). */
+  /** `item_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-log-index.ts`). */
   async itemEvents(itemId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
     const open = this.#connection();
     return open.itemEvents(itemId, eventWindow(options)).map(eventFromRow);
@@ -714,6 +756,7 @@ export class SqliteStore implements Store {
           statements.deleteEvent.run(row.seq);
           // Rows of events the index has not reached yet do not exist: deleting nothing is fine.
           if (row.item_id !== null) statements.deleteItemEvent.run(row.item_id, row.ts, row.seq);
+          statements.deleteUserEvent.run(row.user_id, row.ts, row.seq);
           users.add(row.user_id);
           gone.push(row);
         }
@@ -779,7 +822,7 @@ export class SqliteStore implements Store {
     const erased = db
       .transaction(() => {
         const items = new Set<string>();
-        const keys = statements.userEventKeys.all(userId);
+        const keys = statements.userEventKeys.all({ user: userId });
         for (const key of keys) {
           statements.deleteEvent.run(key.seq);
           if (key.item_id !== null) {
@@ -787,6 +830,7 @@ export class SqliteStore implements Store {
             items.add(key.item_id);
           }
         }
+        statements.eraseUserEvents.run(userId);
         forgetActivity.user(userId, keys);
         let artifacts = 0;
         for (const { name, version, payload } of erasure.artifacts) {
@@ -818,8 +862,11 @@ export class SqliteStore implements Store {
     this.#commitAppends();
     return db
       .transaction(() => {
-        const items = statements.userEventItems.all(fromId).map((row) => row.item_id);
-        const events = statements.mergeUserEvents.run(toId, fromId).changes;
+        const user = { user: fromId, to: toId };
+        const items = statements.userEventItems.all(user).map((row) => row.item_id);
+        const events = statements.mergeUserEvents.run(user).changes;
+        statements.mergeUserIndex.run(user);
+        statements.eraseUserEvents.run(fromId);
         // The dashboard's per-user activity follows the events (sqlite-activity.ts).
         if (events > 0) forgetActivity.merge(fromId, toId);
         return { events, items };
