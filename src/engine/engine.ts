@@ -417,7 +417,7 @@ export class Engine {
         store,
         (error) => {
           engine.metrics.errors.inc({ where: 'feature-snapshots' });
-          engine.logger.warn({ err: error }, 'a shared feature snapshot could not be read or taken');
+          engine.logger.warn({ err: error }, 'a shared feature snapshot could not be read, taken or dropped');
         },
         (what) => engine.metrics.featureSnapshots.inc({ what }),
       );
@@ -624,15 +624,12 @@ export class Engine {
 
   /**
    * Drops a user's feature snapshot once more after a change to their events, where the first drop (before
-   * the change) succeeded: only a snapshot taken in between can be there, so a failure is logged, not thrown.
+   * the change) succeeded: only a snapshot taken in between can be there. A failure does not fail the
+   * change; as after a merge, the drop is retried until Redis answers and this instance does not load the
+   * snapshot meanwhile (`SnapshotLoader.forgetSoon`, which counts and logs the failure).
    */
   async #forgetSnapshotLater(userId: string): Promise<void> {
-    try {
-      await this.features.forgetSnapshot(userId);
-    } catch (error) {
-      this.metrics.errors.inc({ where: 'feature-snapshots' });
-      this.logger.warn({ err: error, userId }, 'a feature snapshot taken during a change was not deleted');
-    }
+    await this.features.forgetSnapshotSoon(userId);
   }
 
   /**
