@@ -47,8 +47,8 @@ export class BackgroundWriter {
   }
 
   /**
-   * Whether the thread is alive to do its periodic work (checkpoints, indexing events by user and item). When it
-   * has died the store does that work inline instead.
+   * Whether the thread is alive to do its periodic work (checkpoints, indexing events by user and item).
+   * When it has died the store does that work inline instead.
    */
   get running(): boolean {
     return this.failure === null;

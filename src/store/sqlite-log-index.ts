@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { EventWindow } from './keyset.js';
 import type { EventRow } from './rows.js';
 import { activityIndexer } from './sqlite-activity.js';
-import type { Statements } from './sqlite-statements.js';
+import type { Statements, WindowStatements } from './sqlite-statements.js';
 
 /*
  * The log's indexes by item (`item_events`, schema V5) and by user (`user_events`, V11): tables derived
@@ -25,9 +25,9 @@ import type { Statements } from './sqlite-statements.js';
 export const LOG_INDEX_CHUNK = 40_000;
 
 /**
- * Brings `item_events` and `user_events` up to the log position it finds when called (not to a position that keeps moving
- * under continuous ingestion, so one call's work is bounded), in transactions of at most `chunk` positions.
- * Returns how many log positions it indexed. Each transaction is IMMEDIATE and re-reads the mark under the
+ * Brings `item_events` and `user_events` up to the log position it finds when called (not to a position
+ * that keeps moving under continuous ingestion, so one call's work is bounded), in transactions of at most
+ * `chunk` positions. Returns how many log positions it indexed. Each transaction is IMMEDIATE and re-reads the mark under the
  * write lock, so two connections catching up at once (the server's thread and a secondary writer) never
  * index an event twice.
  */
@@ -65,16 +65,6 @@ export function logIndexBehind(statements: Statements): number {
   return Math.max(0, last - through);
 }
 
-/** One derived table's reads: its indexed range of a key, and the same window from the log's tail. */
-type WindowQuery = BetterSqlite3.Statement<
-  [key: string, since: number, afterSeq: number, throughSeq: number, limit: number],
-  EventRow
->;
-type TailQuery = BetterSqlite3.Statement<
-  [afterSeq: number, throughSeq: number, key: string, since: number, limit: number],
-  EventRow
->;
-
 /**
  * An item's events as `Store.itemEvents` returns them (or a user's, as `Store.userEvents` does), read in
  * one deferred transaction: the mark, the indexed part and the tail all come from one snapshot, so an event
@@ -86,8 +76,7 @@ type TailQuery = BetterSqlite3.Statement<
 export function indexedEventsReader(
   db: BetterSqlite3.Database,
   statements: Statements,
-  indexedQuery: WindowQuery,
-  tailQuery: TailQuery,
+  queries: WindowStatements,
 ): (key: string, window: EventWindow) => EventRow[] {
   return db.transaction((key: string, window: EventWindow): EventRow[] => {
     const { since, afterSeq, throughSeq, limit } = window;
@@ -95,8 +84,8 @@ export function indexedEventsReader(
     const indexedThrough = Math.min(through, throughSeq);
     const tailAfter = Math.max(through, afterSeq);
     const indexed =
-      afterSeq < indexedThrough ? indexedQuery.all(key, since, afterSeq, indexedThrough, limit) : [];
-    const tail = tailAfter < throughSeq ? tailQuery.all(tailAfter, throughSeq, key, since, limit) : [];
+      afterSeq < indexedThrough ? queries.indexed.all(key, since, afterSeq, indexedThrough, limit) : [];
+    const tail = tailAfter < throughSeq ? queries.tail.all(tailAfter, throughSeq, key, since, limit) : [];
     return newestFirst(indexed, tail, limit);
   }).deferred;
 }
@@ -128,6 +117,6 @@ export function newestFirst(a: readonly EventRow[], b: readonly EventRow[], limi
 
 function position(statements: Statements): { readonly through: number; readonly last: number } {
   const row = statements.logIndexPosition.get();
-  if (row === undefined) throw new Error('reading the item index position returned no row');
+  if (row === undefined) throw new Error('reading the log index position returned no row');
   return row;
 }

@@ -73,6 +73,36 @@ function documentStatements(db: BetterSqlite3.Database, table: DocumentTable) {
 
 export type DocumentStatements = ReturnType<typeof documentStatements>;
 
+/**
+ * A user's or an item's window in two parts (sqlite-log-index.ts): what its derived table (`user_events`,
+ * `item_events`) covers, then the log beyond the mark. CROSS JOIN fixes the loop order: a reverse range of
+ * the table's key, then each event by its rowid; the seq bounds are checked on the key (the tables are
+ * WITHOUT ROWID: their seq is no rowid to range over). The tail is a rowid range: the events appended
+ * since the last catch-up (one background tick's worth normally; more while the thread is behind, e.g.
+ * under sustained peak ingestion, which makes this scan longer), cut to the caller's seq bounds.
+ */
+function windowStatements(db: BetterSqlite3.Database, key: 'user' | 'item') {
+  return {
+    indexed: db.prepare<
+      [id: string, since: number, afterSeq: number, throughSeq: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS_OF_E} FROM ${key}_events AS x CROSS JOIN events AS e ON e.seq = x.seq
+       WHERE x.${key}_id = ? AND x.ts >= ? AND x.seq > ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
+    ),
+    tail: db.prepare<
+      [afterSeq: number, throughSeq: number, id: string, since: number, limit: number],
+      EventRow
+    >(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND ${key}_id = ? AND ts >= ?
+       ORDER BY ts DESC, seq DESC LIMIT ?`,
+    ),
+  };
+}
+
+/** One derived table's window statements. */
+export type WindowStatements = ReturnType<typeof windowStatements>;
+
 /** Every statement the store runs, prepared once per connection: preparing costs more than a small query. */
 export function prepareStatements(db: BetterSqlite3.Database) {
   return {
@@ -93,42 +123,8 @@ export function prepareStatements(db: BetterSqlite3.Database) {
       `SELECT item_id, name, count(*) AS count, max(ts) AS last_ts, max(seq) AS last_seq FROM events
        WHERE seq IN (${USER_SEQS}) AND item_id IS NOT NULL GROUP BY item_id, name`,
     ),
-    // A user's window in two parts (sqlite-log-index.ts), like an item's below: a reverse range of
-    // user_events' key, each event by its rowid, then the log beyond the mark.
-    userEventsIndexed: db.prepare<
-      [userId: string, since: number, afterSeq: number, throughSeq: number, limit: number],
-      EventRow
-    >(
-      `SELECT ${EVENT_COLUMNS_OF_E} FROM user_events AS x CROSS JOIN events AS e ON e.seq = x.seq
-       WHERE x.user_id = ? AND x.ts >= ? AND x.seq > ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
-    ),
-    userEventsTail: db.prepare<
-      [afterSeq: number, throughSeq: number, userId: string, since: number, limit: number],
-      EventRow
-    >(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND user_id = ? AND ts >= ?
-       ORDER BY ts DESC, seq DESC LIMIT ?`,
-    ),
-    // An item's window in two parts (sqlite-log-index.ts): what item_events covers, then the log beyond it.
-    // CROSS JOIN fixes the loop order: a reverse range of item_events' key, then each event by its rowid; the
-    // seq bounds are checked on the key (item_events is WITHOUT ROWID: its seq is no rowid to range over).
-    itemEventsIndexed: db.prepare<
-      [itemId: string, since: number, afterSeq: number, throughSeq: number, limit: number],
-      EventRow
-    >(
-      `SELECT ${EVENT_COLUMNS_OF_E} FROM item_events AS x CROSS JOIN events AS e ON e.seq = x.seq
-       WHERE x.item_id = ? AND x.ts >= ? AND x.seq > ? AND x.seq <= ? ORDER BY x.ts DESC, x.seq DESC LIMIT ?`,
-    ),
-    // A rowid range: the events appended since the last catch-up (one background tick's worth normally; more
-    // while the thread is behind, e.g. under sustained peak ingestion, which makes this scan longer), cut to
-    // the caller's seq bounds.
-    itemEventsTail: db.prepare<
-      [afterSeq: number, throughSeq: number, itemId: string, since: number, limit: number],
-      EventRow
-    >(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND item_id = ? AND ts >= ?
-       ORDER BY ts DESC, seq DESC LIMIT ?`,
-    ),
+    userWindow: windowStatements(db, 'user'),
+    itemWindow: windowStatements(db, 'item'),
     // How far the derived indexes go and how far the log goes; 0 for either when there is nothing yet.
     logIndexPosition: db.prepare<[], { readonly through: number; readonly last: number }>(
       `SELECT ${LOG_INDEX_MARK} AS through,

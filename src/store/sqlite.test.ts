@@ -994,15 +994,15 @@ describe('SqliteStore', () => {
         expect(plan(statements.eventsForRequest.source, 'r')).toMatch(/USING INDEX events_request/);
         // An item's or a user's window: a range of the derived table's key in its order, each event by
         // rowid; then the tail, a rowid range of events.
-        for (const [key, indexedQuery, tailQuery] of [
-          ['item', statements.itemEventsIndexed, statements.itemEventsTail],
-          ['user', statements.userEventsIndexed, statements.userEventsTail],
+        for (const [key, window] of [
+          ['item', statements.itemWindow],
+          ['user', statements.userWindow],
         ] as const) {
-          const indexed = plan(indexedQuery.source, 'k', 0, 0, 10, 10);
+          const indexed = plan(window.indexed.source, 'k', 0, 0, 10, 10);
           expect(indexed).toMatch(new RegExp(`SEARCH x USING PRIMARY KEY \\(${key}_id=\\? AND ts>\\?\\)`));
           expect(indexed).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/);
           expect(indexed).not.toMatch(/TEMP B-TREE/);
-          expect(plan(tailQuery.source, 0, 10, 'k', 0, 10)).toMatch(
+          expect(plan(window.tail.source, 0, 10, 'k', 0, 10)).toMatch(
             /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)/,
           );
         }
@@ -1032,7 +1032,7 @@ describe('SqliteStore', () => {
     const db = rawConnection(dataDir);
     db.exec('ANALYZE');
     const plan = queryPlan(db);
-    const { userEventsIndexed } = prepareStatements(db);
+    const { userWindow } = prepareStatements(db);
     for (const [afterSeq, throughSeq] of [
       [0, Number.MAX_SAFE_INTEGER],
       [2990, Number.MAX_SAFE_INTEGER],
@@ -1040,7 +1040,7 @@ describe('SqliteStore', () => {
       [100, 110],
     ]) {
       const history = plan(
-        userEventsIndexed.source,
+        userWindow.indexed.source,
         'heavy',
         Number.MIN_SAFE_INTEGER,
         afterSeq,

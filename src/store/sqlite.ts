@@ -117,9 +117,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /**
    * Checkpoint the WAL and index new events by user and item (`user_events`, `item_events`) from a
-   * background thread instead of
-   * inside or after commits (default: true for the main read-write store). Secondary writers (the training
-   * worker) leave it off and do both inline, off the serving thread anyway.
+   * background thread instead of inside or after commits (default: true for the main read-write store).
+   * Secondary writers (the training worker) leave it off and do both inline, off the serving thread anyway.
    */
   readonly backgroundCheckpoints?: boolean;
 }
@@ -344,18 +343,8 @@ export class SqliteStore implements Store {
       ).immediate,
       writeDecisionLog: db.transaction((rows: DecisionLogRows) => writeDecisionLogRows(statements, rows))
         .immediate,
-      userEvents: indexedEventsReader(
-        db,
-        statements,
-        statements.userEventsIndexed,
-        statements.userEventsTail,
-      ),
-      itemEvents: indexedEventsReader(
-        db,
-        statements,
-        statements.itemEventsIndexed,
-        statements.itemEventsTail,
-      ),
+      userEvents: indexedEventsReader(db, statements, statements.userWindow),
+      itemEvents: indexedEventsReader(db, statements, statements.itemWindow),
       catchUpLogIndex: logIndexCatchUp(db, statements),
       activity: activityReader(db),
       forgetActivity: activityForgetter(db),
