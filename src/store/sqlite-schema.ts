@@ -287,7 +287,8 @@ const V10 = `
  * empty store). `user_events` holds the same key, (user, time, seq), filled after the commit by the same
  * catch-up as `item_events` and covered by the same mark; reads take the table up to the mark and the log
  * beyond it (`sqlite-log-index.ts`, and `USER_SEQS` in `sqlite-statements.ts`). Backfilled up to the mark
- * in key order, so an upgraded database starts consistent with it.
+ * in key order, so an upgraded database starts consistent with it. (The mark is spelled out rather than
+ * `LOG_INDEX_MARK`: a released step must not change with later code.)
  */
 const V11 = `
   CREATE TABLE user_events (
@@ -297,7 +298,9 @@ const V11 = `
     PRIMARY KEY (user_id, ts, seq)
   ) WITHOUT ROWID;
   INSERT INTO user_events (user_id, ts, seq)
-    SELECT user_id, ts, seq FROM events WHERE seq <= ${LOG_INDEX_MARK} ORDER BY user_id, ts, seq;
+    SELECT user_id, ts, seq FROM events
+    WHERE seq <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${ITEM_EVENTS_THROUGH_KEY}'), 0)
+    ORDER BY user_id, ts, seq;
   DROP INDEX events_user_ts;
 `;
 
