@@ -602,8 +602,10 @@ export class Engine {
     this.histories.forget(userId);
     forgetServedUser(userId);
     await this.#forgetSharedLists(userId);
-    // Again: a snapshot taken from what was read before the erasure may have been kept meanwhile.
-    await this.#forgetSnapshotLater(userId);
+    // Again: a snapshot taken from what was read before the erasure may have been kept meanwhile. Only
+    // such a snapshot can be there, so a failure does not fail the erasure: as after a merge, the drop is
+    // retried until Redis answers and this instance skips the snapshot meanwhile (`forgetSoon`).
+    await this.features.forgetSnapshotSoon(userId);
     this.features.forgetUser(userId, erased.items);
     this.users.delete(userId);
     this.consents.delete(userId);
@@ -620,16 +622,6 @@ export class Engine {
     if (!held) return null;
     this.metrics.erasures.inc();
     return { ...erased, modelVersions: modelRows };
-  }
-
-  /**
-   * Drops a user's feature snapshot once more after a change to their events, where the first drop (before
-   * the change) succeeded: only a snapshot taken in between can be there. A failure does not fail the
-   * change; as after a merge, the drop is retried until Redis answers and this instance does not load the
-   * snapshot meanwhile (`SnapshotLoader.forgetSoon`, which counts and logs the failure).
-   */
-  async #forgetSnapshotLater(userId: string): Promise<void> {
-    await this.features.forgetSnapshotSoon(userId);
   }
 
   /**
@@ -1463,7 +1455,7 @@ export class Engine {
         forgetServedUser(notice.user);
         this.features.forgetUser(notice.user);
         // A snapshot this instance is taking of them may fold the erased events.
-        await this.#forgetSnapshotLater(notice.user);
+        await this.features.forgetSnapshotSoon(notice.user);
         this.users.delete(notice.user);
         this.consents.delete(notice.user);
         this.experiments.forgetUser(notice.user);

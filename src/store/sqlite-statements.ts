@@ -310,12 +310,12 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     ),
     eraseUserEvents: db.prepare<[userId: string]>('DELETE FROM user_events WHERE user_id = ?'),
     // A merge renames the user in both places: the log (the whole user, tail included; the IN list is
-    // read before the rows change) and the indexed part of user_events, as the same (ts, seq) keys.
+    // read before the rows change), then the indexed part of user_events, which that list was read from.
     mergeUserEvents: db.prepare<[{ user: string; to: string }]>(
       `UPDATE events SET user_id = @to WHERE seq IN (${USER_SEQS})`,
     ),
     mergeUserIndex: db.prepare<[{ user: string; to: string }]>(
-      `INSERT INTO user_events (user_id, ts, seq) SELECT @to, ts, seq FROM user_events WHERE user_id = @user`,
+      'UPDATE user_events SET user_id = @to WHERE user_id = @user',
     ),
     eraseImpressions: db.prepare<[userId: string]>('DELETE FROM impressions WHERE user_id = ?'),
     eraseExposures: db.prepare<[userId: string]>('DELETE FROM exposures WHERE user_id = ?'),

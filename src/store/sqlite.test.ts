@@ -931,7 +931,7 @@ describe('SqliteStore', () => {
       const store = track(openSqliteStore({ dataDir: tempDir() }));
       expect(await store.getMeta('schema_version')).toBe(LATEST_SCHEMA_VERSION);
       await expect(store.setMeta('schema_version', 99)).rejects.toThrow(/managed by the store/);
-      // The item index's mark is the store's too: moving it would hide events from itemEvents.
+      // The log indexes' mark is the store's too: moving it would hide events from their windows.
       await expect(store.setMeta(ITEM_EVENTS_THROUGH_KEY, 10 ** 9)).rejects.toThrow(/managed by the store/);
       expect(await store.getMeta(ITEM_EVENTS_THROUGH_KEY)).toBe(0);
     });

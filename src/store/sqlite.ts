@@ -421,7 +421,7 @@ export class SqliteStore implements Store {
         }
       }
     }
-    this.#indexItemsInline(open);
+    this.#indexLogInline(open);
   }
 
   /**
@@ -441,7 +441,7 @@ export class SqliteStore implements Store {
    * wait for it. Reads stay exact either way; this only keeps the tail they scan short. A failure (another
    * connection holding the write lock past busy_timeout) is left for the next commit to retry.
    */
-  #indexItemsInline(open: Open): void {
+  #indexLogInline(open: Open): void {
     if (this.background?.running) return;
     try {
       if (logIndexBehind(open.statements) >= INLINE_LOG_INDEX_BEHIND) open.catchUpLogIndex();
@@ -851,11 +851,10 @@ export class SqliteStore implements Store {
     this.#commitAppends();
     return db
       .transaction(() => {
-        const user = { user: fromId, to: toId };
-        const items = statements.userEventItems.all(user).map((row) => row.item_id);
-        const events = statements.mergeUserEvents.run(user).changes;
-        statements.mergeUserIndex.run(user);
-        statements.eraseUserEvents.run(fromId);
+        const items = statements.userEventItems.all({ user: fromId }).map((row) => row.item_id);
+        const rename = { user: fromId, to: toId };
+        const events = statements.mergeUserEvents.run(rename).changes;
+        statements.mergeUserIndex.run(rename);
         // The dashboard's per-user activity follows the events (sqlite-activity.ts).
         if (events > 0) forgetActivity.merge(fromId, toId);
         return { events, items };

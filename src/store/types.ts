@@ -65,9 +65,9 @@ export interface Store {
   countEvents(): Promise<number>;
   /**
    * Retention: deletes the oldest events of the log, in log order, while their timestamp is before
-   * `before`, at most `limit` per call, with everything derived from them (the item and user indexes). It stops at the
-   * first event that is not yet old enough, so an old event logged after a newer one goes when that one
-   * does. Returns how many were deleted and whose they were (each user once).
+   * `before`, at most `limit` per call, with everything derived from them (the item and user indexes). It
+   * stops at the first event that is not yet old enough, so an old event logged after a newer one goes when
+   * that one does. Returns how many were deleted and whose they were (each user once).
    */
   expireEvents(
     before: EpochMs,
