@@ -26,6 +26,8 @@
  * (its reward included) and the generator's share of a core (other load moves these less than latency), and
  * the point's status (the learner's updates must equal the rewards recorded: every reward is learned at
  * once). A request is sent once it is due, never before (`load.ts` may send one an interval early).
+ * After the learners in each turn, the floor (`floor-server.ts`: a bare `node:http` server answering with
+ * recorded replies) takes the same load: what the machine and the generator cost without Attune.
  *
  *   npm run bench -- decide
  *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
@@ -39,6 +41,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
 import { cpuTicks, stealPercent, type LoadResult } from './load.js';
 import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
+import { startFloorServer } from './floor-server.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -594,15 +597,60 @@ function summary(variant: Variant) {
   };
 }
 
+/**
+ * The floor (`floor-server.ts`): a bare `node:http` server answering every decide and every reward with a
+ * reply recorded from the first learner's server, driven by the same generator in the same turns. Its
+ * latencies are what the machine, the loopback and the generator cost without Attune. The replies are
+ * recorded on a point of their own (`bench-floor`, the same definition), so the measured point's counts
+ * stay exactly the phases' own.
+ */
+async function startFloor(server: RunningServer, learner: Record<string, unknown>): Promise<RunningServer> {
+  const point = `${POINT}-floor`;
+  const reply = async (path: string, body: unknown, status: number): Promise<string> => {
+    const response = await benchFetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== status) throw new Error(`recording ${path}: ${response.status} ${text}`);
+    return text;
+  };
+  await reply('/v1/decision-points', { ...definition(learner), id: point }, 201);
+  const context = Object.fromEntries(Array.from({ length: CONTEXT }, (_, i) => [`x${i}`, 0]));
+  const decided = await reply(`/v1/decisions/${point}`, { user_id: 'user-0', context }, 200);
+  const id = (JSON.parse(decided) as { decision_id: string }).decision_id;
+  const rewarded = await reply(`/v1/decisions/${point}/reward`, { decision_id: id, value: 1 }, 200);
+  // The reward's path first: the decide path is its prefix.
+  return startFloorServer({
+    [`/v1/decisions/${POINT}/reward`]: rewarded,
+    [`/v1/decisions/${POINT}`]: decided,
+  });
+}
+
+/** A phase on the floor: the generator's own measures only (the floor has no metrics to read). */
+interface FloorPhase {
+  readonly decide: StreamResult;
+  readonly reward: StreamResult;
+  readonly stealPct: number;
+}
+
 const variants: Variant[] = [];
+let floor: RunningServer | null = null;
+const floorRuns: FloorPhase[] = [];
 try {
   for (const name of chosenLearners) variants.push(await prepare(name));
-  // Run by run in turn (linucb, thompson, linucb, …): both learners meet the same weather.
+  floor = await startFloor(variants[0]!.server, LEARNERS[variants[0]!.name]!);
+  await drive(floor, 'floor-warmup', WARMUP_SECONDS);
+  // Run by run in turn (linucb, thompson, the floor, linucb, …): all meet the same weather.
   for (let i = 0; i < RUNS; i++) {
     for (const variant of variants) {
       process.stderr.write(`[decide] ${variant.name}: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
       variant.runs.push(await measured(variant.server, `${variant.name}-run-${i}`, SECONDS));
     }
+    process.stderr.write(`[decide] floor: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
+    const { decide, reward, stealPct } = await drive(floor, `floor-run-${i}`, SECONDS);
+    floorRuns.push({ decide, reward, stealPct });
   }
   console.log(
     JSON.stringify({
@@ -619,9 +667,17 @@ try {
       reward_delay_ms: REWARD_DELAY_MS,
       world: `μ_a(x) = c_a + w_a·x, c_a ~ U(${BASE[0]}, ${BASE[1]}), w_a ~ N(0, ${WEIGHT_SD}²·I), x ~ N(0, I/${CONTEXT}); reward μ + N(0, ${NOISE}²); seed ${WORLD_SEED}`,
       learners: variants.map(summary),
+      floor: {
+        server: 'bare node:http, recorded replies (no engine)',
+        median_decide_p99_ms: median(floorRuns.map((r) => r.decide.p99Ms)),
+        median_decide_p50_ms: median(floorRuns.map((r) => r.decide.p50Ms)),
+        median_reward_p99_ms: median(floorRuns.map((r) => r.reward.p99Ms)),
+        runs: floorRuns,
+      },
       targets: { decide_p99_ms: TARGET_P99_MS },
     }),
   );
 } finally {
   for (const variant of variants) await variant.server.stop();
+  await floor?.stop();
 }

@@ -767,7 +767,8 @@ export function renderResults(dir: string): string {
   }
   // The serve bench with this build's re-ranker (`ATTUNE_BENCH_ENV=ATTUNE_RERANK=always`: kept whatever
   // validation says, so that its cost is measured) beside the same build trained without one
-  // (`ATTUNE_BENCH_BASELINE_ENV=ATTUNE_RERANK=off`), runs alternating.
+  // (`ATTUNE_BENCH_BASELINE_ENV=ATTUNE_RERANK=off`), runs alternating, both computing every list (result
+  // cache off).
   const rerankServe = names.has('serve-rerank') ? load(dir, 'serve-rerank') : null;
   const rerankLine = rerankServe?.lines[0];
   if (rerankServe && rerankLine) {
@@ -784,7 +785,7 @@ export function renderResults(dir: string): string {
     };
     out.push(
       ...simpleSection(
-        'Serving with and without the re-ranker (top 200 re-ranked), MovieLens 100K model, 1,000 requests/s',
+        'Serving with and without the re-ranker (top 200 re-ranked), MovieLens 100K model, 1,000 requests/s, every list computed (result cache off)',
         rerankServe,
         [
           ['served', String(rerankLine['model']), ''],
@@ -910,8 +911,12 @@ export function renderResults(dir: string): string {
     '- Keys: bench servers get `ATTUNE_ADMIN_KEY` and every bench request sends it (`bench/server.ts`), so serving',
     '  is measured behind a key as deployed, not as the keyless loopback demo (results before 2026-12-04T04:40Z',
     '  were measured without keys). `serve-rerank` trains with `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`,',
-    "  so the re-ranker's cost is measured whether or not validation keeps it. Rate limits are counted as",
-    '  always but set above any bench rate (`ATTUNE_RATE_LIMITS`, `bench/server.ts`).',
+    "  so the re-ranker's cost is measured whether or not validation keeps it, both with the result cache off",
+    '  (every list computed; since 2026-12-05). Rate limits are counted as always but set above any bench rate',
+    '  (`ATTUNE_RATE_LIMITS`, `bench/server.ts`).',
+    '- Floors: `tail` and `decide` also measure a bare `node:http` server answering every request with a reply',
+    '  recorded from Attune (`bench/floor-server.ts`), in the same turns and by the same generator: what the',
+    '  machine, the loopback and the generator cost on their own that day (since 2026-12-05).',
     '',
   );
   return `${out.join('\n')}\n`;
@@ -1022,6 +1027,7 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
   if (rerank) {
     const quality = rerank.lines.find((l) => l['bench'] === 'rerank-quality');
     const cost = rerank.lines.find((l) => l['bench'] === 'rerank-cost');
+    const ceiling = rerank.lines.find((l) => l['bench'] === 'rerank-ceiling');
     out.push(
       ...simpleSection(
         `Re-ranker on the demo shop's logged lists (\`bench/rerank.ts\`: ${String(quality?.['users'])} shoppers, ${String(quality?.['days'])} simulated days, the last ${String(quality?.['test_days'])} judged)`,
@@ -1039,6 +1045,11 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
           ],
           ['lift', quality?.['lift'], '≥ 0.10'],
           ['lift on position-debiased outcomes', quality?.['ips_lift'], ''],
+          [
+            "ceiling: lift of ordering by the simulated shoppers' true click chances, raw / debiased",
+            `${num(ceiling?.['lift'])} / ${num(ceiling?.['ips_lift'])} (${String(ceiling?.['lists'])} lists)`,
+            'what any re-ranker could reach here',
+          ],
           ['kept by the training-side validation', String(quality?.['chosen_by_validation']), ''],
           [
             `re-rank of ${String(cost?.['candidates'])} candidates, ${String(cost?.['trees'])} trees: p50 / p99 ms per call`,
@@ -1192,6 +1203,7 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
               ],
             ];
           }),
+          ...floorRows(dp['floor'] as Json | undefined),
         ],
       ),
       '',
@@ -1384,6 +1396,8 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
     const rows: [string, unknown, string][] = [];
     for (const setup of setups) {
       const name = String(setup['setup']);
+      // The floor (`floor-server.ts`) is read against, not judged: the targets are Attune's.
+      const target = (text: string) => (setup['peer'] === true ? 'floor, for reference' : text);
       const a = (setup['at_1000'] as Json | undefined) ?? {};
       const b = (setup['at_2000'] as Json | undefined) ?? {};
       const runs = (b['runs'] as Json[] | undefined) ?? [];
@@ -1404,10 +1418,10 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
         [
           `${name}: 2,000/s p50 / p99 / p99.9 (ms), median of 3 × 15 s`,
           `${num(b['median_p50_ms'], 2)} / ${num(b['median_p99_ms'], 2)} / ${num(b['median_p999_ms'], 2)}`,
-          'p99 ≤ 3',
+          target('p99 ≤ 3'),
         ],
         [`${name}: CPU % at 2,000/s by run`, cpu.join(' · '), ''],
-        [`${name}: highest rate sustained (requests/s)`, setup['highest_sustained_rps'], '≥ 5,000'],
+        [`${name}: highest rate sustained (requests/s)`, setup['highest_sustained_rps'], target('≥ 5,000')],
       );
     }
     out.push(
@@ -1567,4 +1581,25 @@ function rerankingVerdict(value: unknown): string {
   if (reranking.chosen === true)
     return typeof reranking.forced === 'string' ? `yes (${reranking.forced})` : 'yes';
   return `no (${typeof reranking.skipped === 'string' ? reranking.skipped : 'not chosen'})`;
+}
+
+/**
+ * The decide bench's floor (`bench/floor-server.ts`): a bare `node:http` server with recorded replies,
+ * measured in the same turns: what the machine and the generator cost without Attune.
+ */
+function floorRows(floor: Json | undefined): [string, unknown, string][] {
+  if (floor === undefined) return [];
+  const runs = (floor['runs'] as Json[] | undefined) ?? [];
+  return [
+    [
+      `floor (${String(floor['server'])}): decide p50 / p99, reward p99 (ms), medians`,
+      `${num(floor['median_decide_p50_ms'], 2)} / ${num(floor['median_decide_p99_ms'], 2)}, ${num(floor['median_reward_p99_ms'], 2)}`,
+      'floor, for reference',
+    ],
+    [
+      'floor: decide p99 of each run (ms), with the CPU steal during it',
+      runs.map((r) => `${num(pick(r, 'decide', 'p99Ms'), 2)} (st ${String(r['stealPct'])}%)`).join(', '),
+      '',
+    ],
+  ];
 }

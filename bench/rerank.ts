@@ -4,10 +4,13 @@
  * (every served list logged with positions; clicks and purchases carry the list's request id); then the
  * re-ranker trains on the lists of the earlier days and ranks the lists of the last `--test-days`: ndcg@10
  * of the re-ranked order against the generator's order (by the scores it served), on raw outcomes and on
- * position-debiased ones (target: re-ranked ≥ 1.10 × the generator). Then the serving cost: the re-rank of
+ * position-debiased ones (target: re-ranked ≥ 1.10 × the generator). Beside it, the ceiling any re-ranker
+ * has on these lists (`truth_ordering`): each judged list ordered by its shopper's true click chances (the
+ * simulation's own, `simulate/shoppers.ts`), against the generator's order by served score, on raw and on
+ * debiased outcomes (the simulation's own look chance per position). Then the serving cost: the re-rank of
  * 200 candidates for a user, timed per call (target p99 under 2 ms).
  *
- *   npm run build && node --import tsx bench/rerank.ts [--users 1000] [--days 14] [--test-days 4] [--calls 5000]
+ *   npm run build && node --import tsx bench/rerank.ts [--users 4000] [--days 28] [--test-days 7] [--calls 5000]
  *
  * stdout: one JSON line per measurement.
  */
@@ -17,6 +20,9 @@ import { defaultFeedbackConfig } from '../src/events/index.js';
 import { itemCategoriesFromStore, loggedListsFromStore } from '../src/ranking/logged-from-store.js';
 import { judgeLaterWindow, type RerankObjective } from '../src/ranking/train-reranker.js';
 import { DEFAULT_RERANK_TOP } from '../src/ranking/reranker.js';
+import { generateDemoShop } from '../src/demo/index.js';
+import { affinity, BEHAVIOUR, clickChance, population } from '../src/simulate/index.js';
+import type { LoggedList } from '../src/ranking/train-reranker.js';
 import { runCli, tempDataDir } from './server.js';
 
 const args = process.argv.slice(2);
@@ -24,9 +30,10 @@ const option = (name: string, fallback: number): number => {
   const at = args.indexOf(name);
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
-const USERS = option('--users', 1_000);
-const DAYS = option('--days', 14);
-const TEST_DAYS = option('--test-days', 4);
+// 4,000 shoppers over 4 weeks: ~15,000 lists to learn from and ~3,700 judged (1,000 × 14 days judged 544).
+const USERS = option('--users', 4_000);
+const DAYS = option('--days', 28);
+const TEST_DAYS = option('--test-days', 7);
 const CALLS = option('--calls', 5_000);
 const DAY = 86_400_000;
 // `--objective regression|binary|rank`: what the trees fit (train-reranker.ts; default its own).
@@ -98,6 +105,9 @@ try {
     seconds: (performance.now() - started) / 1000,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'rerank-ceiling', ...truthOrdering(later, set.userIds, set.itemIds) })}\n`,
+  );
 
   // Serving cost: the stage's work for one request — features and trees for the top 200 candidates.
   const reranker = judged.training.reranker;
@@ -132,4 +142,55 @@ try {
   }
 } finally {
   await store.close();
+}
+
+/**
+ * ndcg@10 of the later lists ordered by each shopper's true click chance (what the simulation draws clicks
+ * from; the shop `attune demo --users USERS --days 30` built, seed 1 as `attune simulate` defaults) against
+ * the generator's order (served score, ties by position), over the lists with an outcome: the most a
+ * re-ranker could gain on these outcomes, knowing the shoppers' tastes exactly. On raw outcomes the served
+ * order keeps a head start no re-ranker can take (the items shown higher were looked at more); `ips`
+ * weighs each outcome by 1 / the simulation's chance that the shopper looked at its position.
+ */
+function truthOrdering(lists: readonly LoggedList[], userIds: readonly string[], itemIds: readonly string[]) {
+  const people = population(generateDemoShop({ users: USERS, days: 30 }), 1);
+  const shoppers = new Map(people.shoppers.map((shopper) => [shopper.id, shopper]));
+  const sums = { generator: 0, truth: 0, ipsGenerator: 0, ipsTruth: 0, lists: 0 };
+  for (const list of lists) {
+    const shopper = shoppers.get(userIds[list.user] ?? '');
+    if (list.items.length < 2 || shopper === undefined) continue;
+    const n = list.items.length;
+    const chance = Array.from(list.items, (item) =>
+      clickChance(affinity(shopper, people.itemVector.get(itemIds[item]!))),
+    );
+    const byTruth = [...Array(n).keys()].sort((a, b) => chance[b]! - chance[a]! || a - b);
+    const byGenerator = [...Array(n).keys()].sort(
+      (a, b) => list.scores[b]! - list.scores[a]! || list.positions[a]! - list.positions[b]!,
+    );
+    const raw = Array.from(list.grades, (grade) => 2 ** grade - 1);
+    const ips = raw.map((gain, j) => gain / BEHAVIOUR.positionDecay ** list.positions[j]!);
+    const generator = ndcg10(raw, byGenerator);
+    if (Number.isNaN(generator)) continue;
+    sums.generator += generator;
+    sums.truth += ndcg10(raw, byTruth);
+    sums.ipsGenerator += ndcg10(ips, byGenerator);
+    sums.ipsTruth += ndcg10(ips, byTruth);
+    sums.lists++;
+  }
+  const n = Math.max(1, sums.lists);
+  return {
+    lists: sums.lists,
+    ndcg10_truth: sums.truth / n,
+    ndcg10_generator: sums.generator / n,
+    lift: sums.truth / sums.generator - 1,
+    ips_lift: sums.ipsTruth / sums.ipsGenerator - 1,
+  };
+}
+
+/** ndcg@10 of `gains` taken in `order`; NaN when no gain is positive. */
+function ndcg10(gains: readonly number[], order: readonly number[]): number {
+  const dcg = (values: readonly number[]) =>
+    values.slice(0, 10).reduce((sum, gain, rank) => sum + gain / Math.log2(rank + 2), 0);
+  const ideal = dcg([...gains].sort((a, b) => b - a));
+  return ideal > 0 ? dcg(order.map((j) => gains[j]!)) / ideal : Number.NaN;
 }

@@ -55,13 +55,18 @@ const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 };
 /**
  * Entries that run another entry's script in another setting: `serve-rerank` serves this build with its
- * re-ranker beside itself without one (issue 10: re-ranking 200 candidates adds under 2 ms p99).
+ * re-ranker beside itself without one (issue 10: re-ranking 200 candidates adds under 2 ms p99). Both sides
+ * compute every list (result cache off): with the cache on, most requests are a map lookup and the
+ * comparison would measure the cache, not the re-ranker.
  */
 const VARIANTS: Readonly<Record<string, { readonly script: string; readonly env: Record<string, string> }>> =
   {
     'serve-rerank': {
       script: 'serve',
-      env: { ATTUNE_BENCH_ENV: 'ATTUNE_RERANK=always', ATTUNE_BENCH_BASELINE_ENV: 'ATTUNE_RERANK=off' },
+      env: {
+        ATTUNE_BENCH_ENV: 'ATTUNE_RERANK=always ATTUNE_RESULT_CACHE_MS=off',
+        ATTUNE_BENCH_BASELINE_ENV: 'ATTUNE_RERANK=off ATTUNE_RESULT_CACHE_MS=off',
+      },
     },
   };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...ALL];

@@ -75,17 +75,27 @@ export function startServer(
   nodeArgs: readonly string[] = [],
   cli = CLI,
 ): Promise<RunningServer> {
+  return startProcessServer([...nodeArgs, cli, 'serve', '--port', '0'], {
+    ATTUNE_DATA_DIR: dataDir,
+    ATTUNE_ADMIN_KEY: BENCH_KEY,
+    ATTUNE_RATE_LIMITS: BENCH_RATE_LIMITS,
+    ...extraEnv,
+  });
+}
+
+/**
+ * Starts `node ARGS` as a server process and resolves once it prints "serving at URL" on stderr: Attune's
+ * own (`startServer`) or a peer measured beside it (`floor-server.ts`).
+ */
+export function startProcessServer(
+  args: readonly string[],
+  extraEnv: Record<string, string> = {},
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     // ATTUNE_BENCH_SERVER_STDOUT=FILE keeps the server's stdout (a --trace-gc log, say) instead of dropping it.
     const stdoutFile = process.env['ATTUNE_BENCH_SERVER_STDOUT'];
-    const child = spawn(process.execPath, [...nodeArgs, cli, 'serve', '--port', '0'], {
-      env: {
-        ...process.env,
-        ATTUNE_DATA_DIR: dataDir,
-        ATTUNE_ADMIN_KEY: BENCH_KEY,
-        ATTUNE_RATE_LIMITS: BENCH_RATE_LIMITS,
-        ...extraEnv,
-      },
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...extraEnv },
       stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'a') : 'ignore', 'pipe'],
     }) as ChildProcessByStdio<null, null, Readable>;
     let stderr = '';

@@ -4,7 +4,9 @@
  * the MovieLens 100K model trained with the default selection. Three set-ups, measured run by run in turn
  * so that they meet the same weather: the embedded store (default configuration, result cache on), the
  * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), and
- * PostgreSQL + Redis (a schema of this run's own).
+ * PostgreSQL + Redis (a schema of this run's own); and beside them the floor (`floor-server.ts`): a bare
+ * `node:http` server answering every request with a list recorded from the embedded server, the part of
+ * each number that is the machine, the loopback and the generator rather than Attune.
  *
  * - at 1,000 and 2,000 requests/s: p50 / p99 / p99.9, 3 runs of 15 s each, the medians reported;
  * - a sweep upwards from 3,000 requests/s (10 s each): the highest rate sustained, meaning every request
@@ -32,6 +34,7 @@ import {
   type RunningServer,
 } from './server.js';
 import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
+import { startFloorServer } from './floor-server.js';
 
 const RUNS = 3;
 const SECONDS = 15;
@@ -46,6 +49,8 @@ const path = (index: number): string => `/v1/recommendations?user_id=${(index % 
 interface Setup {
   readonly name: string;
   readonly server: RunningServer;
+  /** The floor: a peer measured for reference, not Attune (the targets are not its). */
+  readonly peer?: boolean;
 }
 
 type Run = LoadResult & { readonly stealPct: number };
@@ -147,6 +152,12 @@ async function main(): Promise<void> {
         ATTUNE_RETRAIN_INTERVAL_MS: 'off',
       }),
     );
+    const recorded = await (
+      await benchFetch(`${setups[0]!.server.url}${path(0)}`, { headers: AUTH_HEADERS })
+    ).text();
+    const floor = await startFloorServer({ '/v1/recommendations': recorded });
+    await openLoopLoad({ url: floor.url, rate: 2_000, seconds: 5, path });
+    setups.push({ name: 'floor: bare node:http, a recorded list (no engine)', server: floor, peer: true });
     const at1000: Run[][] = setups.map(() => []);
     const at2000: (Run & Record<string, unknown>)[][] = setups.map(() => []);
     for (let run = 0; run < RUNS; run++) {
@@ -172,6 +183,7 @@ async function main(): Promise<void> {
         sustained_means: `every request answered, ≥ 99% of the rate achieved, p99 ≤ ${SUSTAINED_P99_MS} ms (${SWEEP_SECONDS} s per rate)`,
         setups: setups.map((setup, s) => ({
           setup: setup.name,
+          peer: setup.peer === true,
           at_1000: summary(at1000[s]!),
           at_2000: summary(at2000[s]!),
           highest_sustained_rps:

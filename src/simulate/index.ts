@@ -8,7 +8,7 @@ export { drive, SimulatedClock, type DriveCounts, type DriveOptions } from './dr
 export { ApiClient } from './http.js';
 export { judge, type HoldoutMetric, type JudgedMetric, type Judgement } from './judge.js';
 export { experimentBody, trueLift, upsellScenario, type Scenario } from './scenario.js';
-export { BEHAVIOUR, population, type Population } from './shoppers.js';
+export { affinity, BEHAVIOUR, clickChance, population, type Population } from './shoppers.js';
 export {
   DEFAULT_DECISION_LEARNERS,
   DEMO_POINTS,
