@@ -93,7 +93,8 @@ export interface PlantedLog {
 /**
  * `nUsers` users, 60 items in 3 categories (item i in i % 3). Each user has a favourite category and an
  * early history of 6 items, 4 of them in it. Lists of 10, in an order of random generator scores that know
- * nothing of categories, are served over 20 days; the user looks at position k with chance `exam^k` and
+ * nothing of categories (or, `informed` > 0, favour the favourite category by that much), are served over
+ * 20 days; the user looks at position k with chance `exam^k` and
  * clicks a looked-at item with chance `click(favourite?)`.
  */
 export function plantedLog(
@@ -102,6 +103,8 @@ export function plantedLog(
   exam: number,
   click: (inFavourite: boolean) => number,
   seed = 1,
+  /** What the generator's scores add for an item in the user's favourite category (0: they know nothing). */
+  informed = 0,
 ): PlantedLog {
   const nItems = 60;
   const random = stream(seed);
@@ -121,7 +124,10 @@ export function plantedLog(
   for (let l = 0; l < listsPerUser; l++) {
     for (let u = 0; u < nUsers; u++) {
       const at = (6 + (14 * (l * nUsers + u)) / (listsPerUser * nUsers)) * DAY;
-      const scores = Array.from({ length: nItems }, () => random());
+      const scores = Array.from(
+        { length: nItems },
+        (_, i) => random() + (i % 3 === favourite[u] ? informed : 0),
+      );
       const shown = Array.from({ length: nItems }, (_, i) => i)
         .sort((a, b) => scores[b]! - scores[a]!)
         .slice(0, 10);

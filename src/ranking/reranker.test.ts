@@ -78,6 +78,20 @@ describe('re-ranker trained on logged lists', () => {
     expect(Math.abs(mean(tops) - mean(bottoms))).toBeLessThan(0.1);
   });
 
+  it("keeps the generator order where the trees only add noise: tree count by the stop lists' ndcg", () => {
+    // The generator already ranks the favourite category first, and clicks follow it: nothing is left to
+    // learn about the order, and a tree the loss keeps can only reshuffle it.
+    const informed = plantedLog(400, 8, 0.85, (fav) => (fav ? 0.45 : 0.05), 3, 1);
+    const result = trainFromLoggedLists(informed.lists, informed.input, informed.categories, {
+      keepUnchosen: true,
+    });
+    const info = result.info!;
+    expect(result.skipped).not.toBeNull();
+    // Measured: 0.6083 against 0.6083 with 0 of 1 trees; serving the loss-stopped tree gave 0.5862.
+    expect(info.ndcg).toBeGreaterThanOrEqual(info.generatorNdcg - 0.002);
+    expect(info.trees).toBeLessThan(5);
+  });
+
   it('weighted log loss learns position where the IPS regression does not (why regression is the default)', () => {
     const positional = plantedLog(300, 6, 0.8, () => 0.5, 2);
     const gap = (objective: 'binary' | 'regression') => {
