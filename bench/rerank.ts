@@ -18,11 +18,15 @@ import { openStore } from '../src/store/index.js';
 import { buildTrainingSet } from '../src/training/dataset.js';
 import { defaultFeedbackConfig } from '../src/events/index.js';
 import { itemCategoriesFromStore, loggedListsFromStore } from '../src/ranking/logged-from-store.js';
-import { judgeLaterWindow, type RerankObjective } from '../src/ranking/train-reranker.js';
+import {
+  judgeLaterWindow,
+  ndcgOf,
+  type LoggedList,
+  type RerankObjective,
+} from '../src/ranking/train-reranker.js';
 import { DEFAULT_RERANK_TOP } from '../src/ranking/reranker.js';
 import { generateDemoShop } from '../src/demo/index.js';
 import { affinity, BEHAVIOUR, clickChance, population } from '../src/simulate/index.js';
-import type { LoggedList } from '../src/ranking/train-reranker.js';
 import { runCli, tempDataDir } from './server.js';
 
 const args = process.argv.slice(2);
@@ -159,22 +163,22 @@ function truthOrdering(lists: readonly LoggedList[], userIds: readonly string[],
   for (const list of lists) {
     const shopper = shoppers.get(userIds[list.user] ?? '');
     if (list.items.length < 2 || shopper === undefined) continue;
-    const n = list.items.length;
     const chance = Array.from(list.items, (item) =>
       clickChance(affinity(shopper, people.itemVector.get(itemIds[item]!))),
     );
-    const byTruth = [...Array(n).keys()].sort((a, b) => chance[b]! - chance[a]! || a - b);
-    const byGenerator = [...Array(n).keys()].sort(
-      (a, b) => list.scores[b]! - list.scores[a]! || list.positions[a]! - list.positions[b]!,
-    );
-    const raw = Array.from(list.grades, (grade) => 2 ** grade - 1);
+    // Rows 0 .. n of this list, in `ndcgOf`'s terms (the re-ranker's own judgement).
+    const byTruth = (a: number, b: number) => chance[b]! - chance[a]! || a - b;
+    const byGenerator = (a: number, b: number) =>
+      list.scores[b]! - list.scores[a]! || list.positions[a]! - list.positions[b]!;
+    const raw = Float64Array.from(list.grades, (grade) => 2 ** grade - 1);
     const ips = raw.map((gain, j) => gain / BEHAVIOUR.positionDecay ** list.positions[j]!);
-    const generator = ndcg10(raw, byGenerator);
+    const n = list.items.length;
+    const generator = ndcgOf(raw, 0, n, 10, byGenerator);
     if (Number.isNaN(generator)) continue;
     sums.generator += generator;
-    sums.truth += ndcg10(raw, byTruth);
-    sums.ipsGenerator += ndcg10(ips, byGenerator);
-    sums.ipsTruth += ndcg10(ips, byTruth);
+    sums.truth += ndcgOf(raw, 0, n, 10, byTruth);
+    sums.ipsGenerator += ndcgOf(ips, 0, n, 10, byGenerator);
+    sums.ipsTruth += ndcgOf(ips, 0, n, 10, byTruth);
     sums.lists++;
   }
   const n = Math.max(1, sums.lists);
@@ -185,12 +189,4 @@ function truthOrdering(lists: readonly LoggedList[], userIds: readonly string[],
     lift: sums.truth / sums.generator - 1,
     ips_lift: sums.ipsTruth / sums.ipsGenerator - 1,
   };
-}
-
-/** ndcg@10 of `gains` taken in `order`; NaN when no gain is positive. */
-function ndcg10(gains: readonly number[], order: readonly number[]): number {
-  const dcg = (values: readonly number[]) =>
-    values.slice(0, 10).reduce((sum, gain, rank) => sum + gain / Math.log2(rank + 2), 0);
-  const ideal = dcg([...gains].sort((a, b) => b - a));
-  return ideal > 0 ? dcg(order.map((j) => gains[j]!)) / ideal : Number.NaN;
 }

@@ -94,8 +94,8 @@ export interface PlantedLog {
  * `nUsers` users, 60 items in 3 categories (item i in i % 3). Each user has a favourite category and an
  * early history of 6 items, 4 of them in it. Lists of 10, in an order of random generator scores that know
  * nothing of categories (or, `informed` > 0, favour the favourite category by that much), are served over
- * 20 days; the user looks at position k with chance `exam^k` and
- * clicks a looked-at item with chance `click(favourite?)`.
+ * 20 days; the user looks at position k with chance `exam^k` and clicks a looked-at item with chance
+ * `click(favourite?)`.
  */
 export function plantedLog(
   nUsers: number,

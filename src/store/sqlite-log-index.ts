@@ -27,9 +27,9 @@ export const LOG_INDEX_CHUNK = 40_000;
 /**
  * Brings `item_events` and `user_events` up to the log position it finds when called (not to a position
  * that keeps moving under continuous ingestion, so one call's work is bounded), in transactions of at most
- * `chunk` positions. Returns how many log positions it indexed. Each transaction is IMMEDIATE and re-reads the mark under the
- * write lock, so two connections catching up at once (the server's thread and a secondary writer) never
- * index an event twice.
+ * `chunk` positions. Returns how many log positions it indexed. Each transaction is IMMEDIATE and re-reads
+ * the mark under the write lock, so two connections catching up at once (the server's thread and a
+ * secondary writer) never index an event twice.
  */
 export function logIndexCatchUp(
   db: BetterSqlite3.Database,
