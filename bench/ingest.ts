@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { postBatches, type IngestRun } from './ingest-load.js';
 import { AUTH_HEADERS, CLI, median, startServer, tempDataDir } from './server.js';
 
 const BATCH = 500;
@@ -52,10 +53,7 @@ function body(b: number): string {
  * adds a random leaf of the event-id and per-user indexes to the commit, and a small store holds them all
  * in SQLite's page cache where a large one does not.
  */
-async function run(
-  cli: string,
-  prefill: number,
-): Promise<{ eventsPerSecond: number; p99Ms: number; errors: number }> {
+async function run(cli: string, prefill: number): Promise<IngestRun> {
   const server = await startServer(tempDataDir('ingest'), {}, [], cli);
   try {
     const prefillBatches = Math.ceil(prefill / BATCH);
@@ -78,27 +76,11 @@ async function run(
         throw new Error(`prefill: ${filled['2xx']} of ${prefillBatches} batches acknowledged`);
       }
     }
-    const payloads = bodies(1_500, prefillBatches);
-    let next = 0;
-    const result = await autocannon({
-      url: `${server.url}/v1/events`,
+    return await postBatches(server.url, bodies(1_500, prefillBatches), {
+      batch: BATCH,
+      seconds: SECONDS,
       connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [
-        {
-          method: 'POST',
-          headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
-          setupRequest: (request) => ({ ...request, body: payloads[next++ % payloads.length]! }),
-        },
-      ],
     });
-    const ok = result['2xx'];
-    if (next > payloads.length) throw new Error('ran out of unique bodies; raise the count');
-    return {
-      eventsPerSecond: (ok * BATCH) / (result.duration || SECONDS),
-      p99Ms: result.latency.p99,
-      errors: result.non2xx + result.errors,
-    };
   } finally {
     await server.stop();
   }

@@ -341,6 +341,7 @@ export class Engine {
       config.featureCacheBytes,
       now,
     );
+    metrics.watchOnlineFeatures(() => this.features.stats);
     this.churnModel = servedChurnModel(store, (version, error) => {
       metrics.errors.inc({ where: 'churn-load' });
       logger.error({ err: error, version }, `churn model version ${version} cannot be loaded; not retried`);

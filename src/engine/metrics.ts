@@ -101,6 +101,31 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  /** Where `onlineFeatures` reads at each scrape; set once the engine's feature store exists. */
+  #onlineFeatureStats:
+    (() => { readonly users: number; readonly items: number; readonly bytes: number }) | null = null;
+
+  readonly onlineFeatures = new Gauge({
+    name: 'attune_online_features_held',
+    help: 'What the online feature store holds in memory: users, items (accumulators) and bytes (estimated).',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.#onlineFeatureStats?.();
+      if (stats === undefined) return;
+      this.onlineFeatures.set({ what: 'users' }, stats.users);
+      this.onlineFeatures.set({ what: 'items' }, stats.items);
+      this.onlineFeatures.set({ what: 'bytes' }, stats.bytes);
+    },
+  });
+
+  /** Reports what the online feature store holds (`attune_online_features_held`). */
+  watchOnlineFeatures(
+    stats: () => { readonly users: number; readonly items: number; readonly bytes: number },
+  ): void {
+    this.#onlineFeatureStats = stats;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'attune_' });
   }

@@ -1,4 +1,4 @@
-import type { AggregateState, ColumnSink, PairItem, SavedState } from './aggregators.js';
+import type { AggregateState, Aggregator, ColumnSink, PairItem, SavedState } from './aggregators.js';
 import type { TrackedEvent } from '../events/index.js';
 import type { EventReader, FeatureEvent } from './feature-event.js';
 import type { AccumulatorPlan, EntityColumns } from './feature-set.js';
@@ -67,11 +67,19 @@ export class FeatureAccumulator {
   /** Events with timestamp < horizon are in the summaries only. */
   #horizon = -Infinity;
   readonly #summaries: (AggregateState | null)[];
+  /** The lifetime aggregates and their summaries, all a retired event is still folded into. */
+  readonly #lifetime: { readonly aggregator: Aggregator; readonly summary: AggregateState }[];
   /** Events ever added, future-dated ones included. */
   #added = 0;
+  /** The summaries' bytes, summed again only after one changed: caches weigh an accumulator per batch. */
+  #summaryBytes = -1;
 
   constructor(readonly plan: AccumulatorPlan) {
     this.#summaries = plan.aggregators.map((a) => (a.spanMs === null ? a.create(Number.NaN) : null));
+    this.#lifetime = [];
+    this.#summaries.forEach((summary, k) => {
+      if (summary !== null) this.#lifetime.push({ aggregator: plan.aggregators[k]!, summary });
+    });
   }
 
   /** This accumulator as JSON (see `AccumulatorSnapshot`). */
@@ -117,6 +125,7 @@ export class FeatureAccumulator {
       }
       if (summary !== null && saved !== null) summary.load(saved);
     });
+    accumulator.#summaryBytes = -1;
     let last = -Infinity;
     for (const saved of snapshot.events) {
       const [eventId, timestamp, name, userId, itemId, session, category, price, fields, amounts] = saved;
@@ -153,9 +162,11 @@ export class FeatureAccumulator {
   }
 
   get bytes(): number {
-    let bytes = OVERHEAD_BYTES + (this.#buffer.length - this.#head) * BYTES_PER_EVENT;
-    for (const summary of this.#summaries) if (summary !== null) bytes += summary.bytes;
-    return bytes;
+    if (this.#summaryBytes < 0) {
+      this.#summaryBytes = 0;
+      for (const summary of this.#summaries) if (summary !== null) this.#summaryBytes += summary.bytes;
+    }
+    return OVERHEAD_BYTES + (this.#buffer.length - this.#head) * BYTES_PER_EVENT + this.#summaryBytes;
   }
 
   /** Folds one event in, whatever its timestamp and whatever was added before it. */
@@ -225,11 +236,10 @@ export class FeatureAccumulator {
   }
 
   #summarise(event: FeatureEvent): void {
-    this.plan.aggregators.forEach((aggregator, k) => {
-      const summary = this.#summaries[k];
-      // Lifetime aggregates never filter by the pair's item (validation keeps those windowed).
-      if (summary && aggregator.accepts(event, null)) summary.add(event);
-    });
+    this.#summaryBytes = -1;
+    // Lifetime aggregates never filter by the pair's item (validation keeps those windowed).
+    for (const { aggregator, summary } of this.#lifetime)
+      if (aggregator.accepts(event, null)) summary.add(event);
   }
 
   /** First buffered index with timestamp ≥ t. */

@@ -183,34 +183,29 @@ export class OnlineFeatures {
    * Folds newly committed events into the accumulators held for their users and items. `positions` is
    * the store's answer for the same events: duplicates (`null`) were not committed now and change nothing.
    * Users and items neither cached nor loading are left alone: their next load reads the events.
+   * Each accumulator is advanced and re-weighed as its event lands (both cost nothing when nothing
+   * changed): collecting the touched ones per batch in maps cost more than it saved (~1.7 µs an event).
    */
   record(events: readonly TrackedEvent[], positions: readonly (number | null)[]): void {
     const now = this.now();
-    const touchedUsers = new Map<string, FeatureAccumulator>();
-    const touchedItems = new Map<string, FeatureAccumulator>();
-    events.forEach((event, index) => {
+    for (let index = 0; index < events.length; index++) {
       const position = positions[index];
-      if (position === null || position === undefined) return;
+      if (position === null || position === undefined) continue;
+      const event = events[index]!;
       const user = this.#users.target(event.userId);
       const item = event.itemId === null ? undefined : this.#items.target(event.itemId);
-      if (user === undefined && item === undefined) return;
+      if (user === undefined && item === undefined) continue;
       const featureEvent = this.#reader.read(event);
       if (user instanceof FeatureAccumulator) {
         user.add(featureEvent);
-        touchedUsers.set(event.userId, user);
+        user.advance(now);
+        this.#users.touched(event.userId, user);
       } else user?.push(featureEvent);
       if (item instanceof FeatureAccumulator) {
         item.add(featureEvent);
-        touchedItems.set(featureEvent.itemId ?? '', item);
+        item.advance(now);
+        this.#items.touched(event.itemId!, item);
       } else item?.push(featureEvent);
-    });
-    for (const [userId, accumulator] of touchedUsers) {
-      accumulator.advance(now);
-      this.#users.touched(userId, accumulator);
-    }
-    for (const [itemId, accumulator] of touchedItems) {
-      accumulator.advance(now);
-      this.#items.touched(itemId, accumulator);
     }
   }
 

@@ -89,6 +89,13 @@ describe('feature routes', () => {
     expect(second.body.item_features).toEqual({ viewers: 2 });
     expect(second.body.user_item_features).toEqual({ views: 1 });
     expect(Date.parse(second.body.at)).toBeLessThanOrEqual(Date.now());
+    // What is held shows in the metrics: u1 and p1, read above; u2 never was.
+    const metrics = (await get<null>(t.app, '/metrics')).text;
+    const held = (what: string) =>
+      Number(metrics.match(new RegExp(`^attune_online_features_held\\{what="${what}"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(held('users')).toBe(1);
+    expect(held('items')).toBe(1);
+    expect(held('bytes')).toBeGreaterThan(0);
   });
 
   it("answers an item's features, including a catalog item nobody has touched", async () => {
