@@ -45,15 +45,28 @@ export interface FeatureEvent {
   readonly amounts: readonly number[];
 }
 
+/** Where a `share` field is read: `context.<key>` or `properties.<key>`, split once rather than per event. */
+interface FieldPath {
+  readonly inContext: boolean;
+  readonly key: string;
+}
+
 /** Reduces tracked events to `FeatureEvent`s for one set of definitions. */
 export class EventReader {
+  readonly #paths: readonly FieldPath[];
+
   constructor(
     /** `context.<key>` / `properties.<key>` paths the `share` definitions read. */
     readonly fields: readonly string[],
     /** Numeric properties `sum` and `monetary` read. */
     readonly properties: readonly string[],
     private readonly items: ItemLookup,
-  ) {}
+  ) {
+    this.#paths = fields.map((path) => {
+      const dot = path.indexOf('.');
+      return { inContext: path.slice(0, dot) === 'context', key: path.slice(dot + 1) };
+    });
+  }
 
   read(event: TrackedEvent): FeatureEvent {
     const facts = event.itemId === null ? undefined : this.items(event.itemId);
@@ -70,16 +83,14 @@ export class EventReader {
       category:
         typeof ownCategory === 'string' && ownCategory !== '' ? ownCategory : (facts?.categories[0] ?? null),
       priceUnits: Number.isNaN(ownPrice) ? toUnits(facts?.price ?? null) : ownPrice,
-      fields: this.fields.map((path) => fieldValue(event, path)),
+      fields: this.#paths.map((path) => fieldValue(event, path)),
       amounts: this.properties.map((property) => toUnits(event.properties[property])),
     };
   }
 }
 
-function fieldValue(event: TrackedEvent, path: string): string | null {
-  const dot = path.indexOf('.');
-  const record = path.slice(0, dot) === 'context' ? event.context : event.properties;
-  const value = record[path.slice(dot + 1)];
+function fieldValue(event: TrackedEvent, path: FieldPath): string | null {
+  const value = (path.inContext ? event.context : event.properties)[path.key];
   if (value === undefined || value === null || value === '') return null;
   return String(value);
 }
