@@ -519,6 +519,37 @@ describe('fast paths keep the behaviour', () => {
 
 // --- per-category caps -------------------------------------------------------------------------------
 
+describe('expiry while the catalog stands still', () => {
+  it('an item leaves the lists the moment after its expiresAt, with no catalog change, and not before', () => {
+    const items = [
+      item('soon', ['c'], { expiresAt: NOW + 1_000 }),
+      item('later', ['c'], { expiresAt: NOW + 5_000 }),
+      item('always', ['c']),
+    ];
+    // One bundle and one catalog for every request: the mask of unrecommendable items is cached between them.
+    const bundle = bundleOf(
+      items.map((i) => i.id),
+      [3, 2, 1],
+    );
+    const catalog = new CatalogIndex(items);
+    const listAt = (now: number) =>
+      runPipeline(
+        defaultStages,
+        { requestId: 'r', userId: 'u', n: 3, excludeSeen: true, filter: null, now },
+        emptyProfile(bundle),
+        bundle,
+        catalog,
+      ).items.map((i) => i.itemId);
+    expect(listAt(NOW)).toEqual(['soon', 'later', 'always']);
+    expect(listAt(NOW + 1_000)).toEqual(['soon', 'later', 'always']);
+    expect(listAt(NOW + 1_001)).toEqual(['later', 'always']);
+    expect(listAt(NOW + 4_000)).toEqual(['later', 'always']);
+    expect(listAt(NOW + 5_001)).toEqual(['always']);
+    // A clock set back (a simulation) sees the items that were recommendable then.
+    expect(listAt(NOW + 500)).toEqual(['soon', 'later', 'always']);
+  });
+});
+
 describe('max_per_category', () => {
   const countsOf = (ids: readonly string[], catalog: CatalogIndex, skip: ReadonlySet<string> = new Set()) => {
     const counts = new Map<string, number>();

@@ -149,15 +149,25 @@ describe('topK', () => {
     expect(topK(new Float32Array(0), 3)).toEqual([]);
   });
 
-  it('agrees with a full stable sort', () => {
+  it('agrees with a full stable sort, with NaN, -Infinity and excluded indices among the scores', () => {
+    const value = fc.oneof(
+      fc.integer({ min: -5, max: 5 }),
+      fc.constant(Number.NaN),
+      fc.constant(Number.NEGATIVE_INFINITY),
+    );
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 80 }), fc.nat(90), (values, k) => {
-        const scores = Float64Array.from(values);
-        const expected = values
-          .map((score, index) => ({ index, score }))
-          .sort((a, b) => b.score - a.score || a.index - b.index)
-          .slice(0, k);
-        expect(topK(scores, k)).toEqual(expected);
+      fc.property(fc.array(fc.tuple(value, fc.boolean()), { maxLength: 80 }), fc.nat(90), (entries, k) => {
+        const scores = Float64Array.from(entries, ([score]) => score);
+        const mask = Uint8Array.from(entries, ([, excluded]) => (excluded ? 1 : 0));
+        const sorted = (keep: (index: number) => boolean) =>
+          entries
+            .map(([score], index) => ({ index, score }))
+            .filter(({ index, score }) => !Number.isNaN(score) && keep(index))
+            .sort((a, b) => (a.score === b.score ? a.index - b.index : b.score > a.score ? 1 : -1))
+            .slice(0, k);
+        expect(topK(scores, k)).toEqual(sorted(() => true));
+        expect(topK(scores, k, mask)).toEqual(sorted((index) => mask[index] === 0));
+        expect(topK(scores, k, (index) => mask[index] === 1)).toEqual(sorted((index) => mask[index] === 0));
       }),
     );
   });

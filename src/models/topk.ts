@@ -24,6 +24,11 @@ export class TopKHeap {
     return this.n;
   }
 
+  /** The worst kept score, once `k` pairs are kept (NaN before): what a newcomer must beat. */
+  get floor(): number {
+    return this.n === this.k && this.k > 0 ? this.val[0]! : Number.NaN;
+  }
+
   reset(k: number): void {
     if (k > this.idx.length) throw new RangeError(`TopKHeap: k ${k} exceeds capacity ${this.idx.length}`);
     this.k = Math.max(0, k);
@@ -105,7 +110,9 @@ function worse(sa: number, ia: number, sb: number, ib: number): boolean {
 
 /**
  * The `k` highest scores, best first; ties go to the lower index, NaN scores are skipped, excluded
- * indices never appear. O(n log k).
+ * indices never appear. O(n log k), and once `k` are kept an index that cannot enter costs one comparison
+ * before any exclusion is looked up: indices come in increasing order, so a score equal to the worst kept
+ * one loses its tie, and only a higher score can enter (NaN never does).
  */
 export function topK(scores: Float32Array | Float64Array, k: number, exclude?: Exclusion): ScoredIndex[] {
   const n = scores.length;
@@ -115,10 +122,14 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: E
   heap.reset(cap);
   const mask = exclude instanceof Uint8Array ? exclude : undefined;
   const pred = typeof exclude === 'function' ? exclude : undefined;
+  let floor = Number.NaN;
   for (let i = 0; i < n; i++) {
+    const score = scores[i]!;
+    if (floor === floor && !(score > floor)) continue;
     if (mask !== undefined && i < mask.length && mask[i] !== 0) continue;
     if (pred !== undefined && pred(i)) continue;
-    heap.push(i, scores[i]!);
+    heap.push(i, score);
+    if (heap.size === cap) floor = heap.floor;
   }
   return heap.drainScored();
 }

@@ -43,6 +43,20 @@ describe('LruMap', () => {
     expect(lru.weight).toBe(50);
   });
 
+  it('hands each entry it drops to make room to `evicted`, and never one a caller deleted or replaced', () => {
+    const dropped: string[] = [];
+    const lru = new LruMap<string, number>(2, undefined, (value, key) => dropped.push(`${key}=${value}`));
+    lru.set('a', 1);
+    lru.set('b', 2);
+    lru.set('b', 20); // replaced by the caller
+    lru.delete('a'); // deleted by the caller
+    lru.set('c', 3);
+    lru.set('d', 4); // b goes
+    lru.get('c');
+    lru.set('e', 5); // d goes
+    expect(dropped).toEqual(['b=20', 'd=4']);
+  });
+
   it('keeps its weight equal to the sum of what it holds, under any sequence of operations', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),

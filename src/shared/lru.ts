@@ -20,6 +20,8 @@ export class LruMap<K, V> {
   constructor(
     readonly capacity: number,
     private readonly weigh: (value: V) => number = () => 1,
+    /** Called with each entry dropped to make room (not with those deleted or replaced by a caller). */
+    private readonly evicted: ((value: V, key: K) => void) | null = null,
   ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) {
       throw new RangeError(`capacity must be an integer ≥ 1, got ${capacity}`);
@@ -93,7 +95,10 @@ export class LruMap<K, V> {
     let node = this.#tail;
     while (node !== null && this.#weight > this.capacity) {
       const newer: LruNode<K, V> | null = node.newer;
-      if (node !== keep) this.delete(node.key);
+      if (node !== keep) {
+        this.delete(node.key);
+        this.evicted?.(node.value, node.key);
+      }
       node = newer;
     }
   }
