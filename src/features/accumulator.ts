@@ -238,8 +238,9 @@ export class FeatureAccumulator {
   #summarise(event: FeatureEvent): void {
     this.#summaryBytes = -1;
     // Lifetime aggregates never filter by the pair's item (validation keeps those windowed).
-    for (const { aggregator, summary } of this.#lifetime)
+    for (const { aggregator, summary } of this.#lifetime) {
       if (aggregator.accepts(event, null)) summary.add(event);
+    }
   }
 
   /** First buffered index with timestamp ≥ t. */
