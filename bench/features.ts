@@ -156,10 +156,9 @@ async function held(url: string): Promise<{ users: number; items: number; mb: nu
   return { users: value('users'), items: value('items'), mb: Math.round(value('bytes') / 2 ** 20) };
 }
 
-async function ingestRun(
-  payloads: readonly string[],
-  warm: boolean,
-): Promise<IngestRun & { held: Awaited<ReturnType<typeof held>> }> {
+type HeldRun = IngestRun & { readonly held: Awaited<ReturnType<typeof held>> };
+
+async function ingestRun(payloads: readonly string[], warm: boolean): Promise<HeldRun> {
   const server = await startServer(tempDataDir('features'));
   try {
     if (warm) await holdAll(server.url);
@@ -173,7 +172,7 @@ async function ingestRun(
 
 async function ingestion(): Promise<void> {
   const payloads = ingestBodies(1_500);
-  const runs = { warm: [] as Awaited<ReturnType<typeof ingestRun>>[], cold: [] as typeof runs.warm };
+  const runs: { readonly warm: HeldRun[]; readonly cold: HeldRun[] } = { warm: [], cold: [] };
   for (let round = 0; round < 3; round++) {
     runs.warm.push(await ingestRun(payloads, true));
     runs.cold.push(await ingestRun(payloads, false));

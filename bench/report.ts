@@ -974,7 +974,7 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
           '< 50 µs',
         ],
         ['memory held by the online features', `${String(update?.['held_mb'])} MB`, ''],
-        ...(['all users and items', 'none'] as const).map((held) => {
+        ...(['all users and items', 'none'] as const).map((held): [string, unknown, string] => {
           const ingest = line('ingest', held);
           const runs =
             (ingest?.['runs'] as
@@ -1384,26 +1384,18 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
             `${String(trained['seconds'])} / ${String(trained['peak_rss_mb'])}`,
             '',
           ],
-          ...((sc['serve_sweep'] as { rate: number; run: Json }[] | undefined) ?? []).map(({ rate, run }) => [
-            `attune serve at ${rate.toLocaleString('en-US')}/s, open loop, every user cold: achieved / p50 / p99 (ms)`,
-            `${num(run['achievedRate'], 0)} / ${num(run['p50Ms'], 2)} / ${num(run['p99Ms'], 2)}`,
+          ...((sc['serve_sweep'] as { rate: number; run: Json }[] | undefined) ?? []).map(
+            ({ rate, run }): [string, unknown, string] => [
+              `attune serve at ${rate.toLocaleString('en-US')}/s, open loop, every user cold: achieved / p50 / p99 (ms)`,
+              `${num(run['achievedRate'], 0)} / ${num(run['p50Ms'], 2)} / ${num(run['p99Ms'], 2)}`,
+              '',
+            ],
+          ),
+          [
+            `highest rate sustained (${String(sc['sustained_means'])}) / resident memory after (MB)`,
+            `${String(sc['highest_sustained_rps'] ?? 'none')} / ${String(served['rssMb'])}`,
             '',
-          ]),
-          ...(sc['serve_sweep'] === undefined
-            ? [
-                [
-                  'attune serve at 1,000/s, open loop: p50 / p99 (ms) / resident memory (MB)',
-                  `${num(served['p50Ms'], 2)} / ${num(served['p99Ms'], 2)} / ${String(served['rssMb'])}`,
-                  '',
-                ],
-              ]
-            : [
-                [
-                  `highest rate sustained (${String(sc['sustained_means'])}) / resident memory after (MB)`,
-                  `${String(sc['highest_sustained_rps'] ?? 'none')} / ${String(served['rssMb'])}`,
-                  '',
-                ],
-              ]),
+          ],
         ],
       ),
       '',
