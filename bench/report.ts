@@ -811,6 +811,16 @@ export function renderResults(dir: string): string {
             `${num(part(rerankLine, 'with_rules', 'median_p99_ms'), 2)} / ${num(part(off, 'with_rules', 'median_p99_ms'), 2)}`,
             '',
           ],
+          [
+            "the re-rank stage's own time per computed list, from the server's histogram: p99 at most / mean (ms), lists",
+            stageTime(rerankLine, 'rerank'),
+            '< 2 ms',
+          ],
+          [
+            'the whole pipeline per computed list, with / without the re-ranker: mean (ms)',
+            `${pipelineMean(rerankLine)} / ${pipelineMean(off)}`,
+            '',
+          ],
           ['each run with the re-ranker (p99, steal)', runsWithSteal(rerankLine), ''],
           ['each run without', runsWithSteal(off), ''],
         ],
@@ -1614,4 +1624,24 @@ function floorRows(floor: Json | undefined): [string, unknown, string][] {
       '',
     ],
   ];
+}
+
+type StageTimes = Record<string, { count: number; mean_ms: number; p99_at_most_ms: number | null }>;
+
+/** One stage's line of `bench/serve.ts`'s `stage_times` (the server's `attune_pipeline_stage_seconds`). */
+function stageTime(line: Json | undefined, stage: string): string {
+  const times = (line?.['stage_times'] as StageTimes | undefined)?.[stage];
+  if (times === undefined) return 'not recorded';
+  const bound = times.p99_at_most_ms === null ? 'over 25' : num(times.p99_at_most_ms, 2);
+  return `${bound} / ${num(times.mean_ms, 3)}, ${times.count} lists`;
+}
+
+/** The stages' mean times summed: a computed list's time in the pipeline. */
+function pipelineMean(line: Json | undefined): string {
+  const times = line?.['stage_times'] as StageTimes | undefined;
+  if (times === undefined) return 'not recorded';
+  return num(
+    Object.values(times).reduce((sum, stage) => sum + stage.mean_ms, 0),
+    3,
+  );
 }

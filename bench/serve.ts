@@ -245,6 +245,37 @@ async function interleaved(
   return runs;
 }
 
+/**
+ * Each pipeline stage's own time per computed list on `server` since it started (its
+ * `attune_pipeline_stage_seconds` histogram): the count, the mean, and the smallest bucket bound that 99%
+ * of the lists stayed within (an upper bound on the stage's p99). The stages run synchronously, so this is
+ * what each adds to a request, apart from the queueing its CPU time causes for others.
+ */
+async function stageTimes(server: RunningServer) {
+  const text = await (await benchFetch(`${server.url}/metrics`)).text();
+  const stages: Record<string, { count: number; mean_ms: number; p99_at_most_ms: number | null }> = {};
+  for (const [, stage, count] of text.matchAll(
+    /^attune_pipeline_stage_seconds_count\{stage="([^"]+)"\} (\S+)$/gm,
+  )) {
+    const total = Number(count);
+    const sum = Number(
+      new RegExp(`^attune_pipeline_stage_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1],
+    );
+    const buckets = [
+      ...text.matchAll(
+        new RegExp(`^attune_pipeline_stage_seconds_bucket\\{le="([^"]+)",stage="${stage}"\\} (\\S+)$`, 'gm'),
+      ),
+    ].map(([, le, within]) => ({ le: Number(le), within: Number(within) }));
+    const bound = buckets.find(({ within }) => within >= 0.99 * total)?.le;
+    stages[stage!] = {
+      count: total,
+      mean_ms: total > 0 ? (sum / total) * 1000 : 0,
+      p99_at_most_ms: bound === undefined || !Number.isFinite(bound) ? null : bound * 1000,
+    };
+  }
+  return stages;
+}
+
 /** Current minus baseline, pair by pair (run i of each was measured back to back). */
 function paired(current: readonly Run[], baseline: readonly Run[]) {
   const differences = current.map((run, i) => run.p99Ms - baseline[i]!.p99Ms);
@@ -310,6 +341,7 @@ try {
             ...summary(plainBaseline!),
             with_rules: { query: RULES, ...summary(rulesBaseline!) },
             plain_beside_two_experiments: summary(plainBaselineAgain!),
+            stage_times: await stageTimes(baseline.server),
           },
           paired: {
             plain: paired(plainCurrent!, plainBaseline!),
@@ -326,6 +358,7 @@ try {
       ...summary(plainCurrent!),
       with_rules: { query: RULES, ...summary(rulesCurrent!) },
       with_two_experiments: { experiments: ['ranker', 'banner'], ...summary(experimentsCurrent!) },
+      stage_times: await stageTimes(current.server),
       ...comparison,
       targets: { p99_ms: 10, rss_mb: 300, with_two_experiments_p99_ms: 5 },
     }),

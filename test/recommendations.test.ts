@@ -14,6 +14,7 @@ import {
   type SimilarReply,
   type TestApp,
 } from './helpers.js';
+import { defaultStages } from '../src/recommendations/index.js';
 
 const shop = plantedShop();
 const UNAVAILABLE = 'a-13';
@@ -287,5 +288,23 @@ describe('GET /v1/items/:id/similar', () => {
     const reply = await get<ErrorReply>(t.app, '/v1/items/a-00/similar?n=0');
     expect(reply.status).toBe(400);
     expect(reply.body.error.message).toMatch(/"n"/);
+  });
+});
+
+describe('GET /metrics: the pipeline', () => {
+  it('times every stage of each computed list, and no stage of a list served again', async () => {
+    const count = async (stage: string): Promise<number> => {
+      const text = (await get<null>(t.app, '/metrics')).text;
+      const line = new RegExp(`^attune_pipeline_stage_seconds_count\\{stage="${stage}"\\} (\\d+)$`, 'm');
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const userId = shop.groupB[3]!;
+    const before = await Promise.all(defaultStages.map((stage) => count(stage.name)));
+    await recommendOk(t.app, `user_id=${userId}&n=7`);
+    const after = await Promise.all(defaultStages.map((stage) => count(stage.name)));
+    expect(after.map((n, k) => n - before[k]!)).toEqual(defaultStages.map(() => 1));
+    // The same request again is the list computed before (the result cache): no stage runs.
+    await recommendOk(t.app, `user_id=${userId}&n=7`);
+    expect(await Promise.all(defaultStages.map((stage) => count(stage.name)))).toEqual(after);
   });
 });

@@ -16,6 +16,7 @@ import {
   UserHistories,
   UserHistory,
   runPipeline,
+  type StageTimer,
   explainRecommendation,
   forgetServedUser,
   similarItems,
@@ -285,6 +286,8 @@ export class Engine {
   #snapshots: SnapshotLoader | null = null;
   /** What the lists depend on beyond their keys' content: settings that must match to share a list. */
   #sharedListScope = '';
+  /** Each pipeline stage's duration per computed list (`attune_pipeline_stage_seconds`). */
+  readonly #timeStage: StageTimer = (stage, seconds) => this.metrics.stageSeconds.observe({ stage }, seconds);
   /** API keys: who may call which routes (`access/`). */
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
@@ -1086,7 +1089,14 @@ export class Engine {
     bundle: ModelBundle | null,
   ): Promise<{ readonly list: ServedList; readonly cache: 'hit' | 'miss' | 'shared_hit' }> {
     const compute = (): ServedList => {
-      const { requestId: _, ...computed } = runPipeline(this.stages, request, profile, bundle, this.catalog);
+      const { requestId: _, ...computed } = runPipeline(
+        this.stages,
+        request,
+        profile,
+        bundle,
+        this.catalog,
+        this.#timeStage,
+      );
       return computed;
     };
     const lists = this.#sharedLists;
@@ -1134,7 +1144,7 @@ export class Engine {
       ...(options.rules ? { rules: options.rules } : {}),
       personalized: false,
     };
-    const result = runPipeline(this.stages, request, profile, bundle, this.catalog);
+    const result = runPipeline(this.stages, request, profile, bundle, this.catalog, this.#timeStage);
     this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
     return { ...result, plan: { holdout: false, consent, experiments: [] } };
   }

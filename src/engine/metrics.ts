@@ -69,6 +69,14 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
+  readonly stageSeconds = new Histogram({
+    name: 'attune_pipeline_stage_seconds',
+    help: 'Time each stage of the recommendation pipeline takes per computed list (lists served again from the result cache run no stage).',
+    labelNames: ['stage'] as const,
+    buckets: [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025],
+    registers: [this.registry],
+  });
+
   readonly trainingSeconds = new Histogram({
     name: 'attune_training_duration_seconds',
     help: 'Wall time of training runs, from start to the new bundle serving.',

@@ -1,6 +1,6 @@
 export type { Impression, ImpressionItem } from './impression.js';
 export { ImpressionLog } from './impression-log.js';
-export { runPipeline } from './pipeline.js';
+export { runPipeline, type StageTimer } from './pipeline.js';
 export { ResultCache, type ServedList } from './result-cache.js';
 export { buildProfile, impersonalProfile, type ProfileSettings, type ServingProfile } from './profile.js';
 export { UserHistories } from './user-histories.js';

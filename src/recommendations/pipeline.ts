@@ -29,16 +29,31 @@ export function newContext(
   };
 }
 
-/** Runs one request through the stages and shapes what the reply says about itself. */
+/** Told how long each stage took, in seconds (the engine's `attune_pipeline_stage_seconds`). */
+export type StageTimer = (stage: string, seconds: number) => void;
+
+/**
+ * Runs one request through the stages and shapes what the reply says about itself. With `time`, each
+ * stage's duration is reported: the stages run synchronously, so a stage's time is exactly what it adds
+ * to the request.
+ */
 export function runPipeline(
   stages: readonly Stage[],
   request: RecommendationRequest,
   profile: ServingProfile,
   bundle: ModelBundle | null,
   catalog: CatalogView,
+  time?: StageTimer,
 ): RecommendationResult {
   const context = newContext(request, profile, bundle, catalog);
-  for (const stage of stages) stage.run(context);
+  if (time === undefined) for (const stage of stages) stage.run(context);
+  else {
+    for (const stage of stages) {
+      const started = performance.now();
+      stage.run(context);
+      time(stage.name, (performance.now() - started) / 1000);
+    }
+  }
   const servedBy = context.candidates[0]?.source ?? context.model;
   return {
     requestId: request.requestId,
