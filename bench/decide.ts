@@ -42,6 +42,7 @@ import { deriveSeed, Rng } from '../src/demo/index.js';
 import { cpuTicks, stealPercent, type LoadResult } from './load.js';
 import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
 import { startFloorServer } from './floor-server.js';
+import { scrape } from './prometheus.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -445,20 +446,19 @@ interface Variant {
 
 /** The server's garbage-collection time so far by kind (ms), from its Prometheus histogram. */
 async function gcMs(server: RunningServer): Promise<Record<string, number>> {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const match of text.matchAll(/^attune_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)) {
-    out[match[1]!] = Number(match[2]) * 1000;
+  for (const { name, labels, value } of await scrape(server.url)) {
+    if (name === 'attune_nodejs_gc_duration_seconds_sum') out[labels['kind']!] = value * 1000;
   }
   return out;
 }
 
 /** The server's event-loop delay (ms) since the last scrape: prom-client resets it on every scrape. */
 async function loopDelayMs(server: RunningServer): Promise<Record<string, number>> {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const match of text.matchAll(/^attune_nodejs_eventloop_lag_(p50|p90|p99|max)_seconds (\S+)$/gm)) {
-    out[match[1]!] = Math.round(Number(match[2]) * 1e4) / 10;
+  for (const { name, value } of await scrape(server.url)) {
+    const at = /^attune_nodejs_eventloop_lag_(p50|p90|p99|max)_seconds$/.exec(name)?.[1];
+    if (at !== undefined) out[at] = Math.round(value * 1e4) / 10;
   }
   return out;
 }
@@ -468,15 +468,12 @@ async function loopDelayMs(server: RunningServer): Promise<Record<string, number
  * cumulative count per bucket bound, so that a phase's share within 2 and 5 ms is after − before.
  */
 async function serverBuckets(server: RunningServer): Promise<Map<string, number>> {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
   const out = new Map<string, number>();
-  const pattern = /^attune_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
-  for (const match of text.matchAll(pattern)) {
-    const labels = match[1]!;
-    if (!labels.includes('method="POST"') || !labels.includes('route="/v1/decisions/:id"')) continue;
-    if (!labels.includes('status="200"')) continue;
-    const le = /le="([^"]+)"/.exec(labels)?.[1] ?? '';
-    out.set(le, Number(match[2]));
+  for (const { name, labels, value } of await scrape(server.url)) {
+    if (name !== 'attune_http_request_duration_seconds_bucket') continue;
+    if (labels['method'] !== 'POST' || labels['route'] !== '/v1/decisions/:id') continue;
+    if (labels['status'] !== '200') continue;
+    out.set(labels['le'] ?? '', value);
   }
   return out;
 }

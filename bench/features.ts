@@ -23,7 +23,8 @@ import type { TrackedEvent } from '../src/events/index.js';
 import { FeatureSet, OnlineFeatures } from '../src/features/index.js';
 import { openStore } from '../src/store/index.js';
 import { postBatches, type IngestRun } from './ingest-load.js';
-import { AUTH_HEADERS, benchFetch, median, startServer, tempDataDir } from './server.js';
+import { scrape } from './prometheus.js';
+import { AUTH_HEADERS, median, startServer, tempDataDir } from './server.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -150,9 +151,10 @@ async function holdAll(url: string): Promise<void> {
 
 /** `attune_online_features_held` as the server reports it. */
 async function held(url: string): Promise<{ users: number; items: number; mb: number }> {
-  const text = await (await benchFetch(`${url}/metrics`)).text();
+  const samples = await scrape(url);
   const value = (what: string) =>
-    Number(new RegExp(`^attune_online_features_held\\{what="${what}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    samples.find((s) => s.name === 'attune_online_features_held' && s.labels['what'] === what)?.value ??
+    Number.NaN;
   return { users: value('users'), items: value('items'), mb: Math.round(value('bytes') / 2 ** 20) };
 }
 

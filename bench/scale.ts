@@ -5,8 +5,8 @@
  * `sqlite`: a fresh data directory), trained with `attune train` (ALS, fixed selection) and served by
  * `attune serve` at 250, 500, 750 and 1,000 requests/s in turn (open loop, 10 s each, every request for a
  * user not asked about before). Records the import rate, the training time, each process's peak memory
- * (VmHWM), the serving latency at each rate and the highest rate sustained. `ATTUNE_BENCH_EVENTS` changes the count. Prints
- * one JSON object.
+ * (VmHWM), the serving latency at each rate and the highest rate sustained. `ATTUNE_BENCH_EVENTS` changes
+ * the count. Prints one JSON object.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

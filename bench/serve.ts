@@ -26,6 +26,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
+import { scrape } from './prometheus.js';
 import {
   AUTH_HEADERS,
   benchFetch,
@@ -252,25 +253,24 @@ async function interleaved(
  * what each adds to a request, apart from the queueing its CPU time causes for others.
  */
 async function stageTimes(server: RunningServer) {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
+  const samples = (await scrape(server.url)).filter((s) =>
+    s.name.startsWith('attune_pipeline_stage_seconds_'),
+  );
   const stages: Record<string, { count: number; mean_ms: number; p99_at_most_ms: number | null }> = {};
-  for (const [, stage, count] of text.matchAll(
-    /^attune_pipeline_stage_seconds_count\{stage="([^"]+)"\} (\S+)$/gm,
-  )) {
-    const total = Number(count);
-    const sum = Number(
-      new RegExp(`^attune_pipeline_stage_seconds_sum\\{stage="${stage}"\\} (\\S+)$`, 'm').exec(text)?.[1],
+  for (const { name, labels, value: total } of samples) {
+    if (name !== 'attune_pipeline_stage_seconds_count') continue;
+    const stage = labels['stage']!;
+    const ofStage = samples.filter((s) => s.labels['stage'] === stage);
+    const sum = ofStage.find((s) => s.name === 'attune_pipeline_stage_seconds_sum')?.value ?? Number.NaN;
+    // Buckets come in increasing bounds, `+Inf` (NaN here) last.
+    const bound = ofStage.find(
+      (s) => s.name === 'attune_pipeline_stage_seconds_bucket' && s.value >= 0.99 * total,
     );
-    const buckets = [
-      ...text.matchAll(
-        new RegExp(`^attune_pipeline_stage_seconds_bucket\\{le="([^"]+)",stage="${stage}"\\} (\\S+)$`, 'gm'),
-      ),
-    ].map(([, le, within]) => ({ le: Number(le), within: Number(within) }));
-    const bound = buckets.find(({ within }) => within >= 0.99 * total)?.le;
-    stages[stage!] = {
+    const le = Number(bound?.labels['le']);
+    stages[stage] = {
       count: total,
       mean_ms: total > 0 ? (sum / total) * 1000 : 0,
-      p99_at_most_ms: bound === undefined || !Number.isFinite(bound) ? null : bound * 1000,
+      p99_at_most_ms: Number.isFinite(le) ? le * 1000 : null,
     };
   }
   return stages;

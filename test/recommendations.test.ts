@@ -293,18 +293,21 @@ describe('GET /v1/items/:id/similar', () => {
 
 describe('GET /metrics: the pipeline', () => {
   it('times every stage of each computed list, and no stage of a list served again', async () => {
-    const count = async (stage: string): Promise<number> => {
+    // Each stage's count of timed lists, in `defaultStages` order, from one scrape.
+    const counts = async (): Promise<number[]> => {
       const text = (await get<null>(t.app, '/metrics')).text;
-      const line = new RegExp(`^attune_pipeline_stage_seconds_count\\{stage="${stage}"\\} (\\d+)$`, 'm');
-      return Number(line.exec(text)?.[1] ?? 0);
+      return defaultStages.map(({ name }) => {
+        const line = new RegExp(`^attune_pipeline_stage_seconds_count\\{stage="${name}"\\} (\\d+)$`, 'm');
+        return Number(line.exec(text)?.[1] ?? 0);
+      });
     };
     const userId = shop.groupB[3]!;
-    const before = await Promise.all(defaultStages.map((stage) => count(stage.name)));
+    const before = await counts();
     await recommendOk(t.app, `user_id=${userId}&n=7`);
-    const after = await Promise.all(defaultStages.map((stage) => count(stage.name)));
+    const after = await counts();
     expect(after.map((n, k) => n - before[k]!)).toEqual(defaultStages.map(() => 1));
     // The same request again is the list computed before (the result cache): no stage runs.
     await recommendOk(t.app, `user_id=${userId}&n=7`);
-    expect(await Promise.all(defaultStages.map((stage) => count(stage.name)))).toEqual(after);
+    expect(await counts()).toEqual(after);
   });
 });

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the online feature store holds (`OnlineFeatures.stats`). */
+interface HeldFeatures {
+  readonly users: number;
+  readonly items: number;
+  readonly bytes: number;
+}
+
 /** The engine's Prometheus metrics, in a registry of its own so that several engines (tests) coexist. */
 export class EngineMetrics {
   readonly registry = new Registry();
@@ -110,8 +117,7 @@ export class EngineMetrics {
   });
 
   /** Where `onlineFeatures` reads at each scrape; set once the engine's feature store exists. */
-  #onlineFeatureStats:
-    (() => { readonly users: number; readonly items: number; readonly bytes: number }) | null = null;
+  #onlineFeatureStats: (() => HeldFeatures) | null = null;
 
   readonly onlineFeatures = new Gauge({
     name: 'attune_online_features_held',
@@ -128,9 +134,7 @@ export class EngineMetrics {
   });
 
   /** Reports what the online feature store holds (`attune_online_features_held`). */
-  watchOnlineFeatures(
-    stats: () => { readonly users: number; readonly items: number; readonly bytes: number },
-  ): void {
+  watchOnlineFeatures(stats: () => HeldFeatures): void {
     this.#onlineFeatureStats = stats;
   }
 

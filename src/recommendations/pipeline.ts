@@ -46,13 +46,10 @@ export function runPipeline(
   time?: StageTimer,
 ): RecommendationResult {
   const context = newContext(request, profile, bundle, catalog);
-  if (time === undefined) for (const stage of stages) stage.run(context);
-  else {
-    for (const stage of stages) {
-      const started = performance.now();
-      stage.run(context);
-      time(stage.name, (performance.now() - started) / 1000);
-    }
+  for (const stage of stages) {
+    const started = time === undefined ? 0 : performance.now();
+    stage.run(context);
+    time?.(stage.name, (performance.now() - started) / 1000);
   }
   const servedBy = context.candidates[0]?.source ?? context.model;
   return {

@@ -1,0 +1,29 @@
+/**
+ * The server's Prometheus text (`GET /metrics`) as samples, for benches that read what the server measured
+ * of itself (collections, event-loop delay, request and stage histograms, what it holds).
+ */
+import { benchFetch } from './server.js';
+
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Every sample line of `text` (comments skipped); label values as written (no escapes in ours). */
+export function parseSamples(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const [, name, labelText, value] of text.matchAll(/^(\w+)(?:\{([^}]*)\})? (\S+)$/gm)) {
+    const labels: Record<string, string> = {};
+    for (const [, key, labelValue] of (labelText ?? '').matchAll(/(\w+)="([^"]*)"/g)) {
+      labels[key!] = labelValue!;
+    }
+    samples.push({ name: name!, labels, value: Number(value) });
+  }
+  return samples;
+}
+
+/** The samples the server at `url` reports now. */
+export async function scrape(url: string): Promise<Sample[]> {
+  return parseSamples(await (await benchFetch(`${url}/metrics`)).text());
+}
