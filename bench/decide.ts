@@ -515,12 +515,7 @@ async function measured(server: RunningServer, label: string, seconds: number): 
 }
 
 async function prepare(name: string): Promise<Variant> {
-  // ATTUNE_BENCH_SERVER_NODE_ARGS: flags for the server's node (a CPU profile: --cpu-prof --cpu-prof-dir=DIR).
-  const server = await startServer(
-    tempDataDir(`decide-${name}`),
-    {},
-    (process.env.ATTUNE_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  );
+  const server = await startServer(tempDataDir(`decide-${name}`));
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',

@@ -3,7 +3,7 @@
  * online state of its user and item costs, with every user and item held (the worst case: each event
  * updates two accumulators), and how many events per second ingestion then acknowledges.
  *
- *   node --import tsx bench/features.ts [--users 50000] [--items 5000] [--events 200000]
+ *   node --import tsx bench/features.ts [--users 50000] [--items 5000] [--events 200000] [--rounds 3]
  *
  * 1. `update`: `OnlineFeatures.record` alone over the events in batches of 500, after every user and item
  *    was read once (so all are cached): microseconds per event (target < 50).
@@ -34,6 +34,8 @@ const option = (name: string, fallback: number): number => {
 const USERS = option('--users', 50_000);
 const ITEMS = option('--items', 5_000);
 const EVENTS = option('--events', 200_000);
+/** Held / none pairs of ingestion runs (`--rounds 1` with ATTUNE_BENCH_SERVER_NODE_ARGS to profile one). */
+const ROUNDS = option('--rounds', 3);
 const BATCH = 500;
 const DEVICES = ['mobile', 'desktop', 'tablet'];
 const NAMES = ['product_viewed', 'product_viewed', 'product_viewed', 'added_to_cart', 'purchased'];
@@ -175,7 +177,7 @@ async function ingestRun(payloads: readonly string[], warm: boolean): Promise<He
 async function ingestion(): Promise<void> {
   const payloads = ingestBodies(1_500);
   const runs: { readonly warm: HeldRun[]; readonly cold: HeldRun[] } = { warm: [], cold: [] };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     runs.warm.push(await ingestRun(payloads, true));
     runs.cold.push(await ingestRun(payloads, false));
   }

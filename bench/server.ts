@@ -75,7 +75,10 @@ export function startServer(
   nodeArgs: readonly string[] = [],
   cli = CLI,
 ): Promise<RunningServer> {
-  return startProcessServer([...nodeArgs, cli, 'serve', '--port', '0'], {
+  // ATTUNE_BENCH_SERVER_NODE_ARGS: flags for every bench server's node (a CPU profile: --cpu-prof
+  // --cpu-prof-dir=DIR, or --trace-gc with ATTUNE_BENCH_SERVER_STDOUT).
+  const fromEnv = (process.env['ATTUNE_BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  return startProcessServer([...fromEnv, ...nodeArgs, cli, 'serve', '--port', '0'], {
     ATTUNE_DATA_DIR: dataDir,
     ATTUNE_ADMIN_KEY: BENCH_KEY,
     ATTUNE_RATE_LIMITS: BENCH_RATE_LIMITS,

@@ -1,6 +1,6 @@
 import type { TrackedEvent } from '../events/index.js';
 import type { Clock } from '../shared/clock.js';
-import { LruMap } from '../shared/lru.js';
+import { LruMap, type LruEntry } from '../shared/lru.js';
 import type { Store } from '../store/index.js';
 import { FeatureAccumulator, foldNewestFirst, type FeatureRow } from './accumulator.js';
 import { pairItem } from './batch.js';
@@ -47,14 +47,23 @@ class AccumulatorCache {
     return { entries: this.#cache.size, bytes: this.#cache.weight };
   }
 
-  /** Where an event for `key` goes: the cached accumulator, a load's pending list, or nowhere (not held). */
-  target(key: string): FeatureAccumulator | FeatureEvent[] | undefined {
-    return this.#cache.peek(key) ?? this.#loading.get(key)?.pending;
+  /**
+   * Where an event for `key` goes: the cached accumulator's entry, a load's pending list, or nowhere (not
+   * held). One map lookup when held: this runs twice for every event ingested.
+   */
+  target(key: string): LruEntry<FeatureAccumulator> | FeatureEvent[] | undefined {
+    return this.#cache.entry(key) ?? (this.#loading.size === 0 ? undefined : this.#loading.get(key)?.pending);
   }
 
-  /** Re-weighs an accumulator after events changed it. */
-  touched(key: string, accumulator: FeatureAccumulator): void {
-    this.#cache.replace(key, accumulator);
+  /** Folds an event into what `target` found for its key, and re-weighs a held accumulator. */
+  fold(target: LruEntry<FeatureAccumulator> | FeatureEvent[], event: FeatureEvent, now: number): void {
+    if (Array.isArray(target)) {
+      target.push(event);
+      return;
+    }
+    target.value.add(event);
+    target.value.advance(now);
+    this.#cache.reweigh(target);
   }
 
   get(key: string, now: number): Promise<FeatureAccumulator> {
@@ -196,16 +205,8 @@ export class OnlineFeatures {
       const item = event.itemId === null ? undefined : this.#items.target(event.itemId);
       if (user === undefined && item === undefined) continue;
       const featureEvent = this.#reader.read(event);
-      if (user instanceof FeatureAccumulator) {
-        user.add(featureEvent);
-        user.advance(now);
-        this.#users.touched(event.userId, user);
-      } else user?.push(featureEvent);
-      if (item instanceof FeatureAccumulator) {
-        item.add(featureEvent);
-        item.advance(now);
-        this.#items.touched(event.itemId!, item);
-      } else item?.push(featureEvent);
+      if (user !== undefined) this.#users.fold(user, featureEvent, now);
+      if (item !== undefined) this.#items.fold(item, featureEvent, now);
     }
   }
 

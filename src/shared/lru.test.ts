@@ -29,6 +29,33 @@ describe('LruMap', () => {
     expect(lru.get('b')).toBe(2);
   });
 
+  it('reweighs an entry changed in place, without a lookup; an entry no longer held is left alone', () => {
+    const lru = new LruMap<string, { size: number }>(10, (value) => value.size);
+    lru.set('a', { size: 3 });
+    lru.set('b', { size: 3 });
+    const a = lru.entry('a')!; // not a use: a stays the least recently used
+    a.value.size = 6;
+    lru.reweigh(a); // 6 + 3 ≤ 10
+    expect(lru.weight).toBe(9);
+    lru.set('c', { size: 1 }); // 10: all stay
+    expect(lru.size).toBe(3);
+    const b = lru.entry('b')!;
+    b.value.size = 5;
+    lru.reweigh(b); // 6 + 5 + 1 > 10: a goes (least recently used), b stays although it grew
+    expect([lru.has('a'), lru.has('b'), lru.has('c')]).toEqual([false, true, true]);
+    expect(lru.weight).toBe(6);
+    a.value.size = 100;
+    lru.reweigh(a); // dropped: its weight no longer counts
+    expect(lru.weight).toBe(6);
+    lru.delete('c');
+    const deleted = { size: 50 };
+    lru.set('d', deleted);
+    const d = lru.entry('d')!;
+    lru.clear();
+    lru.reweigh(d);
+    expect([lru.size, lru.weight]).toEqual([0, 0]);
+  });
+
   it('bounds the summed weight, keeping the newest entry even when it alone is too heavy', () => {
     const lru = new LruMap<string, string>(10, (value) => value.length);
     lru.set('a', 'xxxx');
@@ -61,6 +88,7 @@ describe('LruMap', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),
       fc.record({ kind: fc.constant('replace' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),
+      fc.record({ kind: fc.constant('reweigh' as const), key: fc.integer({ min: 0, max: 9 }), w: fc.nat(6) }),
       fc.record({
         kind: fc.constant('delete' as const),
         key: fc.integer({ min: 0, max: 9 }),
@@ -74,20 +102,29 @@ describe('LruMap', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
-        const lru = new LruMap<number, number>(12, (w) => w);
+        const lru = new LruMap<number, { w: number }>(12, (value) => value.w);
         const held = new Map<number, number>();
+        // Entries taken earlier, reweighed later: some were dropped or deleted in between.
+        const taken = new Map<number, ReturnType<typeof lru.entry>>();
         for (const { kind, key, w } of ops) {
-          if (kind === 'set') lru.set(key, w);
-          else if (kind === 'replace') lru.replace(key, w);
+          if (kind === 'set') lru.set(key, { w });
+          else if (kind === 'replace') lru.replace(key, { w });
           else if (kind === 'delete') lru.delete(key);
-          else lru.get(key);
+          else if (kind === 'reweigh') {
+            const entry = taken.get(key) ?? lru.entry(key);
+            taken.set(key, lru.entry(key));
+            if (entry !== undefined) {
+              entry.value.w = w;
+              lru.reweigh(entry);
+            }
+          } else lru.get(key);
         }
         let sum = 0;
         for (let key = 0; key < 10; key++) {
           const value = lru.peek(key);
           if (value !== undefined) {
-            sum += value;
-            held.set(key, value);
+            sum += value.w;
+            held.set(key, value.w);
           }
         }
         expect(lru.weight).toBe(sum);

@@ -9,6 +9,11 @@
  * deleted entry's slot as a hole until the next rehash, and finding the first key skips every hole; at
  * 200,000 entries an eviction took milliseconds.)
  */
+/** A held entry: its value, for a writer that changes it in place and then `reweigh`s it. */
+export interface LruEntry<V> {
+  readonly value: V;
+}
+
 export class LruMap<K, V> {
   readonly #entries = new Map<K, LruNode<K, V>>();
   /** Most recently used. */
@@ -56,10 +61,40 @@ export class LruMap<K, V> {
 
   set(key: K, value: V): void {
     this.delete(key);
-    const node: LruNode<K, V> = { key, value, weight: this.weigh(value), newer: null, older: null };
+    const node: LruNode<K, V> = {
+      key,
+      value,
+      weight: this.weigh(value),
+      held: true,
+      newer: null,
+      older: null,
+    };
     this.#entries.set(key, node);
     this.#link(node);
     this.#weight += node.weight;
+    this.#evict(node);
+  }
+
+  /**
+   * The entry held for `key`, without marking it used: for writers that change a value in place on the
+   * hot path (the feature store, on every event) and `reweigh` it after, with one map lookup in all.
+   */
+  entry(key: K): LruEntry<V> | undefined {
+    return this.#entries.get(key);
+  }
+
+  /**
+   * Weighs an entry's value again after its holder changed it, keeping its place in the use order, and
+   * drops others if it grew past the capacity. An entry no longer held (deleted or dropped since) is left
+   * alone.
+   */
+  reweigh(entry: LruEntry<V>): void {
+    const node = entry as LruNode<K, V>;
+    if (!node.held) return;
+    const weight = this.weigh(node.value);
+    if (weight === node.weight) return;
+    this.#weight += weight - node.weight;
+    node.weight = weight;
     this.#evict(node);
   }
 
@@ -78,12 +113,14 @@ export class LruMap<K, V> {
     const node = this.#entries.get(key);
     if (node === undefined) return false;
     this.#entries.delete(key);
+    node.held = false;
     this.#unlink(node);
     this.#weight -= node.weight;
     return true;
   }
 
   clear(): void {
+    for (const node of this.#entries.values()) node.held = false;
     this.#entries.clear();
     this.#head = null;
     this.#tail = null;
@@ -133,6 +170,8 @@ interface LruNode<K, V> {
   value: V;
   /** What `weigh` said when the value was stored (a value's weight may change after; the sum must not). */
   weight: number;
+  /** False once deleted, dropped or cleared: a caller's `LruEntry` may outlive its place here. */
+  held: boolean;
   newer: LruNode<K, V> | null;
   older: LruNode<K, V> | null;
 }

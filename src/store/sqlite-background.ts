@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../shared/worker.js';
+import type { AppendOutcome, EventAppend } from './sqlite-append.js';
 import type {
   BackgroundJob,
   BackgroundReply,
@@ -10,31 +11,24 @@ import type {
 /** The serving thread's handle on the store's background writer (`sqlite-background.worker.ts`). */
 export class BackgroundWriter {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (outcomes: readonly AppendOutcome[]) => void; reject: (error: Error) => void }
+  >();
   private nextId = 1;
   private failure: Error | null = null;
 
-  /**
-   * 1 while the thread is inside a write transaction (or about to start one), else 0, with a notify on
-   * every release: the store's group commit waits on it asynchronously instead of blocking its thread in
-   * SQLite's busy handler (`SqliteStore.appendEvents`).
-   */
-  readonly writing = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-
-  constructor(file: string, checkpointIntervalMs: number) {
+  constructor(file: string, checkpointIntervalMs: number, synchronous: BackgroundJob['synchronous']) {
     this.worker = startWorker(import.meta.url, './sqlite-background.worker.js', {
-      workerData: {
-        file,
-        intervalMs: checkpointIntervalMs,
-        writing: this.writing.buffer,
-      } satisfies BackgroundJob,
+      workerData: { file, intervalMs: checkpointIntervalMs, synchronous } satisfies BackgroundJob,
     });
     // The thread never keeps the process alive; pending writes are awaited by `close`.
     this.worker.unref();
     this.worker.on('message', (reply: BackgroundReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (reply.type === 'done') waiting?.resolve();
+      if (reply.type === 'done') waiting?.resolve([]);
+      else if (reply.type === 'appended') waiting?.resolve(reply.outcomes);
       else waiting?.reject(new Error(`writing the ${reply.table} log failed: ${reply.message}`));
     });
     const fail = (error: Error): void => {
@@ -55,12 +49,24 @@ export class BackgroundWriter {
   }
 
   /** Resolves once the rows are committed by the background thread. */
-  write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
+  async write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
+    await this.#request((id) => ({ type: 'write', table, id, rows }) as BackgroundRequest);
+  }
+
+  /**
+   * Commits a group of event appends in one transaction (each alone when the group fails); resolves with
+   * each append's outcome once committed, or rejects when the thread is gone (nothing was acknowledged).
+   */
+  append(appends: readonly EventAppend[]): Promise<readonly AppendOutcome[]> {
+    return this.#request((id) => ({ type: 'append', id, appends }));
+  }
+
+  #request(message: (id: number) => BackgroundRequest): Promise<readonly AppendOutcome[]> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'write', table, id, rows } as BackgroundRequest);
+      this.worker.postMessage(message(id));
     });
   }
 
@@ -70,8 +76,8 @@ export class BackgroundWriter {
       (waiting) =>
         new Promise<void>((settled) => {
           const { resolve, reject } = waiting;
-          waiting.resolve = () => {
-            resolve();
+          waiting.resolve = (outcomes) => {
+            resolve(outcomes);
             settled();
           };
           waiting.reject = (error) => {

@@ -1,27 +1,33 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DecisionLogRows, ExposureParams, ImpressionParams } from './rows.js';
+import { appendCommitter, type AppendOutcome, type EventAppend } from './sqlite-append.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { logIndexCatchUp } from './sqlite-log-index.js';
 import { prepareStatements, writeDecisionLogRows, type Statements } from './sqlite-statements.js';
 
 /**
- * The SQLite store's background writer: WAL checkpoints, the log's user and item indexes (`user_events`,
- * `item_events`) and the impression, exposure and decision logs, on a connection of its own, so the
- * serving thread neither copies the WAL back into the database nor waits on the disk for a log write. A
+ * The SQLite store's background writer: the event log's group commits, WAL checkpoints, the log's user and
+ * item indexes (`user_events`, `item_events`) and the impression, exposure and decision logs, so the
+ * serving thread neither copies the WAL back into the database nor waits on the disk for a write. A
  * checkpoint run inline stalled requests for tens of milliseconds; even run on another thread, it stalled
  * the serving thread's own impression commits on the file system. Checkpoints are PASSIVE: they never
  * block writers or readers, they do what they can. The indexes are derived from events after their commit
  * (schema V5, V11): maintained inside the acknowledged commit each cost a fifth of ingestion or more. Each
  * tick indexes what was appended since the last one, then checkpoints, so the checkpoint also copies the
- * pages the indexing just wrote. Every write transaction here is announced on a shared flag
- * (`announced`), which the serving thread's group commit waits on instead of blocking in SQLite.
+ * pages the indexing just wrote.
+ *
+ * Events are committed here too, on a connection of their own with the store's durability (the logs' is
+ * NORMAL): inserting a batch and its fsync took ~40% of the serving thread under sustained ingestion, and
+ * it had to wait, idle, whenever a catch-up held the write lock. Here the commits and the catch-ups take
+ * turns on one thread without waiting on each other, and the serving thread parses, validates and folds
+ * features meanwhile.
  */
 export interface BackgroundJob {
   readonly file: string;
   readonly intervalMs: number;
-  /** `BackgroundWriter.writing`'s memory: this thread's write transactions, announced. */
-  readonly writing: SharedArrayBuffer;
+  /** The durability of event commits: the store's own (`SqliteStoreOptions.synchronous`). */
+  readonly synchronous: 'FULL' | 'NORMAL';
 }
 
 /** The logs the background thread writes, with the rows each takes. */
@@ -32,6 +38,7 @@ export interface BackgroundRows {
 }
 
 export type BackgroundRequest =
+  | { readonly type: 'append'; readonly id: number; readonly appends: readonly EventAppend[] }
   | {
       [T in keyof BackgroundRows]: {
         readonly type: 'write';
@@ -44,6 +51,7 @@ export type BackgroundRequest =
 
 export type BackgroundReply =
   | { readonly type: 'done'; readonly id: number }
+  | { readonly type: 'appended'; readonly id: number; readonly outcomes: readonly AppendOutcome[] }
   | {
       readonly type: 'failed';
       readonly id: number;
@@ -51,19 +59,7 @@ export type BackgroundReply =
       readonly message: string;
     };
 
-const { file, intervalMs, writing } = workerData as BackgroundJob;
-const writingFlag = new Int32Array(writing);
-
-/** Runs `write` (one or more write transactions) with the flag the store's group commit waits on raised. */
-function announced<T>(write: () => T): T {
-  Atomics.store(writingFlag, 0, 1);
-  try {
-    return write();
-  } finally {
-    Atomics.store(writingFlag, 0, 0);
-    Atomics.notify(writingFlag, 0);
-  }
-}
+const { file, intervalMs, synchronous } = workerData as BackgroundJob;
 const port = parentPort;
 let open: {
   readonly db: Database.Database;
@@ -72,6 +68,8 @@ let open: {
   readonly writeDecisions: (rows: DecisionLogRows) => void;
   readonly catchUpLogIndex: () => number;
 } | null = null;
+let events: { readonly db: Database.Database; readonly commit: ReturnType<typeof appendCommitter> } | null =
+  null;
 let stopped = false;
 
 function connection(): NonNullable<typeof open> {
@@ -106,11 +104,27 @@ function connection(): NonNullable<typeof open> {
   return open;
 }
 
+/** The event log's connection: acknowledged writes, so with the store's own durability. */
+function eventsConnection(): NonNullable<typeof events> {
+  if (events) return events;
+  const db = new Database(file, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('secure_delete = ON');
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  // Checkpoints are this thread's timer's, never a commit's (see `WAL_AUTOCHECKPOINT_PAGES` in sqlite.ts).
+  db.pragma('wal_autocheckpoint = 0');
+  events = { db, commit: appendCommitter(db, prepareStatements(db)) };
+  return events;
+}
+
 function stop(): void {
   stopped = true;
   clearInterval(timer);
   open?.db.close();
   open = null;
+  events?.db.close();
+  events = null;
   port?.close();
 }
 
@@ -118,7 +132,7 @@ const timer = setInterval(() => {
   try {
     const writer = connection();
     try {
-      announced(writer.catchUpLogIndex);
+      writer.catchUpLogIndex();
     } catch {
       // The write lock stayed busy past busy_timeout: the next tick goes on from the same mark, and reads
       // are exact meanwhile (they scan the unindexed tail, only for longer).
@@ -133,13 +147,23 @@ const timer = setInterval(() => {
 
 port?.on('message', (request: BackgroundRequest) => {
   if (request.type === 'stop') return stop();
+  if (request.type === 'append') {
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = eventsConnection().commit(request.appends);
+    } catch (error) {
+      // The connection would not open: every append of the group fails with the reason.
+      const failed = error instanceof Error ? error.message : String(error);
+      outcomes = request.appends.map(() => ({ failed }));
+    }
+    port.postMessage({ type: 'appended', id: request.id, outcomes } satisfies BackgroundReply);
+    return;
+  }
   try {
     const writer = connection();
-    announced(() => {
-      if (request.table === 'impressions') writer.insertImpressions(request.rows);
-      else if (request.table === 'exposures') writer.insertExposures(request.rows);
-      else writer.writeDecisions(request.rows);
-    });
+    if (request.table === 'impressions') writer.insertImpressions(request.rows);
+    else if (request.table === 'exposures') writer.insertExposures(request.rows);
+    else writer.writeDecisions(request.rows);
     port.postMessage({ type: 'done', id: request.id } satisfies BackgroundReply);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

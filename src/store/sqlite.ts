@@ -37,7 +37,6 @@ import {
   decisionParams,
   documentFromRow,
   eventFromRow,
-  eventParams,
   type DecisionLogRows,
   type EventRow,
   exposureFromRow,
@@ -61,6 +60,7 @@ import {
   assertReadableSchema,
   migrate,
 } from './sqlite-schema.js';
+import { appendCommitter, eventAppend, type AppendOutcome, type EventAppend } from './sqlite-append.js';
 import { BackgroundWriter } from './sqlite-background.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { KnownIds } from './known-ids.js';
@@ -165,8 +165,6 @@ const CHECKPOINT_INTERVAL_MS = 1_000;
  * that scan longer, a smaller one would add a transaction (and its fsync) to more of its appends.
  */
 export const INLINE_LOG_INDEX_BEHIND = 1_000;
-/** The longest a group commit waits for the background thread to release the write lock before it blocks. */
-const COMMIT_LOCK_WAIT_MS = 1_000;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
 /** Item ids an append remembers as present (see `SqliteStore.#knownItems`): ~10 MB at most. */
 const KNOWN_ITEMS_LIMIT = 100_000;
@@ -221,7 +219,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     db.close();
     throw error;
   }
-  const writer = background ? new BackgroundWriter(file, CHECKPOINT_INTERVAL_MS) : null;
+  const writer = background ? new BackgroundWriter(file, CHECKPOINT_INTERVAL_MS, synchronous) : null;
   return new SqliteStore(db, file, readonly, writer);
 }
 
@@ -230,8 +228,7 @@ interface Open {
   readonly statements: Statements;
   readonly saveArtifact: (artifact: NewArtifact) => number;
   readonly acquireLease: (name: string, holder: string, ttlMs: number) => LeaseAttempt;
-  readonly append: (events: readonly TrackedEvent[], createMissingItems: boolean) => AppendResult;
-  readonly appendMany: (appends: readonly PendingAppend[]) => AppendResult[];
+  readonly commitAppends: (appends: readonly EventAppend[]) => AppendOutcome[];
   readonly putItems: (items: readonly Item[]) => void;
   readonly appendImpressions: (impressions: readonly Impression[]) => void;
   readonly appendExposures: (exposures: readonly Exposure[]) => void;
@@ -262,6 +259,8 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite';
   #open: Open | null;
   #pendingAppends: PendingAppend[] = [];
+  /** The group being committed on the background thread; the next waits for it. */
+  #appendsInFlight: Promise<void> | null = null;
   /**
    * Item ids this connection has seen in `items` since it opened (created, put, or found there by an append
    * that would have created them). Every event names an item, and asking `items` for it inside the
@@ -291,18 +290,7 @@ export class SqliteStore implements Store {
     this.#open = {
       db,
       statements,
-      append: db.transaction((events: readonly TrackedEvent[], createMissingItems: boolean) =>
-        appendInTransaction(statements, events, createMissingItems ? this.#knownItems : null),
-      ).immediate,
-      appendMany: db.transaction((appends: readonly PendingAppend[]) =>
-        appends.map((pending) =>
-          appendInTransaction(
-            statements,
-            pending.events,
-            pending.createMissingItems ? this.#knownItems : null,
-          ),
-        ),
-      ).immediate,
+      commitAppends: appendCommitter(db, statements),
       putItems: db.transaction((items: readonly Item[]) => {
         for (const item of items) statements.putItem.run(...itemParams(item));
       }).immediate,
@@ -354,9 +342,11 @@ export class SqliteStore implements Store {
   // --- events -------------------------------------------------------------------------------------
 
   /**
-   * Group commit: appends requested in the same turn of the event loop (concurrent HTTP requests) share one
-   * transaction and one fsync. Each caller still resolves only after its events are committed, and gets
-   * the result of its own batch, as if the batches had been committed one after the other in call order.
+   * Group commit: appends requested while a commit is under way, or in the same turn of the event loop
+   * (concurrent HTTP requests), share one transaction and one fsync. Each caller still resolves only after
+   * its events are committed, and gets the result of its own batch, as if the batches had been committed
+   * one after the other in call order. With a background thread the commits run there, one group at a
+   * time, and this thread goes on serving meanwhile (`sqlite-background.worker.ts`).
    */
   appendEvents(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult> {
     try {
@@ -368,31 +358,16 @@ export class SqliteStore implements Store {
       return Promise.resolve({ stored: 0, duplicates: [], createdItems: [], positions: [] });
     return new Promise((resolve, reject) => {
       this.#pendingAppends.push({ events, createMissingItems: options.createMissingItems, resolve, reject });
-      if (this.#pendingAppends.length === 1) setImmediate(() => this.#commitWhenUnlocked());
+      // A group under way commits the next one when it is done.
+      if (this.#pendingAppends.length === 1 && this.#appendsInFlight === null) {
+        setImmediate(() => this.#commitAppends());
+      }
     });
   }
 
-  /**
-   * The background thread holds the write lock for tens of milliseconds at a time (a catch-up of the log's
-   * indexes, a log write). A commit begun then waits inside SQLite's busy handler, which blocks this
-   * thread, and every request it would serve meanwhile, for as long: under sustained ingestion that was
-   * most of what the indexes moved off the commit saved. So the group commit first waits for the thread's
-   * flag to drop, asynchronously, while further appends join the group; after `COMMIT_LOCK_WAIT_MS` it
-   * commits anyway (SQLite's own waiting then applies, as it does for any other connection).
-   */
-  #commitWhenUnlocked(): void {
-    const writing = this.background?.writing;
-    if (writing !== undefined && Atomics.load(writing, 0) === 1) {
-      const wait = Atomics.waitAsync(writing, 0, 1, COMMIT_LOCK_WAIT_MS);
-      if (wait.async) {
-        void wait.value.then(() => this.#commitAppends());
-        return;
-      }
-    }
-    this.#commitAppends();
-  }
-
+  /** Commits the appends waiting, unless a group is under way (it commits them when done). */
   #commitAppends(): void {
+    if (this.#appendsInFlight !== null) return;
     const pending = this.#pendingAppends;
     this.#pendingAppends = [];
     if (pending.length === 0) return;
@@ -403,25 +378,54 @@ export class SqliteStore implements Store {
       for (const append of pending) append.reject(error);
       return;
     }
-    try {
-      const results = open.appendMany(pending);
-      pending.forEach((append, index) => {
-        this.#markItemsKnown(append, results[index]!);
-        append.resolve(results[index]!);
-      });
-    } catch {
-      // The shared transaction rolled back whole; commit each batch alone so one failure fails only itself.
-      for (const append of pending) {
-        try {
-          const result = open.append(append.events, append.createMissingItems);
-          this.#markItemsKnown(append, result);
-          append.resolve(result);
-        } catch (error) {
-          append.reject(error);
-        }
+    // An append whose rows cannot be built (a value JSON cannot hold) fails alone, before the group commits.
+    const group: PendingAppend[] = [];
+    const appends: EventAppend[] = [];
+    for (const append of pending) {
+      try {
+        appends.push(eventAppend(append.events, append.createMissingItems ? this.#knownItems : null));
+        group.push(append);
+      } catch (error) {
+        append.reject(error);
       }
     }
+    if (group.length === 0) return;
+    const background = this.background;
+    if (background?.running) {
+      this.#appendsInFlight = background
+        .append(appends)
+        .then(
+          (outcomes) => this.#settle(group, outcomes),
+          (error: unknown) => {
+            for (const append of group) append.reject(error);
+          },
+        )
+        .finally(() => {
+          this.#appendsInFlight = null;
+          this.#commitAppends();
+        });
+      return;
+    }
+    this.#settle(group, open.commitAppends(appends));
     this.#indexLogInline(open);
+  }
+
+  #settle(pending: readonly PendingAppend[], outcomes: readonly AppendOutcome[]): void {
+    pending.forEach((append, index) => {
+      const outcome = outcomes[index];
+      if (outcome === undefined) append.reject(new Error('the group commit returned no result'));
+      else if ('failed' in outcome) append.reject(new Error(`appending events failed: ${outcome.failed}`));
+      else {
+        this.#markItemsKnown(append, outcome);
+        append.resolve(outcome);
+      }
+    });
+  }
+
+  /** Resolves once every append requested so far is committed (or failed). */
+  async #drainAppends(): Promise<void> {
+    this.#commitAppends();
+    while (this.#appendsInFlight !== null) await this.#appendsInFlight;
   }
 
   /**
@@ -805,9 +809,10 @@ export class SqliteStore implements Store {
   // --- erasure -----------------------------------------------------------------------------------
 
   async eraseUser(userId: string, erasure: Erasure): Promise<ErasedRows> {
-    const { db, statements, forgetActivity } = this.#writable('erase a user');
+    this.#writable('erase a user');
     // Events the group commit still holds are the user's too.
-    this.#commitAppends();
+    await this.#drainAppends();
+    const { db, statements, forgetActivity } = this.#writable('erase a user');
     const erased = db
       .transaction(() => {
         const items = new Set<string>();
@@ -845,10 +850,11 @@ export class SqliteStore implements Store {
   // --- identity ----------------------------------------------------------------------------------
 
   async mergeUser(fromId: string, toId: string): Promise<MergedRows> {
-    const { db, statements, forgetActivity } = this.#writable('merge users');
+    this.#writable('merge users');
     if (fromId === toId) return { events: 0, items: [] };
     // Events the group commit still holds are the anonymous user's too.
-    this.#commitAppends();
+    await this.#drainAppends();
+    const { db, statements, forgetActivity } = this.#writable('merge users');
     return db
       .transaction(() => {
         const items = statements.userEventItems.all({ user: fromId }).map((row) => row.item_id);
@@ -987,7 +993,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const open = this.#open;
     if (!open) return;
-    this.#commitAppends();
+    await this.#drainAppends();
     this.#open = null;
     await this.background?.close();
     // Recommended before closing a long-lived connection: refreshes planner statistics cheaply.
@@ -1005,39 +1011,6 @@ export class SqliteStore implements Store {
     if (this.readonly) throw new StoreReadonlyError(this.path, operation);
     return open;
   }
-}
-
-/**
- * Inserts one batch inside the caller's transaction. An ignored insert (changes === 0) means the event id
- * was already stored — by an earlier batch or earlier in this one. Placeholder items are created only for
- * newly stored events: a re-sent event has no effect at all, so it cannot resurrect a deleted item.
- */
-function appendInTransaction(
-  statements: Statements,
-  events: readonly TrackedEvent[],
-  /** Placeholders for unknown items, skipping the ids known to be in `items`; null creates none. */
-  knownItems: KnownIds | null,
-): AppendResult {
-  let stored = 0;
-  const duplicates: string[] = [];
-  const createdItems: string[] = [];
-  const positions: (number | null)[] = [];
-  for (const event of events) {
-    const inserted = statements.insertEvent.run(...eventParams(event));
-    if (inserted.changes === 0) {
-      duplicates.push(event.eventId);
-      positions.push(null);
-      continue;
-    }
-    const seq = Number(inserted.lastInsertRowid);
-    positions.push(seq);
-    stored += 1;
-    if (knownItems !== null && event.itemId !== null && !knownItems.has(event.itemId)) {
-      const created = statements.insertMissingItem.run(event.itemId, event.timestamp, event.receivedAt);
-      if (created.changes > 0) createdItems.push(event.itemId);
-    }
-  }
-  return { stored, duplicates, createdItems, positions };
 }
 
 /**
