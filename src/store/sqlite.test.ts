@@ -36,13 +36,18 @@ import type { UserEventsOptions } from './types.js';
  * The background thread's checkpoint interval, as the next store opened will get it: `null` keeps the
  * store's own. The WAL tests set it to take the timer out of the picture instead of racing it.
  */
-const checkpointTimer = vi.hoisted(() => ({ intervalMs: null as number | null }));
+const checkpointTimer = vi.hoisted(() => ({
+  intervalMs: null as number | null,
+  /** The newest background thread started (to stop it from outside, as a crash would). */
+  thread: null as { terminate: () => Promise<number> } | null,
+}));
 
 vi.mock('./sqlite-background.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./sqlite-background.js')>();
   class TimedBackgroundWriter extends actual.BackgroundWriter {
     constructor(file: string, intervalMs: number, synchronous: 'FULL' | 'NORMAL') {
       super(file, checkpointTimer.intervalMs ?? intervalMs, synchronous);
+      checkpointTimer.thread = (this as unknown as { worker: { terminate: () => Promise<number> } }).worker;
     }
   }
   return { ...actual, BackgroundWriter: TimedBackgroundWriter };
@@ -769,6 +774,25 @@ describe('SqliteStore', () => {
       expect((await append).positions).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
       expect((await next).positions).toEqual(Array.from({ length: 5 }, (_, i) => i + 11));
       expect(logReader(dataDir).state()?.last).toBe(15);
+    });
+
+    it('commits here once the background thread is gone; an append it held is settled, not left waiting', async () => {
+      const dataDir = tempDir();
+      const store = openWithoutCatchUp({ dataDir, synchronous: 'NORMAL' });
+      expect((await store.appendEvents(itemStream('a', 10), { createMissingItems: false })).stored).toBe(10);
+      const held = store.appendEvents(itemStream('b', 5), { createMissingItems: false }).then(
+        (result) => result.stored,
+        (error: Error) => error.message,
+      );
+      await checkpointTimer.thread!.terminate();
+      // Committed before the thread stopped, or failed with why: either way its caller hears.
+      expect([5, 'the store background thread has stopped']).toContain(await held);
+      const after = await store.appendEvents(itemStream('c', 5), { createMissingItems: false });
+      const last = logReader(dataDir).state()?.last;
+      expect(after.positions).toEqual(Array.from({ length: 5 }, (_, i) => last! - 4 + i));
+      // A commit the thread finished just before it stopped may have lost only its reply: then 20 as well.
+      expect([15, 20]).toContain(last);
+      if ((await held) === 5) expect(last).toBe(20);
     });
 
     it('is filled up to the mark when a V10 database is upgraded, and the user index on events is dropped', async () => {
