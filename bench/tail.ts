@@ -1,9 +1,11 @@
 /**
  * One instance's tail, measured from outside (issue 14): `GET /v1/recommendations` from an open-loop
  * generator in this process (the server is another), latency counted from each request's scheduled time,
- * the MovieLens 100K model trained with the default selection. Three set-ups, measured run by run in turn
+ * the MovieLens 100K model trained with the default selection. Four set-ups, measured run by run in turn
  * so that they meet the same weather: the embedded store (default configuration, result cache on), the
- * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), and
+ * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), the
+ * embedded store again with 32 MB semi-spaces (`--max-semi-space-size=32`, which an operator gives through
+ * `NODE_OPTIONS`; measured, not the default), and
  * PostgreSQL + Redis (a schema of this run's own); and beside them the floor (`floor-server.ts`): a bare
  * `node:http` server answering every request with a list recorded from the embedded server, the part of
  * each number that is the machine, the loopback and the generator rather than Attune.
@@ -143,6 +145,13 @@ async function main(): Promise<void> {
     setups.push(await prepare('embedded', tempDataDir('tail'), {}));
     setups.push(
       await prepare('embedded, result cache off', tempDataDir('tail-off'), { ATTUNE_RESULT_CACHE_MS: 'off' }),
+    );
+    // 32 MB semi-spaces (V8's default here is 16) halve how often the young generation is scavenged, each
+    // scavenge a pause of the one serving thread: measured beside the default, not adopted (docs/SCALING.md).
+    setups.push(
+      await prepare('embedded, --max-semi-space-size=32', tempDataDir('tail-semi'), {
+        NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=32`.trim(),
+      }),
     );
     setups.push(
       await prepare('postgresql + redis', '/nonexistent', {
