@@ -55,7 +55,8 @@ export class BackgroundWriter {
 
   /**
    * Commits a group of event appends in one transaction (each alone when the group fails); resolves with
-   * each append's outcome once committed, or rejects when the thread is gone (nothing was acknowledged).
+   * each append's outcome once committed, or rejects when the thread is gone (a group it committed just
+   * before stopping is then reported failed: a retry of those events is a duplicate, so nothing doubles).
    */
   append(appends: readonly EventAppend[]): Promise<readonly AppendOutcome[]> {
     return this.#request((id) => ({ type: 'append', id, appends }));
