@@ -27,3 +27,12 @@ export function parseSamples(text: string): Sample[] {
 export async function scrape(url: string): Promise<Sample[]> {
   return parseSamples(await (await benchFetch(`${url}/metrics`)).text());
 }
+
+/** The result cache's lists so far by outcome (`hit`, `miss`, `shared_hit`): `attune_recommendation_cache_total`. */
+export async function cacheCounts(url: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const { name, labels, value } of await scrape(url)) {
+    if (name === 'attune_recommendation_cache_total') counts[labels['result']!] = value;
+  }
+  return counts;
+}

@@ -20,15 +20,8 @@ import { join } from 'node:path';
 
 import { mulberry32 } from '../src/models/random.js';
 import { openLoopLoad, type LoadResult } from './load.js';
-import {
-  AUTH_HEADERS,
-  benchFetch,
-  median,
-  runCli,
-  startServer,
-  tempDataDir,
-  type RunningServer,
-} from './server.js';
+import { AUTH_HEADERS, median, runCli, startServer, tempDataDir } from './server.js';
+import { cacheCounts } from './prometheus.js';
 import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 
 const USERS = 30_000;
@@ -55,15 +48,6 @@ async function writeShop(path: string): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     out.end((error?: Error | null) => (error ? reject(error) : resolve())),
   );
-}
-
-async function cacheCounts(server: RunningServer): Promise<Record<string, number>> {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
-  const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^attune_recommendation_cache_total\{result="(\w+)"\} (\d+)/gm)) {
-    counts[match[1]!] = Number(match[2]);
-  }
-  return counts;
 }
 
 const minus = (after: Record<string, number>, before: Record<string, number>) =>
@@ -132,7 +116,7 @@ async function main(): Promise<void> {
           path,
           headers: AUTH_HEADERS,
         });
-        const before = await cacheCounts(b);
+        const before = await cacheCounts(b.url);
         const resultB = await openLoopLoad({
           url: b.url,
           rate: RATE,
@@ -140,7 +124,7 @@ async function main(): Promise<void> {
           path,
           headers: AUTH_HEADERS,
         });
-        runs.push({ shared, a: resultA, b: resultB, bCache: minus(await cacheCounts(b), before) });
+        runs.push({ shared, a: resultA, b: resultB, bCache: minus(await cacheCounts(b.url), before) });
       } finally {
         await Promise.all([a.stop(), b.stop()]);
       }

@@ -37,6 +37,7 @@ import {
 } from './server.js';
 import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 import { startFloorServer } from './floor-server.js';
+import { cacheCounts } from './prometheus.js';
 
 const RUNS = 3;
 const SECONDS = 15;
@@ -72,17 +73,6 @@ function threadTicks(pid: number): Map<string, number> {
   return out;
 }
 
-async function cacheCounts(server: RunningServer): Promise<{ hit: number; miss: number }> {
-  const text = await (await benchFetch(`${server.url}/metrics`)).text();
-  const count = (result: string): number => {
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith(`attune_recommendation_cache_total{result="${result}"} `));
-    return line === undefined ? 0 : Number(line.split(' ')[1]);
-  };
-  return { hit: count('hit'), miss: count('miss') };
-}
-
 async function timed(server: RunningServer, rate: number, seconds: number): Promise<Run> {
   const before = cpuTicks();
   const result = await openLoopLoad({ url: server.url, rate, seconds, path, headers: AUTH_HEADERS });
@@ -93,21 +83,23 @@ async function timed(server: RunningServer, rate: number, seconds: number): Prom
 async function profiled(server: RunningServer): Promise<Run & Record<string, unknown>> {
   const pid = server.process.pid!;
   const threadsBefore = threadTicks(pid);
-  const cacheBefore = await cacheCounts(server);
+  const cacheBefore = await cacheCounts(server.url);
   const self = process.cpuUsage();
   const started = performance.now();
   const run = await timed(server, 2_000, SECONDS);
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(self);
-  const cacheAfter = await cacheCounts(server);
+  const cacheAfter = await cacheCounts(server.url);
   const threadsAfter = threadTicks(pid);
   const serverCpuPct: Record<string, number> = {};
   for (const [name, ticks] of threadsAfter) {
     const pct = Math.round((ticks - (threadsBefore.get(name) ?? 0)) / seconds);
     if (pct > 0) serverCpuPct[name] = pct;
   }
-  const hits = cacheAfter.hit - cacheBefore.hit;
-  const lists = hits + cacheAfter.miss - cacheBefore.miss;
+  // The floor has no metrics: no counts, so no share.
+  const change = (result: string) => (cacheAfter[result] ?? 0) - (cacheBefore[result] ?? 0);
+  const hits = change('hit');
+  const lists = hits + change('miss');
   return {
     ...run,
     serverCpuPct,
