@@ -324,4 +324,33 @@ describe('experiments over HTTP', () => {
     }
     expect(arms).toEqual(new Set(['control', 'kitchen']));
   });
+
+  it('a preset cannot be deleted while an experiment uses it; a variant naming a missing one serves unexposed', async () => {
+    const refused = await call<ErrorReply>(t.app, 'DELETE', '/v1/rules/kitchen-only');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/variant "kitchen" of running experiment "kitchen"/);
+    expect((await call(t.app, 'POST', '/v1/experiments/kitchen/stop')).status).toBe(200);
+    expect((await call(t.app, 'DELETE', '/v1/rules/kitchen-only')).status).toBe(204);
+
+    // Created before its preset is saved (or after it is gone): the variant's users are still served.
+    const created = await create({
+      id: 'ghost',
+      start: true,
+      variants: [{ name: 'control' }, { name: 'ghost', preset: 'never-saved', weight: 3 }],
+    });
+    expect(created.status, created.text).toBe(201);
+    const arms = new Set<string>();
+    for (const user of personalized) {
+      const reply = await recommendOk(t.app, `user_id=${user}&n=5`);
+      const arm = reply.experiments[0]!;
+      arms.add(arm.variant);
+      expect(arm.served).toBe(arm.variant === 'control');
+      expect(reply.items.length).toBe(5);
+    }
+    expect(arms).toEqual(new Set(['control', 'ghost']));
+    await t.engine.experiments.flush();
+    const [control, ghost] = await exposed('ghost');
+    expect(control).toBeGreaterThan(0);
+    expect(ghost).toBe(0);
+  });
 });

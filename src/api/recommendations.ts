@@ -5,6 +5,7 @@ import type { EngineConfig } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
 import {
+  presetsFor,
   withServingOptions,
   type Impression,
   type RecommendedItem,
@@ -337,7 +338,16 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
       }
       // The user's experiments may set the preset: a variant's preset replaces the request's.
       const plan = await request.engine.servingPlan(query.user_id);
-      const preset = (plan.kind === 'personalized' ? plan.treatment.preset : undefined) ?? query.preset;
+      const variantPreset = plan.kind === 'personalized' ? plan.treatment.preset : undefined;
+      // A variant naming a preset deleted since (or never saved) is the experiment's fault, not the
+      // request's: serve as if unassigned, and the engine does not expose that variant.
+      const missingPreset =
+        variantPreset !== undefined && !(await presetsFor(request.engine.store).get(variantPreset))
+          ? variantPreset
+          : undefined;
+      if (missingPreset !== undefined)
+        request.log.warn({ preset: missingPreset }, 'an experiment variant names a missing rules preset');
+      const preset = (missingPreset === undefined ? variantPreset : undefined) ?? query.preset;
       // Filters, rules and the preset compile together (`recommendations/rules.ts`; equal ones are
       // compiled once and shared); the request's own diversity and session settings go on top.
       const rules = withServingOptions(
@@ -351,6 +361,7 @@ export const recommendationRoutes: FastifyPluginAsyncTypebox<RecommendationRoute
         filter: rules?.filter ?? null,
         plan,
         ...(rules ? { rules } : {}),
+        ...(missingPreset === undefined ? {} : { missingPreset }),
         ...(query.request_id !== undefined ? { requestId: query.request_id } : {}),
         ...(query.preview ? { preview: true } : {}),
       });

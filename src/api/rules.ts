@@ -142,6 +142,16 @@ export async function requestRules(
   return compileRules(spec);
 }
 
+/** The first variant of an experiment not yet stopped that applies the preset, if any. */
+function presetUser(engine: Engine, name: string) {
+  for (const experiment of engine.experiments.list()) {
+    if (experiment.status === 'stopped') continue;
+    const variant = experiment.variants.find((v) => v.treatment.preset === name);
+    if (variant) return { experiment: experiment.id, variant: variant.name, status: experiment.status };
+  }
+  return undefined;
+}
+
 const PresetReply = Type.Object(
   {
     name: Type.String(),
@@ -219,11 +229,24 @@ export const rulesRoutes: FastifyPluginAsyncTypebox<RulesRoutesOptions> = async 
       schema: {
         params: presetName,
         summary: 'Delete a rules preset',
+        description:
+          'Refused while an experiment that is not stopped has a variant using it: that variant would ' +
+          'silently serve without it.',
         tags: ['rules'],
-        response: { 204: NoContent, ...errors({ 404: 'No such preset.' }) },
+        response: {
+          204: NoContent,
+          ...errors({ 404: 'No such preset.', 409: 'An experiment that is not stopped uses it.' }),
+        },
       },
     },
     async (request, reply) => {
+      const user = presetUser(request.engine, request.params.name);
+      if (user !== undefined) {
+        const message =
+          `rules preset "${request.params.name}" is used by variant "${user.variant}" of ${user.status} ` +
+          `experiment "${user.experiment}": stop the experiment or change the variant first`;
+        return reply.status(409).send(errorBody('conflict', message));
+      }
       const existed = await presetsFor(request.engine.store).delete(request.params.name);
       if (!existed)
         return reply.status(404).send(errorBody('not_found', `no rules preset "${request.params.name}"`));

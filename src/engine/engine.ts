@@ -107,6 +107,11 @@ export interface RecommendOptions {
    */
   readonly rules?: Rules;
   /**
+   * A variant's preset that no longer exists: the list was built without it, so the assignments naming it
+   * are not exposed (as with a variant's model the bundle lacks).
+   */
+  readonly missingPreset?: string;
+  /**
    * Look without serving: no impression is logged and no experiment exposure recorded, so an admin
    * inspecting a user (the dashboard) never adds them to an experiment's analysis.
    */
@@ -1058,12 +1063,16 @@ export class Engine {
     const { list, cache } = await this.#servedList(request, profile, bundle);
     this.metrics.recommendationCache.inc({ result: cache });
     const result: RecommendationResult = { ...list, requestId: request.requestId };
-    // A variant whose model the bundle does not hold yet (trained at the next run) served the default:
-    // it is not exposed, so analysis never counts users who did not get the variant.
+    // A variant whose model the bundle does not hold yet (trained at the next run), or whose preset was
+    // deleted, served the default: it is not exposed, so analysis never counts users who did not get it.
     const served =
       plan.kind === 'holdout'
         ? []
-        : plan.assignments.filter((a) => a.treatment.model === undefined || bundle?.model(a.treatment.model));
+        : plan.assignments.filter(
+            (a) =>
+              (a.treatment.model === undefined || bundle?.model(a.treatment.model)) &&
+              (options.missingPreset === undefined || a.treatment.preset !== options.missingPreset),
+          );
     if (options.preview !== true) {
       this.experiments.expose(options.userId, plan, served, request.now);
       this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
