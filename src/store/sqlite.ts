@@ -166,6 +166,12 @@ const CHECKPOINT_INTERVAL_MS = 1_000;
  */
 export const INLINE_LOG_INDEX_BEHIND = 1_000;
 const SYNCHRONOUS_NAMES = ['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const;
+/**
+ * Event groups posted to the background thread at once. With one, the thread idled from each commit until
+ * this thread, often busy parsing a batch, got round to its reply and posted the next group; with two, the
+ * next is already queued there (groups still commit one at a time, in order).
+ */
+const GROUPS_IN_FLIGHT = 2;
 /** Item ids an append remembers as present (see `SqliteStore.#knownItems`): ~10 MB at most. */
 const KNOWN_ITEMS_LIMIT = 100_000;
 
@@ -259,8 +265,10 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite';
   #open: Open | null;
   #pendingAppends: PendingAppend[] = [];
-  /** The group being committed on the background thread; the next waits for it. */
-  #appendsInFlight: Promise<void> | null = null;
+  /** Groups posted to the background thread and not yet settled (at most `GROUPS_IN_FLIGHT`). */
+  #groupsInFlight = 0;
+  /** The newest of them: the thread commits groups in the order posted, so it settles last. */
+  #newestGroup: Promise<void> = Promise.resolve();
   /**
    * Item ids this connection has seen in `items` since it opened (created, put, or found there by an append
    * that would have created them). Every event names an item, and asking `items` for it inside the
@@ -358,16 +366,16 @@ export class SqliteStore implements Store {
       return Promise.resolve({ stored: 0, duplicates: [], createdItems: [], positions: [] });
     return new Promise((resolve, reject) => {
       this.#pendingAppends.push({ events, createMissingItems: options.createMissingItems, resolve, reject });
-      // A group under way commits the next one when it is done.
-      if (this.#pendingAppends.length === 1 && this.#appendsInFlight === null) {
+      // With the pipeline full, the group that settles next posts these.
+      if (this.#pendingAppends.length === 1 && this.#groupsInFlight < GROUPS_IN_FLIGHT) {
         setImmediate(() => this.#commitAppends());
       }
     });
   }
 
-  /** Commits the appends waiting, unless a group is under way (it commits them when done). */
+  /** Commits the appends waiting, unless the pipeline is full (the group that settles next posts them). */
   #commitAppends(): void {
-    if (this.#appendsInFlight !== null) return;
+    if (this.#groupsInFlight >= GROUPS_IN_FLIGHT) return;
     const pending = this.#pendingAppends;
     this.#pendingAppends = [];
     if (pending.length === 0) return;
@@ -392,7 +400,8 @@ export class SqliteStore implements Store {
     if (group.length === 0) return;
     const background = this.background;
     if (background?.running) {
-      this.#appendsInFlight = background
+      this.#groupsInFlight++;
+      this.#newestGroup = background
         .append(appends)
         .then(
           (outcomes) => this.#settle(group, outcomes),
@@ -401,7 +410,7 @@ export class SqliteStore implements Store {
           },
         )
         .finally(() => {
-          this.#appendsInFlight = null;
+          this.#groupsInFlight--;
           this.#commitAppends();
         });
       return;
@@ -425,7 +434,7 @@ export class SqliteStore implements Store {
   /** Resolves once every append requested so far is committed (or failed). */
   async #drainAppends(): Promise<void> {
     this.#commitAppends();
-    while (this.#appendsInFlight !== null) await this.#appendsInFlight;
+    while (this.#groupsInFlight > 0) await this.#newestGroup;
   }
 
   /**
