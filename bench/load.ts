@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
 export interface LoadResult {
@@ -103,6 +103,21 @@ export async function openLoopLoad(options: {
     p999Ms: percentile(sorted, 99.9),
     maxMs: sorted[sorted.length - 1] ?? NaN,
   };
+}
+
+/** CPU ticks (1/100 s) of each of a process's threads, by thread name. */
+export function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // Node names its main thread after the executable; worker threads and libuv's pool have their own.
+    const key = Number(task) === pid ? 'main' : name;
+    out.set(key, (out.get(key) ?? 0) + ticks);
+  }
+  return out;
 }
 
 /** The machine's CPU time counters from `/proc/stat` (all CPUs, in clock ticks). */

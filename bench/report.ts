@@ -1455,6 +1455,36 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const tailEvents = names.has('tail-events') ? load(dir, 'tail-events') : null;
+  const te = tailEvents?.lines[0];
+  if (tailEvents && te) {
+    const rows: [string, unknown, string][] = [];
+    for (const pair of (te['pairs'] as Json[] | undefined) ?? []) {
+      const runs = (pair['runs'] as Json[] | undefined) ?? [];
+      const rate = `${String(pair['lists_per_s'])} lists/s + ${String(pair['events_per_s'])} events/s`;
+      rows.push(
+        [
+          `${rate}: p50 / p99 (ms), lists/s achieved, median of ${runs.length} × ${String(te['seconds_per_run'])} s`,
+          `${num(pair['median_p50_ms'], 2)} / ${num(pair['median_p99_ms'], 2)}, ${String(pair['median_achieved'])}`,
+          '',
+        ],
+        [
+          `${rate}: runs sustained; serving thread CPU %, lists served again, by run`,
+          `${String(pair['sustained_runs'])} of ${runs.length}; ` +
+            runs.map((r) => `${String(r['mainCpuPct'])}%, ${String(r['servedAgainShare'])}`).join(' · '),
+          '',
+        ],
+      );
+    }
+    out.push(
+      ...simpleSection(
+        `Serving beside new events: one embedded instance, ML-100K, open loop, events in batches of ${String(te['events_per_batch'])} (\`bench/tail-events.ts\`; sustained = ${String(te['sustained_means'])})`,
+        tailEvents,
+        rows,
+      ),
+      '',
+    );
+  }
   const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
   const fz = fuzz?.lines[0];
   if (fuzz && fz) {

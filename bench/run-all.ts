@@ -48,6 +48,7 @@ const ALL = [
   'shared-lists',
   'scale',
   'tail',
+  'tail-events',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {

@@ -21,10 +21,9 @@
  * object.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
+import { cpuTicks, openLoopLoad, stealPercent, threadTicks, type LoadResult } from './load.js';
 import {
   AUTH_HEADERS,
   benchFetch,
@@ -57,21 +56,6 @@ interface Setup {
 }
 
 type Run = LoadResult & { readonly stealPct: number };
-
-/** CPU ticks (1/100 s) of each of a process's threads, by thread name. */
-function threadTicks(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    // Node names its main thread after the executable; worker threads and libuv's pool have their own.
-    const key = Number(task) === pid ? 'main' : name;
-    out.set(key, (out.get(key) ?? 0) + ticks);
-  }
-  return out;
-}
 
 async function timed(server: RunningServer, rate: number, seconds: number): Promise<Run> {
   const before = cpuTicks();
