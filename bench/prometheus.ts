@@ -36,3 +36,13 @@ export async function cacheCounts(url: string): Promise<Record<string, number>> 
   }
   return counts;
 }
+
+/**
+ * The share of lists served from this instance's result cache between two `cacheCounts` readings; null
+ * when no list was counted (a server without these metrics, such as the floor).
+ */
+export function cacheHitShare(before: Record<string, number>, after: Record<string, number>): number | null {
+  const change = (result: string) => (after[result] ?? 0) - (before[result] ?? 0);
+  const lists = change('hit') + change('miss');
+  return lists === 0 ? null : change('hit') / lists;
+}

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { openLoopLoad, threadTicks, type LoadResult } from './load.js';
-import { cacheCounts } from './prometheus.js';
+import { cacheCounts, cacheHitShare } from './prometheus.js';
 import {
   AUTH_HEADERS,
   median,
@@ -76,12 +76,11 @@ async function run(server: RunningServer, rate: number): Promise<Run> {
   ]);
   const seconds = (performance.now() - started) / 1000;
   const cacheAfter = await cacheCounts(server.url);
-  const change = (result: string) => (cacheAfter[result] ?? 0) - (cacheBefore[result] ?? 0);
-  const served = change('hit') + change('miss');
+  const servedAgain = cacheHitShare(cacheBefore, cacheAfter);
   return {
     ...lists,
     mainCpuPct: Math.round(((threadTicks(pid).get('main') ?? 0) - before) / seconds),
-    servedAgainShare: served === 0 ? null : +(change('hit') / served).toFixed(3),
+    servedAgainShare: servedAgain === null ? null : +servedAgain.toFixed(3),
     eventsRefused,
   };
 }

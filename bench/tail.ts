@@ -36,7 +36,7 @@ import {
 } from './server.js';
 import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 import { startFloorServer } from './floor-server.js';
-import { cacheCounts } from './prometheus.js';
+import { cacheCounts, cacheHitShare } from './prometheus.js';
 
 const RUNS = 3;
 const SECONDS = 15;
@@ -80,15 +80,12 @@ async function profiled(server: RunningServer): Promise<Run & Record<string, unk
     const pct = Math.round((ticks - (threadsBefore.get(name) ?? 0)) / seconds);
     if (pct > 0) serverCpuPct[name] = pct;
   }
-  // The floor has no metrics: no counts, so no share.
-  const change = (result: string) => (cacheAfter[result] ?? 0) - (cacheBefore[result] ?? 0);
-  const hits = change('hit');
-  const lists = hits + change('miss');
+  const hitShare = cacheHitShare(cacheBefore, cacheAfter);
   return {
     ...run,
     serverCpuPct,
     generatorCpuPct: Math.round((used.user + used.system) / 1e4 / seconds),
-    cacheHitShare: lists === 0 ? null : +(hits / lists).toFixed(4),
+    cacheHitShare: hitShare === null ? null : +hitShare.toFixed(4),
   };
 }
 
