@@ -36,6 +36,8 @@ const FN = {
   gram: 7,
   cgRows: 8,
   scoreAll: 9,
+  rowSums: 10,
+  scatterRows: 11,
 } as const;
 
 /** Offsets of the four 16-byte vectors a loop iteration handles (loops are unrolled over 64 bytes). */
@@ -401,6 +403,83 @@ function buildScoreAll(): FunctionBuilder {
   return f;
 }
 
+/**
+ * rowSums(rows, n, stride, items, weights, count, out): out += Σ_k weights[k] · rows[items[k]] over `count`
+ * (i32 index, f32 weight) pairs, skipping indices outside 0..n-1. The sum a linear item-item model (EASE)
+ * scores a history with, one axpy per history item, in one crossing into WebAssembly.
+ */
+function buildRowSums(): FunctionBuilder {
+  const f = new FunctionBuilder('rowSums', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], []);
+  const [rows, n, stride, items, weights, count, out] = [0, 1, 2, 3, 4, 5, 6].map((k) => f.param(k)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const k = f.local('i32');
+  const i = f.local('i32');
+  f.forRange(k, op.i32(0), count, 1, () => {
+    f.emit(op.block);
+    f.emit(op.get(items), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.tee(i));
+    // Unsigned: a negative index is above n too.
+    f.emit(op.get(n), op.i32GeU, op.brIf(0));
+    f.emit(op.get(out));
+    f.emit(op.get(weights), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0));
+    f.emit(op.get(rows), op.get(i), op.get(stride), op.i32Mul, op.i32Add);
+    f.emit(op.get(stride), op.call(FN.axpy));
+    f.emit(op.end);
+  });
+  return f;
+}
+
+/**
+ * scatterRows(indptr, indices, data, n, items, weights, count, out): out[indices[q]] += weights[k] · data[q]
+ * for q over row items[k] of the CSR matrix (indptr, indices, data; n rows), for each of `count` (i32 index,
+ * f32 weight) pairs, skipping indices outside 0..n-1: a sparse item graph's scores for a history, scalar
+ * (a scatter does not vectorise) but without the bounds checks and float conversions of the JS loop.
+ */
+function buildScatterRows(): FunctionBuilder {
+  const params = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
+  const f = new FunctionBuilder('scatterRows', params, []);
+  const [indptr, indices, data, n, items, weights, count, out] = params.map((_, k) => f.param(k)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const k = f.local('i32');
+  const i = f.local('i32');
+  const q = f.local('i32');
+  const end = f.local('i32');
+  const w = f.local('f32');
+  const at = f.local('i32');
+  f.forRange(k, op.i32(0), count, 1, () => {
+    f.emit(op.block);
+    f.emit(op.get(items), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.tee(i));
+    f.emit(op.get(n), op.i32GeU, op.brIf(0));
+    f.emit(op.get(weights), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0), op.set(w));
+    f.emit(op.get(indptr), op.get(i), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(4), op.set(end));
+    f.emit(op.get(indptr), op.get(i), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.set(q));
+    f.emit(op.block, op.loop, op.get(q), op.get(end), op.i32GeS, op.brIf(1));
+    // at = out + 4 · indices[q]; *at += w · data[q]
+    f.emit(op.get(out), op.get(indices), op.get(q), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0));
+    f.emit(op.i32(4), op.i32Mul, op.i32Add, op.tee(at));
+    f.emit(op.get(at), op.f32Load(0), op.get(w));
+    f.emit(op.get(data), op.get(q), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0), op.f32Mul, op.f32Add);
+    f.emit(op.f32Store(0));
+    f.emit(op.get(q), op.i32(1), op.i32Add, op.set(q), op.br(0), op.end, op.end);
+    f.emit(op.end);
+  });
+  return f;
+}
+
 let compiled: WasmModule | undefined;
 
 /** The compiled kernels, assembled and compiled once per thread. */
@@ -417,6 +496,8 @@ export function alsModule(): WasmModule {
       buildGram(),
       buildCgRows(),
       buildScoreAll(),
+      buildRowSums(),
+      buildScatterRows(),
     ];
     compiled = new Wasm.Module(assembleModule(fns, WASM_MAX_PAGES));
   }
@@ -427,6 +508,25 @@ export interface AlsKernelExports {
   dot(a: number, b: number, stride: number): number;
   scoreAll(y: number, n: number, stride: number, x: number, out: number): void;
   axpy(out: number, w: number, y: number, stride: number): void;
+  rowSums(
+    rows: number,
+    n: number,
+    stride: number,
+    items: number,
+    weights: number,
+    count: number,
+    out: number,
+  ): void;
+  scatterRows(
+    indptr: number,
+    indices: number,
+    data: number,
+    n: number,
+    items: number,
+    weights: number,
+    count: number,
+    out: number,
+  ): void;
   gram(y: number, n: number, stride: number, g: number): void;
   cgRows(
     indptr: number,

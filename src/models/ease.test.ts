@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
 import { csrFromCoo } from './csr.js';
-import { fitEase } from './ease.js';
+import { easeKernel, fitEase } from './ease.js';
 import { closeEaseWorkers, fitEaseWeights, invertSpd } from './ease-fit.js';
 import { newUserProfile, plantedClusters, rowProfile } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
@@ -143,6 +143,30 @@ describe('EASE model', () => {
       expect(worstOwn).toBeGreaterThan(bestOther);
     }
     expect(model.similar(3, 5).every((e) => e.index < 10 && e.index !== 3)).toBe(true);
+  });
+
+  it('scores the same on the SIMD kernel as with the plain loop it falls back to past its memory cap', async () => {
+    const m = plantedClusters(40, 20);
+    const onKernel = await fitRecommender('ease', { matrix: m }, params(50));
+    const limit = easeKernel.maxBytes;
+    easeKernel.maxBytes = 0;
+    try {
+      const looped = await fitRecommender('ease', { matrix: m }, params(50));
+      for (const u of [0, 7, 25, 39]) {
+        const profile = {
+          ...rowProfile(m, u),
+          weights: Float32Array.from(rowProfile(m, u).weights, (w, k) => w / (k + 1)),
+        };
+        const a = new Float32Array(m.cols);
+        const b = new Float32Array(m.cols);
+        onKernel.score(profile, a);
+        looped.score(profile, b);
+        for (let j = 0; j < m.cols; j++) expect(a[j]).toBeCloseTo(b[j]!, 5);
+        expect(b.some((v) => v !== 0)).toBe(true);
+      }
+    } finally {
+      easeKernel.maxBytes = limit;
+    }
   });
 
   it('names the history item with the largest contribution as evidence', async () => {

@@ -1,7 +1,9 @@
 import type { JsonValue } from '../shared/types.js';
+
 import { fitEaseWeights } from './ease-fit.js';
 import { assertTrainingInput } from './input.js';
 import { ParamsError, paramsFromJson, paramsToJson, validateParams } from './params.js';
+import { DenseRowSums } from './row-sums.js';
 import { TopKHeap } from './topk.js';
 import type {
   EaseParams,
@@ -46,10 +48,19 @@ function itemPopularity(input: TrainingInput): Float32Array {
   return out;
 }
 
+/**
+ * The most kernel memory EASE takes for its second copy of B (`DenseRowSums`): 256 MiB, a catalog of
+ * ~8,000 items. Past it scoring runs the plain loop over the one copy, slower (a scalar multiply-add at a
+ * time) but without doubling a matrix that is already items² floats. A variable so tests reach that path.
+ */
+export const easeKernel = { maxBytes: 256 * 1024 * 1024 };
+
 /** Serving side of EASE: scoring sums the history's rows of B. */
 export class EaseRecommender implements Recommender {
   readonly name = 'ease' as const;
   readonly params: JsonValue;
+  /** B in the SIMD kernel's memory, made on the first `score`; null when it would pass `easeKernel`. */
+  private rowSums: DenseRowSums | null | undefined;
 
   constructor(
     hyper: EaseParams,
@@ -86,6 +97,15 @@ export class EaseRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
+    if (this.rowSums === undefined) {
+      const { nItems } = this;
+      const fits = DenseRowSums.bytesFor(nItems, nItems) <= easeKernel.maxBytes;
+      this.rowSums = fits ? new DenseRowSums(this.weights, nItems, nItems) : null;
+    }
+    if (this.rowSums !== null) {
+      this.rowSums.sum(profile.items, profile.weights, out);
+      return;
+    }
     out.fill(0);
     const { weights, nItems } = this;
     for (let k = 0; k < profile.items.length; k++) {
@@ -132,7 +152,8 @@ export class EaseRecommender implements Recommender {
 
   /**
    * Every history item's contribution w_i · B_i,item, largest first (EASE's can be negative: a history
-   * item can argue against another); `score` is their sum, exactly what `score` computes.
+   * item can argue against another); `score` is their sum, what `score` computes (up to its single-precision
+   * rounding on the kernel).
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
     const found: NeighborContribution[] = [];

@@ -56,7 +56,7 @@ export {
   type BlendableName,
 } from './blend.js';
 export { PopularityRecommender } from './popularity.js';
-export { RecencyWeighted, weighByRecency, withRecency } from './recency.js';
+export { RecencyWeighted, newestFirst, weighByRecency, withRecency } from './recency.js';
 
 export const MODEL_NAMES: readonly ModelName[] = [
   'popularity',

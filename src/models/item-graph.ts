@@ -1,5 +1,6 @@
 import type { JsonValue } from '../shared/types.js';
 import { assertCsr, findInRow } from './csr.js';
+import { SparseRowSums } from './row-sums.js';
 import { TopKHeap } from './topk.js';
 import type {
   CsrMatrix,
@@ -25,13 +26,17 @@ export type ItemGraphModel = 'itemknn' | 'rp3beta';
  */
 export class ItemGraphRecommender implements Recommender {
   readonly nItems: number;
+  private readonly stored: CsrMatrix;
+  private readonly scatter: CsrMatrix;
+  /** `scatter` in the scoring kernel's memory; `scatter` (and `stored` when the same) are its views. */
+  private readonly scatterSums: SparseRowSums;
 
   constructor(
     readonly name: ItemGraphModel,
     readonly params: JsonValue,
     readonly nUsers: number,
-    private readonly stored: CsrMatrix,
-    private readonly scatter: CsrMatrix,
+    stored: CsrMatrix,
+    scatter: CsrMatrix,
     /** Σ_u w_ui per item: the evidence for items no history item reaches. */
     private readonly popularity: Float32Array,
   ) {
@@ -43,6 +48,9 @@ export class ItemGraphRecommender implements Recommender {
       throw new RangeError(`${name}: the item graph and popularity do not describe the same items`);
     }
     this.nItems = stored.rows;
+    this.scatterSums = new SparseRowSums(scatter);
+    this.scatter = this.scatterSums.matrix;
+    this.stored = stored === scatter ? this.scatter : stored;
   }
 
   /** The stored graph and popularity of an artifact, checked. */
@@ -76,14 +84,7 @@ export class ItemGraphRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    out.fill(0);
-    const { indptr, indices, data } = this.scatter;
-    for (let k = 0; k < profile.items.length; k++) {
-      const i = profile.items[k]!;
-      if (!this.validItem(i)) continue;
-      const w = profile.weights[k] ?? 1;
-      for (let q = indptr[i]!; q < indptr[i + 1]!; q++) out[indices[q]!]! += w * data[q]!;
-    }
+    this.scatterSums.sum(profile.items, profile.weights, out);
   }
 
   similar(item: number, n: number): ScoredIndex[] {

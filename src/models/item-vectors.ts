@@ -23,9 +23,21 @@ export class ItemVectors {
     if (!(denom > 0)) return 0;
     const o = i * f;
     const p = j * f;
-    let s = 0;
-    for (let a = 0; a < f; a++) s += vectors[o + a]! * vectors[p + a]!;
-    return s / denom;
+    // Four partial sums: one chain of dependent adds waited on each add's latency, and serving takes a
+    // cosine per pair of listed item and recent history item (1,000 of them for a list of 20).
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let a = 0;
+    for (; a + 3 < f; a += 4) {
+      s0 += vectors[o + a]! * vectors[p + a]!;
+      s1 += vectors[o + a + 1]! * vectors[p + a + 1]!;
+      s2 += vectors[o + a + 2]! * vectors[p + a + 2]!;
+      s3 += vectors[o + a + 3]! * vectors[p + a + 3]!;
+    }
+    for (; a < f; a++) s0 += vectors[o + a]! * vectors[p + a]!;
+    return (s0 + s1 + (s2 + s3)) / denom;
   }
 
   /** The `n` items closest to `item` by cosine, `item` itself excluded. */

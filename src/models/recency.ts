@@ -19,12 +19,7 @@ const feedbackBehind = new WeakMap<UserProfile, Float32Array>();
 export function weighByRecency(profile: UserProfile, halfLife: number): UserProfile {
   const { items, weights, times } = profile;
   if (times === undefined || items.length < 2) return profile;
-  // Entry indices newest first; equal times rank the higher item index as newer, so the order is total and
-  // repeatable. Plain loops over typed arrays: `Array.from` and `forEach` with callbacks took ~40% longer
-  // on a 500-item history.
-  const order = new Int32Array(items.length);
-  for (let j = 0; j < order.length; j++) order[j] = j;
-  order.sort((a, b) => times[b]! - times[a]! || items[b]! - items[a]!);
+  const order = newestFirst(profile);
   const weighted = new Float32Array(items.length);
   for (let rank = 0; rank < order.length; rank++) {
     const entry = order[rank]!;
@@ -35,6 +30,29 @@ export function weighByRecency(profile: UserProfile, halfLife: number): UserProf
   const result: UserProfile = { ...profile, weights: weighted, fresh: true };
   feedbackBehind.set(result, feedbackWeights(profile));
   return result;
+}
+
+/** Each profile's entry indices, newest first (see `newestFirst`). */
+const orders = new WeakMap<UserProfile, Int32Array>();
+
+/**
+ * The profile's entry indices newest first (in entry order when it has no times); equal times rank the
+ * higher item index as newer, so the order is total and repeatable. Sorted once per profile object: a
+ * blend's components weigh one history with several half-lives (3, 6 and 24 on MovieLens 100K) and the
+ * reasons look at its newest items, and the sort, not the weighting, is what costs (~25 µs on a 100-item
+ * history). Plain loops over typed arrays: `Array.from` and `forEach` with callbacks took ~40% longer on
+ * a 500-item history.
+ */
+export function newestFirst(profile: UserProfile): Int32Array {
+  let order = orders.get(profile);
+  if (order === undefined) {
+    const { items, times } = profile;
+    order = new Int32Array(items.length);
+    for (let j = 0; j < order.length; j++) order[j] = j;
+    if (times !== undefined) order.sort((a, b) => times[b]! - times[a]! || items[b]! - items[a]!);
+    orders.set(profile, order);
+  }
+  return order;
 }
 
 /** Recency-weighted views of a profile by half-life (see `recencyView`). */

@@ -42,6 +42,8 @@ describe('wasm assembler', () => {
       'gram',
       'cgRows',
       'scoreAll',
+      'rowSums',
+      'scatterRows',
     ]);
     // Six rows of 7 factors padded to 16 floats (64 bytes): gram's blocks of four rows and its
     // one-at-a-time tail both run. Small integers, so every float sum below is exact.

@@ -1,5 +1,5 @@
 import type { FeedbackConfig } from '../events/index.js';
-import type { UserProfile } from '../models/index.js';
+import { newestFirst, type UserProfile } from '../models/index.js';
 import { LruMap } from '../shared/lru.js';
 import type { ModelBundle } from '../training/index.js';
 import { currentSession, type CurrentSession, type SessionConfig } from './session.js';
@@ -197,9 +197,7 @@ export function newestItems(profile: UserProfile, limit: number): UserProfile {
   let cached = newest.get(profile);
   if (cached === undefined || cached.items.length !== limit) {
     const { items, weights, times } = profile;
-    const order = Array.from({ length: items.length }, (_, j) => j);
-    if (times) order.sort((a, b) => times[b]! - times[a]! || items[b]! - items[a]!);
-    const kept = order.slice(0, limit);
+    const kept = newestFirst(profile).subarray(0, limit);
     cached = {
       ...profile,
       items: Int32Array.from(kept, (j) => items[j]!),

@@ -1,0 +1,166 @@
+import { instantiateAls, type AlsKernelExports } from './als-kernel.js';
+import type { CsrMatrix } from './types.js';
+import { Wasm, WASM_MAX_PAGES, WASM_PAGE } from './wasm.js';
+
+/**
+ * Weighted sums of a matrix's rows, `out[j] = Σ_k w_k · A[i_k, j]` over a history's (item, weight) pairs:
+ * how the linear item-item models score a user (EASE's x_u · B, the item graphs' scatter of each history
+ * item's neighbours). These are the largest part of a list computed after a user's event, and the plain
+ * typed-array loops pay a bounds check and a float conversion per multiply-add; here the matrix is copied
+ * once into a memory of the kernels' own and a history costs one copy in, one call, one copy out. Sums are
+ * in single precision, in history order.
+ */
+
+/** History entries copied into kernel memory per call; longer histories run in several calls. */
+const CHUNK = 4096;
+/** Floats per padded dense row: the SIMD axpy runs over 16-float (64-byte) blocks with no remainder. */
+const BLOCK = 16;
+
+/**
+ * The kernel memory both kinds share: the matrix at offset 0 (`matrixBytes`), then the history chunk's
+ * indices and weights, then the sums (`outBytes`).
+ */
+class KernelMemory {
+  readonly kernels: AlsKernelExports;
+  readonly buffer: SharedArrayBuffer;
+  readonly itemsOffset: number;
+  readonly weightsOffset: number;
+  readonly outOffset: number;
+  private readonly items: Int32Array;
+  private readonly weights: Float32Array;
+
+  static bytes(matrixBytes: number, outBytes: number): number {
+    return matrixBytes + 2 * CHUNK * 4 + outBytes;
+  }
+
+  constructor(matrixBytes: number, outBytes: number, what: string) {
+    const pages = Math.ceil(KernelMemory.bytes(matrixBytes, outBytes) / WASM_PAGE);
+    if (pages > WASM_MAX_PAGES) throw new RangeError(`${what}: exceeds WebAssembly's 4 GiB`);
+    const memory = new Wasm.Memory({ initial: pages, maximum: pages, shared: true });
+    this.buffer = memory.buffer;
+    this.itemsOffset = matrixBytes;
+    this.weightsOffset = matrixBytes + CHUNK * 4;
+    this.outOffset = matrixBytes + 2 * CHUNK * 4;
+    this.items = new Int32Array(this.buffer, this.itemsOffset, CHUNK);
+    this.weights = new Float32Array(this.buffer, this.weightsOffset, CHUNK);
+    this.kernels = instantiateAls(memory);
+  }
+
+  /** Runs `call(count)` over the history a chunk at a time, each chunk copied into kernel memory first. */
+  chunks(items: Int32Array, weights: Float32Array, call: (count: number) => void): void {
+    for (let start = 0; start < items.length; start += CHUNK) {
+      const count = Math.min(CHUNK, items.length - start);
+      this.items.set(items.subarray(start, start + count));
+      this.weights.set(weights.subarray(start, start + count));
+      call(count);
+    }
+  }
+}
+
+/** A dense row-major matrix, rows zero-padded to a multiple of 16 floats (SIMD axpy per history item). */
+export class DenseRowSums {
+  private readonly memory: KernelMemory;
+  private readonly strideBytes: number;
+  private readonly sums: Float32Array;
+
+  /** The bytes of kernel memory a `rows` × `cols` matrix takes. */
+  static bytesFor(rows: number, cols: number): number {
+    const strideBytes = paddedCols(cols) * 4;
+    return KernelMemory.bytes(rows * strideBytes, strideBytes);
+  }
+
+  /** `matrix` holds `rows` rows of `cols` floats, row-major. */
+  constructor(
+    matrix: Float32Array,
+    private readonly rows: number,
+    private readonly cols: number,
+  ) {
+    if (matrix.length !== rows * cols) {
+      throw new RangeError(`row sums: ${matrix.length} floats are not ${rows} rows of ${cols}`);
+    }
+    const padded = paddedCols(cols);
+    this.strideBytes = padded * 4;
+    this.memory = new KernelMemory(
+      rows * this.strideBytes,
+      this.strideBytes,
+      `row sums of ${rows} × ${cols}`,
+    );
+    const cells = new Float32Array(this.memory.buffer, 0, rows * padded);
+    for (let i = 0; i < rows; i++) cells.set(matrix.subarray(i * cols, (i + 1) * cols), i * padded);
+    this.sums = new Float32Array(this.memory.buffer, this.memory.outOffset, padded);
+  }
+
+  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]`; indices outside the rows add nothing. */
+  sum(items: Int32Array, weights: Float32Array, out: Float32Array): void {
+    const { memory, rows, strideBytes } = this;
+    this.sums.fill(0);
+    memory.chunks(items, weights, (count) =>
+      memory.kernels.rowSums(
+        0,
+        rows,
+        strideBytes,
+        memory.itemsOffset,
+        memory.weightsOffset,
+        count,
+        memory.outOffset,
+      ),
+    );
+    out.set(this.sums.subarray(0, this.cols));
+  }
+}
+
+/**
+ * A sparse matrix (CSR), scattered row by row. The copy in kernel memory is also what `matrix` reads, so
+ * the model keeps one copy, not two.
+ */
+export class SparseRowSums {
+  /** The matrix, as views of the kernel's memory. */
+  readonly matrix: CsrMatrix;
+  private readonly memory: KernelMemory;
+  private readonly indicesOffset: number;
+  private readonly dataOffset: number;
+  private readonly sums: Float32Array;
+
+  constructor(source: CsrMatrix) {
+    const { rows, cols, indptr, indices, data } = source;
+    const nnz = indptr[rows]!;
+    this.indicesOffset = (rows + 1) * 4;
+    this.dataOffset = this.indicesOffset + nnz * 4;
+    this.memory = new KernelMemory(this.dataOffset + nnz * 4, cols * 4, `a graph of ${rows} rows`);
+    const { buffer } = this.memory;
+    this.matrix = {
+      rows,
+      cols,
+      indptr: new Int32Array(buffer, 0, rows + 1),
+      indices: new Int32Array(buffer, this.indicesOffset, nnz),
+      data: new Float32Array(buffer, this.dataOffset, nnz),
+    };
+    this.matrix.indptr.set(indptr.subarray(0, rows + 1));
+    this.matrix.indices.set(indices.subarray(0, nnz));
+    this.matrix.data.set(data.subarray(0, nnz));
+    this.sums = new Float32Array(buffer, this.memory.outOffset, cols);
+  }
+
+  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]`; indices outside the rows add nothing. */
+  sum(items: Int32Array, weights: Float32Array, out: Float32Array): void {
+    const { memory, indicesOffset, dataOffset } = this;
+    this.sums.fill(0);
+    memory.chunks(items, weights, (count) =>
+      memory.kernels.scatterRows(
+        0,
+        indicesOffset,
+        dataOffset,
+        this.matrix.rows,
+        memory.itemsOffset,
+        memory.weightsOffset,
+        count,
+        memory.outOffset,
+      ),
+    );
+    out.set(this.sums);
+  }
+}
+
+function paddedCols(cols: number): number {
+  return Math.max(BLOCK, Math.ceil(cols / BLOCK) * BLOCK);
+}
