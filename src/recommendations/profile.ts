@@ -197,12 +197,22 @@ export function newestItems(profile: UserProfile, limit: number): UserProfile {
   let cached = newest.get(profile);
   if (cached === undefined || cached.items.length !== limit) {
     const { items, weights, times } = profile;
-    const kept = newestFirst(profile).subarray(0, limit);
+    const order = newestFirst(profile);
+    // Plain loops: `TypedArray.from` with a mapping callback was a sixth of the explain stage.
+    const keptItems = new Int32Array(limit);
+    const keptWeights = new Float32Array(limit);
+    const keptTimes = times ? new Float64Array(limit) : undefined;
+    for (let k = 0; k < limit; k++) {
+      const j = order[k]!;
+      keptItems[k] = items[j]!;
+      keptWeights[k] = weights[j]!;
+      if (keptTimes !== undefined && times !== undefined) keptTimes[k] = times[j]!;
+    }
     cached = {
       ...profile,
-      items: Int32Array.from(kept, (j) => items[j]!),
-      weights: Float32Array.from(kept, (j) => weights[j]!),
-      ...(times ? { times: Float64Array.from(kept, (j) => times[j]!) } : {}),
+      items: keptItems,
+      weights: keptWeights,
+      ...(keptTimes ? { times: keptTimes } : {}),
     };
     newest.set(profile, cached);
   }
