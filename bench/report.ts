@@ -261,18 +261,21 @@ function pick(value: unknown, ...path: (string | number)[]): unknown {
   return at;
 }
 
+/** A selection's choice (`chosen`: a model and its params, or a blend of them) as one line of text. */
+function recipeText(chosen: Json | undefined): string {
+  const components = ((chosen?.['params'] as Json | undefined)?.['components'] as Json[] | undefined) ?? [];
+  return components.length > 0
+    ? components
+        .map((c) => `${String(c['model'])}${recencyNote(c['params'])} × ${String(c['weight'])}`)
+        .join(' + ')
+    : `${String(chosen?.['model'])}${recencyNote(chosen?.['params'])}`;
+}
+
 function autoSection(recorded: Recorded): string[] {
   const line = recorded.lines.find((l) => l['model'] === 'auto');
   const cmp = recorded.lines.find((l) => l['comparison'] !== undefined);
   if (!line || !cmp) return [];
-  const chosen = line['chosen'] as Json | undefined;
-  const components = ((chosen?.['params'] as Json | undefined)?.['components'] as Json[] | undefined) ?? [];
-  const recipe =
-    components.length > 0
-      ? components
-          .map((c) => `${String(c['model'])}${recencyNote(c['params'])} × ${String(c['weight'])}`)
-          .join(' + ')
-      : `${String(chosen?.['model'])}${recencyNote(chosen?.['params'])}`;
+  const recipe = recipeText(line['chosen'] as Json | undefined);
   const load = cmp['load_avg_1m'] as Json | undefined;
   const ablation = cmp['without_recency'] as Json | undefined;
   return [
@@ -1459,6 +1462,15 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
   const te = tailEvents?.lines[0];
   if (tailEvents && te) {
     const rows: [string, unknown, string][] = [];
+    if (te['chosen'] !== undefined) {
+      const reranked =
+        te['reranked'] === true ? ', re-ranked' : te['reranked'] === false ? ', not re-ranked' : '';
+      rows.push([
+        'serving model (what training chose for this run)',
+        `${recipeText(te['chosen'] as Json)}${reranked}`,
+        '',
+      ]);
+    }
     for (const pair of (te['pairs'] as Json[] | undefined) ?? []) {
       const runs = (pair['runs'] as Json[] | undefined) ?? [];
       const rate = `${String(pair['lists_per_s'])} lists/s + ${String(pair['events_per_s'])} events/s`;

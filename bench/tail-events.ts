@@ -17,6 +17,7 @@ import { openLoopLoad, threadTicks, type LoadResult } from './load.js';
 import { cacheCounts, cacheHitShare } from './prometheus.js';
 import {
   AUTH_HEADERS,
+  benchFetch,
   median,
   runCli,
   SHARED,
@@ -95,6 +96,13 @@ async function main(): Promise<void> {
   await runCli(['train'], dataDir);
   const server = await startServer(dataDir);
   try {
+    // What training chose: selection runs against a time budget, so two trainings of the same data can
+    // serve different blends, and a run's numbers belong with the blend that served them.
+    const models = (await (
+      await benchFetch(`${server.url}/v1/models`, { headers: AUTH_HEADERS })
+    ).json()) as {
+      serving?: { selection?: { chosen?: unknown } | null; reranking?: { chosen?: unknown } | null };
+    };
     // Warmed up on lists alone, so every user's list is kept before the events start.
     await openLoopLoad({ url: server.url, rate: 1_000, seconds: 5, path: listPath, headers: AUTH_HEADERS });
     const pairs = [];
@@ -124,6 +132,8 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'tail-events',
         model: 'ml-100k, default selection (auto)',
+        chosen: models.serving?.selection?.chosen ?? null,
+        reranked: models.serving?.reranking?.chosen ?? null,
         seconds_per_run: SECONDS,
         events_per_batch: EVENTS_PER_BATCH,
         sustained_means: `every request answered, ≥ 99% of the rate achieved, p99 ≤ ${SUSTAINED_P99_MS} ms`,
