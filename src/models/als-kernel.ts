@@ -410,15 +410,8 @@ function buildScoreAll(): FunctionBuilder {
  */
 function buildRowSums(): FunctionBuilder {
   const f = new FunctionBuilder('rowSums', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], []);
-  const [rows, n, stride, items, weights, count, out] = [0, 1, 2, 3, 4, 5, 6].map((k) => f.param(k)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [rows, n, stride] = [f.param(0), f.param(1), f.param(2)];
+  const [items, weights, count, out] = [f.param(3), f.param(4), f.param(5), f.param(6)];
   const k = f.local('i32');
   const i = f.local('i32');
   f.forRange(k, op.i32(0), count, 1, () => {
@@ -442,18 +435,9 @@ function buildRowSums(): FunctionBuilder {
  * (a scatter does not vectorise) but without the bounds checks and float conversions of the JS loop.
  */
 function buildScatterRows(): FunctionBuilder {
-  const params = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
-  const f = new FunctionBuilder('scatterRows', params, []);
-  const [indptr, indices, data, n, items, weights, count, out] = params.map((_, k) => f.param(k)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const f = new FunctionBuilder('scatterRows', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], []);
+  const [indptr, indices, data, n] = [f.param(0), f.param(1), f.param(2), f.param(3)];
+  const [items, weights, count, out] = [f.param(4), f.param(5), f.param(6), f.param(7)];
   const k = f.local('i32');
   const i = f.local('i32');
   const q = f.local('i32');

@@ -1,5 +1,4 @@
 import type { JsonValue } from '../shared/types.js';
-
 import { fitEaseWeights } from './ease-fit.js';
 import { assertTrainingInput } from './input.js';
 import { ParamsError, paramsFromJson, paramsToJson, validateParams } from './params.js';

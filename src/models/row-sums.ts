@@ -28,6 +28,7 @@ class KernelMemory {
   readonly outOffset: number;
   private readonly items: Int32Array;
   private readonly weights: Float32Array;
+  private readonly sums: Float32Array;
 
   static bytes(matrixBytes: number, outBytes: number): number {
     return matrixBytes + 2 * CHUNK * 4 + outBytes;
@@ -43,17 +44,23 @@ class KernelMemory {
     this.outOffset = matrixBytes + 2 * CHUNK * 4;
     this.items = new Int32Array(this.buffer, this.itemsOffset, CHUNK);
     this.weights = new Float32Array(this.buffer, this.weightsOffset, CHUNK);
+    this.sums = new Float32Array(this.buffer, this.outOffset, outBytes / 4);
     this.kernels = instantiateAls(memory);
   }
 
-  /** Runs `call(count)` over the history a chunk at a time, each chunk copied into kernel memory first. */
-  chunks(items: Int32Array, weights: Float32Array, call: (count: number) => void): void {
+  /**
+   * Zeroes the sums, runs `kernel(count)` over the history a chunk at a time (each chunk copied into kernel
+   * memory first), and copies the first `out.length` sums out.
+   */
+  sum(items: Int32Array, weights: Float32Array, out: Float32Array, kernel: (count: number) => void): void {
+    this.sums.fill(0);
     for (let start = 0; start < items.length; start += CHUNK) {
       const count = Math.min(CHUNK, items.length - start);
       this.items.set(items.subarray(start, start + count));
       this.weights.set(weights.subarray(start, start + count));
-      call(count);
+      kernel(count);
     }
+    out.set(this.sums.subarray(0, out.length));
   }
 }
 
@@ -61,7 +68,6 @@ class KernelMemory {
 export class DenseRowSums {
   private readonly memory: KernelMemory;
   private readonly strideBytes: number;
-  private readonly sums: Float32Array;
 
   /** The bytes of kernel memory a `rows` × `cols` matrix takes. */
   static bytesFor(rows: number, cols: number): number {
@@ -87,25 +93,15 @@ export class DenseRowSums {
     );
     const cells = new Float32Array(this.memory.buffer, 0, rows * padded);
     for (let i = 0; i < rows; i++) cells.set(matrix.subarray(i * cols, (i + 1) * cols), i * padded);
-    this.sums = new Float32Array(this.memory.buffer, this.memory.outOffset, padded);
   }
 
-  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]`; indices outside the rows add nothing. */
+  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]` (`out` holds `cols`); other indices add nothing. */
   sum(items: Int32Array, weights: Float32Array, out: Float32Array): void {
     const { memory, rows, strideBytes } = this;
-    this.sums.fill(0);
-    memory.chunks(items, weights, (count) =>
-      memory.kernels.rowSums(
-        0,
-        rows,
-        strideBytes,
-        memory.itemsOffset,
-        memory.weightsOffset,
-        count,
-        memory.outOffset,
-      ),
+    const { itemsOffset, weightsOffset, outOffset } = memory;
+    memory.sum(items, weights, out.subarray(0, this.cols), (count) =>
+      memory.kernels.rowSums(0, rows, strideBytes, itemsOffset, weightsOffset, count, outOffset),
     );
-    out.set(this.sums.subarray(0, this.cols));
   }
 }
 
@@ -119,7 +115,6 @@ export class SparseRowSums {
   private readonly memory: KernelMemory;
   private readonly indicesOffset: number;
   private readonly dataOffset: number;
-  private readonly sums: Float32Array;
 
   constructor(source: CsrMatrix) {
     const { rows, cols, indptr, indices, data } = source;
@@ -138,26 +133,25 @@ export class SparseRowSums {
     this.matrix.indptr.set(indptr.subarray(0, rows + 1));
     this.matrix.indices.set(indices.subarray(0, nnz));
     this.matrix.data.set(data.subarray(0, nnz));
-    this.sums = new Float32Array(buffer, this.memory.outOffset, cols);
   }
 
-  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]`; indices outside the rows add nothing. */
+  /** `out[j] = Σ_k weights[k] · matrix[items[k], j]` (`out` holds `cols`); other indices add nothing. */
   sum(items: Int32Array, weights: Float32Array, out: Float32Array): void {
     const { memory, indicesOffset, dataOffset } = this;
-    this.sums.fill(0);
-    memory.chunks(items, weights, (count) =>
+    const { itemsOffset, weightsOffset, outOffset } = memory;
+    const { rows, cols } = this.matrix;
+    memory.sum(items, weights, out.subarray(0, cols), (count) =>
       memory.kernels.scatterRows(
         0,
         indicesOffset,
         dataOffset,
-        this.matrix.rows,
-        memory.itemsOffset,
-        memory.weightsOffset,
+        rows,
+        itemsOffset,
+        weightsOffset,
         count,
-        memory.outOffset,
+        outOffset,
       ),
     );
-    out.set(this.sums);
   }
 }
 
