@@ -412,20 +412,36 @@ function buildRowSums(): FunctionBuilder {
   const f = new FunctionBuilder('rowSums', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], []);
   const [rows, n, stride] = [f.param(0), f.param(1), f.param(2)];
   const [items, weights, count, out] = [f.param(3), f.param(4), f.param(5), f.param(6)];
+  forEachEntry(f, items, weights, count, n, (i, pushWeight) => {
+    f.emit(op.get(out));
+    pushWeight();
+    f.emit(op.get(rows), op.get(i), op.get(stride), op.i32Mul, op.i32Add);
+    f.emit(op.get(stride), op.call(FN.axpy));
+  });
+  return f;
+}
+
+/**
+ * For k in 0..count-1 with i = items[k] inside 0..n-1 (unsigned, so a negative index is outside too):
+ * `body(i, pushWeight)`, where `i` is the local holding the index and `pushWeight` emits weights[k] (f32).
+ */
+function forEachEntry(
+  f: FunctionBuilder,
+  items: number,
+  weights: number,
+  count: number,
+  n: number,
+  body: (i: number, pushWeight: () => void) => void,
+): void {
   const k = f.local('i32');
   const i = f.local('i32');
   f.forRange(k, op.i32(0), count, 1, () => {
     f.emit(op.block);
     f.emit(op.get(items), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.tee(i));
-    // Unsigned: a negative index is above n too.
     f.emit(op.get(n), op.i32GeU, op.brIf(0));
-    f.emit(op.get(out));
-    f.emit(op.get(weights), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0));
-    f.emit(op.get(rows), op.get(i), op.get(stride), op.i32Mul, op.i32Add);
-    f.emit(op.get(stride), op.call(FN.axpy));
+    body(i, () => f.emit(op.get(weights), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0)));
     f.emit(op.end);
   });
-  return f;
 }
 
 /**
@@ -438,17 +454,13 @@ function buildScatterRows(): FunctionBuilder {
   const f = new FunctionBuilder('scatterRows', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'], []);
   const [indptr, indices, data, n] = [f.param(0), f.param(1), f.param(2), f.param(3)];
   const [items, weights, count, out] = [f.param(4), f.param(5), f.param(6), f.param(7)];
-  const k = f.local('i32');
-  const i = f.local('i32');
   const q = f.local('i32');
   const end = f.local('i32');
   const w = f.local('f32');
   const at = f.local('i32');
-  f.forRange(k, op.i32(0), count, 1, () => {
-    f.emit(op.block);
-    f.emit(op.get(items), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.tee(i));
-    f.emit(op.get(n), op.i32GeU, op.brIf(0));
-    f.emit(op.get(weights), op.get(k), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0), op.set(w));
+  forEachEntry(f, items, weights, count, n, (i, pushWeight) => {
+    pushWeight();
+    f.emit(op.set(w));
     f.emit(op.get(indptr), op.get(i), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(4), op.set(end));
     f.emit(op.get(indptr), op.get(i), op.i32(4), op.i32Mul, op.i32Add, op.i32Load(0), op.set(q));
     f.emit(op.block, op.loop, op.get(q), op.get(end), op.i32GeS, op.brIf(1));
@@ -459,7 +471,6 @@ function buildScatterRows(): FunctionBuilder {
     f.emit(op.get(data), op.get(q), op.i32(4), op.i32Mul, op.i32Add, op.f32Load(0), op.f32Mul, op.f32Add);
     f.emit(op.f32Store(0));
     f.emit(op.get(q), op.i32(1), op.i32Add, op.set(q), op.br(0), op.end, op.end);
-    f.emit(op.end);
   });
   return f;
 }
