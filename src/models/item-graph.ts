@@ -2,6 +2,7 @@ import type { JsonValue } from '../shared/types.js';
 import { assertCsr, findInRow } from './csr.js';
 import { SparseRowSums } from './row-sums.js';
 import { TopKHeap } from './topk.js';
+import { WASM_MAX_PAGES, WASM_PAGE } from './wasm.js';
 import type {
   CsrMatrix,
   Evidence,
@@ -12,6 +13,13 @@ import type {
   ScoredIndex,
   UserProfile,
 } from './types.js';
+
+/**
+ * The most kernel memory an item graph's scoring copy may take: what a 32-bit WebAssembly memory can hold
+ * (4 GiB; a graph of about 1.7 million items at 300 neighbours). A larger one scores with the plain loop
+ * instead of failing to load. A variable so tests reach that path.
+ */
+export const itemGraphKernel = { maxBytes: WASM_MAX_PAGES * WASM_PAGE };
 
 /** The models that serve from a sparse item × item graph. */
 export type ItemGraphModel = 'itemknn' | 'rp3beta';
@@ -28,8 +36,11 @@ export class ItemGraphRecommender implements Recommender {
   readonly nItems: number;
   private readonly stored: CsrMatrix;
   private readonly scatter: CsrMatrix;
-  /** `scatter` in the scoring kernel's memory; `scatter` (and `stored` when the same) are its views. */
-  private readonly scatterSums: SparseRowSums;
+  /**
+   * `scatter` in the scoring kernel's memory, whose views `scatter` (and `stored` when the same) then are;
+   * null for a graph past `itemGraphKernel.maxBytes`, which scores with the plain loop.
+   */
+  private readonly scatterSums: SparseRowSums | null;
 
   constructor(
     readonly name: ItemGraphModel,
@@ -48,8 +59,9 @@ export class ItemGraphRecommender implements Recommender {
       throw new RangeError(`${name}: the item graph and popularity do not describe the same items`);
     }
     this.nItems = stored.rows;
-    this.scatterSums = new SparseRowSums(scatter);
-    this.scatter = this.scatterSums.matrix;
+    const fits = SparseRowSums.bytesFor(scatter) <= itemGraphKernel.maxBytes;
+    this.scatterSums = fits ? new SparseRowSums(scatter) : null;
+    this.scatter = this.scatterSums?.matrix ?? scatter;
     this.stored = stored === scatter ? this.scatter : stored;
   }
 
@@ -84,7 +96,20 @@ export class ItemGraphRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    this.scatterSums.sum(profile.items, profile.weights, out);
+    if (this.scatterSums !== null) {
+      this.scatterSums.sum(profile.items, profile.weights, out);
+      return;
+    }
+    out.fill(0);
+    const { indptr, indices, data } = this.scatter;
+    const { items, weights } = profile;
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k]!;
+      if (!this.validItem(i)) continue;
+      const w = weights[k] ?? 1;
+      const end = indptr[i + 1]!;
+      for (let q = indptr[i]!; q < end; q++) out[indices[q]!]! += w * data[q]!;
+    }
   }
 
   similar(item: number, n: number): ScoredIndex[] {

@@ -116,6 +116,11 @@ export class SparseRowSums {
   private readonly indicesOffset: number;
   private readonly dataOffset: number;
 
+  /** The bytes of kernel memory `source` would take (at most `WASM_MAX_PAGES` pages can be had). */
+  static bytesFor(source: CsrMatrix): number {
+    return KernelMemory.bytes((source.rows + 1 + 2 * source.indptr[source.rows]!) * 4, source.cols * 4);
+  }
+
   constructor(source: CsrMatrix) {
     const { rows, cols, indptr, indices, data } = source;
     const nnz = indptr[rows]!;

@@ -3,6 +3,7 @@ import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js
 import { csrFromCoo } from './csr.js';
 import { newUserProfile, plantedClusters, rowProfile } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
+import { itemGraphKernel } from './item-graph.js';
 import { mulberry32 } from './random.js';
 import { fitRp3beta } from './rp3beta.js';
 import type { CsrMatrix, Recommender } from './types.js';
@@ -172,5 +173,32 @@ describe('RP3beta model', () => {
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(loaded.similar(5, 3)).toEqual(model.similar(5, 3));
     expect(loaded.evidence(profile, 7)).toEqual(model.evidence(profile, 7));
+  });
+});
+
+describe('item graphs past the kernel memory cap', () => {
+  it('score the same with the plain loop as on the kernel, for RP3beta and item-kNN', async () => {
+    const m = plantedClusters(40, 20);
+    for (const name of ['rp3beta', 'itemknn'] as const) {
+      const onKernel = await fitRecommender(name, { matrix: m }, defaultParams[name]);
+      const limit = itemGraphKernel.maxBytes;
+      itemGraphKernel.maxBytes = 0;
+      try {
+        const looped = await fitRecommender(name, { matrix: m }, defaultParams[name]);
+        for (const u of [0, 7, 25, 39]) {
+          const row = rowProfile(m, u);
+          const profile = { ...row, weights: Float32Array.from(row.weights, (w, k) => w / (k + 1)) };
+          const a = new Float32Array(m.cols);
+          const b = new Float32Array(m.cols);
+          onKernel.score(profile, a);
+          looped.score(profile, b);
+          for (let j = 0; j < m.cols; j++) expect(a[j]).toBeCloseTo(b[j]!, 5);
+          expect(b.some((v) => v !== 0)).toBe(true);
+        }
+        expect(looped.similar(3, 5)).toEqual(onKernel.similar(3, 5));
+      } finally {
+        itemGraphKernel.maxBytes = limit;
+      }
+    }
   });
 });
