@@ -1,6 +1,6 @@
 import { csrFromCoo } from './csr.js';
 import { mulberry32 } from './random.js';
-import type { CsrMatrix, UserProfile } from './types.js';
+import type { CsrMatrix, Recommender, UserProfile } from './types.js';
 
 /**
  * Synthetic feedback with planted structure, for tests: users 0..users/2-1 (group A) interact only with
@@ -40,4 +40,17 @@ export function newUserProfile(items: readonly number[], weights?: readonly numb
     items: Int32Array.from(items),
     weights: Float32Array.from(weights ?? items.map(() => 1)),
   };
+}
+
+/**
+ * Each of `users`' scores by `model`, from their row of `m` with weights falling by position (1, ½, ⅓, …)
+ * so that a path that ignored the weights would show.
+ */
+export function scoresByUser(model: Recommender, m: CsrMatrix, users: readonly number[]): Float32Array[] {
+  return users.map((u) => {
+    const row = rowProfile(m, u);
+    const scores = new Float32Array(m.cols);
+    model.score({ ...row, weights: Float32Array.from(row.weights, (w, k) => w / (k + 1)) }, scores);
+    return scores;
+  });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
 import { csrFromCoo } from './csr.js';
-import { newUserProfile, plantedClusters, rowProfile } from './fixtures.js';
+import { newUserProfile, plantedClusters, rowProfile, scoresByUser } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
 import { itemGraphKernel } from './item-graph.js';
 import { mulberry32 } from './random.js';
@@ -181,20 +181,15 @@ describe('item graphs past the kernel memory cap', () => {
     const m = plantedClusters(40, 20);
     for (const name of ['rp3beta', 'itemknn'] as const) {
       const onKernel = await fitRecommender(name, { matrix: m }, defaultParams[name]);
+      const expected = scoresByUser(onKernel, m, [0, 7, 25, 39]);
       const limit = itemGraphKernel.maxBytes;
       itemGraphKernel.maxBytes = 0;
       try {
         const looped = await fitRecommender(name, { matrix: m }, defaultParams[name]);
-        for (const u of [0, 7, 25, 39]) {
-          const row = rowProfile(m, u);
-          const profile = { ...row, weights: Float32Array.from(row.weights, (w, k) => w / (k + 1)) };
-          const a = new Float32Array(m.cols);
-          const b = new Float32Array(m.cols);
-          onKernel.score(profile, a);
-          looped.score(profile, b);
-          for (let j = 0; j < m.cols; j++) expect(a[j]).toBeCloseTo(b[j]!, 5);
-          expect(b.some((v) => v !== 0)).toBe(true);
-        }
+        scoresByUser(looped, m, [0, 7, 25, 39]).forEach((scores, u) => {
+          expect(scores.some((v) => v !== 0)).toBe(true);
+          scores.forEach((v, j) => expect(v).toBeCloseTo(expected[u]![j]!, 5));
+        });
         expect(looped.similar(3, 5)).toEqual(onKernel.similar(3, 5));
       } finally {
         itemGraphKernel.maxBytes = limit;
