@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js';
 import { csrFromCoo } from './csr.js';
-import { easeKernel, fitEase } from './ease.js';
+import { fitEase } from './ease.js';
 import { closeEaseWorkers, fitEaseWeights, invertSpd } from './ease-fit.js';
 import { newUserProfile, plantedClusters, rowProfile, scoresByUser } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
 import { ParamsError } from './params.js';
 import { mulberry32 } from './random.js';
+import { rowSumsLimits } from './row-sums.js';
 import type { CsrMatrix, Recommender } from './types.js';
 
 afterAll(() => closeEaseWorkers());
@@ -150,8 +151,8 @@ describe('EASE model', () => {
     const onKernel = await fitRecommender('ease', { matrix: m }, params(50));
     // Scored before the cap is lowered: the kernel is made on a model's first score.
     const expected = scoresByUser(onKernel, m, [0, 7, 25, 39]);
-    const limit = easeKernel.maxBytes;
-    easeKernel.maxBytes = 0;
+    const limit = rowSumsLimits.denseBytes;
+    rowSumsLimits.denseBytes = 0;
     try {
       const looped = await fitRecommender('ease', { matrix: m }, params(50));
       scoresByUser(looped, m, [0, 7, 25, 39]).forEach((scores, u) => {
@@ -159,7 +160,7 @@ describe('EASE model', () => {
         scores.forEach((v, j) => expect(v).toBeCloseTo(expected[u]![j]!, 5));
       });
     } finally {
-      easeKernel.maxBytes = limit;
+      rowSumsLimits.denseBytes = limit;
     }
   });
 

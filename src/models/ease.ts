@@ -2,7 +2,7 @@ import type { JsonValue } from '../shared/types.js';
 import { fitEaseWeights } from './ease-fit.js';
 import { assertTrainingInput } from './input.js';
 import { ParamsError, paramsFromJson, paramsToJson, validateParams } from './params.js';
-import { DenseRowSums } from './row-sums.js';
+import { denseRowSums, type RowSums } from './row-sums.js';
 import { TopKHeap } from './topk.js';
 import type {
   EaseParams,
@@ -47,19 +47,15 @@ function itemPopularity(input: TrainingInput): Float32Array {
   return out;
 }
 
-/**
- * The most kernel memory EASE takes for its second copy of B (`DenseRowSums`): 256 MiB, a catalog of
- * ~8,000 items. Past it scoring runs the plain loop over the one copy, slower (a scalar multiply-add at a
- * time) but without doubling a matrix that is already items² floats. A variable so tests reach that path.
- */
-export const easeKernel = { maxBytes: 256 * 1024 * 1024 };
-
 /** Serving side of EASE: scoring sums the history's rows of B. */
 export class EaseRecommender implements Recommender {
   readonly name = 'ease' as const;
   readonly params: JsonValue;
-  /** B in the SIMD kernel's memory, made on the first `score`; null when it would pass `easeKernel`. */
-  private rowSums: DenseRowSums | null | undefined;
+  /**
+   * What scores B's rows (a second copy of B in the SIMD kernel's memory, within `rowSumsLimits`), made on
+   * the first `score`: a bundle loads every model, and one its blend leaves out is never scored.
+   */
+  private rowSums: RowSums | undefined;
 
   constructor(
     hyper: EaseParams,
@@ -96,24 +92,8 @@ export class EaseRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    if (this.rowSums === undefined) {
-      const { nItems } = this;
-      const fits = DenseRowSums.bytesFor(nItems, nItems) <= easeKernel.maxBytes;
-      this.rowSums = fits ? new DenseRowSums(this.weights, nItems, nItems) : null;
-    }
-    if (this.rowSums !== null) {
-      this.rowSums.sum(profile.items, profile.weights, out);
-      return;
-    }
-    out.fill(0);
-    const { weights, nItems } = this;
-    for (let k = 0; k < profile.items.length; k++) {
-      const i = profile.items[k]!;
-      if (!this.validItem(i)) continue;
-      const w = profile.weights[k] ?? 1;
-      const row = weights.subarray(i * nItems, (i + 1) * nItems);
-      for (let j = 0; j < nItems; j++) out[j]! += w * row[j]!;
-    }
+    this.rowSums ??= denseRowSums(this.weights, this.nItems, this.nItems);
+    this.rowSums.sum(profile.items, profile.weights, out);
   }
 
   /** The items `item` pushes up most: the largest entries of its row of B. */
@@ -152,7 +132,7 @@ export class EaseRecommender implements Recommender {
   /**
    * Every history item's contribution w_i · B_i,item, largest first (EASE's can be negative: a history
    * item can argue against another); `score` is their sum, what `score` computes (up to its single-precision
-   * rounding on the kernel).
+   * rounding).
    */
   explain(profile: UserProfile, item: number, limit: number): Explanation {
     const found: NeighborContribution[] = [];

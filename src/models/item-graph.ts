@@ -1,8 +1,7 @@
 import type { JsonValue } from '../shared/types.js';
 import { assertCsr, findInRow } from './csr.js';
-import { SparseRowSums } from './row-sums.js';
+import { sparseRowSums, type RowSums } from './row-sums.js';
 import { TopKHeap } from './topk.js';
-import { WASM_MAX_PAGES, WASM_PAGE } from './wasm.js';
 import type {
   CsrMatrix,
   Evidence,
@@ -13,13 +12,6 @@ import type {
   ScoredIndex,
   UserProfile,
 } from './types.js';
-
-/**
- * The most kernel memory an item graph's scoring copy may take: what a 32-bit WebAssembly memory can hold
- * (4 GiB; a graph of about 1.7 million items at 300 neighbours). A larger one scores with the plain loop
- * instead of failing to load. A variable so tests reach that path.
- */
-export const itemGraphKernel = { maxBytes: WASM_MAX_PAGES * WASM_PAGE };
 
 /** The models that serve from a sparse item × item graph. */
 export type ItemGraphModel = 'itemknn' | 'rp3beta';
@@ -36,11 +28,8 @@ export class ItemGraphRecommender implements Recommender {
   readonly nItems: number;
   private readonly stored: CsrMatrix;
   private readonly scatter: CsrMatrix;
-  /**
-   * `scatter` in the scoring kernel's memory, whose views `scatter` (and `stored` when the same) then are;
-   * null for a graph past `itemGraphKernel.maxBytes`, which scores with the plain loop.
-   */
-  private readonly scatterSums: SparseRowSums | null;
+  /** Scores `scatter`, which is its matrix (in the kernel's memory), as `stored` is when the same. */
+  private readonly scatterSums: RowSums & { readonly matrix: CsrMatrix };
 
   constructor(
     readonly name: ItemGraphModel,
@@ -59,9 +48,8 @@ export class ItemGraphRecommender implements Recommender {
       throw new RangeError(`${name}: the item graph and popularity do not describe the same items`);
     }
     this.nItems = stored.rows;
-    const fits = SparseRowSums.bytesFor(scatter) <= itemGraphKernel.maxBytes;
-    this.scatterSums = fits ? new SparseRowSums(scatter) : null;
-    this.scatter = this.scatterSums?.matrix ?? scatter;
+    this.scatterSums = sparseRowSums(scatter);
+    this.scatter = this.scatterSums.matrix;
     this.stored = stored === scatter ? this.scatter : stored;
   }
 
@@ -96,20 +84,7 @@ export class ItemGraphRecommender implements Recommender {
   }
 
   score(profile: UserProfile, out: Float32Array): void {
-    if (this.scatterSums !== null) {
-      this.scatterSums.sum(profile.items, profile.weights, out);
-      return;
-    }
-    out.fill(0);
-    const { indptr, indices, data } = this.scatter;
-    const { items, weights } = profile;
-    for (let k = 0; k < items.length; k++) {
-      const i = items[k]!;
-      if (!this.validItem(i)) continue;
-      const w = weights[k] ?? 1;
-      const end = indptr[i + 1]!;
-      for (let q = indptr[i]!; q < end; q++) out[indices[q]!]! += w * data[q]!;
-    }
+    this.scatterSums.sum(profile.items, profile.weights, out);
   }
 
   similar(item: number, n: number): ScoredIndex[] {

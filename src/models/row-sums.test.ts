@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromCoo } from './csr.js';
 import { mulberry32 } from './random.js';
-import { DenseRowSums, SparseRowSums } from './row-sums.js';
+import { DenseRowSums, denseRowSums, rowSumsLimits, SparseRowSums, sparseRowSums } from './row-sums.js';
 
 describe('DenseRowSums', () => {
   it('sums weighted rows as a double-precision loop does, for any width and history length', () => {
@@ -88,5 +88,42 @@ describe('SparseRowSums', () => {
     const out = new Float32Array(2);
     new SparseRowSums(graph).sum(Int32Array.from([-1, 0, 2, 1]), Float32Array.from([9, 1, 9, 0.5]), out);
     expect(Array.from(out)).toEqual([1.5, 2]);
+  });
+});
+
+describe('row sums past the kernel memory limits', () => {
+  it('come from the plain loops, which sum what the kernels sum', () => {
+    const random = mulberry32(5);
+    const dense = Float32Array.from({ length: 30 * 30 }, () => random() * 2 - 1);
+    const graph = csrFromCoo({
+      rows: 30,
+      cols: 30,
+      rowIdx: Array.from({ length: 30 * 5 }, (_, e) => Math.floor(e / 5)),
+      colIdx: Array.from({ length: 30 * 5 }, (_, e) => (Math.floor(e / 5) * 7 + (e % 5) * 3) % 30),
+      values: Array.from({ length: 30 * 5 }, () => random()),
+    }).matrix;
+    const items = Int32Array.from({ length: 40 }, (_, k) => (k === 3 ? -1 : Math.floor(random() * 30)));
+    const weights = Float32Array.from({ length: 40 }, () => random());
+    const onKernels = [denseRowSums(dense, 30, 30), sparseRowSums(graph)];
+    const limits = { ...rowSumsLimits };
+    rowSumsLimits.denseBytes = 0;
+    rowSumsLimits.sparseBytes = 0;
+    try {
+      const looped = [denseRowSums(dense, 30, 30), sparseRowSums(graph)];
+      expect(looped.some((sums) => sums instanceof DenseRowSums || sums instanceof SparseRowSums)).toBe(
+        false,
+      );
+      expect(sparseRowSums(graph).matrix).toBe(graph);
+      onKernels.forEach((kernel, m) => {
+        const expected = new Float32Array(30);
+        const got = new Float32Array(30).fill(9);
+        kernel.sum(items, weights, expected);
+        looped[m]!.sum(items, weights, got);
+        expect(got.some((v) => v !== 0)).toBe(true);
+        got.forEach((v, j) => expect(v).toBeCloseTo(expected[j]!, 5));
+      });
+    } finally {
+      Object.assign(rowSumsLimits, limits);
+    }
   });
 });

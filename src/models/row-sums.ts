@@ -11,6 +11,61 @@ import { Wasm, WASM_MAX_PAGES, WASM_PAGE } from './wasm.js';
  * in single precision, in history order.
  */
 
+/** The weighted row sums of one matrix, on a kernel or by the plain loop (see `rowSumsLimits`). */
+export interface RowSums {
+  /** `out[j] = Σ_k weights[k] · A[items[k], j]` (`out` holds the columns); other indices add nothing. */
+  sum(items: Int32Array, weights: Float32Array, out: Float32Array): void;
+}
+
+/**
+ * The most kernel memory a matrix may take before the plain loop scores it instead. Dense: 256 MiB (a
+ * catalog of ~8,000 items for EASE's items² B), since the kernel holds a second copy of a matrix its model
+ * keeps too, and past that doubling costs more than the loop's speed. Sparse: what a 32-bit WebAssembly
+ * memory can hold (4 GiB, a graph of ~1.7 million items at 300 neighbours), since the kernel's copy is the
+ * only one; a larger graph then loads and scores rather than failing. Variables so tests reach the loops.
+ */
+export const rowSumsLimits = { denseBytes: 256 * 1024 * 1024, sparseBytes: WASM_MAX_PAGES * WASM_PAGE };
+
+/** Row sums of a dense `rows` × `cols` row-major matrix: the kernel within `rowSumsLimits.denseBytes`. */
+export function denseRowSums(matrix: Float32Array, rows: number, cols: number): RowSums {
+  if (DenseRowSums.bytesFor(rows, cols) <= rowSumsLimits.denseBytes)
+    return new DenseRowSums(matrix, rows, cols);
+  return {
+    sum(items, weights, out) {
+      out.fill(0, 0, cols);
+      for (let k = 0; k < items.length; k++) {
+        const i = items[k]!;
+        if (!(i >= 0 && i < rows)) continue;
+        const w = weights[k] ?? 1;
+        const row = matrix.subarray(i * cols, (i + 1) * cols);
+        for (let j = 0; j < cols; j++) out[j]! += w * row[j]!;
+      }
+    },
+  };
+}
+
+/**
+ * Row sums of a CSR matrix, with the matrix they read (`matrix`: views of the kernel's memory, or `source`
+ * itself past `rowSumsLimits.sparseBytes`), so a model keeps one copy.
+ */
+export function sparseRowSums(source: CsrMatrix): RowSums & { readonly matrix: CsrMatrix } {
+  if (SparseRowSums.bytesFor(source) <= rowSumsLimits.sparseBytes) return new SparseRowSums(source);
+  const { rows, indptr, indices, data } = source;
+  return {
+    matrix: source,
+    sum(items, weights, out) {
+      out.fill(0, 0, source.cols);
+      for (let k = 0; k < items.length; k++) {
+        const i = items[k]!;
+        if (!(i >= 0 && i < rows)) continue;
+        const w = weights[k] ?? 1;
+        const end = indptr[i + 1]!;
+        for (let q = indptr[i]!; q < end; q++) out[indices[q]!]! += w * data[q]!;
+      }
+    },
+  };
+}
+
 /** History entries copied into kernel memory per call; longer histories run in several calls. */
 const CHUNK = 4096;
 /** Floats per padded dense row: the SIMD axpy runs over 16-float (64-byte) blocks with no remainder. */
@@ -65,7 +120,7 @@ class KernelMemory {
 }
 
 /** A dense row-major matrix, rows zero-padded to a multiple of 16 floats (SIMD axpy per history item). */
-export class DenseRowSums {
+export class DenseRowSums implements RowSums {
   private readonly memory: KernelMemory;
   private readonly strideBytes: number;
 
@@ -109,7 +164,7 @@ export class DenseRowSums {
  * A sparse matrix (CSR), scattered row by row. The copy in kernel memory is also what `matrix` reads, so
  * the model keeps one copy, not two.
  */
-export class SparseRowSums {
+export class SparseRowSums implements RowSums {
   /** The matrix, as views of the kernel's memory. */
   readonly matrix: CsrMatrix;
   private readonly memory: KernelMemory;

@@ -3,8 +3,8 @@ import { decodeArtifacts, encodeArtifacts, loadRecommender } from './artifact.js
 import { csrFromCoo } from './csr.js';
 import { newUserProfile, plantedClusters, rowProfile, scoresByUser } from './fixtures.js';
 import { defaultParams, fitRecommender } from './index.js';
-import { itemGraphKernel } from './item-graph.js';
 import { mulberry32 } from './random.js';
+import { rowSumsLimits } from './row-sums.js';
 import { fitRp3beta } from './rp3beta.js';
 import type { CsrMatrix, Recommender } from './types.js';
 
@@ -182,8 +182,8 @@ describe('item graphs past the kernel memory cap', () => {
     for (const name of ['rp3beta', 'itemknn'] as const) {
       const onKernel = await fitRecommender(name, { matrix: m }, defaultParams[name]);
       const expected = scoresByUser(onKernel, m, [0, 7, 25, 39]);
-      const limit = itemGraphKernel.maxBytes;
-      itemGraphKernel.maxBytes = 0;
+      const limit = rowSumsLimits.sparseBytes;
+      rowSumsLimits.sparseBytes = 0;
       try {
         const looped = await fitRecommender(name, { matrix: m }, defaultParams[name]);
         scoresByUser(looped, m, [0, 7, 25, 39]).forEach((scores, u) => {
@@ -192,7 +192,7 @@ describe('item graphs past the kernel memory cap', () => {
         });
         expect(looped.similar(3, 5)).toEqual(onKernel.similar(3, 5));
       } finally {
-        itemGraphKernel.maxBytes = limit;
+        rowSumsLimits.sparseBytes = limit;
       }
     }
   });
