@@ -19,7 +19,8 @@
  * 10,000, a fresh context); each decision that succeeds makes its reward due 50–200 ms (uniform) after its
  * reply (`POST /v1/decisions/bench/reward`), so rewards arrive at the same rate. Every latency counts from
  * when its request was due, not when it was sent (no coordinated omission), decide and reward apart; any
- * reply but 200 is an error, counted by status. Bodies are serialised before the clock starts. A 5 s
+ * reply but 200 is an error, counted by status. Decisions are serialised to request bytes before the clock
+ * starts and sent through `raw-http.ts`'s lean client, the generator's share of a core kept small. A 5 s
  * warm-up at the same load precedes the runs (reported as `warmup`); then `RUNS` runs of 20 s, the two
  * learners' servers alternating run by run so that both meet the same machine (see `serve.ts`). After each
  * run: the server's RSS, the CPU the hypervisor stole during the run, the server's CPU time per decision
@@ -36,12 +37,12 @@
  * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one learner only. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
 import { cpuTicks, stealPercent, type LoadResult } from './load.js';
 import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
 import { startFloorServer } from './floor-server.js';
+import { RawHttpPool } from './raw-http.js';
 import { scrape } from './prometheus.js';
 
 const envNumber = (name: string, fallback: number): number => {
@@ -166,41 +167,6 @@ class Stream {
   }
 }
 
-/** POSTs a JSON body; `done` gets the status (or `error`) and the reply's text when `keepBody`. */
-function post(
-  agent: Agent,
-  target: URL,
-  path: string,
-  body: string,
-  keepBody: boolean,
-  done: (status: number | 'error', text: string) => void,
-): void {
-  const req = request(
-    {
-      host: target.hostname,
-      port: target.port,
-      path,
-      agent,
-      method: 'POST',
-      headers: {
-        ...AUTH_HEADERS,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      },
-    },
-    (res) => {
-      let text = '';
-      if (keepBody) {
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-      } else res.resume();
-      res.on('end', () => done(res.statusCode ?? 0, text));
-    },
-  );
-  req.on('error', () => done('error', ''));
-  req.end(body);
-}
-
 /** How the chosen actions did against the best and a random choice on the same contexts. */
 interface Learning {
   /** Mean μ of the chosen actions / mean μ of the best actions (the bandits bench's ratio). */
@@ -260,7 +226,6 @@ async function drive(
   label: string,
   seconds: number,
 ): Promise<Omit<Phase, 'rssMb' | 'status' | 'gcMsPerSecond' | 'loopDelayMs' | 'serverTimeShares'>> {
-  const target = new URL(server.url);
   const total = Math.round(RATE * seconds);
   const intervalMs = 1000 / RATE;
   const rng = new Rng(deriveSeed(WORLD_SEED, 'load', label));
@@ -268,7 +233,11 @@ async function drive(
   const contexts = new Float64Array(total * FEATURES);
   const noise = new Float64Array(total);
   const delays = new Float64Array(total);
-  const bodies: string[] = new Array<string>(total);
+  const decidePool = new RawHttpPool(server.url, MAX_SOCKETS, AUTH_HEADERS);
+  const rewardPool = new RawHttpPool(server.url, MAX_SOCKETS, AUTH_HEADERS);
+  const decidePath = `/v1/decisions/${POINT}`;
+  const rewardPath = `/v1/decisions/${POINT}/reward`;
+  const requests: Buffer[] = new Array<Buffer>(total);
   const spread = 1 / Math.sqrt(CONTEXT);
   for (let t = 0; t < total; t++) {
     const context: Record<string, number> = {};
@@ -280,7 +249,11 @@ async function drive(
     }
     noise[t] = NOISE * rng.normal();
     delays[t] = REWARD_DELAY_MS[0] + (REWARD_DELAY_MS[1] - REWARD_DELAY_MS[0]) * rng.next();
-    bodies[t] = JSON.stringify({ user_id: `user-${rng.int(0, USERS - 1)}`, context });
+    requests[t] = decidePool.prepare(
+      'POST',
+      decidePath,
+      JSON.stringify({ user_id: `user-${rng.int(0, USERS - 1)}`, context }),
+    );
   }
   const mu = (t: number, a: number): number => {
     let sum = 0;
@@ -288,12 +261,10 @@ async function drive(
     return sum;
   };
 
-  const decideAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-  const rewardAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const decide = new Stream(total);
   const reward = new Stream(total);
   const rewardDue = new Float64Array(total);
-  const rewardBody: string[] = new Array<string>(total);
+  const rewardRequest: Buffer[] = new Array<Buffer>(total);
   /** Rewards waiting to be due, by the millisecond (since the start) they fall due in. */
   const buckets: (number[] | undefined)[] = [];
   let rewardSlot = 0;
@@ -320,44 +291,55 @@ async function drive(
     };
     const fireReward = (t: number): void => {
       reward.sent++;
-      post(rewardAgent, target, `/v1/decisions/${POINT}/reward`, rewardBody[t]!, false, (status) => {
-        reward.record(rewardDue[t]!, performance.now(), status);
+      rewardPool.send(rewardRequest[t]!, (reply) => {
+        reward.record(rewardDue[t]!, performance.now(), reply === 'error' ? 'error' : reply.status);
         check();
       });
     };
     const fireDecision = (t: number): void => {
       const due = started + t * intervalMs;
       decide.sent++;
-      post(decideAgent, target, `/v1/decisions/${POINT}`, bodies[t]!, true, (status, text) => {
-        const now = performance.now();
-        decide.record(due, now, status);
-        if (status === 200) {
-          const reply = JSON.parse(text) as { decision_id: string; action: { id: string } };
-          const a = actionIndex.get(reply.action.id);
-          if (a !== undefined) {
-            let best = -Infinity;
-            let all = 0;
-            for (let b = 0; b < ACTIONS; b++) {
-              const m = mu(t, b);
-              all += m;
-              if (m > best) best = m;
+      decidePool.send(
+        requests[t]!,
+        (reply) => {
+          const now = performance.now();
+          decide.record(due, now, reply === 'error' ? 'error' : reply.status);
+          if (reply !== 'error' && reply.status === 200) {
+            const decision = JSON.parse(reply.body.toString()) as {
+              decision_id: string;
+              action: { id: string };
+            };
+            const a = actionIndex.get(decision.action.id);
+            if (a !== undefined) {
+              let best = -Infinity;
+              let all = 0;
+              for (let b = 0; b < ACTIONS; b++) {
+                const m = mu(t, b);
+                all += m;
+                if (m > best) best = m;
+              }
+              const chosen = mu(t, a);
+              chosenSum += chosen;
+              bestSum += best;
+              uniformSum += all / ACTIONS;
+              if (chosen === best) optimal++;
+              learned++;
+              const value = Math.round((chosen + noise[t]!) * 1e6) / 1e6;
+              rewardRequest[t] = rewardPool.prepare(
+                'POST',
+                rewardPath,
+                JSON.stringify({ decision_id: decision.decision_id, value }),
+              );
+              rewardDue[t] = now + delays[t]!;
+              const slot = Math.floor(rewardDue[t]! - started);
+              (buckets[slot] ??= []).push(t);
+              rewardsScheduled++;
             }
-            const chosen = mu(t, a);
-            chosenSum += chosen;
-            bestSum += best;
-            uniformSum += all / ACTIONS;
-            if (chosen === best) optimal++;
-            learned++;
-            const value = Math.round((chosen + noise[t]!) * 1e6) / 1e6;
-            rewardBody[t] = JSON.stringify({ decision_id: reply.decision_id, value });
-            rewardDue[t] = now + delays[t]!;
-            const slot = Math.floor(rewardDue[t]! - started);
-            (buckets[slot] ??= []).push(t);
-            rewardsScheduled++;
           }
-        }
-        check();
-      });
+          check();
+        },
+        true,
+      );
     };
     const tick = (): void => {
       const now = performance.now();
@@ -384,8 +366,8 @@ async function drive(
   const client = process.cpuUsage(clientBefore);
   clientLoop.disable();
   const loopMs = (ns: number): number => Math.round(ns / 1e4) / 100;
-  decideAgent.destroy();
-  rewardAgent.destroy();
+  decidePool.destroy();
+  rewardPool.destroy();
   const stealPct = stealPercent(before, cpuTicks());
   const round = (x: number): number => Math.round(x * 10_000) / 10_000;
   return {

@@ -930,6 +930,10 @@ export function renderResults(dir: string): string {
     '- Floors: `tail` and `decide` also measure a bare `node:http` server answering every request with a reply',
     '  recorded from Attune (`bench/floor-server.ts`), in the same turns and by the same generator: what the',
     '  machine, the loopback and the generator cost on their own that day (since 2026-12-05).',
+    '- Generator client: since 2026-12-05T22:15Z the open-loop generators (`bench/load.ts`, `bench/decide.ts`) send',
+    '  through `bench/raw-http.ts` (keep-alive sockets, prepared request bytes, replies framed by length) instead of',
+    "  `node:http`'s client, which used ~40% more of a core on the machine it shares with the server. Latency,",
+    '  tail and decide results measured before then used the old client.',
     '',
   );
   return `${out.join('\n')}\n`;

@@ -29,7 +29,10 @@ export class BackgroundWriter {
       this.pending.delete(reply.id);
       if (reply.type === 'done') waiting?.resolve([]);
       else if (reply.type === 'appended') waiting?.resolve(reply.outcomes);
-      else waiting?.reject(new Error(`writing the ${reply.table} log failed: ${reply.message}`));
+      else {
+        const what = reply.table === 'meta' ? 'metadata' : `the ${reply.table} log`;
+        waiting?.reject(new Error(`writing ${what} failed: ${reply.message}`));
+      }
     });
     const fail = (error: Error): void => {
       this.failure = error;

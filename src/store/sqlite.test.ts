@@ -260,6 +260,23 @@ describe('SqliteStore', () => {
     expect(await second.getMeta('setting')).toEqual({ on: true });
   });
 
+  it('commits metadata on the background thread: the serving thread neither waits for the lock nor blocks', async () => {
+    const dataDir = tempDir();
+    const store = track(openSqliteStore({ dataDir }));
+    // Another writer holds the write lock, as the background thread does while it commits a log batch.
+    const holder = new Database(join(dataDir, DATABASE_FILE));
+    holder.prepare('BEGIN IMMEDIATE').run();
+    let settled = false;
+    const written = store.setMeta('learner', { weights: 'AAAA' }).then(() => (settled = true));
+    // This thread goes on (a timer fires) while the write waits for the lock elsewhere.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    holder.prepare('COMMIT').run();
+    holder.close();
+    await written;
+    expect(await store.getMeta('learner')).toEqual({ weights: 'AAAA' });
+  });
+
   it('runs in WAL mode with synchronous FULL unless NORMAL is asked for', async () => {
     const dataDir = tempDir();
     const full = track(openSqliteStore({ dataDir }));

@@ -981,7 +981,11 @@ export class SqliteStore implements Store {
     if (key === SCHEMA_VERSION_KEY || key === ITEM_EVENTS_THROUGH_KEY || key === LAST_ERASURE_KEY) {
       throw new Error(`The meta key "${key}" is managed by the store and cannot be set`);
     }
-    statements.setMeta.run(key, JSON.stringify(value));
+    const json = JSON.stringify(value);
+    // Committed by the background thread where there is one: the commit's fsync is then not the serving
+    // thread's to wait for, nor is the write lock while the thread holds it for a batch of the logs.
+    if (this.background?.running) return this.background.write('meta', [key, json]);
+    statements.setMeta.run(key, json);
   }
 
   // --- connection ---------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+import { endianness } from 'node:os';
+
 /**
  * Reading and writing persisted learner state: float arrays as base64 of little-endian doubles (JSON
  * numbers lose −0 and cannot hold NaN, and decimal text is twice the size), and field checks whose errors
@@ -14,7 +16,13 @@ export class LearnerStateError extends Error {
   }
 }
 
+/** Whether this machine's doubles are already little-endian in memory (every host Node supports but s390x). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 export function encodeFloats(values: Float64Array): string {
+  // A learner's state is saved on the serving thread: the byte-by-byte path took ~3 ms for 20 × 30 LinUCB.
+  if (LITTLE_ENDIAN)
+    return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
