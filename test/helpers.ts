@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 
 import { buildApp, type HttpLimits } from '../src/api/index.js';
-import { Engine, engineConfig, type EngineConfig } from '../src/engine/index.js';
+import { Engine, engineConfig, type EngineConfig, type EngineOptions } from '../src/engine/index.js';
 
 // --- reply shapes (what the API returns, as the tests read it) ------------------------------------------
 
@@ -132,11 +132,14 @@ export async function openTestApp(
   overrides: Partial<EngineConfig> = {},
   dir?: string,
   limits?: HttpLimits,
+  options?: EngineOptions,
 ): Promise<TestApp> {
   const dataDir = dir ?? (await mkdtemp(join(tmpdir(), 'attune-api-')));
   const engine = await Engine.open(
     // Tests pin the serving model ('fixed', ALS) unless they test selection: fast, and the model is known.
     engineConfig(`sqlite:${dataDir}`, { retrainIntervalMs: null, selection: 'fixed', ...overrides }),
+    undefined,
+    options,
   );
   // Every 2xx reply is checked against its route's response schema (api/openapi.ts): the whole suite is
   // a conformance check of the OpenAPI document. A mismatch is a 500 at once and fails close() by name.
