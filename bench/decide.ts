@@ -39,7 +39,7 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
-import { cpuTicks, stealPercent, type LoadResult } from './load.js';
+import { cpuTicks, LEAD_SECONDS, stealPercent, type LeadResult, type LoadResult } from './load.js';
 import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
 import { startFloorServer } from './floor-server.js';
 import { RawHttpPool } from './raw-http.js';
@@ -146,6 +146,11 @@ class Stream {
     if (status === 200) this.ok++;
   }
 
+  leadResult(): LeadResult {
+    const { sent, failed, p99Ms, maxMs } = this.result();
+    return { sent, failed, p99Ms, maxMs };
+  }
+
   result(): StreamResult {
     const sorted = this.latencies.slice(0, this.count).sort();
     const at = (p: number): number =>
@@ -180,6 +185,8 @@ interface Learning {
 interface Phase {
   readonly decide: StreamResult;
   readonly reward: StreamResult;
+  /** The lead-in before the measured seconds (`load.ts`'s `LEAD_SECONDS`), outside the percentiles above. */
+  readonly lead: { readonly decide: LeadResult; readonly reward: LeadResult };
   readonly learning: Learning;
   readonly rssMb: number;
   /** The server's garbage-collection pauses per second of the phase, ms by kind (minor, major, …). */
@@ -218,15 +225,18 @@ interface PointCounts {
 }
 
 /**
- * One phase of open-loop load: `seconds` × RATE decisions, each successful one followed by its reward.
- * Resolves when every decision and every reward has its reply.
+ * One phase of open-loop load: `leadSeconds` then `seconds` × RATE decisions, each successful one followed
+ * by its reward; the lead-in's replies are counted apart (`load.ts` says why). Resolves when every decision
+ * and every reward has its reply.
  */
 async function drive(
   server: RunningServer,
   label: string,
   seconds: number,
+  leadSeconds: number,
 ): Promise<Omit<Phase, 'rssMb' | 'status' | 'gcMsPerSecond' | 'loopDelayMs' | 'serverTimeShares'>> {
-  const total = Math.round(RATE * seconds);
+  const lead = Math.round(RATE * leadSeconds);
+  const total = lead + Math.round(RATE * seconds);
   const intervalMs = 1000 / RATE;
   const rng = new Rng(deriveSeed(WORLD_SEED, 'load', label));
   // Everything a request needs is drawn and serialised before the clock starts.
@@ -261,8 +271,13 @@ async function drive(
     return sum;
   };
 
-  const decide = new Stream(total);
-  const reward = new Stream(total);
+  const decide = new Stream(total - lead);
+  const reward = new Stream(total - lead);
+  const leadDecide = new Stream(lead);
+  const leadReward = new Stream(lead);
+  const decideStream = (t: number): Stream => (t < lead ? leadDecide : decide);
+  const rewardStream = (t: number): Stream => (t < lead ? leadReward : reward);
+  let decisionsFired = 0;
   const rewardDue = new Float64Array(total);
   const rewardRequest: Buffer[] = new Array<Buffer>(total);
   /** Rewards waiting to be due, by the millisecond (since the start) they fall due in. */
@@ -284,26 +299,32 @@ async function drive(
   await new Promise<void>((resolve) => {
     let finished = false;
     const check = (): void => {
-      if (!finished && decide.done === total && reward.done === rewardsScheduled) {
+      if (
+        !finished &&
+        decide.done + leadDecide.done === total &&
+        reward.done + leadReward.done === rewardsScheduled
+      ) {
         finished = true;
         resolve();
       }
     };
     const fireReward = (t: number): void => {
-      reward.sent++;
+      const stream = rewardStream(t);
+      stream.sent++;
       rewardPool.send(rewardRequest[t]!, (reply) => {
-        reward.record(rewardDue[t]!, performance.now(), reply === 'error' ? 'error' : reply.status);
+        stream.record(rewardDue[t]!, performance.now(), reply === 'error' ? 'error' : reply.status);
         check();
       });
     };
     const fireDecision = (t: number): void => {
       const due = started + t * intervalMs;
-      decide.sent++;
+      const stream = decideStream(t);
+      stream.sent++;
       decidePool.send(
         requests[t]!,
         (reply) => {
           const now = performance.now();
-          decide.record(due, now, reply === 'error' ? 'error' : reply.status);
+          stream.record(due, now, reply === 'error' ? 'error' : reply.status);
           if (reply !== 'error' && reply.status === 200) {
             const decision = JSON.parse(reply.body.toString()) as {
               decision_id: string;
@@ -343,7 +364,8 @@ async function drive(
     };
     const tick = (): void => {
       const now = performance.now();
-      while (decide.sent < total && started + decide.sent * intervalMs <= now) fireDecision(decide.sent);
+      while (decisionsFired < total && started + decisionsFired * intervalMs <= now)
+        fireDecision(decisionsFired++);
       const slot = Math.floor(now - started);
       for (; rewardSlot < slot; rewardSlot++) {
         for (const t of buckets[rewardSlot] ?? []) fireReward(t);
@@ -373,6 +395,7 @@ async function drive(
   return {
     decide: decide.result(),
     reward: reward.result(),
+    lead: { decide: leadDecide.leadResult(), reward: leadReward.leadResult() },
     learning: {
       ratio: round(chosenSum / bestSum),
       uniformRatio: round(uniformSum / bestSum),
@@ -472,18 +495,24 @@ function serverShares(before: Map<string, number>, after: Map<string, number>): 
   };
 }
 
-async function measured(server: RunningServer, label: string, seconds: number): Promise<Phase> {
+/** A phase with the server's own measures around it (they span the lead-in too). */
+async function measured(
+  server: RunningServer,
+  label: string,
+  seconds: number,
+  leadSeconds = LEAD_SECONDS,
+): Promise<Phase> {
   const bucketsBefore = await serverBuckets(server);
   const before = await gcMs(server);
   await loopDelayMs(server);
-  const phase = await drive(server, label, seconds);
+  const phase = await drive(server, label, seconds, leadSeconds);
   const loopDelay = await loopDelayMs(server);
   const serverTime = serverShares(bucketsBefore, await serverBuckets(server));
   const after = await gcMs(server);
   const gcMsPerSecond = Object.fromEntries(
     Object.entries(after).map(([kind, ms]) => [
       kind,
-      Math.round(((ms - (before[kind] ?? 0)) / seconds) * 10) / 10,
+      Math.round(((ms - (before[kind] ?? 0)) / (leadSeconds + seconds)) * 10) / 10,
     ]),
   );
   return {
@@ -508,7 +537,7 @@ async function prepare(name: string): Promise<Variant> {
       throw new Error(`creating the decision point failed: ${response.status} ${await response.text()}`);
     }
     process.stderr.write(`[decide] ${name}: warm-up ${WARMUP_SECONDS} s\n`);
-    const warmup = await measured(server, `${name}-warmup`, WARMUP_SECONDS);
+    const warmup = await measured(server, `${name}-warmup`, WARMUP_SECONDS, 0);
     return { name, server, warmup, runs: [] };
   } catch (error) {
     await server.stop();
@@ -532,7 +561,7 @@ function summary(variant: Variant) {
   const of = (stream: 'decide' | 'reward', key: keyof LoadResult): number =>
     median(runs.map((r) => r[stream][key]));
   const last = runs[runs.length - 1] ?? variant.warmup;
-  const rewardsRecorded = sum(phases.map((p) => p.reward.ok));
+  const rewardsRecorded = sum(phases.map((p) => p.reward.ok + p.lead.reward.sent - p.lead.reward.failed));
   const decideP99 = of('decide', 'p99Ms');
   return {
     learner: variant.name,
@@ -562,7 +591,7 @@ function summary(variant: Variant) {
     uniform_ratio: median(runs.map((r) => r.learning.uniformRatio)),
     // Warm-up and runs together: every reward answered 200 must have been learned.
     rewards_recorded: rewardsRecorded,
-    decisions_sent: sum(phases.map((p) => p.decide.sent)),
+    decisions_sent: sum(phases.map((p) => p.decide.sent + p.lead.decide.sent)),
     final_status: last.status,
     updates_equal_rewards: last.status.learnerUpdates === rewardsRecorded,
     decide_p99_target_met: decideP99 <= TARGET_P99_MS,
@@ -606,6 +635,7 @@ async function startFloor(server: RunningServer, learner: Record<string, unknown
 interface FloorPhase {
   readonly decide: StreamResult;
   readonly reward: StreamResult;
+  readonly lead: Phase['lead'];
   readonly stealPct: number;
 }
 
@@ -615,7 +645,7 @@ const floorRuns: FloorPhase[] = [];
 try {
   for (const name of chosenLearners) variants.push(await prepare(name));
   floor = await startFloor(variants[0]!.server, LEARNERS[variants[0]!.name]!);
-  await drive(floor, 'floor-warmup', WARMUP_SECONDS);
+  await drive(floor, 'floor-warmup', WARMUP_SECONDS, 0);
   // Run by run in turn (linucb, thompson, the floor, linucb, …): all meet the same weather.
   for (let i = 0; i < RUNS; i++) {
     for (const variant of variants) {
@@ -623,8 +653,8 @@ try {
       variant.runs.push(await measured(variant.server, `${variant.name}-run-${i}`, SECONDS));
     }
     process.stderr.write(`[decide] floor: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
-    const { decide, reward, stealPct } = await drive(floor, `floor-run-${i}`, SECONDS);
-    floorRuns.push({ decide, reward, stealPct });
+    const { decide, reward, lead, stealPct } = await drive(floor, `floor-run-${i}`, SECONDS, LEAD_SECONDS);
+    floorRuns.push({ decide, reward, lead, stealPct });
   }
   console.log(
     JSON.stringify({

@@ -13,6 +13,17 @@ export interface LoadResult {
   readonly maxMs: number;
 }
 
+/** What a run's lead-in measured: reported beside the run, never in its percentiles. */
+export interface LeadResult {
+  readonly sent: number;
+  readonly failed: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** Seconds of load before each run's measured ones, unless the caller says otherwise. */
+export const LEAD_SECONDS = 2;
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -25,12 +36,21 @@ function percentile(sorted: Float64Array, p: number): number {
  * requests in bursts, which measures the burst, not the server; hence this. Requests go out through
  * `raw-http.ts`'s lean client: `node:http`'s took a quarter of a core at 2,000 requests/s, from the server
  * it measures.
+ *
+ * Each run begins with a lead-in (`leadSeconds`, 2 s unless told) at the same rate over the same
+ * connections, reported apart (`lead`) and left out of the run's percentiles. Without it, a run measured
+ * the server's passage from idle to busy, not its steady state: after the idle seconds between runs, the
+ * first few hundred ms paid for opening the connections and for V8 growing back a heap it had shrunk while
+ * idle (a packet capture of the decide bench, 2026-12-06: every request over 30 ms in a run was in its
+ * first 0.3 s, and alone moved the run's p99 from 8.7 to 10.9 ms).
  */
 export async function openLoopLoad(options: {
   /** The server; with several (instances behind a load balancer), request `index` goes to `index % n`. */
   readonly url: string | readonly string[];
   readonly rate: number;
   readonly seconds: number;
+  /** Seconds sent before the measured ones (default `LEAD_SECONDS`); its requests' indices follow the run's. */
+  readonly leadSeconds?: number;
   readonly path: (index: number) => string;
   /** A JSON body for request `index`, which is then a POST; null (or no function) sends a GET. */
   readonly body?: (index: number) => string | null;
@@ -39,21 +59,28 @@ export async function openLoopLoad(options: {
   readonly onStatus?: (status: number, index: number) => void;
   /** Sent with every request (the bench key: `server.ts`'s `AUTH_HEADERS`). */
   readonly headers?: Readonly<Record<string, string>>;
-}): Promise<LoadResult> {
+}): Promise<LoadResult & { readonly lead: LeadResult }> {
   const pools = (typeof options.url === 'string' ? [options.url] : options.url).map(
     (url) => new RawHttpPool(url, options.maxSockets ?? 64, options.headers),
   );
-  const total = Math.round(options.rate * options.seconds);
+  const lead = Math.round(options.rate * (options.leadSeconds ?? LEAD_SECONDS));
+  const measured = Math.round(options.rate * options.seconds);
+  const total = lead + measured;
+  // Slot k in time order: the lead-in's first, then the run's; the caller's index puts the run's first.
   const latencies = new Float64Array(total);
+  const indexOf = (slot: number): number => (slot < lead ? measured + slot : slot - lead);
   const intervalMs = 1000 / options.rate;
   let sent = 0;
   let done = 0;
   let ok = 0;
+  let leadOk = 0;
   const started = performance.now();
+  const runStarted = started + lead * intervalMs;
 
   await new Promise<void>((resolve) => {
-    const fire = (index: number): void => {
-      const due = started + index * intervalMs;
+    const fire = (slot: number): void => {
+      const due = started + slot * intervalMs;
+      const index = indexOf(slot);
       const body = options.body?.(index) ?? null;
       const pool = pools[index % pools.length]!;
       const bytes =
@@ -61,10 +88,13 @@ export async function openLoopLoad(options: {
           ? pool.prepare('GET', options.path(index))
           : pool.prepare('POST', options.path(index), body);
       pool.send(bytes, (reply) => {
-        latencies[index] = performance.now() - due;
+        latencies[slot] = performance.now() - due;
         const status = reply === 'error' ? 0 : reply.status;
         options.onStatus?.(status, index);
-        if (status === 200) ok += 1;
+        if (status === 200) {
+          if (slot < lead) leadOk += 1;
+          else ok += 1;
+        }
         if (++done === total) resolve();
       });
     };
@@ -75,19 +105,26 @@ export async function openLoopLoad(options: {
     };
     tick();
   });
-  const elapsed = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - runStarted) / 1000;
   for (const pool of pools) pool.destroy();
-  const sorted = latencies.slice().sort();
+  const sorted = latencies.slice(lead).sort();
+  const leadSorted = latencies.slice(0, lead).sort();
   return {
-    sent,
+    sent: measured,
     ok,
-    failed: total - ok,
-    achievedRate: total / elapsed,
+    failed: measured - ok,
+    achievedRate: measured / elapsed,
     p50Ms: percentile(sorted, 50),
     p90Ms: percentile(sorted, 90),
     p99Ms: percentile(sorted, 99),
     p999Ms: percentile(sorted, 99.9),
     maxMs: sorted[sorted.length - 1] ?? NaN,
+    lead: {
+      sent: lead,
+      failed: lead - leadOk,
+      p99Ms: percentile(leadSorted, 99),
+      maxMs: leadSorted[leadSorted.length - 1] ?? NaN,
+    },
   };
 }
 

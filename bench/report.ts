@@ -934,6 +934,11 @@ export function renderResults(dir: string): string {
     '  through `bench/raw-http.ts` (keep-alive sockets, prepared request bytes, replies framed by length) instead of',
     "  `node:http`'s client, which used ~40% more of a core on the machine it shares with the server. Latency,",
     '  tail and decide results measured before then used the old client.',
+    '- Lead-ins: since 2026-12-06T01:10Z every open-loop run (`bench/load.ts`, `bench/decide.ts`) starts with 2 s at',
+    "  its rate over its own connections, reported beside the run (its p99 and max) and left out of the run's",
+    '  percentiles. A packet capture of the decide bench showed why: every request over 30 ms in a run was in its',
+    '  first 0.3 s (connections opening, V8 growing back the heap it shrank while the server idled between runs),',
+    "  and they alone moved that run's p99 from 8.7 to 10.9 ms. Runs measured before then include that passage.",
     '',
   );
   return `${out.join('\n')}\n`;
@@ -1223,6 +1228,10 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
                   .join(', '),
                 '',
               ],
+              ...leadRow(
+                `${name}: each run's lead-in, decide p99 / max (ms)`,
+                runs(l).map((r) => pick(r, 'lead', 'decide') as Json | undefined),
+              ),
             ];
           }),
           ...floorRows(dp['floor'] as Json | undefined),
@@ -1669,7 +1678,21 @@ function floorRows(floor: Json | undefined): [string, unknown, string][] {
       runs.map((r) => `${num(pick(r, 'decide', 'p99Ms'), 2)} (st ${String(r['stealPct'])}%)`).join(', '),
       '',
     ],
+    ...leadRow(
+      "floor: each run's lead-in, decide p99 / max (ms)",
+      runs.map((r) => pick(r, 'lead', 'decide') as Json | undefined),
+    ),
   ];
+}
+
+/**
+ * The lead-ins (`bench/load.ts`'s `LEAD_SECONDS`) of a bench's runs, p99 / max each: the seconds before
+ * every measured run, left out of its percentiles and shown here. Results from before lead-ins have none.
+ */
+function leadRow(label: string, leads: readonly (Json | undefined)[]): [string, unknown, string][] {
+  if (leads.length === 0 || leads.some((lead) => lead === undefined)) return [];
+  const text = leads.map((lead) => `${num(lead?.['p99Ms'], 2)} / ${num(lead?.['maxMs'], 2)}`).join(', ');
+  return [[label, text, 'not in the percentiles above']];
 }
 
 type StageTimes = Record<string, { count: number; mean_ms: number; p99_at_most_ms: number | null }>;
