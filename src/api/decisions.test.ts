@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, type ErrorReply } from '../../test/helpers.js';
@@ -219,6 +221,33 @@ describe('decision points over HTTP', () => {
     });
     const status = await call<PointReply>(app, 'GET', '/v1/decision-points/offer');
     expect(status.body.status?.learner.updates).toBe(2);
+  });
+
+  it('keeps nothing of a rewarded decision in memory but its outcome, while older ones stay open', async () => {
+    // V8's collector, to see what the service still holds (it is garbage once nothing refers to it).
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    await call(app, 'POST', '/v1/decision-points', offerPoint());
+    const contexts: WeakRef<object>[] = [];
+    const decideDirect = async (user: string) => {
+      const context = { device: 'mobile', page: `p-${user}` };
+      contexts.push(new WeakRef(context));
+      return engine.decisions.decide('offer', { userId: user, context, available: null, limits: {} });
+    };
+    // The oldest decision stays open: the ones after it in its deadline queue are rewarded.
+    const open = await decideDirect('open');
+    for (let i = 0; i < 20; i++) {
+      const decision = await decideDirect(`u${i}`);
+      expect((await engine.decisions.reward('offer', decision.id, 1)).status).toBe('recorded');
+    }
+    expect((await engine.decisions.status('offer')).open).toBe(1);
+    await engine.decisions.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    collect();
+    // Only the open decision's context is held (its reward needs it); the rewarded ones' are collected.
+    expect(contexts.filter((ref) => ref.deref() !== undefined).length).toBe(1);
+    expect(contexts[0]!.deref()).toBeDefined();
+    expect((await engine.decisions.reward('offer', open.id, 1)).status).toBe('recorded');
   });
 
   it('attributes the first matching event within the window, and closes silent windows with the default reward', async () => {

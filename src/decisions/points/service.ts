@@ -103,25 +103,39 @@ export type RewardResult = {
 /** A decision whose reward window is open, as this instance holds it. */
 interface OpenDecision {
   readonly decision: LoggedDecision;
+  /** Its place in its point's deadline queue, emptied when the decision leaves memory. */
+  readonly slot: DeadlineSlot;
   /** Σ of the reward property over attributed events (`value: "sum"`). */
   sum: number;
   hits: number;
 }
 
+/**
+ * A place in a deadline queue. It outlives its decision (until the queue's head passes it or the queue is
+ * compacted) but holds only the deadline once the decision is closed: a decision, with its context and
+ * feature row, is some kilobytes, and most are closed within a second. Kept until compaction, every one
+ * lived long enough to be promoted to V8's old generation, and dying there (~2.5 MB/s at 1,000 rewards/s)
+ * set off a mark-compact every few seconds whose parallel threads took both cores for tens of ms (traced
+ * with `perf sched` under the decide bench, 2026-12-06). Released at once, they die young.
+ */
+interface DeadlineSlot {
+  readonly deadline: EpochMs;
+  held: OpenDecision | null;
+}
+
 type LogOp = { readonly append: LoggedDecision } | { readonly close: DecisionClose };
 
 /**
- * A point's held decisions in the order they were made: their deadlines come in the same order. Closed ones
- * stay in it until the head passes them or it is compacted (`dead` of them): a decision, with its context
- * and feature row, is some kilobytes, and most close long before their deadline.
+ * A point's held decisions in the order they were made: their deadlines come in the same order. The slots
+ * of closed ones stay in it, empty, until the head passes them or it is compacted (`dead` of them).
  */
 interface DeadlineQueue {
-  items: OpenDecision[];
+  items: DeadlineSlot[];
   head: number;
   dead: number;
 }
 
-/** A queue is compacted once it holds more than this many closed decisions, and more closed than open. */
+/** A queue is compacted once it holds more than this many empty slots, and more empty than held. */
 const COMPACT_DEAD = 4_096;
 
 const SWEEP_BATCH = 1_000;
@@ -275,8 +289,8 @@ export class DecisionPoints {
     await this.log.flush();
     this.points.delete(id);
     this.counts.delete(id);
-    for (const [decisionId, entry] of this.open)
-      if (entry.decision.point === id) this.open.delete(decisionId);
+    for (const entry of this.open.values()) if (entry.decision.point === id) this.drop(entry);
+    this.deadlines.delete(id);
     await this.env.store.deleteDecisionPoint(id);
     await this.env.store.setMeta(stateKey(id), null);
     this.saved.delete(id);
@@ -452,12 +466,14 @@ export class DecisionPoints {
     const ids = this.byUser.get(userId);
     if (ids === undefined) return;
     this.byUser.delete(userId);
-    for (const id of ids) this.open.delete(id);
+    for (const id of ids) {
+      const entry = this.open.get(id);
+      if (entry !== undefined) this.drop(entry);
+    }
     for (const queue of this.deadlines.values()) {
-      const kept = queue.items.slice(queue.head).filter((entry) => entry.decision.userId !== userId);
-      queue.items = kept;
+      queue.items = queue.items.slice(queue.head).filter((slot) => slot.held !== null);
       queue.head = 0;
-      queue.dead = kept.filter((entry) => this.open.get(entry.decision.id) !== entry).length;
+      queue.dead = 0;
     }
   }
 
@@ -493,11 +509,13 @@ export class DecisionPoints {
       const oldest = this.open.values().next().value;
       if (oldest !== undefined) this.release(oldest.decision);
     }
-    const entry: OpenDecision = { decision, sum: 0, hits: 0 };
+    const slot: DeadlineSlot = { deadline: decision.deadline, held: null };
+    const entry: OpenDecision = { decision, slot, sum: 0, hits: 0 };
+    slot.held = entry;
     this.open.set(decision.id, entry);
     const queue = this.deadlines.get(decision.point);
-    if (queue === undefined) this.deadlines.set(decision.point, { items: [entry], head: 0, dead: 0 });
-    else queue.items.push(entry);
+    if (queue === undefined) this.deadlines.set(decision.point, { items: [slot], head: 0, dead: 0 });
+    else queue.items.push(slot);
     const ids = this.byUser.get(decision.userId);
     if (ids === undefined) this.byUser.set(decision.userId, [decision.id]);
     else {
@@ -508,10 +526,18 @@ export class DecisionPoints {
     }
   }
 
-  private release(decision: LoggedDecision): void {
-    if (!this.open.delete(decision.id)) return;
-    const queue = this.deadlines.get(decision.point);
+  /** The decision leaves memory: out of `open`, its queue slot emptied (and counted among the dead). */
+  private drop(entry: OpenDecision): void {
+    this.open.delete(entry.decision.id);
+    entry.slot.held = null;
+    const queue = this.deadlines.get(entry.decision.point);
     if (queue !== undefined) queue.dead++;
+  }
+
+  private release(decision: LoggedDecision): void {
+    const entry = this.open.get(decision.id);
+    if (entry === undefined) return;
+    this.drop(entry);
     const ids = this.byUser.get(decision.userId);
     if (ids === undefined) return;
     const live = ids.filter((id) => this.open.has(id));
@@ -564,13 +590,17 @@ export class DecisionPoints {
     for (const [point, queue] of this.deadlines) {
       const reward = this.points.get(point)?.definition.defaultReward ?? 0;
       const items = queue.items;
-      while (queue.head < items.length && items[queue.head]!.decision.deadline < now) {
-        const held = items[queue.head++]!;
-        // Closed already (a reward, an event) or evicted: nothing to do here.
-        if (this.open.get(held.decision.id) !== held) {
+      while (queue.head < items.length) {
+        const slot = items[queue.head]!;
+        const held = slot.held;
+        // Closed already (a reward, an event), evicted or erased: the head passes it whatever its deadline.
+        if (held === null) {
+          queue.head++;
           queue.dead--;
           continue;
         }
+        if (slot.deadline >= now) break;
+        queue.head++;
         this.closeHeld(
           held,
           held.hits > 0
@@ -582,9 +612,7 @@ export class DecisionPoints {
       }
       if (queue.head === queue.items.length) this.deadlines.delete(point);
       else if (queue.dead > COMPACT_DEAD && queue.dead * 2 > queue.items.length - queue.head) {
-        queue.items = queue.items
-          .slice(queue.head)
-          .filter((held) => this.open.get(held.decision.id) === held);
+        queue.items = queue.items.slice(queue.head).filter((slot) => slot.held !== null);
         queue.head = 0;
         queue.dead = 0;
       } else if (queue.head > 1_024 && queue.head * 2 > queue.items.length) {
