@@ -100,20 +100,9 @@ export type RewardResult = {
   readonly decision: string;
 };
 
-/**
- * What a reward, an attributed event or the window's end needs of a decision: the log keeps the rest (the
- * context as sent, the offered actions and their probabilities). Held for the whole window, a decision
- * lives long enough to reach V8's old generation; holding only this, the rest is garbage once its log batch
- * is written, usually before the young generation's next collection.
- */
-type HeldDecision = Pick<
-  LoggedDecision,
-  'id' | 'point' | 'userId' | 'at' | 'deadline' | 'features' | 'action' | 'policy' | 'propensity'
->;
-
 /** A decision whose reward window is open, as this instance holds it. */
 interface OpenDecision {
-  readonly decision: HeldDecision;
+  readonly decision: LoggedDecision;
   /** Its place in its point's deadline queue, emptied when the decision leaves memory. */
   readonly slot: DeadlineSlot;
   /** Σ of the reward property over attributed events (`value: "sum"`). */
@@ -505,7 +494,7 @@ export class DecisionPoints {
     return { now: this.env.now(), userFeatures: this.env.userFeatureColumns };
   }
 
-  private checkPoint(decision: HeldDecision, pointId: string): void {
+  private checkPoint(decision: LoggedDecision, pointId: string): void {
     if (decision.point !== pointId) {
       throw new DecisionPointError(
         404,
@@ -515,9 +504,7 @@ export class DecisionPoints {
     }
   }
 
-  private hold(logged: LoggedDecision): void {
-    const { id, point, userId, at, deadline, features, action, policy, propensity } = logged;
-    const decision: HeldDecision = { id, point, userId, at, deadline, features, action, policy, propensity };
+  private hold(decision: LoggedDecision): void {
     if (this.open.size >= MAX_OPEN) {
       const oldest = this.open.values().next().value;
       if (oldest !== undefined) this.release(oldest.decision);
@@ -533,7 +520,7 @@ export class DecisionPoints {
     if (ids === undefined) this.byUser.set(decision.userId, [decision.id]);
     else {
       // Stale ids (closed, evicted) are dropped whenever the list is touched, so it stays short.
-      const live = ids.filter((held) => this.open.has(held));
+      const live = ids.filter((id) => this.open.has(id));
       live.push(decision.id);
       this.byUser.set(decision.userId, live);
     }
@@ -547,7 +534,7 @@ export class DecisionPoints {
     if (queue !== undefined) queue.dead++;
   }
 
-  private release(decision: HeldDecision): void {
+  private release(decision: LoggedDecision): void {
     const entry = this.open.get(decision.id);
     if (entry === undefined) return;
     this.drop(entry);
@@ -565,7 +552,7 @@ export class DecisionPoints {
   }
 
   /** A decision's outcome is recorded: remember it (for duplicate replies), count it, learn from it. */
-  private settle(decision: HeldDecision, outcome: DecisionOutcome): void {
+  private settle(decision: LoggedDecision, outcome: DecisionOutcome): void {
     this.closed.set(decision.id, outcome);
     const counts = this.counts.get(decision.point);
     if (counts) {
@@ -575,7 +562,7 @@ export class DecisionPoints {
     this.learnFrom(decision, outcome.reward);
   }
 
-  private learnFrom(decision: HeldDecision, reward: number): void {
+  private learnFrom(decision: LoggedDecision, reward: number): void {
     // A user whose consent withholds personalization teaches no policy anything.
     if (decision.policy === 'consent') return;
     const live = this.points.get(decision.point);
@@ -724,7 +711,7 @@ function needsOf(point: DecisionPoint): InputNeeds {
   };
 }
 
-function late(decision: Pick<LoggedDecision, 'id' | 'deadline'>): DecisionPointError {
+function late(decision: LoggedDecision): DecisionPointError {
   return new DecisionPointError(
     410,
     'decision_id',
