@@ -1,23 +1,12 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLoopLoad } from '../bench/load.js';
+import { loopbackServer } from './loopback-server.js';
 
 // The benches' open-loop generator (`bench/load.ts`) against a real node:http server: what a run's lead-in
 // sends, and that its replies are reported apart from the run's percentiles.
 
-let server: Server | null = null;
-
-afterEach(async () => {
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-  server = null;
-});
-
-async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
-  server = createServer(handler);
-  await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const { serve, close } = loopbackServer();
+afterEach(close);
 
 describe('openLoopLoad', () => {
   it('sends the lead-in first, with indices after the run’s, and keeps it out of the percentiles', async () => {

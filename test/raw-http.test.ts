@@ -1,26 +1,18 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawHttpPool, type RawReply } from '../bench/raw-http.js';
+import { loopbackServer } from './loopback-server.js';
 
 // The benches' load generator client (`bench/raw-http.ts`) against a real node:http server: every way a
 // reply can be framed, and what the server saw of each request.
 
-let server: Server | null = null;
+const { serve, close } = loopbackServer();
 let pool: RawHttpPool | null = null;
 
 afterEach(async () => {
   pool?.destroy();
   pool = null;
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-  server = null;
+  await close();
 });
-
-async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
-  server = createServer(handler);
-  await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 const send = (bytes: Buffer, keepBody = true): Promise<RawReply | 'error'> =>
   new Promise((done) => pool!.send(bytes, done, keepBody));
@@ -90,8 +82,7 @@ describe('RawHttpPool', () => {
     expect((reply as RawReply).status).toBe(200);
     expect((reply as RawReply).body.length).toBe(0);
     pool.destroy();
-    await new Promise<void>((done) => server!.close(() => done()));
-    server = null;
+    await close();
     pool = new RawHttpPool(url, 2);
     expect(await send(pool.prepare('GET', '/'))).toBe('error');
   });

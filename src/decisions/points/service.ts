@@ -113,10 +113,9 @@ interface OpenDecision {
 /**
  * A place in a deadline queue. It outlives its decision (until the queue's head passes it or the queue is
  * compacted) but holds only the deadline once the decision is closed: a decision, with its context and
- * feature row, is some kilobytes, and most are closed within a second. Kept until compaction, every one
- * lived long enough to be promoted to V8's old generation, and dying there (~2.5 MB/s at 1,000 rewards/s)
- * set off a mark-compact every few seconds whose parallel threads took both cores for tens of ms (traced
- * with `perf sched` under the decide bench, 2026-12-06). Released at once, they die young.
+ * feature row, is some kilobytes and most close within a second, while compaction came every few seconds
+ * at 1,000 rewards/s. Whatever holds a decision that long moves it into V8's old generation, whose
+ * collections (traced with `perf sched` under the decide bench, 2026-12-06) took both cores for tens of ms.
  */
 interface DeadlineSlot {
   readonly deadline: EpochMs;
