@@ -40,9 +40,10 @@ function percentile(sorted: Float64Array, p: number): number {
  * Each run begins with a lead-in (`leadSeconds`, 2 s unless told) at the same rate over the same
  * connections, reported apart (`lead`) and left out of the run's percentiles. Without it, a run measured
  * the server's passage from idle to busy, not its steady state: after the idle seconds between runs, the
- * first few hundred ms paid for opening the connections and for V8 growing back a heap it had shrunk while
- * idle (a packet capture of the decide bench, 2026-12-06: every request over 30 ms in a run was in its
- * first 0.3 s, and alone moved the run's p99 from 8.7 to 10.9 ms).
+ * first few hundred ms were slow, the first request on each connection opened then slowest (a packet
+ * capture of the decide bench, 2026-12-06: every request over 30 ms in a run was in its first 0.3 s, and
+ * alone moved the run's p99 from 8.7 to 10.9 ms). Why an idle server starts slowly is not known yet; on a
+ * busy one a new connection costs nothing special.
  */
 export async function openLoopLoad(options: {
   /** The server; with several (instances behind a load balancer), request `index` goes to `index % n`. */
