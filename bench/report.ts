@@ -1376,7 +1376,7 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
             '≥ 60,000',
           ],
           [
-            'the worker draining the stream into PostgreSQL (events/s)',
+            'the worker draining the stream into PostgreSQL, from its start (events/s)',
             ((cl['ingest_stream'] as Json | undefined) ?? {})['drain_events_per_second'],
             '',
           ],
