@@ -937,9 +937,10 @@ export function renderResults(dir: string): string {
     '- Lead-ins: since 2026-12-06T01:10Z every open-loop run (`bench/load.ts`, `bench/decide.ts`) starts with 2 s at',
     "  its rate over its own connections, left out of the run's percentiles and kept in the run's JSON (`lead`: its",
     '  p99 and max; the decide table shows them). A packet capture of the decide bench showed why: every request',
-    '  over 30 ms in a run was in its first 0.3 s after the server had idled between runs (why an idle server starts',
-    "  slowly is not known yet), and they alone moved that run's p99 from 8.7 to 10.9 ms. Runs measured before then",
-    '  include that passage.',
+    '  over 30 ms in a run was in its first 0.3 s after the server had idled between runs, and they alone moved that',
+    "  run's p99 from 8.7 to 10.9 ms. Later probes found the causes (docs/SCALING.md): result-cache entries expiring",
+    "  over the lull, and V8 deoptimising Node's HTTP code when the previous run's connections closed. Runs measured",
+    '  before then include that passage.',
     '',
   );
   return `${out.join('\n')}\n`;
