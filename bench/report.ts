@@ -936,7 +936,7 @@ export function renderResults(dir: string): string {
     '  tail and decide results measured before then used the old client.',
     '- Lead-ins: since 2026-12-06T01:10Z every open-loop run (`bench/load.ts`, `bench/decide.ts`) starts with 2 s at',
     "  its rate over its own connections, left out of the run's percentiles and kept in the run's JSON (`lead`: its",
-    '  p99 and max; the decide table shows them). A packet capture of the decide bench showed why: every request',
+    '  p99 and max; the decide and tail tables show them). A packet capture of the decide bench showed why: every request',
     '  over 30 ms in a run was in its first 0.3 s after the server had idled between runs, and they alone moved that',
     "  run's p99 from 8.7 to 10.9 ms. Later probes found the causes (docs/SCALING.md): result-cache entries expiring",
     "  over the lull, and V8 deoptimising Node's HTTP code when the previous run's connections closed. Runs measured",
@@ -1460,6 +1460,10 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
           `${num(b['median_p50_ms'], 2)} / ${num(b['median_p99_ms'], 2)} / ${num(b['median_p999_ms'], 2)}`,
           target('p99 ≤ 3'),
         ],
+        ...leadRow(
+          `${name}: 2,000/s lead-ins, p99 / max (ms) by run`,
+          runs.map((r) => r['lead'] as Json | undefined),
+        ),
         [`${name}: CPU % at 2,000/s by run`, cpu.join(' · '), ''],
         [`${name}: highest rate sustained (requests/s)`, setup['highest_sustained_rps'], target('≥ 5,000')],
       );
