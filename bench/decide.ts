@@ -34,7 +34,8 @@
  *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
  *     node --import tsx bench/decide.ts          # a smoke run (flagged "smoke": true in the output)
  *
- * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one learner only. Prints one JSON object.
+ * A third variant, `linucb-pool1`, is LinUCB again on a server with one V8 worker thread (`NODE_ARGS`).
+ * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one variant only. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -71,11 +72,20 @@ const POINT = 'bench';
 const MAX_SOCKETS = 64;
 const TARGET_P99_MS = 5;
 
+const LINUCB = { kind: 'linucb', alpha: 0.8, floor: 0.05 };
 const LEARNERS: Readonly<Record<string, Record<string, unknown>>> = {
-  linucb: { kind: 'linucb', alpha: 0.8, floor: 0.05 },
+  linucb: LINUCB,
   thompson: { kind: 'thompson', scale: 0.1, floor: 0.05 },
+  'linucb-pool1': LINUCB,
 };
-const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson')
+/**
+ * Node flags of a variant's server. `linucb-pool1` is LinUCB on a server whose V8 platform has one worker
+ * thread (`--v8-pool-size=1`, which an operator gives through `NODE_OPTIONS`) instead of Node's four: on two
+ * cores, four GC helpers took both cores from the serving thread and the generator during collections.
+ * Measured beside the default, not the default.
+ */
+const NODE_ARGS: Readonly<Record<string, readonly string[]>> = { 'linucb-pool1': ['--v8-pool-size=1'] };
+const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pool1')
   .split(',')
   .map((name) => name.trim())
   .filter(Boolean);
@@ -526,7 +536,7 @@ async function measured(
 }
 
 async function prepare(name: string): Promise<Variant> {
-  const server = await startServer(tempDataDir(`decide-${name}`));
+  const server = await startServer(tempDataDir(`decide-${name}`), {}, NODE_ARGS[name] ?? []);
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',
@@ -566,6 +576,7 @@ function summary(variant: Variant) {
   return {
     learner: variant.name,
     definition: LEARNERS[variant.name],
+    server_node_args: NODE_ARGS[variant.name] ?? [],
     median_decide_p99_ms: decideP99,
     median_decide_p50_ms: of('decide', 'p50Ms'),
     median_decide_p90_ms: of('decide', 'p90Ms'),

@@ -1175,7 +1175,8 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
             '',
           ],
           ...learners.flatMap((l): [string, unknown, string][] => {
-            const name = String(l['learner']);
+            const nodeArgs = (l['server_node_args'] as string[] | undefined) ?? [];
+            const name = `${String(l['learner'])}${nodeArgs.length > 0 ? ` (server: node ${nodeArgs.join(' ')})` : ''}`;
             const status = l['final_status'] as Json | undefined;
             return [
               [
