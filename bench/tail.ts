@@ -1,11 +1,12 @@
 /**
  * One instance's tail, measured from outside (issue 14): `GET /v1/recommendations` from an open-loop
  * generator in this process (the server is another), latency counted from each request's scheduled time,
- * the MovieLens 100K model trained with the default selection. Four set-ups, measured run by run in turn
+ * the MovieLens 100K model trained with the default selection. Five set-ups, measured run by run in turn
  * so that they meet the same weather: the embedded store (default configuration, result cache on), the
  * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), the
  * embedded store again with 32 MB semi-spaces (`--max-semi-space-size=32`, which an operator gives through
- * `NODE_OPTIONS`; measured, not the default), and
+ * `NODE_OPTIONS`; measured, not the default), the embedded store on a V8 platform of one worker thread
+ * (`--v8-pool-size=1`, likewise through `NODE_OPTIONS`; measured, not the default), and
  * PostgreSQL + Redis (a schema of this run's own); and beside them the floor (`floor-server.ts`): a bare
  * `node:http` server answering every request with a list recorded from the embedded server, the part of
  * each number that is the machine, the loopback and the generator rather than Attune.
@@ -124,6 +125,13 @@ async function main(): Promise<void> {
     setups.push(
       await prepare('embedded, --max-semi-space-size=32', tempDataDir('tail-semi'), {
         NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=32`.trim(),
+      }),
+    );
+    // One V8 worker thread instead of Node's four: on two cores, four GC helpers took both cores from the
+    // serving thread during collections (docs/SCALING.md; the decide bench measures it too). Not the default.
+    setups.push(
+      await prepare('embedded, --v8-pool-size=1', tempDataDir('tail-pool1'), {
+        NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --v8-pool-size=1`.trim(),
       }),
     );
     setups.push(
