@@ -42,9 +42,10 @@ function percentile(sorted: Float64Array, p: number): number {
  * the server's passage from idle to busy, not its steady state: after the idle seconds between runs, the
  * first few hundred ms were slow, the first request on each connection opened then slowest (a packet
  * capture of the decide bench, 2026-12-06: every request over 30 ms in a run was in its first 0.3 s, and
- * alone moved the run's p99 from 8.7 to 10.9 ms). Probes since (docs/SCALING.md) found why: result-cache
- * entries expire over a lull longer than their 60 s, and the previous run's connections closing deoptimises
- * Node's stream and HTTP code, which the next run's first requests then run unoptimised.
+ * alone moved the run's p99 from 8.7 to 10.9 ms). Probes since (docs/SCALING.md) found two causes:
+ * result-cache entries expire over a lull longer than their 60 s, and the previous run's connections closing
+ * deoptimises Node's stream and HTTP code, which the next run's first requests then run unoptimised. Not all
+ * of it: decisions, which have no result cache, still start slowly.
  */
 export async function openLoopLoad(options: {
   /** The server; with several (instances behind a load balancer), request `index` goes to `index % n`. */

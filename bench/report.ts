@@ -938,9 +938,9 @@ export function renderResults(dir: string): string {
     "  its rate over its own connections, left out of the run's percentiles and kept in the run's JSON (`lead`: its",
     '  p99 and max; the decide and tail tables show them). A packet capture of the decide bench showed why: every request',
     '  over 30 ms in a run was in its first 0.3 s after the server had idled between runs, and they alone moved that',
-    "  run's p99 from 8.7 to 10.9 ms. Later probes found the causes (docs/SCALING.md): result-cache entries expiring",
-    "  over the lull, and V8 deoptimising Node's HTTP code when the previous run's connections closed. Runs measured",
-    '  before then include that passage.',
+    "  run's p99 from 8.7 to 10.9 ms. Later probes found two causes (docs/SCALING.md): result-cache entries expiring",
+    "  over the lull, and V8 deoptimising Node's HTTP code when the previous run's connections closed; decisions,",
+    '  which have no result cache, still start slowly. Runs measured before then include that passage.',
     '',
   );
   return `${out.join('\n')}\n`;
