@@ -34,7 +34,7 @@
  *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
  *     node --import tsx bench/decide.ts          # a smoke run (flagged "smoke": true in the output)
  *
- * A third variant, `linucb-pool1`, is LinUCB again on a server with one V8 worker thread (`NODE_ARGS`).
+ * A third variant, `linucb-pool1`, is LinUCB again on a server with one V8 worker thread (`VARIANTS`).
  * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one variant only. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
@@ -73,25 +73,26 @@ const MAX_SOCKETS = 64;
 const TARGET_P99_MS = 5;
 
 const LINUCB = { kind: 'linucb', alpha: 0.8, floor: 0.05 };
-const LEARNERS: Readonly<Record<string, Record<string, unknown>>> = {
-  linucb: LINUCB,
-  thompson: { kind: 'thompson', scale: 0.1, floor: 0.05 },
-  'linucb-pool1': LINUCB,
-};
 /**
- * Node flags of a variant's server. `linucb-pool1` is LinUCB on a server whose V8 platform has one worker
- * thread (`--v8-pool-size=1`, which an operator gives through `NODE_OPTIONS`) instead of Node's four: on two
- * cores, four GC helpers took both cores from the serving thread and the generator during collections.
- * Measured beside the default, not the default.
+ * The servers measured: a learner's definition, and the node flags its server runs with. `linucb-pool1` is
+ * LinUCB on a server whose V8 platform has one worker thread (`--v8-pool-size=1`, which an operator gives
+ * through `NODE_OPTIONS`) instead of Node's four: on two cores, four GC helpers took both cores from the
+ * serving thread and the generator during collections. Measured beside the default, not the default.
  */
-const NODE_ARGS: Readonly<Record<string, readonly string[]>> = { 'linucb-pool1': ['--v8-pool-size=1'] };
+const VARIANTS: Readonly<
+  Record<string, { readonly learner: Record<string, unknown>; readonly nodeArgs: readonly string[] }>
+> = {
+  linucb: { learner: LINUCB, nodeArgs: [] },
+  thompson: { learner: { kind: 'thompson', scale: 0.1, floor: 0.05 }, nodeArgs: [] },
+  'linucb-pool1': { learner: LINUCB, nodeArgs: ['--v8-pool-size=1'] },
+};
 const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pool1')
   .split(',')
   .map((name) => name.trim())
   .filter(Boolean);
 for (const name of chosenLearners) {
-  if (LEARNERS[name] === undefined)
-    throw new Error(`ATTUNE_BENCH_DECIDE_LEARNERS: unknown learner "${name}"`);
+  if (VARIANTS[name] === undefined)
+    throw new Error(`ATTUNE_BENCH_DECIDE_LEARNERS: unknown variant "${name}"`);
 }
 
 const actionId = (a: number): string => `a${String(a).padStart(2, '0')}`;
@@ -536,12 +537,12 @@ async function measured(
 }
 
 async function prepare(name: string): Promise<Variant> {
-  const server = await startServer(tempDataDir(`decide-${name}`), {}, NODE_ARGS[name] ?? []);
+  const server = await startServer(tempDataDir(`decide-${name}`), {}, VARIANTS[name]!.nodeArgs);
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(definition(LEARNERS[name]!)),
+      body: JSON.stringify(definition(VARIANTS[name]!.learner)),
     });
     if (response.status !== 201) {
       throw new Error(`creating the decision point failed: ${response.status} ${await response.text()}`);
@@ -575,8 +576,8 @@ function summary(variant: Variant) {
   const decideP99 = of('decide', 'p99Ms');
   return {
     learner: variant.name,
-    definition: LEARNERS[variant.name],
-    server_node_args: NODE_ARGS[variant.name] ?? [],
+    definition: VARIANTS[variant.name]!.learner,
+    server_node_args: VARIANTS[variant.name]!.nodeArgs,
     median_decide_p99_ms: decideP99,
     median_decide_p50_ms: of('decide', 'p50Ms'),
     median_decide_p90_ms: of('decide', 'p90Ms'),
@@ -655,7 +656,7 @@ let floor: RunningServer | null = null;
 const floorRuns: FloorPhase[] = [];
 try {
   for (const name of chosenLearners) variants.push(await prepare(name));
-  floor = await startFloor(variants[0]!.server, LEARNERS[variants[0]!.name]!);
+  floor = await startFloor(variants[0]!.server, VARIANTS[variants[0]!.name]!.learner);
   await drive(floor, 'floor-warmup', WARMUP_SECONDS, 0);
   // Run by run in turn (linucb, thompson, the floor, linucb, …): all meet the same weather.
   for (let i = 0; i < RUNS; i++) {
