@@ -5,6 +5,7 @@ import type { EngineConfig } from '../engine/index.js';
 import { formatTime } from '../events/index.js';
 import type { ModelName } from '../models/index.js';
 import {
+  isServedAgain,
   presetsFor,
   withServingOptions,
   type Impression,
@@ -227,10 +228,11 @@ const itemsJson = new WeakMap<readonly RecommendedItem[], string>();
  * items per reply was the serving thread's largest share after the socket writes, and much of its garbage.
  */
 function withItemsJson(head: Readonly<Record<string, unknown>>, items: readonly RecommendedItem[]): string {
-  let json = itemsJson.get(items);
+  const again = isServedAgain(items);
+  let json = again ? itemsJson.get(items) : undefined;
   if (json === undefined) {
     json = JSON.stringify(items.map(recommendedItemJson));
-    itemsJson.set(items, json);
+    if (again) itemsJson.set(items, json);
   }
   const fields = JSON.stringify(head);
   return `${fields.slice(0, -1)}${fields === '{}' ? '' : ','}"items":${json}}`;

@@ -19,6 +19,7 @@ import {
   type StageTimer,
   explainRecommendation,
   forgetServedUser,
+  isServedAgain,
   similarItems,
   type ExplainResult,
   type Impression,
@@ -1239,14 +1240,15 @@ export class Engine {
   }
 
   /**
-   * The logged form of a served list's items, made once per list: a list served again from the result cache
-   * is the same array, so its impressions share one (and the store serialises it once; `store/rows.ts`).
+   * The logged form of a served list's items. A list served again from the result cache is the same array,
+   * so its impressions share one, frozen, which the store serialises once (`store/rows.ts`).
    */
   #impressionItems(items: readonly RecommendedItem[]): readonly ImpressionItem[] {
-    let logged = this.#loggedItems.get(items);
+    const again = isServedAgain(items);
+    let logged = again ? this.#loggedItems.get(items) : undefined;
     if (logged === undefined) {
       logged = items.map((item, position) => ({ itemId: item.itemId, position, score: item.score }));
-      this.#loggedItems.set(items, logged);
+      if (again) this.#loggedItems.set(items, Object.freeze(logged));
     }
     return logged;
   }
