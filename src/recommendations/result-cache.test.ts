@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
-import { ResultCache, type ServedList } from './result-cache.js';
+import { isServedAgain, ResultCache, type ServedList } from './result-cache.js';
 import { compileRules, type Rules } from './rules.js';
 import type { SharedList, SharedLists } from './shared-lists.js';
 import type { CatalogView, RecommendationRequest } from './types.js';
@@ -134,6 +134,15 @@ describe('ResultCache', () => {
     expect(off.serve(request(), p, bundle, catalog(), counted.compute).fresh).toBe(true);
     expect(counted.calls()).toBe(2);
     expect(() => new ResultCache(0)).toThrow(/ttlMs/);
+  });
+
+  it('marks the lists it keeps as served again (their serialised forms are reused), and no others', () => {
+    const kept = new ResultCache(10_000).serve(request(), profile(), bundle, catalog(), computer().compute);
+    expect(isServedAgain(kept.list.items)).toBe(true);
+    // Kept lists are frozen: nothing may change a list that later requests are served.
+    expect(() => (kept.list.items as unknown[]).push('x')).toThrow(TypeError);
+    const off = new ResultCache(null).serve(request(), profile(), bundle, catalog(), computer().compute);
+    expect(isServedAgain(off.list.items)).toBe(false);
   });
 });
 

@@ -834,8 +834,8 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
       });
 
       it('stores each impression of a list served again, and only the declared item fields', async () => {
-        // The engine logs a list served again from its result cache with the same items array.
-        const items = [{ itemId: 'i9', position: 0, score: 0.25, reason: 'not logged' }];
+        // The engine logs a list served again from its result cache with the same frozen items array.
+        const items = Object.freeze([{ itemId: 'i9', position: 0, score: 0.25, reason: 'not logged' }]);
         const first = served('r1', { items });
         const again = served('r2', { items, createdAt: T0 + 1000 });
         await store.appendImpressions([first]);
