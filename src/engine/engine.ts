@@ -19,7 +19,6 @@ import {
   type StageTimer,
   explainRecommendation,
   forgetServedUser,
-  isServedAgain,
   similarItems,
   type ExplainResult,
   type Impression,
@@ -58,6 +57,7 @@ import { Fingerprint } from '../shared/content-hash.js';
 import { servedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
 import { servedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { derivedOnce } from '../shared/frozen-memo.js';
 import { LruMap } from '../shared/lru.js';
 import { Serial } from '../shared/serial.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
@@ -1240,17 +1240,15 @@ export class Engine {
   }
 
   /**
-   * The logged form of a served list's items. A list served again from the result cache is the same array,
-   * so its impressions share one, frozen, which the store serialises once (`store/rows.ts`).
+   * The logged form of a served list's items. A list served again from the result cache is the same frozen
+   * array, so its impressions share one, frozen too, which the store serialises once (`store/rows.ts`); a list
+   * not kept gets an array of its own, left unfrozen so that the store keeps nothing for it either.
    */
   #impressionItems(items: readonly RecommendedItem[]): readonly ImpressionItem[] {
-    const again = isServedAgain(items);
-    let logged = again ? this.#loggedItems.get(items) : undefined;
-    if (logged === undefined) {
-      logged = items.map((item, position) => ({ itemId: item.itemId, position, score: item.score }));
-      if (again) this.#loggedItems.set(items, Object.freeze(logged));
-    }
-    return logged;
+    return derivedOnce(this.#loggedItems, items, (list) => {
+      const logged = list.map((item, position) => ({ itemId: item.itemId, position, score: item.score }));
+      return Object.isFrozen(list) ? Object.freeze(logged) : logged;
+    });
   }
 
   /** Writes what the impression, exposure and decision logs still buffer: reads after it see them. */

@@ -1,7 +1,7 @@
 export type { Impression, ImpressionItem } from './impression.js';
 export { ImpressionLog } from './impression-log.js';
 export { runPipeline, type StageTimer } from './pipeline.js';
-export { isServedAgain, ResultCache, type ServedList } from './result-cache.js';
+export { ResultCache, type ServedList } from './result-cache.js';
 export { buildProfile, impersonalProfile, type ProfileSettings, type ServingProfile } from './profile.js';
 export { UserHistories } from './user-histories.js';
 export {

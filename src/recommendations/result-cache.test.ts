@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
-import { isServedAgain, ResultCache, type ServedList } from './result-cache.js';
+import { ResultCache, type ServedList } from './result-cache.js';
 import { compileRules, type Rules } from './rules.js';
 import type { SharedList, SharedLists } from './shared-lists.js';
 import type { CatalogView, RecommendationRequest } from './types.js';
@@ -136,13 +136,13 @@ describe('ResultCache', () => {
     expect(() => new ResultCache(0)).toThrow(/ttlMs/);
   });
 
-  it('marks the lists it keeps as served again (their serialised forms are reused), and no others', () => {
+  it('freezes the lists it keeps (what is derived from them is made once), and no others', () => {
     const kept = new ResultCache(10_000).serve(request(), profile(), bundle, catalog(), computer().compute);
-    expect(isServedAgain(kept.list.items)).toBe(true);
+    expect(Object.isFrozen(kept.list.items)).toBe(true);
     // Kept lists are frozen: nothing may change a list that later requests are served.
     expect(() => (kept.list.items as unknown[]).push('x')).toThrow(TypeError);
     const off = new ResultCache(null).serve(request(), profile(), bundle, catalog(), computer().compute);
-    expect(isServedAgain(off.list.items)).toBe(false);
+    expect(Object.isFrozen(off.list.items)).toBe(false);
   });
 });
 

@@ -21,14 +21,6 @@ import type { CatalogView, RecommendationRequest, RecommendationResult } from '.
  * same list; serving it again costs a map lookup.
  */
 
-/**
- * Whether a list's items are kept to be served again (the result cache froze them): what is derived from
- * such a list (its reply's JSON, its impression's) may be made once and reused. Lists the cache does not keep
- * are not, so a server with the cache off does not fill weak maps with one-off entries (which cost its
- * scavenges more than the JSON they would save).
- */
-export const isServedAgain = (items: readonly unknown[]): boolean => Object.isFrozen(items);
-
 /** What a served list says about itself, without the request's own id (each request gets its own). */
 export type ServedList = Omit<RecommendationResult, 'requestId'>;
 
@@ -150,7 +142,8 @@ export class ResultCache {
     // Spread over the second half of the TTL: lists computed in one burst (a cold start, a new model) do
     // not all expire, and get recomputed, in the same instant; a wave of recomputation is what a p99 sees.
     const until = expiresAt ?? request.now + this.ttlMs * (0.5 + 0.5 * Math.random());
-    // Frozen: a kept list is served again as it is, and its serialised forms are made once (`isServedAgain`).
+    // Frozen: a kept list is served again as it is, and what is derived from it (its reply's JSON, its
+    // impression's) is made once (`shared/frozen-memo.ts`); lists not kept are not frozen, so nothing is kept.
     Object.freeze(list.items);
     lists.set(shape, { list, bundle, catalogVersion: catalog.version, expiresAt: until });
     return until;

@@ -13,6 +13,7 @@ import type {
 import type { TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression, ImpressionItem } from '../recommendations/impression.js';
+import { derivedOnce } from '../shared/frozen-memo.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import type {
   ArtifactInfo,
@@ -200,23 +201,16 @@ export type ImpressionParams = [
 ];
 
 /**
- * Serialised item lists of lists served again, by list identity. The engine logs every impression of a list
+ * Serialised item lists, kept for frozen ones (`derivedOnce`): the engine logs every impression of a list
  * served again from its result cache with one frozen items array, so at 2,000 requests/s, most of them
  * repeats, the batch written every 50 ms is not a millisecond of JSON on the serving thread (0.6–1.6 ms per
- * flush before). Other lists are serialised each time: one-off weak map entries cost scavenges more.
+ * flush before).
  */
 const serialisedItems = new WeakMap<readonly ImpressionItem[], string>();
 
-function impressionItemsJson(items: readonly ImpressionItem[]): string {
-  const shared = Object.isFrozen(items);
-  let json = shared ? serialisedItems.get(items) : undefined;
-  if (json === undefined) {
-    // Only the declared fields: a caller's richer objects must not leak extra keys into the log.
-    json = JSON.stringify(items.map(({ itemId, position, score }) => ({ itemId, position, score })));
-    if (shared) serialisedItems.set(items, json);
-  }
-  return json;
-}
+// Only the declared fields: a caller's richer objects must not leak extra keys into the log.
+const itemsJson = (items: readonly ImpressionItem[]): string =>
+  JSON.stringify(items.map(({ itemId, position, score }) => ({ itemId, position, score })));
 
 export function impressionParams(impression: Impression): ImpressionParams {
   return [
@@ -227,7 +221,7 @@ export function impressionParams(impression: Impression): ImpressionParams {
     impression.model,
     impression.modelVersion,
     impression.fallback ? 1 : 0,
-    impressionItemsJson(impression.items),
+    derivedOnce(serialisedItems, impression.items, itemsJson),
   ];
 }
 
