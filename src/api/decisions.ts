@@ -148,7 +148,8 @@ function decisionJson(decision: Decision): Static<typeof DecisionReply> {
     },
     propensity: decision.propensity,
     policy: decision.policy,
-    ranking: decision.ranking.map((r) => ({ id: r.id, score: r.score, probability: r.probability })),
+    // Made for this reply by the decision points (`RankedAction`: these three fields only).
+    ranking: [...decision.ranking],
     experiment: decision.experiment
       ? { id: decision.experiment.id, variant: decision.experiment.variant }
       : null,

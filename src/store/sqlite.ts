@@ -670,9 +670,8 @@ export class SqliteStore implements Store {
   ): Promise<void> {
     const open = this.#writable('write the decision log');
     if (appends.length === 0 && closes.length === 0) return;
-    const rows = decisionLogRows(appends, closes);
-    if (this.background) return this.background.write('decisions', rows);
-    open.writeDecisionLog(rows);
+    if (this.background) return this.background.write('decisions', { appends, closes });
+    open.writeDecisionLog(decisionLogRows(appends, closes));
   }
 
   async getDecision(id: string): Promise<LoggedDecision | null> {
