@@ -60,14 +60,26 @@ export class BatchLog<T> {
     this.timer = null;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length > 0) {
-      this.flushing = this.flushing
-        .then(() => this.write(batch))
-        .catch(this.options.onError)
-        .finally(() => {
-          this.backlog -= batch.length;
-        });
-    }
+    if (batch.length > 0) this.flushing = this.#afterPrevious(batch);
     return this.flushing;
+  }
+
+  /**
+   * The batch's write, chained after those before it. Nothing that runs after the write may refer to the
+   * batch: records handed to a store that copies them (SQLite's background thread) must not stay reachable
+   * until its commit, or a slow commit moves every record in flight into V8's old generation. Closures of
+   * one scope share their captures, so the count the last step needs comes from a scope of its own.
+   */
+  #afterPrevious(batch: T[]): Promise<void> {
+    return this.flushing
+      .then(() => this.write(batch))
+      .catch(this.options.onError)
+      .finally(this.#stored(batch.length));
+  }
+
+  #stored(count: number): () => void {
+    return () => {
+      this.backlog -= count;
+    };
   }
 }

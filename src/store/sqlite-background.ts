@@ -51,9 +51,14 @@ export class BackgroundWriter {
     return this.failure === null;
   }
 
-  /** Resolves once the rows are committed by the background thread. */
-  async write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
-    await this.#request((id) => ({ type: 'write', table, id, rows }) as BackgroundRequest);
+  /**
+   * Resolves once the rows are committed by the background thread. Not an async function: its frame would
+   * hold `rows` until the commit, though the thread has its own copy from the moment they are posted.
+   */
+  write<T extends keyof BackgroundRows>(table: T, rows: BackgroundRows[T]): Promise<void> {
+    return this.#request((id) => ({ type: 'write', table, id, rows }) as BackgroundRequest).then(
+      () => undefined,
+    );
   }
 
   /**
