@@ -295,7 +295,9 @@ function findBad(value: unknown, bad: (value: unknown) => boolean, steps: (strin
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
+    // for…in allocates no key array (Object.keys here was ~3% of a decision's allocations); parsed JSON
+    // and query objects have no enumerable properties but their own.
+    for (const key in record) {
       if (bad(key) || findBad(record[key], bad, steps)) {
         steps.push(key);
         return true;
@@ -334,8 +336,12 @@ const READ_FIELD_BY_FIELD = new Set([
   'PUT /v1/users/:id',
 ]);
 
+const unfit = (value: unknown): boolean => illFormed(value) || nonFinite(value);
+
 /** Why a parsed query or body cannot be taken as sent (naming the field), or null. */
 export function parsedValueProblem(where: 'query' | 'body', value: unknown): string | null {
+  // One walk for the common case, a value with neither; the two named walks only to say which it holds.
+  if (!findBad(value, unfit, [])) return null;
   const text = illFormedPath(value);
   if (text !== null) return `${where} field "${text}" ${ILL_FORMED}`;
   const number = nonFinitePath(value);
