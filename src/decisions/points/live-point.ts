@@ -45,8 +45,17 @@ export interface LivePointState {
  * apprentice in apprentice mode) and guardrail. Choosing and learning are synchronous and allocation-light:
  * a request's cost is its feature row and one pass of the learner over the offered actions.
  */
+/** What a point needs to know about the user to decide. */
+export interface InputNeeds {
+  readonly traits: boolean;
+  readonly segment: boolean;
+  readonly user: boolean;
+}
+
 export class LivePoint {
   readonly encoder: FeatureEncoder;
+  /** What this revision's features and rules read of the user: the same for every decision it makes. */
+  readonly needs: InputNeeds;
   readonly learner: Learner;
   readonly apprentice: Apprentice | null;
   readonly guardrail: Guardrail | null;
@@ -63,6 +72,7 @@ export class LivePoint {
     saved: LivePointState | null = null,
   ) {
     this.encoder = new FeatureEncoder(definition);
+    this.needs = readsOfUser(definition);
     this.defaultIndex = definition.actions.findIndex((a) => a.id === definition.defaultAction);
     // A saved state has this definition's shape (the service checks), so its mode is this one's.
     if (definition.mode === 'apprentice') {
@@ -155,4 +165,16 @@ export class LivePoint {
       guardrail: this.guardrail?.toJSON() ?? null,
     };
   }
+}
+
+function readsOfUser(point: DecisionPoint): InputNeeds {
+  const fields = [
+    ...point.features.map((f) => f.source),
+    ...point.rules.flatMap((r) => r.when.map((c) => c.field)),
+  ];
+  return {
+    traits: fields.some((f) => f === 'trait' || f.startsWith('trait.')),
+    segment: fields.includes('segment'),
+    user: fields.includes('user'),
+  };
 }

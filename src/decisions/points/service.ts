@@ -16,8 +16,10 @@ import {
 import { offer, type OfferRequest } from './eligibility.js';
 import type { DecisionInputs } from './encoder.js';
 import type { GuardrailStatus } from './guardrail.js';
-import { LivePoint, type LivePointState, type RequestedPolicy } from './live-point.js';
+import { LivePoint, type InputNeeds, type LivePointState, type RequestedPolicy } from './live-point.js';
 import type { DecisionClose, DecisionOutcome, DecisionPolicy, LoggedDecision } from './log-types.js';
+
+export type { InputNeeds } from './live-point.js';
 
 /** Where the user stands in the experiments for one decision point. */
 export type DecisionArm =
@@ -31,13 +33,6 @@ export type DecisionArm =
       readonly variant: string;
       readonly policy: RequestedPolicy;
     };
-
-/** What a point needs to know about the user to decide. */
-export interface InputNeeds {
-  readonly traits: boolean;
-  readonly segment: boolean;
-  readonly user: boolean;
-}
 
 /** The engine's side of decisions: everything the service reads or tells outside its own state. */
 export interface DecisionEnvironment {
@@ -313,7 +308,7 @@ export class DecisionPoints {
     const point = live.definition;
     const now = this.env.now();
     this.sweepIfDue(now);
-    const inputs = await this.env.userInputs(request.userId, needsOf(point));
+    const inputs = await this.env.userInputs(request.userId, live.needs);
     const offered = offer(point, request, { context: request.context, ...inputs });
     const input = live.encoder.encode({ context: request.context, now, ...inputs });
     const arm = await this.env.arm(request.userId, pointId, now);
@@ -717,30 +712,6 @@ export class DecisionPoints {
       await this.save(live).catch((error) => this.env.onError('decision-state', error));
     }
   }
-}
-
-/** Per definition (a revision is a new object): what its features and rules read of the user. */
-const needsByPoint = new WeakMap<DecisionPoint, InputNeeds>();
-
-function needsOf(point: DecisionPoint): InputNeeds {
-  let needs = needsByPoint.get(point);
-  if (needs === undefined) {
-    needs = readsOfUser(point);
-    needsByPoint.set(point, needs);
-  }
-  return needs;
-}
-
-function readsOfUser(point: DecisionPoint): InputNeeds {
-  const fields = [
-    ...point.features.map((f) => f.source),
-    ...point.rules.flatMap((r) => r.when.map((c) => c.field)),
-  ];
-  return {
-    traits: fields.some((f) => f === 'trait' || f.startsWith('trait.')),
-    segment: fields.includes('segment'),
-    user: fields.includes('user'),
-  };
 }
 
 function late(decision: DecisionRef): DecisionPointError {
