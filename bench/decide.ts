@@ -34,7 +34,8 @@
  *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
  *     node --import tsx bench/decide.ts          # a smoke run (flagged "smoke": true in the output)
  *
- * A third variant, `linucb-pool1`, is LinUCB again on a server with one V8 worker thread (`VARIANTS`).
+ * A third variant, `linucb-pretenuring`, is LinUCB again on a server with V8's allocation-site pretenuring
+ * left on (V8's default, which `attune` turns off: `src/cli/v8-flags.ts`; `VARIANTS`).
  * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one variant only. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
@@ -74,19 +75,26 @@ const TARGET_P99_MS = 5;
 
 const LINUCB = { kind: 'linucb', alpha: 0.8, floor: 0.05 };
 /**
- * The servers measured: a learner's definition, and the node flags its server runs with. `linucb-pool1` is
- * LinUCB on a server whose V8 platform has one worker thread (`--v8-pool-size=1`, which an operator gives
- * through `NODE_OPTIONS`) instead of Node's four: on two cores, four GC helpers took both cores from the
- * serving thread and the generator during collections. Measured beside the default, not the default.
+ * The servers measured: a learner's definition, and the environment and node flags its server runs with.
+ * `linucb-pretenuring` is LinUCB on a server that keeps V8's allocation-site pretenuring
+ * (`ATTUNE_V8_PRETENURING=on`): measured beside the default, so the flag's effect is seen in the same turns.
+ * (`--v8-pool-size=1`, one V8 worker thread, was measured here until 2026-12-06: docs/SCALING.md.)
  */
 const VARIANTS: Readonly<
-  Record<string, { readonly learner: Record<string, unknown>; readonly nodeArgs: readonly string[] }>
+  Record<
+    string,
+    {
+      readonly learner: Record<string, unknown>;
+      readonly env: Record<string, string>;
+      readonly nodeArgs: readonly string[];
+    }
+  >
 > = {
-  linucb: { learner: LINUCB, nodeArgs: [] },
-  thompson: { learner: { kind: 'thompson', scale: 0.1, floor: 0.05 }, nodeArgs: [] },
-  'linucb-pool1': { learner: LINUCB, nodeArgs: ['--v8-pool-size=1'] },
+  linucb: { learner: LINUCB, env: {}, nodeArgs: [] },
+  thompson: { learner: { kind: 'thompson', scale: 0.1, floor: 0.05 }, env: {}, nodeArgs: [] },
+  'linucb-pretenuring': { learner: LINUCB, env: { ATTUNE_V8_PRETENURING: 'on' }, nodeArgs: [] },
 };
-const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pool1')
+const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pretenuring')
   .split(',')
   .map((name) => name.trim())
   .filter(Boolean);
@@ -537,7 +545,8 @@ async function measured(
 }
 
 async function prepare(name: string): Promise<Variant> {
-  const server = await startServer(tempDataDir(`decide-${name}`), {}, VARIANTS[name]!.nodeArgs);
+  const variant = VARIANTS[name]!;
+  const server = await startServer(tempDataDir(`decide-${name}`), variant.env, variant.nodeArgs);
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',

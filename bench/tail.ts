@@ -5,8 +5,8 @@
  * so that they meet the same weather: the embedded store (default configuration, result cache on), the
  * embedded store with the result cache off (`ATTUNE_RESULT_CACHE_MS=off`: every list computed), the
  * embedded store again with 32 MB semi-spaces (`--max-semi-space-size=32`, which an operator gives through
- * `NODE_OPTIONS`; measured, not the default), the embedded store on a V8 platform of one worker thread
- * (`--v8-pool-size=1`, likewise through `NODE_OPTIONS`; measured, not the default), and
+ * `NODE_OPTIONS`; measured, not the default), the embedded store with V8's allocation-site pretenuring
+ * left on (`ATTUNE_V8_PRETENURING=on`: V8's default, which `attune` turns off; `src/cli/v8-flags.ts`), and
  * PostgreSQL + Redis (a schema of this run's own); and beside them the floor (`floor-server.ts`): a bare
  * `node:http` server answering every request with a list recorded from the embedded server, the part of
  * each number that is the machine, the loopback and the generator rather than Attune.
@@ -127,11 +127,11 @@ async function main(): Promise<void> {
         NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=32`.trim(),
       }),
     );
-    // One V8 worker thread instead of Node's four: on two cores, four GC helpers took both cores from the
-    // serving thread during collections (docs/SCALING.md; the decide bench measures it too). Not the default.
+    // V8's own default, which attune turns off: measured beside it in the same turns. (One V8 worker
+    // thread, `--v8-pool-size=1`, was measured here until 2026-12-06: docs/SCALING.md.)
     setups.push(
-      await prepare('embedded, --v8-pool-size=1', tempDataDir('tail-pool1'), {
-        NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --v8-pool-size=1`.trim(),
+      await prepare('embedded, V8 pretenuring on (ATTUNE_V8_PRETENURING=on)', tempDataDir('tail-pretenure'), {
+        ATTUNE_V8_PRETENURING: 'on',
       }),
     );
     setups.push(
