@@ -40,11 +40,6 @@ export interface LivePointState {
   readonly guardrail: { sums: number[]; tripped: boolean } | null;
 }
 
-/**
- * One decision point as serving holds it: its definition, feature encoder, learner (wrapped by the
- * apprentice in apprentice mode) and guardrail. Choosing and learning are synchronous and allocation-light:
- * a request's cost is its feature row and one pass of the learner over the offered actions.
- */
 /** What a point needs to know about the user to decide. */
 export interface InputNeeds {
   readonly traits: boolean;
@@ -52,6 +47,11 @@ export interface InputNeeds {
   readonly user: boolean;
 }
 
+/**
+ * One decision point as serving holds it: its definition, feature encoder, learner (wrapped by the
+ * apprentice in apprentice mode) and guardrail. Choosing and learning are synchronous and allocation-light:
+ * a request's cost is its feature row and one pass of the learner over the offered actions.
+ */
 export class LivePoint {
   readonly encoder: FeatureEncoder;
   /** What this revision's features and rules read of the user: the same for every decision it makes. */
