@@ -28,7 +28,8 @@
  * the point's status (the learner's updates must equal the rewards recorded: every reward is learned at
  * once). A request is sent once it is due, never before (`load.ts` may send one an interval early).
  * After the learners in each turn, the floor (`floor-server.ts`: a bare `node:http` server answering with
- * recorded replies) takes the same load: what the machine and the generator cost without Attune.
+ * recorded replies) takes the same load: what the machine and the generator cost without Attune. While one
+ * server is measured, the others are stopped (SIGSTOP: `measuredAlone` in `server.ts`).
  *
  *   npm run bench -- decide
  *   ATTUNE_BENCH_DECIDE_SECONDS=3 ATTUNE_BENCH_DECIDE_RUNS=1 ATTUNE_BENCH_DECIDE_WARMUP=1 \
@@ -42,7 +43,15 @@ import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deriveSeed, Rng } from '../src/demo/index.js';
 import { cpuTicks, LEAD_SECONDS, stealPercent, type LeadResult, type LoadResult } from './load.js';
-import { AUTH_HEADERS, benchFetch, median, type RunningServer, startServer, tempDataDir } from './server.js';
+import {
+  AUTH_HEADERS,
+  benchFetch,
+  measuredAlone,
+  median,
+  type RunningServer,
+  startServer,
+  tempDataDir,
+} from './server.js';
 import { startFloorServer } from './floor-server.js';
 import { RawHttpPool } from './raw-http.js';
 import { scrape } from './prometheus.js';
@@ -668,13 +677,18 @@ try {
   floor = await startFloor(variants[0]!.server, VARIANTS[variants[0]!.name]!.learner);
   await drive(floor, 'floor-warmup', WARMUP_SECONDS, 0);
   // Run by run in turn (linucb, thompson, the floor, linucb, …): all meet the same weather.
+  // Each measured alone: the others stopped meanwhile (`measuredAlone`).
+  const servers = [...variants.map((variant) => variant.server), floor];
+  const floorServer = floor;
   for (let i = 0; i < RUNS; i++) {
-    for (const variant of variants) {
-      process.stderr.write(`[decide] ${variant.name}: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
-      variant.runs.push(await measured(variant.server, `${variant.name}-run-${i}`, SECONDS));
+    for (const { name, server, runs } of variants) {
+      process.stderr.write(`[decide] ${name}: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
+      runs.push(await measuredAlone(server, servers, () => measured(server, `${name}-run-${i}`, SECONDS)));
     }
     process.stderr.write(`[decide] floor: run ${i + 1} of ${RUNS}, ${SECONDS} s\n`);
-    const { decide, reward, lead, stealPct } = await drive(floor, `floor-run-${i}`, SECONDS, LEAD_SECONDS);
+    const { decide, reward, lead, stealPct } = await measuredAlone(floorServer, servers, () =>
+      drive(floorServer, `floor-run-${i}`, SECONDS, LEAD_SECONDS),
+    );
     floorRuns.push({ decide, reward, lead, stealPct });
   }
   console.log(

@@ -31,6 +31,7 @@ import {
   AUTH_HEADERS,
   benchFetch,
   CLI,
+  measuredAlone,
   median,
   runCli,
   type RunningServer,
@@ -234,14 +235,17 @@ async function prepareBuild(cli: string, env: Record<string, string> = {}): Prom
  * `RUNS` timed runs of each build, alternating run by run (current, baseline, current, …) so that both
  * meet the same machine: the hypervisor's steal comes and goes over minutes, and measured one build after
  * the other, two builds were compared under different weather (p99 3.99 vs 5.40 ms in one pass, 7.23 vs
- * 4.57 in the next). Each pair's p99 difference is reported with the steal during each of its runs.
+ * 4.57 in the next). Each pair's p99 difference is reported with the steal during each of its runs. The
+ * build not measured is stopped meanwhile (`measuredAlone` in `server.ts`).
  */
 async function interleaved(
   builds: readonly { readonly server: RunningServer; readonly path: (index: number) => string }[],
 ): Promise<Run[][]> {
   const runs: Run[][] = builds.map(() => []);
+  const servers = builds.map((build) => build.server);
   for (let i = 0; i < RUNS; i++) {
-    for (const [b, build] of builds.entries()) runs[b]!.push(await timedRun(build.server, build.path));
+    for (const [b, { server, path }] of builds.entries())
+      runs[b]!.push(await measuredAlone(server, servers, () => timedRun(server, path)));
   }
   return runs;
 }

@@ -15,6 +15,7 @@
  * - a sweep upwards from 3,000 requests/s (10 s each): the highest rate sustained, meaning every request
  *   answered, the rate achieved within 1% of the rate asked, and p99 under 50 ms (a queue that does not
  *   grow); the sweep stops at the first rate that is not;
+ * - while one set-up is measured, the others are stopped (SIGSTOP; `measuredAlone` in `server.ts`);
  * - during the 2,000/s runs: the server's CPU by thread (main, the SQLite writer, others), the
  *   generator's own CPU, the share of lists served from the result cache.
  *
@@ -28,6 +29,7 @@ import { cpuTicks, openLoopLoad, stealPercent, threadTicks, type LoadResult } fr
 import {
   AUTH_HEADERS,
   benchFetch,
+  measuredAlone,
   median,
   runCli,
   SHARED,
@@ -148,17 +150,22 @@ async function main(): Promise<void> {
     const floor = await startFloorServer({ '/v1/recommendations': recorded });
     await openLoopLoad({ url: floor.url, rate: 2_000, seconds: 5, path });
     setups.push({ name: 'floor: bare node:http, a recorded list (no engine)', server: floor, peer: true });
+    const servers = setups.map((setup) => setup.server);
+    const alone = <T>(server: RunningServer, measure: () => Promise<T>): Promise<T> =>
+      measuredAlone(server, servers, measure);
     const at1000: Run[][] = setups.map(() => []);
     const at2000: (Run & Record<string, unknown>)[][] = setups.map(() => []);
     for (let run = 0; run < RUNS; run++) {
-      for (const [s, setup] of setups.entries()) at1000[s]!.push(await timed(setup.server, 1_000, SECONDS));
-      for (const [s, setup] of setups.entries()) at2000[s]!.push(await profiled(setup.server));
+      for (const [s, { server }] of setups.entries())
+        at1000[s]!.push(await alone(server, () => timed(server, 1_000, SECONDS)));
+      for (const [s, { server }] of setups.entries())
+        at2000[s]!.push(await alone(server, () => profiled(server)));
     }
     const sweeps: { rate: number; run: Run }[][] = [];
     for (const setup of setups) {
       const sweep: { rate: number; run: Run }[] = [];
       for (let rate = SWEEP_FROM; rate <= SWEEP_TO; rate += SWEEP_STEP) {
-        const run = await timed(setup.server, rate, SWEEP_SECONDS);
+        const run = await alone(setup.server, () => timed(setup.server, rate, SWEEP_SECONDS));
         sweep.push({ rate, run });
         if (!sustained(run, rate)) break;
       }
