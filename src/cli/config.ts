@@ -6,17 +6,10 @@ import { isScope } from '../access/index.js';
 import { defaultHttpLimits, type HttpLimits } from '../api/index.js';
 import { CONSENTS, isConsent } from '../privacy/index.js';
 import type { RerankMode } from '../training/index.js';
+import { envFlag } from './env-flag.js';
 import { storeUrl } from './options.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-function flag(env: Env, name: string): boolean | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new Error(`${name} must be true or false, got "${value}"`);
-}
 
 function rerankMode(env: Env): RerankMode | undefined {
   const value = env['ATTUNE_RERANK'];
@@ -71,7 +64,7 @@ export function cliEngineConfig(
   env: Env = process.env,
 ): EngineConfig {
   const fromEnv: { -readonly [K in keyof EngineConfig]?: EngineConfig[K] } = {};
-  const create = flag(env, 'ATTUNE_CREATE_MISSING_ITEMS');
+  const create = envFlag(env, 'ATTUNE_CREATE_MISSING_ITEMS');
   if (create !== undefined) fromEnv.createMissingItems = create;
   const adminKey = env['ATTUNE_ADMIN_KEY'];
   if (adminKey !== undefined && adminKey !== '') fromEnv.adminKey = adminKey;

@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { envFlag } from './env-flag.js';
 
 /**
  * V8 flags for every `attune` process, set before any command runs.
@@ -17,9 +18,6 @@ import { setFlagsFromString } from 'node:v8';
  * `ATTUNE_V8_PRETENURING=on` keeps V8's default (to measure it, or should a workload ever need it).
  */
 export function applyV8Flags(env: NodeJS.ProcessEnv = process.env): void {
-  const pretenuring = env['ATTUNE_V8_PRETENURING'];
-  if (pretenuring === 'on') return;
-  if (pretenuring !== undefined && pretenuring !== 'off')
-    throw new Error(`ATTUNE_V8_PRETENURING must be on or off, got "${pretenuring}"`);
+  if (envFlag(env, 'ATTUNE_V8_PRETENURING') === true) return;
   setFlagsFromString('--no-allocation-site-pretenuring');
 }
