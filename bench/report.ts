@@ -1470,6 +1470,25 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
         [`${name}: highest rate sustained (requests/s)`, setup['highest_sustained_rps'], target('≥ 5,000')],
       );
     }
+    const machine = tl['machine_stalls'] as Record<string, Json> | undefined;
+    for (const [key, label] of [
+      ['both_cores', 'a spinning thread on each core'],
+      ['one_core', 'one spinning thread'],
+    ] as const) {
+      const stalls = machine?.[key];
+      if (stalls === undefined) continue;
+      const perThread = (stalls['perThread'] as Json[] | undefined) ?? [];
+      rows.push([
+        `the machine, nothing else running, ${label} for ${String(stalls['seconds'])} s: gaps over 1 / 2 / 5 ms, longest (ms), by thread`,
+        perThread
+          .map(
+            (t) =>
+              `${String(t['over1ms'])} / ${String(t['over2ms'])} / ${String(t['over5ms'])}, ${num(t['maxMs'], 1)}`,
+          )
+          .join(' · '),
+        'floor of the floor, for reference',
+      ]);
+    }
     out.push(
       ...simpleSection(
         `One instance's tail from outside: open loop, ML-100K, default selection (\`bench/tail.ts\`; sustained = ${String(tl['sustained_means'])})`,

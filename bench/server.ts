@@ -128,7 +128,8 @@ export function startProcessServer(
 }
 
 /**
- * Runs `measure` with every server of `all` except `measured` stopped (SIGSTOP), and continues them after.
+ * Runs `measure` with every server of `all` except `measured` (every one, for null) stopped (SIGSTOP), and
+ * continues them after.
  * Benches that compare set-ups keep them all started and measure them run by run in turn, so that all meet
  * the same weather; but an idle server beside the measured one is not idle on this two-core machine (its
  * timers, and V8's clean-up of the heap after its own turn under load), and it was charged to the one
@@ -138,7 +139,7 @@ export function startProcessServer(
  * state; its overdue timers run when it continues, which each run's lead-in (`LEAD_SECONDS`) absorbs.
  */
 export async function measuredAlone<T>(
-  measured: RunningServer,
+  measured: RunningServer | null,
   all: readonly RunningServer[],
   measure: () => Promise<T>,
 ): Promise<T> {

@@ -16,6 +16,8 @@
  *   answered, the rate achieved within 1% of the rate asked, and p99 under 50 ms (a queue that does not
  *   grow); the sweep stops at the first rate that is not;
  * - while one set-up is measured, the others are stopped (SIGSTOP; `measuredAlone` in `server.ts`);
+ * - before the runs, with every server stopped: the machine's own stalls (`stalls.ts`), a spinning thread
+ *   on each core and then on one, 10 s each;
  * - during the 2,000/s runs: the server's CPU by thread (main, the SQLite writer, others), the
  *   generator's own CPU, the share of lists served from the result cache.
  *
@@ -39,6 +41,7 @@ import {
 } from './server.js';
 import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 import { startFloorServer } from './floor-server.js';
+import { machineStalls } from './stalls.js';
 import { cacheCounts, cacheHitShare } from './prometheus.js';
 
 const RUNS = 3;
@@ -48,6 +51,7 @@ const SWEEP_FROM = 3_000;
 const SWEEP_STEP = 1_000;
 const SWEEP_TO = 10_000;
 const SUSTAINED_P99_MS = 50;
+const STALL_SECONDS = 10;
 const USERS = 943;
 const path = (index: number): string => `/v1/recommendations?user_id=${(index % USERS) + 1}&n=20`;
 
@@ -151,8 +155,13 @@ async function main(): Promise<void> {
     await openLoopLoad({ url: floor.url, rate: 2_000, seconds: 5, path });
     setups.push({ name: 'floor: bare node:http, a recorded list (no engine)', server: floor, peer: true });
     const servers = setups.map((setup) => setup.server);
-    const alone = <T>(server: RunningServer, measure: () => Promise<T>): Promise<T> =>
+    const alone = <T>(server: RunningServer | null, measure: () => Promise<T>): Promise<T> =>
       measuredAlone(server, servers, measure);
+    // The machine's own stalls, nothing else running: what no server can do better than.
+    const machine = await alone(null, async () => ({
+      both_cores: await machineStalls(2, STALL_SECONDS),
+      one_core: await machineStalls(1, STALL_SECONDS),
+    }));
     const at1000: Run[][] = setups.map(() => []);
     const at2000: (Run & Record<string, unknown>)[][] = setups.map(() => []);
     for (let run = 0; run < RUNS; run++) {
@@ -194,6 +203,7 @@ async function main(): Promise<void> {
           })),
           rss_mb: rssMb[s],
         })),
+        machine_stalls: machine,
         targets: { p99_ms_at_2000: 3, sustained_rps: 5_000 },
         seconds: Math.round((performance.now() - started) / 1000),
       }),
