@@ -129,14 +129,14 @@ export function startProcessServer(
 
 /**
  * Runs `measure` with every server of `all` except `measured` (every one, for null) stopped (SIGSTOP), and
- * continues them after.
- * Benches that compare set-ups keep them all started and measure them run by run in turn, so that all meet
- * the same weather; but an idle server beside the measured one is not idle on this two-core machine (its
- * timers, and V8's clean-up of the heap after its own turn under load), and it was charged to the one
- * measured. A probe (2026-12-06, the bare floor at 2,000 requests/s, 10 s runs beside five idle Attune
- * servers): p99 2.15 / 1.76 / 2.50 ms with the five stopped, 3.24 / 2.67 / 6.26 with them running, and
- * 3.67 / 4.55 / 5.24 just after each had served 3 s of load. A stopped process takes no CPU and keeps its
- * state; its overdue timers run when it continues, which each run's lead-in (`LEAD_SECONDS`) absorbs.
+ * continues them after. Benches that compare set-ups keep them all started and measure them run by run in
+ * turn, so that all meet the same weather; but an idle server beside the measured one is not idle on this
+ * two-core machine (its timers, and V8's clean-up of the heap after its own turn under load), and it was
+ * charged to the one measured. A probe (2026-12-06, the bare floor at 2,000 requests/s, 10 s runs beside
+ * five idle Attune servers): p99 2.15 / 1.76 / 2.50 ms with the five stopped, 3.24 / 2.67 / 6.26 with them
+ * running, and 3.67 / 4.55 / 5.24 just after each had served 3 s of load. A stopped process takes no CPU and
+ * keeps its state; its overdue timers run when it continues, which each run's lead-in (`LEAD_SECONDS`)
+ * absorbs.
  */
 export async function measuredAlone<T>(
   measured: RunningServer | null,
