@@ -4,6 +4,7 @@ import {
   ACTIVITY_LOCK,
   ACTIVITY_TRY_LOCK,
   EVENT_COLUMNS,
+  HOUR_OF,
   MINUTE_MS,
   MINUTE_OF_TS,
   settled,
@@ -20,13 +21,16 @@ import type { RecentEvents, RecentEventsOptions, ServedListClicks, UserActivity 
  * which is what bounds ingestion. So the tables are derived after the commit, by a catch-up that holds only
  * its own lock and runs beside the appends:
  * - `event_minutes`: events per minute of their timestamp (a chunk of live traffic touches a row or two);
- * - `user_activity`: per user, the newest event time and the event count (active users are a range of its
- *   `last_ts` index, the user picker reads that index newest first);
+ * - `user_activity`: per user, the newest event time and the event count, indexed by the hour of that
+ *   time (`last_hour`, migration 2), which most updates leave as it is, so that they rewrite the user's row
+ *   in place (HOT) rather than add index entries: active users since a time are a range of the index
+ *   checked against `last_ts`, the user picker reads the newest hours whole;
  * - `event_log`: the mark (`activity_through`: the tables hold exactly the events with seq ≤ it) and the
  *   totals of what they hold (events, users), so that neither is a count over the whole log.
  * Reads add the log's tail beyond the mark (a primary-key range: a few thousand rows, or about a second
- * of events under heavy ingestion) in the same snapshot, so they are exact however far the tables lag. Whatever deletes or moves events (retention,
- * erasure, merges) takes the activity lock and adjusts the tables for the counted ones in its transaction.
+ * of events under heavy ingestion) in the same snapshot, so they are exact however far the tables lag.
+ * Whatever deletes or moves events (retention, erasure, merges) takes the activity lock and adjusts the
+ * tables for the counted ones in its transaction.
  */
 
 /** Log positions beyond the mark after which a commit starts a catch-up: about what the tail reads scan. */
@@ -130,7 +134,8 @@ export class ActivityTables {
     const [row] = await this.#read((tx, mark) =>
       tx.query<{ n: number }>(
         // Users active in the tail whom the table does not already count as active since `since`.
-        `SELECT (SELECT count(*) FROM user_activity WHERE last_ts >= $1)
+        `SELECT (SELECT count(*) FROM user_activity
+                 WHERE last_hour >= ${HOUR_OF('$1::bigint')} AND last_ts >= $1)
               + (SELECT count(DISTINCT e.user_id) FROM events AS e
                    LEFT JOIN user_activity AS a ON a.user_id = e.user_id
                  WHERE e.seq > $2 AND e.ts >= $1 AND (a.last_ts IS NULL OR a.last_ts < $1)) AS n`,
@@ -168,17 +173,27 @@ export class ActivityTables {
 
   /** The newest users of the table, and every user of the tail merged with their counted part. */
   async recentUsers(prefix: string | null, limit: number): Promise<UserActivity[]> {
+    // The table's newest: those of a prefix come from the key; the others from the hours index, whose
+    // newest `limit` entries name the oldest hour any of the `limit` newest users can be in (a user of an
+    // older hour is older than all of them), and those hours are read whole and sorted.
+    const newest =
+      prefix === null
+        ? `SELECT user_id FROM user_activity
+           WHERE last_hour >= (SELECT min(last_hour) FROM (
+             SELECT last_hour FROM user_activity ORDER BY last_hour DESC LIMIT $3) AS hours)
+           ORDER BY last_ts DESC, user_id LIMIT $3`
+        : // The range (byte order: COLLATE "C") lets a rare prefix be read from the key instead of the
+          // hours index; U+10FFFF is above every character that can follow the prefix.
+          `SELECT user_id FROM user_activity
+           WHERE user_id >= $2 AND user_id < $4 AND starts_with(user_id, $2)
+           ORDER BY last_ts DESC, user_id LIMIT $3`;
     const rows = await this.#read((tx, mark) =>
       tx.query<{ user_id: string; last_ts: number; events: number }>(
         `WITH tail AS (
            SELECT user_id, max(ts) AS last_ts, count(*) AS events FROM events
            WHERE seq > $1 AND ($2::text IS NULL OR starts_with(user_id, $2)) GROUP BY user_id
          ),
-         top AS (
-           SELECT user_id FROM user_activity
-           WHERE $2::text IS NULL OR (user_id >= $2 AND user_id < $4 AND starts_with(user_id, $2))
-           ORDER BY last_ts DESC LIMIT $3
-         ),
+         top AS (${newest}),
          candidates AS (SELECT user_id FROM top UNION SELECT user_id FROM tail)
          SELECT c.user_id, greatest(a.last_ts, t.last_ts) AS last_ts,
                 coalesce(a.events, 0) + coalesce(t.events, 0) AS events
@@ -186,9 +201,7 @@ export class ActivityTables {
            LEFT JOIN user_activity AS a ON a.user_id = c.user_id
            LEFT JOIN tail AS t ON t.user_id = c.user_id
          ORDER BY last_ts DESC, c.user_id LIMIT $3`,
-        // The range (byte order: COLLATE "C") lets a rare prefix be read from the key instead of the whole
-        // `last_ts` index; U+10FFFF is above every character that can follow the prefix.
-        [mark, prefix, limit, prefix === null ? null : `${prefix}\u{10FFFF}`],
+        prefix === null ? [mark, prefix, limit] : [mark, prefix, limit, `${prefix}\u{10FFFF}`],
       ),
     );
     return rows.map((r) => ({ userId: r.user_id, lastSeen: r.last_ts, events: r.events }));

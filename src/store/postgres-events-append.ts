@@ -1,5 +1,6 @@
 import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { AppendOptions } from './types.js';
+import type { KnownIds } from './known-ids.js';
 import { assertText, type PgDb } from './postgres-db.js';
 import { APPEND_LOCK, assertOptionalText } from './postgres-events-common.js';
 
@@ -47,15 +48,43 @@ interface PendingAppend {
 }
 
 /**
- * The append statement. `lock` is materialised once and joined in before any row reaches `nextval`, so no
- * seq is drawn before the lock is held. The input's order (ORDINALITY) is the order of the seqs; the rows
- * then go in in event id order, so that appends racing on the same ids wait for each other's ids in one
- * order and cannot deadlock (placeholder items likewise go in item id order). Repeats
- * of stored ids are skipped by ON CONFLICT; repeats within the statement were taken out by the caller.
- * Placeholder items come only from events stored now (a re-sent event cannot resurrect a deleted item),
- * one per item from its first such event, and only for batches that asked for them.
+ * The append statement when no event asks for a placeholder item (the usual case: the writer knows every
+ * item to be in `items` already, `KnownIds`). `lock` is materialised once and gates the scan before any
+ * row reaches `nextval`, so no seq is drawn before the lock is held. The input's order (ORDINALITY) is the
+ * order of the seqs: `nextval` runs in the numbered subquery (OFFSET 0 keeps it from being merged into the
+ * outer query, whose sort would otherwise come first). The rows then go in in event id order, so that
+ * appends racing on the same ids wait for each other's ids in one order and cannot deadlock. Repeats of
+ * stored ids are skipped by ON CONFLICT; repeats within the statement were taken out by the caller.
  */
 const INSERT_EVENTS = `
+  WITH lock AS MATERIALIZED (SELECT ${APPEND_LOCK})
+  INSERT INTO events (seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id)
+  SELECT seq, event_id, name, user_id, item_id, ts, received_at, context, properties, request_id
+  FROM (
+    SELECT nextval('events_seq') AS seq, o.*
+    FROM (
+      SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+                             $7::text[], $8::text[], $9::text[])
+        WITH ORDINALITY AS i (event_id, name, user_id, item_id, ts, received_at, context, properties,
+                              request_id, ord)
+      WHERE EXISTS (SELECT FROM lock)
+      ORDER BY i.ord
+    ) AS o
+    OFFSET 0
+  ) AS numbered
+  ORDER BY event_id COLLATE "C"
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING seq, event_id, false AS created_item`;
+
+/**
+ * The append statement when some events ask for a placeholder item: the same insert (a CTE this time, as
+ * the items need its result), then the placeholders. They come only from events stored now (a re-sent
+ * event cannot resurrect a deleted item), one per item from its first such event, and only for events that
+ * asked for one; they go in in item id order (`firsts` is sorted so), for the reason the events go in in
+ * event id order. About a
+ * third dearer than `INSERT_EVENTS` for a batch of 2,000 events, even when every item exists already.
+ */
+const INSERT_EVENTS_WITH_ITEMS = `
   WITH lock AS MATERIALIZED (SELECT ${APPEND_LOCK}),
   input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
@@ -129,6 +158,12 @@ export class EventAppender {
     private readonly db: PgDb,
     /** Told the highest seq of each commit (the activity catch-up decides from it whether to run). */
     private readonly committed: (lastSeq: number) => void,
+    /**
+     * Items known to be in `items`: their events ask for no placeholder. The store that owns it forgets
+     * the items it deletes; one deleted through another process may be believed present for the set's
+     * maximum age, and an event for it stored meanwhile creates no placeholder.
+     */
+    private readonly knownItems: KnownIds,
   ) {}
 
   async append(events: readonly TrackedEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -215,26 +250,30 @@ export class EventAppender {
       requests: [] as (string | null)[],
       createItem: [] as boolean[],
     };
+    let placeholders = false;
     // Per batch, per event: its row in the statement, or null for a repeat of an id seen earlier in the group.
     const slots = group.map(({ rows, createMissingItems }) =>
       rows.eventIds.map((eventId, k) => {
         if (slotOf.has(eventId)) return null;
         const slot = input.eventIds.length;
+        const item = rows.items[k]!;
+        const createItem = createMissingItems && item !== null && !this.knownItems.has(item);
+        placeholders ||= createItem;
         slotOf.set(eventId, slot);
         input.eventIds.push(eventId);
         input.names.push(rows.names[k]!);
         input.users.push(rows.users[k]!);
-        input.items.push(rows.items[k]!);
+        input.items.push(item);
         input.times.push(rows.times[k]!);
         input.received.push(rows.received[k]!);
         input.contexts.push(rows.contexts[k]!);
         input.properties.push(rows.properties[k]!);
         input.requests.push(rows.requests[k]!);
-        input.createItem.push(createMissingItems);
+        input.createItem.push(createItem);
         return slot;
       }),
     );
-    const stored = await insertEvents(this.db, [
+    const columns = [
       input.eventIds,
       input.names,
       input.users,
@@ -244,8 +283,12 @@ export class EventAppender {
       input.contexts,
       input.properties,
       input.requests,
-      input.createItem,
-    ]);
+    ];
+    const stored = await insertEvents(
+      this.db,
+      placeholders ? INSERT_EVENTS_WITH_ITEMS : INSERT_EVENTS,
+      placeholders ? [...columns, input.createItem] : columns,
+    );
     const seqs = new Array<number | null>(input.eventIds.length).fill(null);
     const created = new Array<boolean>(input.eventIds.length).fill(false);
     let last = 0;
@@ -256,13 +299,17 @@ export class EventAppender {
       last = Math.max(last, row.seq);
     }
     if (last > 0) this.committed(last);
-    return group.map(({ rows }, b) => {
+    return group.map(({ rows, createMissingItems }, b) => {
       const duplicates: string[] = [];
       const createdItems: string[] = [];
       const positions = slots[b]!.map((slot, k) => {
         const seq = slot === null ? null : (seqs[slot] ?? null);
+        const item = rows.items[k]!;
         if (seq === null) duplicates.push(rows.eventIds[k]!);
-        else if (slot !== null && created[slot]) createdItems.push(rows.items[k]!);
+        else if (slot !== null && created[slot]) createdItems.push(item);
+        // Stored with placeholders asked for, its item is in `items` now. Not a duplicate's: a re-sent
+        // event creates nothing, so its item may be one deleted since.
+        if (seq !== null && createMissingItems && item !== null) this.knownItems.add(item);
         return seq;
       });
       return { stored: positions.length - duplicates.length, duplicates, createdItems, positions };
@@ -270,10 +317,10 @@ export class EventAppender {
   }
 }
 
-async function insertEvents(db: PgDb, values: readonly unknown[]): Promise<InsertedRow[]> {
+async function insertEvents(db: PgDb, statement: string, values: readonly unknown[]): Promise<InsertedRow[]> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await db.query<InsertedRow>(INSERT_EVENTS, values);
+      return await db.query<InsertedRow>(statement, values);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code !== DEADLOCK_DETECTED || attempt >= DEADLOCK_RETRIES) throw error;

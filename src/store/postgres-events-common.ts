@@ -50,6 +50,13 @@ export const ACTIVITY_TRY_LOCK =
 export const MINUTE_OF_TS = '((ts - ((ts % 60000) + 60000) % 60000) / 60000)';
 export const MINUTE_MS = 60_000;
 
+/**
+ * The coarse time `user_activity` indexes (`last_hour`) of a bigint expression of epoch ms. Not floored
+ * (integer `/` truncates toward zero, so -0.5 h and 0.5 h share hour 0): the reads need only that it never
+ * decreases as time grows, so that `t >= since` implies `HOUR_OF(t) >= HOUR_OF(since)`.
+ */
+export const HOUR_OF = (ms: string): string => `(${ms} / 3600000)`;
+
 /** A nullable id bound for a text column (`assertText`, which refuses U+0000, naming the field). */
 export function assertOptionalText(field: string, value: string | null): string | null {
   return value === null ? null : assertText(field, value);

@@ -192,6 +192,36 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
     expect(await scanIds(store)).toHaveLength(20 * 50);
   }, 60_000);
 
+  it('numbers the events of an append whose items it knows in the order given, and creates no items', async () => {
+    await store.putItems([item({ id: 'a' }), item({ id: 'b' })]);
+    // Ids in reverse of the input order: the rows go in in id order, the positions follow the input.
+    const batch = Array.from({ length: 200 }, (_, i) =>
+      event({ eventId: `e${String(999 - i).padStart(3, '0')}`, itemId: i % 2 === 0 ? 'a' : 'b' }),
+    );
+    const result = await store.appendEvents(batch, { createMissingItems: true });
+    expect(result.createdItems).toEqual([]);
+    expect(result.positions).toEqual([...result.positions].sort((x, y) => x! - y!));
+    expect(new Set(result.positions).size).toBe(200);
+    expect(await scanIds(store)).toEqual(batch.map((e) => e.eventId));
+    expect(await store.countItems()).toBe(2);
+  });
+
+  it('creates the placeholder again for an item it deleted, and for one deleted elsewhere only once it forgets', async () => {
+    await store.putItems([item({ id: 'a' }), item({ id: 'b' })]);
+    expect(await store.deleteItem('a')).toBe(true);
+    const again = await store.appendEvents([event({ eventId: 'e1', itemId: 'a' })], {
+      createMissingItems: true,
+    });
+    expect(again.createdItems).toEqual(['a']);
+    // Deleted through another process: this store still believes 'b' present (for at most 30 s).
+    expect(await (await sibling()).deleteItem('b')).toBe(true);
+    const stale = await store.appendEvents([event({ eventId: 'e2', itemId: 'b' })], {
+      createMissingItems: true,
+    });
+    expect(stale).toMatchObject({ stored: 1, createdItems: [] });
+    expect(await store.getItem('b')).toBeNull();
+  });
+
   it('runs an append again when PostgreSQL fails it as the victim of a deadlock', async () => {
     const db = connection();
     const deadlocks = async () =>
@@ -388,6 +418,69 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
       expect(await store.recentUsers({ prefix: 'u3', limit: 5 })).toEqual([
         { userId: 'u3', lastSeen: T0 - 2 * DAY, events: 1 },
       ]);
+    });
+
+    it('find the newest users and the active ones through the hours index, as a sort of every user would', async () => {
+      const HOUR = 60 * MINUTE;
+      // 120 users over ten hours, a few sharing a time, counted in the tables (the tail only for some).
+      const lastSeen = Array.from({ length: 120 }, (_, i) =>
+        i % 7 === 0 ? T0 - 3 * HOUR : T0 - ((i * 7_919_317) % (10 * HOUR)),
+      );
+      await store.appendEvents(
+        lastSeen.map((ts, i) => at(`h${String(i).padStart(3, '0')}`, ts)),
+        { createMissingItems: true },
+      );
+      await eventTables().catchUpActivity();
+      await store.appendEvents([at('h005', T0 + MINUTE), at('tail-only', T0 - 4 * HOUR)], {
+        createMissingItems: true,
+      });
+      const all = new Map<string, number>([
+        ['u1', T0 - 5 * MINUTE + 1000],
+        ['u2', T0 - 2 * MINUTE],
+        ['u3', T0 - 2 * DAY],
+        ['u4', T0 - 9 * DAY],
+        ['tail-only', T0 - 4 * HOUR],
+        ...lastSeen.map((ts, i): [string, number] => [`h${String(i).padStart(3, '0')}`, ts]),
+      ]);
+      all.set('h005', T0 + MINUTE);
+      const sorted = [...all].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([id]) => id);
+      for (const limit of [1, 3, 10, 25, 70, 200]) {
+        const recent = await store.recentUsers({ limit });
+        expect(recent.map((u) => u.userId)).toEqual(sorted.slice(0, limit));
+      }
+      for (const since of [
+        T0 - 3 * HOUR,
+        T0 - 3 * HOUR + 1,
+        T0 - 90 * MINUTE,
+        T0 - 10 * HOUR,
+        T0 + 2 * MINUTE,
+      ]) {
+        const expected = [...all.values()].filter((ts) => ts >= since).length;
+        expect(await store.activeUsers(since)).toBe(expected);
+      }
+    });
+
+    it('answer the same after migrating a schema of version 1, which indexed users by their newest time', async () => {
+      const tables = eventTables();
+      await tables.catchUpActivity();
+      const before = await snapshot();
+      const db = connection();
+      await db.transaction(async (tx) => {
+        await tx.query(`DROP INDEX user_activity_hour;
+                        ALTER TABLE user_activity DROP COLUMN last_hour, RESET (fillfactor);
+                        CREATE INDEX user_activity_last ON user_activity (last_ts)`);
+        await tx.query("UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+      });
+      await sibling(); // opening migrates
+      const [version] = await db.query<{ value: string }>(
+        "SELECT value FROM meta WHERE key = 'schema_version'",
+      );
+      expect(version?.value).toBe('2');
+      expect(await snapshot()).toEqual(before);
+      const [column] = await db.query<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'user_activity_hour'",
+      );
+      expect(column?.n).toBe(1);
     });
 
     it('take out what erasure, merges and retention remove, counted or not', async () => {

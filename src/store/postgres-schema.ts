@@ -1,6 +1,6 @@
 import { StoreSchemaError } from './errors.js';
 import { quoteIdent, type PgDb, type PgTx } from './postgres-db.js';
-import { EVENT_TABLES_V1 } from './postgres-events.js';
+import { EVENT_TABLES_V1, EVENT_TABLES_V2 } from './postgres-events.js';
 import { RECORD_TABLES_V1 } from './postgres-records.js';
 
 /**
@@ -18,6 +18,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     version: 1,
     description: 'events, catalog, impressions, activity; experiments, decisions, keys, artifacts, leases',
     sql: `${EVENT_TABLES_V1}\n${RECORD_TABLES_V1}`,
+  },
+  {
+    version: 2,
+    description: 'user activity indexed by hour, so that the catch-up updates users in place',
+    sql: EVENT_TABLES_V2,
   },
 ];
 

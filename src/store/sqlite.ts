@@ -278,7 +278,7 @@ export class SqliteStore implements Store {
    * deleting an item is not seen here: an event for it then creates no placeholder, as if the delete had
    * come just after the event.
    */
-  readonly #knownItems = new KnownIds(KNOWN_ITEMS_LIMIT);
+  readonly #knownItems = new KnownIds({ limit: KNOWN_ITEMS_LIMIT });
 
   /** Use `openSqliteStore`, which sets the connection up and migrates the schema. */
   constructor(
