@@ -69,6 +69,9 @@ export async function openStreamPublisher(
   return config === null ? null : EventStreamPublisher.open(config);
 }
 
+/** The most events the worker appends from the stream at once. */
+const WORKER_APPEND_BATCH = 2_000;
+
 /**
  * The worker's side of the stream: consumes what the API instances published into each app's store through
  * its engine (consent, live state, the bus), acknowledging a batch only once it is stored.
@@ -85,6 +88,8 @@ export async function openStreamConsumer(
     async (app, events) => {
       await (await host.engine(app)).appendEvents(events);
     },
-    { logger },
+    // Four API batches per append: fewer, larger statements drain a backlog faster (PostgreSQL stored
+    // ~32,800 events/s in batches of 2,000 against ~28,500 in batches of 500).
+    { logger, batchSize: WORKER_APPEND_BATCH },
   );
 }

@@ -485,7 +485,8 @@ export class Engine {
   /**
    * With a stream in front of ingestion: the events go to the stream, acknowledged once it persisted them.
    * Nothing is in the store yet, so there are no positions and no created items; live state follows when
-   * the worker has stored them and announced it. `duplicates` are those the stream recognised (its window).
+   * the worker has stored them and announced it. `duplicates` are those the stream recognised: repeats
+   * within the batch, and a whole batch sent again within its window (`EventStreamPublisher.publish`).
    */
   async #publishEvents(
     stream: EventPublisher,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { TrackedEvent } from '../types.js';
-import { decodeEvent, encodeEvent } from './codec.js';
+import { decodeEvent, decodeEvents, encodeEvent, encodeEvents } from './codec.js';
 import { EventDecodeError } from './errors.js';
 import { makeEvents } from './stream.testing.js';
 
@@ -68,5 +68,30 @@ describe('event codec', () => {
       expect((error as EventDecodeError).field).toBe(field);
       expect((error as EventDecodeError).message.startsWith(`${field}: `)).toBe(true);
     }
+  });
+
+  it('round-trips a batch of any events in order, and reads a one-event message of format 1 as a batch of one', () => {
+    fc.assert(
+      fc.property(fc.array(trackedEvent, { minLength: 1, maxLength: 20 }), (events) => {
+        expect(decodeEvents(encodeEvents(events))).toStrictEqual(events);
+        expect(decodeEvents(encodeEvent(events[0]!))).toStrictEqual([events[0]]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each([
+    ['an unknown version', '[3,["e","n","u",null,1,1,{},{},null]]', 'version'],
+    ['no events', '[2]', 'payload'],
+    ['an event that is not an array', '[2,["e","n","u",null,1,1,{},{},null],{"eventId":"e"}]', 'events[1]'],
+    ['an event missing a field', '[2,["e","n","u",null,1,1,{},{}]]', 'events[0]'],
+    [
+      'a bad field of the second event',
+      '[2,["e","n","u",null,1,1,{},{},null],["f","n","u",null,"1",1,{},{},null]]',
+      'events[1].timestamp',
+    ],
+  ])('rejects a batch with %s naming the field', (_what, payload, field) => {
+    const data = new TextEncoder().encode(payload);
+    expect(() => decodeEvents(data)).toThrow(expect.objectContaining({ field }));
   });
 });

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
-import { checkStreamConfig, messageIdOf, streamConfigFromEnv, streamLimits } from './config.js';
+import { batchMessageIdOf, checkStreamConfig, streamConfigFromEnv, streamLimits } from './config.js';
 import type { StreamLogger } from './consumer.js';
 import { EventStreamConfigError } from './errors.js';
 
@@ -80,29 +80,17 @@ describe('checkStreamConfig and streamLimits', () => {
   });
 });
 
-describe('messageIdOf', () => {
-  it('keeps plain ids and maps the rest one-to-one into header-safe text', () => {
-    expect(messageIdOf('evt-123_ABC:x/y')).toBe('evt-123_ABC:x/y');
-    const ids = [
-      'a b',
-      ' a b',
-      'a b ',
-      'line\nbreak',
-      'line\rbreak',
-      'tilde~',
-      '~',
-      'ü',
-      '\u{1F600}',
-      '\uD800',
-    ];
-    const mapped = ids.map(messageIdOf);
-    expect(new Set(mapped).size).toBe(ids.length);
-    for (const id of mapped) {
-      expect(id).toMatch(/^[!-~]+$/);
-      expect(ids).not.toContain(id);
-    }
-    // A plain id that looks like a mapped one cannot exist: plain ids never hold "~".
-    expect(messageIdOf(messageIdOf('a b'))).not.toBe(messageIdOf('a b'));
+describe('batchMessageIdOf', () => {
+  it('names a batch by its event ids in order, apart from the per-event ids of earlier builds', () => {
+    const id = batchMessageIdOf(['a', 'b']);
+    expect(batchMessageIdOf(['a', 'b'])).toBe(id);
+    expect(batchMessageIdOf(['b', 'a'])).not.toBe(id);
+    // Joined ids must not collide with other splits of the same text.
+    expect(batchMessageIdOf(['a,b'])).not.toBe(batchMessageIdOf(['a', 'b']));
+    expect(batchMessageIdOf(['ab'])).not.toBe(batchMessageIdOf(['a', 'b']));
+    // Header-safe, and never an event id as earlier builds sent it (plain ids hold no "~"; theirs
+    // mapped ids were "~" and base64url).
+    expect(id).toMatch(/^~~[A-Za-z0-9_-]{43}$/);
   });
 });
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { EventStreamConfigError } from './errors.js';
 
 /** The variable that turns the stream on: `nats://host:port` (unset or empty: events go to the store). */
@@ -136,15 +138,13 @@ export function checkAppName(app: string): void {
 }
 
 /**
- * The JetStream message id (`Nats-Msg-Id`) of an event: the event id itself when it is printable ASCII
- * without "~", otherwise "~" and its UTF-16 code units in base64url. Header values cannot hold line breaks
- * and the client trims their spaces, so sending an id as it is could fail or make two ids one; this mapping
- * is one-to-one (only mapped ids start with "~"), so the stream's duplicate check is exactly by event id.
+ * The JetStream message id of a batch of events published as one message: "~~" and the SHA-256 of its
+ * event ids in order, base64url. The same batch sent again (a client retrying a request it got no reply
+ * for) has the same id, so the stream drops the repeat. Earlier builds sent a message per event, its id the event id
+ * when printable ASCII without "~", else "~" and base64url: none starts with "~~".
  */
-export function messageIdOf(eventId: string): string {
-  return PLAIN_MESSAGE_ID.test(eventId)
-    ? eventId
-    : `~${Buffer.from(eventId, 'utf16le').toString('base64url')}`;
+export function batchMessageIdOf(eventIds: readonly string[]): string {
+  return `~~${createHash('sha256').update(JSON.stringify(eventIds)).digest('base64url')}`;
 }
 
 // The same rule as access/'s app names.
@@ -152,8 +152,6 @@ const APP_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 // Letters, digits, "_" and "-": NATS stream names may not hold ".", "*", ">", path separators or spaces.
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-// "!" (0x21) through "}" (0x7d): printable ASCII without space and "~".
-const PLAIN_MESSAGE_ID = /^[!-}]+$/;
 
 function checkStreamName(name: string, field: string): void {
   if (!STREAM_NAME.test(name)) {

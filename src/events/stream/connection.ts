@@ -27,14 +27,15 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 /** The backlog between the API and the store, for /health and metrics. */
+/** Counted in messages, as JetStream counts: a message is a batch of events (up to 500; one from earlier builds). */
 export interface StreamLag {
-  /** Events in the stream not yet delivered to a worker. */
+  /** Messages in the stream not yet delivered to a worker. */
   readonly pending: number;
-  /** Events delivered to a worker and not yet acknowledged (being stored, or waiting for redelivery). */
+  /** Messages delivered to a worker and not yet acknowledged (being stored, or waiting for redelivery). */
   readonly ackPending: number;
-  /** Of those, events delivered more than once (a worker died or its store failed). */
+  /** Of those, messages delivered more than once (a worker died or its store failed). */
   readonly redelivered: number;
-  /** Whether a worker ever created the consumer; until then every event in the stream is pending. */
+  /** Whether a worker ever created the consumer; until then every message in the stream is pending. */
   readonly consumerExists: boolean;
 }
 

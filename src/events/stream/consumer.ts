@@ -12,7 +12,7 @@ import {
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 
 import type { TrackedEvent } from '../types.js';
-import { decodeEvent } from './codec.js';
+import { decodeEvents } from './codec.js';
 import {
   appOfSubject,
   checkStreamConfig,
@@ -49,7 +49,10 @@ export interface StreamLogger {
 }
 
 export interface EventStreamConsumerOptions {
-  /** The most events one sink call gets (default 500). */
+  /**
+   * The most events one sink call gets (default 500), unless one message carries more (an API instance
+   * publishes a request's batch as one message, up to 500 events): a message's events are never split.
+   */
   readonly batchSize?: number;
   /**
    * How long a delivered event may stay unacknowledged before the stream gives it to a worker again
@@ -57,8 +60,9 @@ export interface EventStreamConsumerOptions {
    */
   readonly ackWaitMs?: number;
   /**
-   * The most events delivered and not yet acknowledged, over all workers (default 4 × batchSize): the
-   * server stops delivering at this many, which bounds what a worker holds in memory. At least batchSize.
+   * The most messages delivered and not yet acknowledged, over all workers (default 4 × batchSize): the
+   * server stops delivering at this many. At least batchSize. (What a worker holds in memory is bounded
+   * apart from it, in events: pulling pauses at 4 batches' worth.)
    */
   readonly maxAckPending?: number;
   /**
@@ -100,8 +104,15 @@ export interface ConsumerStats {
   readonly pending: number;
 }
 
-/** After this many deliveries an event goes to the sink alone: one bad event cannot hold back others. */
+/**
+ * After this many deliveries a message's events go to the sink on their own: one bad message cannot hold
+ * back others.
+ */
 const ISOLATE_AFTER_DELIVERIES = 3;
+/** Pulling pauses while the buffer holds this many batches' worth of events (a bound on the worker's memory). */
+const BUFFERED_BATCHES = 4;
+/** The bytes one pull request asks for at most (unless the stream's largest message is larger). */
+const PULL_MAX_BYTES = 1024 ** 2;
 /**
  * How long a pull request stays open when fewer messages than asked for are waiting. Messages arriving
  * meanwhile are delivered at once; the bound is what `close` may wait for the open request to end.
@@ -124,8 +135,12 @@ export class EventStreamConsumer {
   readonly #sink: EventSink;
   readonly #settings: ConsumerSettings;
   readonly #logger: StreamLogger;
-  /** Messages received and not yet handed to the sink, oldest first. */
-  #buffer: JsMsg[] = [];
+  /** Messages received and not yet handed to the sink, oldest first, read. */
+  #buffer: Received[] = [];
+  /** The events `#buffer` holds: pulling waits while they are `BUFFERED_BATCHES` batches' worth. */
+  #buffered = 0;
+  /** Resolves the pull loop's wait for the buffer to drain (or for close). */
+  #drained: (() => void) | null = null;
   /** Resolves the batch loop's wait for messages (or for close). */
   #wake: (() => void) | null = null;
   /** Ends the pull loop's pause between attempts to set the consumer up again (on close). */
@@ -212,6 +227,7 @@ export class EventStreamConsumer {
     this.#closing ??= (async () => {
       this.#stopping = true;
       this.#wake?.();
+      this.#drained?.();
       this.#endPause?.();
       this.#state.release();
       // The open pull request ends (filled, or expired) before anything is returned: a message the server
@@ -226,19 +242,20 @@ export class EventStreamConsumer {
       await this.#fetching?.close();
       await this.#pulling;
       await this.#loop;
-      for (const msg of this.#buffer.splice(0)) msg.nak();
+      for (const { msg, app } of this.#buffer.splice(0)) if (app !== null) msg.nak();
+      this.#buffered = 0;
       await drainConnection(this.#nc, this.#settings.requestTimeoutMs);
     })();
     return this.#closing;
   }
 
   /**
-   * Pull requests one after another, each for up to batchSize messages and open for at most 2 s; the
-   * messages only go to the buffer, which the batch loop empties. The next request goes out as soon as
-   * one is filled, not when its batch is stored: the server stops delivering at maxAckPending
-   * unacknowledged, which bounds the buffer. When pulling fails (the consumer or the stream was deleted,
-   * NATS restarted without its state) it sets both up again; what was unacknowledged comes back, and the
-   * sink's idempotency keeps it once.
+   * Pull requests one after another, each for about a megabyte of messages and open for at most 2 s; the
+   * messages are read into the buffer, which the batch loop empties. The next request goes out as soon as
+   * one is filled, not when its batch is stored, unless the buffer holds `BUFFERED_BATCHES` batches'
+   * worth of events already. When pulling fails (the consumer or the stream was deleted, NATS restarted
+   * without its state) it sets both up again; what was unacknowledged comes back, and the sink's
+   * idempotency keeps it once.
    */
   async #pull(first: Consumer): Promise<void> {
     let consumer: Consumer | null = first;
@@ -260,17 +277,26 @@ export class EventStreamConsumer {
           continue;
         }
       }
+      if (this.#buffered >= BUFFERED_BATCHES * this.#settings.batchSize) {
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
+        continue;
+      }
       try {
         const started = Date.now();
         const messages = await consumer.fetch({
-          max_messages: this.#settings.batchSize,
+          // Bounded in bytes (messages hold up to 500 events each), never below the largest message.
+          max_bytes: Math.max(PULL_MAX_BYTES, this.#settings.limits.maxMessageBytes + 64 * 1024),
           expires: PULL_EXPIRES_MS,
         });
         this.#fetching = messages;
         let received = 0;
         for await (const msg of messages) {
           received += 1;
-          this.#buffer.push(msg);
+          const read = this.#read(msg);
+          this.#buffer.push(read);
+          this.#buffered += read.events.length;
           const wake = this.#wake;
           this.#wake = null;
           wake?.();
@@ -309,12 +335,12 @@ export class EventStreamConsumer {
         });
         // One turn of the event loop lets the rest of a burst arrive, so a batch is what is waiting rather
         // than the first message of it.
-        if (this.#buffer.length < this.#settings.batchSize) {
+        if (this.#buffered < this.#settings.batchSize) {
           await new Promise((resolve) => setImmediate(resolve));
         }
         continue;
       }
-      const batch = this.#buffer.splice(0, this.#settings.batchSize);
+      const batch = this.#takeBatch();
       try {
         await this.#handle(batch);
       } catch (error) {
@@ -324,33 +350,56 @@ export class EventStreamConsumer {
     }
   }
 
-  /** Decodes a batch, groups it by app (each group one sink call, in arrival order) and delivers it. */
-  async #handle(batch: readonly JsMsg[]): Promise<void> {
+  /** Messages from the buffer's head holding at most batchSize events (at least one message). */
+  #takeBatch(): Received[] {
+    let events = 0;
+    let taken = 0;
+    for (const { events: carried } of this.#buffer) {
+      if (taken > 0 && events + carried.length > this.#settings.batchSize) break;
+      events += carried.length;
+      taken += 1;
+    }
+    this.#buffered -= events;
+    const drained = this.#drained;
+    this.#drained = null;
+    drained?.();
+    return this.#buffer.splice(0, taken);
+  }
+
+  /**
+   * A message as delivered: its app and events, or none when it is not an event message (a foreign
+   * subject or payload, or a newer format this build cannot read): then it is removed at once, since
+   * retrying cannot help.
+   */
+  #read(msg: JsMsg): Received {
+    const info = msg.info;
+    this.#stats.received += 1;
+    if (info.deliveryCount > 1) this.#stats.redelivered += 1;
+    this.#stats.pending = info.pending;
+    try {
+      const app = appOfSubject(this.#config, msg.subject);
+      if (app === null) throw new EventDecodeError('subject', `is not ${this.#config.subjectPrefix}.<app>`);
+      return { msg, app, events: decodeEvents(msg.data) };
+    } catch (error) {
+      msg.term();
+      this.#stats.malformed += 1;
+      this.#logger.warn(
+        { subject: msg.subject, streamSequence: info.streamSequence, error: describeError(error) },
+        'event stream: removed a message that is not an event',
+      );
+      return { msg, app: null, events: [] };
+    }
+  }
+
+  /** Groups a batch by app (each group one sink call, in arrival order) and delivers it. */
+  async #handle(batch: readonly Received[]): Promise<void> {
     const groups = new Map<string, Group>();
     const alone: Group[] = [];
-    for (const msg of batch) {
-      const info = msg.info;
-      this.#stats.received += 1;
-      if (info.deliveryCount > 1) this.#stats.redelivered += 1;
-      this.#stats.pending = info.pending;
-      let app: string | null;
-      let event: TrackedEvent;
-      try {
-        app = appOfSubject(this.#config, msg.subject);
-        if (app === null) throw new EventDecodeError('subject', `is not ${this.#config.subjectPrefix}.<app>`);
-        event = decodeEvent(msg.data);
-      } catch (error) {
-        // Not published by Attune, or by a newer format this build cannot read: retrying cannot help.
-        msg.term();
-        this.#stats.malformed += 1;
-        this.#logger.warn(
-          { subject: msg.subject, streamSequence: info.streamSequence, error: describeError(error) },
-          'event stream: removed a message that is not an event',
-        );
-        continue;
-      }
-      if (info.deliveryCount > ISOLATE_AFTER_DELIVERIES) {
-        alone.push({ app, messages: [msg], events: [event], deliveries: info.deliveryCount });
+    for (const { msg, app, events } of batch) {
+      if (app === null) continue;
+      const deliveries = msg.info.deliveryCount;
+      if (deliveries > ISOLATE_AFTER_DELIVERIES) {
+        alone.push({ app, messages: [msg], events: [...events], deliveries });
         continue;
       }
       let group = groups.get(app);
@@ -359,8 +408,8 @@ export class EventStreamConsumer {
         groups.set(app, group);
       }
       group.messages.push(msg);
-      group.events.push(event);
-      group.deliveries = Math.max(group.deliveries, info.deliveryCount);
+      group.events.push(...events);
+      group.deliveries = Math.max(group.deliveries, deliveries);
     }
     for (const group of groups.values()) await this.#deliver(group);
     for (const group of alone) await this.#deliver(group);
@@ -386,6 +435,13 @@ export class EventStreamConsumer {
     this.#stats.stored += group.events.length;
     this.#stats.batches += 1;
   }
+}
+
+/** A delivered message, read: `app` is null for one that is not an event message (removed already). */
+interface Received {
+  readonly msg: JsMsg;
+  readonly app: string | null;
+  readonly events: readonly TrackedEvent[];
 }
 
 interface Group {

@@ -7,11 +7,18 @@ export {
   DEFAULT_SUBJECT_PREFIX,
   EVENT_STREAM_ENV,
   EVENT_STREAM_NAME_ENV,
-  messageIdOf,
+  batchMessageIdOf,
   streamConfigFromEnv,
 } from './config.js';
 export type { EventStreamConfig, StreamLimits } from './config.js';
-export { decodeEvent, encodeEvent, EVENT_FORMAT_VERSION } from './codec.js';
+export {
+  BATCH_FORMAT_VERSION,
+  decodeEvent,
+  decodeEvents,
+  encodeEvent,
+  encodeEvents,
+  EVENT_FORMAT_VERSION,
+} from './codec.js';
 export { CONSUMER_NAME } from './connection.js';
 export type { StreamLag } from './connection.js';
 export { EventStreamConsumer } from './consumer.js';

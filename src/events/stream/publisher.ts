@@ -2,12 +2,12 @@ import { PubHeaders, type JetStreamManager } from '@nats-io/jetstream';
 import { createInbox, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 
 import type { TrackedEvent } from '../types.js';
-import { encodeEvent } from './codec.js';
+import { encodeEvents } from './codec.js';
 import {
   appSubject,
+  batchMessageIdOf,
   checkAppName,
   checkStreamConfig,
-  messageIdOf,
   positiveOption,
   streamLimits,
   type EventStreamConfig,
@@ -30,8 +30,9 @@ export interface PublishResult {
   /** Events the stream stored now. */
   readonly persisted: number;
   /**
-   * Event ids the stream already had within its duplicate window (a retried batch), or that came twice in
-   * this batch: persisted before, not stored again.
+   * Event ids persisted before, not stored again: those of a batch the stream already had within its
+   * duplicate window (the same events in the same order: a retried request), and repeats within this
+   * batch. Events a partly different batch repeats are persisted again; the store keeps each event once.
    */
   readonly duplicates: readonly string[];
 }
@@ -140,13 +141,14 @@ export class EventStreamPublisher {
   }
 
   /**
-   * Publishes the events on the app's subject, all at once, and resolves when JetStream has acknowledged
-   * each as persisted (or as a duplicate of one it has). Each message's id is its event's id, so a repeat
-   * within the stream's duplicate window is dropped by the stream.
+   * Publishes the events on the app's subject and resolves when JetStream has acknowledged them as
+   * persisted (or as a repeat of a batch it has). They go as few messages as fit (`MESSAGE_EVENTS` events
+   * and the stream's largest message at most), each message's id derived from its event ids
+   * (`batchMessageIdOf`), so the same batch sent again within the stream's duplicate window is dropped.
    *
    * On rejection some events may have been persisted: sending the same batch again is the way to retry.
    * @throws EventStreamUnavailableError when not connected, when an acknowledgement is missing after
-   *   `publishTimeoutMs`, or when the stream refuses an event (full, missing, message too large);
+   *   `publishTimeoutMs`, or when the stream refuses a message (full, missing, too large);
    *   EventStreamConfigError when `app` is not an app name.
    */
   publish(app: string, events: readonly TrackedEvent[]): Promise<PublishResult> {
@@ -160,13 +162,30 @@ export class EventStreamPublisher {
       return Promise.reject(new EventStreamUnavailableError('not connected to NATS; reconnecting'));
     }
     if (events.length === 0) return Promise.resolve({ persisted: 0, duplicates: [] });
+    const seen = new Set<string>();
+    const unique: TrackedEvent[] = [];
+    const repeats: string[] = [];
+    for (const event of events) {
+      if (seen.has(event.eventId)) repeats.push(event.eventId);
+      else {
+        seen.add(event.eventId);
+        unique.push(event);
+      }
+    }
     const subject = appSubject(this.#config, app);
     const published = new Promise<PublishResult>((resolve, reject) => {
+      let messages: readonly Message[];
+      try {
+        messages = this.#messagesOf(unique);
+      } catch (error) {
+        reject(error);
+        return;
+      }
       const batch: Batch = {
         subject,
-        remaining: events.length,
+        remaining: messages.length,
         persisted: 0,
-        duplicates: [],
+        duplicates: repeats,
         tokens: [],
         settled: false,
         resolve,
@@ -178,22 +197,18 @@ export class EventStreamPublisher {
         ),
       };
       // The messages go out back to back and are acknowledged as the server persists them: one round trip
-      // for the batch, not one per event. Measured here, 500 events take 6–10 ms and one process publishes
-      // 60–80k events/s. (`jetstream().publish` is a request per message at ~50 µs of CPU each, most of it
-      // an Error built per request: 500 events took 30–100 ms.)
+      // for the batch. (`jetstream().publish` is a request per message at ~50 µs of CPU each, most of it an
+      // Error built per request.)
       try {
-        for (const event of events) {
+        for (const { data, eventIds } of messages) {
           const token = (this.#nextToken++).toString(36);
-          this.#waiting.set(token, { batch, eventId: event.eventId });
+          this.#waiting.set(token, { batch, eventIds });
           batch.tokens.push(token);
           const messageHeaders = headers();
-          messageHeaders.set(PubHeaders.MsgIdHdr, messageIdOf(event.eventId));
+          messageHeaders.set(PubHeaders.MsgIdHdr, batchMessageIdOf(eventIds));
           // The server refuses the message unless this stream captures it: never persisted elsewhere.
           messageHeaders.set(PubHeaders.ExpectedStreamHdr, this.#config.stream);
-          this.#nc.publish(subject, encodeEvent(event), {
-            reply: `${this.#inbox}.${token}`,
-            headers: messageHeaders,
-          });
+          this.#nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers: messageHeaders });
         }
       } catch (error) {
         this.#fail(batch, `publishing failed: ${describeError(error)}`, error);
@@ -202,6 +217,29 @@ export class EventStreamPublisher {
     const tracked = published.catch(() => undefined).finally(() => this.#inFlight.delete(tracked));
     this.#inFlight.add(tracked);
     return published;
+  }
+
+  /**
+   * The events as messages in order: runs of at most `MESSAGE_EVENTS`, halved until each fits the largest
+   * message the stream and the server take (an event too large alone goes as it is, for the stream to
+   * refuse, naming the limit).
+   */
+  #messagesOf(events: readonly TrackedEvent[]): Message[] {
+    const limit =
+      Math.min(this.#limits.maxMessageBytes, this.#nc.info?.max_payload ?? Infinity) - HEADER_ROOM;
+    const out: Message[] = [];
+    const add = (run: readonly TrackedEvent[]): void => {
+      const data = encodeEvents(run);
+      if (data.length > limit && run.length > 1) {
+        const half = Math.ceil(run.length / 2);
+        add(run.slice(0, half));
+        add(run.slice(half));
+      } else out.push({ data, eventIds: run.map((event) => event.eventId) });
+    };
+    for (let start = 0; start < events.length; start += MESSAGE_EVENTS) {
+      add(events.slice(start, start + MESSAGE_EVENTS));
+    }
+    return out;
   }
 
   /** The backlog the worker has yet to store (see `StreamLag`). */
@@ -227,15 +265,15 @@ export class EventStreamPublisher {
     // A late acknowledgement of a batch that already failed: nothing waits for it.
     if (waiting === undefined) return;
     this.#waiting.delete(token);
-    const { batch, eventId } = waiting;
+    const { batch, eventIds } = waiting;
     const ack = readAck(msg, this.#config.stream);
     if (ack.kind === 'refused') {
       if (ack.streamMissing) this.#repairStream();
       this.#fail(batch, ack.streamMissing ? `${ack.reason} ${batch.subject}` : ack.reason, null);
       return;
     }
-    if (ack.kind === 'duplicate') batch.duplicates.push(eventId);
-    else batch.persisted += 1;
+    if (ack.kind === 'duplicate') batch.duplicates.push(...eventIds);
+    else batch.persisted += eventIds.length;
     batch.remaining -= 1;
     if (batch.remaining === 0 && !batch.settled) {
       batch.settled = true;
@@ -289,8 +327,20 @@ interface Batch {
 
 interface Waiting {
   readonly batch: Batch;
-  readonly eventId: string;
+  /** The events of the message waited for. */
+  readonly eventIds: readonly string[];
 }
+
+/** One message of a batch: its payload (format 2) and its events' ids. */
+interface Message {
+  readonly data: Uint8Array;
+  readonly eventIds: readonly string[];
+}
+
+/** The most events one message carries: a request's batch (the API takes 500 at most) is one message. */
+const MESSAGE_EVENTS = 500;
+/** What the message's headers (id, expected stream) take of the largest payload, with room to spare. */
+const HEADER_ROOM = 1024;
 
 type Ack =
   | { readonly kind: 'persisted' | 'duplicate' }
@@ -327,12 +377,16 @@ function readAck(msg: Msg, stream: string): Ack {
   };
   if (error !== undefined) {
     const description = error.description ?? 'no description';
-    return { kind: 'refused', reason: `the stream refused an event: ${description}`, streamMissing: false };
+    return {
+      kind: 'refused',
+      reason: `the stream refused a batch of events: ${description}`,
+      streamMissing: false,
+    };
   }
   if (storedIn !== stream) {
     return {
       kind: 'refused',
-      reason: `an event was acknowledged by stream "${String(storedIn)}"`,
+      reason: `a batch of events was acknowledged by stream "${String(storedIn)}"`,
       streamMissing: false,
     };
   }
