@@ -15,6 +15,7 @@ import {
   testStoreUrl,
 } from './postgres.testing.js';
 import { event, item } from './store.contract.js';
+import { PG_LATEST_SCHEMA_VERSION } from './postgres-schema.js';
 
 /*
  * What the contract suite cannot check of the PostgreSQL event tables: several stores (processes) on one
@@ -475,7 +476,7 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
       const [version] = await db.query<{ value: string }>(
         "SELECT value FROM meta WHERE key = 'schema_version'",
       );
-      expect(version?.value).toBe('2');
+      expect(version?.value).toBe(String(PG_LATEST_SCHEMA_VERSION));
       expect(await snapshot()).toEqual(before);
       const [column] = await db.query<{ n: number }>(
         "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'user_activity_hour'",

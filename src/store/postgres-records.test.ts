@@ -5,6 +5,7 @@ import { StoreReadonlyError, StoreValueError } from './errors.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
 import { dropSchemas, postgresReachable, testSchemaName, testStoreUrl } from './postgres.testing.js';
 import { decision } from './store.contract.js';
+import { PG_LATEST_SCHEMA_VERSION } from './postgres-schema.js';
 
 /*
  * What the contract suite cannot show with one store: the record tables stay atomic across connections
@@ -211,7 +212,7 @@ describe.skipIf(!available)('PostgreSQL record tables: limits', () => {
     for (const key of ['schema_version', 'last_erasure_at']) {
       await expect(store.setMeta(key, 1)).rejects.toThrow(/managed by the store/);
     }
-    expect(await store.getMeta('schema_version')).toBe(1);
+    expect(await store.getMeta('schema_version')).toBe(PG_LATEST_SCHEMA_VERSION);
   });
 
   it('rejects every write on a read-only store and still reads', async () => {
