@@ -145,7 +145,7 @@ export const EVENT_TABLES_V1 = `
  * of PostgreSQL time): every update moved `last_ts`, so none could be HOT and each wrote a new entry into
  * both indexes. The recency index is now on the hour of `last_ts` instead (generated, so nothing writes it),
  * which a user's events within an hour leave unchanged, and pages keep room for the new row versions: the
- * same catch-up takes ~0.3 s. Reads still find active users through it (`ActivityTables`).
+ * same catch-up takes 0.2–0.5 s. Reads still find active users through it (`ActivityTables`).
  */
 export const EVENT_TABLES_V2 = `
   ALTER TABLE user_activity

@@ -5,8 +5,9 @@ import { EventDecodeError } from './errors.js';
 /**
  * Stream messages are JSON arrays led by a format version, each event's fields in a fixed order:
  *
- *     format 1, one event:     [1, eventId, name, userId, itemId, timestamp, receivedAt, context, properties, requestId]
- *     format 2, a batch:       [2, [eventId, …, requestId], [eventId, …, requestId], …]
+ *     format 1, one event:  [1, eventId, name, userId, itemId, timestamp, receivedAt, context, properties,
+ *                            requestId]
+ *     format 2, a batch:    [2, [eventId, …, requestId], [eventId, …, requestId], …]
  *
  * The API publishes format 2, one message per batch (`encodeEvents`): JetStream's work per message
  * (parsing, storing, deduplicating, acknowledging) was most of what the stream cost, ~17 µs of the NATS
