@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DecisionOutcome } from '../decisions/points/log-types.js';
 import { StoreReadonlyError, StoreValueError } from './errors.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
+import { PG_LATEST_SCHEMA_VERSION } from './postgres-schema.js';
 import { dropSchemas, postgresReachable, testSchemaName, testStoreUrl } from './postgres.testing.js';
 import { decision } from './store.contract.js';
-import { PG_LATEST_SCHEMA_VERSION } from './postgres-schema.js';
 
 /*
  * What the contract suite cannot show with one store: the record tables stay atomic across connections

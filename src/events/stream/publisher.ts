@@ -174,13 +174,7 @@ export class EventStreamPublisher {
     }
     const subject = appSubject(this.#config, app);
     const published = new Promise<PublishResult>((resolve, reject) => {
-      let messages: readonly Message[];
-      try {
-        messages = this.#messagesOf(unique);
-      } catch (error) {
-        reject(error);
-        return;
-      }
+      const messages = this.#messagesOf(unique); // a throw here rejects `published`
       const batch: Batch = {
         subject,
         remaining: messages.length,
