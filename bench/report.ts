@@ -1055,39 +1055,48 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
   }
   const rerank = names.has('rerank') ? load(dir, 'rerank') : null;
   if (rerank) {
-    const quality = rerank.lines.find((l) => l['bench'] === 'rerank-quality');
+    const qualities = rerank.lines.filter((l) => l['bench'] === 'rerank-quality');
+    const ceilings = rerank.lines.filter((l) => l['bench'] === 'rerank-ceiling');
     const cost = rerank.lines.find((l) => l['bench'] === 'rerank-cost');
-    const ceiling = rerank.lines.find((l) => l['bench'] === 'rerank-ceiling');
+    const summary = rerank.lines.find((l) => l['bench'] === 'rerank-summary');
+    const first = qualities[0];
     out.push(
-      ...simpleSection(
-        `Re-ranker on the demo shop's logged lists (\`bench/rerank.ts\`: ${String(quality?.['users'])} shoppers, ${String(quality?.['days'])} simulated days, the last ${String(quality?.['test_days'])} judged)`,
-        rerank,
-        [
-          [
-            'lists trained on / judged (with an outcome)',
-            `${String(quality?.['train_lists'])} / ${String(quality?.['test_lists_with_outcome'])}`,
-            '',
-          ],
-          [
-            'ndcg@10 re-ranked / generator order (raw outcomes)',
-            `${num(quality?.['ndcg10_reranked'])} / ${num(quality?.['ndcg10_generator'])}`,
-            '',
-          ],
-          ['lift', quality?.['lift'], '≥ 0.10'],
-          ['lift on position-debiased outcomes', quality?.['ips_lift'], ''],
-          [
-            "ceiling: lift of ordering by the simulated shoppers' true click chances, raw / debiased",
-            `${num(ceiling?.['lift'])} / ${num(ceiling?.['ips_lift'])} (${String(ceiling?.['lists'])} lists)`,
-            'what any re-ranker could reach here',
-          ],
-          ['kept by the training-side validation', String(quality?.['chosen_by_validation']), ''],
-          [
-            `re-rank of ${String(cost?.['candidates'])} candidates, ${String(cost?.['trees'])} trees: p50 / p99 ms per call`,
-            `${num(cost?.['p50_ms'], 3)} / ${num(cost?.['p99_ms'], 3)}`,
-            'p99 < 2 ms',
-          ],
-        ],
-      ),
+      `## Re-ranker on the demo shop's logged lists (\`bench/rerank.ts\`: ${String(first?.['users'])} shoppers, ${String(first?.['days'])} simulated days, the last ${String(first?.['test_days'])} judged) (measured ${rerank.measured_at})`,
+      '',
+      "Shoppers click by taste, by each listing's appeal, and less on what they passed over before",
+      '(`simulate/shoppers.ts`); the history the generator trained on shows only taste. One row per simulation',
+      "seed (same shop, same model). The ceiling orders each judged list by its shopper's true click chances;",
+      'on raw outcomes it is no bound: it gives up the head start of the served order (what was shown higher was',
+      'looked at more), which trees that keep some of that order do not. The debiased column is the fair one.',
+      '',
+      '| seed | lists trained / judged | ndcg@10 re-ranked / generator | lift (target ≥ 0.10) | lift, debiased outcomes | ceiling lift raw / debiased | kept by validation |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...qualities.map((q) => {
+        const c = ceilings.find((l) => l['seed'] === q['seed']);
+        return (
+          `| ${String(q['seed'])} | ${String(q['train_lists'])} / ${String(q['test_lists_with_outcome'])} | ` +
+          `${num(q['ndcg10_reranked'])} / ${num(q['ndcg10_generator'])} | ${num(q['lift'])} | ` +
+          `${num(q['ips_lift'])} | ${num(c?.['lift'])} / ${num(c?.['ips_lift'])} | ` +
+          `${String(q['chosen_by_validation'])} |`
+        );
+      }),
+      ...(summary === undefined
+        ? []
+        : [
+            `| median | | | ${num(summary['median_lift'])} (lowest ${num(summary['min_lift'])}) | ` +
+              `${num(summary['median_ips_lift'])} | ${num(summary['median_ceiling_lift'])} / ` +
+              `${num(summary['median_ceiling_ips_lift'])} | ${String(summary['chosen_by_validation'])} of ` +
+              `${String(qualities.length)} |`,
+          ]),
+      '',
+      cost === undefined
+        ? '- Serving cost: not measured (no re-ranker trained).'
+        : `- Re-rank of ${String(cost['candidates'])} candidates (the user's shown lists counted), ${String(cost['trees'])} trees: ` +
+            `p50 ${num(cost['p50_ms'], 3)} / p99 ${num(cost['p99_ms'], 3)} ms per call (target p99 < 2 ms).`,
+      '',
+      '```json',
+      JSON.stringify(summary ?? null),
+      '```',
       '',
     );
   }

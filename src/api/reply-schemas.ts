@@ -249,6 +249,11 @@ const RerankerInfoSchema = Type.Object(
     generatorNdcg: Type.Number(),
     gainStandardError: Type.Number(),
     trees: Type.Integer(),
+    objective: Type.Optional(
+      Type.Union([Type.Literal('regression'), Type.Literal('binary'), Type.Literal('rank')], {
+        description: 'What the trees fit: chosen on the validation lists (absent in older versions).',
+      }),
+    ),
     positionWeights: Type.Optional(readonlyArray(Type.Number())),
     importances: readonlyArray(Type.Object({ feature: Type.String(), gain: Type.Number() }, closed)),
   },

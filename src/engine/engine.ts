@@ -35,6 +35,7 @@ import {
   type SharedLists,
 } from '../recommendations/index.js';
 import { wantsTraits, withTraits } from '../recommendations/cold-start.js';
+import { ShownLists } from '../recommendations/shown-lists.js';
 import {
   ExperimentError,
   ExperimentRegistry,
@@ -95,6 +96,8 @@ import {
   type TimingAnswer,
 } from '../decisions/index.js';
 
+/** The impression log's surface of personal recommendation lists. */
+const RECOMMENDATIONS = 'recommendations';
 export interface RecommendOptions {
   readonly userId: string;
   readonly n: number;
@@ -283,6 +286,8 @@ export class Engine {
   readonly notifications: NotificationTiming;
   /** Lists served, for the same user asking again (`recommendations/result-cache.ts`). */
   readonly #results: ResultCache;
+  /** What each user was shown lately, for the re-ranker (`recommendations/shown-lists.ts`). */
+  readonly #shown: ShownLists;
   /** Served lists' items as logged, by list (`#impressionItems`). */
   readonly #loggedItems = new WeakMap<readonly RecommendedItem[], readonly ImpressionItem[]>();
   /** Decision points: contextual bandits, their log and rewards (`decisions/points`). */
@@ -372,6 +377,16 @@ export class Engine {
       flushMs: config.impressionFlushMs,
       onError: () => metrics.errors.inc({ where: 'impressions' }),
       onDrop: (count) => metrics.impressionsDropped.inc(count),
+    });
+    this.#shown = new ShownLists(async (userId, options) => {
+      const logged = await store.recentImpressions(userId, { ...options, surface: RECOMMENDATIONS });
+      return logged
+        .filter((impression) => !impression.fallback)
+        .map((impression) => ({
+          requestId: impression.requestId,
+          at: impression.createdAt,
+          items: impression.items.map((item) => item.itemId),
+        }));
     });
   }
 
@@ -615,6 +630,7 @@ export class Engine {
       return { erased, modelRows: rewrites.length };
     });
     this.histories.forget(userId);
+    this.#shown.forget(userId);
     forgetServedUser(userId);
     await this.#forgetSharedLists(userId);
     // Again: a snapshot taken from what was read before the erasure may have been kept meanwhile. Only
@@ -715,7 +731,10 @@ export class Engine {
   async setConsent(userId: string, consent: Consent): Promise<void> {
     await this.store.setConsent(userId, consent, this.now());
     this.consents.set(userId, consent);
-    if (!personalizes(consent)) this.histories.forget(userId);
+    if (!personalizes(consent)) {
+      this.histories.forget(userId);
+      this.#shown.forget(userId);
+    }
     this.#announce((app) => ({ type: 'consent', app, user: userId }));
   }
 
@@ -741,6 +760,7 @@ export class Engine {
   #forgetMerged(fromId: string, toId: string, items: readonly string[]): void {
     for (const id of [fromId, toId]) {
       this.histories.forget(id);
+      this.#shown.forget(id);
       forgetServedUser(id);
     }
     this.features.forgetUser(fromId, items);
@@ -1055,13 +1075,16 @@ export class Engine {
     const plan = options.plan ?? (await this.servingPlan(options.userId));
     const { profile, bundle } = await this.profileOf(options.userId);
     const model = plan.kind === 'personalized' ? plan.treatment.model : undefined;
+    const now = this.now();
+    const shown = plan.kind === 'personalized' ? await this.#shownTo(options.userId, bundle, now) : undefined;
     const request = {
       requestId: options.requestId ?? randomUUID(),
       userId: options.userId,
       n: Math.min(options.n, this.config.maxResults),
       excludeSeen: options.excludeSeen,
       filter: options.filter,
-      now: this.now(),
+      now,
+      ...(shown === undefined ? {} : { shown }),
       ...(options.rules ? { rules: options.rules } : {}),
       ...(plan.kind === 'holdout' ? { personalized: false } : {}),
       ...(model === undefined ? {} : { model }),
@@ -1082,7 +1105,7 @@ export class Engine {
     if (options.preview !== true) {
       this.experiments.expose(options.userId, plan, served, request.now);
       this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
-      this.logImpression('recommendations', result.requestId, options.userId, result);
+      this.logImpression(RECOMMENDATIONS, result.requestId, options.userId, result);
     }
     return {
       ...result,
@@ -1184,7 +1207,8 @@ export class Engine {
   /** The given items in the re-ranker's order for the user (`POST /v1/rank`); logs no impression. */
   async rank(userId: string, itemIds: readonly string[]): Promise<RankResult> {
     const { profile, bundle } = await this.profileOf(userId);
-    return rankItems(bundle, profile.model, itemIds, this.now());
+    const now = this.now();
+    return rankItems(bundle, profile.model, itemIds, now, await this.#shownTo(userId, bundle, now));
   }
 
   /** The evidence behind one item's score for one user (the explain endpoint); logs no impression. */
@@ -1238,6 +1262,31 @@ export class Engine {
       items: this.#impressionItems(result.items),
     };
     this.impressions.record(impression);
+    // What the re-ranker's training counts from the log: personal recommendation lists.
+    if (surface === RECOMMENDATIONS && !impression.fallback) {
+      this.#shown.record({
+        userId,
+        requestId,
+        at: impression.createdAt,
+        items: impression.items.map((item) => item.itemId),
+      });
+    }
+  }
+
+  /**
+   * Per item, how often the user's recent lists showed it, when the bundle's re-ranker splits on that
+   * (`user_item_shown`); undefined otherwise (no re-ranker, or one trained on candidate lists, where
+   * nothing was shown), so such a bundle costs no read.
+   */
+  async #shownTo(
+    userId: string,
+    bundle: ModelBundle | null,
+    now: number,
+  ): Promise<ReadonlyMap<string, number> | undefined> {
+    if (!bundle?.reranker?.splitsOn.has('user_item_shown')) return undefined;
+    // A failed read leaves the counts to what this instance served: the list is still served.
+    await this.#shown.ensure(userId, now).catch(() => this.metrics.errors.inc({ where: 'shown_lists' }));
+    return this.#shown.counts(userId, now);
   }
 
   /**
@@ -1461,6 +1510,7 @@ export class Engine {
   async #applyClusterNotice(notice: ClusterNotice): Promise<void> {
     if (notice.type === 'resync') {
       this.histories.clear();
+      this.#shown.clear();
       this.features.clear();
       this.users.clear();
       this.consents.clear();
@@ -1490,6 +1540,7 @@ export class Engine {
         // The erasing instance rewrote the stored versions; the one serving here is erased in memory.
         await this.bundleChanges.run(async () => void this.bundle?.eraseUser(notice.user));
         this.histories.forget(notice.user);
+        this.#shown.forget(notice.user);
         forgetServedUser(notice.user);
         this.features.forgetUser(notice.user);
         // A snapshot this instance is taking of them may fold the erased events.
@@ -1502,6 +1553,7 @@ export class Engine {
       case 'consent':
         this.consents.delete(notice.user);
         this.histories.forget(notice.user);
+        this.#shown.forget(notice.user);
         forgetServedUser(notice.user);
         return;
       case 'user':

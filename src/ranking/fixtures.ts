@@ -95,7 +95,7 @@ export interface PlantedLog {
  * early history of 6 items, 4 of them in it. Lists of 10, in an order of random generator scores that know
  * nothing of categories (or, `informed` > 0, favour the favourite category by that much), are served over
  * 20 days; the user looks at position k with chance `exam^k` and clicks a looked-at item with chance
- * `click(favourite?)`.
+ * `click(favourite?)`, times `fatigue` per earlier list that showed them the item.
  */
 export function plantedLog(
   nUsers: number,
@@ -105,6 +105,8 @@ export function plantedLog(
   seed = 1,
   /** What the generator's scores add for an item in the user's favourite category (0: they know nothing). */
   informed = 0,
+  /** Each earlier list that showed the user an item multiplies their click chance on it by this. */
+  fatigue = 1,
 ): PlantedLog {
   const nItems = 60;
   const random = stream(seed);
@@ -121,6 +123,7 @@ export function plantedLog(
   }
   const input = { ...inputOf(rows, nUsers, nItems), now: 5 * DAY };
   const lists: LoggedList[] = [];
+  const shownBefore = Array.from({ length: nUsers }, () => new Map<number, number>());
   for (let l = 0; l < listsPerUser; l++) {
     for (let u = 0; u < nUsers; u++) {
       const at = (6 + (14 * (l * nUsers + u)) / (listsPerUser * nUsers)) * DAY;
@@ -131,9 +134,13 @@ export function plantedLog(
       const shown = Array.from({ length: nItems }, (_, i) => i)
         .sort((a, b) => scores[b]! - scores[a]!)
         .slice(0, 10);
+      const seen = shownBefore[u]!;
       const grades = shown.map((item, k) =>
-        random() < exam ** k && random() < click(item % 3 === favourite[u]) ? 1 : 0,
+        random() < exam ** k && random() < click(item % 3 === favourite[u]) * fatigue ** (seen.get(item) ?? 0)
+          ? 1
+          : 0,
       );
+      for (const item of shown) seen.set(item, (seen.get(item) ?? 0) + 1);
       lists.push({
         user: u,
         at,

@@ -45,7 +45,16 @@ export {
   type TwoStageValidation,
 } from './two-stage.js';
 export { DEFAULT_RERANK_TOP, Reranker, type RerankerInfo } from './reranker.js';
-export { RERANK_FEATURES, rerankFeatures, type ItemSnapshot, type RerankUser } from './rerank-features.js';
+export {
+  countShown,
+  RERANK_FEATURES,
+  rerankFeatures,
+  SHOWN_LISTS,
+  SHOWN_WINDOW_MS,
+  type ItemSnapshot,
+  type RerankUser,
+  type ShownList,
+} from './rerank-features.js';
 export { positionBias, type PositionBias } from './position-bias.js';
 export {
   trainFromCandidateLists,

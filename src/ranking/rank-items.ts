@@ -1,6 +1,6 @@
 import type { UserProfile } from '../models/types.js';
 import type { ModelBundle } from '../training/bundle.js';
-import { RERANK_FEATURES, type RerankFeature } from './rerank-features.js';
+import type { RerankFeature } from './rerank-features.js';
 
 /**
  * `POST /v1/rank`: a caller's own candidate items for one user, in the order the bundle's re-ranker puts
@@ -56,6 +56,7 @@ const WORDS: Readonly<Record<RerankFeature, string>> = {
   pop_vs_user_taste: 'how mainstream the item is for your taste',
   category_share: "your history in the item's category",
   category_recent_share: "your recent interest in the item's category",
+  user_item_shown: 'how often you were shown the item lately',
 };
 
 export function rankItems(
@@ -63,6 +64,8 @@ export function rankItems(
   profile: UserProfile,
   itemIds: readonly string[],
   now: number,
+  /** Per item id, how many lists served to the user lately showed it (`countShown`). */
+  shown?: ReadonlyMap<string, number>,
 ): RankResult {
   const unknown: string[] = [];
   const known: string[] = [];
@@ -110,16 +113,21 @@ export function rankItems(
       note: bundle.info.reranking?.skipped ?? 'no re-ranker is trained',
     };
   }
-  const user = { items: profile.items, times: profile.times };
+  const user = {
+    items: profile.items,
+    times: profile.times,
+    shown: shown && ((item: number) => shown.get(bundle.itemIds[item]!) ?? 0),
+  };
   // The score the serving stage orders by (the trees' margin); TreeSHAP splits it exactly, up to rounding.
   const scores = reranker.score(user, items, genScores, now);
   const { rows, contributions } = reranker.contributions(user, items, genScores, now);
-  const d = RERANK_FEATURES.length;
+  const names = reranker.features as readonly RerankFeature[];
+  const d = names.length;
   const scored = known.map((itemId, j) => {
     const phi = contributions.subarray(j * (d + 1), (j + 1) * (d + 1));
     const all = Array.from({ length: d }, (_, f) => f)
       .sort((a, b) => Math.abs(phi[b]!) - Math.abs(phi[a]!) || a - b)
-      .map((f) => ({ feature: RERANK_FEATURES[f]!, value: rows[j * d + f]!, contribution: phi[f]! }));
+      .map((f) => ({ feature: names[f]!, value: rows[j * d + f]!, contribution: phi[f]! }));
     return { itemId, score: scores[j]!, reason: reasonText(all.slice(0, 3)), contributions: all, j };
   });
   scored.sort((a, b) => b.score - a.score || a.j - b.j);

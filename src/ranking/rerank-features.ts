@@ -28,6 +28,7 @@ export const RERANK_FEATURES = [
   'pop_vs_user_taste',
   'category_share',
   'category_recent_share',
+  'user_item_shown',
 ] as const;
 
 export type RerankFeature = (typeof RERANK_FEATURES)[number];
@@ -53,6 +54,42 @@ export interface ItemSnapshot {
 export interface RerankUser {
   readonly items: Int32Array;
   readonly times?: Float64Array | undefined;
+  /**
+   * How many of the lists served to the user lately showed the item at this bundle index (`countShown`);
+   * absent: none known (a user never served, or a ranking with no impression log behind it).
+   */
+  readonly shown?: ((item: number) => number) | undefined;
+}
+
+/** The lists `user_item_shown` counts: those served in this window before the request, the newest so many. */
+export const SHOWN_WINDOW_MS = 30 * DAY_MS;
+export const SHOWN_LISTS = 50;
+
+/** A list served to a user, as `countShown` reads it: when, and what it showed. */
+export interface ShownList<K> {
+  readonly at: number;
+  readonly items: readonly K[] | ArrayLike<K>;
+}
+
+/**
+ * Per item, how many of `lists` (oldest first) showed it, counting the newest `SHOWN_LISTS` of those
+ * served in `[now − SHOWN_WINDOW_MS, now)`: what serving (item ids, `recommendations/shown-lists.ts`) and
+ * training (bundle indices, point in time per logged list) both compute, so the trees see one feature.
+ */
+export function countShown<K>(lists: readonly ShownList<K>[], now: number): Map<K, number> {
+  const counts = new Map<K, number>();
+  let taken = 0;
+  for (let q = lists.length - 1; q >= 0 && taken < SHOWN_LISTS; q--) {
+    const list = lists[q]!;
+    if (list.at >= now) continue;
+    if (list.at < now - SHOWN_WINDOW_MS) break;
+    taken++;
+    for (let j = 0; j < list.items.length; j++) {
+      const item = list.items[j]!;
+      counts.set(item, (counts.get(item) ?? 0) + 1);
+    }
+  }
+  return counts;
 }
 
 /**
@@ -161,6 +198,7 @@ export function rerankFeatures(
     out[row + 11] = Math.log1p(count) - meanLogPop;
     out[row + 12] = c >= 0 && nUser > 0 ? categoryCounts[c]! / nUser : NaN;
     out[row + 13] = c >= 0 && recent.length > 0 ? recentCounts[c]! / recent.length : NaN;
+    out[row + 14] = user.shown?.(item) ?? 0;
   }
   // Leave the scratch zeroed for the next request.
   for (let k = 0; k < nUser; k++) {

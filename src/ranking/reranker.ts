@@ -7,6 +7,7 @@ import {
   type GbdtModel,
 } from '../models/tabular/index.js';
 import type { JsonValue } from '../shared/types.js';
+import type { RerankObjective } from './train-reranker.js';
 import {
   meanOutcomeRate,
   N_RERANK_FEATURES,
@@ -36,6 +37,8 @@ export interface RerankerInfo {
   readonly generatorNdcg: number;
   readonly gainStandardError: number;
   readonly trees: number;
+  /** What the trees fit (`train-reranker.ts`); absent in re-rankers trained before it was recorded. */
+  readonly objective?: RerankObjective;
   /**
    * Inverse-propensity weight per served position (position 0 first), from the position-based click model
    * fitted on the log; absent when trained on candidate lists (no positions).
@@ -45,7 +48,13 @@ export interface RerankerInfo {
 }
 
 export class Reranker {
-  readonly features: readonly string[] = RERANK_FEATURES;
+  /**
+   * The features the trees read: this build's, or a leading part of them for trees an earlier build
+   * trained (features are only ever appended), which keep serving until the next training.
+   */
+  readonly features: readonly string[];
+  /** The features some tree splits on: serving need not gather the others' inputs (`user_item_shown`). */
+  readonly splitsOn: ReadonlySet<string>;
   private readonly meanRate: number;
   /** The trees in the request path's layout (null: they do not fit it; the linked walk scores). */
   private readonly compiled: CompiledGbdt | null;
@@ -56,20 +65,34 @@ export class Reranker {
     readonly snapshot: ItemSnapshot,
     readonly info: RerankerInfo,
   ) {
-    if (model.nFeatures !== N_RERANK_FEATURES) {
-      throw new RangeError(`Reranker: trees read ${model.nFeatures} features, expected ${N_RERANK_FEATURES}`);
+    if (!(model.nFeatures >= 1 && model.nFeatures <= N_RERANK_FEATURES)) {
+      throw new RangeError(
+        `Reranker: trees read ${model.nFeatures} features, this build computes ${N_RERANK_FEATURES}`,
+      );
     }
+    this.features = RERANK_FEATURES.slice(0, model.nFeatures);
+    const gains = model.gainImportance();
+    this.splitsOn = new Set(this.features.filter((_, f) => (gains[f] ?? 0) > 0));
     this.meanRate = meanOutcomeRate(snapshot);
     this.compiled = compileGbdt(model);
   }
 
-  /** The feature rows of the candidates (a view of a reused buffer: valid until the next call). */
+  /**
+   * The feature rows of the candidates, `this.features` wide (a view of a reused buffer: valid until the
+   * next call).
+   */
   rows(user: RerankUser, candidates: Int32Array, scores: ArrayLike<number>, now: number): Float64Array {
     const size = candidates.length * N_RERANK_FEATURES;
     if (this.buffer.length < size) this.buffer = new Float64Array(Math.max(size, 2 * this.buffer.length));
     const rows = this.buffer.subarray(0, size);
     rerankFeatures(this.snapshot, user, candidates, scores, now, this.meanRate, rows);
-    return rows;
+    const width = this.model.nFeatures;
+    if (width === N_RERANK_FEATURES) return rows;
+    // Older trees: each row's leading features, packed in place (row j's start never passes row j's own).
+    for (let j = 0; j < candidates.length; j++) {
+      rows.copyWithin(j * width, j * N_RERANK_FEATURES, j * N_RERANK_FEATURES + width);
+    }
+    return rows.subarray(0, candidates.length * width);
   }
 
   /** The re-ranker's score for each candidate (higher first); `scores` are the generator's. */
@@ -131,12 +154,17 @@ export class Reranker {
     if (root['format'] !== RERANKER_FORMAT)
       fail(`format ${JSON.stringify(root['format'] ?? null)} is unknown`);
     const names = root['features'];
-    if (!Array.isArray(names) || names.join(',') !== RERANK_FEATURES.join(',')) {
+    if (
+      !Array.isArray(names) ||
+      names.length === 0 ||
+      names.join(',') !== RERANK_FEATURES.slice(0, names.length).join(',')
+    ) {
       fail('its features are not the ones this build computes');
     }
     const text = (value: JsonValue | undefined, what: string): string =>
       typeof value === 'string' ? value : fail(`${what} is missing`);
     const model = decodeGbdtModel(fromBase64(text(root['model'], 'the model')));
+    if (model.nFeatures !== (names as JsonValue[]).length) fail('its trees do not read its features');
     const s = record(root['snapshot'], 'the snapshot');
     const f64 = (key: string): Float64Array => {
       const bytes = fromBase64(text(s[key], key));

@@ -4,11 +4,13 @@ import { generateCandidates, rowProfile } from './candidates.js';
 import { emptySnapshot, itemTimesOf, setItemAt, snapshotAt, type ItemTimes } from './item-snapshot.js';
 import { positionBias, type PositionBias } from './position-bias.js';
 import {
+  countShown,
   meanOutcomeRate,
   N_RERANK_FEATURES,
   RERANK_FEATURES,
   rerankFeatures,
   type ItemSnapshot,
+  type ShownList,
 } from './rerank-features.js';
 import { Reranker, type RerankerInfo } from './reranker.js';
 
@@ -50,7 +52,8 @@ export interface RerankTrainingOptions {
   readonly outcomeDelayMs?: number;
   readonly trees?: number;
   /**
-   * What the trees fit (default 'regression'). 'regression': squared error on the IPS-scaled grade,
+   * What the trees fit (default: chosen on the validation lists, `objectiveByValidation`; for candidate
+   * lists 'regression'). 'regression': squared error on the IPS-scaled grade,
    * unbiased for relevance (Joachims et al. 2017) but noisy (a click at position 9 is a target of 4.5).
    * 'binary': log loss on "any outcome", each row weighted by its inverse propensity; 'rank': LambdaRank
    * on the grades, each row's weight on the pairs it wins. Both score better on the (debiased) validation
@@ -115,7 +118,7 @@ export function trainFromLoggedLists(
   log(`re-ranker: position weights ${Array.from(bias.weights.slice(0, 10), (w) => w.toFixed(2)).join(' ')}`);
   const times = itemTimesOf(input);
   const data = loggedRows(sorted, input, times, categories, bias, options.outcomeDelayMs ?? 3_600_000);
-  const result = fitAndJudge(data, options, log);
+  const result = objectiveByValidation(data, options, log);
   if (result.skipped !== null) return skipped(result.skipped);
 
   // The served snapshot: every interaction and every logged list the run read.
@@ -281,6 +284,8 @@ function loggedRows(
   const { matrix } = input;
   const userItems: number[] = [];
   const userTimes: number[] = [];
+  // Per user, the lists served to them so far (oldest first): `user_item_shown` as serving counts it.
+  const servedTo = new Map<number, ShownList<number>[]>();
   let released = 0;
   lists.forEach((list, q) => {
     // Lists whose outcomes were complete before this one was served feed the click rates.
@@ -301,9 +306,17 @@ function loggedRows(
     }
     const from = offsets[q]!;
     const to = offsets[q + 1]!;
+    let served = servedTo.get(list.user);
+    if (served === undefined) servedTo.set(list.user, (served = []));
+    const shownToUser = countShown(served, list.at);
+    served.push(list);
     rerankFeatures(
       view,
-      { items: Int32Array.from(userItems), times: Float64Array.from(userTimes) },
+      {
+        items: Int32Array.from(userItems),
+        times: Float64Array.from(userTimes),
+        shown: (item) => shownToUser.get(item) ?? 0,
+      },
       list.items,
       list.scores,
       list.at,
@@ -328,6 +341,8 @@ type Judged =
       readonly chosen: boolean;
       readonly model: GbdtModel;
       readonly info: Omit<RerankerInfo, 'source'>;
+      /** ndcg@k of each judged list, re-ranked: the same lists for every objective, in order. */
+      readonly judged: readonly number[];
     };
 
 /** The trees' data set for lists `from .. to` under `objective` (labels, weights, query groups). */
@@ -363,6 +378,42 @@ function paramsFor(objective: RerankObjective, trees: number): Partial<GbdtParam
   }
 }
 
+/**
+ * The trees for logged lists: with `options.objective`, that one; otherwise 'regression' (unbiased, see
+ * `RerankTrainingOptions.objective`) unless another objective orders the same validation lists better by
+ * more than twice the standard error of the paired difference. Where position alone drives clicks every
+ * objective ties the generator and the unbiased one stays; where the IPS targets are too noisy to learn
+ * from, the validation lists say so.
+ */
+function objectiveByValidation(
+  data: ListRows,
+  options: RerankTrainingOptions,
+  log: (line: string) => void,
+): Judged {
+  if (options.objective !== undefined) return fitAndJudge(data, options, log);
+  let best = fitAndJudge(data, { ...options, objective: 'regression' }, log);
+  if (best.skipped !== null) return best;
+  const unbiased = best;
+  for (const objective of ['binary', 'rank'] as const) {
+    const other = fitAndJudge(data, { ...options, objective }, log);
+    if (other.skipped !== null) continue;
+    const diffs = other.judged.map((ndcg, q) => ndcg - unbiased.judged[q]!);
+    const mean = diffs.reduce((sum, d) => sum + d, 0) / Math.max(1, diffs.length);
+    const better = mean > 2 * standardErrorOfMean(diffs, mean);
+    if (better && other.info.ndcg > best.info.ndcg) best = other;
+  }
+  log(`re-ranker: objective ${best.info.objective ?? 'regression'} by the validation lists`);
+  return best;
+}
+
+/** Standard error of the mean of `values` (whose mean is `mean`). */
+function standardErrorOfMean(values: readonly number[], mean: number): number {
+  if (values.length < 2) return Infinity;
+  let squares = 0;
+  for (const x of values) squares += (x - mean) ** 2;
+  return Math.sqrt(squares / (values.length - 1) / values.length);
+}
+
 /** Lists in time order: the first 60% fit, the next 20% stop early, the last 20% judge. */
 function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line: string) => void): Judged {
   const nLists = data.offsets.length - 1;
@@ -380,6 +431,7 @@ function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line:
   const predicted = judged.nRows === 0 ? new Float64Array(0) : model.predictMargin(judged.features);
   const base = data.offsets[stopEnd]!;
   const diffs: number[] = [];
+  const reranked: number[] = [];
   let sumModel = 0;
   let sumGen = 0;
   for (let q = stopEnd; q < nLists; q++) {
@@ -391,14 +443,13 @@ function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line:
     sumModel += re;
     sumGen += gen;
     diffs.push(re - gen);
+    reranked.push(re);
   }
   if (diffs.length < 2) return { skipped: 'no judged list has an outcome' };
   const ndcg = sumModel / diffs.length;
   const generatorNdcg = sumGen / diffs.length;
   const gain = ndcg - generatorNdcg;
-  let squares = 0;
-  for (const x of diffs) squares += (x - gain) ** 2;
-  const gainStandardError = Math.sqrt(squares / (diffs.length - 1) / diffs.length);
+  const gainStandardError = standardErrorOfMean(diffs, gain);
   const chosen = gain > 0 && gain > gainStandardError;
   // The judged lists are the newest: once they have measured the model, the served one learns from them
   // too, with the tree count early stopping chose (a refit's own early stopping would need lists it then
@@ -429,7 +480,9 @@ function fitAndJudge(data: ListRows, options: RerankTrainingOptions, log: (line:
     skipped: null,
     chosen,
     model: served,
+    judged: reranked,
     info: {
+      objective,
       trainLists: fitEnd,
       validationLists: diffs.length,
       k,

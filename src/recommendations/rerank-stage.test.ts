@@ -28,18 +28,22 @@ const items: Item[] = itemIds.map((id, i) => ({
 const scores = itemIds.map((_, i) => 1 - i / N_ITEMS);
 
 /**
- * A one-stump re-ranker: +1 for items nobody took (`item_log_count` ≤ 0.5), 0 otherwise. The snapshot
- * gives counts to items 0..29 only, so it puts i30..i39 (the model's last) first.
+ * A one-stump re-ranker: +1 for items where `feature` ≤ 0.5, 0 otherwise. By default on `item_log_count`
+ * (items nobody took): the snapshot gives counts to items 0..29 only, so it puts i30..i39 (the model's
+ * last) first. `nFeatures` below this build's: trees an earlier build trained, on the leading features.
  */
-function stumpBundle(): ModelBundle {
+function stumpBundle(
+  feature: (typeof RERANK_FEATURES)[number] = 'item_log_count',
+  nFeatures: number = N_RERANK_FEATURES,
+): ModelBundle {
   const base = fixedBundle(itemIds, scores, NOW);
-  const f = RERANK_FEATURES.indexOf('item_log_count');
+  const f = RERANK_FEATURES.indexOf(feature);
   const model = GbdtModel.fromJSON({
     format: 'attune-gbdt',
     version: 2,
     objective: 'reg:squarederror',
     baseScore: 0,
-    nFeatures: N_RERANK_FEATURES,
+    nFeatures,
     treeStart: [0, 3],
     feature: [f, -1, -1],
     threshold: [0.5, 0, 0],
@@ -73,7 +77,7 @@ function stumpBundle(): ModelBundle {
   );
 }
 
-const request = (rules?: ReturnType<typeof compileRules>) => ({
+const request = (rules?: ReturnType<typeof compileRules>, shown?: ReadonlyMap<string, number>) => ({
   requestId: 'r',
   userId: 'u',
   n: 5,
@@ -81,6 +85,7 @@ const request = (rules?: ReturnType<typeof compileRules>) => ({
   filter: null,
   now: NOW,
   ...(rules ? { rules } : {}),
+  ...(shown ? { shown } : {}),
 });
 
 describe('re-rank stage', () => {
@@ -108,5 +113,38 @@ describe('re-rank stage', () => {
     const evens = ids.filter((id) => Number(id.slice(1)) % 2 === 0 && id !== 'i5');
     expect(evens.length).toBeLessThanOrEqual(2);
     expect(ids[0]).toBe('i30');
+  });
+
+  it('reads what the user was shown lately from the request, by item id', () => {
+    const bundle = stumpBundle('user_item_shown');
+    const shown = new Map([
+      ['i0', 2],
+      ['i1', 1],
+      ['i3', 1],
+    ]);
+    const result = runPipeline(defaultStages, request(undefined, shown), profileOf(bundle), bundle, catalog);
+    // Shown items drop below every unshown one; ties keep the model's order.
+    expect(result.items.map((i) => i.itemId)).toEqual(['i2', 'i4', 'i5', 'i6', 'i7']);
+    // Without it, nothing counts as shown: the model's order.
+    const plain = runPipeline(defaultStages, request(), profileOf(bundle), bundle, catalog);
+    expect(plain.items.map((i) => i.itemId)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+  });
+
+  it('serves trees an earlier build trained on fewer features, and stores and reads them back', () => {
+    const bundle = stumpBundle('item_log_count', N_RERANK_FEATURES - 1);
+    const reranker = bundle.reranker!;
+    expect(reranker.features).toEqual(RERANK_FEATURES.slice(0, N_RERANK_FEATURES - 1));
+    const result = runPipeline(defaultStages, request(), profileOf(bundle), bundle, catalog);
+    expect(result.items.map((i) => i.itemId)).toEqual(['i30', 'i31', 'i32', 'i33', 'i34']);
+    const read = Reranker.fromJson(reranker.toJson(), N_ITEMS);
+    expect(read.features).toEqual(reranker.features);
+    const user = { items: new Int32Array(0) };
+    const candidates = Int32Array.from({ length: N_ITEMS }, (_, i) => i);
+    expect(read.score(user, candidates, scores, NOW)).toEqual(reranker.score(user, candidates, scores, NOW));
+    // Features that are not a leading part of this build's are refused.
+    const json = reranker.toJson() as Record<string, unknown>;
+    expect(() => Reranker.fromJson({ ...json, features: ['gen_rank'] } as never, N_ITEMS)).toThrow(
+      /features are not the ones/,
+    );
   });
 });

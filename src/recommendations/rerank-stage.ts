@@ -68,7 +68,13 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
         items[j] = best[j]!.index;
         genScores[j] = best[j]!.score;
       }
-      const ranked = reranker.score(profile.model, items, genScores, request.now);
+      const { shown } = request;
+      const user = {
+        items: profile.model.items,
+        times: profile.model.times,
+        shown: shown && ((index: number) => shown.get(bundle.itemIds[index]!) ?? 0),
+      };
+      const ranked = reranker.score(user, items, genScores, request.now);
       const order = scratch.order.subarray(0, n);
       for (let j = 0; j < n; j++) order[j] = j;
       // Descending; ties keep the generator's order.

@@ -39,6 +39,11 @@ export interface RecommendationRequest {
    * rules and diversity, with no cold-start or session personalization. Absent means true.
    */
   readonly personalized?: boolean;
+  /**
+   * Per item id, how many of the user's recent lists showed it (`shown-lists.ts`), for a re-ranker that
+   * reads it; absent: none known.
+   */
+  readonly shown?: ReadonlyMap<string, number>;
 }
 
 /** What a served list says about itself. */

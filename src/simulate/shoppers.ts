@@ -13,8 +13,22 @@ export const DAY_MS = 24 * HOUR_MS;
 export const BEHAVIOUR = {
   /** Chance that the shopper looks at position k of a list: POSITION_DECAY^k (position bias). */
   positionDecay: 0.85,
-  /** Click chance of a looked-at item: floor + span · sigmoid(sharpness · (affinity − midpoint)). */
+  /**
+   * Click chance of a looked-at item: floor + span · sigmoid(sharpness · (affinity − midpoint) + appeal).
+   * The item's appeal is its pull as a listing (picture, title, price as shown), apart from taste: a
+   * normal logit offset per item with standard deviation `appealSpread`, so that at a typical match of
+   * taste an item one deviation above the mean is clicked about twice as often as one a deviation below.
+   * The demo's history (what the engine trains its models on) knows nothing of it; only what the shoppers
+   * do with served lists does, as in a shop whose catalogue views say little about which listings pull.
+   */
   click: { floor: 0.02, span: 0.5, sharpness: 6, midpoint: 0.6 },
+  appealSpread: 1,
+  /**
+   * Each earlier list that showed the shopper an item they did not click multiplies their chance of
+   * clicking it later by this: what was passed over is passed over again (impression fatigue). The
+   * history's models cannot see it; the impression log can.
+   */
+  fatigue: 0.75,
   /** Purchase chance after a click, by the same curve. */
   purchase: { floor: 0.04, span: 0.3, sharpness: 6, midpoint: 0.5 },
   /** Engagement scales the daily visit rate; a visit with a click raises it, one without lowers it. */
@@ -32,10 +46,11 @@ interface Curve {
   readonly midpoint: number;
 }
 
-const curve = (c: Curve, affinity: number): number =>
-  c.floor + c.span / (1 + Math.exp(-c.sharpness * (affinity - c.midpoint)));
+const curve = (c: Curve, affinity: number, offset = 0): number =>
+  c.floor + c.span / (1 + Math.exp(-c.sharpness * (affinity - c.midpoint) - offset));
 
-export const clickChance = (affinity: number): number => curve(BEHAVIOUR.click, affinity);
+export const clickChance = (affinity: number, appeal: number): number =>
+  curve(BEHAVIOUR.click, affinity, appeal);
 export const purchaseChance = (affinity: number): number => curve(BEHAVIOUR.purchase, affinity);
 
 /** One shopper: a demo user with their taste and habits, and how engaged the simulation has left them. */
@@ -49,12 +64,16 @@ export interface Shopper {
   /** The shopper's own random stream: what they do does not depend on the order requests complete in. */
   readonly rng: Rng;
   engagement: number;
+  /** Per item: served lists that showed it to this shopper without a click. */
+  readonly passedOver: Map<string, number>;
 }
 
 /** The shoppers and the catalog as the simulation knows them (the demo shop's truth). */
 export interface Population {
   readonly shoppers: readonly Shopper[];
   readonly itemVector: ReadonlyMap<string, readonly number[]>;
+  /** Each item's appeal as a listing (`BEHAVIOUR.appealSpread`), drawn from the simulation's seed. */
+  readonly itemAppeal: ReadonlyMap<string, number>;
   readonly itemPrice: ReadonlyMap<string, number>;
 }
 
@@ -74,11 +93,14 @@ export function population(shop: DemoShop, seed: number): Population {
       device: habits.device,
       rng: new Rng(deriveSeed(seed, 'shopper', u)),
       engagement: BEHAVIOUR.engagement.start,
+      passedOver: new Map(),
     };
   });
+  const appeal = new Rng(deriveSeed(seed, 'appeal'));
   return {
     shoppers,
     itemVector: truth.itemVector,
+    itemAppeal: new Map(shop.items.map((item) => [item.id, BEHAVIOUR.appealSpread * appeal.normal()])),
     itemPrice: new Map(shop.items.map((item) => [item.id, item.price ?? 0])),
   };
 }
@@ -113,11 +135,15 @@ export function react(shopper: Shopper, items: readonly string[], population: Po
   items.forEach((item, position) => {
     if (!rng.chance(BEHAVIOUR.positionDecay ** position)) return;
     const a = affinity(shopper, population.itemVector.get(item));
-    if (!rng.chance(clickChance(a))) return;
+    const fatigue = BEHAVIOUR.fatigue ** (shopper.passedOver.get(item) ?? 0);
+    if (!rng.chance(fatigue * clickChance(a, population.itemAppeal.get(item) ?? 0))) return;
     clicked.push(item);
     if (rng.chance(purchaseChance(a)))
       bought.push({ item, quantity: 1 + rng.weightedIndex([0.85, 0.11, 0.04]) });
   });
+  for (const item of items) {
+    if (!clicked.includes(item)) shopper.passedOver.set(item, (shopper.passedOver.get(item) ?? 0) + 1);
+  }
   const { engagement } = BEHAVIOUR;
   const step = clicked.length > 0 ? engagement.afterClick : engagement.afterNothing;
   shopper.engagement = Math.min(engagement.max, Math.max(engagement.min, shopper.engagement + step));

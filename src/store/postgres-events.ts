@@ -13,6 +13,7 @@ import { KnownIds } from './known-ids.js';
 import { EventAppender } from './postgres-events-append.js';
 import { EVENT_COLUMNS, HOUR_OF, MINUTE_MS, settled, storable } from './postgres-events-common.js';
 import { assertCount, DEFAULT_SCAN_BATCH, eventWindow, scanItemPages } from './keyset.js';
+import type { EpochMs } from '../shared/types.js';
 import { eraseUserRecords } from './postgres-records.js';
 import type { EventTables } from './postgres.js';
 import {
@@ -437,6 +438,21 @@ export class PgEventTables implements EventTables {
       yield rows.map(impressionFromRow);
       if (rows.length < batchSize) return;
     }
+  }
+
+  async recentImpressions(
+    userId: string,
+    options: { readonly surface: string; readonly since: EpochMs; readonly limit: number },
+  ): Promise<Impression[]> {
+    assertCount('limit', options.limit, 1);
+    if (!storable(userId)) return [];
+    const rows = await this.db.query<ImpressionRow>(
+      `SELECT ${IMPRESSION_COLUMNS} FROM impressions
+        WHERE user_id = $1 AND surface = $2 AND created_at >= $3
+        ORDER BY created_at DESC, request_id DESC LIMIT $4`,
+      [userId, options.surface, options.since, options.limit],
+    );
+    return rows.map(impressionFromRow);
   }
 
   async userImpressions(userId: string): Promise<Impression[]> {

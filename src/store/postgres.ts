@@ -27,6 +27,7 @@ export type EventTables = Pick<
   | 'appendImpressions'
   | 'getImpression'
   | 'scanImpressions'
+  | 'recentImpressions'
   | 'userImpressions'
   | 'eraseUser'
   | 'lastErasureAt'
@@ -140,6 +141,8 @@ export class PostgresStore implements Store {
     this.#events.appendImpressions(...args);
   readonly getImpression: Store['getImpression'] = (...args) => this.#events.getImpression(...args);
   readonly scanImpressions: Store['scanImpressions'] = (...args) => this.#events.scanImpressions(...args);
+  readonly recentImpressions: Store['recentImpressions'] = (...args) =>
+    this.#events.recentImpressions(...args);
   readonly userImpressions: Store['userImpressions'] = (...args) => this.#events.userImpressions(...args);
   readonly eraseUser: Store['eraseUser'] = (...args) => this.#events.eraseUser(...args);
   readonly lastErasureAt: Store['lastErasureAt'] = (...args) => this.#events.lastErasureAt(...args);

@@ -193,6 +193,14 @@ export function prepareStatements(db: BetterSqlite3.Database) {
     getImpression: db.prepare<[requestId: string], ImpressionRow>(
       `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE request_id = ?`,
     ),
+    // Through impressions_user (user_id, created_at).
+    recentImpressions: db.prepare<
+      [userId: string, surface: string, since: number, limit: number],
+      ImpressionRow
+    >(
+      `SELECT ${IMPRESSION_COLUMNS} FROM impressions WHERE user_id = ? AND surface = ? AND created_at >= ?
+       ORDER BY created_at DESC, request_id DESC LIMIT ?`,
+    ),
 
     // The earliest exposure wins, whichever batch (or instance) writes it first.
     insertExposure: db.prepare<ExposureParams>(

@@ -15,7 +15,7 @@ import type { AppendResult, TrackedEvent } from '../events/types.js';
 import type { Exposure } from '../experiments/types.js';
 import type { Impression } from '../recommendations/impression.js';
 import type { Consent } from '../privacy/consent.js';
-import type { JsonValue } from '../shared/types.js';
+import type { EpochMs, JsonValue } from '../shared/types.js';
 import { StoreClosedError, StoreReadonlyError } from './errors.js';
 import {
   assertCount,
@@ -572,6 +572,16 @@ export class SqliteStore implements Store {
   async getImpression(requestId: string): Promise<Impression | null> {
     const row = this.#connection().statements.getImpression.get(requestId);
     return row ? impressionFromRow(row) : null;
+  }
+
+  async recentImpressions(
+    userId: string,
+    options: { readonly surface: string; readonly since: EpochMs; readonly limit: number },
+  ): Promise<Impression[]> {
+    assertCount('limit', options.limit, 1);
+    return this.#connection()
+      .statements.recentImpressions.all(userId, options.surface, options.since, options.limit)
+      .map(impressionFromRow);
   }
 
   scanImpressions(options: { readonly batchSize?: number } = {}): AsyncGenerator<Impression[]> {

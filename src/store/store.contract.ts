@@ -850,6 +850,38 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         await store.appendImpressions([served('r1', { model: 'itemknn' })]);
         expect((await store.getImpression('r1'))?.model).toBe('als');
       });
+
+      it("reads one user's recent impressions on one surface, newest first, from a time, at most a limit", async () => {
+        await store.appendImpressions([
+          served('old', { createdAt: T0 - 1 }),
+          served('a', { createdAt: T0 }),
+          served('c', { createdAt: T0 + 20 }),
+          served('b', { createdAt: T0 + 20 }),
+          served('d', { createdAt: T0 + 30 }),
+          served('similar', { createdAt: T0 + 40, surface: 'similar' }),
+          served('other', { createdAt: T0 + 50, userId: 'u2' }),
+        ]);
+        const ids = async (options: { since: number; limit: number; surface?: string }) =>
+          (await store.recentImpressions('u1', { surface: 'recommendations', ...options })).map(
+            (i) => i.requestId,
+          );
+        expect(await ids({ since: T0, limit: 10 })).toEqual(['d', 'c', 'b', 'a']);
+        expect(await ids({ since: T0, limit: 2 })).toEqual(['d', 'c']);
+        expect(await ids({ since: T0 - 1, limit: 10 })).toEqual(['d', 'c', 'b', 'a', 'old']);
+        expect(await ids({ since: T0, limit: 10, surface: 'similar' })).toEqual(['similar']);
+        const [newest] = await store.recentImpressions('u1', {
+          surface: 'recommendations',
+          since: T0,
+          limit: 1,
+        });
+        expect(newest).toEqual(served('d', { createdAt: T0 + 30 }));
+        expect(
+          await store.recentImpressions('nobody', { surface: 'recommendations', since: 0, limit: 5 }),
+        ).toEqual([]);
+        await expect(
+          store.recentImpressions('u1', { surface: 'recommendations', since: T0, limit: 0 }),
+        ).rejects.toThrow(/limit/);
+      });
     });
 
     describe('experiments', () => {

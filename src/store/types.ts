@@ -94,6 +94,14 @@ export interface Store {
   getImpression(requestId: string): Promise<Impression | null>;
   /** Every logged impression, in the order they were stored, in batches (for experiment analysis). */
   scanImpressions(options?: { readonly batchSize?: number }): AsyncIterable<Impression[]>;
+  /**
+   * One user's impressions on `surface` logged at or after `since`, newest first (ties by request id),
+   * at most `limit` (what the re-ranker's `user_item_shown` reads on a user's first request).
+   */
+  recentImpressions(
+    userId: string,
+    options: { readonly surface: string; readonly since: EpochMs; readonly limit: number },
+  ): Promise<Impression[]>;
 
   // --- experiments --------------------------------------------------------------------------------
   /**

@@ -319,6 +319,8 @@ export type ModelVersion = {
       generatorNdcg: number;
       gainStandardError: number;
       trees: number;
+      /** What the trees fit: chosen on the validation lists (absent in older versions). */
+      objective?: 'regression' | 'binary' | 'rank';
       positionWeights?: number[];
       importances: {
         feature: string;
@@ -1683,6 +1685,8 @@ export type GetModelsReply = {
         generatorNdcg: number;
         gainStandardError: number;
         trees: number;
+        /** What the trees fit: chosen on the validation lists (absent in older versions). */
+        objective?: 'regression' | 'binary' | 'rank';
         positionWeights?: number[];
         importances: {
           feature: string;
