@@ -98,6 +98,11 @@ import {
 
 /** The impression log's surface of personal recommendation lists. */
 const RECOMMENDATIONS = 'recommendations';
+
+/** Whether the bundle's re-ranker splits on what the user was shown lately (`user_item_shown`). */
+const readsShown = (bundle: ModelBundle | null): boolean =>
+  bundle?.reranker?.splitsOn.has('user_item_shown') === true;
+
 export interface RecommendOptions {
   readonly userId: string;
   readonly n: number;
@@ -1262,8 +1267,11 @@ export class Engine {
       items: this.#impressionItems(result.items),
     };
     this.impressions.record(impression);
-    // What the re-ranker's training counts from the log: personal recommendation lists.
-    if (surface === RECOMMENDATIONS && !impression.fallback) {
+    // What the re-ranker's training counts from the log: personal recommendation lists. Held only while a
+    // re-ranker reads them; once none does, what is held goes (the impression log keeps it all).
+    if (!readsShown(this.bundle)) {
+      if (this.#shown.size > 0) this.#shown.clear();
+    } else if (surface === RECOMMENDATIONS && !impression.fallback) {
       this.#shown.record({
         userId,
         requestId,
@@ -1283,7 +1291,7 @@ export class Engine {
     bundle: ModelBundle | null,
     now: number,
   ): Promise<ReadonlyMap<string, number> | undefined> {
-    if (!bundle?.reranker?.splitsOn.has('user_item_shown')) return undefined;
+    if (!readsShown(bundle)) return undefined;
     // A failed read leaves the counts to what this instance served: the list is still served.
     await this.#shown.ensure(userId, now).catch(() => this.metrics.errors.inc({ where: 'shown_lists' }));
     return this.#shown.counts(userId, now);

@@ -118,4 +118,16 @@ describe('ShownLists', () => {
     shown.clear();
     expect(shown.counts('u', NOW)).toEqual(new Map());
   });
+
+  it('holds at most its capacity in lists, dropping the users served least recently', async () => {
+    const shown = new ShownLists(storeOf({}), 3);
+    shown.record({ userId: 'a', ...list('a1', NOW - 30, ['x']) });
+    shown.record({ userId: 'a', ...list('a2', NOW - 20, ['x']) });
+    shown.record({ userId: 'b', ...list('b1', NOW - 10, ['y']) });
+    expect(shown.size).toBe(2);
+    shown.record({ userId: 'b', ...list('b2', NOW - 5, ['y']) });
+    expect(shown.size).toBe(1);
+    expect(shown.counts('a', NOW)).toEqual(new Map());
+    expect(shown.counts('b', NOW)).toEqual(new Map([['y', 2]]));
+  });
 });

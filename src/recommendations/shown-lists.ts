@@ -32,24 +32,37 @@ interface UserLists {
   loaded: Promise<void> | null;
 }
 
-/** Users held at most: each holds up to `SHOWN_LISTS` lists of item ids. */
-const DEFAULT_USERS = 20_000;
+/**
+ * Lists held at most, over all users (the least recently served users go first): a list of 10 ids is
+ * ~200 bytes, so ~40 MB.
+ */
+const DEFAULT_LISTS = 200_000;
 
 export class ShownLists {
   readonly #users: LruMap<string, UserLists>;
 
   constructor(
     private readonly load: LoadShownLists,
-    capacity: number = DEFAULT_USERS,
+    capacity: number = DEFAULT_LISTS,
   ) {
-    this.#users = new LruMap(capacity);
+    // A user with no list yet weighs one: what is held of them still costs something.
+    this.#users = new LruMap(capacity, (user) => Math.max(1, user.lists.length));
+  }
+
+  /** Users held. */
+  get size(): number {
+    return this.#users.size;
   }
 
   /** A list this instance served to the user (call once per logged impression). */
-  record(list: LoggedShownList & { readonly userId: string }): void {
-    let user = this.#users.get(list.userId);
-    if (user === undefined) this.#users.set(list.userId, (user = { lists: [], loaded: null }));
-    insert(user.lists, { requestId: list.requestId, at: list.at, items: list.items });
+  record({ userId, ...list }: LoggedShownList & { readonly userId: string }): void {
+    const held = this.#users.entry(userId);
+    if (held === undefined) {
+      this.#users.set(userId, { lists: [list], loaded: null });
+      return;
+    }
+    insert(held.value.lists, list);
+    this.#users.reweigh(held);
   }
 
   /** Makes `counts` complete for the user: reads their logged lists the first time they are asked for. */
@@ -61,6 +74,8 @@ export class ShownLists {
       (stored) => {
         // Lists recorded meanwhile may be among the stored ones (the log flushed them): one each.
         for (const list of stored) insert(held.lists, list);
+        const entry = this.#users.entry(userId);
+        if (entry?.value === held) this.#users.reweigh(entry);
       },
       (error: unknown) => {
         // A failed read is tried again on the next request; what was recorded is kept.
