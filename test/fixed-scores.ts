@@ -8,6 +8,10 @@ import {
   type ProfileSettings,
   type ServingProfile,
 } from '../src/recommendations/index.js';
+import { GbdtModel } from '../src/models/tabular/index.js';
+import { emptySnapshot } from '../src/ranking/item-snapshot.js';
+import { N_RERANK_FEATURES, RERANK_FEATURES, type RerankFeature } from '../src/ranking/rerank-features.js';
+import { Reranker } from '../src/ranking/reranker.js';
 import { ModelBundle } from '../src/training/index.js';
 
 /** A model that scores every user alike from a fixed array (ties included): pipeline tests control the order. */
@@ -114,4 +118,48 @@ export function tracked(
     requestId: null,
     ...more,
   };
+}
+
+/**
+ * A one-stump re-ranker over `nItems` items: +1 where `feature` ≤ 0.5, 0 otherwise. `nFeatures` below this
+ * build's: trees an earlier build trained, on the leading features. `snapshot` may set the per-item values
+ * the features read (all zero, no categories, otherwise).
+ */
+export function stumpReranker(
+  feature: RerankFeature,
+  nItems: number,
+  options: {
+    readonly nFeatures?: number;
+    readonly snapshot?: (snapshot: ReturnType<typeof emptySnapshot>) => void;
+  } = {},
+): Reranker {
+  const model = GbdtModel.fromJSON({
+    format: 'attune-gbdt',
+    version: 2,
+    objective: 'reg:squarederror',
+    baseScore: 0,
+    nFeatures: options.nFeatures ?? N_RERANK_FEATURES,
+    treeStart: [0, 3],
+    feature: [RERANK_FEATURES.indexOf(feature), -1, -1],
+    threshold: [0.5, 0, 0],
+    defaultLeft: [1, 0, 0],
+    left: [1, -1, -1],
+    right: [2, -1, -1],
+    value: [0, 1, 0],
+    gain: [1, 0, 0],
+    cover: [2, 1, 1],
+  });
+  const snapshot = emptySnapshot(nItems, new Int32Array(nItems).fill(-1), []);
+  options.snapshot?.(snapshot);
+  return new Reranker(model, snapshot, {
+    source: 'impressions',
+    trainLists: 0,
+    validationLists: 0,
+    k: 10,
+    ndcg: 0,
+    generatorNdcg: 0,
+    gainStandardError: 0,
+    trees: 1,
+    importances: [],
+  });
 }

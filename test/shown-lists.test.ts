@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GbdtModel } from '../src/models/tabular/index.js';
-import { emptySnapshot } from '../src/ranking/item-snapshot.js';
-import { N_RERANK_FEATURES, RERANK_FEATURES } from '../src/ranking/rerank-features.js';
-import { Reranker } from '../src/ranking/reranker.js';
 import { BUNDLE_ARTIFACT, ModelBundle } from '../src/training/index.js';
+import { stumpReranker } from './fixed-scores.js';
 import { ids, loadShop, openTestApp, plantedShop, recommendOk, train, type TestApp } from './helpers.js';
 
 /**
@@ -20,41 +17,12 @@ async function installStumpReranker(app: TestApp): Promise<void> {
   );
   const stored = await app.engine.store.loadArtifact(BUNDLE_ARTIFACT, newest!.version);
   const trained = ModelBundle.decode(stored!.payload, newest!.version);
-  const nItems = trained.itemIds.length;
-  const model = GbdtModel.fromJSON({
-    format: 'attune-gbdt',
-    version: 2,
-    objective: 'reg:squarederror',
-    baseScore: 0,
-    nFeatures: N_RERANK_FEATURES,
-    treeStart: [0, 3],
-    feature: [RERANK_FEATURES.indexOf('user_item_shown'), -1, -1],
-    threshold: [0.5, 0, 0],
-    defaultLeft: [1, 0, 0],
-    left: [1, -1, -1],
-    right: [2, -1, -1],
-    value: [0, 1, 0],
-    gain: [1, 0, 0],
-    cover: [2, 1, 1],
-  });
-  const snapshot = emptySnapshot(nItems, new Int32Array(nItems).fill(-1), []);
-  const info = {
-    source: 'impressions' as const,
-    trainLists: 0,
-    validationLists: 0,
-    k: 10,
-    ndcg: 0,
-    generatorNdcg: 0,
-    gainStandardError: 0,
-    trees: 1,
-    importances: [],
-  };
   const reranked = new ModelBundle(
     { ...trained.info, version: trained.info.version + 1 },
     trained.userIds,
     trained.itemIds,
     trained.models,
-    new Reranker(model, snapshot, info),
+    stumpReranker('user_item_shown', trained.itemIds.length),
   );
   await app.engine.store.saveArtifact({
     name: BUNDLE_ARTIFACT,

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CatalogIndex, type Item } from '../catalog/index.js';
-import { GbdtModel } from '../models/tabular/index.js';
-import { emptySnapshot } from '../ranking/item-snapshot.js';
 import { N_RERANK_FEATURES, RERANK_FEATURES } from '../ranking/rerank-features.js';
 import { Reranker } from '../ranking/reranker.js';
 import { ModelBundle } from '../training/bundle.js';
-import { fixedBundle, profileOf } from '../../test/fixed-scores.js';
+import { fixedBundle, profileOf, stumpReranker } from '../../test/fixed-scores.js';
 import { runPipeline } from './pipeline.js';
 import { compileRules } from './rules.js';
 import { defaultStages } from './stages.js';
@@ -28,53 +26,22 @@ const items: Item[] = itemIds.map((id, i) => ({
 const scores = itemIds.map((_, i) => 1 - i / N_ITEMS);
 
 /**
- * A one-stump re-ranker: +1 for items where `feature` ≤ 0.5, 0 otherwise. By default on `item_log_count`
- * (items nobody took): the snapshot gives counts to items 0..29 only, so it puts i30..i39 (the model's
- * last) first. `nFeatures` below this build's: trees an earlier build trained, on the leading features.
+ * The model's bundle with a one-stump re-ranker (`stumpReranker`): by default on `item_log_count` (+1 for
+ * items nobody took), with counts for items 0..29 only, so it puts i30..i39 (the model's last) first.
  */
 function stumpBundle(
   feature: (typeof RERANK_FEATURES)[number] = 'item_log_count',
   nFeatures: number = N_RERANK_FEATURES,
 ): ModelBundle {
   const base = fixedBundle(itemIds, scores, NOW);
-  const f = RERANK_FEATURES.indexOf(feature);
-  const model = GbdtModel.fromJSON({
-    format: 'attune-gbdt',
-    version: 2,
-    objective: 'reg:squarederror',
-    baseScore: 0,
+  const reranker = stumpReranker(feature, N_ITEMS, {
     nFeatures,
-    treeStart: [0, 3],
-    feature: [f, -1, -1],
-    threshold: [0.5, 0, 0],
-    defaultLeft: [1, 0, 0],
-    left: [1, -1, -1],
-    right: [2, -1, -1],
-    value: [0, 1, 0],
-    gain: [1, 0, 0],
-    cover: [40, 10, 30],
+    snapshot: (snapshot) => {
+      for (let i = 0; i < 30; i++) snapshot.itemCount[i] = 5;
+      snapshot.now = NOW;
+    },
   });
-  const snapshot = emptySnapshot(N_ITEMS, new Int32Array(N_ITEMS).fill(-1), []);
-  for (let i = 0; i < 30; i++) snapshot.itemCount[i] = 5;
-  snapshot.now = NOW;
-  const info = {
-    source: 'impressions' as const,
-    trainLists: 0,
-    validationLists: 0,
-    k: 10,
-    ndcg: 0,
-    generatorNdcg: 0,
-    gainStandardError: 0,
-    trees: 1,
-    importances: [],
-  };
-  return new ModelBundle(
-    base.info,
-    base.userIds,
-    base.itemIds,
-    base.models,
-    new Reranker(model, snapshot, info),
-  );
+  return new ModelBundle(base.info, base.userIds, base.itemIds, base.models, reranker);
 }
 
 const request = (rules?: ReturnType<typeof compileRules>, shown?: ReadonlyMap<string, number>) => ({
