@@ -49,6 +49,7 @@ export {
   countShown,
   RERANK_FEATURES,
   rerankFeatures,
+  shownByIndex,
   SHOWN_LISTS,
   SHOWN_WINDOW_MS,
   type ItemSnapshot,

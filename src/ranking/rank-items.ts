@@ -1,6 +1,6 @@
 import type { UserProfile } from '../models/types.js';
 import type { ModelBundle } from '../training/bundle.js';
-import type { RerankFeature } from './rerank-features.js';
+import { shownByIndex, type RerankFeature } from './rerank-features.js';
 
 /**
  * `POST /v1/rank`: a caller's own candidate items for one user, in the order the bundle's re-ranker puts
@@ -116,7 +116,7 @@ export function rankItems(
   const user = {
     items: profile.items,
     times: profile.times,
-    shown: shown && ((item: number) => shown.get(bundle.itemIds[item]!) ?? 0),
+    shown: shownByIndex(shown, bundle.itemIds),
   };
   // The score the serving stage orders by (the trees' margin); TreeSHAP splits it exactly, up to rounding.
   const scores = reranker.score(user, items, genScores, now);

@@ -65,6 +65,17 @@ export interface RerankUser {
 export const SHOWN_WINDOW_MS = 30 * DAY_MS;
 export const SHOWN_LISTS = 50;
 
+/**
+ * `RerankUser.shown` over bundle indices from `countShown`'s counts by item id (`itemIds`: the bundle's);
+ * undefined without counts.
+ */
+export function shownByIndex(
+  counts: ReadonlyMap<string, number> | undefined,
+  itemIds: readonly string[],
+): ((item: number) => number) | undefined {
+  return counts && ((item) => counts.get(itemIds[item]!) ?? 0);
+}
+
 /** A list served to a user, as `countShown` reads it: when, and what it showed. */
 export interface ShownList<K> {
   readonly at: number;

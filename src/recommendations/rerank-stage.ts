@@ -1,5 +1,6 @@
 import { topK, type Recommender } from '../models/index.js';
 import { DEFAULT_RERANK_TOP, type Reranker } from '../ranking/reranker.js';
+import { shownByIndex } from '../ranking/rerank-features.js';
 import type { ModelBundle } from '../training/index.js';
 import type { Candidate, PipelineContext, Stage } from './types.js';
 
@@ -68,11 +69,10 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
         items[j] = best[j]!.index;
         genScores[j] = best[j]!.score;
       }
-      const { shown } = request;
       const user = {
         items: profile.model.items,
         times: profile.model.times,
-        shown: shown && ((index: number) => shown.get(bundle.itemIds[index]!) ?? 0),
+        shown: shownByIndex(request.shown, bundle.itemIds),
       };
       const ranked = reranker.score(user, items, genScores, request.now);
       const order = scratch.order.subarray(0, n);
