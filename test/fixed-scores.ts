@@ -131,6 +131,8 @@ export function stumpReranker(
   options: {
     readonly nFeatures?: number;
     readonly snapshot?: (snapshot: ReturnType<typeof emptySnapshot>) => void;
+    /** `RerankerInfo.depth`; absent as in re-rankers stored before it was recorded. */
+    readonly depth?: number;
   } = {},
 ): Reranker {
   const model = GbdtModel.fromJSON({
@@ -161,5 +163,6 @@ export function stumpReranker(
     gainStandardError: 0,
     trees: 1,
     importances: [],
+    ...(options.depth === undefined ? {} : { depth: options.depth }),
   });
 }

@@ -87,7 +87,7 @@ describe('health, metrics and model versions', () => {
     const reranking = (listed.serving as unknown as { reranking: Record<string, unknown> | null }).reranking;
     expect(reranking).not.toBeNull();
     if (reranking!['chosen'] === true)
-      expect(reranking!['info']).toMatchObject({ trees: expect.any(Number) });
+      expect(reranking!['info']).toMatchObject({ trees: expect.any(Number), depth: expect.any(Number) });
     else expect(reranking!['skipped']).toEqual(expect.stringMatching(/\w/));
     expect(listed.versions.map((v) => v.version)).toEqual([1]);
     expect(listed.versions[0]!.bytes).toBeGreaterThan(0);

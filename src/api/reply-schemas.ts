@@ -255,6 +255,12 @@ const RerankerInfoSchema = Type.Object(
       }),
     ),
     positionWeights: Type.Optional(readonlyArray(Type.Number())),
+    depth: Type.Optional(
+      Type.Integer({
+        description:
+          'The longest list it learnt from: serving re-orders the model’s top this many candidates (absent in older versions).',
+      }),
+    ),
     importances: readonlyArray(Type.Object({ feature: Type.String(), gain: Type.Number() }, closed)),
   },
   { ...closed, description: 'The re-ranker’s training: what it learnt from and how it did on later lists.' },

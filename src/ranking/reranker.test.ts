@@ -26,6 +26,9 @@ describe('re-ranker trained on logged lists', () => {
     expect(result.skipped).toBeNull();
     const info = result.info!;
     expect(info.source).toBe('impressions');
+    // Served lists of ten: serving re-orders the generator's top ten, as deep as the trees learnt.
+    expect(info.depth).toBe(10);
+    expect(result.reranker!.depth).toBe(10);
     // Measured: 0.664 against 0.557 (± 0.020).
     expect(info.ndcg).toBeGreaterThan(info.generatorNdcg * 1.1);
     expect(info.ndcg - info.generatorNdcg).toBeGreaterThan(2 * info.gainStandardError);

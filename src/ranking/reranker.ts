@@ -23,7 +23,11 @@ import {
  * it re-ranks and swapped with it in one reference.
  */
 
-/** Candidates the serving stage re-ranks unless told otherwise. */
+/**
+ * How deep the recommender's candidate lists are when the re-ranker learns from them, and so how many of
+ * its top candidates serving re-orders; also the depth assumed for re-rankers stored before `depth` was
+ * recorded.
+ */
 export const DEFAULT_RERANK_TOP = 200;
 
 export interface RerankerInfo {
@@ -44,7 +48,19 @@ export interface RerankerInfo {
    * fitted on the log; absent when trained on candidate lists (no positions).
    */
   readonly positionWeights?: readonly number[];
+  /**
+   * The longest list it learnt from: serving re-orders the generator's top this many candidates and no
+   * deeper, since the trees never saw a generator rank (or score gap) beyond it and are flat there, which
+   * would rank an item deep in the candidates like the last one of a list it learnt from. Absent in
+   * re-rankers trained before it was recorded (`rerankDepth`).
+   */
+  readonly depth?: number;
   readonly importances: readonly { readonly feature: string; readonly gain: number }[];
+}
+
+/** How many of the generator's top candidates a re-ranker re-orders (`RerankerInfo.depth`). */
+export function rerankDepth(info: RerankerInfo): number {
+  return info.depth ?? info.positionWeights?.length ?? DEFAULT_RERANK_TOP;
 }
 
 export class Reranker {
@@ -55,6 +71,8 @@ export class Reranker {
   readonly features: readonly string[];
   /** The features some tree splits on: serving need not gather the others' inputs (`user_item_shown`). */
   readonly splitsOn: ReadonlySet<string>;
+  /** How many of the generator's top candidates serving re-orders (`RerankerInfo.depth`). */
+  readonly depth: number;
   private readonly meanRate: number;
   /** The trees in the request path's layout (null: they do not fit it; the linked walk scores). */
   private readonly compiled: CompiledGbdt | null;
@@ -75,6 +93,7 @@ export class Reranker {
     this.splitsOn = new Set(this.features.filter((_, f) => (gains[f] ?? 0) > 0));
     this.meanRate = meanOutcomeRate(snapshot);
     this.compiled = compileGbdt(model);
+    this.depth = rerankDepth(info);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   type ItemSnapshot,
   type ShownList,
 } from './rerank-features.js';
-import { Reranker, type RerankerInfo } from './reranker.js';
+import { DEFAULT_RERANK_TOP, Reranker, type RerankerInfo } from './reranker.js';
 
 /**
  * Training the servable re-ranker, from what the engine served (logged lists with positions and what
@@ -134,6 +134,7 @@ export function trainFromLoggedLists(
     ...result.info,
     source: 'impressions',
     positionWeights: Array.from(bias.weights),
+    depth: longestList(data.offsets),
   };
   return result.chosen || options.keepUnchosen === true
     ? {
@@ -167,7 +168,12 @@ export function trainFromCandidateLists(
   if (picked.length < (options.minLists ?? 200)) {
     return skipped(`${picked.length} users with next interactions, fewer than ${options.minLists ?? 200}`);
   }
-  const lists = generateCandidates(generator, fit, Int32Array.from(picked), options.candidates ?? 100);
+  const lists = generateCandidates(
+    generator,
+    fit,
+    Int32Array.from(picked),
+    options.candidates ?? DEFAULT_RERANK_TOP,
+  );
   const nItems = full.matrix.cols;
   const snapshot = snapshotAt(
     emptySnapshot(nItems, categories.itemCategory, categories.categories),
@@ -216,10 +222,17 @@ export function trainFromCandidateLists(
     itemTimesOf(full),
     full.now ?? 0,
   );
-  const info: RerankerInfo = { ...result.info, source: 'candidates' };
+  const info: RerankerInfo = { ...result.info, source: 'candidates', depth: longestList(lists.offsets) };
   return result.chosen || options.keepUnchosen === true
     ? { reranker: new Reranker(result.model, served, info), info, skipped: result.chosen ? null : NOT_CHOSEN }
     : { reranker: null, info, skipped: NOT_CHOSEN };
+}
+
+/** The most rows any list of `offsets` has: the depth serving re-orders (`RerankerInfo.depth`). */
+function longestList(offsets: Int32Array): number {
+  let longest = 0;
+  for (let q = 0; q + 1 < offsets.length; q++) longest = Math.max(longest, offsets[q + 1]! - offsets[q]!);
+  return longest;
 }
 
 function positionRows(lists: readonly LoggedList[]) {

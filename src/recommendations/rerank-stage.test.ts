@@ -32,10 +32,12 @@ const scores = itemIds.map((_, i) => 1 - i / N_ITEMS);
 function stumpBundle(
   feature: (typeof RERANK_FEATURES)[number] = 'item_log_count',
   nFeatures: number = N_RERANK_FEATURES,
+  depth?: number,
 ): ModelBundle {
   const base = fixedBundle(itemIds, scores, NOW);
   const reranker = stumpReranker(feature, N_ITEMS, {
     nFeatures,
+    ...(depth === undefined ? {} : { depth }),
     snapshot: (snapshot) => {
       for (let i = 0; i < 30; i++) snapshot.itemCount[i] = 5;
       snapshot.now = NOW;
@@ -68,6 +70,25 @@ describe('re-rank stage', () => {
     const plain = fixedBundle(itemIds, scores, NOW);
     const served = runPipeline(defaultStages, request(), profileOf(plain), plain, catalog);
     expect(served.items.map((i) => i.itemId)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+  });
+
+  it('re-orders only as deep as the lists the trees learnt from, the rest in the model’s order', () => {
+    // Learnt from lists of 32: i30 and i31 are within reach, i32..i39 are not.
+    const deep = stumpBundle('item_log_count', N_RERANK_FEATURES, 32);
+    const result = runPipeline(defaultStages, request(), profileOf(deep), deep, catalog);
+    expect(result.items.map((i) => i.itemId)).toEqual(['i30', 'i31', 'i0', 'i1', 'i2']);
+    // Learnt from lists of three, asked for five: the top three re-ordered (all tie: the model's order
+    // stands), then the model's fourth and fifth, which the re-ranker did not order.
+    const shallow = stumpBundle('item_log_count', N_RERANK_FEATURES, 3);
+    const served = runPipeline(defaultStages, request(), profileOf(shallow), shallow, catalog);
+    expect(served.items.map((i) => i.itemId)).toEqual(['i0', 'i1', 'i2', 'i3', 'i4']);
+    expect(served.items.map((i) => /ordered by the re-ranker/.test(i.reason.text))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('leaves rules and pins in force after it', () => {

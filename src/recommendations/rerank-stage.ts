@@ -1,13 +1,16 @@
 import { topK, type Recommender } from '../models/index.js';
-import { DEFAULT_RERANK_TOP, type Reranker } from '../ranking/reranker.js';
+import type { Reranker } from '../ranking/reranker.js';
 import { shownByIndex } from '../ranking/rerank-features.js';
 import type { ModelBundle } from '../training/index.js';
 import type { Candidate, PipelineContext, Stage } from './types.js';
 
 /**
  * The re-ranking stage: when the bundle carries a re-ranker (its validation beat the generator's order),
- * the primary model's top `DEFAULT_RERANK_TOP` allowed items are re-ordered by it, and the model's part of
- * the pool becomes the re-ranker's top items. Runs after selection and before the rules, diversity and
+ * the primary model's top allowed items, as deep as the lists the trees learnt from (`Reranker.depth`: the
+ * ten or so shown per list when they learnt from the impression log, the candidate depth otherwise), are
+ * re-ordered by it, and the model's part of the pool becomes the re-ranker's top items, then, for a request
+ * longer than that depth, the generator's next ones in its order. So serving re-orders what validation
+ * judged re-ordering, and no item deeper in the candidates is ranked by trees that never saw one. Runs after selection and before the rules, diversity and
  * pins, so those still hold over its order. A candidate keeps the model's score (what the impression log
  * records, and what the next re-ranker learns the generator's order from); `reranked` marks that the order
  * is the re-ranker's. Other models (an experiment's variant, popularity for the holdout) are not re-ranked:
@@ -42,7 +45,7 @@ export function reranks(context: PipelineContext): context is Reranking {
   );
 }
 
-export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
+export function rerankStage(): Stage {
   return {
     name: 'rerank',
     run(context: PipelineContext) {
@@ -51,13 +54,14 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
       const reranker = bundle.reranker;
       const fromModel = context.candidates.filter((c) => c.source === model && c.rule === undefined);
       if (fromModel.length === 0) return;
-      const depth = Math.max(top, fromModel.length);
+      const keep = fromModel.length;
+      const wanted = Math.max(reranker.depth, keep);
       // Selection's list when it looked deep enough (a prefix of a longer top-k is the shorter one).
       const best =
-        context.modelBest !== undefined && context.modelBest.length >= depth
+        context.modelBest !== undefined && context.modelBest.length >= wanted
           ? context.modelBest
-          : topK(scores, depth, excluded);
-      const n = Math.min(best.length, depth);
+          : topK(scores, wanted, excluded);
+      const n = Math.min(best.length, reranker.depth);
       if (scratch.items.length < n) {
         scratch.items = new Int32Array(n);
         scratch.scores = new Float64Array(n);
@@ -83,9 +87,8 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
         const y = ranked[b]!;
         return y > x ? 1 : y < x ? -1 : a - b;
       });
-      const keep = fromModel.length;
       const out: Candidate[] = new Array<Candidate>();
-      for (let r = 0; r < keep; r++) {
+      for (let r = 0; r < Math.min(keep, n); r++) {
         const j = order[r]!;
         const index = items[j]!;
         out.push({
@@ -95,6 +98,10 @@ export function rerankStage(top: number = DEFAULT_RERANK_TOP): Stage {
           source: model,
           reranked: true,
         });
+      }
+      for (let r = n; r < Math.min(keep, best.length); r++) {
+        const { index, score } = best[r]!;
+        out.push({ itemId: bundle.itemIds[index]!, index, score, source: model });
       }
       // Backfill and rule candidates follow in their own order.
       for (const c of context.candidates) if (!(c.source === model && c.rule === undefined)) out.push(c);

@@ -19,7 +19,6 @@ import {
 import { explainSessionItems, sessionItems } from './session.js';
 import { coldStart } from './cold-start.js';
 import { reranks, rerankStage } from './rerank-stage.js';
-import { DEFAULT_RERANK_TOP } from '../ranking/reranker.js';
 
 /** Why the primary model did not serve a user in the global holdout (the reply's `fallback`). */
 export const HOLDOUT_FALLBACK = 'holdout';
@@ -237,7 +236,7 @@ export const selectCandidates: Stage = {
       const model = context.model;
       const best = topK(
         context.scores,
-        reranks(context) ? Math.max(pool, DEFAULT_RERANK_TOP) : pool,
+        reranks(context) ? Math.max(pool, context.bundle.reranker.depth) : pool,
         context.excluded,
       );
       context.modelBest = best;

@@ -322,6 +322,8 @@ export type ModelVersion = {
       /** What the trees fit: chosen on the validation lists (absent in older versions). */
       objective?: 'regression' | 'binary' | 'rank';
       positionWeights?: number[];
+      /** The longest list it learnt from: serving re-orders the model’s top this many candidates (absent in older versions). */
+      depth?: number;
       importances: {
         feature: string;
         gain: number;
@@ -1688,6 +1690,8 @@ export type GetModelsReply = {
         /** What the trees fit: chosen on the validation lists (absent in older versions). */
         objective?: 'regression' | 'binary' | 'rank';
         positionWeights?: number[];
+        /** The longest list it learnt from: serving re-orders the model’s top this many candidates (absent in older versions). */
+        depth?: number;
         importances: {
           feature: string;
           gain: number;
