@@ -119,7 +119,7 @@ export async function openJetStream<T>(
 /**
  * Creates the stream when it does not exist, with `limits`; an existing one is used as it is (an operator
  * may have tuned it) once it is known to capture the config's subjects. Safe to race: of two processes
- * creating it at once, one creates it and the other finds it.
+ * creating it at once, one creates it and the other finds it. Returns the largest message the stream takes.
  * @throws EventStreamConfigError when the existing stream does not capture `${subjectPrefix}.>` or the server
  *   refuses the limits (e.g. more `maxBytes` than its `max_file_store` has left);
  *   EventStreamUnavailableError when the server does not answer.
@@ -128,10 +128,10 @@ export async function ensureStream(
   jsm: JetStreamManager,
   config: EventStreamConfig,
   limits: StreamLimits,
-): Promise<void> {
+): Promise<StreamCapacity> {
   const subjects = streamSubjects(config);
   try {
-    let existing = await streamSubjectsOf(jsm, config.stream);
+    let existing = await streamConfigOf(jsm, config.stream);
     if (existing === null) {
       try {
         await jsm.streams.add({
@@ -153,20 +153,25 @@ export async function ensureStream(
           duplicate_window: nanos(limits.duplicateWindowMs),
           num_replicas: limits.replicas,
         });
-        return;
+        return { maxMessageBytes: limits.maxMessageBytes };
       } catch (error) {
         // Another process created it between our look and our add: use theirs.
         if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
-        existing = await streamSubjectsOf(jsm, config.stream);
+        existing = await streamConfigOf(jsm, config.stream);
       }
     }
-    if (existing !== null && !existing.includes(subjects)) {
+    if (existing === null) {
+      // Created and deleted again between our add and our look: nothing to say about it but our limit.
+      return { maxMessageBytes: limits.maxMessageBytes };
+    }
+    if (!existing.subjects.includes(subjects)) {
       throw new EventStreamConfigError(
         'stream',
-        `the existing stream "${config.stream}" captures ${JSON.stringify(existing)}, not "${subjects}"; ` +
-          'name another stream or add the subject to it',
+        `the existing stream "${config.stream}" captures ${JSON.stringify(existing.subjects)}, not ` +
+          `"${subjects}"; name another stream or add the subject to it`,
       );
     }
+    return { maxMessageBytes: existing.maxMessageBytes };
   } catch (error) {
     throw streamError(`setting up the stream "${config.stream}"`, error);
   }
@@ -272,10 +277,24 @@ export class ConnectionState {
   }
 }
 
-async function streamSubjectsOf(jsm: JetStreamManager, stream: string): Promise<string[] | null> {
+/**
+ * What publishers and the consumer need to know of the stream they use: an operator's stream may take
+ * smaller messages than `StreamLimits.maxMessageBytes` (the server refuses a larger one), or larger.
+ */
+export interface StreamCapacity {
+  /** The largest message the stream takes, in bytes; Infinity when it sets no limit of its own. */
+  readonly maxMessageBytes: number;
+}
+
+async function streamConfigOf(
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<{ readonly subjects: string[]; readonly maxMessageBytes: number } | null> {
   try {
-    const info = await jsm.streams.info(stream);
-    return info.config.subjects ?? [];
+    const { config } = await jsm.streams.info(stream);
+    // -1 (or 0 from older servers): no limit of the stream's own; the server's max_payload still holds.
+    const max = config.max_msg_size ?? -1;
+    return { subjects: config.subjects ?? [], maxMessageBytes: max > 0 ? max : Infinity };
   } catch (error) {
     if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
     throw error;

@@ -32,6 +32,7 @@ import {
   openJetStream,
   readLag,
   streamError,
+  type StreamCapacity,
   type StreamLag,
 } from './connection.js';
 import { describeError, EventDecodeError, EventStreamConfigError } from './errors.js';
@@ -134,6 +135,8 @@ export class EventStreamConsumer {
   readonly #config: EventStreamConfig;
   readonly #sink: EventSink;
   readonly #settings: ConsumerSettings;
+  /** What the stream takes, as found when the consumer was last set up. */
+  #capacity: StreamCapacity;
   readonly #logger: StreamLogger;
   /** Messages received and not yet handed to the sink, oldest first, read. */
   #buffer: Received[] = [];
@@ -178,9 +181,9 @@ export class EventStreamConsumer {
       requestTimeoutMs: settings.requestTimeoutMs,
     };
     return openJetStream(config, connection, async (nc, jsm) => {
-      const pullConsumer = await setUpConsumer(nc, jsm, config, settings);
+      const { consumer, capacity } = await setUpConsumer(nc, jsm, config, settings);
       const logger = options.logger ?? consoleLogger;
-      return new EventStreamConsumer(nc, jsm, config, sink, settings, logger, pullConsumer);
+      return new EventStreamConsumer(nc, jsm, config, sink, settings, logger, consumer, capacity);
     });
   }
 
@@ -192,12 +195,14 @@ export class EventStreamConsumer {
     settings: ConsumerSettings,
     logger: StreamLogger,
     pullConsumer: Consumer,
+    capacity: StreamCapacity,
   ) {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#config = config;
     this.#sink = sink;
     this.#settings = settings;
+    this.#capacity = capacity;
     this.#logger = logger;
     // A pull request must not outlive its connection: after a reconnect the client would ask again while
     // the server may still hold the first request for the same inbox, and the client, counting only one,
@@ -257,6 +262,17 @@ export class EventStreamConsumer {
    * without its state) it sets both up again; what was unacknowledged comes back, and the sink's
    * idempotency keeps it once.
    */
+  /**
+   * The largest message the stream can hold: its own limit and the server's, or this worker's limit when
+   * neither says (a stream an operator allowed larger messages may hold some from other publishers).
+   */
+  #largestMessage(): number {
+    const largest = Math.min(this.#capacity.maxMessageBytes, this.#nc.info?.max_payload ?? Infinity);
+    return Number.isFinite(largest)
+      ? Math.max(largest, this.#settings.limits.maxMessageBytes)
+      : this.#settings.limits.maxMessageBytes;
+  }
+
   async #pull(first: Consumer): Promise<void> {
     let consumer: Consumer | null = first;
     while (!this.#stopping) {
@@ -270,7 +286,9 @@ export class EventStreamConsumer {
       }
       if (consumer === null) {
         try {
-          consumer = await setUpConsumer(this.#nc, this.#jsm, this.#config, this.#settings);
+          const setUp = await setUpConsumer(this.#nc, this.#jsm, this.#config, this.#settings);
+          consumer = setUp.consumer;
+          this.#capacity = setUp.capacity;
         } catch (error) {
           this.#logger.warn({ error: describeError(error) }, 'event stream: setting the consumer up failed');
           await this.#pause(SETUP_RETRY_MS);
@@ -286,8 +304,9 @@ export class EventStreamConsumer {
       try {
         const started = Date.now();
         const messages = await consumer.fetch({
-          // Bounded in bytes (messages hold up to 500 events each), never below the largest message.
-          max_bytes: Math.max(PULL_MAX_BYTES, this.#settings.limits.maxMessageBytes + 64 * 1024),
+          // Bounded in bytes (messages hold up to 500 events each), never below the largest message: a
+          // message over the bound is never delivered, and would stop consumption at it.
+          max_bytes: Math.max(PULL_MAX_BYTES, this.#largestMessage() + 64 * 1024),
           expires: PULL_EXPIRES_MS,
         });
         this.#fetching = messages;
@@ -490,20 +509,24 @@ function consumerSettings(options: EventStreamConsumerOptions): ConsumerSettings
   };
 }
 
-/** Makes sure the stream and the durable consumer exist, and returns the consumer to pull from. */
+/**
+ * Makes sure the stream and the durable consumer exist; returns the consumer to pull from and what the
+ * stream takes.
+ */
 async function setUpConsumer(
   nc: NatsConnection,
   jsm: JetStreamManager,
   config: EventStreamConfig,
   settings: ConsumerSettings,
-): Promise<Consumer> {
-  await ensureStream(jsm, config, settings.limits);
+): Promise<{ readonly consumer: Consumer; readonly capacity: StreamCapacity }> {
+  const capacity = await ensureStream(jsm, config, settings.limits);
   await ensureConsumer(jsm, config, settings);
   try {
-    return await jetstream(nc, { timeout: settings.requestTimeoutMs }).consumers.get(
+    const consumer = await jetstream(nc, { timeout: settings.requestTimeoutMs }).consumers.get(
       config.stream,
       CONSUMER_NAME,
     );
+    return { consumer, capacity };
   } catch (error) {
     throw streamError(`reading the consumer "${CONSUMER_NAME}"`, error);
   }

@@ -21,6 +21,7 @@ import {
   ensureStream,
   openJetStream,
   readLag,
+  type StreamCapacity,
   type StreamLag,
 } from './connection.js';
 import { describeError, EventStreamUnavailableError } from './errors.js';
@@ -69,6 +70,8 @@ export class EventStreamPublisher {
   readonly #jsm: JetStreamManager;
   readonly #config: EventStreamConfig;
   readonly #limits: StreamLimits;
+  /** What the stream takes (an operator's may take less than `#limits` says), as last found. */
+  #capacity: StreamCapacity;
   readonly #publishTimeoutMs: number;
   readonly #state: ConnectionState;
   /** Replies come to `${inbox}.<token>`, one token per message. */
@@ -106,8 +109,8 @@ export class EventStreamPublisher {
     );
     const settings = { name: options.name ?? 'attune-api', connectTimeoutMs, requestTimeoutMs };
     return openJetStream(config, settings, async (nc, jsm) => {
-      await ensureStream(jsm, config, limits);
-      return new EventStreamPublisher(nc, jsm, config, limits, publishTimeoutMs);
+      const capacity = await ensureStream(jsm, config, limits);
+      return new EventStreamPublisher(nc, jsm, config, limits, capacity, publishTimeoutMs);
     });
   }
 
@@ -116,12 +119,14 @@ export class EventStreamPublisher {
     jsm: JetStreamManager,
     config: EventStreamConfig,
     limits: StreamLimits,
+    capacity: StreamCapacity,
     publishTimeoutMs: number,
   ) {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#config = config;
     this.#limits = limits;
+    this.#capacity = capacity;
     this.#publishTimeoutMs = publishTimeoutMs;
     this.#inbox = createInbox();
     // Acknowledgements of messages sent before a disconnect may never come: fail their batches now (the
@@ -215,12 +220,16 @@ export class EventStreamPublisher {
 
   /**
    * The events as messages in order: runs of at most `MESSAGE_EVENTS`, halved until each fits the largest
-   * message the stream and the server take (an event too large alone goes as it is, for the stream to
-   * refuse, naming the limit).
+   * message the limits, the stream and the server take (an event too large alone goes as it is, for the
+   * stream to refuse, naming the limit).
    */
   #messagesOf(events: readonly TrackedEvent[]): Message[] {
     const limit =
-      Math.min(this.#limits.maxMessageBytes, this.#nc.info?.max_payload ?? Infinity) - HEADER_ROOM;
+      Math.min(
+        this.#limits.maxMessageBytes,
+        this.#capacity.maxMessageBytes,
+        this.#nc.info?.max_payload ?? Infinity,
+      ) - HEADER_ROOM;
     const out: Message[] = [];
     const add = (run: readonly TrackedEvent[]): void => {
       const data = encodeEvents(run);
@@ -300,6 +309,9 @@ export class EventStreamPublisher {
   #repairStream(): void {
     if (this.#repairing !== null || this.#closed) return;
     this.#repairing = ensureStream(this.#jsm, this.#config, this.#limits)
+      .then((capacity) => {
+        this.#capacity = capacity;
+      })
       .catch(() => undefined)
       .finally(() => {
         this.#repairing = null;

@@ -388,6 +388,42 @@ describe.skipIf(!available)('event stream on NATS JetStream', () => {
     }
   });
 
+  it('splits batches to what an existing stream takes when it takes less than the configured limit', async () => {
+    const config = testStreamConfig(streams);
+    const store = tempStore().store;
+    const nc = await connect({ servers: new URL(TEST_NATS_URL).host });
+    try {
+      // An operator's stream, made before Attune starts: messages of at most 64 KiB, where the
+      // publisher's own limit (the default, 1 MiB) would send 500 events of ~0.6 KB in one.
+      await (
+        await jetstreamManager(nc)
+      ).streams.add({
+        name: config.stream,
+        subjects: [`${config.subjectPrefix}.>`],
+        max_msg_size: 64 * 1024,
+        max_bytes: 64 * 1024 ** 2,
+      });
+      const publisher = await EventStreamPublisher.open(config, { limits: TEST_LIMITS });
+      const consumer = await EventStreamConsumer.open(config, storeSink(new Map([['shop', store]])), {
+        limits: TEST_LIMITS,
+        logger: quiet,
+      });
+      try {
+        const events = makeEvents(1_200, 'operator-stream').map((event) => ({
+          ...event,
+          properties: { ...event.properties, note: 'x'.repeat(400) },
+        }));
+        expect(await publisher.publish('shop', events)).toEqual({ persisted: 1_200, duplicates: [] });
+        await waitFor('every event stored', async () => (await store.countEvents()) === 1_200);
+        await expectStoredExactly(store, events);
+      } finally {
+        await Promise.all([consumer.close(), publisher.close()]);
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('removes a message that is not an event and stores the rest', async () => {
     const config = testStreamConfig(streams);
     const store = tempStore().store;
