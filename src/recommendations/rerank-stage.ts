@@ -10,11 +10,12 @@ import type { Candidate, PipelineContext, Stage } from './types.js';
  * ten or so shown per list when they learnt from the impression log, the candidate depth otherwise), are
  * re-ordered by it, and the model's part of the pool becomes the re-ranker's top items, then, for a request
  * longer than that depth, the generator's next ones in its order. So serving re-orders what validation
- * judged re-ordering, and no item deeper in the candidates is ranked by trees that never saw one. Runs after selection and before the rules, diversity and
- * pins, so those still hold over its order. A candidate keeps the model's score (what the impression log
- * records, and what the next re-ranker learns the generator's order from); `reranked` marks that the order
- * is the re-ranker's. Other models (an experiment's variant, popularity for the holdout) are not re-ranked:
- * the trees learnt the primary model's scores.
+ * judged re-ordering, and no item deeper in the candidates is ranked by trees that never saw one. Runs
+ * after selection and before the rules, diversity and pins, so those still hold over its order. A
+ * candidate keeps the model's score (what the impression log records, and what the next re-ranker learns
+ * the generator's order from); `reranked` marks that the order is the re-ranker's. Other models (an
+ * experiment's variant, popularity for the holdout) are not re-ranked: the trees learnt the primary
+ * model's scores.
  */
 
 /** Buffers reused by every request (the pipeline runs synchronously; nothing keeps them past a request). */
