@@ -29,7 +29,6 @@ import {
   type LoggedList,
   type RerankObjective,
 } from '../src/ranking/train-reranker.js';
-import { DEFAULT_RERANK_TOP } from '../src/ranking/reranker.js';
 import { countShown, SHOWN_LISTS } from '../src/ranking/rerank-features.js';
 import { generateDemoShop } from '../src/demo/index.js';
 import { affinity, BEHAVIOUR, clickChance, population } from '../src/simulate/index.js';
@@ -46,6 +45,8 @@ const DAYS = option('--days', 28);
 const TEST_DAYS = option('--test-days', 7);
 const CALLS = option('--calls', 5_000);
 const DAY = 86_400_000;
+/** Candidates the serving-cost line re-ranks per call: the issue's 200, deeper than serving goes here. */
+const COST_CANDIDATES = 200;
 // `--objective regression|binary|rank`: what the trees fit (train-reranker.ts; default its own).
 const objectiveAt = args.indexOf('--objective');
 const OBJECTIVE = objectiveAt >= 0 ? (args[objectiveAt + 1] as RerankObjective | undefined) : undefined;
@@ -162,7 +163,7 @@ async function judgeSeed(dir: string, seed: number, timeCost: boolean): Promise<
       const { matrix, times } = set.input;
       const nItems = matrix.cols;
       const now = set.input.now ?? 0;
-      const candidates = Int32Array.from({ length: Math.min(DEFAULT_RERANK_TOP, nItems) }, (_, j) => j);
+      const candidates = Int32Array.from({ length: Math.min(COST_CANDIDATES, nItems) }, (_, j) => j);
       const scores = Float64Array.from(candidates, (_, j) => 1 - j / candidates.length);
       const served = Array.from({ length: SHOWN_LISTS }, (_, q) => ({
         at: now - (SHOWN_LISTS - q) * 3_600_000,

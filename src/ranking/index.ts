@@ -44,7 +44,7 @@ export {
   type TwoStageTrial,
   type TwoStageValidation,
 } from './two-stage.js';
-export { DEFAULT_RERANK_TOP, Reranker, type RerankerInfo } from './reranker.js';
+export { CANDIDATE_LIST_DEPTH, Reranker, type RerankerInfo } from './reranker.js';
 export {
   countShown,
   RERANK_FEATURES,

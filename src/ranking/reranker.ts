@@ -24,11 +24,15 @@ import {
  */
 
 /**
- * How deep the recommender's candidate lists are when the re-ranker learns from them, and so how many of
- * its top candidates serving re-orders; also the depth assumed for re-rankers stored before `depth` was
- * recorded.
+ * How deep the recommender's candidate lists are when the re-ranker learns from them (before the impression
+ * log has enough lists), and so how many of its top candidates serving re-orders with such a re-ranker;
+ * also the depth assumed for one stored before `depth` was recorded. Not deeper: the stage's time grows with
+ * the candidates it scores, and on MovieLens 100K (2026-12-07, `bench/serve.ts`, every list computed) 200
+ * took it 0.39 ms a list (132 trees) against 0.18 for 100 (126 trees): on that day's slow two cores, a
+ * server asked for 1,000 lists a second fell behind with 200 (p50 36 ms, p99 423) and kept up with 100
+ * (p50 2.2 ms, p99 39).
  */
-export const DEFAULT_RERANK_TOP = 200;
+export const CANDIDATE_LIST_DEPTH = 100;
 
 export interface RerankerInfo {
   /** What the lists it learnt from were: logged served lists, or the recommender's candidates. */
@@ -60,7 +64,7 @@ export interface RerankerInfo {
 
 /** How many of the generator's top candidates a re-ranker re-orders (`RerankerInfo.depth`). */
 export function rerankDepth(info: RerankerInfo): number {
-  return info.depth ?? info.positionWeights?.length ?? DEFAULT_RERANK_TOP;
+  return info.depth ?? info.positionWeights?.length ?? CANDIDATE_LIST_DEPTH;
 }
 
 export class Reranker {

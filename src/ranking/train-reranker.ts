@@ -12,7 +12,7 @@ import {
   type ItemSnapshot,
   type ShownList,
 } from './rerank-features.js';
-import { DEFAULT_RERANK_TOP, Reranker, type RerankerInfo } from './reranker.js';
+import { CANDIDATE_LIST_DEPTH, Reranker, type RerankerInfo } from './reranker.js';
 
 /**
  * Training the servable re-ranker, from what the engine served (logged lists with positions and what
@@ -60,7 +60,7 @@ export interface RerankTrainingOptions {
    * lists but neither is unbiased: a weight on every row rescales positions without removing the
    * examination curve from the labels, and LambdaRank's pairs only form against unclicked rows, which
    * sit lower more often; on a log where position alone drives clicks both learn position through
-   * `gen_rank` (reranker.test.ts), which on 200 re-ranked candidates would prop up the generator's order.
+   * `gen_rank` (reranker.test.ts), which on the re-ranked candidates would prop up the generator's order.
    */
   readonly objective?: RerankObjective;
   /**
@@ -172,7 +172,7 @@ export function trainFromCandidateLists(
     generator,
     fit,
     Int32Array.from(picked),
-    options.candidates ?? DEFAULT_RERANK_TOP,
+    options.candidates ?? CANDIDATE_LIST_DEPTH,
   );
   const nItems = full.matrix.cols;
   const snapshot = snapshotAt(
