@@ -255,14 +255,6 @@ export class EventStreamConsumer {
   }
 
   /**
-   * Pull requests one after another, each for about a megabyte of messages and open for at most 2 s; the
-   * messages are read into the buffer, which the batch loop empties. The next request goes out as soon as
-   * one is filled, not when its batch is stored, unless the buffer holds `BUFFERED_BATCHES` batches'
-   * worth of events already. When pulling fails (the consumer or the stream was deleted, NATS restarted
-   * without its state) it sets both up again; what was unacknowledged comes back, and the sink's
-   * idempotency keeps it once.
-   */
-  /**
    * The largest message the stream can hold: its own limit and the server's, or this worker's limit when
    * neither says (a stream an operator allowed larger messages may hold some from other publishers).
    */
@@ -273,6 +265,14 @@ export class EventStreamConsumer {
       : this.#settings.limits.maxMessageBytes;
   }
 
+  /**
+   * Pull requests one after another, each for about a megabyte of messages and open for at most 2 s; the
+   * messages are read into the buffer, which the batch loop empties. The next request goes out as soon as
+   * one is filled, not when its batch is stored, unless the buffer holds `BUFFERED_BATCHES` batches'
+   * worth of events already. When pulling fails (the consumer or the stream was deleted, NATS restarted
+   * without its state) it sets both up again; what was unacknowledged comes back, and the sink's
+   * idempotency keeps it once.
+   */
   async #pull(first: Consumer): Promise<void> {
     let consumer: Consumer | null = first;
     while (!this.#stopping) {
