@@ -1267,11 +1267,9 @@ export class Engine {
       items: this.#impressionItems(result.items),
     };
     this.impressions.record(impression);
-    // What the re-ranker's training counts from the log: personal recommendation lists. Held only while a
-    // re-ranker reads them; once none does, what is held goes (the impression log keeps it all).
-    if (!readsShown(this.bundle)) {
-      if (this.#shown.size > 0) this.#shown.clear();
-    } else if (surface === RECOMMENDATIONS && !impression.fallback) {
+    // What the re-ranker's training counts from the log: personal recommendation lists, held only while
+    // the serving re-ranker reads them (the impression log keeps them all).
+    if (readsShown(this.bundle) && surface === RECOMMENDATIONS && !impression.fallback) {
       this.#shown.record({
         userId,
         requestId,
@@ -1436,6 +1434,8 @@ export class Engine {
       return false;
     }
     this.bundle = bundle;
+    // A re-ranker that does not read what users were shown lately needs none of it held.
+    if (!readsShown(bundle)) this.#shown.clear();
     this.metrics.modelVersion.set(bundle.version);
     this.logger.info(
       { version, position: bundle.info.position, previous: serving?.version ?? null },

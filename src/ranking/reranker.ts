@@ -63,7 +63,7 @@ export interface RerankerInfo {
 }
 
 /** How many of the generator's top candidates a re-ranker re-orders (`RerankerInfo.depth`). */
-export function rerankDepth(info: RerankerInfo): number {
+function rerankDepth(info: RerankerInfo): number {
   return info.depth ?? info.positionWeights?.length ?? CANDIDATE_LIST_DEPTH;
 }
 
