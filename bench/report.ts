@@ -769,7 +769,7 @@ export function renderResults(dir: string): string {
     );
   }
   // The serve bench with this build's re-ranker (`ATTUNE_BENCH_ENV=ATTUNE_RERANK=always`: kept whatever
-  // validation says, so that its cost is measured) beside the same build trained without one
+  // validation says, so that its cost is measured) beside a copy of the same training served without it
   // (`ATTUNE_BENCH_BASELINE_ENV=ATTUNE_RERANK=off`), runs alternating, both computing every list (result
   // cache off).
   const rerankServe = names.has('serve-rerank') ? load(dir, 'serve-rerank') : null;
@@ -796,6 +796,11 @@ export function renderResults(dir: string): string {
             'did the trained version re-rank? (GET /v1/models serving.reranking)',
             rerankingVerdict(rerankLine['reranking']),
             'must be yes for the rows below to measure the re-ranker',
+          ],
+          [
+            "selection's choice with / without the re-ranker the same (one training, served twice)",
+            String(JSON.stringify(rerankLine['chosen']) === JSON.stringify(off?.['chosen'])),
+            'true since 2026-12-07',
           ],
           [
             'with the re-ranker: median p99 / p50 (ms)',
@@ -923,9 +928,11 @@ export function renderResults(dir: string): string {
     '  request was due. A 5 s warm-up at the same rate precedes the runs and is reported in the JSON as `warmup`.',
     '- Keys: bench servers get `ATTUNE_ADMIN_KEY` and every bench request sends it (`bench/server.ts`), so serving',
     '  is measured behind a key as deployed, not as the keyless loopback demo (results before 2026-12-04T04:40Z',
-    '  were measured without keys). `serve-rerank` trains with `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`,',
-    "  so the re-ranker's cost is measured whether or not validation keeps it, both with the result cache off",
-    '  (every list computed; since 2026-12-05). Rate limits are counted as always but set above any bench rate',
+    '  were measured without keys). `serve-rerank` trains once with `ATTUNE_RERANK=always` and serves copies of',
+    '  that training with it and with `ATTUNE_RERANK=off` (the same model on both sides since 2026-12-07; before,',
+    "  each side trained its own and selection could choose another blend), so the re-ranker's cost is measured",
+    '  whether or not validation keeps it, both with the result cache off (every list computed; since',
+    '  2026-12-05). Rate limits are counted as always but set above any bench rate',
     '  (`ATTUNE_RATE_LIMITS`, `bench/server.ts`).',
     '- Floors: `tail` and `decide` also measure a bare `node:http` server answering every request with a reply',
     '  recorded from Attune (`bench/floor-server.ts`), in the same turns and by the same generator: what the',

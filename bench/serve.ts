@@ -13,18 +13,20 @@
  * Then two experiments are started (two layers; one variant serves another model) and the plain load is
  * measured again (`with_two_experiments`; issue 9: p99 ≤ 5 ms).
  *
- * `ATTUNE_BENCH_BASELINE_ENV='ATTUNE_RERANK=off'` (space-separated assignments) trains and serves the baseline
- * with that environment, and `ATTUNE_BENCH_ENV` this build: `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off`
- * measures what re-ranking costs whether or not validation would keep the re-ranker (issue 10: under 2 ms
- * p99; serving re-orders as deep as the re-ranker learnt, 100 candidates on MovieLens 100K, and
- * `bench/rerank.ts` times 200 apart). Without `ATTUNE_BENCH_BASELINE_CLI` the baseline is this build.
+ * `ATTUNE_BENCH_ENV` (space-separated assignments) trains and serves this build with that environment, and
+ * `ATTUNE_BENCH_BASELINE_ENV` serves the baseline with its own. Without `ATTUNE_BENCH_BASELINE_CLI` the
+ * baseline is this build serving a copy of the same trained data (one training: the same blend on both
+ * sides), so `ATTUNE_RERANK=always` beside `ATTUNE_RERANK=off` (which serves a bundle's re-ranker no more)
+ * measures what re-ranking adds to the same model whether or not validation would keep the re-ranker
+ * (issue 10: under 2 ms p99; serving re-orders as deep as the re-ranker learnt, 100 candidates on
+ * MovieLens 100K, and `bench/rerank.ts` times 200 apart).
  *
- * `ATTUNE_BENCH_BASELINE_CLI=/path/to/dist/cli/main.js` serves another build (an earlier commit, say) beside
- * this one, and the two are measured run by run in turn (`baseline`, `paired`; see `interleaved`). Every run
+ * `ATTUNE_BENCH_BASELINE_CLI=/path/to/dist/cli/main.js` trains and serves another build (an earlier commit,
+ * say) beside this one, and the two are measured run by run in turn (`baseline`, `paired`; see `interleaved`). Every run
  * reports the CPU the hypervisor stole meanwhile (`stealPct`): on this virtual machine it decides a p99 more
  * than anything else does.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuTicks, openLoopLoad, stealPercent, type LoadResult } from './load.js';
 import { scrape } from './prometheus.js';
@@ -181,15 +183,30 @@ interface PreparedBuild {
   readonly warmup: LoadResult;
 }
 
-/** Imports, trains and serves with the build at `cli`, and warms it up. */
-async function prepareBuild(cli: string, env: Record<string, string> = {}): Promise<PreparedBuild> {
+/** A new data directory with the data imported and trained by the build at `cli`. */
+async function trainedDataDir(cli: string, env: Record<string, string>): Promise<string> {
   const dataDir = tempDataDir('serve');
   const heavyFile = join(dataDir, 'heavy.jsonl');
   writeFileSync(heavyFile, heavyEvents());
   await runCli(['import', '--format', 'ml100k', join(SHARED, 'data/ml-100k/u.data')], dataDir, env, cli);
   await runCli(['import', '--format', 'jsonl', heavyFile], dataDir, env, cli);
   await runCli(['train'], dataDir, env, cli);
+  return dataDir;
+}
 
+/** A copy of a trained data directory, taken while no server has it open. */
+function copyOf(dataDir: string): string {
+  const copy = tempDataDir('serve');
+  cpSync(dataDir, copy, { recursive: true });
+  return copy;
+}
+
+/** Serves `dataDir` with the build at `cli`, and warms it up. */
+async function prepareBuild(
+  cli: string,
+  env: Record<string, string>,
+  dataDir: string,
+): Promise<PreparedBuild> {
   const server = await startServer(dataDir, env, [], cli);
   try {
     await loadCatalog(server);
@@ -319,11 +336,19 @@ function assignments(name: string): Record<string, string> {
 // Another build (an earlier commit's dist/cli/main.js, say), measured side by side in the same session.
 const baselineCli = process.env['ATTUNE_BENCH_BASELINE_CLI'];
 const baselineEnv = assignments('ATTUNE_BENCH_BASELINE_ENV');
-const current = await prepareBuild(CLI, assignments('ATTUNE_BENCH_ENV'));
+const currentEnv = assignments('ATTUNE_BENCH_ENV');
+const currentData = await trainedDataDir(CLI, currentEnv);
+// The same build serves the baseline from a copy of the same training (same blend, same data): selection
+// within a timing budget can choose differently in two trainings, and the pair would compare two models.
+const baselineData =
+  baselineCli === undefined
+    ? Object.keys(baselineEnv).length === 0
+      ? null
+      : copyOf(currentData)
+    : await trainedDataDir(baselineCli, baselineEnv);
+const current = await prepareBuild(CLI, currentEnv, currentData);
 const baseline =
-  baselineCli === undefined && Object.keys(baselineEnv).length === 0
-    ? null
-    : await prepareBuild(baselineCli ?? CLI, baselineEnv);
+  baselineData === null ? null : await prepareBuild(baselineCli ?? CLI, baselineEnv, baselineData);
 try {
   const builds = baseline === null ? [current] : [current, baseline];
   const [plainCurrent, plainBaseline] = await interleaved(

@@ -59,4 +59,24 @@ describe('the re-ranker reads what each user was shown', () => {
     expect(third).toHaveLength(3);
     expect(third.filter((id) => first.includes(id) || second.includes(id))).toEqual([]);
   });
+
+  it('is not served by an instance started with rerank off, which says why, and stays stored', async () => {
+    const dir = t.dir;
+    await t.close({ keepData: true });
+    t = await openTestApp({ resultCacheMs: null, rerank: 'off' }, dir);
+    const user = shop.groupA[1]!;
+    const first = ids((await recommendOk(t.app, `user_id=${user}&n=3`)).items);
+    expect(ids((await recommendOk(t.app, `user_id=${user}&n=3`)).items)).toEqual(first);
+    const models = await t.app.inject({ method: 'GET', url: '/v1/models' });
+    expect(models.json().serving.reranking).toMatchObject({
+      chosen: false,
+      skipped: expect.stringMatching(/^ATTUNE_RERANK=off on this instance/),
+    });
+
+    await t.close({ keepData: true });
+    t = await openTestApp({ resultCacheMs: null }, dir);
+    const again = ids((await recommendOk(t.app, `user_id=${user}&n=3`)).items);
+    expect(again).toHaveLength(3);
+    expect(again.filter((id) => first.includes(id))).toEqual([]);
+  });
 });

@@ -45,7 +45,7 @@ const PRIMARY_MODELS = ['als', 'itemknn', 'ease', 'rp3beta', 'hybrid'] as const;
  *   (popularity under the same rules); `0` turns it off.
  * - `ATTUNE_RERANK` (`auto`; `on` means the same): each training run also fits a re-ranker of the serving
  *   model's top candidates, kept only when validation says it helps; `always` keeps it whatever validation
- *   says; `off` never fits one.
+ *   says; `off` never fits one, and a serving instance with it serves no bundle's re-ranker (no retraining).
  * - `ATTUNE_ADMIN_KEY`: an admin key (24 characters or more) that works without being stored: create the
  *   first keys with it (`POST /v1/keys`). With neither it nor a stored key, the API answers loopback only.
  * - `ATTUNE_CONTEXT_ALLOW`: event context and properties fields kept as sent though they look like personal

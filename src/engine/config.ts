@@ -39,7 +39,8 @@ export interface EngineConfig {
    * Each training run also fits a re-ranker for the serving model's top candidates (`ranking/`): `auto`
    * (default) keeps it in the bundle only when its validation beats the model's own order on later lists;
    * `always` keeps it whatever validation says (to put it against the plain order in an experiment, or to
-   * measure its cost); `off` (`ATTUNE_RERANK=off`) serves the model's order without one.
+   * measure its cost); `off` (`ATTUNE_RERANK=off`) fits none, and serves the model's order even from a
+   * bundle that carries one (trained elsewhere, or before the switch), which keeps it stored.
    */
   readonly rerank: RerankMode;
   /**

@@ -99,6 +99,10 @@ import {
 /** The impression log's surface of personal recommendation lists. */
 const RECOMMENDATIONS = 'recommendations';
 
+/** Why an instance with `ATTUNE_RERANK=off` serves a bundle's re-ranker no more (`GET /v1/models`). */
+const RERANK_OFF =
+  "ATTUNE_RERANK=off on this instance: it serves the model's order, not the bundle's re-ranker";
+
 /** Whether the bundle's re-ranker splits on what the user was shown lately (`user_item_shown`). */
 const readsShown = (bundle: ModelBundle | null): boolean =>
   bundle?.reranker?.splitsOn.has('user_item_shown') === true;
@@ -307,7 +311,8 @@ export class Engine {
   /** What the lists depend on beyond their keys' content: settings that must match to share a list. */
   #sharedListScope = '';
   /** Each pipeline stage's duration per computed list (`attune_pipeline_stage_seconds`). */
-  readonly #timeStage: StageTimer = (stage, seconds) => this.metrics.stageSeconds.observe({ stage }, seconds);
+  readonly #timeStage: StageTimer = (stage, seconds) =>
+    this.metrics.stageSeconds.child({ stage }).observe(seconds);
   /** API keys: who may call which routes (`access/`). */
   readonly access: AccessKeys;
   /** Admin actions: who did what, when (`access/`). */
@@ -1433,6 +1438,7 @@ export class Engine {
       if (serving.version !== bundle.version) this.passOver(bundle.info, serving.info);
       return false;
     }
+    if (this.config.rerank === 'off') bundle = bundle.withoutServingReranker(RERANK_OFF);
     this.bundle = bundle;
     // A re-ranker that does not read what users were shown lately needs none of it held.
     if (!readsShown(bundle)) this.#shown.clear();

@@ -3,6 +3,7 @@ import { ModelBundle } from '../training/bundle.js';
 import { popularityBundle } from '../training/bundle-fixture.js';
 import { DAY, plantedLog } from './fixtures.js';
 import { positionBias } from './position-bias.js';
+import { rerankingRecord } from '../training/rerank.js';
 import { trainFromLoggedLists } from './train-reranker.js';
 
 /** Mean of `values` over the rows where `pick` holds. */
@@ -183,6 +184,33 @@ describe('re-ranker trained on logged lists', () => {
     }
     const plain = ModelBundle.decode((await popularityBundle(planted.input, null, 0)).encode());
     expect(plain.reranker).toBeNull();
+  });
+
+  it('serves without it when switched off at serving, and still stores it, through an erasure too', async () => {
+    const training = trainFromLoggedLists(planted.lists, planted.input, planted.categories);
+    const trained = await popularityBundle(planted.input, training.reranker, 0);
+    const record = rerankingRecord(training);
+    const bundle = new ModelBundle(
+      { ...trained.info, reranking: record },
+      trained.userIds,
+      trained.itemIds,
+      trained.models,
+      trained.reranker,
+    );
+    const off = bundle.withoutServingReranker('switched off');
+    expect(off.reranker).toBeNull();
+    expect(off.info.reranking).toEqual({ chosen: false, skipped: 'switched off', info: record.info });
+    expect(off.withoutServingReranker('again')).toBe(off);
+
+    expect(off.eraseUser('u3')).toBe(true);
+    const stored = ModelBundle.decode(off.encode(), 5);
+    expect(stored.info.reranking).toEqual(record);
+    expect(stored.userIndex.has('u3')).toBe(false);
+    const list = planted.lists[0]!;
+    const user = historyOf(planted, list.user);
+    expect(Array.from(stored.reranker!.score(user, list.items, list.scores, list.at))).toEqual(
+      Array.from(training.reranker!.score(user, list.items, list.scores, list.at)),
+    );
   });
 });
 

@@ -135,6 +135,11 @@ export class ModelBundle {
   readonly #userIds: string[];
   readonly #userIndex: Map<string, number>;
   readonly itemIndex: ReadonlyMap<string, number>;
+  /**
+   * What `encode` stores instead of `info` and `reranker`, when this instance serves the bundle otherwise
+   * than it was trained (`withoutServingReranker`): a rewrite (erasure) must not drop what it does not serve.
+   */
+  #stored: { readonly info: BundleInfo; readonly reranker: Reranker | null } | null = null;
 
   constructor(
     readonly info: BundleInfo,
@@ -181,6 +186,22 @@ export class ModelBundle {
     return this.info.version;
   }
 
+  /**
+   * The same bundle serving the model's own order (`ATTUNE_RERANK=off` on a serving instance): no
+   * re-ranker, and `info.reranking` says why, keeping what validation measured. The models are shared, not
+   * copied, and `encode` still stores the re-ranker as trained.
+   */
+  withoutServingReranker(why: string): ModelBundle {
+    if (this.reranker === null) return this;
+    const info: BundleInfo = {
+      ...this.info,
+      reranking: { chosen: false, skipped: why, info: this.info.reranking?.info ?? null },
+    };
+    const bundle = new ModelBundle(info, this.#userIds, this.itemIds, this.models, null);
+    bundle.#stored = this.#stored ?? { info: this.info, reranker: this.reranker };
+    return bundle;
+  }
+
   model(name: ModelName): Recommender | undefined {
     return this.models.get(name);
   }
@@ -206,13 +227,14 @@ export class ModelBundle {
 
   /** The bytes to store. The version is left out: the store allocates it when it saves them. */
   encode(): Uint8Array {
-    const { version: _version, ...info } = this.info;
+    const stored = this.#stored ?? { info: this.info, reranker: this.reranker };
+    const { version: _version, ...info } = stored.info;
     const header: BundleHeader = {
       format: BUNDLE_FORMAT,
       info,
       userIds: this.userIds,
       itemIds: this.itemIds,
-      ...(this.reranker === null ? {} : { reranker: this.reranker.toJson() }),
+      ...(stored.reranker === null ? {} : { reranker: stored.reranker.toJson() }),
     };
     const artifacts: ModelArtifact[] = [...this.models.values()].map((model) =>
       this.sharesComponents(model) ? sharedBlendArtifact(model) : model.toArtifact(),
