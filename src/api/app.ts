@@ -113,14 +113,13 @@ export function buildApp({
       .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } });
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.engine.metrics.httpDuration.observe(
-      {
+    request.engine.metrics.httpDuration
+      .child({
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
         status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+      })
+      .observe(reply.elapsedTime / 1000);
   });
 
   // The OpenAPI document and /docs: before the routes, which it documents as they are added.

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import { BoundHistogram } from './bound-histogram.js';
+
 /** What the online feature store holds (`OnlineFeatures.stats`). */
 interface HeldFeatures {
   readonly users: number;
@@ -68,21 +70,23 @@ export class EngineMetrics {
     registers: [this.registry],
   });
 
-  readonly httpDuration = new Histogram({
-    name: 'attune_http_request_duration_seconds',
-    help: 'HTTP request duration by route and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [this.registry],
-  });
+  /** Observed on every request: bound label sets (`BoundHistogram`), not prom-client's per-call hashing. */
+  readonly httpDuration = new BoundHistogram(
+    'attune_http_request_duration_seconds',
+    'HTTP request duration by route and status code.',
+    ['method', 'route', 'status'],
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    this.registry,
+  );
 
-  readonly stageSeconds = new Histogram({
-    name: 'attune_pipeline_stage_seconds',
-    help: 'Time each stage of the recommendation pipeline takes per computed list (lists served again from the result cache run no stage).',
-    labelNames: ['stage'] as const,
-    buckets: [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025],
-    registers: [this.registry],
-  });
+  /** Observed for every stage of every computed list, hence bound too. */
+  readonly stageSeconds = new BoundHistogram(
+    'attune_pipeline_stage_seconds',
+    'Time each stage of the recommendation pipeline takes per computed list (lists served again from the result cache run no stage).',
+    ['stage'],
+    [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025],
+    this.registry,
+  );
 
   readonly trainingSeconds = new Histogram({
     name: 'attune_training_duration_seconds',

@@ -172,6 +172,15 @@ describe('topK', () => {
     );
   });
 
+  it('answers alike when a predicate selects too (re-entry), and with the heap reused across sizes', () => {
+    const scores = Float64Array.from({ length: 300 }, (_, i) => (i * 37) % 101);
+    const alone = topK(scores, 150, (i) => i % 3 === 0);
+    const nested = topK(scores, 150, (i) => topK(scores, 2).length !== 2 || i % 3 === 0);
+    expect(nested).toEqual(alone);
+    expect(topK(scores, 3)).toEqual(topK(Float64Array.from(scores), 3));
+    expect(topK(scores, 250).length).toBe(250);
+  });
+
   it('TopKHeap accepts candidates in any order and can be reused', () => {
     const heap = new TopKHeap(3);
     heap.reset(2);
