@@ -22,9 +22,9 @@
  * MovieLens 100K, and `bench/rerank.ts` times 200 apart).
  *
  * `ATTUNE_BENCH_BASELINE_CLI=/path/to/dist/cli/main.js` trains and serves another build (an earlier commit,
- * say) beside this one, and the two are measured run by run in turn (`baseline`, `paired`; see `interleaved`). Every run
- * reports the CPU the hypervisor stole meanwhile (`stealPct`): on this virtual machine it decides a p99 more
- * than anything else does.
+ * say) beside this one, and the two are measured run by run in turn (`baseline`, `paired`; see
+ * `interleaved`). Every run reports the CPU the hypervisor stole meanwhile (`stealPct`): on this virtual
+ * machine it decides a p99 more than anything else does.
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

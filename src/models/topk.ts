@@ -122,7 +122,7 @@ function worse(sa: number, ia: number, sb: number, ib: number): boolean {
  * Serving calls it on every computed list (the model's top 100 for the re-ranker of 1,682 items took
  * 46 µs a list in a server profile, 2026-12-07): one loop per kind of exclusion, so that each stays
  * monomorphic whatever the callers pass, and a heap kept between calls instead of two typed arrays made
- * per call. Halves the time (`src/models/topk.test.ts` keeps the answers).
+ * per call. Halves the time (`src/models/csr.test.ts` holds it to a full sort).
  */
 export function topK(scores: Float32Array | Float64Array, k: number, exclude?: Exclusion): ScoredIndex[] {
   const cap = Math.max(0, Math.min(Math.floor(k), scores.length));
@@ -133,7 +133,7 @@ export function topK(scores: Float32Array | Float64Array, k: number, exclude?: E
   heap.reset(cap);
   if (exclude === undefined) selectAll(heap, scores, cap);
   else if (typeof exclude === 'function') selectWhere(heap, scores, cap, exclude);
-  else selectUnmasked(heap, scores, cap, exclude);
+  else selectMasked(heap, scores, cap, exclude);
   const out = heap.drainScored();
   spare = heap;
   return out;
@@ -152,7 +152,7 @@ function selectAll(heap: TopKHeap, scores: Float32Array | Float64Array, cap: num
   }
 }
 
-function selectUnmasked(
+function selectMasked(
   heap: TopKHeap,
   scores: Float32Array | Float64Array,
   cap: number,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ModelBundle } from '../training/bundle.js';
 import { popularityBundle } from '../training/bundle-fixture.js';
+import { rerankingRecord } from '../training/rerank.js';
 import { DAY, plantedLog } from './fixtures.js';
 import { positionBias } from './position-bias.js';
-import { rerankingRecord } from '../training/rerank.js';
 import { trainFromLoggedLists } from './train-reranker.js';
 
 /** Mean of `values` over the rows where `pick` holds. */
