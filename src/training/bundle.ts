@@ -198,7 +198,8 @@ export class ModelBundle {
       reranking: { chosen: false, skipped: why, info: this.info.reranking?.info ?? null },
     };
     const bundle = new ModelBundle(info, this.#userIds, this.itemIds, this.models, null);
-    bundle.#stored = this.#stored ?? { info: this.info, reranker: this.reranker };
+    // Only a bundle that serves its re-ranker gets here, so it is stored as it serves.
+    bundle.#stored = { info: this.info, reranker: this.reranker };
     return bundle;
   }
 
