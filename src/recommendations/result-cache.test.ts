@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import type { Item } from '../catalog/index.js';
 import type { ModelBundle } from '../training/index.js';
 import type { ServingProfile } from './profile.js';
 import { ResultCache, type ServedList } from './result-cache.js';
@@ -9,12 +10,24 @@ import type { CatalogView, RecommendationRequest } from './types.js';
 
 const T0 = Date.UTC(2026, 5, 1);
 
-/** A catalog that recommends every item but those in `gone`, at the version given. */
-function catalog(version = 1, gone: ReadonlySet<string> = new Set()): CatalogView {
+/**
+ * A catalog at the version given that holds every item but those in `gone`, each available and expiring
+ * at its time in `expiries` (never when absent).
+ */
+function catalog(
+  version = 1,
+  gone: ReadonlySet<string> = new Set(),
+  expiries: Readonly<Record<string, number>> = {},
+): CatalogView {
+  const get = (id: string): Item | undefined =>
+    gone.has(id) ? undefined : ({ id, available: true, expiresAt: expiries[id] ?? null } as Item);
   return {
     version,
-    get: () => undefined,
-    isRecommendable: (itemId) => !gone.has(itemId),
+    get,
+    isRecommendable: (itemId, now) => {
+      const item = get(itemId);
+      return item !== undefined && (item.expiresAt === null || now <= item.expiresAt);
+    },
     newest: () => [],
   };
 }
@@ -108,14 +121,34 @@ describe('ResultCache', () => {
     expect(calls()).toBe(shapes.length);
   });
 
-  it('never serves a kept list with an item no longer recommendable', () => {
+  it('never serves a kept list past the expiry of one of its items', () => {
     const cache = new ResultCache(10_000);
     const { compute, calls } = computer();
     const p = profile();
-    cache.serve(request(), p, bundle, catalog(1), compute);
-    // Expired meanwhile: the catalog version is the same (expiry is the clock, not a write).
-    const served = cache.serve(request({ now: T0 + 1 }), p, bundle, catalog(1, new Set(['b'])), compute);
-    expect(served.fresh).toBe(true);
+    // Expiry is the clock, not a catalog write: the version stays the same throughout.
+    const expiring = catalog(1, new Set(), { a: T0 + 200, b: T0 + 100 });
+    cache.serve(request(), p, bundle, expiring, compute);
+    // At its expiry an item is still recommendable; a moment later it is not. A hit asks the catalog about
+    // no item: when they expire was read once, when the list was kept.
+    let asked = 0;
+    const counting: CatalogView = {
+      ...expiring,
+      isRecommendable: (itemId, now) => (asked++, expiring.isRecommendable(itemId, now)),
+      get: (itemId) => (asked++, expiring.get(itemId)),
+    };
+    expect(cache.serve(request({ now: T0 + 100 }), p, bundle, counting, compute).fresh).toBe(false);
+    expect(asked).toBe(0);
+    expect(cache.serve(request({ now: T0 + 100.5 }), p, bundle, expiring, compute).fresh).toBe(true);
+    expect(calls()).toBe(2);
+  });
+
+  it('keeps no list with an item the catalog cannot recommend when it is computed', () => {
+    const cache = new ResultCache(10_000);
+    const { compute, calls } = computer();
+    const p = profile();
+    const without = catalog(1, new Set(['b']));
+    expect(cache.serve(request(), p, bundle, without, compute).fresh).toBe(true);
+    expect(cache.serve(request({ now: T0 + 1 }), p, bundle, without, compute).fresh).toBe(true);
     expect(calls()).toBe(2);
   });
 
