@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { AccessKeys, AuditLog, DEFAULT_APP } from '../access/index.js';
 import type { ClusterBus, ClusterChange, ClusterNotice } from '../cluster/index.js';
@@ -61,6 +60,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { derivedOnce } from '../shared/frozen-memo.js';
 import { LruMap } from '../shared/lru.js';
 import { Serial } from '../shared/serial.js';
+import { timeOrderedId } from '../shared/time-ordered-id.js';
 import type { JsonValue, ScalarRecord } from '../shared/types.js';
 import {
   openStore,
@@ -1088,7 +1088,7 @@ export class Engine {
     const now = this.now();
     const shown = plan.kind === 'personalized' ? await this.#shownTo(options.userId, bundle, now) : undefined;
     const request = {
-      requestId: options.requestId ?? randomUUID(),
+      requestId: options.requestId ?? timeOrderedId(now),
       userId: options.userId,
       n: Math.min(options.n, this.config.maxResults),
       excludeSeen: options.excludeSeen,
@@ -1183,7 +1183,7 @@ export class Engine {
       this.profileSettings,
     );
     const request = {
-      requestId: options.requestId ?? randomUUID(),
+      requestId: options.requestId ?? timeOrderedId(this.now()),
       userId: options.userId,
       n: Math.min(options.n, this.config.maxResults),
       excludeSeen: false,
@@ -1249,7 +1249,7 @@ export class Engine {
       this.bundle,
       this.catalog,
     );
-    const requestId = randomUUID();
+    const requestId = timeOrderedId(this.now());
     if (options.userId !== undefined) this.logImpression('similar', requestId, options.userId, result);
     return { ...result, requestId };
   }

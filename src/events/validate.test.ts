@@ -50,9 +50,9 @@ describe('validateEventBatch: a minimal event', () => {
     });
   });
 
-  it('generates UUIDs by default', () => {
+  it('generates time-ordered UUIDs (version 7) by default', () => {
     const event = accept(base, { now: NOW });
-    expect(event.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(event.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('keeps everything given', () => {

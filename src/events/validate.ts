@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-
+import { timeOrderedId } from '../shared/time-ordered-id.js';
 import type { EpochMs, ScalarRecord } from '../shared/types.js';
 import {
   FieldError,
@@ -60,7 +59,7 @@ export interface EventValidationOptions {
   readonly maxEvents?: number;
   /** How far ahead of `now` a timestamp may be (default 5 minutes), to absorb client clock skew. */
   readonly maxFutureMs?: number;
-  /** Makes event ids for events sent without one (default `crypto.randomUUID`). */
+  /** Makes event ids for events sent without one (default `timeOrderedId`: UUID version 7). */
   readonly generateId?: () => string;
   /** Applied to each event's context and properties before they are kept (`privacy/`); none by default. */
   readonly redact?: RecordRedactor;
@@ -106,7 +105,7 @@ export function validateEventBatch(body: unknown, opts: EventValidationOptions):
     now: opts.now,
     latest: opts.now + maxFutureMs,
     futureText: `timestamp is more than ${describeDuration(maxFutureMs)} in the future`,
-    generateId: opts.generateId ?? randomUUID,
+    generateId: opts.generateId ?? (() => timeOrderedId(opts.now)),
     redact: opts.redact ?? null,
     redactions: [],
   };

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { normalizeEventName } from '../../events/index.js';
 import type { TrackedEvent } from '../../events/types.js';
 import { BatchLog } from '../../shared/batch-log.js';
 import { LruMap } from '../../shared/lru.js';
+import { timeOrderedId } from '../../shared/time-ordered-id.js';
 import type { EpochMs, JsonValue } from '../../shared/types.js';
 import type { Store } from '../../store/index.js';
 import type { ApprenticeReport } from '../learners/index.js';
@@ -343,7 +343,7 @@ export class DecisionPoints {
           ? { id: 'holdout', variant: 'holdout' }
           : null;
     const decision: LoggedDecision = {
-      id: randomUUID(),
+      id: timeOrderedId(now),
       point: pointId,
       userId: request.userId,
       at: now,

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-
+import { timeOrderedId } from '../../shared/time-ordered-id.js';
 import type { EpochMs, Scalar, ScalarRecord } from '../../shared/types.js';
 import { FieldError, isPlainObject, MAX_ID_LENGTH, readId, readString, readTime } from '../fields.js';
 import type { TrackedEvent } from '../types.js';
@@ -32,7 +31,7 @@ export interface SegmentOptions {
   readonly now: EpochMs;
   /** How far ahead of `now` an explicit timestamp may be (default 5 minutes, as for events). */
   readonly maxFutureMs?: number;
-  /** Makes ids for messages sent without a `messageId` (default `crypto.randomUUID`). */
+  /** Makes ids for messages sent without a `messageId` (default `timeOrderedId`: UUID version 7). */
   readonly generateId?: () => string;
   /** Applied to each event's context and properties before they are kept (`privacy/`); none by default. */
   readonly redact?: RecordRedactor;
@@ -123,7 +122,7 @@ class Collector {
 
   constructor(private readonly options: SegmentOptions) {
     this.latest = options.now + (options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS);
-    this.generateId = options.generateId ?? randomUUID;
+    this.generateId = options.generateId ?? (() => timeOrderedId(options.now));
   }
 
   add(raw: unknown, routeType: MessageType | null, index: number, defaults: BatchDefaults): void {
