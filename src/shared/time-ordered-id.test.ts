@@ -21,4 +21,11 @@ describe('timeOrderedId', () => {
     expect(same.size).toBe(1_000);
     for (const id of same) expect(id).toMatch(V7);
   });
+
+  it('stays well formed for times its 48 bits cannot hold', () => {
+    expect(timeOrderedId(-5).slice(0, 13)).toBe('00000000-0000');
+    expect(timeOrderedId(Number.NaN).slice(0, 13)).toBe('00000000-0000');
+    expect(timeOrderedId(2 ** 50).slice(0, 13)).toBe('ffffffff-ffff');
+    for (const t of [-5, Number.NaN, 2 ** 50, Infinity]) expect(timeOrderedId(t)).toMatch(V7);
+  });
 });
