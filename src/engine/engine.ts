@@ -57,6 +57,7 @@ import { Fingerprint } from '../shared/content-hash.js';
 import { servedChurnModel, type ChurnScore, type ChurnScorer } from '../churn/index.js';
 import { servedSegments, type SegmentAssignment, type SegmentModel } from '../segments/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { extend } from '../shared/extend.js';
 import { derivedOnce } from '../shared/frozen-memo.js';
 import { LruMap } from '../shared/lru.js';
 import { Serial } from '../shared/serial.js';
@@ -1117,14 +1118,15 @@ export class Engine {
       this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
       this.logImpression(RECOMMENDATIONS, result.requestId, options.userId, result);
     }
-    return {
-      ...result,
+    return extend(result, {
       plan: {
         holdout: plan.kind === 'holdout',
         experiments:
-          plan.kind === 'holdout' ? [] : plan.assignments.map((a) => ({ ...a, served: served.includes(a) })),
+          plan.kind === 'holdout'
+            ? []
+            : plan.assignments.map((a) => extend(a, { served: served.includes(a) })),
       },
-    };
+    });
   }
 
   /**
@@ -1194,7 +1196,7 @@ export class Engine {
     };
     const result = runPipeline(this.stages, request, profile, bundle, this.catalog, this.#timeStage);
     this.metrics.recommendations.inc({ model: result.model, fallback: result.fallback ?? 'none' });
-    return { ...result, plan: { holdout: false, consent, experiments: [] } };
+    return extend(result, { plan: { holdout: false, consent, experiments: [] } });
   }
 
   /** Whether the serving bundle was trained on the item. */

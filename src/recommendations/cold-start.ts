@@ -1,5 +1,6 @@
 import type { User } from '../catalog/index.js';
 import { HybridRecommender, topK } from '../models/index.js';
+import { extend } from '../shared/extend.js';
 import type { ModelBundle } from '../training/index.js';
 import { userFeatureTokens } from '../training/features.js';
 import type { ServingProfile } from './profile.js';
@@ -50,7 +51,7 @@ export function wantsTraits(profile: ServingProfile, bundle: ModelBundle | null)
  * shared between requests and traits change with `PUT /v1/users/:id` while the history does not.
  */
 export function withTraits(profile: ServingProfile, user: User | null): ServingProfile {
-  return user === null ? profile : { ...profile, traits: userFeatureTokens(user) };
+  return user === null ? profile : extend(profile, { traits: userFeatureTokens(user) });
 }
 
 function isColdProfile(profile: ServingProfile): boolean {

@@ -1,5 +1,6 @@
 import type { FeedbackConfig } from '../events/index.js';
 import { newestFirst, type UserProfile } from '../models/index.js';
+import { extend } from '../shared/extend.js';
 import { LruMap } from '../shared/lru.js';
 import type { ModelBundle } from '../training/index.js';
 import { currentSession, type CurrentSession, type SessionConfig } from './session.js';
@@ -129,7 +130,7 @@ function readProfile(
     session,
     settings,
   };
-  if (!bundle) return { ...base, model: EMPTY };
+  if (!bundle) return extend(base, { model: EMPTY });
 
   // The entries the models read, ascending by bundle index: the layout of a training-matrix row, so sums
   // over the profile run in the order evaluation runs them and give bit-identical scores.
@@ -155,7 +156,7 @@ function readProfile(
     weights,
     times,
   };
-  return { ...base, model };
+  return extend(base, { model });
 }
 
 /** Ordinal → bundle index, per bundle and ordinal table, filled as histories name new items. */
