@@ -584,7 +584,20 @@ function mergeStatuses(parts: readonly StreamResult[]): Record<string, number> {
   return out;
 }
 
-function summary(variant: Variant) {
+/**
+ * Each run's decide p99 less the floor's in the same turn (run i of each met the same weather), the median
+ * over turns: the part of the p99 the engine adds to what the machine, the loopback and the generator
+ * cost a bare server. Host speed moves both sides of a turn, so this moves less than either.
+ */
+function p99OverFloor(runs: readonly Phase[], floor: readonly FloorPhase[]): number {
+  const paired = runs.flatMap((run, i) => {
+    const beside = floor[i];
+    return beside === undefined ? [] : [run.decide.p99Ms - beside.decide.p99Ms];
+  });
+  return paired.length === 0 ? Number.NaN : Math.round(median(paired) * 1000) / 1000;
+}
+
+function summary(variant: Variant, floor: readonly FloorPhase[]) {
   const runs = variant.runs;
   const phases = [variant.warmup, ...runs];
   const of = (stream: 'decide' | 'reward', key: keyof LoadResult): number =>
@@ -601,6 +614,9 @@ function summary(variant: Variant) {
     median_decide_p90_ms: of('decide', 'p90Ms'),
     median_decide_p999_ms: of('decide', 'p999Ms'),
     median_decide_max_ms: of('decide', 'maxMs'),
+    median_decide_p99_over_floor_ms: p99OverFloor(runs, floor),
+    // The server's own request durations (its histogram), apart from the machine and the generator.
+    median_server_within_5ms: median(runs.map((r) => r.serverTimeShares['within_5ms'] ?? Number.NaN)),
     median_reward_p99_ms: of('reward', 'p99Ms'),
     median_reward_p50_ms: of('reward', 'p50Ms'),
     median_reward_p90_ms: of('reward', 'p90Ms'),
@@ -705,7 +721,7 @@ try {
       context_fields: `x0…x${CONTEXT - 1} (numbers) after the constant`,
       reward_delay_ms: REWARD_DELAY_MS,
       world: `μ_a(x) = c_a + w_a·x, c_a ~ U(${BASE[0]}, ${BASE[1]}), w_a ~ N(0, ${WEIGHT_SD}²·I), x ~ N(0, I/${CONTEXT}); reward μ + N(0, ${NOISE}²); seed ${WORLD_SEED}`,
-      learners: variants.map(summary),
+      learners: variants.map((variant) => summary(variant, floorRuns)),
       floor: {
         server: 'bare node:http, recorded replies (no engine)',
         median_decide_p99_ms: median(floorRuns.map((r) => r.decide.p99Ms)),

@@ -1207,6 +1207,11 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
                 '',
               ],
               [
+                `${name}: decide p99 over the floor's in the same turn (ms, median over turns); share the server itself answered within 5 ms`,
+                `${num(l['median_decide_p99_over_floor_ms'], 2)}; ${num(l['median_server_within_5ms'], 4)}`,
+                '',
+              ],
+              [
                 `${name}: reward p50 / p90 / p99 / max (ms)`,
                 `${num(l['median_reward_p50_ms'], 2)} / ${num(l['median_reward_p90_ms'], 2)} / ${num(l['median_reward_p99_ms'], 2)} / ${num(l['median_reward_max_ms'], 2)}`,
                 '',
