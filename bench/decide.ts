@@ -587,7 +587,7 @@ function mergeStatuses(parts: readonly StreamResult[]): Record<string, number> {
 /**
  * Each run's decide p99 less the floor's in the same turn (run i of each met the same weather), the median
  * over turns: the part of the p99 the engine adds to what the machine, the loopback and the generator
- * cost a bare server. Host speed moves both sides of a turn, so this moves less than either.
+ * cost a bare server, each difference taken within one weather.
  */
 function p99OverFloor(runs: readonly Phase[], floor: readonly FloorPhase[]): number {
   const paired = runs.flatMap((run, i) => {
