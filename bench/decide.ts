@@ -615,7 +615,8 @@ function summary(variant: Variant, floor: readonly FloorPhase[]) {
     median_decide_p999_ms: of('decide', 'p999Ms'),
     median_decide_max_ms: of('decide', 'maxMs'),
     median_decide_p99_over_floor_ms: p99OverFloor(runs, floor),
-    // The server's own request durations (its histogram), apart from the machine and the generator.
+    // The server's own request durations (its histogram, over the lead-in and the run), apart from the
+    // machine and the generator.
     median_server_within_5ms: median(runs.map((r) => r.serverTimeShares['within_5ms'] ?? Number.NaN)),
     median_reward_p99_ms: of('reward', 'p99Ms'),
     median_reward_p50_ms: of('reward', 'p50Ms'),
