@@ -9,6 +9,8 @@
  *   each instance's /health serves it, over 3 retrains;
  * - ingestion through both instances into PostgreSQL: events acknowledged per second, batches of 500,
  *   4 connections per instance (autocannon), 10 s per run;
+ * - the same with a NATS JetStream stream in front: each instance's 4,000 distinct batches sent once, timed
+ *   to the last reply; then the worker's drain of the stream into PostgreSQL;
  * - serving: `GET /v1/recommendations` at 1,000 requests/s spread over both instances by an open-loop
  *   generator in this process (latency from each request's scheduled time), 20 s per run;
  * - each process's resident memory.
