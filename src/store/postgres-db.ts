@@ -101,10 +101,13 @@ export interface PgTx {
 export class PgDb implements PgTx {
   readonly schema: string;
   readonly readonly: boolean;
+  /** What opened it: a thread of the store's own (`PgLogWriter`) opens its connections with the same. */
+  readonly options: PgDbOptions;
   #pool: pg.Pool | null;
 
   constructor(options: PgDbOptions) {
     assertSchemaName(options.schema);
+    this.options = options;
     this.schema = options.schema;
     this.readonly = options.readonly;
     const pool = new pg.Pool({

@@ -4,6 +4,7 @@ import type { TrackedEvent } from '../events/types.js';
 import { StoreReadonlyError, StoreValueError } from './errors.js';
 import { PgDb } from './postgres-db.js';
 import { PgEventTables } from './postgres-events.js';
+import { PgLogWriter } from './postgres-writer.js';
 import { CATCH_UP_BEHIND, CATCH_UP_INTERVAL_MS } from './postgres-events-activity.js';
 import { APPEND_LOCK } from './postgres-events-common.js';
 import { openPostgresStore, type PostgresStore } from './postgres.js';
@@ -73,7 +74,8 @@ describe.skipIf(!available)('PostgreSQL event tables', () => {
 
   /** The event tables on a connection of their own, for the catch-up the stores run after commits. */
   function eventTables(): PgEventTables {
-    return new PgEventTables(connection());
+    const db = connection();
+    return new PgEventTables(db, new PgLogWriter(db.options));
   }
 
   /** The log's own count, read past the store (its `countEvents` reads the kept total). */

@@ -11,6 +11,7 @@ import {
 } from './postgres-events-activity.js';
 import { KnownIds } from './known-ids.js';
 import { EventAppender } from './postgres-events-append.js';
+import type { PgLogWriter } from './postgres-writer.js';
 import { EVENT_COLUMNS, HOUR_OF, MINUTE_MS, settled, storable } from './postgres-events-common.js';
 import { assertCount, DEFAULT_SCAN_BATCH, eventWindow, scanItemPages } from './keyset.js';
 import type { EpochMs } from '../shared/types.js';
@@ -183,8 +184,14 @@ export class PgEventTables implements EventTables {
   readonly #appender: EventAppender;
   readonly #activity: ActivityTables;
   readonly #knownItems = new KnownIds({ limit: KNOWN_ITEMS_LIMIT, maxAgeMs: KNOWN_ITEMS_MAX_AGE_MS });
+  /** The impression log's writes, off the serving thread (`postgres-writer.ts`). */
+  readonly #logWriter: PgLogWriter;
 
-  constructor(private readonly db: PgDb) {
+  constructor(
+    private readonly db: PgDb,
+    logWriter: PgLogWriter,
+  ) {
+    this.#logWriter = logWriter;
     this.#activity = new ActivityTables(db);
     this.#appender = new EventAppender(db, (lastSeq) => this.#activity.committed(lastSeq), this.#knownItems);
   }
@@ -407,11 +414,7 @@ export class PgEventTables implements EventTables {
                    $8::text[]) WITH ORDINALITY AS x (r, u, c, s, m, v, f, i, ord)
        ORDER BY ord
        ON CONFLICT (request_id) DO NOTHING`;
-    if (chunks.length === 1) await this.db.query(sql, chunks[0]);
-    else
-      await this.db.transaction(async (tx) => {
-        for (const chunk of chunks) await tx.query(sql, chunk);
-      });
+    await this.#logWriter.run(sql, chunks);
   }
 
   async getImpression(requestId: string): Promise<Impression | null> {

@@ -1,5 +1,6 @@
 import { PgDb, type PgDbOptions } from './postgres-db.js';
 import { PgEventTables } from './postgres-events.js';
+import { PgLogWriter } from './postgres-writer.js';
 import { PgRecordTables } from './postgres-records.js';
 import { assertReadablePostgres, migratePostgres } from './postgres-schema.js';
 import type { Store } from './types.js';
@@ -107,10 +108,12 @@ export class PostgresStore implements Store {
   readonly #db: PgDb;
   readonly #events: PgEventTables;
   readonly #records: RecordTables;
+  readonly #logWriter: PgLogWriter;
 
   constructor(db: PgDb) {
     this.#db = db;
-    this.#events = new PgEventTables(db);
+    this.#logWriter = new PgLogWriter(db.options);
+    this.#events = new PgEventTables(db, this.#logWriter);
     this.#records = new PgRecordTables(db);
   }
 
@@ -202,6 +205,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     // Appends still queued for a group commit are committed first, as SQLite's close does.
     if (!this.#db.closed) await this.#events.settle();
+    await this.#logWriter.close();
     await this.#db.close();
   }
 }
