@@ -99,8 +99,6 @@ export interface PgTx {
 }
 
 export class PgDb implements PgTx {
-  readonly schema: string;
-  readonly readonly: boolean;
   /** What opened it: a thread of the store's own (`PgLogWriter`) opens its connections with the same. */
   readonly options: PgDbOptions;
   #pool: pg.Pool | null;
@@ -108,8 +106,6 @@ export class PgDb implements PgTx {
   constructor(options: PgDbOptions) {
     assertSchemaName(options.schema);
     this.options = options;
-    this.schema = options.schema;
-    this.readonly = options.readonly;
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
@@ -124,6 +120,14 @@ export class PgDb implements PgTx {
     // An idle connection that the server drops (restart) emits here; without a listener it would crash.
     pool.on('error', () => undefined);
     this.#pool = pool;
+  }
+
+  get schema(): string {
+    return this.options.schema;
+  }
+
+  get readonly(): boolean {
+    return this.options.readonly;
   }
 
   /** Where errors say the store is: never the URL, which may carry a password. */

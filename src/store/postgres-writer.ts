@@ -24,6 +24,8 @@ export type WriterReply =
 interface Pending {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+  /** Settles when the write is answered, either way: what `close` waits for. */
+  readonly answered: Promise<void>;
 }
 
 /**
@@ -41,8 +43,6 @@ interface Pending {
 export class PgLogWriter {
   readonly #options: PgDbOptions;
   readonly #pending = new Map<number, Pending>();
-  /** Every write not yet answered, settled either way: what `close` waits for. */
-  readonly #inFlight = new Set<Promise<void>>();
   #worker: Worker | null = null;
   #nextId = 0;
   #closed = false;
@@ -55,19 +55,17 @@ export class PgLogWriter {
     if (this.#closed) return Promise.reject(new StoreClosedError(`postgres schema ${this.#options.schema}`));
     const worker = this.#started();
     const id = this.#nextId++;
-    const written = new Promise<void>((resolve, reject) => {
-      // Held only while a write is in flight: an idle writer never keeps the process alive, a busy one
-      // keeps it until the write is answered.
-      if (this.#pending.size === 0) worker.ref();
-      this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ id, sql, chunks } satisfies WriterRequest);
-    });
+    let settle!: Pick<Pending, 'resolve' | 'reject'>;
+    const written = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     const answered = written.then(
       () => undefined,
       () => undefined,
     );
-    this.#inFlight.add(answered);
-    void answered.then(() => this.#inFlight.delete(answered));
+    // Held only while a write is in flight: an idle writer never keeps the process alive, a busy one
+    // keeps it until the write is answered.
+    if (this.#pending.size === 0) worker.ref();
+    this.#pending.set(id, { ...settle, answered });
+    worker.postMessage({ id, sql, chunks } satisfies WriterRequest);
     return written;
   }
 
@@ -76,7 +74,7 @@ export class PgLogWriter {
     this.#closed = true;
     const worker = this.#worker;
     if (worker === null) return;
-    await Promise.all(this.#inFlight);
+    await Promise.all([...this.#pending.values()].map((pending) => pending.answered));
     this.#worker = null;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage('close');
@@ -106,9 +104,10 @@ export class PgLogWriter {
     this.#pending.delete(reply.id);
     if (this.#pending.size === 0) this.#worker?.unref();
     if (reply.unavailable !== undefined) pending.reject(new StoreUnavailableError(reply.unavailable));
-    else if (reply.failed !== undefined)
-      pending.reject(Object.assign(new Error(reply.failed.message), { code: reply.failed.code }));
-    else pending.resolve();
+    else if (reply.failed !== undefined) {
+      const { message, code } = reply.failed;
+      pending.reject(Object.assign(new Error(message), code === undefined ? {} : { code }));
+    } else pending.resolve();
   }
 
   #failAll(error: Error): void {
