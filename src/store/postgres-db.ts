@@ -98,6 +98,11 @@ export interface PgTx {
   execute(text: string, values?: readonly unknown[]): Promise<number>;
 }
 
+/** Where errors say a PostgreSQL store is: never the URL, which may carry a password. */
+export function pgWhere(options: Pick<PgDbOptions, 'schema'>): string {
+  return `postgres schema ${options.schema}`;
+}
+
 export class PgDb implements PgTx {
   /** What opened it: a thread of the store's own (`PgLogWriter`) opens its connections with the same. */
   readonly options: PgDbOptions;
@@ -130,9 +135,8 @@ export class PgDb implements PgTx {
     return this.options.readonly;
   }
 
-  /** Where errors say the store is: never the URL, which may carry a password. */
   get where(): string {
-    return `postgres schema ${this.schema}`;
+    return pgWhere(this.options);
   }
 
   get closed(): boolean {

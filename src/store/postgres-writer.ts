@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 
 import { startWorker } from '../shared/worker.js';
 import { StoreClosedError, StoreUnavailableError } from './errors.js';
-import type { PgDbOptions } from './postgres-db.js';
+import { pgWhere, type PgDbOptions } from './postgres-db.js';
 
 /** One statement run once per chunk of parameters, the chunks in one transaction when there are several. */
 export interface WriterRequest {
@@ -52,7 +52,7 @@ export class PgLogWriter {
   }
 
   run(sql: string, chunks: readonly (readonly unknown[])[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new StoreClosedError(`postgres schema ${this.#options.schema}`));
+    if (this.#closed) return Promise.reject(new StoreClosedError(pgWhere(this.#options)));
     const worker = this.#started();
     const id = this.#nextId++;
     let settle!: Pick<Pending, 'resolve' | 'reject'>;
