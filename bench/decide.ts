@@ -37,6 +37,8 @@
  *
  * A third variant, `linucb-pretenuring`, is LinUCB again on a server with V8's allocation-site pretenuring
  * left on (V8's default, which `attune` turns off: `src/cli/v8-flags.ts`; `VARIANTS`).
+ * A fourth, `linucb-postgres`, is LinUCB on PostgreSQL + Redis (`DATABASE_URL`, `REDIS_URL`: `services.ts`,
+ * a schema and key prefix of its own): the decision log and the learner's state in PostgreSQL.
  * `ATTUNE_BENCH_DECIDE_LEARNERS=linucb` measures one variant only. Prints one JSON object.
  */
 import { readFileSync } from 'node:fs';
@@ -55,6 +57,7 @@ import {
 import { startFloorServer } from './floor-server.js';
 import { RawHttpPool } from './raw-http.js';
 import { scrape } from './prometheus.js';
+import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -96,14 +99,29 @@ const VARIANTS: Readonly<
       readonly learner: Record<string, unknown>;
       readonly env: Record<string, string>;
       readonly nodeArgs: readonly string[];
+      /** The store: the embedded one in a fresh data directory, or PostgreSQL + Redis in a fresh schema. */
+      readonly store: 'embedded' | 'postgres';
     }
   >
 > = {
-  linucb: { learner: LINUCB, env: {}, nodeArgs: [] },
-  thompson: { learner: { kind: 'thompson', scale: 0.1, floor: 0.05 }, env: {}, nodeArgs: [] },
-  'linucb-pretenuring': { learner: LINUCB, env: { ATTUNE_V8_PRETENURING: 'on' }, nodeArgs: [] },
+  linucb: { learner: LINUCB, env: {}, nodeArgs: [], store: 'embedded' },
+  thompson: {
+    learner: { kind: 'thompson', scale: 0.1, floor: 0.05 },
+    env: {},
+    nodeArgs: [],
+    store: 'embedded',
+  },
+  'linucb-pretenuring': {
+    learner: LINUCB,
+    env: { ATTUNE_V8_PRETENURING: 'on' },
+    nodeArgs: [],
+    store: 'embedded',
+  },
+  'linucb-postgres': { learner: LINUCB, env: {}, nodeArgs: [], store: 'postgres' },
 };
-const chosenLearners = (process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pretenuring')
+const chosenLearners = (
+  process.env['ATTUNE_BENCH_DECIDE_LEARNERS'] ?? 'linucb,thompson,linucb-pretenuring,linucb-postgres'
+)
   .split(',')
   .map((name) => name.trim())
   .filter(Boolean);
@@ -553,9 +571,26 @@ async function measured(
   };
 }
 
+/** The PostgreSQL schemas the variants on PostgreSQL + Redis made, dropped when the bench ends. */
+const schemas: string[] = [];
+
 async function prepare(name: string): Promise<Variant> {
   const variant = VARIANTS[name]!;
-  const server = await startServer(tempDataDir(`decide-${name}`), variant.env, variant.nodeArgs);
+  let server: RunningServer;
+  if (variant.store === 'postgres') {
+    const schema = `bench_decide_${process.pid}_${schemas.length}`;
+    schemas.push(schema);
+    server = await startServer(
+      '/nonexistent',
+      {
+        ...variant.env,
+        DATABASE_URL: benchStoreUrl(schema),
+        REDIS_URL: BENCH_REDIS_URL,
+        ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+      },
+      variant.nodeArgs,
+    );
+  } else server = await startServer(tempDataDir(`decide-${name}`), variant.env, variant.nodeArgs);
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',
@@ -608,6 +643,7 @@ function summary(variant: Variant, floor: readonly FloorPhase[]) {
   return {
     learner: variant.name,
     definition: VARIANTS[variant.name]!.learner,
+    store: VARIANTS[variant.name]!.store,
     server_node_args: VARIANTS[variant.name]!.nodeArgs,
     median_decide_p99_ms: decideP99,
     median_decide_p50_ms: of('decide', 'p50Ms'),
@@ -736,4 +772,5 @@ try {
 } finally {
   for (const variant of variants) await variant.server.stop();
   await floor?.stop();
+  for (const schema of schemas) await dropBenchSchema(schema);
 }

@@ -6,6 +6,7 @@ import type {
 } from '../decisions/points/log-types.js';
 import { PROBABILITY_TIE, type DecisionTimeline } from '../decisions/timeline.js';
 import { assertText, type PgDb, type PgTx } from './postgres-db.js';
+import type { PgLogWriter, PgStatement } from './postgres-writer.js';
 import { assertCount, keysetScan } from './keyset.js';
 import type { RecordTables } from './postgres.js';
 import {
@@ -80,53 +81,83 @@ function assertDecisionText(decision: LoggedDecision): void {
   assertText('decision policy', decision.policy);
 }
 
-async function insertDecisions(tx: PgTx, decisions: readonly LoggedDecision[]): Promise<void> {
-  if (decisions.length === 0) return;
-  decisions.forEach(assertDecisionText);
+/** One statement for a batch of appends: its columns as arrays (`INSERT_DECISIONS`). */
+function insertStatement(decisions: readonly LoggedDecision[]): PgStatement {
   const rows = decisions.map(decisionParams);
-  // Column arrays: features as Buffers (pg writes them into the bytea[] literal as hex, bit for bit).
-  const columns = DECISION_COLUMN_TYPES.map((_, column) =>
+  // Column arrays: features as bytes (pg writes them into the bytea[] literal as hex, bit for bit).
+  const params = DECISION_COLUMN_TYPES.map((_, column) =>
     rows.map((row: DecisionParams) => row[column] ?? null),
   );
-  await tx.query(INSERT_DECISIONS, columns);
+  return { sql: INSERT_DECISIONS, params };
+}
+
+/** The first close of each id, in call order: the one that can record (a repeat finds the outcome it set). */
+function firstCloses(closes: readonly DecisionClose[]): DecisionClose[] {
+  const first = new Map<string, DecisionClose>();
+  for (const close of closes) if (!first.has(close.id)) first.set(close.id, close);
+  return [...first.values()];
 }
 
 /**
- * Closes in the caller's transaction. The first close of an id in the batch is the one that can record (a
- * repeat finds the outcome it set); with `answer`, says per close what happened, as `Store.closeDecisions`.
+ * What closes a batch's first closes: a lock on their rows (when there are several), then the UPDATE.
  */
-async function closeInTransaction(
-  tx: PgTx,
-  closes: readonly DecisionClose[],
-  answer: boolean,
-): Promise<CloseResult[]> {
-  if (closes.length === 0) return [];
-  const first = new Map<string, DecisionClose>();
+function closeStatements(unique: readonly DecisionClose[]): {
+  readonly lock: PgStatement | null;
+  readonly close: PgStatement;
+} {
+  const ids = unique.map((close) => close.id);
+  return {
+    lock: unique.length > 1 ? { sql: LOCK_OPEN, params: [ids] } : null,
+    close: {
+      sql: CLOSE_OPEN,
+      params: [
+        ids,
+        unique.map((close) => close.outcome.reward),
+        unique.map((close) => close.outcome.at),
+        unique.map((close) => close.outcome.source),
+      ],
+    },
+  };
+}
+
+/** Checks the text a batch of the decision log names, before any of it goes to the database. */
+function assertDecisionLogText(appends: readonly LoggedDecision[], closes: readonly DecisionClose[]): void {
+  appends.forEach(assertDecisionText);
   for (const close of closes) {
     assertText('decision id', close.id);
     assertText('outcome source', close.outcome.source);
-    if (!first.has(close.id)) first.set(close.id, close);
   }
-  const unique = [...first.values()];
-  const ids = unique.map((close) => close.id);
-  if (unique.length > 1) await tx.query(LOCK_OPEN, [ids]);
-  const values = [
-    ids,
-    unique.map((close) => close.outcome.reward),
-    unique.map((close) => close.outcome.at),
-    unique.map((close) => close.outcome.source),
-  ];
-  if (!answer) {
-    await tx.execute(CLOSE_OPEN, values);
-    return [];
-  }
+}
+
+/**
+ * A batch of the serving path's decision log (`Store.writeDecisionLog`) as statements for one transaction,
+ * appends before closes. Built on the log writer's thread (`postgres-writer.worker.ts`): turning decisions
+ * into rows (their context, offered actions and probabilities as JSON) is most of what a batch costs
+ * before the driver's own work.
+ */
+export function decisionLogStatements(
+  appends: readonly LoggedDecision[],
+  closes: readonly DecisionClose[],
+): PgStatement[] {
+  const statements = appends.length > 0 ? [insertStatement(appends)] : [];
+  const unique = firstCloses(closes);
+  if (unique.length === 0) return statements;
+  const { lock, close } = closeStatements(unique);
+  return [...statements, ...(lock ? [lock] : []), close];
+}
+
+/** Closes in the caller's transaction and says per close what happened, as `Store.closeDecisions`. */
+async function closeInTransaction(tx: PgTx, closes: readonly DecisionClose[]): Promise<CloseResult[]> {
+  assertDecisionLogText([], closes);
+  const unique = firstCloses(closes);
+  const { lock, close } = closeStatements(unique);
+  if (lock) await tx.query(lock.sql, lock.params);
   const recorded = new Map(
-    (await tx.query<DecisionRow>(`${CLOSE_OPEN} RETURNING ${DECISION_COLUMNS_OF_D}`, values)).map((row) => [
-      row.id,
-      decisionFromRow(row),
-    ]),
+    (await tx.query<DecisionRow>(`${close.sql} RETURNING ${DECISION_COLUMNS_OF_D}`, close.params)).map(
+      (row) => [row.id, decisionFromRow(row)],
+    ),
   );
-  const others = ids.filter((id) => !recorded.has(id));
+  const others = unique.map((c) => c.id).filter((id) => !recorded.has(id));
   const existing = new Map(
     others.length === 0
       ? []
@@ -169,7 +200,10 @@ export class PgDecisionLog implements DecisionLogMethods {
   /** The tail of this store's decision-log writes: each one starts when the one before it has settled. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly db: PgDb) {}
+  constructor(
+    private readonly db: PgDb,
+    private readonly writer: PgLogWriter,
+  ) {}
 
   /** Runs `work` after every decision-log write issued before it, whether that succeeded or not. */
   #inOrder<T>(work: () => Promise<T>): Promise<T> {
@@ -193,8 +227,9 @@ export class PgDecisionLog implements DecisionLogMethods {
   async appendDecisions(decisions: readonly LoggedDecision[]): Promise<void> {
     this.db.assertWritable('append decisions');
     if (decisions.length === 0) return;
+    assertDecisionLogText(decisions, []);
     // One statement is atomic: a repeated id fails it whole, and nothing of the batch is stored.
-    return this.#inOrder(() => insertDecisions(this.db, decisions));
+    return this.#inOrder(() => this.writer.writeDecisionLog(decisions, []));
   }
 
   async writeDecisionLog(
@@ -203,12 +238,9 @@ export class PgDecisionLog implements DecisionLogMethods {
   ): Promise<void> {
     this.db.assertWritable('write the decision log');
     if (appends.length === 0 && closes.length === 0) return;
-    await this.#inOrder(() =>
-      this.db.transaction(async (tx) => {
-        await insertDecisions(tx, appends);
-        await closeInTransaction(tx, closes, false);
-      }),
-    );
+    assertDecisionLogText(appends, closes);
+    // On the log writer's thread, which turns the batch into rows too: the serving thread only copies it.
+    await this.#inOrder(() => this.writer.writeDecisionLog(appends, closes));
   }
 
   async getDecision(id: string): Promise<LoggedDecision | null> {
@@ -223,7 +255,7 @@ export class PgDecisionLog implements DecisionLogMethods {
   async closeDecisions(closes: readonly DecisionClose[]): Promise<CloseResult[]> {
     this.db.assertWritable('close decisions');
     if (closes.length === 0) return [];
-    return this.#inOrder(() => this.db.transaction((tx) => closeInTransaction(tx, closes, true)));
+    return this.#inOrder(() => this.db.transaction((tx) => closeInTransaction(tx, closes)));
   }
 
   /** The partial index of open decisions, in its order (deadline, then seq). */

@@ -4,6 +4,7 @@ import type { JsonValue } from '../shared/types.js';
 import { assertText, type PgDb, type PgTx } from './postgres-db.js';
 import { assertCount, keysetScan } from './keyset.js';
 import { PgDecisionLog } from './postgres-records-decisions.js';
+import type { PgLogWriter } from './postgres-writer.js';
 import type { RecordTables } from './postgres.js';
 import {
   apiKeyFromRow,
@@ -222,8 +223,12 @@ export async function eraseUserRecords(tx: PgTx, userId: string, erasure: Erasur
 export class PgRecordTables implements RecordTables {
   readonly #decisions: PgDecisionLog;
 
-  constructor(private readonly db: PgDb) {
-    this.#decisions = new PgDecisionLog(db);
+  /** `logWriter` writes the exposure and decision logs, as it does impressions (`postgres-writer.ts`). */
+  constructor(
+    private readonly db: PgDb,
+    private readonly logWriter: PgLogWriter,
+  ) {
+    this.#decisions = new PgDecisionLog(db, logWriter);
   }
 
   // --- experiments --------------------------------------------------------------------------------
@@ -263,7 +268,7 @@ export class PgRecordTables implements RecordTables {
     const rows = [...earliest.values()].sort(
       (a, b) => compareStrings(a.experiment, b.experiment) || compareStrings(a.userId, b.userId),
     );
-    await this.db.execute(
+    await this.logWriter.run(
       `INSERT INTO exposures (experiment, user_id, variant, at)
        SELECT experiment, user_id, variant, at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY
@@ -272,10 +277,12 @@ export class PgRecordTables implements RecordTables {
        ON CONFLICT (experiment, user_id) DO UPDATE SET variant = EXCLUDED.variant, at = EXCLUDED.at
        WHERE EXCLUDED.at < exposures.at`,
       [
-        rows.map((e) => e.experiment),
-        rows.map((e) => e.userId),
-        rows.map((e) => e.variant),
-        rows.map((e) => e.at),
+        [
+          rows.map((e) => e.experiment),
+          rows.map((e) => e.userId),
+          rows.map((e) => e.variant),
+          rows.map((e) => e.at),
+        ],
       ],
     );
   }

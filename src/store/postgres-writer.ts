@@ -1,15 +1,29 @@
 import type { Worker } from 'node:worker_threads';
 
+import type { DecisionClose, LoggedDecision } from '../decisions/points/log-types.js';
 import { startWorker } from '../shared/worker.js';
 import { StoreClosedError, StoreUnavailableError } from './errors.js';
 import { pgWhere, type PgDbOptions } from './postgres-db.js';
 
-/** One statement run once per chunk of parameters, the chunks in one transaction when there are several. */
-export interface WriterRequest {
-  readonly id: number;
+/** A statement and its parameters. */
+export interface PgStatement {
   readonly sql: string;
-  readonly chunks: readonly (readonly unknown[])[];
+  readonly params: readonly unknown[];
 }
+
+/**
+ * What the thread commits, each in one transaction: statements as given, or a batch of the decision log,
+ * which it turns into statements itself (`decisionLogStatements`).
+ */
+export type WriterWork =
+  | { readonly kind: 'statements'; readonly statements: readonly PgStatement[] }
+  | {
+      readonly kind: 'decision-log';
+      readonly appends: readonly LoggedDecision[];
+      readonly closes: readonly DecisionClose[];
+    };
+
+export type WriterRequest = WriterWork & { readonly id: number };
 
 /** Done, or why not: the database unavailable (its detail), or the statement refused. */
 export type WriterReply =
@@ -36,6 +50,9 @@ interface Pending {
  * 2026-12-07: ~8% of the serving thread's busy time). Here the serving thread copies the parameters to the
  * writer and goes on (docs/SCALING.md has the numbers side by side).
  *
+ * The decision log and exposures go the same way (the decision log as decisions, turned into rows there, as
+ * the SQLite store's thread does).
+ *
  * The thread starts on the first write and holds its own two connections. The caller's promise settles
  * when the statement has committed or failed there, with the same errors an inline write gives:
  * `StoreUnavailableError` while the database is away, so batch logs count and retry as before.
@@ -51,7 +68,17 @@ export class PgLogWriter {
     this.#options = options;
   }
 
+  /** Runs `sql` once per chunk of parameters, the chunks in one transaction when there are several. */
   run(sql: string, chunks: readonly (readonly unknown[])[]): Promise<void> {
+    return this.#send({ kind: 'statements', statements: chunks.map((params) => ({ sql, params })) });
+  }
+
+  /** Appends, then closes, in one transaction: `Store.writeDecisionLog`, its text already checked. */
+  writeDecisionLog(appends: readonly LoggedDecision[], closes: readonly DecisionClose[]): Promise<void> {
+    return this.#send({ kind: 'decision-log', appends, closes });
+  }
+
+  #send(work: WriterWork): Promise<void> {
     if (this.#closed) return Promise.reject(new StoreClosedError(pgWhere(this.#options)));
     const worker = this.#started();
     const id = this.#nextId++;
@@ -65,7 +92,7 @@ export class PgLogWriter {
     // keeps it until the write is answered.
     if (this.#pending.size === 0) worker.ref();
     this.#pending.set(id, { ...settle, answered });
-    worker.postMessage({ id, sql, chunks } satisfies WriterRequest);
+    worker.postMessage({ ...work, id } satisfies WriterRequest);
     return written;
   }
 

@@ -2,13 +2,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { StoreUnavailableError } from './errors.js';
 import { PgDb, type PgDbOptions } from './postgres-db.js';
+import { decisionLogStatements } from './postgres-records-decisions.js';
 import type { WriterReply, WriterRequest } from './postgres-writer.js';
 
 /*
  * The PostgreSQL store's log writer thread (`postgres-writer.ts`): runs the statements it is sent on a
  * small pool of its own and answers each by id. What it saves the serving thread is the driver's work on
  * a large statement: escaping every array element, measuring and encoding the strings into one message,
- * and the socket write of it (a batch of a hundred served lists is ~150 KB).
+ * and the socket write of it (a batch of a hundred served lists is ~150 KB); for the decision log, also
+ * turning decisions into rows.
  */
 
 const port = parentPort;
@@ -23,12 +25,18 @@ port.on('message', (request: WriterRequest | 'close') => {
   void run(request).then((reply) => port.postMessage(reply));
 });
 
-async function run({ id, sql, chunks }: WriterRequest): Promise<WriterReply> {
+async function run(request: WriterRequest): Promise<WriterReply> {
+  const { id } = request;
   try {
-    if (chunks.length === 1) await db.execute(sql, chunks[0]);
+    const statements =
+      request.kind === 'statements'
+        ? request.statements
+        : decisionLogStatements(request.appends, request.closes);
+    const [only] = statements;
+    if (statements.length === 1 && only !== undefined) await db.execute(only.sql, only.params);
     else
       await db.transaction(async (tx) => {
-        for (const chunk of chunks) await tx.execute(sql, chunk);
+        for (const { sql, params } of statements) await tx.execute(sql, params);
       });
     return { id };
   } catch (error) {

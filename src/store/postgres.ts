@@ -114,7 +114,7 @@ export class PostgresStore implements Store {
     this.#db = db;
     this.#logWriter = new PgLogWriter(db.options);
     this.#events = new PgEventTables(db, this.#logWriter);
-    this.#records = new PgRecordTables(db);
+    this.#records = new PgRecordTables(db, this.#logWriter);
   }
 
   /** The schema this store lives in. */

@@ -1046,6 +1046,22 @@ export function describeStoreContract(name: string, open: () => Promise<Store>):
         });
       });
 
+      it('refuses a batch whole when one of its appends repeats a stored id: none of its closes apply', async () => {
+        await store.appendDecisions([decision({ id: 'kept' }), decision({ id: 'open' })]);
+        await expect(
+          store.writeDecisionLog(
+            [decision({ id: 'fresh' }), decision({ id: 'kept' })],
+            [{ id: 'open', outcome: outcome(4) }],
+          ),
+        ).rejects.toThrow();
+        expect(await store.getDecision('fresh')).toBeNull();
+        expect((await store.getDecision('open'))?.outcome).toBeNull();
+        // The log goes on: the next batch applies.
+        await store.writeDecisionLog([decision({ id: 'fresh' })], [{ id: 'open', outcome: outcome(4) }]);
+        expect((await store.getDecision('open'))?.outcome).toEqual(outcome(4));
+        expect(await store.decisionStats('checkout-offer')).toMatchObject({ decisions: 3, closed: 1 });
+      });
+
       it('returns appended decisions as they were, with feature rows bit for bit', async () => {
         const values = [
           0.1,
