@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RedisClusterBus, RedisLists } from '../src/cluster/index.js';
-import { openPostgresStore } from '../src/store/index.js';
+import type { Exposure } from '../src/experiments/types.js';
+import type { Impression } from '../src/recommendations/index.js';
+import { openPostgresStore, StoreUnavailableError } from '../src/store/index.js';
+import { decision } from '../src/store/store.contract.js';
 import {
   postgresReachable,
   dropSchemas,
@@ -96,6 +99,69 @@ describe.skipIf(!canRunPrivatePostgres())('PostgreSQL stopped and started again 
         `${down} fast 503s while down; slowest reply ${Math.round(slowest)} ms; recovered in ${Math.round(recoveredMs)} ms`,
     );
     expect(lost).toEqual([]);
+  }, 60_000);
+
+  it('writes the impression, exposure and decision logs again once it is back, from the same store', async () => {
+    // These logs go through the store's writer thread (store/postgres-writer.ts), which holds connections of
+    // its own: they must fail fast while the database is away and recover with it, the thread never restarted.
+    const store = await openPostgresStore({ url: pg.url });
+    const impression = (requestId: string): Impression => ({
+      requestId,
+      userId: 'u1',
+      createdAt: 1_700_000_000_000,
+      surface: 'recommendations',
+      model: 'als',
+      modelVersion: 1,
+      fallback: false,
+      items: [{ itemId: 'i1', position: 0, score: 0.5 }],
+    });
+    const exposure = (userId: string): Exposure => ({
+      experiment: 'e',
+      userId,
+      variant: 'treatment',
+      at: 1_700_000_000_000,
+    });
+    const close = { id: 'before', outcome: { reward: 1, at: 1_700_000_060_000, source: 'event' as const } };
+    const writes = (tag: string): (() => Promise<void>)[] => [
+      () => store.appendImpressions([impression(tag)]),
+      () => store.appendExposures([exposure(tag)]),
+      () => store.writeDecisionLog([decision({ id: tag })], tag === 'before' ? [] : [close]),
+    ];
+    /** Runs each write, each settled (none left in flight to land later); the failed ones, with why. */
+    const attempt = async (pending: readonly (() => Promise<void>)[]) => {
+      const settled = await Promise.allSettled(pending.map((write) => write()));
+      return pending.flatMap((write, i) => {
+        const result = settled[i]!;
+        return result.status === 'rejected' ? [{ write, reason: result.reason as unknown }] : [];
+      });
+    };
+    try {
+      expect(await attempt(writes('before'))).toEqual([]);
+      pg.stop('immediate');
+      const started = performance.now();
+      const refused = await attempt(writes('during'));
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(refused).toHaveLength(3);
+      for (const { reason } of refused) expect(reason).toBeInstanceOf(StoreUnavailableError);
+      pg.start();
+      // What failed is retried, as the batch logs retry, until the database takes it: no new store, no new
+      // thread.
+      const restarted = performance.now();
+      let failed = await attempt(writes('after'));
+      while (failed.length > 0) {
+        for (const { reason } of failed) expect(reason).toBeInstanceOf(StoreUnavailableError);
+        if (performance.now() - restarted > 15_000) throw new Error('no recovery within 15 s');
+        await sleep(100);
+        failed = await attempt(failed.map(({ write }) => write));
+      }
+      expect(await store.getImpression('after')).toEqual(impression('after'));
+      expect(await store.userExposures('after')).toEqual([exposure('after')]);
+      expect(await store.getDecision('after')).toEqual(decision({ id: 'after' }));
+      expect((await store.getDecision('before'))?.outcome).toEqual(close.outcome);
+      expect(await store.getDecision('during')).toBeNull();
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 });
 
