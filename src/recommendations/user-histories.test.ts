@@ -172,6 +172,9 @@ describe('UserHistories', () => {
     expect(history.purchased('i2')).toBe(true);
     expect(history.weights[history.find('i1')]).toBe(1);
     expect(await histories.get('u')).toBe(history);
+    // The session window too: the late event once, though the window was read after it committed.
+    expect(history.recent.map((entry) => entry.itemId)).toEqual(['i2', 'i1']);
+    expect(plain(history)).toEqual(plain(await new UserHistories(store, settings, 1 << 24).get('u')));
   });
 
   it('reads an unknown user once, then serves the empty history from memory', async () => {

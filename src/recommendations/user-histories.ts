@@ -106,13 +106,18 @@ export class UserHistories {
 
   async #load(userId: string, pending: Positioned[]): Promise<UserHistory> {
     try {
-      // Both reads see one snapshot on SQLite (synchronous, and appends commit in their own turn of the
-      // event loop); a networked store will read them in one transaction.
       let history = UserHistory.fromTotals(this.tables, await this.store.userItems(userId), this.settings);
       const newest = history.newestAt;
       if (newest !== null) {
+        // The two reads are two snapshots (appends commit on another thread or instance meanwhile): the
+        // window stops where the totals did, and what committed between them arrives as `pending` or a
+        // later `record`, once. Without the bound it also came in the window, twice in the session.
         const { windowMs, windowEvents } = this.settings;
-        const events = await this.store.userEvents(userId, { since: newest - windowMs, limit: windowEvents });
+        const events = await this.store.userEvents(userId, {
+          since: newest - windowMs,
+          limit: windowEvents,
+          throughSeq: history.through,
+        });
         history = history.withWindow(events, this.settings);
       }
       // Events committed while the store was being read: those it did not include are above `through`.
