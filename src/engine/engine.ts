@@ -477,9 +477,15 @@ export class Engine {
   async appendEvents(events: readonly TrackedEvent[]): Promise<AppendResult & { readonly withheld: number }> {
     const { stored, personal } = await this.byConsent(events);
     if (this.#eventStream !== null) return this.#publishEvents(this.#eventStream, events.length, stored);
-    const result = await this.store.appendEvents(stored, {
-      createMissingItems: this.config.createMissingItems,
-    });
+    // Another request may load these users' or items' features between the commit and `record` below.
+    this.features.expect(personal);
+    let result: AppendResult;
+    try {
+      result = await this.store.appendEvents(stored, { createMissingItems: this.config.createMissingItems });
+    } catch (error) {
+      this.features.abandon(personal);
+      throw error;
+    }
     if (result.createdItems.length > 0) {
       const created = new Set(result.createdItems);
       for (const event of stored) {

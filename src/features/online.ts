@@ -35,10 +35,17 @@ interface Loading {
 class AccumulatorCache {
   readonly #cache: LruMap<string, FeatureAccumulator>;
   readonly #loading = new Map<string, Loading>();
+  /**
+   * Per held key, the events its load read while they were in flight (committed, not yet recorded): their
+   * `record` must not add them again. Emptied as they are recorded.
+   */
+  readonly #readEarly = new Map<string, Set<string>>();
 
   constructor(
     capacityBytes: number,
     private readonly load: (key: string, now: number) => Promise<Loaded>,
+    /** Ids of events handed to the store and not yet recorded (`OnlineFeatures.expect`). */
+    private readonly inFlight: ReadonlyMap<string, number>,
   ) {
     this.#cache = new LruMap(capacityBytes, (accumulator) => accumulator.bytes);
   }
@@ -55,12 +62,18 @@ class AccumulatorCache {
     return this.#cache.entry(key) ?? (this.#loading.size === 0 ? undefined : this.#loading.get(key)?.pending);
   }
 
-  /** Folds an event into what `target` found for its key, and re-weighs a held accumulator. */
-  fold(target: LruEntry<FeatureAccumulator> | FeatureEvent[], event: FeatureEvent, now: number): void {
+  /** Folds an event into what `target` found for `key`, and re-weighs a held accumulator. */
+  fold(
+    key: string,
+    target: LruEntry<FeatureAccumulator> | FeatureEvent[],
+    event: FeatureEvent,
+    now: number,
+  ): void {
     if (Array.isArray(target)) {
       target.push(event);
       return;
     }
+    if (this.#readEarly.size > 0 && this.#readEarly.get(key)?.has(event.eventId) === true) return;
     target.value.add(event);
     target.value.advance(now);
     this.#cache.reweigh(target);
@@ -78,9 +91,18 @@ class AccumulatorCache {
     return loading.promise;
   }
 
+  /** The event, in flight for `key`, has been recorded (or its append failed). */
+  settled(key: string, eventId: string): void {
+    const early = this.#readEarly.get(key);
+    if (early === undefined) return;
+    early.delete(eventId);
+    if (early.size === 0) this.#readEarly.delete(key);
+  }
+
   /** Drops the key's accumulator; a load under way still answers its callers but is not kept. */
   forget(key: string): void {
     this.#cache.delete(key);
+    this.#readEarly.delete(key);
     const loading = this.#loading.get(key);
     if (loading !== undefined) loading.stale = true;
   }
@@ -88,6 +110,7 @@ class AccumulatorCache {
   /** Drops everything held (another instance's changes may have been missed). */
   clear(): void {
     this.#cache.clear();
+    this.#readEarly.clear();
     for (const loading of this.#loading.values()) loading.stale = true;
   }
 
@@ -96,11 +119,25 @@ class AccumulatorCache {
       const { accumulator, eventIds } = await this.load(key, now);
       accumulator.advance(now);
       for (const event of pending) if (!eventIds.has(event.eventId)) accumulator.add(event);
-      if (this.#loading.get(key)?.stale !== true) this.#cache.set(key, accumulator);
+      if (this.#loading.get(key)?.stale !== true) {
+        this.#cache.set(key, accumulator);
+        this.#noteReadEarly(key, eventIds);
+      }
       return accumulator;
     } finally {
       this.#loading.delete(key);
     }
+  }
+
+  /** Remembers which of the events in flight the key's load read (the smaller set is walked). */
+  #noteReadEarly(key: string, eventIds: ReadonlySet<string>): void {
+    this.#readEarly.delete(key);
+    if (this.inFlight.size === 0) return;
+    const early = new Set<string>();
+    if (this.inFlight.size < eventIds.size) {
+      for (const id of this.inFlight.keys()) if (eventIds.has(id)) early.add(id);
+    } else for (const id of eventIds) if (this.inFlight.has(id)) early.add(id);
+    if (early.size > 0) this.#readEarly.set(key, early);
   }
 }
 
@@ -130,6 +167,8 @@ export class OnlineFeatures {
   #now = -Infinity;
   /** Users' accumulators shared with the deployment's other instances, when it shares them. */
   #snapshots: SnapshotLoader | null = null;
+  /** Events handed to the store and not yet recorded, by id, with how many appends carry each. */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(
     store: Store,
@@ -140,17 +179,24 @@ export class OnlineFeatures {
   ) {
     this.#reader = set.eventReader(items);
     const userBytes = Math.max(1, Math.floor(capacityBytes * 0.75));
-    this.#users = new AccumulatorCache(userBytes, async (userId) => {
-      const shared = this.#snapshots;
-      if (shared !== null) return shared.load(userId);
-      return folded(set.userPlan, this.#reader, await store.userEvents(userId, { limit: ALL }));
-    });
-    this.#items = new AccumulatorCache(Math.max(1, capacityBytes - userBytes), async (itemId, now) =>
-      folded(
-        set.itemPlan,
-        this.#reader,
-        await store.itemEvents(itemId, { since: now - set.itemPlan.spanMs, limit: ALL }),
-      ),
+    this.#users = new AccumulatorCache(
+      userBytes,
+      async (userId) => {
+        const shared = this.#snapshots;
+        if (shared !== null) return shared.load(userId);
+        return folded(set.userPlan, this.#reader, await store.userEvents(userId, { limit: ALL }));
+      },
+      this.#inFlight,
+    );
+    this.#items = new AccumulatorCache(
+      Math.max(1, capacityBytes - userBytes),
+      async (itemId, now) =>
+        folded(
+          set.itemPlan,
+          this.#reader,
+          await store.itemEvents(itemId, { since: now - set.itemPlan.spanMs, limit: ALL }),
+        ),
+      this.#inFlight,
     );
   }
 
@@ -189,13 +235,33 @@ export class OnlineFeatures {
   }
 
   /**
+   * Events about to be handed to the store, before their append: once it commits, a load (another
+   * request's) can read them before their `record` runs, and that `record` must then not add them to the
+   * accumulator the load made. Each is settled by `record`, or by `abandon` when the append fails.
+   */
+  expect(events: readonly TrackedEvent[]): void {
+    for (const { eventId } of events) this.#inFlight.set(eventId, (this.#inFlight.get(eventId) ?? 0) + 1);
+  }
+
+  /** The append of events given to `expect` failed: they are no longer in flight. */
+  abandon(events: readonly TrackedEvent[]): void {
+    for (const event of events) this.#settle(event);
+  }
+
+  /**
    * Folds newly committed events into the accumulators held for their users and items. `positions` is
    * the store's answer for the same events: duplicates (`null`) were not committed now and change nothing.
-   * Users and items neither cached nor loading are left alone: their next load reads the events.
+   * Users and items neither cached nor loading are left alone: their next load reads the events. An
+   * accumulator loaded after the events committed (`expect`) already has them.
    * Each accumulator is advanced and re-weighed as its event lands (both cost nothing when nothing
    * changed): collecting the touched ones per batch in maps cost more than it saved (~1.7 µs an event).
    */
   record(events: readonly TrackedEvent[], positions: readonly (number | null)[]): void {
+    this.#fold(events, positions);
+    if (this.#inFlight.size > 0) for (const event of events) this.#settle(event);
+  }
+
+  #fold(events: readonly TrackedEvent[], positions: readonly (number | null)[]): void {
     const now = this.now();
     for (let index = 0; index < events.length; index++) {
       const position = positions[index];
@@ -205,9 +271,22 @@ export class OnlineFeatures {
       const item = event.itemId === null ? undefined : this.#items.target(event.itemId);
       if (user === undefined && item === undefined) continue;
       const featureEvent = this.#reader.read(event);
-      if (user !== undefined) this.#users.fold(user, featureEvent, now);
-      if (item !== undefined) this.#items.fold(item, featureEvent, now);
+      if (user !== undefined) this.#users.fold(event.userId, user, featureEvent, now);
+      if (item !== undefined) this.#items.fold(event.itemId!, item, featureEvent, now);
     }
+  }
+
+  /** One append of the event is over: when it was the last in flight, no load's note of it is needed. */
+  #settle(event: TrackedEvent): void {
+    const count = this.#inFlight.get(event.eventId);
+    if (count === undefined) return;
+    if (count > 1) {
+      this.#inFlight.set(event.eventId, count - 1);
+      return;
+    }
+    this.#inFlight.delete(event.eventId);
+    this.#users.settled(event.userId, event.eventId);
+    if (event.itemId !== null) this.#items.settled(event.itemId, event.eventId);
   }
 
   /** A user's features now; `known` is false when the store has no event of theirs. */
