@@ -180,6 +180,44 @@ describe('the whole history, for users with thousands of events', () => {
   });
 });
 
+describe('a request between an append and its record', () => {
+  it("counts the event once in the user's features when that request loaded them", async () => {
+    // One fixed clock for both engines: features such as recency are read at the engine's time.
+    const clock = () => NOW;
+    const app = (t = await openTestApp({ coldStart: false }, undefined, undefined, { clock }));
+    const { engine } = app;
+    const store = engine.store;
+    const commit = store.appendEvents.bind(store);
+    let loadsBetween = 0;
+    // The store answers the append only after another request has loaded the user's features (a miss, so
+    // the load reads the committed events), as a request served between the commit and its reply would.
+    Object.assign(store, {
+      appendEvents: async (...args: Parameters<typeof commit>) => {
+        const result = await commit(...args);
+        const features = await engine.userFeatures('newcomer');
+        if ('user' in features) loadsBetween++;
+        return result;
+      },
+    });
+    const views = [0, 1, 2].map((k) =>
+      helperEvent('newcomer', shop.items[k]!.id, 'product_viewed', {
+        timestamp: new Date(NOW - DAY / 12 + k).toISOString(),
+      }),
+    );
+    await ingest(app.app, views);
+    expect(loadsBetween).toBe(1);
+    const live = await engine.userFeatures('newcomer');
+    const dir = app.dir;
+    await app.close({ keepData: true });
+    t = null;
+    // A fresh engine reads the same user from the store alone.
+    const reopened = (t = await openTestApp({ coldStart: false }, dir, undefined, { clock }));
+    const fresh = await reopened.engine.userFeatures('newcomer');
+    if (!('user' in live) || !('user' in fresh)) throw new Error('the user has features');
+    expect(Array.from(live.user.numbers)).toEqual(Array.from(fresh.user.numbers));
+  });
+});
+
 describe('users nobody has heard of', () => {
   it('cost one store read, then none, however often they are asked for', async () => {
     const app = await openTestApp({ coldStart: true });

@@ -35,8 +35,8 @@ describe('OnlineFeatures', () => {
     const features = new OnlineFeatures(store, set, testItems, 1 << 24, clock);
     const first = [trackedEvent({ userId: 'u', itemId: 'i1', timestamp: MONDAY })];
     features.record(first, (await store.appendEvents(first, { createMissingItems: false })).positions);
-    // The engine records an append after its commit is acknowledged; a request between the two (here, a
-    // load of a user and an item the cache does not hold yet) already reads the committed event.
+    // The engine says what is in flight, appends, and records once the commit is acknowledged; a request
+    // between the two (here, a load of a user and an item not held yet) already reads the committed event.
     const late = [trackedEvent({ userId: 'u', itemId: 'i2', name: 'purchased', timestamp: MONDAY + 1 })];
     features.expect(late);
     const { positions } = await store.appendEvents(late, { createMissingItems: false });

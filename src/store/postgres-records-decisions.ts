@@ -132,8 +132,8 @@ function assertDecisionLogText(appends: readonly LoggedDecision[], closes: reado
 /**
  * A batch of the serving path's decision log (`Store.writeDecisionLog`) as statements for one transaction,
  * appends before closes. Built on the log writer's thread (`postgres-writer.worker.ts`): turning decisions
- * into rows (their context, offered actions and probabilities as JSON) is most of what a batch costs
- * before the driver's own work.
+ * into rows (their context, offered actions and probabilities as JSON) cost the serving thread about two
+ * thirds of what the driver's escaping of them did (a CPU profile, docs/SCALING.md).
  */
 export function decisionLogStatements(
   appends: readonly LoggedDecision[],
