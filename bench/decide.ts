@@ -574,23 +574,25 @@ async function measured(
 /** The PostgreSQL schemas the variants on PostgreSQL + Redis made, dropped when the bench ends. */
 const schemas: string[] = [];
 
+/** Where a variant's server keeps its data: a fresh directory, or a fresh schema and key prefix. */
+function storeFor(name: string): { readonly dataDir: string; readonly env: Record<string, string> } {
+  if (VARIANTS[name]!.store === 'embedded') return { dataDir: tempDataDir(`decide-${name}`), env: {} };
+  const schema = `bench_decide_${process.pid}_${schemas.length}`;
+  schemas.push(schema);
+  return {
+    dataDir: '/nonexistent',
+    env: {
+      DATABASE_URL: benchStoreUrl(schema),
+      REDIS_URL: BENCH_REDIS_URL,
+      ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+    },
+  };
+}
+
 async function prepare(name: string): Promise<Variant> {
   const variant = VARIANTS[name]!;
-  let server: RunningServer;
-  if (variant.store === 'postgres') {
-    const schema = `bench_decide_${process.pid}_${schemas.length}`;
-    schemas.push(schema);
-    server = await startServer(
-      '/nonexistent',
-      {
-        ...variant.env,
-        DATABASE_URL: benchStoreUrl(schema),
-        REDIS_URL: BENCH_REDIS_URL,
-        ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
-      },
-      variant.nodeArgs,
-    );
-  } else server = await startServer(tempDataDir(`decide-${name}`), variant.env, variant.nodeArgs);
+  const { dataDir, env } = storeFor(name);
+  const server = await startServer(dataDir, { ...variant.env, ...env }, variant.nodeArgs);
   try {
     const response = await benchFetch(`${server.url}/v1/decision-points`, {
       method: 'POST',
