@@ -38,7 +38,7 @@ import {
   startServer,
   type RunningServer,
 } from './server.js';
-import { BENCH_NATS_URL, BENCH_REDIS_URL, benchSql, benchStoreUrl, dropBenchSchema } from './services.js';
+import { BENCH_NATS_URL, benchServiceEnv, benchSql, dropBenchSchema } from './services.js';
 
 const RUNS = 3;
 const RATE = 1_000;
@@ -50,9 +50,7 @@ const USERS = 943;
 
 const schema = `bench_${randomUUID().slice(0, 8)}`;
 const env: Record<string, string> = {
-  DATABASE_URL: benchStoreUrl(schema),
-  REDIS_URL: BENCH_REDIS_URL,
-  ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+  ...benchServiceEnv(schema),
   ATTUNE_RETRAIN_INTERVAL_MS: '2000',
   ATTUNE_SELECTION: 'fixed',
   ATTUNE_ADMIN_KEY: BENCH_KEY,

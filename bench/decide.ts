@@ -57,7 +57,7 @@ import {
 import { startFloorServer } from './floor-server.js';
 import { RawHttpPool } from './raw-http.js';
 import { scrape } from './prometheus.js';
-import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
+import { benchServiceEnv, dropBenchSchema } from './services.js';
 
 const envNumber = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -579,14 +579,7 @@ function storeFor(name: string): { readonly dataDir: string; readonly env: Recor
   if (VARIANTS[name]!.store === 'embedded') return { dataDir: tempDataDir(`decide-${name}`), env: {} };
   const schema = `bench_decide_${process.pid}_${schemas.length}`;
   schemas.push(schema);
-  return {
-    dataDir: '/nonexistent',
-    env: {
-      DATABASE_URL: benchStoreUrl(schema),
-      REDIS_URL: BENCH_REDIS_URL,
-      ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
-    },
-  };
+  return { dataDir: '/nonexistent', env: benchServiceEnv(schema) };
 }
 
 async function prepare(name: string): Promise<Variant> {

@@ -28,6 +28,15 @@ export function benchStoreUrl(schema: string): string {
   return url.toString();
 }
 
+/** A server's environment on PostgreSQL + Redis: its own schema and its own key prefix, both named `schema`. */
+export function benchServiceEnv(schema: string): Record<string, string> {
+  return {
+    DATABASE_URL: benchStoreUrl(schema),
+    REDIS_URL: BENCH_REDIS_URL,
+    ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+  };
+}
+
 export async function dropBenchSchema(schema: string): Promise<void> {
   await benchSql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }

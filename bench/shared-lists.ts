@@ -22,7 +22,7 @@ import { mulberry32 } from '../src/models/random.js';
 import { openLoopLoad, type LoadResult } from './load.js';
 import { AUTH_HEADERS, median, runCli, startServer, tempDataDir } from './server.js';
 import { cacheCounts } from './prometheus.js';
-import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
+import { benchServiceEnv, dropBenchSchema } from './services.js';
 
 const USERS = 30_000;
 const ITEMS = 50_000;
@@ -64,9 +64,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const schema = `bench_${randomUUID().slice(0, 8)}`;
   const env = {
-    DATABASE_URL: benchStoreUrl(schema),
-    REDIS_URL: BENCH_REDIS_URL,
-    ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+    ...benchServiceEnv(schema),
     ATTUNE_SELECTION: 'fixed',
     ATTUNE_RETRAIN_INTERVAL_MS: 'off',
   };

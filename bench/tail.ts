@@ -39,7 +39,7 @@ import {
   tempDataDir,
   type RunningServer,
 } from './server.js';
-import { BENCH_REDIS_URL, benchStoreUrl, dropBenchSchema } from './services.js';
+import { benchServiceEnv, dropBenchSchema } from './services.js';
 import { startFloorServer } from './floor-server.js';
 import { machineStalls } from './stalls.js';
 import { cacheCounts, cacheHitShare } from './prometheus.js';
@@ -142,9 +142,7 @@ async function main(): Promise<void> {
     );
     setups.push(
       await prepare('postgresql + redis', '/nonexistent', {
-        DATABASE_URL: benchStoreUrl(schema),
-        REDIS_URL: BENCH_REDIS_URL,
-        ATTUNE_REDIS_PREFIX: `attune-bench:${schema}:`,
+        ...benchServiceEnv(schema),
         ATTUNE_RETRAIN_INTERVAL_MS: 'off',
       }),
     );

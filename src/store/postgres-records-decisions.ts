@@ -120,9 +120,7 @@ function closeStatements(unique: readonly DecisionClose[]): {
   };
 }
 
-/** Checks the text a batch of the decision log names, before any of it goes to the database. */
-function assertDecisionLogText(appends: readonly LoggedDecision[], closes: readonly DecisionClose[]): void {
-  appends.forEach(assertDecisionText);
+function assertCloseText(closes: readonly DecisionClose[]): void {
   for (const close of closes) {
     assertText('decision id', close.id);
     assertText('outcome source', close.outcome.source);
@@ -148,7 +146,7 @@ export function decisionLogStatements(
 
 /** Closes in the caller's transaction and says per close what happened, as `Store.closeDecisions`. */
 async function closeInTransaction(tx: PgTx, closes: readonly DecisionClose[]): Promise<CloseResult[]> {
-  assertDecisionLogText([], closes);
+  assertCloseText(closes);
   const unique = firstCloses(closes);
   const { lock, close } = closeStatements(unique);
   if (lock) await tx.query(lock.sql, lock.params);
@@ -227,7 +225,7 @@ export class PgDecisionLog implements DecisionLogMethods {
   async appendDecisions(decisions: readonly LoggedDecision[]): Promise<void> {
     this.db.assertWritable('append decisions');
     if (decisions.length === 0) return;
-    assertDecisionLogText(decisions, []);
+    decisions.forEach(assertDecisionText);
     // One statement is atomic: a repeated id fails it whole, and nothing of the batch is stored.
     return this.#inOrder(() => this.writer.writeDecisionLog(decisions, []));
   }
@@ -238,7 +236,9 @@ export class PgDecisionLog implements DecisionLogMethods {
   ): Promise<void> {
     this.db.assertWritable('write the decision log');
     if (appends.length === 0 && closes.length === 0) return;
-    assertDecisionLogText(appends, closes);
+    // The text is checked here, before any of the batch goes to the database.
+    appends.forEach(assertDecisionText);
+    assertCloseText(closes);
     // On the log writer's thread, which turns the batch into rows too: the serving thread only copies it.
     await this.#inOrder(() => this.writer.writeDecisionLog(appends, closes));
   }
