@@ -62,6 +62,7 @@ import {
 } from './sqlite-schema.js';
 import { appendCommitter, eventAppend, type AppendOutcome, type EventAppend } from './sqlite-append.js';
 import { BackgroundWriter } from './sqlite-background.js';
+import { ReaderThread } from './sqlite-reader.js';
 import { CACHE_KIB } from './sqlite-cache.js';
 import { KnownIds } from './known-ids.js';
 import { activityForgetter, activityReader, type ActivityReader } from './sqlite-activity.js';
@@ -121,6 +122,12 @@ export interface SqliteStoreOptions {
    * Secondary writers (the training worker) leave it off and do both inline, off the serving thread anyway.
    */
   readonly backgroundCheckpoints?: boolean;
+  /**
+   * Read a user's history and a user's or item's window of events (what a cache miss of the serving
+   * thread reads) on a thread of their own (`sqlite-reader.worker.ts`). Default: on where the background
+   * thread is.
+   */
+  readonly readerThread?: boolean;
 }
 
 /** The connection settings in force, for diagnostics and tests. */
@@ -226,7 +233,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw error;
   }
   const writer = background ? new BackgroundWriter(file, CHECKPOINT_INTERVAL_MS, synchronous) : null;
-  return new SqliteStore(db, file, readonly, writer);
+  const reader = (options.readerThread ?? background) ? new ReaderThread(file, busyTimeoutMs) : null;
+  return new SqliteStore(db, file, readonly, writer, reader);
 }
 
 interface Open {
@@ -288,6 +296,8 @@ export class SqliteStore implements Store {
     readonly readonly: boolean,
     /** The background thread for checkpoints and the impression log, when this connection has one. */
     private readonly background: BackgroundWriter | null = null,
+    /** The thread for the reads of a cache miss, when this connection has one. */
+    private readonly reader: ReaderThread | null = null,
   ) {
     const statements = prepareStatements(db);
     const insertImpressions = db.transaction((impressions: readonly Impression[]) => {
@@ -464,18 +474,25 @@ export class SqliteStore implements Store {
   }
 
   async userItems(userId: string): Promise<UserItemTotal[]> {
-    return this.#connection().statements.userItems.all({ user: userId }).map(userItemFromRow);
+    const { statements } = this.#connection();
+    const inline = (): UserItemTotal[] => statements.userItems.all({ user: userId }).map(userItemFromRow);
+    return this.reader ? this.reader.userItems(userId, inline) : inline();
   }
 
   /** `user_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-log-index.ts`). */
   async userEvents(userId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
-    return this.#connection().userEvents(userId, eventWindow(options)).map(eventFromRow);
+    const open = this.#connection();
+    const window = eventWindow(options);
+    const inline = (): TrackedEvent[] => open.userEvents(userId, window).map(eventFromRow);
+    return this.reader ? this.reader.events('userEvents', userId, window, inline) : inline();
   }
 
   /** `item_events` up to its mark plus the log beyond it, in one snapshot (`sqlite-log-index.ts`). */
   async itemEvents(itemId: string, options: UserEventsOptions = {}): Promise<TrackedEvent[]> {
     const open = this.#connection();
-    return open.itemEvents(itemId, eventWindow(options)).map(eventFromRow);
+    const window = eventWindow(options);
+    const inline = (): TrackedEvent[] => open.itemEvents(itemId, window).map(eventFromRow);
+    return this.reader ? this.reader.events('itemEvents', itemId, window, inline) : inline();
   }
 
   async *scanEvents(options: ScanOptions = {}): AsyncGenerator<TrackedEvent[]> {
@@ -1016,6 +1033,7 @@ export class SqliteStore implements Store {
     const open = this.#open;
     if (!open) return;
     await this.#drainAppends();
+    await this.reader?.close();
     this.#open = null;
     await this.background?.close();
     // Recommended before closing a long-lived connection: refreshes planner statistics cheaply.
