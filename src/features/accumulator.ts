@@ -73,6 +73,7 @@ export class FeatureAccumulator {
   #added = 0;
   /** The summaries' bytes, summed again only after one changed: caches weigh an accumulator per batch. */
   #summaryBytes = -1;
+  #heldThrough = 0;
 
   constructor(readonly plan: AccumulatorPlan) {
     this.#summaries = plan.aggregators.map((a) => (a.spanMs === null ? a.create(Number.NaN) : null));
@@ -80,6 +81,15 @@ export class FeatureAccumulator {
     this.#summaries.forEach((summary, k) => {
       if (summary !== null) this.#lifetime.push({ aggregator: plan.aggregators[k]!, summary });
     });
+  }
+
+  /**
+   * Every event of its key at or below this log position is folded in: the position of the shared snapshot
+   * it was restored from (`features/snapshots.ts`), 0 otherwise. Such an event recorded again (one in flight
+   * when the snapshot was taken) must not be added a second time.
+   */
+  get heldThrough(): number {
+    return this.#heldThrough;
   }
 
   /** This accumulator as JSON (see `AccumulatorSnapshot`). */
@@ -110,10 +120,12 @@ export class FeatureAccumulator {
 
   /**
    * The accumulator a snapshot describes, for the same plan (the same feature definitions): a snapshot of
-   * another plan, or one damaged on the way, throws rather than give wrong values.
+   * another plan, or one damaged on the way, throws rather than give wrong values. `heldThrough`: the log
+   * position through which the snapshot folds every event of its key, when it is known.
    */
-  static restore(plan: AccumulatorPlan, snapshot: AccumulatorSnapshot): FeatureAccumulator {
+  static restore(plan: AccumulatorPlan, snapshot: AccumulatorSnapshot, heldThrough = 0): FeatureAccumulator {
     const accumulator = new FeatureAccumulator(plan);
+    accumulator.#heldThrough = heldThrough;
     const summaries = snapshot.summaries;
     if (!Array.isArray(summaries) || summaries.length !== plan.aggregators.length) {
       throw new TypeError('accumulator snapshot: its summaries do not match the feature definitions');

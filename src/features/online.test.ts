@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../store/index.js';
 import { FeatureSet } from './feature-set.js';
 import { OnlineFeatures } from './online.js';
-import { HOUR, MONDAY, testItems, trackedEvent } from './test-events.js';
+import { FeatureAccumulator, foldNewestFirst } from './accumulator.js';
+import { HOUR, MemorySnapshots, MONDAY, testItems, trackedEvent } from './test-events.js';
 
 const set = new FeatureSet();
 const clock = () => MONDAY + HOUR;
@@ -72,5 +73,40 @@ describe('OnlineFeatures', () => {
     expect(now.known).toBe(true);
     expect(numbers(now.row)).toEqual(numbers((await fresh.user('u')).row));
     expect(numbers((await features.item('i1')).row)).toEqual(numbers((await fresh.item('i1')).row));
+  });
+
+  it('counts an event once when a shared snapshot taken before its record already folds it', async () => {
+    const store = await openStoreForTest();
+    const snapshots = new MemorySnapshots();
+    const features = new OnlineFeatures(store, set, testItems, 1 << 24, clock);
+    features.shareSnapshots(snapshots, store, (error) => {
+      throw error;
+    });
+    const first = [trackedEvent({ userId: 'u', itemId: 'i1', timestamp: MONDAY })];
+    await store.appendEvents(first, { createMissingItems: false });
+    const late = [trackedEvent({ userId: 'u', itemId: 'i2', name: 'purchased', timestamp: MONDAY + 1 })];
+    features.expect(late);
+    const { positions } = await store.appendEvents(late, { createMissingItems: false });
+    // Another instance snapshots the user between this append's commit and its record here.
+    const accumulator = new FeatureAccumulator(set.userPlan);
+    foldNewestFirst(accumulator, set.eventReader(testItems), await store.userEvents('u'));
+    const through = await store.lastEventSeq();
+    await snapshots.put('u', { snapshot: accumulator.snapshot(), through, builtAt: MONDAY });
+    const loaded = await features.user('u');
+    features.record(late, positions);
+    const fresh = new OnlineFeatures(store, set, testItems, 1 << 24, clock);
+    const expected = numbers((await fresh.user('u')).row);
+    expect(numbers(loaded.row)).toEqual(expected);
+    expect(numbers((await features.user('u')).row)).toEqual(expected);
+    // And while the load is under way: the event recorded meanwhile is in the snapshot too.
+    const again = new OnlineFeatures(store, set, testItems, 1 << 24, clock);
+    again.shareSnapshots(snapshots, store, (error) => {
+      throw error;
+    });
+    again.expect(late);
+    const loading = again.user('u');
+    again.record(late, positions);
+    expect(numbers((await loading).row)).toEqual(expected);
+    expect(numbers((await again.user('u')).row)).toEqual(expected);
   });
 });

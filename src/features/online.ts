@@ -17,10 +17,16 @@ interface Loaded {
   readonly eventIds: ReadonlySet<string>;
 }
 
+/** A committed event and its log position. */
+interface Positioned {
+  readonly event: FeatureEvent;
+  readonly position: number;
+}
+
 /** A load under way and the events committed for its key meanwhile. */
 interface Loading {
   readonly promise: Promise<FeatureAccumulator>;
-  readonly pending: FeatureEvent[];
+  readonly pending: Positioned[];
   /** Forgotten while it read: what it read may predate another instance's events, so it is not kept. */
   stale: boolean;
 }
@@ -30,7 +36,8 @@ interface Loading {
  * up to date by every committed event. A load reads what the accumulator needs: a user's whole history
  * (lifetime aggregates; once per load, as `UserHistories` reads a user's totals), an item's events within
  * the longest item window (item features are windowed). Events committed while a load reads are applied
- * after it unless the read already saw them (same event id: ids are unique in the store).
+ * after it unless the read already saw them (same event id: ids are unique in the store), or the shared
+ * snapshot it started from folds them (a log position at or below the snapshot's, `heldThrough`).
  */
 class AccumulatorCache {
   readonly #cache: LruMap<string, FeatureAccumulator>;
@@ -58,21 +65,23 @@ class AccumulatorCache {
    * Where an event for `key` goes: the cached accumulator's entry, a load's pending list, or nowhere (not
    * held). One map lookup when held: this runs twice for every event ingested.
    */
-  target(key: string): LruEntry<FeatureAccumulator> | FeatureEvent[] | undefined {
+  target(key: string): LruEntry<FeatureAccumulator> | Positioned[] | undefined {
     return this.#cache.entry(key) ?? (this.#loading.size === 0 ? undefined : this.#loading.get(key)?.pending);
   }
 
   /** Folds an event into what `target` found for `key`, and re-weighs a held accumulator. */
   fold(
     key: string,
-    target: LruEntry<FeatureAccumulator> | FeatureEvent[],
+    target: LruEntry<FeatureAccumulator> | Positioned[],
     event: FeatureEvent,
+    position: number,
     now: number,
   ): void {
     if (Array.isArray(target)) {
-      target.push(event);
+      target.push({ event, position });
       return;
     }
+    if (position <= target.value.heldThrough) return;
     if (this.#readEarly.size > 0 && this.#readEarly.get(key)?.has(event.eventId) === true) return;
     target.value.add(event);
     target.value.advance(now);
@@ -84,7 +93,7 @@ class AccumulatorCache {
     if (cached !== undefined) return Promise.resolve(cached);
     let loading = this.#loading.get(key);
     if (loading === undefined) {
-      const pending: FeatureEvent[] = [];
+      const pending: Positioned[] = [];
       loading = { pending, promise: this.#load(key, now, pending), stale: false };
       this.#loading.set(key, loading);
     }
@@ -114,11 +123,13 @@ class AccumulatorCache {
     for (const loading of this.#loading.values()) loading.stale = true;
   }
 
-  async #load(key: string, now: number, pending: FeatureEvent[]): Promise<FeatureAccumulator> {
+  async #load(key: string, now: number, pending: Positioned[]): Promise<FeatureAccumulator> {
     try {
       const { accumulator, eventIds } = await this.load(key, now);
       accumulator.advance(now);
-      for (const event of pending) if (!eventIds.has(event.eventId)) accumulator.add(event);
+      for (const { event, position } of pending) {
+        if (position > accumulator.heldThrough && !eventIds.has(event.eventId)) accumulator.add(event);
+      }
       if (this.#loading.get(key)?.stale !== true) {
         this.#cache.set(key, accumulator);
         this.#noteReadEarly(key, eventIds);
@@ -252,7 +263,8 @@ export class OnlineFeatures {
    * Folds newly committed events into the accumulators held for their users and items. `positions` is
    * the store's answer for the same events: duplicates (`null`) were not committed now and change nothing.
    * Users and items neither cached nor loading are left alone: their next load reads the events. An
-   * accumulator loaded after the events committed (`expect`) already has them.
+   * accumulator loaded after the events committed (`expect`), or restored from a snapshot taken after, already
+   * has them.
    * Each accumulator is advanced and re-weighed as its event lands (both cost nothing when nothing
    * changed): collecting the touched ones per batch in maps cost more than it saved (~1.7 µs an event).
    */
@@ -271,8 +283,8 @@ export class OnlineFeatures {
       const item = event.itemId === null ? undefined : this.#items.target(event.itemId);
       if (user === undefined && item === undefined) continue;
       const featureEvent = this.#reader.read(event);
-      if (user !== undefined) this.#users.fold(event.userId, user, featureEvent, now);
-      if (item !== undefined) this.#items.fold(event.itemId!, item, featureEvent, now);
+      if (user !== undefined) this.#users.fold(event.userId, user, featureEvent, position, now);
+      if (item !== undefined) this.#items.fold(event.itemId!, item, featureEvent, position, now);
     }
   }
 

@@ -10,33 +10,10 @@ import { FeatureSet } from './feature-set.js';
 import {
   FeatureSnapshotsUnavailableError,
   SnapshotLoader,
-  type FeatureSnapshots,
   type SnapshotActivity,
   type UserSnapshot,
 } from './snapshots.js';
-import { HOUR, MONDAY, testItems, trackedEvent } from './test-events.js';
-
-/**
- * Snapshots kept in memory, whose `forget` fails while `down` is set: the loader's own rules under test
- * (the Redis keeper is tested in `test/feature-snapshots.test.ts`).
- */
-class MemorySnapshots implements FeatureSnapshots {
-  readonly kept = new Map<string, UserSnapshot>();
-  down = false;
-
-  async get(userId: string): Promise<UserSnapshot | null> {
-    return this.kept.get(userId) ?? null;
-  }
-
-  async put(userId: string, snapshot: UserSnapshot): Promise<void> {
-    this.kept.set(userId, snapshot);
-  }
-
-  async forget(userId: string): Promise<void> {
-    if (this.down) throw new FeatureSnapshotsUnavailableError('test: down');
-    this.kept.delete(userId);
-  }
-}
+import { HOUR, MemorySnapshots, MONDAY, testItems, trackedEvent } from './test-events.js';
 
 const set = new FeatureSet();
 const cleanups: (() => Promise<void>)[] = [];

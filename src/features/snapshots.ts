@@ -117,7 +117,7 @@ export class SnapshotLoader {
     let accumulator: FeatureAccumulator | null = null;
     if (kept !== null) {
       try {
-        accumulator = FeatureAccumulator.restore(this.plan, kept.snapshot);
+        accumulator = FeatureAccumulator.restore(this.plan, kept.snapshot, kept.through);
       } catch (error) {
         this.onError(error);
       }

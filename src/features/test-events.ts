@@ -1,5 +1,6 @@
 import type { TrackedEvent } from '../events/index.js';
 import type { ItemFacts } from './feature-event.js';
+import { FeatureSnapshotsUnavailableError, type FeatureSnapshots, type UserSnapshot } from './snapshots.js';
 
 /** A fixed Monday 2026-03-02T00:00:00Z, so hour-of-week expectations are easy to read. */
 export const MONDAY = Date.UTC(2026, 2, 2);
@@ -35,3 +36,25 @@ export const TEST_CATALOG: ReadonlyMap<string, ItemFacts> = new Map([
 ]);
 
 export const testItems = (itemId: string): ItemFacts | undefined => TEST_CATALOG.get(itemId);
+
+/**
+ * Snapshots kept in memory, whose `forget` fails while `down` is set: the loader's own rules under test
+ * (the Redis keeper is tested in `test/feature-snapshots.test.ts`).
+ */
+export class MemorySnapshots implements FeatureSnapshots {
+  readonly kept = new Map<string, UserSnapshot>();
+  down = false;
+
+  async get(userId: string): Promise<UserSnapshot | null> {
+    return this.kept.get(userId) ?? null;
+  }
+
+  async put(userId: string, snapshot: UserSnapshot): Promise<void> {
+    this.kept.set(userId, snapshot);
+  }
+
+  async forget(userId: string): Promise<void> {
+    if (this.down) throw new FeatureSnapshotsUnavailableError('test: down');
+    this.kept.delete(userId);
+  }
+}
