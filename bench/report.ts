@@ -1558,6 +1558,49 @@ function tabularSections(dir: string, names: ReadonlySet<string>): string[] {
       '',
     );
   }
+  const firstTouch = names.has('first-touch') ? load(dir, 'first-touch') : null;
+  const ft = firstTouch?.lines[0];
+  if (firstTouch && ft) {
+    const rows: [string, unknown, string][] = [];
+    const rounds = String(ft['rounds']);
+    for (const setup of (ft['setups'] as Json[] | undefined) ?? []) {
+      const name = String(setup['setup']);
+      const first = (setup['beside_first'] as Json | undefined) ?? {};
+      const second = (setup['beside_second'] as Json | undefined) ?? {};
+      const warm = (m: Json): string =>
+        `${num(m['warm_p50_ms'], 2)} / ${num(m['warm_p99_ms'], 2)} / ${num(m['warm_p999_ms'], 2)}`;
+      rows.push(
+        [
+          `${name}: warm requests beside first requests, p50 / p99 / p99.9 (ms), median of ${rounds}`,
+          warm(first),
+          '',
+        ],
+        [
+          `${name}: warm requests beside second requests, p50 / p99 / p99.9 (ms), median of ${rounds}`,
+          warm(second),
+          '',
+        ],
+        [
+          `${name}: first requests, then second, p50 / p99 (ms)`,
+          `${num(first['users_p50_ms'], 2)} / ${num(first['users_p99_ms'], 2)}, then ${num(second['users_p50_ms'], 2)} / ${num(second['users_p99_ms'], 2)}`,
+          '',
+        ],
+        [
+          `${name}: serving thread CPU % beside first / second requests; requests failed`,
+          `${String(first['main_cpu_pct'])} / ${String(second['main_cpu_pct'])}; ${String(Number(first['failed'] ?? 0) + Number(second['failed'] ?? 0))}`,
+          '',
+        ],
+      );
+    }
+    out.push(
+      ...simpleSection(
+        `Users' first requests: ML-100K, a fresh server per round, users 1–${String(ft['warm_users'])} at ${String(ft['warm_rate'])}/s beside the first (then second) requests of ${String(ft['new_users'])} others over the same ${String(ft['seconds_per_phase'])} s (\`bench/first-touch.ts\`)`,
+        firstTouch,
+        rows,
+      ),
+      '',
+    );
+  }
   const fuzz = names.has('fuzz') ? load(dir, 'fuzz') : null;
   const fz = fuzz?.lines[0];
   if (fuzz && fz) {

@@ -49,6 +49,7 @@ const ALL = [
   'scale',
   'tail',
   'tail-events',
+  'first-touch',
 ] as const;
 /** Node flags some benchmarks need: `user-state` reads memory after forced collections. */
 const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
