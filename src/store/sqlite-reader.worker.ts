@@ -3,7 +3,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TrackedEvent } from '../events/types.js';
 import type { EventWindow } from './keyset.js';
 import { eventFromRow, userItemFromRow } from './rows.js';
-import { CACHE_KIB } from './sqlite-cache.js';
 import { indexedEventsReader } from './sqlite-log-index.js';
 import { prepareStatements } from './sqlite-statements.js';
 import type { UserItemTotal } from './types.js';
@@ -53,9 +52,9 @@ const db = new Database(file, { fileMustExist: true });
 db.pragma(`busy_timeout = ${busyTimeoutMs}`);
 // This connection never writes: a bug that tried would fail here rather than take the write lock.
 db.pragma('query_only = ON');
-// Each connection has its own page cache: with SQLite's 2 MiB default this one re-read the user index's
-// pages from the OS on most reads, while the serving thread's connection kept them.
-db.pragma(`cache_size = -${CACHE_KIB}`);
+// SQLite's own page cache size (2 MiB), not the writers' 64 MiB: reading every ML-100K user's totals and
+// events took the same time with either (1.68–1.92 against 1.70–2.00 ms a user, three passes each), and
+// the OS keeps the file's pages anyway.
 const statements = prepareStatements(db);
 const userEvents = indexedEventsReader(db, statements, statements.userWindow);
 const itemEvents = indexedEventsReader(db, statements, statements.itemWindow);
