@@ -93,7 +93,11 @@ describe('ReaderThread', () => {
     const { store, file } = await storeWithEvents();
     const thread = reader(file);
     const asked = thread.userItems('u1', never);
+    let answered = false;
+    void asked.then(() => (answered = true));
     await thread.close();
+    // Answered by the thread (`never` would reject) before close returned, not merely before it stopped.
+    expect(answered).toBe(true);
     expect(await asked).toEqual(await store.userItems('u1'));
     expect(thread.running).toBe(false);
     expect(await thread.userItems('u1', () => [])).toEqual([]);
