@@ -7,11 +7,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventWindow } from './keyset.js';
 import { DATABASE_FILE, openSqliteStore, type SqliteStore } from './sqlite.js';
 import { ReaderThread } from './sqlite-reader.js';
-import { event } from './store.contract.js';
+import { describeStoreContract, event } from './store.contract.js';
 
 const dirs: string[] = [];
 const stores: SqliteStore[] = [];
 const readers: ReaderThread[] = [];
+
+// The whole contract again with the reader thread on (off by default, `SqliteStoreOptions.readerThread`).
+describeStoreContract('sqlite', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'attune-reader-contract-'));
+  dirs.push(dataDir);
+  return openSqliteStore({ dataDir, readerThread: true });
+});
 
 afterEach(async () => {
   for (const reader of readers.splice(0)) await reader.close();
@@ -23,7 +30,7 @@ afterEach(async () => {
 async function storeWithEvents(): Promise<{ store: SqliteStore; file: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'attune-reader-'));
   dirs.push(dataDir);
-  const store = openSqliteStore({ dataDir, readerThread: false });
+  const store = openSqliteStore({ dataDir });
   stores.push(store);
   const T0 = Date.UTC(2026, 0, 1);
   await store.appendEvents(
@@ -107,7 +114,7 @@ describe('ReaderThread', () => {
 describe('the SQLite store with its reader thread', () => {
   it('answers the reads of a cache miss as the store without one does', async () => {
     const { store, file } = await storeWithEvents();
-    const threaded = openSqliteStore({ dataDir: join(file, '..') });
+    const threaded = openSqliteStore({ dataDir: join(file, '..'), readerThread: true });
     stores.push(threaded);
     for (const user of ['u1', 'u2', 'nobody']) {
       expect(await threaded.userItems(user)).toEqual(await store.userItems(user));

@@ -124,8 +124,9 @@ export interface SqliteStoreOptions {
   readonly backgroundCheckpoints?: boolean;
   /**
    * Read a user's history and a user's or item's window of events (what a cache miss of the serving
-   * thread reads) on a thread of their own (`sqlite-reader.worker.ts`). Default: on where the background
-   * thread is.
+   * thread reads) on a thread of their own (`sqlite-reader.worker.ts`). Off by default for now: with it on,
+   * `src/simulate/decisions.test.ts` failed 2 of 23 runs (the engine learned less offer reward than the
+   * simulated users gave) against 0 of 16 with it off, and the cause is not found yet.
    */
   readonly readerThread?: boolean;
 }
@@ -233,7 +234,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     throw error;
   }
   const writer = background ? new BackgroundWriter(file, CHECKPOINT_INTERVAL_MS, synchronous) : null;
-  const reader = (options.readerThread ?? background) ? new ReaderThread(file, busyTimeoutMs) : null;
+  const reader = options.readerThread === true ? new ReaderThread(file, busyTimeoutMs) : null;
   return new SqliteStore(db, file, readonly, writer, reader);
 }
 
